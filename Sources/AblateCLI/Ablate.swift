@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct Ablate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ablate",
+        abstract: "How much do trained input embeddings matter, and how does that change with model size?",
+        version: AblateVersion.string,
+        subcommands: [DoctorCommand.self]
+    )
+}

@@ -1,0 +1,1 @@
+enum AblateVersion { static let string = "0.1.0" }

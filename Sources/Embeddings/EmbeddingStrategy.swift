@@ -1,0 +1,104 @@
+import Kernels
+
+/// μP role of a tensor (Yang et al., Tensor Programs V, 2022): how many of its dimensions grow with width.
+/// Vector-like tensors (one infinite dimension: input embedding, biases, norm gains) keep their init and LR;
+/// matrix-like tensors (two infinite dimensions) get init σ/√m and Adam LR η/m.
+public enum MuPRole: String, Codable, Sendable { case vectorLike = "vector-like", matrixLike = "matrix-like" }
+
+/// One tensor a strategy owns. Storage lives in the model's parameter arena; the strategy only describes it.
+public struct TensorSpec: Sendable, Equatable {
+    public var name: String
+    public var shape: [Int]
+    /// Frozen tensors get no gradient buffer and no optimizer state.
+    public var trainable: Bool
+    public var role: MuPRole
+    /// Multiplies the trainer's learning rate for this tensor (μP and per-tensor tuning).
+    public var lrMultiplier: Float
+    /// Decoupled weight decay applies to this tensor (matrices only by default).
+    public var weightDecay: Bool
+
+    public init(name: String, shape: [Int], trainable: Bool, role: MuPRole = .vectorLike,
+                lrMultiplier: Float = 1, weightDecay: Bool = false) {
+        self.name = name; self.shape = shape; self.trainable = trainable
+        self.role = role; self.lrMultiplier = lrMultiplier; self.weightDecay = weightDecay
+    }
+    public var count: Int { shape.reduce(1, *) }
+}
+
+/// The tokenizer's vocabulary as strategies see it: token id → its bytes (GPT-2 byte-level BPE), and whether
+/// the token begins a word (its text starts with a space), so text-based strategies (hashed) can use it.
+public struct Vocabulary: Sendable {
+    public let tokenBytes: [[UInt8]]
+    public init(tokenBytes: [[UInt8]]) { self.tokenBytes = tokenBytes }
+    public var count: Int { tokenBytes.count }
+    /// The token's text, with invalid UTF-8 (a byte-level token may split a character) shown as U+FFFD.
+    public func text(of id: Int) -> String { String(decoding: tokenBytes[id], as: UTF8.self) }
+    /// The 256 single-byte tokens: a vocabulary for tests and byte-level runs.
+    public static let bytes = Vocabulary(tokenBytes: (0..<256).map { [UInt8($0)] })
+}
+
+/// Everything a strategy may know about the model it serves; nothing about grids or reports.
+public struct EmbeddingContext: Sendable {
+    public var vocabulary: Vocabulary
+    public var dModel: Int
+    /// The run's seed; strategies derive their own streams from it (see `Xoshiro256(seed:stream:)`).
+    public var seed: UInt64
+    public var parametrization: Parametrization
+    public init(vocabulary: Vocabulary, dModel: Int, seed: UInt64, parametrization: Parametrization = .sp) {
+        self.vocabulary = vocabulary; self.dModel = dModel; self.seed = seed; self.parametrization = parametrization
+    }
+}
+
+/// Trainer-wide parametrization. `sp` is GPT-2/nanoGPT standard parametrization; `mup` applies the μP table
+/// (see `Parametrization.swift` in Model) relative to `baseWidth`.
+public enum Parametrization: Sendable, Equatable {
+    case sp
+    case mup(baseWidth: Int)
+    public var isMuP: Bool { if case .mup = self { return true } else { return false } }
+}
+
+/// Pointers to a strategy's tensors inside the model's arenas, in the order of `EmbeddingStrategy.tensors`.
+/// Built once per model, so passing it in the training step allocates nothing.
+public struct TensorPointers: @unchecked Sendable {
+    public let values: [UnsafeMutablePointer<Float>]
+    /// nil for frozen tensors: they have no gradient buffer.
+    public let gradients: [UnsafeMutablePointer<Float>?]
+    public init(values: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>?]) {
+        self.values = values; self.gradients = gradients
+    }
+}
+
+/// Typed options of a strategy. `init()` gives the defaults; the registry decodes user keys over them,
+/// so every option has a default and an unknown key is an error listing the valid keys.
+public protocol StrategyOptions: Codable, Sendable { init() }
+
+/// An input embedding strategy: token ids → vectors of width d_model. One file per strategy, one registry line.
+public protocol EmbeddingStrategy: AnyObject, Sendable {
+    associatedtype Options: StrategyOptions
+    /// The name used in configs and on the command line, e.g. "frozen-random".
+    static var name: String { get }
+    /// One line for `ablate strategies`.
+    static var summary: String { get }
+
+    init(options: Options, context: EmbeddingContext) throws
+
+    var options: Options { get }
+    /// The tensors this strategy owns (possibly none).
+    var tensors: [TensorSpec] { get }
+    /// Multiplies the embedding output (μP's α_in, or 1).
+    var outputMultiplier: Float { get }
+
+    /// Fills freshly allocated tensors with their initial values (same order as `tensors`).
+    func initialize(_ values: [UnsafeMutableBufferPointer<Float>])
+    /// out[i, :] = embedding of tokens[i] (before `outputMultiplier`, which the model applies), i < count.
+    /// `out` is count × d_model and is overwritten.
+    func forward(into out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers)
+    /// Accumulates (+=) dL/d(tensor) into the gradients of trainable tensors, given dL/d(out) (already scaled by
+    /// `outputMultiplier` by the caller's chain rule: `dout` is the gradient w.r.t. this strategy's own output).
+    func backward(dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers)
+}
+
+extension EmbeddingStrategy {
+    public var outputMultiplier: Float { 1 }
+    public var name: String { Self.name }
+}

@@ -1,0 +1,50 @@
+/// Row gather/scatter shared by every table-backed strategy.
+public enum EmbeddingTable {
+    /// out[i, :] = table[tokens[i], :]
+    @inline(__always)
+    public static func gather(into out: UnsafeMutablePointer<Float>, table: UnsafePointer<Float>,
+                              tokens: UnsafePointer<Int32>, count: Int, width: Int) {
+        for i in 0..<count {
+            (out + i * width).update(from: table + Int(tokens[i]) * width, count: width)
+        }
+    }
+
+    /// grad[tokens[i], :] += dout[i, :]
+    @inline(__always)
+    public static func scatterAdd(into grad: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                  tokens: UnsafePointer<Int32>, count: Int, width: Int) {
+        for i in 0..<count {
+            let g = grad + Int(tokens[i]) * width
+            let d = dout + i * width
+            for j in 0..<width { g[j] += d[j] }
+        }
+    }
+}
+
+/// Fixed RNG stream ids, so that strategies' random draws never overlap the model's (see `Xoshiro256(seed:stream:)`).
+public enum EmbeddingStreams {
+    public static let table: UInt64 = 0xE1
+    public static let projection: UInt64 = 0xE2
+    public static let hashing: UInt64 = 0xE3
+}
+
+public enum StrategyError: Error, CustomStringConvertible, Equatable {
+    case unknownStrategy(name: String, suggestion: String?, known: [String])
+    case unknownOption(strategy: String, key: String, valid: [String])
+    case invalidOption(strategy: String, key: String, message: String)
+    case incompatible(strategy: String, message: String)
+
+    public var description: String {
+        switch self {
+        case let .unknownStrategy(name, suggestion, known):
+            let hint = suggestion.map { " Did you mean '\($0)'?" } ?? ""
+            return "unknown embedding strategy '\(name)'.\(hint) Known strategies: \(known.joined(separator: ", ")) (see `ablate strategies`)."
+        case let .unknownOption(strategy, key, valid):
+            return "strategy '\(strategy)' has no option '\(key)'. Valid options: \(valid.sorted().joined(separator: ", "))."
+        case let .invalidOption(strategy, key, message):
+            return "strategy '\(strategy)', option '\(key)': \(message)."
+        case let .incompatible(strategy, message):
+            return "strategy '\(strategy)': \(message)."
+        }
+    }
+}

@@ -1,0 +1,1 @@
+// \(m) module: see README.md for its role.
