@@ -1,0 +1,71 @@
+/// Multi-head causal self-attention over a fused qkv buffer (the output of one Linear with 3C outputs).
+/// Per (batch, head) the three products are sgemm calls that read q, k, v in place through leading dimension 3C
+/// and write the head's output columns in place through leading dimension C, so nothing is copied or transposed.
+public enum CausalSelfAttention {
+    /// qkv[B, T, 3C] → att[B, H, T, T] (softmax probabilities, upper triangle j > i exactly 0) and out[B, T, C].
+    /// Per head: S = scale · Q·Kᵀ, P = softmax over j ≤ i of S[i, j], O = P·V.
+    /// scale = 1/√hs (standard) or 1/hs (μP); hs = C / heads.
+    public static func forward(out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
+                               batch: Int, seq: Int, channels: Int, heads: Int, scale: Float) {
+        let T = seq, C = channels, C3 = 3 * channels, hs = channels / heads
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let q = qkv + b * T * C3 + h * hs      // [T, hs], row stride 3C
+                let k = q + C, v = q + 2 * C           // [T, hs], row stride 3C
+                let p = att + (b * heads + h) * T * T  // [T, T]
+                let o = out + b * T * C + h * hs       // [T, hs], row stride C
+                // S[T, T] = scale · Q · Kᵀ (the upper triangle is computed and then overwritten with 0).
+                BLAS.sgemm(transA: false, transB: true, m: T, n: T, k: hs,
+                           alpha: scale, a: q, lda: C3, b: k, ldb: C3, beta: 0, c: p, ldc: T)
+                for i in 0..<T {
+                    let row = p + i * T
+                    softmaxInPlace(row, i + 1)
+                    (row + i + 1).update(repeating: 0, count: T - i - 1)
+                }
+                // O[T, hs] = P · V
+                BLAS.sgemm(transA: false, transB: false, m: T, n: hs, k: T,
+                           alpha: 1, a: p, lda: T, b: v, ldb: C3, beta: 0, c: o, ldc: C)
+            }
+        }
+    }
+
+    /// Accumulates dqkv[B, T, 3C] from dout[B, T, C]. Per head, with dO the head's slice of dout:
+    /// dP = dO·Vᵀ ; dV += Pᵀ·dO ; dS[i, j] = P[i, j]·(dP[i, j] − Σ_k P[i, k]·dP[i, k]) (softmax backward, 0 for j > i);
+    /// dQ += scale · dS·K ; dK += scale · dSᵀ·Q. datt[B, H, T, T] is scratch holding dP then dS (overwritten).
+    public static func backward(dqkv: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                qkv: UnsafePointer<Float>, att: UnsafePointer<Float>,
+                                batch: Int, seq: Int, channels: Int, heads: Int, scale: Float) {
+        let T = seq, C = channels, C3 = 3 * channels, hs = channels / heads
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let offset = b * T * C3 + h * hs
+                let q = qkv + offset, k = q + C, v = q + 2 * C              // [T, hs], row stride 3C
+                let dq = dqkv + offset, dk = dq + C, dv = dq + 2 * C        // [T, hs], row stride 3C
+                let p = att + (b * heads + h) * T * T                       // [T, T]
+                let dp = datt + (b * heads + h) * T * T                     // [T, T]
+                let dO = dout + b * T * C + h * hs                          // [T, hs], row stride C
+                // dP[T, T] = dO · Vᵀ
+                BLAS.sgemm(transA: false, transB: true, m: T, n: T, k: hs,
+                           alpha: 1, a: dO, lda: C, b: v, ldb: C3, beta: 0, c: dp, ldc: T)
+                // dV[T, hs] += Pᵀ · dO
+                BLAS.sgemm(transA: true, transB: false, m: T, n: hs, k: T,
+                           alpha: 1, a: p, lda: T, b: dO, ldb: C, beta: 1, c: dv, ldc: C3)
+                // dS = P ⊙ (dP − rowsum(P ⊙ dP)), in place over dP; zero above the diagonal.
+                for i in 0..<T {
+                    let pr = p + i * T, dr = dp + i * T
+                    let n = i + 1
+                    let dot = Vec(repeating: vdot(pr, dr, n))
+                    var j = 0
+                    while j + lanes <= n { let pv = load(pr + j); store(pv * (load(dr + j) - dot), dr + j); j += lanes }
+                    while j < n { dr[j] = pr[j] * (dr[j] - dot[0]); j += 1 }
+                    (dr + n).update(repeating: 0, count: T - n)
+                }
+                // dQ[T, hs] += scale · dS · K ;  dK[T, hs] += scale · dSᵀ · Q
+                BLAS.sgemm(transA: false, transB: false, m: T, n: hs, k: T,
+                           alpha: scale, a: dp, lda: T, b: k, ldb: C3, beta: 1, c: dq, ldc: C3)
+                BLAS.sgemm(transA: true, transB: false, m: T, n: hs, k: T,
+                           alpha: scale, a: dp, lda: T, b: q, ldb: C3, beta: 1, c: dk, ldc: C3)
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+// Internal vector helpers shared by the kernels: unaligned 16-lane loads/stores, partial (tail) loads, and a
+// vectorised exp. Everything here is @inline(__always) so the loops that use it compile to straight SIMD code.
+
+/// The lane type of every elementwise loop: 16 Floats (four SSE or two AVX registers, one AVX-512 register).
+typealias Vec = SIMD16<Float>
+let lanes = 16
+
+@inline(__always) func load(_ p: UnsafePointer<Float>) -> Vec {
+    UnsafeRawPointer(p).loadUnaligned(as: Vec.self)
+}
+@inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> Vec {
+    UnsafeRawPointer(p).loadUnaligned(as: Vec.self)
+}
+@inline(__always) func store(_ v: Vec, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vec.self)
+}
+
+/// Loads the first `n` (< 16) floats of `p`; the other lanes hold `fill` (e.g. 0 for sums, -inf for maxima).
+@inline(__always) func loadPartial(_ p: UnsafePointer<Float>, _ n: Int, fill: Float) -> Vec {
+    var v = Vec(repeating: fill)
+    for i in 0..<n { v[i] = p[i] }
+    return v
+}
+/// Stores the first `n` (< 16) lanes of `v` to `p`.
+@inline(__always) func storePartial(_ v: Vec, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    for i in 0..<n { p[i] = v[i] }
+}
+
+/// eˣ per lane, relative error ≈ 1e-7 (a few ulp) on [-87, 88]; below -87 the result is exactly 0 (so exp(-inf) = 0),
+/// above 88 it saturates at e⁸⁸ ≈ 1.65e38 (finite).
+/// exp(x) = 2ⁿ · exp(r) with n = round(x / ln 2), r = x − n·ln 2 ∈ [−ln2/2, ln2/2]; exp(r) by the degree-7 minimax
+/// polynomial of Cephes `expf` (Moshier); 2ⁿ built directly in the exponent bits.
+@inline(__always) func vexp(_ input: Vec) -> Vec {
+    let x = input.clamped(lowerBound: Vec(repeating: -87), upperBound: Vec(repeating: 88))
+    // Adding 1.5·2²³ rounds x/ln2 to the nearest integer n and leaves n in the low mantissa bits of t.
+    let magic = Vec(repeating: 12_582_912)
+    let t = x * 1.442_695_04 + magic
+    let n = t - magic
+    // Cody–Waite: ln 2 split into an exactly representable high part and a correction.
+    let r = (x - n * 0.693_359_375) - n * -2.121_944_4e-4
+    var p = Vec(repeating: 1.987_569_15e-4)
+    p = p * r + 1.398_199_950_7e-3
+    p = p * r + 8.333_451_907_3e-3
+    p = p * r + 4.166_579_589_4e-2
+    p = p * r + 1.666_666_545_9e-1
+    p = p * r + 5.000_000_120_1e-1
+    p = p * (r * r) + r + 1
+    let nBits = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000  // = n, as an integer
+    let twoToN = unsafeBitCast((nBits &+ 127) &<< 23, to: Vec.self)
+    return (p * twoToN).replacing(with: 0, where: input .< -87)
+}
+
+/// Σ p[0..<n] (Float lanes, one horizontal sum at the end).
+@inline(__always) func vsum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = Vec(repeating: 0)
+    var i = 0
+    while i + lanes <= n { acc += load(p + i); i += lanes }
+    if i < n { acc += loadPartial(p + i, n - i, fill: 0) }
+    return acc.sum()
+}
+
+/// max p[0..<n] (n ≥ 1).
+@inline(__always) func vmax(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = Vec(repeating: -.infinity)
+    var i = 0
+    while i + lanes <= n { acc = pointwiseMax(acc, load(p + i)); i += lanes }
+    if i < n { acc = pointwiseMax(acc, loadPartial(p + i, n - i, fill: -.infinity)) }
+    return acc.max()
+}
+
+/// Σ a[i]·b[i] over n.
+@inline(__always) func vdot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = Vec(repeating: 0)
+    var i = 0
+    while i + lanes <= n { acc += load(a + i) * load(b + i); i += lanes }
+    if i < n { acc += loadPartial(a + i, n - i, fill: 0) * loadPartial(b + i, n - i, fill: 0) }
+    return acc.sum()
+}
+
+/// In-place softmax of p[0..<n]: p ← exp(p − max) / Σ exp(p − max). Max-subtracted so no exp overflows.
+/// Returns (max, Σ exp(p − max)) so a caller can form log-sum-exp = max + log Σ.
+@inline(__always) @discardableResult
+func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> (max: Float, sum: Float) {
+    let m = vmax(p, n)
+    let mv = Vec(repeating: m)
+    var acc = Vec(repeating: 0)
+    var i = 0
+    while i + lanes <= n {
+        let e = vexp(load(p + i) - mv)
+        acc += e
+        store(e, p + i)
+        i += lanes
+    }
+    if i < n {
+        let e = vexp(loadPartial(p + i, n - i, fill: -.infinity) - mv)  // padding lanes: exp(-inf) = 0
+        acc += e
+        storePartial(e, p + i, n - i)
+    }
+    let s = acc.sum()
+    let inv = Vec(repeating: 1 / s)
+    i = 0
+    while i + lanes <= n { store(load(p + i) * inv, p + i); i += lanes }
+    while i < n { p[i] *= inv[0]; i += 1 }
+    return (m, s)
+}

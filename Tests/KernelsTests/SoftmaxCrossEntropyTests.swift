@@ -1,0 +1,82 @@
+import XCTest
+import Foundation
+import Kernels
+
+/// Stable softmax and per-row negative log-likelihood in Double.
+func crossEntropyReference(_ logits: [Double], _ targets: [Int32], rows: Int, vocab: Int) -> (losses: [Double], probs: [Double]) {
+    var losses = [Double](), probs = [Double]()
+    for n in 0..<rows {
+        let row = Array(logits[(n * vocab)..<(n * vocab + vocab)])
+        let m = row.max()!
+        let lse = m + log(row.map { exp($0 - m) }.reduce(0, +))
+        probs += row.map { exp($0 - lse) }
+        losses.append(lse - row[Int(targets[n])])
+    }
+    return (losses, probs)
+}
+
+final class SoftmaxCrossEntropyTests: XCTestCase {
+    // vocab = 37: two vector blocks and a tail.
+    let rows = 6, vocab = 37
+
+    func data(seed: UInt64, offset: Double = 0) -> (logits: [Double], targets: [Int32]) {
+        var rng = Xoshiro256(seed: seed)
+        let logits = randomValues(rows * vocab, &rng, scale: 3, offset: offset)
+        let targets = (0..<rows).map { _ in Int32(rng.nextInt(below: vocab)) }
+        return (logits, targets)
+    }
+
+    func testForwardMatchesReference() {
+        let (logits, targets) = data(seed: 41)
+        let losses = zeros(rows), probs = zeros(rows * vocab)
+        let mean = SoftmaxCrossEntropy.forward(losses: losses.p, probs: probs.p, logits: buffer(logits).p, targets: targets,
+                                               rows: rows, vocab: vocab)
+        let ref = crossEntropyReference(logits, targets, rows: rows, vocab: vocab)
+        assertClose(losses.doubles, ref.losses, rtol: forwardRtol, atol: forwardAtol, "per-row losses")
+        assertClose(probs.doubles, ref.probs, rtol: forwardRtol, atol: forwardAtol, "probabilities")
+        XCTAssertEqual(mean, ref.losses.reduce(0, +) / Double(rows), accuracy: 1e-5 * mean)
+    }
+
+    /// Logits offset by +1000 (exp would overflow without max-subtraction) give the same, finite, result.
+    func testForwardIsStableForLargeLogits() {
+        let (logits, targets) = data(seed: 42)
+        let shifted = logits.map { $0 + 1000 }
+        let l1 = zeros(rows), p1 = zeros(rows * vocab), l2 = zeros(rows), p2 = zeros(rows * vocab)
+        let m1 = SoftmaxCrossEntropy.forward(losses: l1.p, probs: p1.p, logits: buffer(logits).p, targets: targets, rows: rows, vocab: vocab)
+        let m2 = SoftmaxCrossEntropy.forward(losses: l2.p, probs: p2.p, logits: buffer(shifted).p, targets: targets, rows: rows, vocab: vocab)
+        XCTAssertTrue(m2.isFinite)
+        // Float logits near 1000 carry ulp 6e-5, so the shifted problem itself differs by ~1e-4.
+        XCTAssertEqual(m1, m2, accuracy: 1e-3)
+        assertClose(p2.doubles, p1.doubles, rtol: 1e-3, atol: 1e-6, "shifted probabilities")
+    }
+
+    /// With scale = 1/N the backward is the gradient of the mean loss.
+    func testBackwardMatchesFiniteDifferences() {
+        let (logits, targets) = data(seed: 43)
+        let losses = zeros(rows), probs = zeros(rows * vocab), dlogits = zeros(rows * vocab)
+        SoftmaxCrossEntropy.forward(losses: losses.p, probs: probs.p, logits: buffer(logits).p, targets: targets, rows: rows, vocab: vocab)
+        SoftmaxCrossEntropy.backward(dlogits: dlogits.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: 1 / Float(rows))
+        let fd = numericalGradient([logits], wrt: 0, weights: [1]) {
+            [crossEntropyReference($0[0], targets, rows: self.rows, vocab: self.vocab).losses.reduce(0, +) / Double(self.rows)]
+        }
+        assertClose(dlogits.doubles, fd, rtol: gradRtol, atol: gradAtol, "dlogits")
+    }
+
+    func testBackwardAccumulatesAndScales() {
+        let (logits, targets) = data(seed: 44)
+        let losses = zeros(rows), probs = zeros(rows * vocab)
+        SoftmaxCrossEntropy.forward(losses: losses.p, probs: probs.p, logits: buffer(logits).p, targets: targets, rows: rows, vocab: vocab)
+        var rng = Xoshiro256(seed: 45)
+        let start = randomValues(rows * vocab, &rng)
+        let once = buffer(start), twice = buffer(start)
+        SoftmaxCrossEntropy.backward(dlogits: once.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: 0.37)
+        SoftmaxCrossEntropy.backward(dlogits: twice.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: 0.37)
+        SoftmaxCrossEntropy.backward(dlogits: twice.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: 0.37)
+        let g1 = zip(once.doubles, start).map { $0 - $1 }, g2 = zip(twice.doubles, start).map { $0 - $1 }
+        let expected = (0..<(rows * vocab)).map { i -> Double in
+            0.37 * (Double(probs.p[i]) - (Int32(i % vocab) == targets[i / vocab] ? 1 : 0))
+        }
+        assertClose(g1, expected, rtol: 1e-5, atol: 1e-6, "scaled gradient")
+        assertClose(g2, g1.map { 2 * $0 }, rtol: 1e-5, atol: 1e-6, "cross-entropy accumulation")
+    }
+}
