@@ -50,7 +50,7 @@ public enum StrategyRegistry {
         }
     }
 
-    static func encodeToObject<O: Encodable>(_ value: O) -> [String: Any] {
+    public static func encodeToObject<O: Encodable>(_ value: O) -> [String: Any] {
         guard let data = try? JSONEncoder().encode(value),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
         return object

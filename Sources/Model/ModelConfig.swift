@@ -1,0 +1,106 @@
+import Embeddings
+
+/// The shape of a GPT (nanoGPT's `GPTConfig`): sizes, and the few architectural switches the ablations need.
+public struct ModelConfig: Codable, Sendable, Equatable {
+    public var vocabSize: Int
+    public var dModel: Int
+    public var nLayer: Int
+    public var nHead: Int
+    /// Context length T (also the size of the learned positional table).
+    public var contextLength: Int
+    /// Biases in Linear and LayerNorm layers (nanoGPT: off).
+    public var bias: Bool = false
+    /// Share the input table with the output head. Only for a strategy whose single trainable tensor is the V×D table.
+    public var tieEmbeddings: Bool = false
+    /// `sp` (GPT-2 standard parametrization) or `mup` (maximal update parametrization, relative to `baseWidth`).
+    public var parametrization: String = "sp"
+    /// μP base width d_base: at d_model = base_width, μP and SP coincide in init and LR.
+    public var baseWidth: Int = 128
+    /// σ: the init std of matrices and tables (nanoGPT 0.02). Under μP this is σ_base.
+    public var initStd: Double = 0.02
+    /// μP's output multiplier α_out (logits × α_out / m). Ignored under SP.
+    public var outputMultiplier: Double = 1.0
+
+    public init(vocabSize: Int, dModel: Int, nLayer: Int, nHead: Int, contextLength: Int,
+                bias: Bool = false, tieEmbeddings: Bool = false, parametrization: String = "sp",
+                baseWidth: Int = 128, initStd: Double = 0.02, outputMultiplier: Double = 1.0) {
+        self.vocabSize = vocabSize; self.dModel = dModel; self.nLayer = nLayer; self.nHead = nHead
+        self.contextLength = contextLength; self.bias = bias; self.tieEmbeddings = tieEmbeddings
+        self.parametrization = parametrization; self.baseWidth = baseWidth; self.initStd = initStd
+        self.outputMultiplier = outputMultiplier
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case vocabSize = "vocab_size", dModel = "d_model", nLayer = "n_layer", nHead = "n_head"
+        case contextLength = "context_length", bias, tieEmbeddings = "tie_embeddings"
+        case parametrization, baseWidth = "base_width", initStd = "init_std", outputMultiplier = "output_multiplier"
+    }
+
+    public var headSize: Int { dModel / nHead }
+
+    public var resolvedParametrization: Parametrization {
+        parametrization == "mup" ? .mup(baseWidth: baseWidth) : .sp
+    }
+
+    /// Named shapes (d_model, n_layer, n_head); any consistent combination works too.
+    public static let presets: [String: (dModel: Int, nLayer: Int, nHead: Int)] = [
+        "tiny": (64, 2, 2),
+        "small": (128, 4, 4),
+        "base": (256, 4, 4),
+        "medium": (384, 6, 6),
+        "large": (512, 6, 8),
+    ]
+
+    /// Rejects impossible shapes with the key at fault and how to fix it.
+    public func validate() throws {
+        func positive(_ v: Int, _ key: String) throws {
+            guard v > 0 else { throw ConfigError(key: key, message: "must be a positive integer, got \(v)", fix: "set \(key) to a value ≥ 1") }
+        }
+        try positive(vocabSize, "vocab_size"); try positive(dModel, "d_model"); try positive(nLayer, "n_layer")
+        try positive(nHead, "n_head"); try positive(contextLength, "context_length")
+        guard dModel % nHead == 0 else {
+            let divisors = (1...dModel).filter { dModel % $0 == 0 && $0 <= 64 }.suffix(4).map(String.init).joined(separator: ", ")
+            throw ConfigError(key: "n_head", message: "d_model \(dModel) is not divisible by n_head \(nHead)",
+                              fix: "choose n_head dividing d_model (e.g. \(divisors)) or change d_model")
+        }
+        guard parametrization == "sp" || parametrization == "mup" else {
+            throw ConfigError(key: "parametrization", message: "unknown value '\(parametrization)'", fix: "use 'sp' or 'mup'")
+        }
+        try positive(baseWidth, "base_width")
+        guard initStd > 0, initStd.isFinite else {
+            throw ConfigError(key: "init_std", message: "must be a positive number, got \(initStd)", fix: "use e.g. 0.02")
+        }
+        guard outputMultiplier > 0, outputMultiplier.isFinite else {
+            throw ConfigError(key: "output_multiplier", message: "must be a positive number, got \(outputMultiplier)", fix: "use e.g. 1.0")
+        }
+    }
+
+    /// Non-embedding parameters N (Kaplan et al. 2020 convention, but counting the untied output head, as in
+    /// shared/notes/references.md): attention + MLP matrices, LayerNorms, and the head.
+    public var nonEmbeddingParameters: Int {
+        let d = dModel
+        let perLayer = 3 * d * d + d * d + 4 * d * d + 4 * d * d + (bias ? (3 * d + d + 4 * d + d) : 0) + 2 * d * (bias ? 2 : 1)
+        let head = tieEmbeddings ? 0 : vocabSize * d
+        return nLayer * perLayer + d * (bias ? 2 : 1) + head
+    }
+
+    /// Training FLOPs per token: 6·N for the matrix products (forward 2N, backward 4N) plus attention's
+    /// 12·L·d·T (QKᵀ and att·V, forward and backward), as in PaLM's MFU definition.
+    public var trainingFLOPsPerToken: Double {
+        6 * Double(nonEmbeddingParameters) + 12 * Double(nLayer * dModel * contextLength)
+    }
+}
+
+/// A configuration error: which key, what is wrong, and how to fix it.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public var key: String
+    public var message: String
+    public var fix: String
+    public var file: String?
+    public init(key: String, message: String, fix: String, file: String? = nil) {
+        self.key = key; self.message = message; self.fix = fix; self.file = file
+    }
+    public var description: String {
+        (file.map { "\($0): " } ?? "") + "'\(key)': \(message). Fix: \(fix)."
+    }
+}
