@@ -263,7 +263,7 @@ public final class GPT: @unchecked Sendable {
         if let dwpe = store.gradient(wpe) {
             for b in 0..<batch { Elementwise.accumulate(into: dwpe, g.dresidual + b * T * C, count: T * C) }
         }
-        //MUT
+        if inputMultiplier != 1 { Elementwise.scale(g.dresidual, by: inputMultiplier, count: n * C) }
         strategy.backward(dout: g.dresidual, tokens: inputs, count: n, tensors: embeddingTensors)
     }
 

@@ -1,1 +1,255 @@
-// \(m) module: see README.md for its role.
+import Embeddings
+import Foundation
+import Kernels
+import Model
+
+/// Receives progress of one run (the CLI draws it; grids aggregate it).
+public protocol TrainingObserver: AnyObject {
+    func trainer(didLog record: MetricsRecord, totalSteps: Int)
+}
+
+/// How a run ended.
+public struct RunResult: Sendable {
+    public var status: RunStatus
+    public var finalValLoss: Double?
+    public var steps: Int
+    public var tokens: Int
+    public var elapsed: Double
+}
+
+/// Wall time of each phase, summed over steps (for the benchmark's forward/backward/optimizer split).
+public struct PhaseTimes: Sendable {
+    public var forward = 0.0, backward = 0.0, optimizer = 0.0, steps = 0
+}
+
+/// The training loop: batches → forward → backward → clip → AdamW, with evaluation, metrics, checkpoints, resume.
+public final class Trainer {
+    public let config: TrainConfig
+    public let model: GPT
+    public let optimizer: AdamW
+    public let schedule: LRSchedule
+    public let data: RunData
+    public let folder: RunFolder?
+    public weak var observer: TrainingObserver?
+    public private(set) var step = 0
+    public private(set) var phaseTimes = PhaseTimes()
+    private var elapsedBefore = 0.0
+    public let configJSON: String
+    public let configHash: String
+
+    public init(config: TrainConfig, data: RunData, folder: RunFolder?) throws {
+        try config.validate()
+        let modelConfig = try config.modelConfig()
+        guard data.vocabulary.count == modelConfig.vocabSize else {
+            throw ConfigError(key: "vocab_size", message: "the tokenizer has \(data.vocabulary.count) tokens but vocab_size is \(modelConfig.vocabSize)",
+                              fix: "set vocab_size to \(data.vocabulary.count) or retrain the tokenizer")
+        }
+        let needed = config.contextLength + 1
+        guard data.trainTokens >= needed, data.validationTokens >= needed else {
+            throw ConfigError(key: "context_length",
+                              message: "the corpus '\(config.corpus)' has \(min(data.trainTokens, data.validationTokens)) tokens in its smaller split, fewer than one window of context_length + 1 = \(needed)",
+                              fix: "lower context_length or use a larger corpus")
+        }
+        let context = EmbeddingContext(vocabulary: data.vocabulary, dModel: modelConfig.dModel, seed: config.seed,
+                                       parametrization: modelConfig.resolvedParametrization)
+        let strategy = try StrategyRegistry.make(name: config.strategy, options: config.strategyOptionsObject, context: context)
+        self.config = config
+        self.data = data
+        self.folder = folder
+        model = try GPT(config: modelConfig, strategy: strategy, batchSize: config.batchSize, seed: config.seed)
+        optimizer = AdamW(store: model.store, beta1: config.beta1, beta2: config.beta2, eps: config.adamEps,
+                          weightDecay: config.weightDecay)
+        schedule = LRSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.totalSteps,
+                              minRatio: config.minLRRatio)
+        let canonical = try RunFolder.encodeJSON(config, pretty: false)
+        configJSON = String(decoding: canonical, as: UTF8.self)
+        configHash = ConfigHash.hex(canonical)
+    }
+
+    /// The resolved config written to config.json: the config, the model shape, the strategy's full options,
+    /// parameter counts and provenance.
+    public func resolvedConfig() throws -> ResolvedRunConfig {
+        let store = model.store
+        let embeddingCount = store.parameters.filter { $0.kind == .embedding }.reduce(0) { $0 + $1.count }
+        return ResolvedRunConfig(
+            config: config, model: model.config,
+            strategyOptions: try JSONValue(any: StrategyRegistry.encodeToObject(model.strategy.options)),
+            parameters: .init(total: store.totalCount, trainable: store.trainableCount, embedding: embeddingCount,
+                              nonEmbedding: model.config.nonEmbeddingParameters,
+                              optimizerStateBytes: optimizer.stateBytes),
+            provenance: Provenance(packageVersion: AblateVersion.string, gitCommit: Provenance.gitCommit(),
+                                   corpusSHA256: data.corpusSHA256, tokenizerSHA256: data.tokenizerSHA256,
+                                   seed: config.seed, blasCore: BLAS.coreName, threads: config.threads,
+                                   createdAt: ISO8601DateFormatter().string(from: Date())),
+            configHash: configHash)
+    }
+
+    /// Restores the newest checkpoint of the run folder, if any. Returns the step resumed from.
+    @discardableResult
+    public func resumeIfPossible() throws -> Int? {
+        guard let folder, let ckpt = Checkpoint.latest(in: folder) else { return nil }
+        let state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: ckpt.appendingPathComponent(Checkpoint.stateFile)))
+        guard state.configHash == configHash else {
+            throw ConfigError(key: "config", message: "the run folder \(folder.url.path) holds a checkpoint of a different config",
+                              fix: "use a new run folder, or pass --force to start over")
+        }
+        _ = try Checkpoint.loadModel(from: ckpt.appendingPathComponent(Checkpoint.modelFile), into: model)
+        try Checkpoint.loadOptimizer(from: ckpt.appendingPathComponent(Checkpoint.optimizerFile), into: optimizer, store: model.store)
+        step = state.step
+        elapsedBefore = state.elapsed
+        try folder.truncateMetrics(toStep: step)
+        return step
+    }
+
+    /// Mean loss over the fixed validation set of `batches` batches.
+    public func evaluate(batches: Int) -> Double {
+        var total = 0.0
+        for i in 0..<batches {
+            data.batches.validationBatch(index: i, of: batches, inputs: model.inputs, targets: model.targets)
+            total += model.forward(batch: config.batchSize)
+        }
+        return total / Double(batches)
+    }
+
+    /// Trains to the end of the budget (or until `shouldStop` says so, after writing a checkpoint).
+    public func run(shouldStop: () -> Bool = { false }) throws -> RunResult {
+        BLAS.setThreads(config.threads)
+        let total = config.totalSteps
+        let tokensPerStep = config.batchSize * config.contextLength
+        if let folder {
+            try folder.create()
+            try folder.writeJSON(try resolvedConfig(), to: "config.json")
+            try folder.writeStatus(RunStatus(state: .running, step: step, totalSteps: total))
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        var windowStart = start
+        var windowTokens = 0
+        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+        func elapsed() -> Double { elapsedBefore + seconds(clock.now - start) }
+
+        while step < total {
+            if shouldStop() {
+                try saveCheckpoint(elapsed: elapsed())
+                let status = RunStatus(state: .running, step: step, totalSteps: total, reason: "interrupted; resume to continue")
+                try folder?.writeStatus(status)
+                return RunResult(status: status, finalValLoss: nil, steps: step, tokens: step * tokensPerStep, elapsed: elapsed())
+            }
+            let lr = schedule.lr(at: step)
+            data.batches.trainBatch(step: step, inputs: model.inputs, targets: model.targets)
+
+            let t0 = clock.now
+            let loss = model.forward(batch: config.batchSize)
+            let t1 = clock.now
+            guard loss.isFinite else { return try diverged("non-finite training loss (\(loss)) at step \(step)", elapsed: elapsed()) }
+            model.store.zeroGradients()
+            model.backward()
+            let t2 = clock.now
+            let sumSquares = Elementwise.sumOfSquares(model.store.gradients, count: model.store.gradientCount)
+            guard sumSquares.isFinite else {
+                return try diverged("non-finite gradient at step \(step) in tensor '\(firstNonFiniteGradient() ?? "?")'", elapsed: elapsed())
+            }
+            let gradNorm = sumSquares.squareRoot()
+            let clipScale: Float = config.gradClip > 0 && gradNorm > config.gradClip ? Float(config.gradClip / gradNorm) : 1
+            optimizer.step(lr: lr, gradScale: clipScale)
+            let t3 = clock.now
+            phaseTimes.forward += seconds(t1 - t0); phaseTimes.backward += seconds(t2 - t1)
+            phaseTimes.optimizer += seconds(t3 - t2); phaseTimes.steps += 1
+            step += 1
+            windowTokens += tokensPerStep
+
+            let isLast = step == total
+            let evalNow = step % config.evalInterval == 0 || isLast
+            if step % config.logInterval == 0 || evalNow || step == 1 {
+                let now = clock.now
+                let rate = Double(windowTokens) / max(seconds(now - windowStart), 1e-9)
+                var valLoss: Double? = nil
+                if evalNow { valLoss = evaluate(batches: isLast ? config.finalEvalBatches : config.evalBatches) }
+                let record = MetricsRecord(step: step, tokens: step * tokensPerStep, trainLoss: loss, valLoss: valLoss,
+                                           lr: lr, gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed())
+                try folder?.appendMetrics(record)
+                observer?.trainer(didLog: record, totalSteps: total)
+                windowStart = clock.now; windowTokens = 0
+                if let v = valLoss, !v.isFinite { return try diverged("non-finite validation loss at step \(step)", elapsed: elapsed()) }
+            }
+            if step % config.checkpointInterval == 0 && !isLast { try saveCheckpoint(elapsed: elapsed()) }
+        }
+
+        // The last metrics line holds the final evaluation (on `final_eval_batches`).
+        let finalVal = folder?.readMetrics().last?.valLoss ?? evaluate(batches: config.finalEvalBatches)
+        try saveCheckpoint(elapsed: elapsed())
+        let status = RunStatus(state: .finished, step: step, totalSteps: total)
+        if let folder {
+            try folder.writeJSON(RunSummary(finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep,
+                                            elapsed: elapsed(), trainableParameters: model.store.trainableCount,
+                                            totalParameters: model.store.totalCount,
+                                            nonEmbeddingParameters: model.config.nonEmbeddingParameters), to: "summary.json")
+            try folder.writeStatus(status)
+        }
+        return RunResult(status: status, finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep, elapsed: elapsed())
+    }
+
+    private func saveCheckpoint(elapsed: Double) throws {
+        guard let folder else { return }
+        let state = TrainerState(step: step, tokens: step * config.batchSize * config.contextLength,
+                                 adamStep: optimizer.stepCount, elapsed: elapsed, configHash: configHash)
+        try Checkpoint.save(model: model, optimizer: optimizer, state: state, configJSON: configJSON, in: folder)
+    }
+
+    private func diverged(_ reason: String, elapsed: Double) throws -> RunResult {
+        let status = RunStatus(state: .diverged, step: step, totalSteps: config.totalSteps, reason: reason)
+        try folder?.writeStatus(status)
+        return RunResult(status: status, finalValLoss: nil, steps: step, tokens: step * config.batchSize * config.contextLength,
+                         elapsed: elapsed)
+    }
+
+    private func firstNonFiniteGradient() -> String? {
+        for p in model.store.parameters {
+            guard let g = model.store.gradient(p) else { continue }
+            if !Elementwise.allFinite(g, count: p.count) { return p.name }
+        }
+        return nil
+    }
+}
+
+public struct ResolvedRunConfig: Codable, Sendable {
+    public struct Parameters: Codable, Sendable {
+        public var total: Int, trainable: Int, embedding: Int, nonEmbedding: Int, optimizerStateBytes: Int
+        enum CodingKeys: String, CodingKey {
+            case total, trainable, embedding, nonEmbedding = "non_embedding", optimizerStateBytes = "optimizer_state_bytes"
+        }
+    }
+    public var config: TrainConfig
+    public var model: ModelConfig
+    public var strategyOptions: JSONValue
+    public var parameters: Parameters
+    public var provenance: Provenance
+    public var configHash: String
+    enum CodingKeys: String, CodingKey {
+        case config, model, strategyOptions = "strategy_options", parameters, provenance, configHash = "config_hash"
+    }
+}
+
+public struct RunSummary: Codable, Sendable {
+    public var finalValLoss: Double
+    public var steps: Int
+    public var tokens: Int
+    public var elapsed: Double
+    public var trainableParameters: Int
+    public var totalParameters: Int
+    public var nonEmbeddingParameters: Int
+    enum CodingKeys: String, CodingKey {
+        case finalValLoss = "final_val_loss", steps, tokens, elapsed = "elapsed_s"
+        case trainableParameters = "trainable_parameters", totalParameters = "total_parameters"
+        case nonEmbeddingParameters = "non_embedding_parameters"
+    }
+}
+
+/// A stable hash of a canonical config (FNV-1a 64, hex): identifies "the same run" across invocations.
+public enum ConfigHash {
+    public static func hex(_ data: Data) -> String {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in data { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return String(format: "%016llx", h)
+    }
+}
