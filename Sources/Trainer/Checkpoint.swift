@@ -1,0 +1,106 @@
+import Foundation
+import Model
+
+/// Trainer state that is not a tensor. Batches are a function of (seed, step), so `step` is the data position.
+public struct TrainerState: Codable, Sendable, Equatable {
+    public var step: Int
+    public var tokens: Int
+    public var adamStep: Int
+    public var elapsed: Double
+    public var configHash: String
+    enum CodingKeys: String, CodingKey { case step, tokens, adamStep = "adam_step", elapsed = "elapsed_s", configHash = "config_hash" }
+}
+
+/// Checkpoints: `model.safetensors` (every model tensor, frozen ones included, under its nanoGPT-style name,
+/// row-major F32: Linear weights are [out, in] as in torch.nn.Linear), `optimizer.safetensors` (`exp_avg.<name>`,
+/// `exp_avg_sq.<name>` for trainable tensors) and `state.json`. Written into `step-N.tmp/` and renamed, so a
+/// checkpoint folder either exists whole or not at all.
+public enum Checkpoint {
+    public static let modelFile = "model.safetensors"
+    public static let optimizerFile = "optimizer.safetensors"
+    public static let stateFile = "state.json"
+
+    public static func name(step: Int) -> String { String(format: "step-%07d", step) }
+
+    public static func modelTensors(_ store: ParameterStore) -> [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)] {
+        store.parameters.map { p in (p.name, p.spec.shape, UnsafeBufferPointer(start: store.value(p), count: p.count)) }
+    }
+
+    public static func save(model: GPT, optimizer: AdamW, state: TrainerState, configJSON: String,
+                            in folder: RunFolder, keepLast: Int = 2) throws {
+        let fm = FileManager.default
+        let final = folder.checkpointsURL.appendingPathComponent(name(step: state.step))
+        let tmp = folder.checkpointsURL.appendingPathComponent(name(step: state.step) + ".tmp")
+        try? fm.removeItem(at: tmp)
+        try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+        let store = model.store
+        let meta = ["format": "ablate-checkpoint-1", "step": String(state.step), "config": configJSON]
+        try Safetensors.encode(modelTensors(store), metadata: meta).write(to: tmp.appendingPathComponent(modelFile))
+        var moments: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)] = []
+        for p in store.parameters {
+            guard let o = p.gradientOffset else { continue }
+            moments.append(("exp_avg." + p.name, p.spec.shape, UnsafeBufferPointer(start: optimizer.m + o, count: p.count)))
+            moments.append(("exp_avg_sq." + p.name, p.spec.shape, UnsafeBufferPointer(start: optimizer.v + o, count: p.count)))
+        }
+        try Safetensors.encode(moments, metadata: ["adam_step": String(optimizer.stepCount)])
+            .write(to: tmp.appendingPathComponent(optimizerFile))
+        try RunFolder.encodeJSON(state).write(to: tmp.appendingPathComponent(stateFile))
+        try? fm.removeItem(at: final)
+        try fm.moveItem(at: tmp, to: final)
+        try RunFolder.writeAtomically(Data(name(step: state.step).utf8), to: folder.checkpointsURL.appendingPathComponent("latest"))
+        // Keep the newest `keepLast` complete checkpoints.
+        let all = (try? fm.contentsOfDirectory(atPath: folder.checkpointsURL.path)) ?? []
+        let steps = all.filter { $0.hasPrefix("step-") && !$0.hasSuffix(".tmp") }.sorted()
+        for old in steps.dropLast(keepLast) { try? fm.removeItem(at: folder.checkpointsURL.appendingPathComponent(old)) }
+    }
+
+    /// The newest complete checkpoint folder of a run, if any.
+    public static func latest(in folder: RunFolder) -> URL? {
+        guard let data = try? Data(contentsOf: folder.checkpointsURL.appendingPathComponent("latest")) else { return nil }
+        let url = folder.checkpointsURL.appendingPathComponent(String(decoding: data, as: UTF8.self))
+        return FileManager.default.fileExists(atPath: url.appendingPathComponent(stateFile).path) ? url : nil
+    }
+
+    /// Loads weights into `model` by name; every tensor must be present with the same shape.
+    public static func loadModel(from file: URL, into model: GPT) throws -> [String: String] {
+        let data: Data
+        do { data = try Data(contentsOf: file) } catch {
+            throw CheckpointError(path: file.path, message: "cannot be read (\(error.localizedDescription))")
+        }
+        let (tensors, meta) = try Safetensors.decode(data, path: file.path)
+        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for p in model.store.parameters {
+            guard let t = byName[p.name] else {
+                throw CheckpointError(path: file.path, message: "has no tensor '\(p.name)' (written for another model or strategy?)")
+            }
+            guard t.shape == p.spec.shape else {
+                let hint = p.name.hasPrefix("embedding.") || p.name == "lm_head.weight"
+                    ? " — the checkpoint's vocabulary or width differs from the config" : ""
+                throw CheckpointError(path: file.path, message: "tensor '\(p.name)' has shape \(t.shape), the model expects \(p.spec.shape)\(hint)")
+            }
+            t.values.withUnsafeBufferPointer { model.store.value(p).update(from: $0.baseAddress!, count: p.count) }
+        }
+        return meta
+    }
+
+    public static func loadOptimizer(from file: URL, into optimizer: AdamW, store: ParameterStore) throws {
+        let (tensors, meta) = try Safetensors.decode(try Data(contentsOf: file), path: file.path)
+        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for p in store.parameters {
+            guard let o = p.gradientOffset else { continue }
+            guard let m = byName["exp_avg." + p.name], let v = byName["exp_avg_sq." + p.name],
+                  m.values.count == p.count, v.values.count == p.count else {
+                throw CheckpointError(path: file.path, message: "optimizer state for '\(p.name)' is missing or has the wrong size")
+            }
+            m.values.withUnsafeBufferPointer { (optimizer.m + o).update(from: $0.baseAddress!, count: p.count) }
+            v.values.withUnsafeBufferPointer { (optimizer.v + o).update(from: $0.baseAddress!, count: p.count) }
+        }
+        optimizer.stepCount = Int(meta["adam_step"] ?? "") ?? 0
+    }
+}
+
+public struct CheckpointError: Error, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { "\(path): \(message). Fix: point at a checkpoint written for this config, or start the run afresh." }
+}

@@ -1,0 +1,154 @@
+import Embeddings
+import Foundation
+import Model
+
+/// Everything one training run needs, flat so that any key can be a grid axis. Keys are snake_case in files.
+public struct TrainConfig: Codable, Sendable, Equatable {
+    // Data
+    /// A prepared corpus name under $ABLATE_HOME/corpus (e.g. "shakespeare"), or a path to a .txt file or folder.
+    public var corpus: String = "shakespeare"
+    public var vocabSize: Int = 2048
+
+    // Model
+    /// A named shape ("tiny", "small", "base", "medium", "large"); explicit d_model/n_layer/n_head override it.
+    public var preset: String? = nil
+    public var dModel: Int? = nil
+    public var nLayer: Int? = nil
+    public var nHead: Int? = nil
+    public var contextLength: Int = 128
+    public var bias: Bool = false
+    public var tieEmbeddings: Bool = false
+    public var parametrization: String = "sp"
+    public var baseWidth: Int = 128
+    public var initStd: Double = 0.02
+    public var outputMultiplier: Double = 1.0
+
+    // Embedding strategy
+    public var strategy: String = "learned"
+    public var strategyOptions: [String: JSONValue] = [:]
+
+    // Optimisation
+    public var batchSize: Int = 16
+    /// Budget: steps, or tokens (tokens win when both are set; steps = ⌈tokens / (batch·context)⌉).
+    public var maxSteps: Int? = 1000
+    public var maxTokens: Int? = nil
+    public var learningRate: Double = 1e-3
+    /// Cosine decay ends at min_lr_ratio × peak (10 %).
+    public var minLRRatio: Double = 0.1
+    public var warmupSteps: Int = 100
+    public var weightDecay: Double = 0.1
+    public var beta1: Double = 0.9
+    public var beta2: Double = 0.95
+    public var adamEps: Double = 1e-8
+    /// Global-norm gradient clipping threshold (0 disables).
+    public var gradClip: Double = 1.0
+
+    // Evaluation, logging, checkpoints
+    public var evalInterval: Int = 100
+    public var evalBatches: Int = 8
+    public var finalEvalBatches: Int = 32
+    public var logInterval: Int = 10
+    public var checkpointInterval: Int = 250
+
+    // Reproducibility and resources
+    public var seed: UInt64 = 1
+    /// OpenBLAS threads for this run.
+    public var threads: Int = 1
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case corpus, vocabSize = "vocab_size", preset, dModel = "d_model", nLayer = "n_layer", nHead = "n_head"
+        case contextLength = "context_length", bias, tieEmbeddings = "tie_embeddings", parametrization
+        case baseWidth = "base_width", initStd = "init_std", outputMultiplier = "output_multiplier"
+        case strategy, strategyOptions = "strategy_options"
+        case batchSize = "batch_size", maxSteps = "max_steps", maxTokens = "max_tokens", learningRate = "learning_rate"
+        case minLRRatio = "min_lr_ratio", warmupSteps = "warmup_steps", weightDecay = "weight_decay"
+        case beta1, beta2, adamEps = "adam_eps", gradClip = "grad_clip"
+        case evalInterval = "eval_interval", evalBatches = "eval_batches", finalEvalBatches = "final_eval_batches"
+        case logInterval = "log_interval", checkpointInterval = "checkpoint_interval", seed, threads
+    }
+
+    /// Every valid key (for error messages and grid validation).
+    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+
+    /// Builds a config from a decoded file or flags: keys laid over the defaults, unknown keys rejected with the
+    /// nearest valid key, wrong types named. `source` (a file path) prefixes every message.
+    public static func from(_ object: [String: JSONValue], source: String? = nil) throws -> TrainConfig {
+        var merged = try JSONValue.encode(TrainConfig())
+        guard case var .object(fields) = merged else { fatalError("TrainConfig encodes to an object") }
+        for (key, value) in object {
+            guard keys.contains(key) else {
+                let near = StrategyRegistry.nearest(key, in: keys).map { " Did you mean '\($0)'?" } ?? ""
+                throw ConfigError(key: key, message: "unknown key.\(near)", fix: "valid keys: \(keys.joined(separator: ", "))", file: source)
+            }
+            fields[key] = value
+        }
+        merged = .object(fields)
+        do {
+            return try JSONValue.decode(TrainConfig.self, from: merged)
+        } catch let DecodingError.typeMismatch(type, ctx) {
+            let key = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ConfigError(key: key, message: "expected \(JSONValue.describe(type))", fix: "give '\(key)' a value of that type", file: source)
+        } catch let DecodingError.dataCorrupted(ctx) {
+            let key = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ConfigError(key: key, message: ctx.debugDescription, fix: "check the value of '\(key)'", file: source)
+        }
+    }
+
+    /// The model shape this config asks for, with the preset applied; validated.
+    public func modelConfig() throws -> ModelConfig {
+        var d = dModel, l = nLayer, h = nHead
+        if let preset {
+            guard let p = ModelConfig.presets[preset] else {
+                let names = ModelConfig.presets.keys.sorted()
+                let near = StrategyRegistry.nearest(preset, in: names).map { " Did you mean '\($0)'?" } ?? ""
+                throw ConfigError(key: "preset", message: "unknown preset '\(preset)'.\(near)", fix: "use one of \(names.joined(separator: ", ")) or give d_model, n_layer and n_head")
+            }
+            d = d ?? p.dModel; l = l ?? p.nLayer; h = h ?? p.nHead
+        }
+        guard let d, let l, let h else {
+            throw ConfigError(key: d == nil ? "d_model" : (l == nil ? "n_layer" : "n_head"),
+                              message: "model size is not set", fix: "set 'preset' (e.g. small) or all of d_model, n_layer, n_head")
+        }
+        let m = ModelConfig(vocabSize: vocabSize, dModel: d, nLayer: l, nHead: h, contextLength: contextLength, bias: bias,
+                            tieEmbeddings: tieEmbeddings, parametrization: parametrization, baseWidth: baseWidth,
+                            initStd: initStd, outputMultiplier: outputMultiplier)
+        try m.validate()
+        return m
+    }
+
+    /// Total optimizer steps of the budget.
+    public var totalSteps: Int {
+        if let maxTokens { return (maxTokens + batchSize * contextLength - 1) / (batchSize * contextLength) }
+        return maxSteps ?? 0
+    }
+
+    /// Rejects impossible optimisation settings (sizes are checked by `modelConfig()`).
+    public func validate() throws {
+        _ = try modelConfig()
+        func check(_ ok: Bool, _ key: String, _ message: String, _ fix: String) throws {
+            if !ok { throw ConfigError(key: key, message: message, fix: fix) }
+        }
+        try check(batchSize > 0, "batch_size", "must be ≥ 1, got \(batchSize)", "set batch_size to e.g. 16")
+        try check(totalSteps > 0, maxTokens != nil ? "max_tokens" : "max_steps", "the budget is zero steps", "set max_steps or max_tokens to a positive number")
+        try check(learningRate > 0 && learningRate.isFinite, "learning_rate", "must be a positive number, got \(learningRate)", "use e.g. 1e-3")
+        try check((0...1).contains(minLRRatio), "min_lr_ratio", "must be in [0, 1], got \(minLRRatio)", "use e.g. 0.1")
+        try check(warmupSteps >= 0, "warmup_steps", "must be ≥ 0, got \(warmupSteps)", "use e.g. 100")
+        try check(weightDecay >= 0, "weight_decay", "must be ≥ 0, got \(weightDecay)", "use e.g. 0.1")
+        try check((0..<1).contains(beta1), "beta1", "must be in [0, 1), got \(beta1)", "use 0.9")
+        try check((0..<1).contains(beta2), "beta2", "must be in [0, 1), got \(beta2)", "use 0.95")
+        try check(adamEps > 0, "adam_eps", "must be > 0, got \(adamEps)", "use 1e-8")
+        try check(gradClip >= 0, "grad_clip", "must be ≥ 0, got \(gradClip)", "use 1.0 (0 disables clipping)")
+        try check(evalInterval > 0, "eval_interval", "must be ≥ 1, got \(evalInterval)", "use e.g. 100")
+        try check(evalBatches > 0, "eval_batches", "must be ≥ 1, got \(evalBatches)", "use e.g. 8")
+        try check(finalEvalBatches > 0, "final_eval_batches", "must be ≥ 1, got \(finalEvalBatches)", "use e.g. 32")
+        try check(logInterval > 0, "log_interval", "must be ≥ 1, got \(logInterval)", "use e.g. 10")
+        try check(checkpointInterval > 0, "checkpoint_interval", "must be ≥ 1, got \(checkpointInterval)", "use e.g. 250")
+        try check(threads > 0, "threads", "must be ≥ 1, got \(threads)", "use 1 or 2")
+        try check(vocabSize >= 256 && vocabSize <= 32768, "vocab_size", "must be in 256…32768 (byte-level BPE), got \(vocabSize)", "use e.g. 2048")
+    }
+
+    /// The strategy options as a plain object for the registry.
+    public var strategyOptionsObject: [String: Any] { strategyOptions.mapValues { $0.anyValue } }
+}
