@@ -1,0 +1,222 @@
+import Embeddings
+import Foundation
+import Kernels
+import Model
+import Trainer
+import XCTest
+
+/// A token stream from a fixed random order-1 Markov chain over 16 symbols (ids 97…112), with a few
+/// high-probability successors per symbol, so there is structure well below the unigram entropy.
+final class MarkovBatches: BatchSource, @unchecked Sendable {
+    let tokens: [Int32]
+    let context: Int, batchSize: Int, seed: UInt64
+    let validationStart: Int
+
+    init(length: Int = 40_000, context: Int, batchSize: Int, seed: UInt64) {
+        var rng = Xoshiro256(seed: 1234)
+        let successors = (0..<16).map { _ in (0..<2).map { _ in rng.nextInt(below: 16) } }
+        var t: [Int32] = [97]
+        var s = 0
+        for _ in 1..<length {
+            s = rng.nextUniform() < 0.9 ? successors[s][rng.nextInt(below: 2)] : rng.nextInt(below: 16)
+            t.append(Int32(97 + s))
+        }
+        tokens = t; self.context = context; self.batchSize = batchSize; self.seed = seed
+        validationStart = length * 9 / 10
+    }
+
+    var unigramEntropy: Double {
+        var counts = [Int: Int]()
+        for x in tokens { counts[Int(x), default: 0] += 1 }
+        let n = Double(tokens.count)
+        return -counts.values.reduce(0.0) { $0 + Double($1) / n * log(Double($1) / n) }
+    }
+
+    private func copy(start: Int, row: Int, _ inputs: UnsafeMutablePointer<Int32>, _ targets: UnsafeMutablePointer<Int32>) {
+        for i in 0..<context {
+            inputs[row * context + i] = tokens[start + i]
+            targets[row * context + i] = tokens[start + i + 1]
+        }
+    }
+
+    func trainBatch(step: Int, inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
+        var rng = Xoshiro256(seed: seed, stream: UInt64(step))
+        for b in 0..<batchSize { copy(start: rng.nextInt(below: validationStart - context - 1), row: b, inputs, targets) }
+    }
+
+    func validationBatch(index: Int, of count: Int, inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
+        let span = tokens.count - validationStart - context - 1
+        for b in 0..<batchSize {
+            let k = index * batchSize + b
+            copy(start: validationStart + k * span / max(count * batchSize, 1), row: b, inputs, targets)
+        }
+    }
+}
+
+final class TrainerTests: XCTestCase {
+    var tmp: URL!
+
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("ablate-trainer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
+
+    func config(steps: Int = 30, strategy: String = "learned", lr: Double = 3e-3) -> TrainConfig {
+        var c = TrainConfig()
+        c.corpus = "markov"; c.vocabSize = 256
+        c.dModel = 32; c.nLayer = 2; c.nHead = 2; c.contextLength = 16
+        c.batchSize = 8; c.maxSteps = steps; c.learningRate = lr; c.warmupSteps = 5
+        c.evalInterval = 10; c.evalBatches = 2; c.finalEvalBatches = 4; c.logInterval = 5; c.checkpointInterval = 10
+        c.strategy = strategy
+        return c
+    }
+
+    func data(_ c: TrainConfig) -> RunData {
+        RunData(vocabulary: .bytes, batches: MarkovBatches(context: c.contextLength, batchSize: c.batchSize, seed: c.seed),
+                corpusSHA256: "test", tokenizerSHA256: "test", trainTokens: 36_000, validationTokens: 4_000)
+    }
+
+    func weights(_ t: Trainer) -> [Float] { Array(UnsafeBufferPointer(start: t.model.store.values, count: t.model.store.valueCount)) }
+
+    /// The model must learn the chain: validation loss well below the unigram entropy (ln 16 ≈ 2.77 here).
+    func testLossFallsWellBelowUnigramEntropy() throws {
+        let c = config(steps: 200, lr: 1e-2)
+        let d = data(c)
+        let entropy = (d.batches as! MarkovBatches).unigramEntropy
+        let result = try Trainer(config: c, data: d, folder: nil).run()
+        XCTAssertEqual(result.status.state, .finished)
+        let final = try XCTUnwrap(result.finalValLoss)
+        // The chain's conditional entropy is ≈ 1.2 nats; 0.6 × unigram entropy (≈ 1.66) needs real learning.
+        XCTAssertLessThan(final, 0.6 * entropy, "final val loss \(final) vs unigram entropy \(entropy)")
+    }
+
+    /// Training 20 steps equals training 10, stopping, and resuming for 10 — bit for bit.
+    func testResumeIsBitIdentical() throws {
+        let c = config(steps: 20)
+        let straight = try Trainer(config: c, data: data(c), folder: RunFolder(tmp.appendingPathComponent("a")))
+        _ = try straight.run()
+
+        let folder = RunFolder(tmp.appendingPathComponent("b"))
+        let first = try Trainer(config: c, data: data(c), folder: folder)
+        let stopped = try first.run(shouldStop: { first.step == 10 })
+        XCTAssertEqual(stopped.status.state, .running)
+        XCTAssertEqual(stopped.steps, 10)
+        let second = try Trainer(config: c, data: data(c), folder: folder)
+        XCTAssertEqual(try second.resumeIfPossible(), 10)
+        let result = try second.run()
+        XCTAssertEqual(result.status.state, .finished)
+
+        XCTAssertEqual(weights(straight), weights(second), "weights differ after resume")
+        let a = RunFolder(tmp.appendingPathComponent("a")).readMetrics(), b = folder.readMetrics()
+        XCTAssertEqual(a.map(\.step), b.map(\.step))
+        XCTAssertEqual(a.map(\.trainLoss), b.map(\.trainLoss))
+        XCTAssertEqual(a.map(\.valLoss), b.map(\.valLoss))
+        XCTAssertEqual(a.map(\.gradNorm), b.map(\.gradNorm))
+    }
+
+    /// Same config and seed ⇒ the same numbers; another seed ⇒ different ones.
+    func testSameSeedSameNumbers() throws {
+        let c = config(steps: 10)
+        let x = try Trainer(config: c, data: data(c), folder: nil); _ = try x.run()
+        let y = try Trainer(config: c, data: data(c), folder: nil); _ = try y.run()
+        XCTAssertEqual(weights(x), weights(y))
+        var c2 = c; c2.seed = 2
+        let z = try Trainer(config: c2, data: data(c2), folder: nil); _ = try z.run()
+        XCTAssertNotEqual(weights(x), weights(z))
+    }
+
+    /// A huge learning rate ends in status `diverged` with the step and the reason — not a crash.
+    func testDivergenceIsRecorded() throws {
+        var c = config(steps: 50, lr: 1e6)
+        c.gradClip = 0; c.warmupSteps = 0
+        let folder = RunFolder(tmp.appendingPathComponent("div"))
+        let result = try Trainer(config: c, data: data(c), folder: folder).run()
+        XCTAssertEqual(result.status.state, .diverged)
+        XCTAssertNotNil(result.status.reason)
+        XCTAssertEqual(folder.readStatus()?.state, .diverged)
+    }
+
+    func testRunFolderContents() throws {
+        let c = config(steps: 10)
+        let folder = RunFolder(tmp.appendingPathComponent("run"))
+        _ = try Trainer(config: c, data: data(c), folder: folder).run()
+        let resolved = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.configURL)) as! [String: Any]
+        let provenance = resolved["provenance"] as! [String: Any]
+        for key in ["package_version", "git_commit", "corpus_sha256", "tokenizer_sha256", "seed"] {
+            XCTAssertNotNil(provenance[key], key)
+        }
+        XCTAssertEqual(folder.readStatus()?.state, .finished)
+        let metrics = folder.readMetrics()
+        XCTAssertEqual(metrics.last?.step, 10)
+        XCTAssertNotNil(metrics.last?.valLoss)
+        XCTAssertNotNil(Checkpoint.latest(in: folder))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.checkpointsURL.path).filter { $0.hasSuffix(".tmp") }
+        XCTAssertEqual(leftovers, [])
+    }
+
+    func testScheduleWarmupAndCosine() {
+        let s = LRSchedule(peak: 1, warmupSteps: 10, totalSteps: 110, minRatio: 0.1)
+        XCTAssertEqual(s.lr(at: 0), 0.1, accuracy: 1e-12)
+        XCTAssertEqual(s.lr(at: 9), 1.0, accuracy: 1e-12)
+        XCTAssertEqual(s.lr(at: 10), 1.0, accuracy: 1e-12)
+        XCTAssertEqual(s.lr(at: 60), 0.55, accuracy: 1e-12)   // halfway: 0.1 + 0.9·0.5
+        XCTAssertEqual(s.lr(at: 110), 0.1, accuracy: 1e-12)
+    }
+
+    // MARK: bad input
+
+    func testUnknownKeySuggestsTheNearest() {
+        XCTAssertThrowsError(try TrainConfig.from(["learnig_rate": .double(1e-3)], source: "x.yaml")) { e in
+            let text = String(describing: e)
+            XCTAssertTrue(text.contains("x.yaml"), text)
+            XCTAssertTrue(text.contains("learning_rate"), text)
+        }
+    }
+
+    func testWrongTypeNamesTheKey() {
+        XCTAssertThrowsError(try TrainConfig.from(["batch_size": .string("lots")])) { e in
+            XCTAssertEqual((e as? ConfigError)?.key, "batch_size", String(describing: e))
+        }
+    }
+
+    func testBadValuesNameTheKey() {
+        var c = config(); c.learningRate = -1
+        XCTAssertThrowsError(try c.validate()) { XCTAssertEqual(($0 as? ConfigError)?.key, "learning_rate") }
+        c = config(); c.preset = "huge"; c.dModel = nil; c.nLayer = nil; c.nHead = nil
+        XCTAssertThrowsError(try c.validate()) { XCTAssertEqual(($0 as? ConfigError)?.key, "preset") }
+        c = config(); c.dModel = 30; c.nHead = 4
+        XCTAssertThrowsError(try c.validate()) { XCTAssertEqual(($0 as? ConfigError)?.key, "n_head") }
+        c = config(); c.contextLength = 100_000
+        XCTAssertThrowsError(try Trainer(config: c, data: data(c), folder: nil)) {
+            XCTAssertEqual(($0 as? ConfigError)?.key, "context_length")
+        }
+    }
+
+    func testTruncatedCheckpointIsRejectedClearly() throws {
+        let c = config(steps: 10)
+        let folder = RunFolder(tmp.appendingPathComponent("t"))
+        let t = try Trainer(config: c, data: data(c), folder: folder)
+        _ = try t.run()
+        let file = Checkpoint.latest(in: folder)!.appendingPathComponent(Checkpoint.modelFile)
+        let bytes = try Data(contentsOf: file)
+        try bytes.prefix(bytes.count / 2).write(to: file)
+        XCTAssertThrowsError(try Checkpoint.loadModel(from: file, into: t.model)) { e in
+            XCTAssertTrue(String(describing: e).contains("truncated"), String(describing: e))
+        }
+        try Data([1, 2, 3]).write(to: file)
+        XCTAssertThrowsError(try Checkpoint.loadModel(from: file, into: t.model))
+    }
+
+    func testSafetensorsRoundTrip() throws {
+        let a: [Float] = [1, -2, 3.5, .pi], b: [Float] = [0.25]
+        let data = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+            Safetensors.encode([("a", [2, 2], pa), ("b.x", [1], pb)], metadata: ["k": "v \"quoted\""])
+        } }
+        let (tensors, meta) = try Safetensors.decode(data, path: "mem")
+        XCTAssertEqual(tensors, [.init(name: "a", shape: [2, 2], values: a), .init(name: "b.x", shape: [1], values: b)])
+        XCTAssertEqual(meta["k"], "v \"quoted\"")
+        let headerLength = data.prefix(8).withUnsafeBytes { $0.load(as: UInt64.self) }
+        XCTAssertEqual((8 + Int(headerLength)) % 8, 0, "tensor data must start 8-byte aligned")
+    }
+}
