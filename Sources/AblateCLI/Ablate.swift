@@ -1,4 +1,5 @@
 import ArgumentParser
+import Trainer
 
 @main
 struct Ablate: ParsableCommand {
@@ -6,6 +7,6 @@ struct Ablate: ParsableCommand {
         commandName: "ablate",
         abstract: "How much do trained input embeddings matter, and how does that change with model size?",
         version: AblateVersion.string,
-        subcommands: [DoctorCommand.self, DataCommand.self, TokenizerCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, DataCommand.self, TokenizerCommand.self, DoctorCommand.self]
     )
 }

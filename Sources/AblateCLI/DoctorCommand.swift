@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kernels
+import Trainer
 
 /// `ablate doctor`: is this machine set up right, and how fast is its BLAS?
 struct DoctorCommand: ParsableCommand {

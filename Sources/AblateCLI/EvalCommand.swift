@@ -1,0 +1,129 @@
+import ArgumentParser
+import Dataset
+import Embeddings
+import Foundation
+import Model
+import Trainer
+
+/// `ablate eval`: the mean loss of a checkpoint, on the validation batches or on a raw token file.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Print the mean loss of a checkpoint on the validation set or on a token file.",
+        discussion: """
+        CHECKPOINT is a run folder (its latest checkpoint is used), a checkpoint folder, or a model.safetensors file.
+        --tokens FILE holds raw little-endian token ids with no header: uint16 (--dtype u16, the format of the
+        tokenizer cache's .bin streams) or int32 (--dtype i32). The file is cut into consecutive non-overlapping
+        windows of context_length + 1 tokens (a trailing partial window is dropped); the loss is the mean over all
+        predicted tokens.
+        """)
+
+    @Argument(help: "Run folder, checkpoint folder, or model.safetensors.") var checkpoint: String
+    @Option(help: "A raw token file to evaluate instead of the validation batches.") var tokens: String?
+    @Option(help: "Token file element type: u16 or i32.") var dtype: String = "u16"
+    @Option(help: "Number of fixed validation batches (default: the run's final_eval_batches).") var batches: Int?
+
+    func validate() throws {
+        guard ["u16", "i32"].contains(dtype) else { throw ValidationError("--dtype must be u16 or i32, got '\(dtype)'") }
+    }
+
+    func run() throws {
+        let file = try Self.modelFile(checkpoint)
+        let data = try Data(contentsOf: file)
+        let (_, meta) = try Safetensors.decode(data, path: file.path)
+        guard let json = meta["config"] else {
+            throw CLIError("\(file.path): has no embedded config (not written by `ablate train`).")
+        }
+        let config = try JSONDecoder().decode(TrainConfig.self, from: Data(json.utf8))
+        let prepared = try DataLoading.prepare(config)
+        var runData = try RunData(prepared: prepared, config: config)
+        if let tokens {
+            let ids = try Self.readTokens(path: tokens, dtype: dtype, vocabSize: config.vocabSize)
+            runData.batches = try WindowBatches(tokens: ids, context: config.contextLength, batchSize: config.batchSize, path: tokens)
+            runData.validationTokens = ids.count
+        }
+        let trainer = try Trainer(config: config, data: runData, folder: nil)
+        _ = try Checkpoint.loadModel(from: file, into: trainer.model)
+        if let tokens {
+            let windows = runData.batches as! WindowBatches
+            let loss = windows.meanLoss(model: trainer.model)
+            print(String(format: "%.6f  mean loss over %d tokens of %@ (%@)", loss, windows.predictedTokens, tokens, file.path))
+        } else {
+            let n = batches ?? config.finalEvalBatches
+            print(String(format: "%.6f  mean validation loss over %d batches (%@)", trainer.evaluate(batches: n), n, file.path))
+        }
+    }
+
+    static func modelFile(_ path: String) throws -> URL {
+        let url = URL(fileURLWithPath: path)
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw CLIError("\(path): no such checkpoint. Fix: give a run folder, a checkpoint folder or a model.safetensors file.")
+        }
+        if !isDir.boolValue { return url }
+        let direct = url.appendingPathComponent(Checkpoint.modelFile)
+        if FileManager.default.fileExists(atPath: direct.path) { return direct }
+        if let latest = Checkpoint.latest(in: RunFolder(url)) { return latest.appendingPathComponent(Checkpoint.modelFile) }
+        throw CLIError("\(path): holds no checkpoint yet. Fix: train the run first (ablate train / ablate grid run).")
+    }
+
+    static func readTokens(path: String, dtype: String, vocabSize: Int) throws -> [Int32] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot be read.") }
+        let width = dtype == "u16" ? 2 : 4
+        guard data.count % width == 0 else {
+            throw CLIError("\(path): \(data.count) bytes is not a whole number of \(dtype) tokens. Fix: check --dtype.")
+        }
+        let ids: [Int32] = data.withUnsafeBytes { raw in
+            (0..<(data.count / width)).map { i in
+                width == 2 ? Int32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                           : Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))
+            }
+        }
+        if let bad = ids.first(where: { $0 < 0 || Int($0) >= vocabSize }) {
+            throw CLIError("\(path): token id \(bad) is outside the checkpoint's vocabulary 0..<\(vocabSize). Fix: encode with the same tokenizer.")
+        }
+        return ids
+    }
+}
+
+/// Consecutive non-overlapping windows of a token file, for `ablate eval --tokens`.
+final class WindowBatches: BatchSource, @unchecked Sendable {
+    let tokens: [Int32], context: Int, batchSize: Int
+    var windowCount: Int { (tokens.count - 1) / context }
+    var predictedTokens: Int { windowCount * context }
+
+    init(tokens: [Int32], context: Int, batchSize: Int, path: String) throws {
+        guard tokens.count >= context + 1 else {
+            throw CLIError("\(path): \(tokens.count) tokens, fewer than one window of context_length + 1 = \(context + 1).")
+        }
+        self.tokens = tokens; self.context = context; self.batchSize = batchSize
+    }
+
+    func trainBatch(step: Int, inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
+        validationBatch(index: step, of: 0, inputs: inputs, targets: targets)
+    }
+
+    func validationBatch(index: Int, of count: Int, inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
+        for b in 0..<batchSize {
+            let w = min(index * batchSize + b, windowCount - 1)
+            for t in 0..<context {
+                inputs[b * context + t] = tokens[w * context + t]
+                targets[b * context + t] = tokens[w * context + t + 1]
+            }
+        }
+    }
+
+    /// Mean loss over every window exactly once (the last batch's padding rows are excluded).
+    func meanLoss(model: GPT) -> Double {
+        var total = 0.0
+        let batches = (windowCount + batchSize - 1) / batchSize
+        for i in 0..<batches {
+            validationBatch(index: i, of: batches, inputs: model.inputs, targets: model.targets)
+            _ = model.forward(batch: batchSize)
+            let valid = min(batchSize, windowCount - i * batchSize)
+            let losses = model.lastLosses
+            for r in 0..<(valid * context) { total += Double(losses[r]) }
+        }
+        return total / Double(predictedTokens)
+    }
+}

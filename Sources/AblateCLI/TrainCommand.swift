@@ -1,0 +1,114 @@
+import ArgumentParser
+import Dataset
+import Foundation
+import Trainer
+
+/// Options shared by commands that build a training config: a file plus flag overrides.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "A YAML or JSON config file (keys as in `ablate train --help-keys`).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: "Override any config key: --set learning_rate=3e-4 (repeatable).")
+    var overrides: [String] = []
+
+    @Option(help: "Embedding strategy (see `ablate strategies`).") var strategy: String?
+    @Option(help: "Model preset: tiny, small, base, medium, large.") var preset: String?
+    @Option(help: "Corpus name under $ABLATE_HOME/corpus, or a path to a .txt file or folder.") var corpus: String?
+    @Option(help: "Tokenizer vocabulary size.") var vocab: Int?
+    @Option(help: "Training steps.") var steps: Int?
+    @Option(help: "Seed (model init and data order).") var seed: UInt64?
+    @Option(help: "OpenBLAS threads.") var threads: Int?
+
+    func resolve() throws -> TrainConfig {
+        var object: [String: JSONValue] = [:]
+        if let config { object = try ConfigLoading.load(path: config) }
+        for (k, v) in try ConfigLoading.parseOverrides(overrides) { object[k] = v }
+        if let strategy { object["strategy"] = .string(strategy) }
+        if let preset { object["preset"] = .string(preset) }
+        if let corpus { object["corpus"] = .string(corpus) }
+        if let vocab { object["vocab_size"] = .int(vocab) }
+        if let steps { object["max_steps"] = .int(steps); object["max_tokens"] = .null }
+        if let seed { object["seed"] = .int(Int(seed)) }
+        if let threads { object["threads"] = .int(threads) }
+        if object["preset"] == nil && object["d_model"] == nil { object["preset"] = .string("small") }
+        let c = try TrainConfig.from(object, source: config)
+        try c.validate()
+        return c
+    }
+}
+
+enum DataLoading {
+    /// Tokenizer and token streams for a config (cached under $ABLATE_HOME).
+    static func prepare(_ config: TrainConfig) throws -> PreparedData {
+        let home = AblateHome.fromEnvironment()
+        let fm = FileManager.default
+        if config.corpus.contains("/") || config.corpus.hasSuffix(".txt") || fm.fileExists(atPath: config.corpus) {
+            return try PreparedData.load(corpusAt: URL(fileURLWithPath: config.corpus), vocabSize: config.vocabSize, home: home)
+        }
+        return try PreparedData.load(corpus: config.corpus, vocabSize: config.vocabSize, home: home)
+    }
+}
+
+/// `ablate train`: one model, one run folder.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train one model and write a run folder (config, metrics.jsonl, status, checkpoints).")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Run folder (default: runs/single/<strategy>-d<D>-L<L>-v<V>-s<seed>).") var out: String?
+    @Flag(help: "Continue from the run folder's latest checkpoint (bit-identical to an uninterrupted run).") var resume = false
+    @Flag(help: "Start over even if the run folder holds results.") var force = false
+
+    func run() throws {
+        let config = try options.resolve()
+        let model = try config.modelConfig()
+        let folderURL = URL(fileURLWithPath: out ?? "runs/single/\(config.strategy)-d\(model.dModel)-L\(model.nLayer)-v\(config.vocabSize)-s\(config.seed)")
+        let folder = RunFolder(folderURL)
+        let fm = FileManager.default
+        if fm.fileExists(atPath: folder.configURL.path) && !resume {
+            guard force else {
+                throw CLIError("\(folderURL.path) already holds a run. Fix: pass --resume to continue it, --force to start over, or --out for a new folder.")
+            }
+            try fm.removeItem(at: folderURL)
+        }
+        let prepared = try DataLoading.prepare(config)
+        let trainer = try Trainer(config: config, data: try RunData(prepared: prepared, config: config), folder: folder)
+        if resume, let from = try trainer.resumeIfPossible() { print("resuming \(folderURL.path) from step \(from)") }
+        let progress = TerminalProgress(label: config.strategy)
+        trainer.observer = progress
+        let stop = StopFlag.install()
+        let result = try trainer.run(shouldStop: { stop.isSet })
+        switch result.status.state {
+        case .finished:
+            print(String(format: "finished: %d steps, %d tokens, final val loss %.4f, %.1f s → %@",
+                         result.steps, result.tokens, result.finalValLoss ?? .nan, result.elapsed, folderURL.path))
+        case .running:
+            print("stopped at step \(result.steps); checkpoint written. Resume with: ablate train --resume --out \(folderURL.path) ...")
+            throw ExitCode(130)
+        case .diverged, .failed:
+            print("\(result.status.state.rawValue): \(result.status.reason ?? "")")
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// Ctrl-C / SIGTERM set a flag; the trainer checks it between steps, writes a checkpoint and stops cleanly.
+final class StopFlag: @unchecked Sendable {
+    nonisolated(unsafe) static var shared = StopFlag()
+    private(set) var isSet = false
+    private var sources: [DispatchSourceSignal] = []
+
+    static func install() -> StopFlag {
+        let flag = shared
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { flag.isSet = true }
+            source.resume()
+            flag.sources.append(source)
+        }
+        return flag
+    }
+}

@@ -1,1 +1,0 @@
-enum AblateVersion { static let string = "0.1.0" }
