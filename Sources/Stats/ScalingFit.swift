@@ -16,10 +16,15 @@ import Foundation
 /// (`PowerLawFit`), reported as `method == .logLogLine`; SE(α) is the line's slope SE, SE(A) = A·SE(ln A)
 /// (delta method), E has no SE; with 2 sizes there are no SEs at all.
 ///
+/// E is not constrained (it can come out negative on data that do not bend). The standard errors are asymptotic
+/// (linearised) and optimistic at 4–6 sizes; for honest uncertainty bootstrap the fit over seeds.
+///
 /// Degenerate inputs: throws `.lengthMismatch`, `.nonFinite`, `.tooFewValues` (< 2 sizes), `.invalidArgument` if a
-/// size or loss is ≤ 0, `.zeroVariance` if all sizes are equal, `.notConverged` if the trust-region iteration hits
-/// `maxIterations` or stops making progress before its tests pass (the caller may fall back to
-/// `ScalingFit(logLogSizes:losses:)`), `.gsl` for other solver failures.
+/// size or loss is ≤ 0, `.zeroVariance` if all sizes or all losses are equal (E and A not identifiable),
+/// `.notConverged` if the trust-region iteration hits `maxIterations` or cannot make progress before its tests
+/// pass — notably when the data have no finite optimum (loss rising with N, or a curve that runs off to α → 0,
+/// E → −∞, where `curve_fit` returns absurd values such as E = −6·10³) — so the caller can fall back to
+/// `ScalingFit(logLogSizes:losses:)`; `.gsl` for other solver failures.
 public struct ScalingFit: Sendable, Equatable {
     public enum Method: String, Sendable, Equatable {
         /// E + A·N^(−α) by nonlinear least squares (≥ 4 sizes).
@@ -111,7 +116,7 @@ public struct ScalingFit: Sendable, Equatable {
         guard sizes.allSatisfy({ $0 > 0 }), losses.allSatisfy({ $0 > 0 }) else {
             throw StatsError.invalidArgument("sizes and losses must be positive")
         }
-        guard Set(sizes).count > 1 else { throw StatsError.zeroVariance }
+        guard Set(sizes).count > 1, Set(losses).count > 1 else { throw StatsError.zeroVariance }
     }
 
     /// Data handed to the C callbacks through `params`: x = N/N₀, ln x, ln N, L.
@@ -193,6 +198,10 @@ public struct ScalingFit: Sendable, Equatable {
         let iterations = gsl_multifit_nlinear_niter(w)
         switch Int(status) {
         case Int(GSL_SUCCESS): break
+        case Int(GSL_EMAXITER) where Int(info) == Int(GSL_ENOPROG):
+            // The driver's code for "the very first iteration found no step that lowers χ²".
+            throw StatsError.notConverged(iterations: iterations,
+                                          reason: "no step from the starting values reduces χ² (GSL_ENOPROG)")
         case Int(GSL_EMAXITER):
             throw StatsError.notConverged(iterations: iterations, reason: "reached maxIterations = \(maxIterations)")
         case Int(GSL_ENOPROG):

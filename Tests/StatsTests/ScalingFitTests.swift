@@ -69,9 +69,18 @@ final class ScalingFitTests: XCTestCase {
             try ScalingFit(sizes: [1e5, 1e6, 1e7, 1e8], losses: [3, 0, 2, 1])
         }
         assertThrows(.zeroVariance) { try ScalingFit(sizes: [1e6, 1e6, 1e6, 1e6], losses: [3, 2.9, 3.1, 3]) }
+        assertThrows(.zeroVariance) { try ScalingFit(sizes: sizes, losses: [3, 3, 3, 3, 3, 3]) }
         // An iteration budget too small to converge is reported, not returned as numbers.
         XCTAssertThrowsError(try ScalingFit(sizes: sizes, losses: losses, maxIterations: 1)) { error in
             guard case .notConverged? = error as? StatsError else { return XCTFail("\(error)") }
+        }
+        // No finite optimum: the same losses at N = 1…6 drift towards α → 0, E → −∞
+        // (scipy.optimize.curve_fit(law, np.arange(1.,7.), L, p0=[2.3,1.6,0.3]) "converges" to E≈−6209, A≈6213,
+        // α≈1.2e-4 with SE(E)≈5.5e6); loss rising with N has none either. Both are reported as `.notConverged`.
+        for (n, l) in [([1.0, 2, 3, 4, 5, 6], losses), (sizes, [2.5, 2.7, 2.9, 3.1, 3.3, 3.5])] {
+            XCTAssertThrowsError(try ScalingFit(sizes: n, losses: l)) { error in
+                guard case .notConverged? = error as? StatsError else { return XCTFail("\(error)") }
+            }
         }
     }
 }
