@@ -31,6 +31,20 @@ final class ScalingFitTests: XCTestCase {
         XCTAssertEqual(f.alpha, 0.3, accuracy: 2 * f.alphaStandardError!)
     }
 
+    func testFourSizesIsTheSmallestNonlinearFit() throws {
+        let f = try ScalingFit(sizes: Array(sizes.prefix(4)), losses: Array(losses.prefix(4)))
+        XCTAssertEqual(f.method, .nonlinearLeastSquares)
+        // curve_fit(law, N[:4], L[:4], p0=[1.8,50,0.25], ftol=xtol=gtol=1e-15)
+        //   -> [1.9621776906500763, 52.40246073115584, 0.2869713337569425]
+        assertClose(f.E, 1.9621776906500763, rel: 1e-5)
+        assertClose(f.A, 52.40246073115584, rel: 1e-5)
+        assertClose(f.alpha, 0.2869713337569425, rel: 1e-5)
+        // np.sqrt(np.diag(pcov4)) (n − p = 1) -> [0.03273909405867403, 3.175408956034361, 0.006699484324349984]
+        assertClose(f.eStandardError, 0.03273909405867403, rel: 1e-5)
+        assertClose(f.aStandardError, 3.175408956034361, rel: 1e-5)
+        assertClose(f.alphaStandardError, 0.006699484324349984, rel: 1e-5)
+    }
+
     func testRecoversNoiselessParameters() throws {
         let exact = sizes.map { 2.0 + 60.0 * pow($0, -0.3) }
         let f = try ScalingFit(sizes: sizes, losses: exact)

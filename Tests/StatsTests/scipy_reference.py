@@ -102,6 +102,9 @@ show("curve_fit params", p, "scipy.optimize.curve_fit(lambda N,E,A,a: E+A*N**-a,
 show("curve_fit se", np.sqrt(np.diag(pcov)), "np.sqrt(np.diag(pcov))")
 show("curve_fit cov(E,alpha)", pcov[0, 2], "pcov[0, 2]")
 show("rss", np.sum((law(N, *p) - L) ** 2), "sum((law(N, *p) - L)**2)")
+p4, pcov4 = curve_fit(law, N[:4], L[:4], p0=[1.8, 50.0, 0.25], ftol=1e-15, xtol=1e-15, gtol=1e-15, maxfev=100000)
+show("4-size curve_fit params", p4, "curve_fit(law, N[:4], L[:4], p0=[1.8,50,0.25], ftol=xtol=gtol=1e-15)")
+show("4-size curve_fit se", np.sqrt(np.diag(pcov4)), "np.sqrt(np.diag(pcov4))  # n - p = 1")
 r = stats.linregress(np.log(N[:3]), np.log(L[:3]))
 show("3-size loglog", [np.exp(r.intercept), -r.slope, np.exp(r.intercept) * r.intercept_stderr, r.stderr],
      "r = scipy.stats.linregress(np.log(N[:3]), np.log(L[:3])); A=exp(intercept), alpha=-slope, A*intercept_stderr, stderr")
