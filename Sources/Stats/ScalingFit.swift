@@ -58,6 +58,9 @@ public struct ScalingFit: Sendable, Equatable {
     public let count: Int
     public let iterations: Int
     public let convergence: Convergence
+    /// Reciprocal condition number of the solver's Jacobian at the optimum (`gsl_multifit_nlinear_rcond`, internal
+    /// N/N₀ parameters); near 0 means E, A, α are barely separable by these sizes. `nil` for the log-log line.
+    public let reciprocalConditionNumber: Double?
 
     public func predict(_ n: Double) -> Double { E + A * pow(n, -alpha) }
 
@@ -90,10 +93,11 @@ public struct ScalingFit: Sendable, Equatable {
         count = sizes.count
         iterations = 0
         convergence = .closedForm
+        reciprocalConditionNumber = nil
     }
 
     private init(E: Double, A: Double, alpha: Double, covariance: [Double], rss: Double, count: Int,
-                 iterations: Int, convergence: Convergence) {
+                 iterations: Int, convergence: Convergence, rcond: Double) {
         method = .nonlinearLeastSquares
         self.E = E
         self.A = A
@@ -106,6 +110,7 @@ public struct ScalingFit: Sendable, Equatable {
         self.count = count
         self.iterations = iterations
         self.convergence = convergence
+        reciprocalConditionNumber = rcond
     }
 
     private static func validate(_ sizes: [Double], _ losses: [Double]) throws {
@@ -210,6 +215,8 @@ public struct ScalingFit: Sendable, Equatable {
             try GSL.check(status, "gsl_multifit_nlinear_driver")
         }
 
+        var rcond = 0.0
+        try GSL.check(gsl_multifit_nlinear_rcond(&rcond, w), "gsl_multifit_nlinear_rcond")
         let theta = gsl_multifit_nlinear_position(w)
         let e = gsl_vector_get(theta, 0), a = gsl_vector_get(theta, 1), alpha = gsl_vector_get(theta, 2)
         let f = gsl_multifit_nlinear_residual(w)
@@ -234,6 +241,7 @@ public struct ScalingFit: Sendable, Equatable {
             throw StatsError.notConverged(iterations: iterations, reason: "non-finite parameters or covariance")
         }
         return ScalingFit(E: e, A: bigA, alpha: alpha, covariance: cov, rss: rss, count: n,
-                          iterations: iterations, convergence: info == 2 ? .smallGradient : .smallStep)
+                          iterations: iterations, convergence: info == 2 ? .smallGradient : .smallStep,
+                          rcond: rcond)
     }
 }

@@ -27,6 +27,8 @@ final class ScalingFitTests: XCTestCase {
         assertClose(f.residualSumOfSquares, 8.036927943144335e-05, rel: 1e-5)
         XCTAssertGreaterThan(f.iterations, 0)
         XCTAssertNotEqual(f.convergence, .closedForm)
+        XCTAssertGreaterThan(f.reciprocalConditionNumber!, 0)
+        XCTAssertLessThanOrEqual(f.reciprocalConditionNumber!, 1)
         // The generating parameters lie within ~2 SE of the fit.
         XCTAssertEqual(f.alpha, 0.3, accuracy: 2 * f.alphaStandardError!)
     }
@@ -61,6 +63,7 @@ final class ScalingFitTests: XCTestCase {
         XCTAssertEqual(f.E, 0)
         XCTAssertNil(f.eStandardError)
         XCTAssertNil(f.covariance)
+        XCTAssertNil(f.reciprocalConditionNumber)
         // r = scipy.stats.linregress(np.log(N[:3]), np.log(L[:3]))
         //   -> A=exp(intercept)=16.385641098230327, alpha=-slope=0.1251776028448045,
         //      A*intercept_stderr=0.9867545858011929, stderr=0.004896734962287688
