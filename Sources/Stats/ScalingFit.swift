@@ -5,7 +5,8 @@ import Foundation
 /// loss, α how fast the reducible part A·N^(−α) shrinks.
 ///
 /// With ≥ 4 sizes: nonlinear least squares, min Σ(E + A·Nᵢ^(−α) − Lᵢ)², by GSL's trust-region solver
-/// (`gsl_multifit_nlinear_trust`, Levenberg–Marquardt subproblem, Moré scaling, QR) with the analytic Jacobian
+/// (`gsl_multifit_nlinear_trust`, Levenberg–Marquardt subproblem, Moré scaling, QR; xtol = gtol = 1e-12, ftol = 0)
+/// with the analytic Jacobian
 /// ∂/∂E = 1, ∂/∂A = N^(−α), ∂/∂α = −A·N^(−α)·ln N. Internally N is divided by its geometric mean N₀ (so the
 /// amplitude is A·N₀^(−α) and the ln N column is centred), which only conditions the problem; the reported
 /// covariance is (JᵀJ)⁻¹·χ²/(n − 3) with J in the reported parameters (E, A, α) at the optimum — the same as
