@@ -99,14 +99,16 @@ public final class HashedEmbedding: EmbeddingStrategy {
         return true
     }
 
-    /// FNV-1a, 64 bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3), over each unit as two bytes.
-    static func fnv1a64<C: Collection>(_ units: C) -> UInt64 where C.Element == UInt16 {
+    /// FNV-1a, 64 bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3), over bytes.
+    static func fnv1a64<C: Sequence>(bytes: C) -> UInt64 where C.Element == UInt8 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for u in units {
-            h ^= UInt64(u & 0xFF); h = h &* 0x0000_0100_0000_01B3
-            h ^= UInt64(u >> 8); h = h &* 0x0000_0100_0000_01B3
-        }
+        for b in bytes { h ^= UInt64(b); h = h &* 0x0000_0100_0000_01B3 }
         return h
+    }
+
+    /// FNV-1a 64 over units, each as two bytes, little-endian (markers are > 255).
+    static func fnv1a64<C: Collection>(_ units: C) -> UInt64 where C.Element == UInt16 {
+        fnv1a64(bytes: units.lazy.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
     }
 
     /// The unit sequence of a token: begin marker (`▁` if it starts with a space, else `<`), bytes, `>`.

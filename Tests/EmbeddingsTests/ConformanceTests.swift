@@ -204,12 +204,13 @@ final class ConformanceTests: XCTestCase {
             for (i, spec) in h.specs.enumerated() where spec.trainable {
                 let scale = together[i]!.map { abs($0) }.max()!
                 XCTAssertGreaterThan(scale, 0, "\(type.name).\(spec.name)")
-                for j in 0..<spec.count {
-                    XCTAssertEqual(together[i]![j], separately[i]![j], accuracy: 1e-5 * scale,
-                                   "\(type.name).\(spec.name)[\(j)]: repeated tokens must accumulate")
-                    XCTAssertEqual(twice[i]![j], 2 * once[i]![j], accuracy: 1e-6 * scale,
-                                   "\(type.name).\(spec.name)[\(j)]: backward must accumulate (+=), not overwrite")
-                }
+                // Float sums in a different order (one sgemm over 2 rows vs two calls): agree to ~1e-7 of the scale.
+                let repeatedError = zip(together[i]!, separately[i]!).map { abs($0 - $1) }.max()!
+                let accumulateError = zip(twice[i]!, once[i]!).map { abs($0 - 2 * $1) }.max()!
+                XCTAssertLessThanOrEqual(repeatedError, 1e-5 * scale,
+                                         "\(type.name).\(spec.name): repeated tokens in a batch must accumulate")
+                XCTAssertLessThanOrEqual(accumulateError, 1e-6 * scale,
+                                         "\(type.name).\(spec.name): backward must accumulate (+=) into the gradient, not overwrite it")
             }
         }
     }
