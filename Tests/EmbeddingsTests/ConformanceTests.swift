@@ -138,6 +138,7 @@ final class ConformanceTests: XCTestCase {
     func testGradientsMatchFiniteDifferences() throws {
         try forEachStrategy { type in
             let h = Harness(try Fixture.make(type))
+            defer { withExtendedLifetime(h) {} }   // `value` below points into h's buffers
             let tokens = Fixture.tokens
             let r = uniformVector(count: tokens.count * h.dModel, seed: 5)
             h.zeroGradients()

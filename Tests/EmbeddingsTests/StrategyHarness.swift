@@ -103,6 +103,9 @@ final class Harness {
 
     func zeroGradients() { for g in gradients { g?.update(repeating: 0) } }
 
+    /// A copy of tensor i. Read tensors through copies (or inside `withExtendedLifetime(harness)`): ARC may release a
+    /// harness right after its last use, freeing the buffers that a bare `harness.values[i]` still points to.
+    func table(_ i: Int) -> [Float] { Array(values[i]) }
     func snapshot() -> [[Float]] { values.map(Array.init) }
     func gradientSnapshot() -> [[Float]?] { gradients.map { $0.map(Array.init) } }
 }
