@@ -87,6 +87,9 @@ public protocol EmbeddingStrategy: AnyObject, Sendable {
     var tensors: [TensorSpec] { get }
     /// Multiplies the embedding output (μP's α_in, or 1).
     var outputMultiplier: Float { get }
+    /// Whether the initial tensors change with `EmbeddingContext.seed` (default true). False for functions of the
+    /// token text (hashed) and for tables with a fixed seed of their own: their variance across model seeds is zero.
+    var dependsOnRunSeed: Bool { get }
 
     /// Fills freshly allocated tensors with their initial values (same order as `tensors`).
     func initialize(_ values: [UnsafeMutableBufferPointer<Float>])
@@ -100,5 +103,6 @@ public protocol EmbeddingStrategy: AnyObject, Sendable {
 
 extension EmbeddingStrategy {
     public var outputMultiplier: Float { 1 }
+    public var dependsOnRunSeed: Bool { true }
     public var name: String { Self.name }
 }

@@ -27,24 +27,3 @@ public enum EmbeddingStreams {
     public static let projection: UInt64 = 0xE2
     public static let hashing: UInt64 = 0xE3
 }
-
-public enum StrategyError: Error, CustomStringConvertible, Equatable {
-    case unknownStrategy(name: String, suggestion: String?, known: [String])
-    case unknownOption(strategy: String, key: String, valid: [String])
-    case invalidOption(strategy: String, key: String, message: String)
-    case incompatible(strategy: String, message: String)
-
-    public var description: String {
-        switch self {
-        case let .unknownStrategy(name, suggestion, known):
-            let hint = suggestion.map { " Did you mean '\($0)'?" } ?? ""
-            return "unknown embedding strategy '\(name)'.\(hint) Known strategies: \(known.joined(separator: ", ")) (see `ablate strategies`)."
-        case let .unknownOption(strategy, key, valid):
-            return "strategy '\(strategy)' has no option '\(key)'. Valid options: \(valid.sorted().joined(separator: ", "))."
-        case let .invalidOption(strategy, key, message):
-            return "strategy '\(strategy)', option '\(key)': \(message)."
-        case let .incompatible(strategy, message):
-            return "strategy '\(strategy)': \(message)."
-        }
-    }
-}

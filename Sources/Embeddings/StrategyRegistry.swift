@@ -4,6 +4,10 @@ import Foundation
 public enum StrategyRegistry {
     public static let all: [any EmbeddingStrategy.Type] = [
         LearnedEmbedding.self,
+        FrozenRandomEmbedding.self,
+        HashedEmbedding.self,
+        MuPEmbedding.self,
+        LowRankEmbedding.self,
     ]
 
     public static var names: [String] { all.map { $0.name } }
@@ -29,25 +33,62 @@ public enum StrategyRegistry {
         return defaults(type)
     }
 
-    /// Decodes `options` laid over the defaults, so every key has a value, and rejects unknown keys.
+    /// Decodes `options` laid over the defaults, so every key has a value, and rejects unknown keys (suggesting the
+    /// nearest valid key), values that are not JSON-representable, values of the wrong type, and enum values outside
+    /// their closed set (listing the valid ones).
     public static func decodeOptions<O: StrategyOptions>(_: O.Type, strategy: String, options: [String: Any]) throws -> O {
         var merged = encodeToObject(O())
-        for (key, value) in options {
+        for key in options.keys.sorted() {
             guard merged[key] != nil else {
-                throw StrategyError.unknownOption(strategy: strategy, key: key, valid: Array(merged.keys))
+                throw StrategyError.unknownOption(strategy: strategy, key: key, valid: merged.keys.sorted())
             }
-            merged[key] = value
+            // JSONSerialization raises an Objective-C-style exception (a crash) on non-JSON values: check first.
+            guard JSONSerialization.isValidJSONObject([key: options[key]!]) else {
+                throw StrategyError.invalidOption(strategy: strategy, key: key,
+                                                  message: "value \(options[key]!) is not a number, string, boolean or list")
+            }
+            merged[key] = options[key]!
         }
         do {
             let data = try JSONSerialization.data(withJSONObject: merged)
             return try JSONDecoder().decode(O.self, from: data)
+        } catch let error as InvalidOptionValue {
+            throw StrategyError.invalidOption(strategy: strategy, key: error.codingPath.joined(separator: "."), message: error.message)
         } catch let DecodingError.typeMismatch(type, ctx), let DecodingError.valueNotFound(type, ctx) {
             let key = ctx.codingPath.map(\.stringValue).joined(separator: ".")
-            throw StrategyError.invalidOption(strategy: strategy, key: key, message: "expected a value of type \(type)")
+            throw StrategyError.invalidOption(strategy: strategy, key: key,
+                                              message: "expected a value of type \(type), got \(describe(valueAt: ctx.codingPath, in: merged))")
         } catch let DecodingError.dataCorrupted(ctx) {
             let key = ctx.codingPath.map(\.stringValue).joined(separator: ".")
             throw StrategyError.invalidOption(strategy: strategy, key: key, message: ctx.debugDescription)
+        } catch let DecodingError.keyNotFound(codingKey, _) {
+            // Only possible if `Options` encodes fewer keys than it decodes (e.g. an Optional): a bug in the strategy.
+            throw StrategyError.invalidOption(strategy: strategy, key: codingKey.stringValue,
+                                              message: "has no default (Options() must encode every key; avoid optionals)")
         }
+    }
+
+    private static func describe(valueAt path: [any CodingKey], in object: [String: Any]) -> String {
+        guard let first = path.first, let value = object[first.stringValue] else { return "nothing" }
+        return "\(value)"
+    }
+
+    /// For options with a closed set of string values (`OptionEnum`, `SeedOption`): key → the valid values.
+    /// Found by decoding an invalid probe value, so a new strategy's enums show up in `ablate strategies` for free.
+    public static func optionChoices(of type: any EmbeddingStrategy.Type) -> [String: [String]] {
+        func choices<S: EmbeddingStrategy>(_: S.Type) -> [String: [String]] {
+            var result: [String: [String]] = [:]
+            for (key, value) in encodeToObject(S.Options()) where value is String {
+                var probe = encodeToObject(S.Options())
+                probe[key] = "\u{1}not-a-valid-value"
+                guard let data = try? JSONSerialization.data(withJSONObject: probe) else { continue }
+                do { _ = try JSONDecoder().decode(S.Options.self, from: data) } catch let error as InvalidOptionValue {
+                    result[key] = error.valid
+                } catch {}
+            }
+            return result
+        }
+        return choices(type)
     }
 
     public static func encodeToObject<O: Encodable>(_ value: O) -> [String: Any] {

@@ -1,0 +1,102 @@
+import Kernels
+
+/// A factorised table: a trainable V×r table A times a trainable r×D projection P, so a token's vector is
+/// out = A[token] · P. With r ≪ D it has V·r + r·D parameters instead of V·D (the ALBERT factorisation).
+/// The worked example of `ADDING_A_STRATEGY.md`.
+///
+/// Init: A ~ N(0, init_std²) and P ~ N(0, 1/r), so an output element Σ_k A[t,k]·P[k,j] has variance
+/// r · init_std² · (1/r) = init_std²: the same scale as the `learned` table (0.02 by default).
+public final class LowRankEmbedding: EmbeddingStrategy, @unchecked Sendable {
+    public static let name = "lowrank"
+    public static let summary = "Factorised table: trainable V×r A times trainable r×D projection P (rank r, default 32)."
+
+    public struct Options: StrategyOptions {
+        /// r, the inner dimension: 1 ≤ r ≤ d_model.
+        public var rank: Int = 32
+        /// Standard deviation of the product A·P at init (the learned table's 0.02).
+        public var initStd: Double = 0.02
+        public init() {}
+        enum CodingKeys: String, CodingKey { case rank, initStd = "init_std" }
+    }
+
+    public let options: Options
+    public let tensors: [TensorSpec]
+    private let dModel: Int
+    private let rank: Int
+    private let seed: UInt64
+
+    /// Gathered rows A[tokens[i], :] (count × r), reused by forward and backward. Owned by this instance and grown
+    /// only when a call's `count` exceeds every count seen so far (after the first batch the steady state allocates
+    /// nothing). This is why the class is `@unchecked Sendable`: one instance serves one model, and a model's
+    /// forward/backward calls are never concurrent.
+    private var scratch: UnsafeMutablePointer<Float>
+    private var scratchRows = 0
+
+    public init(options: Options, context: EmbeddingContext) throws {
+        guard options.rank >= 1, options.rank <= context.dModel else {
+            throw StrategyError.invalidOption(strategy: Self.name, key: "rank",
+                                              message: "must be in 1...d_model (\(context.dModel)), got \(options.rank)")
+        }
+        guard options.initStd > 0, options.initStd.isFinite else {
+            throw StrategyError.invalidOption(strategy: Self.name, key: "init_std", message: "must be > 0, got \(options.initStd)")
+        }
+        self.options = options
+        dModel = context.dModel
+        rank = options.rank
+        seed = context.seed
+        scratch = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        // μP roles: A has no dimension that grows with width; P has one (D), like an embedding of r "tokens".
+        // Both are vector-like: init and Adam LR constant in width.
+        tensors = [
+            TensorSpec(name: "wte_a", shape: [context.vocabulary.count, options.rank], trainable: true, role: .vectorLike),
+            TensorSpec(name: "wte_p", shape: [options.rank, context.dModel], trainable: true, role: .vectorLike),
+        ]
+    }
+
+    deinit { scratch.deallocate() }
+
+    public func initialize(_ values: [UnsafeMutableBufferPointer<Float>]) {
+        var rngA = Xoshiro256(seed: seed, stream: EmbeddingStreams.table)
+        for i in values[0].indices { values[0][i] = Float(rngA.nextNormal() * options.initStd) }
+        var rngP = Xoshiro256(seed: seed, stream: EmbeddingStreams.projection)
+        let std = 1 / Double(rank).squareRoot()
+        for i in values[1].indices { values[1][i] = Float(rngP.nextNormal() * std) }
+    }
+
+    /// Returns the scratch buffer holding A[tokens[i], :] for i < count (count × r), growing it if needed.
+    private func gatherRows(_ a: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, count: Int) -> UnsafeMutablePointer<Float> {
+        if count > scratchRows {
+            scratch.deallocate()
+            scratch = UnsafeMutablePointer<Float>.allocate(capacity: count * rank)
+            scratchRows = count
+        }
+        EmbeddingTable.gather(into: scratch, table: a, tokens: tokens, count: count, width: rank)
+        return scratch
+    }
+
+    public func forward(into out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
+        guard count > 0 else { return }
+        let g = gatherRows(tensors.values[0], tokens: tokens, count: count)   // (count, r)
+        // out (count, D) = G (count, r) · P (r, D)
+        BLAS.sgemm(transA: false, transB: false, m: count, n: dModel, k: rank,
+                   alpha: 1, a: g, lda: rank, b: tensors.values[1], ldb: dModel, beta: 0, c: out, ldc: dModel)
+    }
+
+    public func backward(dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
+        guard count > 0 else { return }
+        // Re-gather rather than trusting the scratch left by forward: another forward (e.g. evaluation) may have run since.
+        let g = gatherRows(tensors.values[0], tokens: tokens, count: count)   // (count, r)
+        if let dP = tensors.gradients[1] {
+            // dP (r, D) += Gᵀ (r, count) · dout (count, D)
+            BLAS.sgemm(transA: true, transB: false, m: rank, n: dModel, k: count,
+                       alpha: 1, a: g, lda: rank, b: dout, ldb: dModel, beta: 1, c: dP, ldc: dModel)
+        }
+        if let dA = tensors.gradients[0] {
+            // dG (count, r) = dout (count, D) · Pᵀ (D, r), written over G (no longer needed), then scattered:
+            // dA[tokens[i], :] += dG[i, :] (repeated tokens accumulate).
+            BLAS.sgemm(transA: false, transB: true, m: count, n: rank, k: dModel,
+                       alpha: 1, a: dout, lda: dModel, b: tensors.values[1], ldb: dModel, beta: 0, c: g, ldc: rank)
+            EmbeddingTable.scatterAdd(into: dA, dout: g, tokens: tokens, count: count, width: rank)
+        }
+    }
+}

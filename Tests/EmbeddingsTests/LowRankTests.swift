@@ -1,0 +1,36 @@
+import Embeddings
+import XCTest
+
+final class LowRankTests: XCTestCase {
+    func make(_ options: [String: Any]) throws -> any EmbeddingStrategy {
+        try StrategyRegistry.make(name: "lowrank", options: options, context: Fixture.context())
+    }
+
+    func testRankBounds() throws {
+        for bad in [0, -3, Fixture.dModel + 1] {
+            XCTAssertThrowsError(try make(["rank": bad])) { error in
+                guard case StrategyError.invalidOption(strategy: "lowrank", key: "rank", _) = error else { return XCTFail("\(error)") }
+            }
+        }
+        for good in [1, 16, Fixture.dModel] { XCTAssertNoThrow(try make(["rank": good])) }
+    }
+
+    func testShapesAndParameterCount() throws {
+        let s = try make(["rank": 8])
+        XCTAssertEqual(s.tensors.map(\.shape), [[Fixture.vocabulary.count, 8], [8, Fixture.dModel]])
+        XCTAssertEqual(s.tensors.map(\.trainable), [true, true])
+        XCTAssertEqual(s.tensors.reduce(0) { $0 + $1.count }, 300 * 8 + 8 * 48)
+    }
+
+    /// The scratch buffer grows with the largest count seen; smaller batches afterwards reuse it and stay correct.
+    func testScratchGrowthKeepsResultsCorrect() throws {
+        let h = Harness(try make([:]))
+        let small = Array(Fixture.tokens.prefix(5)), large = Fixture.tokens + Fixture.tokens
+        let first = h.forward(small)
+        _ = h.forward(large)
+        XCTAssertEqual(bits(h.forward(small)), bits(first))
+        // Row i of a large batch equals the same token's row in a small batch (up to sgemm blocking: ~1 ulp).
+        let big = h.forward(large)
+        for (a, b) in zip(first, big.prefix(first.count)) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+    }
+}

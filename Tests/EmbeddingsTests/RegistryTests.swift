@@ -1,0 +1,36 @@
+import Embeddings
+import XCTest
+
+final class RegistryTests: XCTestCase {
+    func testEveryPlannedStrategyIsRegistered() {
+        XCTAssertEqual(StrategyRegistry.names, ["learned", "frozen-random", "hashed", "mup", "lowrank"])
+    }
+
+    func testUnknownStrategySuggestsTheNearestName() {
+        XCTAssertThrowsError(try StrategyRegistry.make(name: "frozen-randon", context: Fixture.context())) { error in
+            XCTAssertEqual(error as? StrategyError, .unknownStrategy(name: "frozen-randon", suggestion: "frozen-random",
+                                                                     known: StrategyRegistry.names))
+        }
+    }
+
+    func testUnknownOptionSuggestsTheNearestKey() {
+        XCTAssertThrowsError(try StrategyRegistry.make(name: "lowrank", options: ["rnak": 4], context: Fixture.context())) { error in
+            XCTAssertEqual("\(error)", "strategy 'lowrank' has no option 'rnak'. Did you mean 'rank'? Valid options: init_std, rank.")
+        }
+    }
+
+    func testWrongTypeNamesTheExpectedType() {
+        XCTAssertThrowsError(try StrategyRegistry.make(name: "lowrank", options: ["rank": "big"], context: Fixture.context())) { error in
+            guard case let StrategyError.invalidOption(_, key, message) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(key, "rank")
+            XCTAssertTrue(message.contains("Int"), message)
+        }
+    }
+
+    func testOptionsDecodeOverDefaults() throws {
+        let s = try StrategyRegistry.make(name: "lowrank", options: ["rank": 16], context: Fixture.context())
+        let options = try XCTUnwrap(s as? LowRankEmbedding).options
+        XCTAssertEqual(options.rank, 16)
+        XCTAssertEqual(options.initStd, 0.02)
+    }
+}
