@@ -305,8 +305,9 @@ public enum Corpus {
         let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
+            let firstLine = msg.split(separator: "\n").first.map(String.init) ?? "no message"
             throw DatasetError.extractionFailed(path: archive.path,
-                detail: "tar exited \(p.terminationStatus): \(msg.trimmingCharacters(in: .whitespacesAndNewlines))")
+                detail: "tar exited \(p.terminationStatus): \(firstLine)")
         }
     }
 }
