@@ -17,6 +17,9 @@ public struct CorpusManifest: Codable, Sendable, Equatable {
         public var package: String?
         public var version: String?
         public var sha256: String?
+        public init(kind: String, path: String, package: String? = nil, version: String? = nil, sha256: String? = nil) {
+            self.kind = kind; self.path = path; self.package = package; self.version = version; self.sha256 = sha256
+        }
     }
     public struct FileEntry: Codable, Sendable, Equatable {
         public var name: String
@@ -279,7 +282,7 @@ public enum Corpus {
     }
 
     /// Minimal glob: `*` matches any run of characters, everything else literally.
-    static func glob(_ pattern: String, matches s: String) -> Bool {
+    public static func glob(_ pattern: String, matches s: String) -> Bool {
         let p = Array(pattern.utf8), t = Array(s.utf8)
         var pi = 0, ti = 0, star = -1, mark = 0
         while ti < t.count {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Dataset
+import Dataset
 
 final class CorpusTests: XCTestCase {
     // MARK: split rule

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Dataset
+import Dataset
 
 final class SHA256Tests: XCTestCase {
     func testKnownVectors() {

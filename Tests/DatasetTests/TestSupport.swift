@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Dataset
+import Dataset
 
 /// A fresh temporary folder per test, removed afterwards.
 func makeTempDir(_ test: XCTestCase) throws -> URL {
