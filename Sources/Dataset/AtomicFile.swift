@@ -46,7 +46,7 @@ public enum AtomicFile {
 
     public static func write(_ string: String, to url: URL) throws { try write(Data(string.utf8), to: url) }
 
-    /// Writes `values` as JSON (sorted keys, pretty-printed, trailing newline).
+    /// Writes `value` as JSON (sorted keys, pretty-printed, trailing newline), atomically.
     public static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

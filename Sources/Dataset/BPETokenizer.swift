@@ -13,7 +13,7 @@ public struct BPETokenizer: Sendable {
     public static let maxVocabSize = 32_768
     public static let tieBreakRule = "equal counts: smallest (left id, right id) first"
 
-    public struct Merge: Sendable, Equatable, CustomStringConvertible {
+    public struct Merge: Sendable, Hashable, CustomStringConvertible {
         public var left: Int32
         public var right: Int32
         public init(_ left: Int32, _ right: Int32) { self.left = left; self.right = right }

@@ -17,6 +17,9 @@ public struct CorpusManifest: Codable, Sendable, Equatable {
         public var package: String?
         public var version: String?
         public var sha256: String?
+        public init(kind: String, path: String, package: String? = nil, version: String? = nil, sha256: String? = nil) {
+            self.kind = kind; self.path = path; self.package = package; self.version = version; self.sha256 = sha256
+        }
     }
     public struct FileEntry: Codable, Sendable, Equatable {
         public var name: String
@@ -279,7 +282,7 @@ public enum Corpus {
     }
 
     /// Minimal glob: `*` matches any run of characters, everything else literally.
-    static func glob(_ pattern: String, matches s: String) -> Bool {
+    public static func glob(_ pattern: String, matches s: String) -> Bool {
         let p = Array(pattern.utf8), t = Array(s.utf8)
         var pi = 0, ti = 0, star = -1, mark = 0
         while ti < t.count {
@@ -305,8 +308,9 @@ public enum Corpus {
         let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
+            let firstLine = msg.split(separator: "\n").first.map(String.init) ?? "no message"
             throw DatasetError.extractionFailed(path: archive.path,
-                detail: "tar exited \(p.terminationStatus): \(msg.trimmingCharacters(in: .whitespacesAndNewlines))")
+                detail: "tar exited \(p.terminationStatus): \(firstLine)")
         }
     }
 }

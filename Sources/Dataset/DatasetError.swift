@@ -29,8 +29,8 @@ public enum DatasetError: Error, CustomStringConvertible, LocalizedError, Equata
             return "\(c): corpus too small for one window of context \(context): it has \(have) \(unit), "
                 + "needs at least \(need); add more text or use a smaller context"
         case .corpusNotPrepared(let name, let expected):
-            return "corpus '\(name)' is not prepared (no \(expected)); run `ablate data prepare --corpus PATH --name \(name)` "
-                + "(or `make data` for shakespeare), or set ABLATE_HOME"
+            let how = name == "shakespeare" ? "run `make data`" : "run `ablate data prepare --corpus PATH --name \(name)`"
+            return "corpus '\(name)' is not prepared (no \(expected)); \(how), or point ABLATE_HOME at the folder that holds it"
         case .invalidName(let n):
             return "'\(n)' is not a valid corpus name; use letters, digits, '-', '_' or '.' (not starting with '.')"
         case .invalidVocabSize(let v):

@@ -1,0 +1,21 @@
+import XCTest
+import Dataset
+
+final class SHA256Tests: XCTestCase {
+    func testKnownVectors() {
+        XCTAssertEqual(SHA256.hex([UInt8]()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
+                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+
+    func testIncrementalUpdatesMatchOneShot() {
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        var s = SHA256()
+        var i = 0
+        for step in [1, 3, 60, 64, 65, 200, 7] { s.update(bytes[i..<min(i + step, bytes.count)]); i = min(i + step, bytes.count) }
+        s.update(bytes[i...])
+        XCTAssertEqual(s.finalizeHex(), SHA256.hex(bytes))
+        XCTAssertEqual(SHA256.hex(Data(bytes)), SHA256.hex(bytes))
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import XCTest
+import Dataset
+
+/// A fresh temporary folder per test, removed afterwards.
+func makeTempDir(_ test: XCTestCase) throws -> URL {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("ablate-dataset-tests-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+    return url
+}
+
+/// Deterministic English-like text: `lines` lines of words drawn from a small vocabulary.
+func sampleText(lines: Int, seed: UInt64 = 1) -> String {
+    let words = ["the", "king", "queen", "and", "of", "to", "my", "lord", "thou", "art", "so", "fair",
+                 "HAMLET.", "Enter", "Exit", "o'er", "'tis", "1599", "--", "love", "sweet", "night"]
+    var rng = SplitMix(seed)
+    var out = ""
+    for _ in 0..<lines {
+        let n = 3 + Int(rng.next() % 8)
+        out += (0..<n).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ")
+        out += rng.next() % 5 == 0 ? ",\n\n" : ".\n"
+    }
+    return out
+}
+
+/// Tiny deterministic generator for test data (the project RNG is tested in Kernels).
+struct SplitMix {
+    var s: UInt64
+    init(_ seed: UInt64) { s = seed }
+    mutating func next() -> UInt64 {
+        s &+= 0x9E37_79B9_7F4A_7C15
+        var z = s
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func write(_ s: String, to url: URL) throws {
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try Data(s.utf8).write(to: url)
+}
+
+/// Asserts that `body` throws exactly `expected`.
+func XCTAssertThrowsDatasetError<T>(_ body: @autoclosure () throws -> T, _ check: (DatasetError) -> Bool,
+                                    file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertThrowsError(try body(), file: file, line: line) { e in
+        guard let d = e as? DatasetError else { return XCTFail("not a DatasetError: \(e)", file: file, line: line) }
+        XCTAssertTrue(check(d), "unexpected error: \(d)", file: file, line: line)
+    }
+}
