@@ -100,19 +100,19 @@ public final class HashedEmbedding: EmbeddingStrategy {
     }
 
     /// FNV-1a, 64 bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3), over bytes.
-    static func fnv1a64<C: Sequence>(bytes: C) -> UInt64 where C.Element == UInt8 {
+    public static func fnv1a64<C: Sequence>(bytes: C) -> UInt64 where C.Element == UInt8 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for b in bytes { h ^= UInt64(b); h = h &* 0x0000_0100_0000_01B3 }
         return h
     }
 
     /// FNV-1a 64 over units, each as two bytes, little-endian (markers are > 255).
-    static func fnv1a64<C: Collection>(_ units: C) -> UInt64 where C.Element == UInt16 {
+    public static func fnv1a64<C: Collection>(_ units: C) -> UInt64 where C.Element == UInt16 {
         fnv1a64(bytes: units.lazy.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
     }
 
     /// The unit sequence of a token: begin marker (`▁` if it starts with a space, else `<`), bytes, `>`.
-    static func units(of bytes: [UInt8]) -> [UInt16] {
+    public static func units(of bytes: [UInt8]) -> [UInt16] {
         let wordStart = bytes.first == 0x20
         let body = wordStart ? bytes.dropFirst() : bytes[...]
         return [wordStart ? wordStartMarker : continuationMarker] + body.map { UInt16($0) } + [endMarker]
@@ -132,7 +132,7 @@ public final class HashedEmbedding: EmbeddingStrategy {
     }
 
     /// The raw (unscaled) vector of one token, in Double: D values in [−1, 1].
-    func rawVector(bytes: [UInt8], seeds: [[UInt64]]) -> [Double] {
+    public func rawVector(bytes: [UInt8], seeds: [[UInt64]]) -> [Double] {
         let units = Self.units(of: bytes)
         let p = options.prime
         var out: [Double] = []
@@ -149,7 +149,7 @@ public final class HashedEmbedding: EmbeddingStrategy {
     }
 
     /// The fixed integer seeds s_i, one list per block.
-    func blockSeeds() -> [[UInt64]] {
+    public func blockSeeds() -> [[UInt64]] {
         var rng = Xoshiro256(seed: options.hashSeed, stream: EmbeddingStreams.hashing)
         return blockWidths.map { k in (0..<k).map { _ in UInt64(rng.nextInt(below: Int(options.prime - 1))) + 1 } }
     }

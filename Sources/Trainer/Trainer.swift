@@ -39,10 +39,14 @@ public final class Trainer {
 
     public init(config: TrainConfig, data: RunData, folder: RunFolder?) throws {
         try config.validate()
-        let modelConfig = try config.modelConfig()
-        guard data.vocabulary.count == modelConfig.vocabSize else {
-            throw ConfigError(key: "vocab_size", message: "the tokenizer has \(data.vocabulary.count) tokens but vocab_size is \(modelConfig.vocabSize)",
-                              fix: "set vocab_size to \(data.vocabulary.count) or retrain the tokenizer")
+        var modelConfig = try config.modelConfig()
+        if data.vocabulary.count != modelConfig.vocabSize {
+            // BPE stops early on a small corpus (no pair left to merge): size the model by the real vocabulary.
+            guard data.vocabulary.count < modelConfig.vocabSize else {
+                throw ConfigError(key: "vocab_size", message: "the tokenizer has \(data.vocabulary.count) tokens but vocab_size is \(modelConfig.vocabSize)",
+                                  fix: "set vocab_size to \(data.vocabulary.count) or retrain the tokenizer")
+            }
+            modelConfig.vocabSize = data.vocabulary.count
         }
         let needed = config.contextLength + 1
         guard data.trainTokens >= needed, data.validationTokens >= needed else {

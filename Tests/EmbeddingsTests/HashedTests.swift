@@ -1,4 +1,4 @@
-@testable import Embeddings
+import Embeddings
 import Kernels
 import XCTest
 
