@@ -6,6 +6,6 @@ struct Ablate: ParsableCommand {
         commandName: "ablate",
         abstract: "How much do trained input embeddings matter, and how does that change with model size?",
         version: AblateVersion.string,
-        subcommands: [DoctorCommand.self]
+        subcommands: [DoctorCommand.self, StrategiesCommand.self]
     )
 }
