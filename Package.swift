@@ -27,7 +27,7 @@ let package = Package(
         // Corpus preparation, byte-level BPE tokenizer, batches.
         .target(name: "Dataset", dependencies: ["Kernels"]),
         // Embedding strategies (plugins) behind one protocol.
-        .target(name: "Embeddings", dependencies: ["Kernels"]),
+        .target(name: "Embeddings", dependencies: ["Kernels"], exclude: ["ADDING_A_STRATEGY.md"]),
         // The GPT-style transformer: parameters, activations, forward/backward.
         .target(name: "Model", dependencies: ["Embeddings", "Kernels"]),
         // AdamW, schedule, evaluation, checkpoints, run folders.
@@ -46,7 +46,7 @@ let package = Package(
 
         // Tests mirror the modules.
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "DatasetTests", dependencies: ["Dataset"]),
+        .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Kernels"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "Kernels"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Embeddings", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Model", "Dataset", "Embeddings", "Kernels"],

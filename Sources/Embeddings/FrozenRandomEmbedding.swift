@@ -86,8 +86,10 @@ public final class FrozenRandomEmbedding: EmbeddingStrategy {
     }
 
     /// Modified Gram–Schmidt on a row-major `rows × cols` matrix, in place, in Double: orthonormalises the rows when
-    /// rows ≤ cols, otherwise the columns. MGS on a Gaussian matrix is well conditioned (its condition number is
-    /// small unless rows ≈ cols), so one pass keeps orthonormality to ~1e-13, far below Float resolution.
+    /// rows ≤ cols, otherwise the columns. MGS loses orthogonality in proportion to ε·κ; a Gaussian matrix has
+    /// κ ≈ (√rows + √cols)/|√rows − √cols| (≈ 2.3 for 300 × 48), growing to O(n) only when square, so one pass
+    /// in Double stays orthonormal to ≲ 1e-12, far below Float resolution. Cost: 2·n²·len flops (n = min(V, D),
+    /// len = max(V, D)): ~0.5 GFLOP at V = 4096, D = 256 (2.8 s in a debug build, a fraction of that in release).
     static func orthonormalize(_ m: inout [Double], rows: Int, cols: Int) {
         // Work on vectors stored contiguously: the rows, or the transposed matrix's rows (= the columns).
         let byRows = rows <= cols

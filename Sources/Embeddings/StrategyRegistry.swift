@@ -91,6 +91,29 @@ public enum StrategyRegistry {
         return choices(type)
     }
 
+    /// key → the option's value type as Swift names it ("Double", "Int", "[Int]", …), found by decoding a probe of
+    /// the wrong shape and reading the decoder's type mismatch. Options with a closed set of values (see
+    /// `optionChoices`) report "String".
+    public static func optionTypes(of type: any EmbeddingStrategy.Type) -> [String: String] {
+        func types<S: EmbeddingStrategy>(_: S.Type) -> [String: String] {
+            let defaults = encodeToObject(S.Options())
+            var result: [String: String] = [:]
+            for key in defaults.keys {
+                let isList = defaults[key] is [Any]
+                var probe = defaults
+                probe[key] = isList ? [["probe": 1]] : ["probe": 1]
+                guard let data = try? JSONSerialization.data(withJSONObject: probe) else { continue }
+                do { _ = try JSONDecoder().decode(S.Options.self, from: data) } catch let DecodingError.typeMismatch(t, _) {
+                    result[key] = isList ? "[\(t)]" : "\(t)"
+                } catch is InvalidOptionValue {
+                    result[key] = "String"
+                } catch {}
+            }
+            return result
+        }
+        return types(type)
+    }
+
     public static func encodeToObject<O: Encodable>(_ value: O) -> [String: Any] {
         guard let data = try? JSONEncoder().encode(value),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }

@@ -34,3 +34,14 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual(options.initStd, 0.02)
     }
 }
+
+final class RegistryIntrospectionTests: XCTestCase {
+    /// What `ablate strategies` shows, found by probing the decoders: types and closed value sets.
+    func testOptionTypesAndChoices() {
+        XCTAssertEqual(StrategyRegistry.optionTypes(of: LowRankEmbedding.self), ["rank": "Int", "init_std": "Double"])
+        XCTAssertEqual(StrategyRegistry.optionTypes(of: HashedEmbedding.self)["ngram_sizes"], "[Int]")
+        XCTAssertEqual(StrategyRegistry.optionChoices(of: FrozenRandomEmbedding.self)["scale"], ["match-init", "unit-norm"])
+        XCTAssertEqual(StrategyRegistry.optionChoices(of: FrozenRandomEmbedding.self)["seed"], ["run", "a non-negative integer"])
+        XCTAssertEqual(StrategyRegistry.optionChoices(of: LowRankEmbedding.self), [:])
+    }
+}

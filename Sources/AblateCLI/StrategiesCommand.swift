@@ -1,0 +1,112 @@
+import ArgumentParser
+import Embeddings
+import Foundation
+
+/// `ablate strategies`: every registered embedding strategy with its options (defaults, types, valid values), its
+/// tensors and parameter counts at an example size, and what freezing saves in gradient + AdamW memory.
+struct StrategiesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "strategies",
+        abstract: "List the embedding strategies: options with defaults, tensors, parameter counts, memory.",
+        discussion: "Options are set per strategy in a grid, e.g. strategies: [{name: lowrank, options: {rank: 16}}].")
+
+    @Option(name: .customLong("vocab"), help: "Vocabulary size V for the example counts.")
+    var vocabSize = 4096
+
+    @Option(name: .customLong("d-model"), help: "Model width D for the example counts.")
+    var dModel = 256
+
+    func validate() throws {
+        guard vocabSize >= 1 else { throw ValidationError("--vocab must be ≥ 1") }
+        guard dModel >= 1 else { throw ValidationError("--d-model must be ≥ 1") }
+    }
+
+    func run() throws {
+        let vocabulary = Self.exampleVocabulary(size: vocabSize)
+        print("Embedding strategies (\(StrategyRegistry.all.count)); example sizes V = \(vocabSize), D = \(dModel).")
+        print("AdamW keeps, per trainable parameter, a gradient and two moments: 3 × 4 B; frozen tensors have none.")
+        for type in StrategyRegistry.all {
+            print("")
+            print("\(type.name) — \(type.summary)")
+            printOptions(of: type)
+            printTensors(of: type, vocabulary: vocabulary)
+        }
+        print("")
+        print("Planned: transplant (initialise from another run's checkpoint; needs the checkpoint format).")
+        print("Adding a strategy: Sources/Embeddings/ADDING_A_STRATEGY.md")
+    }
+
+    private func printOptions(of type: any EmbeddingStrategy.Type) {
+        let defaults = StrategyRegistry.defaultOptions(of: type)
+        guard !defaults.isEmpty else { print("  options:    none"); return }
+        let types = StrategyRegistry.optionTypes(of: type)
+        let choices = StrategyRegistry.optionChoices(of: type)
+        print("  options:")
+        let width = defaults.keys.map(\.count).max()!
+        for key in defaults.keys.sorted() {
+            let value = Self.render(defaults[key]!)
+            let kind = choices[key].map { "one of: " + $0.joined(separator: ", ") } ?? types[key] ?? "?"
+            print("    \(key.padding(toLength: width, withPad: " ", startingAt: 0))  = \(value.padding(toLength: 12, withPad: " ", startingAt: 0)) (\(kind))")
+        }
+    }
+
+    private func printTensors(of type: any EmbeddingStrategy.Type, vocabulary: Vocabulary) {
+        var context = EmbeddingContext(vocabulary: vocabulary, dModel: dModel, seed: 0)
+        let strategy: any EmbeddingStrategy
+        do {
+            do {
+                strategy = try StrategyRegistry.make(name: type.name, context: context)
+            } catch StrategyError.incompatible {
+                context.parametrization = .mup(baseWidth: dModel)
+                strategy = try StrategyRegistry.make(name: type.name, context: context)
+                print("  requires:   parametrization: mup (shown with base_width = \(dModel))")
+            }
+        } catch {
+            print("  (cannot be built at V = \(vocabSize), D = \(dModel): \(error))")
+            return
+        }
+        if strategy.outputMultiplier != 1 { print("  output ×:   \(strategy.outputMultiplier)") }
+        if !strategy.dependsOnRunSeed { print("  seed:       tensors do not vary with the run seed") }
+        let tensors = strategy.tensors.map { "\($0.name) \($0.shape) \($0.trainable ? "trainable" : "frozen")" }
+        print("  tensors:    \(tensors.isEmpty ? "none" : tensors.joined(separator: ", "))")
+        let trainable = strategy.tensors.filter(\.trainable).reduce(0) { $0 + $1.count }
+        let frozen = strategy.tensors.filter { !$0.trainable }.reduce(0) { $0 + $1.count }
+        print("  parameters: \(Self.grouped(trainable)) trainable, \(Self.grouped(frozen)) frozen")
+        var memory = "gradient + AdamW state \(Self.mebibytes(12 * trainable))"
+        if frozen > 0 { memory += "; frozen tensors save \(Self.mebibytes(12 * frozen)) (3 × 4 B × \(Self.grouped(frozen)))" }
+        print("  memory:     \(memory)")
+    }
+
+    /// A stand-in vocabulary of the requested size: the 256 bytes, then two-byte letter pairs (alternately
+    /// word-initial), so text-based strategies can be built. Only sizes matter here; nothing is initialised.
+    static func exampleVocabulary(size: Int) -> Vocabulary {
+        let letters = Array("abcdefghijklmnopqrstuvwxyz".utf8)
+        var tokens = (0..<min(size, 256)).map { [UInt8($0)] }
+        var i = 0
+        while tokens.count < size {
+            let pair = [letters[i % 26], letters[(i / 26) % 26], letters[(i / 676) % 26]]
+            tokens.append(i % 2 == 0 ? [0x20] + pair : pair)
+            i += 1
+        }
+        return Vocabulary(tokenBytes: tokens)
+    }
+
+    static func render(_ value: Any) -> String {
+        if let s = value as? String { return s }
+        if let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]),
+           let text = String(data: data, encoding: .utf8) { return text }
+        return "\(value)"
+    }
+
+    static func grouped(_ n: Int) -> String {
+        let digits = Array(String(n))
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return out
+    }
+
+    static func mebibytes(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+}
