@@ -17,11 +17,7 @@ public enum CausalSelfAttention {
                 // S[T, T] = scale · Q · Kᵀ (the upper triangle is computed and then overwritten with 0).
                 BLAS.sgemm(transA: false, transB: true, m: T, n: T, k: hs,
                            alpha: scale, a: q, lda: C3, b: k, ldb: C3, beta: 0, c: p, ldc: T)
-                for i in 0..<T {
-                    let row = p + i * T
-                    softmaxInPlace(row, i + 1)
-                    (row + i + 1).update(repeating: 0, count: T - i - 1)
-                }
+                causalSoftmax(p, seq: T)
                 // O[T, hs] = P · V
                 BLAS.sgemm(transA: false, transB: false, m: T, n: hs, k: T,
                            alpha: 1, a: p, lda: T, b: v, ldb: C3, beta: 0, c: o, ldc: C)
@@ -50,22 +46,59 @@ public enum CausalSelfAttention {
                 // dV[T, hs] += Pᵀ · dO
                 BLAS.sgemm(transA: true, transB: false, m: T, n: hs, k: T,
                            alpha: 1, a: p, lda: T, b: dO, ldb: C, beta: 1, c: dv, ldc: C3)
-                // dS = P ⊙ (dP − rowsum(P ⊙ dP)), in place over dP; zero above the diagonal.
-                for i in 0..<T {
-                    let pr = p + i * T, dr = dp + i * T
-                    let n = i + 1
-                    let dot = Vec(repeating: vdot(pr, dr, n))
-                    var j = 0
-                    while j + lanes <= n { let pv = load(pr + j); store(pv * (load(dr + j) - dot), dr + j); j += lanes }
-                    while j < n { dr[j] = pr[j] * (dr[j] - dot[0]); j += 1 }
-                    (dr + n).update(repeating: 0, count: T - n)
-                }
+                causalSoftmaxBackward(dp, probs: p, seq: T)
                 // dQ[T, hs] += scale · dS · K ;  dK[T, hs] += scale · dSᵀ · Q
                 BLAS.sgemm(transA: false, transB: false, m: T, n: hs, k: T,
                            alpha: scale, a: dp, lda: T, b: k, ldb: C3, beta: 1, c: dq, ldc: C3)
                 BLAS.sgemm(transA: true, transB: false, m: T, n: hs, k: T,
                            alpha: scale, a: dp, lda: T, b: q, ldb: C3, beta: 1, c: dk, ldc: C3)
             }
+        }
+    }
+
+    /// In place over one head's scores S[T, T]: row i becomes softmax(S[i, 0...i]) followed by zeros.
+    /// Works in whole 16-lane blocks: the block holding the diagonal is loaded in full with the lanes past i set to
+    /// −inf (exp gives exactly 0, which is also the causal mask), so there are no scalar tails; the blocks wholly
+    /// above the diagonal are zero-filled. When T is not a multiple of 16 the last block of a row could run past the
+    /// row's end; such rows take the generic tail-handling path.
+    static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, seq T: Int) {
+        let negInf = Vec(repeating: -.infinity)
+        for i in 0..<T {
+            let row = s + i * T
+            let last = (i / lanes) * lanes  // start of the block holding the diagonal
+            guard last + lanes <= T else {
+                softmaxInPlace(row, i + 1)
+                (row + i + 1).update(repeating: 0, count: T - i - 1)
+                continue
+            }
+            let tail = load(row + last).replacing(with: negInf, where: laneIndex .> Float(i - last))
+            var mv = tail
+            var j = 0
+            while j < last { mv = lanewiseMax(mv, load(row + j)); j += lanes }
+            let m = Vec(repeating: mv.max())
+            var acc = vexp(tail - m)
+            store(acc, row + last)
+            j = 0
+            while j < last { let e = vexp(load(row + j) - m); acc += e; store(e, row + j); j += lanes }
+            let inv = Vec(repeating: 1 / acc.sum())
+            j = 0
+            while j <= last { store(load(row + j) * inv, row + j); j += lanes }
+            (row + last + lanes).update(repeating: 0, count: T - last - lanes)
+        }
+    }
+
+    /// In place over one head's dP[T, T]: dS[i, j] = P[i, j]·(dP[i, j] − Σ_k P[i, k]·dP[i, k]) for j ≤ i, else 0.
+    /// Relies on P being exactly 0 above the diagonal (as `forward` writes it): then whole blocks can be processed,
+    /// the lanes past the diagonal giving 0·(…) = 0, and only the blocks wholly above it need zero-filling.
+    static func causalSoftmaxBackward(_ d: UnsafeMutablePointer<Float>, probs p: UnsafePointer<Float>, seq T: Int) {
+        for i in 0..<T {
+            let pr = p + i * T, dr = d + i * T
+            let n = min(T, (i / lanes + 1) * lanes)  // whole blocks covering 0...i, clipped to the row
+            let dot = Vec(repeating: vdot(pr, dr, n))
+            var j = 0
+            while j + lanes <= n { store(load(pr + j) * (load(dr + j) - dot), dr + j); j += lanes }
+            while j < n { dr[j] = pr[j] * (dr[j] - dot[0]); j += 1 }
+            (dr + n).update(repeating: 0, count: T - n)
         }
     }
 }

@@ -35,8 +35,11 @@ final class AttentionTests: XCTestCase {
     // B=2, T=5, C=8, 2 heads (hs = 4): both parametrisations' scales.
     func testStandardScale() { check(batch: 2, seq: 5, channels: 8, heads: 2, scale: 1 / 2.0, seed: 31) }
     func testMuPScale() { check(batch: 2, seq: 5, channels: 8, heads: 2, scale: 1 / 4.0, seed: 32) }
-    /// T = 20: rows i ≥ 15 have ≥ 16 entries, so the softmax's vector body runs, not only its tail.
+    /// T = 20: rows 0..<16 take the whole-block masked softmax, rows 16..<20 (whose block would run past the row)
+    /// the generic path with a scalar tail. (T = 5 above takes only the generic path.)
     func testLongerSequence() { check(batch: 1, seq: 20, channels: 8, heads: 2, scale: 1 / 2.0, seed: 33) }
+    /// T = 32: every row takes the whole-block path, including rows with a full block below the diagonal.
+    func testTwoBlockSequence() { check(batch: 1, seq: 32, channels: 8, heads: 2, scale: 1 / 4.0, seed: 36) }
 
     func check(batch B: Int, seq T: Int, channels C: Int, heads H: Int, scale: Float, seed: UInt64) {
         var rng = Xoshiro256(seed: seed)

@@ -79,4 +79,20 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
         assertClose(g1, expected, rtol: 1e-5, atol: 1e-6, "scaled gradient")
         assertClose(g2, g1.map { 2 * $0 }, rtol: 1e-5, atol: 1e-6, "cross-entropy accumulation")
     }
+
+    /// The vectorised exp behind every softmax (and GELU), checked tightly on its own: rows [0, −t] for t across
+    /// [0, 86] give probs[1] = e^(−t)/(1 + e^(−t)). Expected error ≈ 2 ulp (exp) + 2 ulp (sum, reciprocal, product)
+    /// ≈ 2.4e-7 relative, so rtol 1e-6 (no absolute slack) catches a polynomial or range-reduction error well below
+    /// what the 1e-5 forward tolerance would notice.
+    func testExpAccuracy() {
+        let n = 2000
+        let ts = (0..<n).map { Double(Float(86.0 * Double($0) / Double(n - 1))) }
+        let logits = ts.flatMap { t -> [Double] in [0, -t] }
+        let targets = [Int32](repeating: 0, count: n)
+        let losses = zeros(n), probs = zeros(2 * n)
+        SoftmaxCrossEntropy.forward(losses: losses.p, probs: probs.p, logits: buffer(logits).p, targets: targets, rows: n, vocab: 2)
+        let expected = ts.map { exp(-$0) / (1 + exp(-$0)) }
+        let got = (0..<n).map { Double(probs.p[2 * $0 + 1]) }
+        assertClose(got, expected, rtol: 1e-6, atol: 0, "e^(−t)/(1 + e^(−t))")
+    }
 }

@@ -1,0 +1,96 @@
+import Foundation
+
+/// Times every kernel on the shapes of the reference model (d = 256, T = 128, B = 16, 4 heads, V = 2048; N = B·T =
+/// 2048 rows) and returns a table: ms per call (best of several), and GFLOP/s for matrix work or GB/s of compulsory
+/// memory traffic for the rest. Run it from a release build; the figures use the current OpenBLAS thread count/core.
+public enum KernelBench {
+    public static func run() -> String {
+        let B = 16, T = 128, C = 256, H = 4, V = 2048, N = B * T
+        var rng = Xoshiro256(seed: 7)
+        var owned: [UnsafeMutablePointer<Float>] = []
+        defer { owned.forEach { $0.deallocate() } }
+        func buffer(_ n: Int, scale: Float = 1) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+            for i in 0..<n { p[i] = scale * Float(rng.nextNormal()) }
+            owned.append(p)
+            return p
+        }
+        let x = buffer(N * C), y = buffer(N * C), dy = buffer(N * C), dx = buffer(N * C)
+        let w = buffer(4 * C * C, scale: 0.02), dw = buffer(4 * C * C), bias = buffer(4 * C), dbias = buffer(4 * C)
+        let lnw = buffer(C), lnb = buffer(C), dlnw = buffer(C), dlnb = buffer(C), mean = buffer(N), rstd = buffer(N)
+        let h4 = buffer(N * 4 * C), g4 = buffer(N * 4 * C), dh4 = buffer(N * 4 * C), dg4 = buffer(N * 4 * C)
+        let qkv = buffer(N * 3 * C), dqkv = buffer(N * 3 * C), att = buffer(B * H * T * T), datt = buffer(B * H * T * T)
+        let headW = buffer(V * C, scale: 0.02), logits = buffer(N * V, scale: 2), probs = buffer(N * V), dlogits = buffer(N * V)
+        let losses = buffer(N)
+        let targets = UnsafeMutablePointer<Int32>.allocate(capacity: N)
+        defer { targets.deallocate() }
+        for i in 0..<N { targets[i] = Int32(rng.nextInt(below: V)) }
+
+        var lines = ["kernel timings, N = B·T = \(N) rows, d = \(C), T = \(T), \(H) heads, V = \(V); OpenBLAS \(BLAS.threads) thread(s), core \(BLAS.coreName)",
+                     "kernel                                    ms/call      rate"]
+        func time(_ name: String, flops: Double = 0, bytes: Double = 0, repeats: Int = 10, _ body: () -> Void) {
+            body()  // warm-up: page faults, OpenBLAS thread start-up
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                body()
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            }
+            let rate = flops > 0 ? String(format: "%7.1f GFLOP/s", flops / best / 1e9)
+                                 : String(format: "%7.1f GB/s", bytes / best / 1e9)
+            lines.append(name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "%9.3f", best * 1e3) + "   " + rate)
+        }
+        let f = Double(MemoryLayout<Float>.size)
+        let nd = Double(N)
+
+        // Matrix products, for scale.
+        time("Linear.forward qkv 256→768", flops: 2 * nd * Double(C * 3 * C)) {
+            Linear.forward(out: qkv, inp: x, weight: w, bias: bias, rows: N, inFeatures: C, outFeatures: 3 * C)
+        }
+        time("Linear.backward qkv (dinp, dW, db)", flops: 4 * nd * Double(C * 3 * C)) {
+            Linear.backward(dinp: dx, dweight: dw, dbias: dbias, dout: qkv, inp: x, weight: w, rows: N, inFeatures: C, outFeatures: 3 * C)
+        }
+        time("Linear.forward LM head 256→2048", flops: 2 * nd * Double(C * V), repeats: 5) {
+            Linear.forward(out: logits, inp: x, weight: headW, bias: nil, rows: N, inFeatures: C, outFeatures: V)
+        }
+        // Attention: 2 (forward) / 4 (backward) products of T·T·hs per head, computed over the full square.
+        let attFlops = 2 * Double(B * H * T * T * (C / H))
+        time("Attention.forward", flops: 2 * attFlops) {
+            CausalSelfAttention.forward(out: y, att: att, qkv: qkv, batch: B, seq: T, channels: C, heads: H, scale: 0.125)
+        }
+        time("Attention.backward", flops: 4 * attFlops) {
+            CausalSelfAttention.backward(dqkv: dqkv, datt: datt, dout: dy, qkv: qkv, att: att, batch: B, seq: T, channels: C, heads: H, scale: 0.125)
+        }
+        // Non-matrix work.
+        let attBytes = Double(B * H * T * T) * f
+        time("  of which causal softmax (fwd)", bytes: 2 * attBytes) {
+            for bh in 0..<(B * H) { CausalSelfAttention.causalSoftmax(datt + bh * T * T, seq: T) }
+        }
+        time("  of which causal softmax (bwd)", bytes: 3 * attBytes) {
+            for bh in 0..<(B * H) { CausalSelfAttention.causalSoftmaxBackward(datt + bh * T * T, probs: att + bh * T * T, seq: T) }
+        }
+        time("LayerNorm.forward", bytes: 2 * nd * Double(C) * f) {
+            LayerNorm.forward(out: y, mean: mean, rstd: rstd, inp: x, weight: lnw, bias: lnb, rows: N, features: C)
+        }
+        time("LayerNorm.backward", bytes: 4 * nd * Double(C) * f) {
+            LayerNorm.backward(dinp: dx, dweight: dlnw, dbias: dlnb, dout: dy, inp: x, weight: lnw, mean: mean, rstd: rstd, rows: N, features: C)
+        }
+        time("GELU.forward (N×4d)", bytes: 2 * nd * Double(4 * C) * f) {
+            GELU.forward(out: g4, inp: h4, count: N * 4 * C)
+        }
+        time("GELU.backward (N×4d)", bytes: 4 * nd * Double(4 * C) * f) {
+            GELU.backward(dinp: dh4, inp: h4, dout: dg4, count: N * 4 * C)
+        }
+        time("SoftmaxCrossEntropy.forward", bytes: 2 * nd * Double(V) * f, repeats: 5) {
+            SoftmaxCrossEntropy.forward(losses: losses, probs: probs, logits: logits, targets: targets, rows: N, vocab: V)
+        }
+        time("SoftmaxCrossEntropy.backward", bytes: 3 * nd * Double(V) * f, repeats: 5) {
+            SoftmaxCrossEntropy.backward(dlogits: dlogits, probs: probs, targets: targets, rows: N, vocab: V, scale: 1 / Float(N))
+        }
+        time("Elementwise.add (N×d)", bytes: 3 * nd * Double(C) * f) { Elementwise.add(out: y, x, dy, count: N * C) }
+        time("Elementwise.accumulate (N×d)", bytes: 3 * nd * Double(C) * f) { Elementwise.accumulate(into: dx, dy, count: N * C) }
+        time("Elementwise.sumOfSquares (N×d)", bytes: nd * Double(C) * f) { _ = Elementwise.sumOfSquares(x, count: N * C) }
+        time("Elementwise.allFinite (N×d)", bytes: nd * Double(C) * f) { _ = Elementwise.allFinite(x, count: N * C) }
+        return lines.joined(separator: "\n")
+    }
+}
