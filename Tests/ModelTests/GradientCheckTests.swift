@@ -11,14 +11,15 @@ import XCTest
 /// (|g·u| ~ 1e-2…1) with |fd − g·u| ≤ 2e-3 + 2 %·|g·u|: a wrong sign, a missing term or a wrong scale in any
 /// layer's backward changes g·u by far more (checked by perturbing the test: dropping the 1/N breaks it).
 final class GradientCheckTests: XCTestCase {
-    func makeModel(bias: Bool, parametrization: String, tie: Bool = false) throws -> GPT {
+    func makeModel(bias: Bool, parametrization: String, tie: Bool = false, strategy: String = "learned",
+                   options: [String: Any] = ["init_std": 0.5]) throws -> GPT {
         let config = ModelConfig(vocabSize: 23, dModel: 16, nLayer: 2, nHead: 2, contextLength: 6, bias: bias,
                                  tieEmbeddings: tie, parametrization: parametrization, baseWidth: 8, initStd: 0.2)
         let vocab = Vocabulary(tokenBytes: (0..<23).map { [UInt8($0 + 97)] })
         let context = EmbeddingContext(vocabulary: vocab, dModel: 16, seed: 5,
                                        parametrization: config.resolvedParametrization)
-        let strategy = try StrategyRegistry.make(name: "learned", options: ["init_std": 0.5], context: context)
-        let model = try GPT(config: config, strategy: strategy, batchSize: 3, seed: 11)
+        let embedding = try StrategyRegistry.make(name: strategy, options: options, context: context)
+        let model = try GPT(config: config, strategy: embedding, batchSize: 3, seed: 11)
         var rng = Xoshiro256(seed: 99)
         for i in 0..<(3 * 6) {
             model.inputs[i] = Int32(rng.nextInt(below: 23))
@@ -57,6 +58,11 @@ final class GradientCheckTests: XCTestCase {
     func testGradientsNoBiasSP() throws { checkPerTensor(try makeModel(bias: false, parametrization: "sp")) }
     func testGradientsWithBiasSP() throws { checkPerTensor(try makeModel(bias: true, parametrization: "sp")) }
     func testGradientsMuP() throws { checkPerTensor(try makeModel(bias: false, parametrization: "mup")) }
+    /// The μP strategy multiplies its output by α_in: the chain rule must carry α_in into the table's gradient.
+    func testGradientsMuPStrategyWithInputMultiplier() throws {
+        checkPerTensor(try makeModel(bias: false, parametrization: "mup", strategy: "mup",
+                                     options: ["init_std": 0.05, "input_multiplier": 10.0]))
+    }
     func testGradientsTied() throws { checkPerTensor(try makeModel(bias: false, parametrization: "sp", tie: true)) }
 
     /// Gradients must accumulate: two backward passes without zeroing give exactly twice the gradient.
