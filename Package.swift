@@ -42,7 +42,7 @@ let package = Package(
             "Grid", "Trainer", "Dataset", "Report", "Stats", "Kernels", "Embeddings", "Model",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
-        ]),
+        ], exclude: ["Python"]),
 
         // Tests mirror the modules.
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),

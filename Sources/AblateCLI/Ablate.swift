@@ -7,7 +7,7 @@ struct Ablate: ParsableCommand {
         commandName: "ablate",
         abstract: "How much do trained input embeddings matter, and how does that change with model size?",
         version: AblateVersion.string,
-        subcommands: [TrainCommand.self, EvalCommand.self, StrategiesCommand.self, DataCommand.self, TokenizerCommand.self,
+        subcommands: [TrainCommand.self, EvalCommand.self, StrategiesCommand.self, BenchCommand.self, DataCommand.self, TokenizerCommand.self,
                       DoctorCommand.self]
     )
 }

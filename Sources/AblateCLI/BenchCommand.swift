@@ -1,0 +1,168 @@
+import ArgumentParser
+import Dataset
+import Foundation
+import Kernels
+import Trainer
+
+/// `ablate bench`: training throughput and MFU of the three reference shapes at 1 and 2 threads, next to
+/// PyTorch eager when torch is importable, written to reports/bench.md.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure training tokens/s and model FLOP utilisation; write reports/bench.md.",
+        discussion: """
+        Each (kernel, shape, threads) cell runs in its own child process, so peak memory is per cell and the
+        OpenBLAS kernel can differ per cell. MFU = model FLOP/s ÷ the sgemm peak measured in the same process at
+        the same thread count. --kernels adds cells with OPENBLAS_CORETYPE set for that child alone, after a child
+        has checked that kernel's sgemm against a Double reference.
+        """)
+
+    @Option(help: "Shapes to run (a, b, c).") var shapes: String = "a,b,c"
+    @Option(help: "Thread counts.") var threads: String = "1,2"
+    @Option(help: "Timed steps per cell (after 2 warm-up steps).") var steps: Int = 6
+    @Option(help: "Extra OpenBLAS kernels to measure besides the environment's, e.g. SkylakeX,Haswell.") var kernels: String = ""
+    @Flag(help: "Skip the PyTorch comparison.") var noTorch = false
+    @Option(help: "Where to write the Markdown report.") var out: String = "reports/bench.md"
+
+    // Child modes.
+    @Option(help: .hidden) var worker: String?
+    @Flag(help: .hidden) var verifyKernel = false
+
+    func run() throws {
+        if verifyKernel { return try Self.verifyKernelInProcess() }
+        if let worker {
+            guard let shape = TrainingBenchmark.shapes.first(where: { $0.name == worker }) else { throw CLIError("unknown shape \(worker)") }
+            let r = try TrainingBenchmark.run(shape: shape, threads: Int(threads) ?? 1, steps: steps)
+            print(String(decoding: try RunFolder.encodeJSON(r, pretty: false), as: UTF8.self))
+            return
+        }
+        let shapeNames = shapes.split(separator: ",").map(String.init)
+        let threadCounts = threads.split(separator: ",").compactMap { Int($0) }
+        var kernelList: [String?] = [nil]
+        for k in kernels.split(separator: ",").map(String.init) where !k.isEmpty {
+            if try Self.child(["bench", "--verify-kernel"], coretype: k).contains("kernel-ok") {
+                kernelList.append(k)
+            } else {
+                print("kernel \(k): its sgemm does not match the reference on this machine; not measured")
+            }
+        }
+        var results: [TrainingBenchmark.Result] = []
+        for kernel in kernelList {
+            for name in shapeNames {
+                for t in threadCounts {
+                    print("measuring shape \(name), \(t) thread\(t == 1 ? "" : "s"), kernel \(kernel ?? "environment") …")
+                    fflush(stdout)
+                    let out = try Self.child(["bench", "--worker", name, "--threads", String(t), "--steps", String(steps)], coretype: kernel)
+                    guard let line = out.split(separator: "\n").last,
+                          let r = try? JSONDecoder().decode(TrainingBenchmark.Result.self, from: Data(line.utf8)) else {
+                        throw CLIError("benchmark child failed for shape \(name): \(out)")
+                    }
+                    results.append(r)
+                    print(String(format: "  %.0f tokens/s, %.0f GFLOP/s, MFU %.0f %% of %.0f GFLOP/s sgemm (%@)",
+                                 r.tokensPerSecond, r.modelGFLOPS, 100 * r.mfu, r.sgemmPeakGFLOPS, r.kernel))
+                }
+            }
+        }
+        var torch: [String: Double] = [:]
+        var torchVersion: String? = nil
+        if !noTorch, let script = Self.torchScript(), Self.torchAvailable() {
+            for name in shapeNames {
+                guard let s = TrainingBenchmark.shapes.first(where: { $0.name == name }) else { continue }
+                for t in threadCounts {
+                    print("measuring PyTorch eager, shape \(name), \(t) thread\(t == 1 ? "" : "s") …")
+                    fflush(stdout)
+                    let out = try Self.run("/usr/bin/env", ["python3", script, "--vocab", "\(s.vocab)", "--d_model", "\(s.dModel)",
+                                                           "--layers", "\(s.layers)", "--heads", "\(s.heads)", "--context", "\(s.context)",
+                                                           "--batch", "\(s.batch)", "--threads", "\(t)", "--steps", "\(steps)"], env: [:])
+                    if let line = out.split(separator: "\n").last,
+                       let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                       let tps = obj["tokens_per_s"] as? Double {
+                        torch["\(name)-\(t)"] = tps
+                        torchVersion = obj["torch"] as? String
+                        print(String(format: "  %.0f tokens/s", tps))
+                    }
+                }
+            }
+        }
+        var markdown = BenchReport.markdown(results: results, torch: torch, torchVersion: torchVersion,
+                                            shapes: shapeNames, threads: threadCounts)
+        markdown += Self.tokenizerSection()
+        let url = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try AtomicFile.write(markdown, to: url)
+        print("wrote \(out)")
+    }
+
+    /// Tokenizer speed on the prepared Shakespeare corpus (issue targets: train V=4096 < 20 s, encode < 5 s).
+    static func tokenizerSection() -> String {
+        let home = AblateHome.fromEnvironment()
+        guard let train = try? Corpus.splitBytes("train", name: "shakespeare", home: home),
+              let val = try? Corpus.splitBytes("val", name: "shakespeare", home: home) else {
+            return "\n## Tokenizer\n\nThe Shakespeare corpus is not prepared (`make data`), so the tokenizer was not measured.\n"
+        }
+        print("measuring the tokenizer (V = 4096) …")
+        guard let r = try? TokenizerBench.run(train: train, encode: train + val, vocabSize: 4096) else { return "" }
+        print("  " + r.description.replacingOccurrences(of: "\n", with: "\n  "))
+        return "\n## Tokenizer\n\nByte-level BPE on the Shakespeare train split, one core, from scratch (no cache):\n\n"
+            + String(format: "| vocab | train bytes | train time | encode bytes (whole corpus) | encode time | bytes/token |\n|---|---|---|---|---|---|\n| %d | %d | %.2f s (target < 20 s) | %d | %.2f s (target < 5 s) | %.3f |\n",
+                     r.vocabSize, r.trainBytes, r.trainSeconds, r.encodeBytes, r.encodeSeconds, r.bytesPerToken)
+    }
+
+    /// Child check: this process's sgemm (under the kernel in its environment) against a Double product.
+    static func verifyKernelInProcess() throws {
+        var rng = Xoshiro256(seed: 5)
+        for (m, n, k) in [(67, 45, 33), (256, 512, 128), (128, 128, 2048)] {
+            let a = (0..<(m * k)).map { _ in rng.nextUniform() - 0.5 }
+            let b = (0..<(k * n)).map { _ in rng.nextUniform() - 0.5 }
+            var c = [Float](repeating: 0, count: m * n)
+            for t in [1, 2] {
+                BLAS.setThreads(t)
+                a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                    BLAS.sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k,
+                               b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n)
+                } } }
+                for i in 0..<m { for j in 0..<n {
+                    var ref = 0.0
+                    for p in 0..<k { ref += Double(a[i * k + p]) * Double(b[p * n + j]) }
+                    // Float accumulation of k products of magnitude ≤ 0.25: error ≲ k·2⁻²⁴·0.25·√k-ish; 1e-4·√k is generous.
+                    if abs(Double(c[i * n + j]) - ref) > 1e-4 * Double(k).squareRoot() {
+                        print("kernel-mismatch \(BLAS.coreName) at (\(m),\(n),\(k)) [\(i),\(j)]: \(c[i * n + j]) vs \(ref)")
+                        return
+                    }
+                } }
+            }
+        }
+        print("kernel-ok \(BLAS.coreName)")
+    }
+
+    static func child(_ args: [String], coretype: String?) throws -> String {
+        var env: [String: String] = [:]
+        if let coretype { env["OPENBLAS_CORETYPE"] = coretype }
+        return try run(CommandLine.arguments[0], args, env: env)
+    }
+
+    static func run(_ executable: String, _ args: [String], env: [String: String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable
+                              : FileManager.default.currentDirectoryPath + "/" + executable)
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func torchAvailable() -> Bool {
+        (try? run("/usr/bin/env", ["python3", "-c", "import torch; print('torch-ok')"], env: [:]))?.contains("torch-ok") == true
+    }
+
+    /// The PyTorch script ships beside this source file.
+    static func torchScript() -> String? {
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/bench_torch.py").path
+        let local = "Sources/AblateCLI/Python/bench_torch.py"
+        return [here, local].first { FileManager.default.fileExists(atPath: $0) }
+    }
+}

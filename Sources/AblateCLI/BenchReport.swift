@@ -1,0 +1,62 @@
+import Foundation
+import Kernels
+import Trainer
+
+/// The Markdown page `ablate bench` writes: every figure with the kernel it used, and the targets checked.
+enum BenchReport {
+    static let mfuTargets = ["a": 0.70, "b": 0.80, "c": 0.85]
+
+    static func markdown(results: [TrainingBenchmark.Result], torch: [String: Double], torchVersion: String?,
+                         shapes: [String], threads: [Int]) -> String {
+        var md = "# Training throughput benchmark\n\n"
+        md += "Written by `ablate bench` (`make bench`) on \(cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores; "
+        md += "\(BLAS.config).\n"
+        md += "Environment: OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"), "
+        md += "OPENBLAS_L2_SIZE=\(ProcessInfo.processInfo.environment["OPENBLAS_L2_SIZE"] ?? "(unset)").\n\n"
+        md += "FLOP/token = 6·N + 12·L·d·T (N = non-embedding parameters incl. the untied head). MFU = model FLOP/s ÷ the "
+        md += "best sgemm GFLOP/s measured in the same process at the same thread count (square 1024³ and the model's own "
+        md += "shapes). A shared VM: repeated runs differ by a few per cent; compare ratios within one run.\n\n"
+        md += "| shape (V, d, L, H, T, B) | kernel | threads | tokens/s | ms/step fwd / bwd / opt | model GFLOP/s | sgemm peak | MFU (target) | PyTorch tokens/s | ×PyTorch | peak RSS |\n"
+        md += "|---|---|---|---|---|---|---|---|---|---|---|\n"
+        for r in results {
+            let s = r.shape
+            let target = mfuTargets[s.name].map { String(format: "%.0f %%", 100 * $0) } ?? "–"
+            let pt = torch["\(s.name)-\(r.threads)"]
+            md += "| (\(s.name)) \(s.vocab), \(s.dModel), \(s.layers), \(s.heads), \(s.context), \(s.batch) | \(r.kernel) | \(r.threads) | "
+            md += String(format: "%.0f | %.1f / %.1f / %.1f | %.0f | %.0f | %.0f %% (%@) | ", r.tokensPerSecond, r.msForward,
+                         r.msBackward, r.msOptimizer, r.modelGFLOPS, r.sgemmPeakGFLOPS, 100 * r.mfu, target)
+            md += pt.map { String(format: "%.0f | %.2f× | ", $0, r.tokensPerSecond / $0) } ?? "– | – | "
+            md += String(format: "%.0f MiB |\n", r.peakRSSMiB)
+        }
+        md += "\n"
+        if let v = torchVersion {
+            md += "PyTorch \(v) eager on CPU, same model (fp32, untied head, no biases, AdamW, SDPA attention, clipping), "
+            md += "same threads, 2 warm-up steps then the same number of timed steps (`Sources/AblateCLI/Python/bench_torch.py`).\n\n"
+        } else {
+            md += "PyTorch was not importable, so there is no PyTorch column (install the CPU wheel: `pip install torch==2.13.0+cpu`).\n\n"
+        }
+        md += "## Targets\n\n"
+        for kernel in Array(Set(results.map(\.kernel))).sorted() {
+            let rs = results.filter { $0.kernel == kernel }
+            for r in rs {
+                guard let t = mfuTargets[r.shape.name] else { continue }
+                md += String(format: "- %@ (%@, %d thr): MFU %.0f %% vs target %.0f %% — %@\n", r.shape.name, kernel, r.threads,
+                             100 * r.mfu, 100 * t, r.mfu >= t ? "met" : "**not met**")
+            }
+            if let one = rs.first(where: { $0.shape.name == "c" && $0.threads == 1 }),
+               let two = rs.first(where: { $0.shape.name == "c" && $0.threads == 2 }) {
+                let ratio = two.tokensPerSecond / one.tokensPerSecond
+                md += String(format: "- c (%@): 2 threads = %.2f× 1 thread vs target 1.7× — %@\n", kernel, ratio, ratio >= 1.7 ? "met" : "**not met**")
+            }
+        }
+        return md
+    }
+
+    static func cpuName() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
+        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+            return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+        }
+        return "unknown CPU"
+    }
+}
