@@ -85,29 +85,34 @@ typealias Vec = SIMD16<Float>
     return acc.sum()
 }
 
-/// In-place softmax of p[0..<n]: p ← exp(p − max) / Σ exp(p − max). Max-subtracted so no exp overflows.
-/// Returns (max, Σ exp(p − max)) so a caller can form log-sum-exp = max + log Σ.
+/// dst[0..<n] = softmax(src[0..<n]) = exp(src − max) / Σ exp(src − max); max-subtracted so no exp overflows.
+/// src may equal dst (in place). Returns (max, Σ exp(src − max)) so a caller can form log-sum-exp = max + log Σ.
 @inline(__always) @discardableResult
-func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> (max: Float, sum: Float) {
-    let m = vmax(p, n)
+func softmax(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, _ n: Int) -> (max: Float, sum: Float) {
+    let m = vmax(src, n)
     let mv = Vec(repeating: m)
     var acc = Vec(repeating: 0)
     var i = 0
     while i + lanes <= n {
-        let e = vexp(load(p + i) - mv)
+        let e = vexp(load(src + i) - mv)
         acc += e
-        store(e, p + i)
+        store(e, dst + i)
         i += lanes
     }
     if i < n {
-        let e = vexp(loadPartial(p + i, n - i, fill: -.infinity) - mv)  // padding lanes: exp(-inf) = 0
+        let e = vexp(loadPartial(src + i, n - i, fill: -.infinity) - mv)  // padding lanes: exp(-inf) = 0
         acc += e
-        storePartial(e, p + i, n - i)
+        storePartial(e, dst + i, n - i)
     }
     let s = acc.sum()
     let inv = Vec(repeating: 1 / s)
     i = 0
-    while i + lanes <= n { store(load(p + i) * inv, p + i); i += lanes }
-    while i < n { p[i] *= inv[0]; i += 1 }
+    while i + lanes <= n { store(load(dst + i) * inv, dst + i); i += lanes }
+    while i < n { dst[i] *= inv[0]; i += 1 }
     return (m, s)
+}
+
+@inline(__always) @discardableResult
+func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> (max: Float, sum: Float) {
+    softmax(from: p, to: p, n)
 }
