@@ -105,12 +105,12 @@ public enum CausalSelfAttention {
             var mv = tail
             var j = 0
             while j < last { mv = lanewiseMax(mv, load(row + j)); j += lanes }
-            let m = Vec(repeating: mv.max())
+            let m = Vec(repeating: hmax(mv))
             var acc = vexp(tail - m)
             store(acc, row + last)
             j = 0
             while j < last { let e = vexp(load(row + j) - m); acc += e; store(e, row + j); j += lanes }
-            let inv = Vec(repeating: 1 / acc.sum())
+            let inv = Vec(repeating: 1 / hsum(acc))
             j = 0
             while j <= last { store(load(row + j) * inv, row + j); j += lanes }
             (row + last + lanes).update(repeating: 0, count: T - last - lanes)

@@ -16,7 +16,7 @@ public enum LayerNorm {
                 var acc = Vec(repeating: 0)
                 var i = 0
                 while i + lanes <= c { let d = load(x + i) - mv; acc += d * d; i += lanes }
-                var v = acc.sum()
+                var v = hsum(acc)
                 while i < c { let d = x[i] - m; v += d * d; i += 1 }
                 let s = 1 / (v * invC + eps).squareRoot()
                 mean[r] = m
@@ -54,7 +54,7 @@ public enum LayerNorm {
                 accGX += g * ((load(x + i) - mv) * sv)
                 i += lanes
             }
-            var sumG = accG.sum(), sumGX = accGX.sum()
+            var sumG = hsum(accG), sumGX = hsum(accGX)
             while i < c { let g = weight[i] * dy[i]; sumG += g; sumGX += g * (x[i] - m) * s; i += 1 }
             let meanG = sumG * invC, meanGX = sumGX * invC
             let meanGv = Vec(repeating: meanG), meanGXv = Vec(repeating: meanGX)
