@@ -34,13 +34,16 @@ public enum KernelBench {
         var lines = ["kernel timings, N = B·T = \(N) rows, d = \(C), T = \(T), \(H) heads, V = \(V); OpenBLAS core \(BLAS.coreName); best of several calls",
                      "kernel".padding(toLength: 36, withPad: " ", startingAt: 0)
                         + settings.map { "  ms (\($0) thr)         rate" }.joined()]
-        func time(_ name: String, flops: Double = 0, bytes: Double = 0, repeats: Int = 10, _ body: () -> Void) {
+        /// Times `body` only; `before` runs untimed ahead of every call (e.g. an sgemm, to measure a kernel while
+        /// OpenBLAS's worker threads are still spinning after a product, as in a training step).
+        func time(_ name: String, flops: Double = 0, bytes: Double = 0, repeats: Int = 10, before: () -> Void = {}, _ body: () -> Void) {
             var line = name.padding(toLength: 36, withPad: " ", startingAt: 0)
             for threads in settings {
                 BLAS.setThreads(threads)
                 body()  // warm-up: page faults, OpenBLAS thread start-up
                 var best = Double.infinity
                 for _ in 0..<repeats {
+                    before()
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     body()
                     best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
@@ -87,6 +90,11 @@ public enum KernelBench {
             LayerNorm.backward(dinp: dx, dweight: dlnw, dbias: dlnb, dout: dy, inp: x, weight: lnw, mean: mean, rstd: rstd, rows: N, features: C)
         }
         time("GELU.forward (N×4d)", bytes: 2 * nd * Double(4 * C) * f) {
+            GELU.forward(out: g4, inp: h4, count: N * 4 * C)
+        }
+        time("GELU.forward right after an sgemm", bytes: 2 * nd * Double(4 * C) * f, before: {
+            Linear.forward(out: qkv, inp: x, weight: w, bias: nil, rows: N, inFeatures: C, outFeatures: 3 * C)
+        }) {
             GELU.forward(out: g4, inp: h4, count: N * 4 * C)
         }
         time("GELU.backward (N×4d)", bytes: 4 * nd * Double(4 * C) * f) {
