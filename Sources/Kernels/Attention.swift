@@ -8,16 +8,23 @@ public enum CausalSelfAttention {
     public static func forward(out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
                                batch: Int, seq: Int, channels: Int, heads: Int, scale: Float) {
         let T = seq, C = channels, C3 = 3 * channels, hs = channels / heads
+        // Three phases so the softmax (the only non-matrix work) can run over all B·H·T rows in parallel.
         for b in 0..<batch {
             for h in 0..<heads {
                 let q = qkv + b * T * C3 + h * hs      // [T, hs], row stride 3C
-                let k = q + C, v = q + 2 * C           // [T, hs], row stride 3C
+                let k = q + C                          // [T, hs], row stride 3C
                 let p = att + (b * heads + h) * T * T  // [T, T]
-                let o = out + b * T * C + h * hs       // [T, hs], row stride C
                 // S[T, T] = scale · Q · Kᵀ (the upper triangle is computed and then overwritten with 0).
                 BLAS.sgemm(transA: false, transB: true, m: T, n: T, k: hs,
                            alpha: scale, a: q, lda: C3, b: k, ldb: C3, beta: 0, c: p, ldc: T)
-                causalSoftmax(p, seq: T)
+            }
+        }
+        causalSoftmax(att, heads: batch * heads, seq: T)
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let v = qkv + b * T * C3 + h * hs + 2 * C  // [T, hs], row stride 3C
+                let p = att + (b * heads + h) * T * T      // [T, T]
+                let o = out + b * T * C + h * hs           // [T, hs], row stride C
                 // O[T, hs] = P · V
                 BLAS.sgemm(transA: false, transB: false, m: T, n: hs, k: T,
                            alpha: 1, a: p, lda: T, b: v, ldb: C3, beta: 0, c: o, ldc: C)
@@ -34,25 +41,46 @@ public enum CausalSelfAttention {
         let T = seq, C = channels, C3 = 3 * channels, hs = channels / heads
         for b in 0..<batch {
             for h in 0..<heads {
-                let offset = b * T * C3 + h * hs
-                let q = qkv + offset, k = q + C, v = q + 2 * C              // [T, hs], row stride 3C
-                let dq = dqkv + offset, dk = dq + C, dv = dq + 2 * C        // [T, hs], row stride 3C
-                let p = att + (b * heads + h) * T * T                       // [T, T]
-                let dp = datt + (b * heads + h) * T * T                     // [T, T]
-                let dO = dout + b * T * C + h * hs                          // [T, hs], row stride C
+                let v = qkv + b * T * C3 + h * hs + 2 * C     // [T, hs], row stride 3C
+                let dv = dqkv + b * T * C3 + h * hs + 2 * C   // [T, hs], row stride 3C
+                let p = att + (b * heads + h) * T * T         // [T, T]
+                let dp = datt + (b * heads + h) * T * T       // [T, T]
+                let dO = dout + b * T * C + h * hs            // [T, hs], row stride C
                 // dP[T, T] = dO · Vᵀ
                 BLAS.sgemm(transA: false, transB: true, m: T, n: T, k: hs,
                            alpha: 1, a: dO, lda: C, b: v, ldb: C3, beta: 0, c: dp, ldc: T)
                 // dV[T, hs] += Pᵀ · dO
                 BLAS.sgemm(transA: true, transB: false, m: T, n: hs, k: T,
                            alpha: 1, a: p, lda: T, b: dO, ldb: C, beta: 1, c: dv, ldc: C3)
-                causalSoftmaxBackward(dp, probs: p, seq: T)
+            }
+        }
+        // dS = P ⊙ (dP − rowsum(P ⊙ dP)), in place over dP, all B·H·T rows in parallel.
+        causalSoftmaxBackward(datt, probs: att, heads: batch * heads, seq: T)
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let q = qkv + b * T * C3 + h * hs, k = q + C      // [T, hs], row stride 3C
+                let dq = dqkv + b * T * C3 + h * hs, dk = dq + C  // [T, hs], row stride 3C
+                let ds = datt + (b * heads + h) * T * T           // [T, T]
                 // dQ[T, hs] += scale · dS · K ;  dK[T, hs] += scale · dSᵀ · Q
                 BLAS.sgemm(transA: false, transB: false, m: T, n: hs, k: T,
-                           alpha: scale, a: dp, lda: T, b: k, ldb: C3, beta: 1, c: dq, ldc: C3)
+                           alpha: scale, a: ds, lda: T, b: k, ldb: C3, beta: 1, c: dq, ldc: C3)
                 BLAS.sgemm(transA: true, transB: false, m: T, n: hs, k: T,
-                           alpha: scale, a: dp, lda: T, b: q, ldb: C3, beta: 1, c: dk, ldc: C3)
+                           alpha: scale, a: ds, lda: T, b: q, ldb: C3, beta: 1, c: dk, ldc: C3)
             }
+        }
+    }
+
+    /// The softmax phase over all heads' [T, T] blocks, split by rows across threads.
+    static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, heads: Int, seq T: Int) {
+        Parallel.forEachChunk(count: heads * T, minimumPerThread: max(1, (1 << 15) / max(1, T * T / 2))) { start, end in
+            causalSoftmax(s, seq: T, rows: start..<end)
+        }
+    }
+
+    /// The softmax-backward phase over all heads' [T, T] blocks, split by rows across threads.
+    static func causalSoftmaxBackward(_ d: UnsafeMutablePointer<Float>, probs p: UnsafePointer<Float>, heads: Int, seq T: Int) {
+        Parallel.forEachChunk(count: heads * T, minimumPerThread: max(1, (1 << 15) / max(1, T * T / 2))) { start, end in
+            causalSoftmaxBackward(d, probs: p, seq: T, rows: start..<end)
         }
     }
 
@@ -61,10 +89,12 @@ public enum CausalSelfAttention {
     /// −inf (exp gives exactly 0, which is also the causal mask), so there are no scalar tails; the blocks wholly
     /// above the diagonal are zero-filled. When T is not a multiple of 16 the last block of a row could run past the
     /// row's end; such rows take the generic tail-handling path.
-    static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, seq T: Int) {
+    /// `rows` indexes rows of the whole [B·H·T, T] buffer (row r is row r mod T of its head).
+    static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, seq T: Int, rows: Range<Int>) {
         let negInf = Vec(repeating: -.infinity)
-        for i in 0..<T {
-            let row = s + i * T
+        for r in rows {
+            let i = r % T
+            let row = s + r * T
             let last = (i / lanes) * lanes  // start of the block holding the diagonal
             guard last + lanes <= T else {
                 softmaxInPlace(row, i + 1)
@@ -75,12 +105,12 @@ public enum CausalSelfAttention {
             var mv = tail
             var j = 0
             while j < last { mv = lanewiseMax(mv, load(row + j)); j += lanes }
-            let m = Vec(repeating: mv.max())
+            let m = Vec(repeating: hmax(mv))
             var acc = vexp(tail - m)
             store(acc, row + last)
             j = 0
             while j < last { let e = vexp(load(row + j) - m); acc += e; store(e, row + j); j += lanes }
-            let inv = Vec(repeating: 1 / acc.sum())
+            let inv = Vec(repeating: 1 / hsum(acc))
             j = 0
             while j <= last { store(load(row + j) * inv, row + j); j += lanes }
             (row + last + lanes).update(repeating: 0, count: T - last - lanes)
@@ -90,9 +120,10 @@ public enum CausalSelfAttention {
     /// In place over one head's dP[T, T]: dS[i, j] = P[i, j]·(dP[i, j] − Σ_k P[i, k]·dP[i, k]) for j ≤ i, else 0.
     /// Relies on P being exactly 0 above the diagonal (as `forward` writes it): then whole blocks can be processed,
     /// the lanes past the diagonal giving 0·(…) = 0, and only the blocks wholly above it need zero-filling.
-    static func causalSoftmaxBackward(_ d: UnsafeMutablePointer<Float>, probs p: UnsafePointer<Float>, seq T: Int) {
-        for i in 0..<T {
-            let pr = p + i * T, dr = d + i * T
+    static func causalSoftmaxBackward(_ d: UnsafeMutablePointer<Float>, probs p: UnsafePointer<Float>, seq T: Int, rows: Range<Int>) {
+        for r in rows {
+            let i = r % T
+            let pr = p + r * T, dr = d + r * T
             let n = min(T, (i / lanes + 1) * lanes)  // whole blocks covering 0...i, clipped to the row
             let dot = Vec(repeating: vdot(pr, dr, n))
             var j = 0

@@ -32,7 +32,7 @@ public enum Elementwise {
             let end = min(count, i + 1024)
             var acc = Vec(repeating: 0)
             while i + lanes <= end { let v = load(x + i); acc += v * v; i += lanes }
-            var block = Double(acc.sum())
+            var block = Double(hsum(acc))
             while i < end { block += Double(x[i]) * Double(x[i]); i += 1 }
             total += block
         }

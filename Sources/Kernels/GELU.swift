@@ -8,6 +8,13 @@ public enum GELU {
 
     /// out[n] = x·σ(2u(x)) (equal to the tanh form above).
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+        Parallel.forEachChunk(count: count, minimumPerThread: 1 << 15, alignment: lanes) { start, end in
+            forwardSerial(out: out + start, inp: inp + start, count: end - start)
+        }
+    }
+
+    @inline(__always)
+    static func forwardSerial(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
         var i = 0
         while i + lanes <= count {
             store(gelu(load(inp + i)), out + i)
@@ -19,6 +26,13 @@ public enum GELU {
     /// dinp[n] += dout · gelu'(x), gelu'(x) = σ + x·σ(1−σ)·(c0 + 3c1·x²), with σ(1−σ) = e·σ² (e = e^(−2u))
     /// to avoid the cancellation in 1 − σ.
     public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, count: Int) {
+        Parallel.forEachChunk(count: count, minimumPerThread: 1 << 15, alignment: lanes) { start, end in
+            backwardSerial(dinp: dinp + start, inp: inp + start, dout: dout + start, count: end - start)
+        }
+    }
+
+    @inline(__always)
+    static func backwardSerial(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, count: Int) {
         var i = 0
         while i + lanes <= count {
             store(load(dinp + i) + load(dout + i) * derivative(load(inp + i)), dinp + i)

@@ -2,7 +2,9 @@ import Foundation
 
 /// Times every kernel on the shapes of the reference model (d = 256, T = 128, B = 16, 4 heads, V = 2048; N = B·T =
 /// 2048 rows) and returns a table: ms per call (best of several), and GFLOP/s for matrix work or GB/s of compulsory
-/// memory traffic for the rest. Run it from a release build; the figures use the current OpenBLAS thread count/core.
+/// memory traffic for the rest. Each kernel is timed with 1 thread and, if more are set, with the current
+/// `BLAS.threads` (sgemm and the row-parallel kernels both follow it); the setting is restored afterwards.
+/// Run it from a release build; the header names the OpenBLAS kernel family in use.
 public enum KernelBench {
     public static func run() -> String {
         let B = 16, T = 128, C = 256, H = 4, V = 2048, N = B * T
@@ -26,19 +28,31 @@ public enum KernelBench {
         defer { targets.deallocate() }
         for i in 0..<N { targets[i] = Int32(rng.nextInt(below: V)) }
 
-        var lines = ["kernel timings, N = B·T = \(N) rows, d = \(C), T = \(T), \(H) heads, V = \(V); OpenBLAS \(BLAS.threads) thread(s), core \(BLAS.coreName)",
-                     "kernel                                    ms/call      rate"]
-        func time(_ name: String, flops: Double = 0, bytes: Double = 0, repeats: Int = 10, _ body: () -> Void) {
-            body()  // warm-up: page faults, OpenBLAS thread start-up
-            var best = Double.infinity
-            for _ in 0..<repeats {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                body()
-                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        let maxThreads = BLAS.threads
+        defer { BLAS.setThreads(maxThreads) }
+        let settings = maxThreads > 1 ? [1, maxThreads] : [1]
+        var lines = ["kernel timings, N = B·T = \(N) rows, d = \(C), T = \(T), \(H) heads, V = \(V); OpenBLAS core \(BLAS.coreName); best of several calls",
+                     "kernel".padding(toLength: 36, withPad: " ", startingAt: 0)
+                        + settings.map { "  ms (\($0) thr)         rate" }.joined()]
+        /// Times `body` only; `before` runs untimed ahead of every call (e.g. an sgemm, to measure a kernel while
+        /// OpenBLAS's worker threads are still spinning after a product, as in a training step).
+        func time(_ name: String, flops: Double = 0, bytes: Double = 0, repeats: Int = 10, before: () -> Void = {}, _ body: () -> Void) {
+            var line = name.padding(toLength: 36, withPad: " ", startingAt: 0)
+            for threads in settings {
+                BLAS.setThreads(threads)
+                body()  // warm-up: page faults, OpenBLAS thread start-up
+                var best = Double.infinity
+                for _ in 0..<repeats {
+                    before()
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    body()
+                    best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                }
+                let rate = flops > 0 ? String(format: "%7.1f GFLOP/s", flops / best / 1e9)
+                                     : String(format: "%7.1f GB/s   ", bytes / best / 1e9)
+                line += String(format: "%12.3f", best * 1e3) + "  " + rate
             }
-            let rate = flops > 0 ? String(format: "%7.1f GFLOP/s", flops / best / 1e9)
-                                 : String(format: "%7.1f GB/s", bytes / best / 1e9)
-            lines.append(name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "%9.3f", best * 1e3) + "   " + rate)
+            lines.append(line)
         }
         let f = Double(MemoryLayout<Float>.size)
         let nd = Double(N)
@@ -64,10 +78,10 @@ public enum KernelBench {
         // Non-matrix work.
         let attBytes = Double(B * H * T * T) * f
         time("  of which causal softmax (fwd)", bytes: 2 * attBytes) {
-            for bh in 0..<(B * H) { CausalSelfAttention.causalSoftmax(datt + bh * T * T, seq: T) }
+            CausalSelfAttention.causalSoftmax(datt, heads: B * H, seq: T)
         }
         time("  of which causal softmax (bwd)", bytes: 3 * attBytes) {
-            for bh in 0..<(B * H) { CausalSelfAttention.causalSoftmaxBackward(datt + bh * T * T, probs: att + bh * T * T, seq: T) }
+            CausalSelfAttention.causalSoftmaxBackward(datt, probs: att, heads: B * H, seq: T)
         }
         time("LayerNorm.forward", bytes: 2 * nd * Double(C) * f) {
             LayerNorm.forward(out: y, mean: mean, rstd: rstd, inp: x, weight: lnw, bias: lnb, rows: N, features: C)
@@ -76,6 +90,11 @@ public enum KernelBench {
             LayerNorm.backward(dinp: dx, dweight: dlnw, dbias: dlnb, dout: dy, inp: x, weight: lnw, mean: mean, rstd: rstd, rows: N, features: C)
         }
         time("GELU.forward (N×4d)", bytes: 2 * nd * Double(4 * C) * f) {
+            GELU.forward(out: g4, inp: h4, count: N * 4 * C)
+        }
+        time("GELU.forward right after an sgemm", bytes: 2 * nd * Double(4 * C) * f, before: {
+            Linear.forward(out: qkv, inp: x, weight: w, bias: nil, rows: N, inFeatures: C, outFeatures: 3 * C)
+        }) {
             GELU.forward(out: g4, inp: h4, count: N * 4 * C)
         }
         time("GELU.backward (N×4d)", bytes: 4 * nd * Double(4 * C) * f) {

@@ -8,26 +8,28 @@ public enum LayerNorm {
                                rows: Int, features: Int, eps: Float = 1e-5) {
         let c = features
         let invC = 1 / Float(c)
-        for r in 0..<rows {
-            let x = inp + r * c, y = out + r * c
-            let m = vsum(x, c) * invC
-            let mv = Vec(repeating: m)
-            var acc = Vec(repeating: 0)
-            var i = 0
-            while i + lanes <= c { let d = load(x + i) - mv; acc += d * d; i += lanes }
-            var v = acc.sum()
-            while i < c { let d = x[i] - m; v += d * d; i += 1 }
-            let s = 1 / (v * invC + eps).squareRoot()
-            mean[r] = m
-            rstd[r] = s
-            let sv = Vec(repeating: s)
-            i = 0
-            if let bias {
-                while i + lanes <= c { store((load(x + i) - mv) * sv * load(weight + i) + load(bias + i), y + i); i += lanes }
-                while i < c { y[i] = (x[i] - m) * s * weight[i] + bias[i]; i += 1 }
-            } else {
-                while i + lanes <= c { store((load(x + i) - mv) * sv * load(weight + i), y + i); i += lanes }
-                while i < c { y[i] = (x[i] - m) * s * weight[i]; i += 1 }
+        Parallel.forEachChunk(count: rows, minimumPerThread: max(1, (1 << 15) / max(1, c))) { start, end in
+            for r in start..<end {
+                let x = inp + r * c, y = out + r * c
+                let m = vsum(x, c) * invC
+                let mv = Vec(repeating: m)
+                var acc = Vec(repeating: 0)
+                var i = 0
+                while i + lanes <= c { let d = load(x + i) - mv; acc += d * d; i += lanes }
+                var v = hsum(acc)
+                while i < c { let d = x[i] - m; v += d * d; i += 1 }
+                let s = 1 / (v * invC + eps).squareRoot()
+                mean[r] = m
+                rstd[r] = s
+                let sv = Vec(repeating: s)
+                i = 0
+                if let bias {
+                    while i + lanes <= c { store((load(x + i) - mv) * sv * load(weight + i) + load(bias + i), y + i); i += lanes }
+                    while i < c { y[i] = (x[i] - m) * s * weight[i] + bias[i]; i += 1 }
+                } else {
+                    while i + lanes <= c { store((load(x + i) - mv) * sv * load(weight + i), y + i); i += lanes }
+                    while i < c { y[i] = (x[i] - m) * s * weight[i]; i += 1 }
+                }
             }
         }
     }
@@ -52,7 +54,7 @@ public enum LayerNorm {
                 accGX += g * ((load(x + i) - mv) * sv)
                 i += lanes
             }
-            var sumG = accG.sum(), sumGX = accGX.sum()
+            var sumG = hsum(accG), sumGX = hsum(accGX)
             while i < c { let g = weight[i] * dy[i]; sumG += g; sumGX += g * (x[i] - m) * s; i += 1 }
             let meanG = sumG * invC, meanGX = sumGX * invC
             let meanGv = Vec(repeating: meanG), meanGXv = Vec(repeating: meanGX)

@@ -23,6 +23,21 @@ typealias Vec = SIMD16<Float>
 @inline(__always) func lanewiseMax(_ a: Vec, _ b: Vec) -> Vec { a.replacing(with: b, where: b .> a) }
 @inline(__always) func lanewiseMin(_ a: Vec, _ b: Vec) -> Vec { a.replacing(with: b, where: b .< a) }
 
+// Horizontal reductions as a tree over halves: a few vector ops instead of the standard library's lane-by-lane
+// `sum()` / `max()` loops (which also branch per lane for NaN ordering in `max`).
+@inline(__always) func hsum(_ v: Vec) -> Float {
+    let a = v.lowHalf + v.highHalf
+    let b = a.lowHalf + a.highHalf
+    let c = b.lowHalf + b.highHalf
+    return c[0] + c[1]
+}
+@inline(__always) func hmax(_ v: Vec) -> Float {
+    let a = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
+    let b = a.lowHalf.replacing(with: a.highHalf, where: a.highHalf .> a.lowHalf)
+    let c = b.lowHalf.replacing(with: b.highHalf, where: b.highHalf .> b.lowHalf)
+    return c[0] > c[1] ? c[0] : c[1]
+}
+
 /// Loads the first `n` (< 16) floats of `p`; the other lanes hold `fill` (e.g. 0 for sums, -inf for maxima).
 @inline(__always) func loadPartial(_ p: UnsafePointer<Float>, _ n: Int, fill: Float) -> Vec {
     var v = Vec(repeating: fill)
@@ -64,7 +79,7 @@ typealias Vec = SIMD16<Float>
     var i = 0
     while i + lanes <= n { acc += load(p + i); i += lanes }
     if i < n { acc += loadPartial(p + i, n - i, fill: 0) }
-    return acc.sum()
+    return hsum(acc)
 }
 
 /// max p[0..<n] (n ≥ 1).
@@ -73,7 +88,7 @@ typealias Vec = SIMD16<Float>
     var i = 0
     while i + lanes <= n { acc = lanewiseMax(acc, load(p + i)); i += lanes }
     if i < n { acc = lanewiseMax(acc, loadPartial(p + i, n - i, fill: -.infinity)) }
-    return acc.max()
+    return hmax(acc)
 }
 
 /// Σ a[i]·b[i] over n.
@@ -82,32 +97,37 @@ typealias Vec = SIMD16<Float>
     var i = 0
     while i + lanes <= n { acc += load(a + i) * load(b + i); i += lanes }
     if i < n { acc += loadPartial(a + i, n - i, fill: 0) * loadPartial(b + i, n - i, fill: 0) }
-    return acc.sum()
+    return hsum(acc)
 }
 
-/// In-place softmax of p[0..<n]: p ← exp(p − max) / Σ exp(p − max). Max-subtracted so no exp overflows.
-/// Returns (max, Σ exp(p − max)) so a caller can form log-sum-exp = max + log Σ.
+/// dst[0..<n] = softmax(src[0..<n]) = exp(src − max) / Σ exp(src − max); max-subtracted so no exp overflows.
+/// src may equal dst (in place). Returns (max, Σ exp(src − max)) so a caller can form log-sum-exp = max + log Σ.
 @inline(__always) @discardableResult
-func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> (max: Float, sum: Float) {
-    let m = vmax(p, n)
+func softmax(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, _ n: Int) -> (max: Float, sum: Float) {
+    let m = vmax(src, n)
     let mv = Vec(repeating: m)
     var acc = Vec(repeating: 0)
     var i = 0
     while i + lanes <= n {
-        let e = vexp(load(p + i) - mv)
+        let e = vexp(load(src + i) - mv)
         acc += e
-        store(e, p + i)
+        store(e, dst + i)
         i += lanes
     }
     if i < n {
-        let e = vexp(loadPartial(p + i, n - i, fill: -.infinity) - mv)  // padding lanes: exp(-inf) = 0
+        let e = vexp(loadPartial(src + i, n - i, fill: -.infinity) - mv)  // padding lanes: exp(-inf) = 0
         acc += e
-        storePartial(e, p + i, n - i)
+        storePartial(e, dst + i, n - i)
     }
-    let s = acc.sum()
+    let s = hsum(acc)
     let inv = Vec(repeating: 1 / s)
     i = 0
-    while i + lanes <= n { store(load(p + i) * inv, p + i); i += lanes }
-    while i < n { p[i] *= inv[0]; i += 1 }
+    while i + lanes <= n { store(load(dst + i) * inv, dst + i); i += lanes }
+    while i < n { dst[i] *= inv[0]; i += 1 }
     return (m, s)
+}
+
+@inline(__always) @discardableResult
+func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> (max: Float, sum: Float) {
+    softmax(from: p, to: p, n)
 }

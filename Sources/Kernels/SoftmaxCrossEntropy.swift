@@ -9,16 +9,15 @@ public enum SoftmaxCrossEntropy {
     @discardableResult
     public static func forward(losses: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
                                targets: UnsafePointer<Int32>, rows: Int, vocab: Int) -> Double {
-        var total = 0.0
-        for r in 0..<rows {
-            let p = probs + r * vocab
-            p.update(from: logits + r * vocab, count: vocab)
-            let (m, s) = softmaxInPlace(p, vocab)
-            let t = Int(targets[r])
-            let loss = Double(m) + log(Double(s)) - Double(logits[r * vocab + t])
-            losses[r] = Float(loss)
-            total += loss
+        Parallel.forEachChunk(count: rows, minimumPerThread: max(1, (1 << 15) / max(1, vocab))) { start, end in
+            for r in start..<end {
+                let (m, s) = softmax(from: logits + r * vocab, to: probs + r * vocab, vocab)
+                let t = Int(targets[r])
+                losses[r] = Float(Double(m) + log(Double(s)) - Double(logits[r * vocab + t]))
+            }
         }
+        var total = 0.0
+        for r in 0..<rows { total += Double(losses[r]) }
         return rows > 0 ? total / Double(rows) : 0
     }
 
@@ -27,12 +26,14 @@ public enum SoftmaxCrossEntropy {
     public static func backward(dlogits: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
                                 rows: Int, vocab: Int, scale: Float) {
         let sv = Vec(repeating: scale)
-        for r in 0..<rows {
-            let d = dlogits + r * vocab, p = probs + r * vocab
-            var i = 0
-            while i + lanes <= vocab { store(load(d + i) + sv * load(p + i), d + i); i += lanes }
-            while i < vocab { d[i] += scale * p[i]; i += 1 }
-            d[Int(targets[r])] -= scale
+        Parallel.forEachChunk(count: rows, minimumPerThread: max(1, (1 << 16) / max(1, vocab))) { start, end in
+            for r in start..<end {
+                let d = dlogits + r * vocab, p = probs + r * vocab
+                var i = 0
+                while i + lanes <= vocab { store(load(d + i) + sv * load(p + i), d + i); i += lanes }
+                while i < vocab { d[i] += scale * p[i]; i += 1 }
+                d[Int(targets[r])] -= scale
+            }
         }
     }
 }
