@@ -7,7 +7,16 @@ struct Ablate: ParsableCommand {
         commandName: "ablate",
         abstract: "How much do trained input embeddings matter, and how does that change with model size?",
         version: AblateVersion.string,
-        subcommands: [TrainCommand.self, EvalCommand.self, StrategiesCommand.self, BenchCommand.self, DataCommand.self, TokenizerCommand.self,
-                      DoctorCommand.self]
+        subcommands: [
+            TrainCommand.self,
+            EvalCommand.self,
+            ReportCommand.self,
+            StrategiesCommand.self,
+            CoordCheckCommand.self,
+            BenchCommand.self,
+            DataCommand.self,
+            TokenizerCommand.self,
+            DoctorCommand.self,
+        ]
     )
 }

@@ -1,0 +1,408 @@
+import Foundation
+import Stats
+
+/// Everything the report says, computed once from the run folders of a grid: cells (arm × size) of finished runs,
+/// mean curves, comparisons with the baseline, scaling fits, the gap trend, tokens-to-target and the list of runs
+/// that are missing or did not finish. Markdown and figures only format this.
+public struct GridAnalysis: Sendable {
+    public let gridName: String
+    public let baseline: String
+    public let level: Double
+    public let runs: [RunRecord]
+    /// Arms (strategy, plus its options when a strategy appears with several), the baseline first.
+    public let arms: [String]
+    /// Sizes, smallest non-embedding parameter count first.
+    public let sizes: [ModelShape]
+    public let sizeLabels: [ModelShape: String]
+    /// Every seed that appears in the grid, ascending.
+    public let seeds: [UInt64]
+    public let cells: [CellKey: Cell]
+    public let comparisons: [Comparison]
+    public let fits: [String: FitResult]
+    public let trends: [String: GapTrend]
+    public let tokensToTarget: [CellKey: TokensToTarget]
+    public let problems: [RunProblem]
+
+    public struct CellKey: Hashable, Sendable {
+        public let arm: String
+        public let size: ModelShape
+    }
+
+    /// The finished runs of one arm at one size.
+    public struct Cell: Sendable {
+        public let runs: [RunRecord]  // sorted by seed
+        public var seeds: [UInt64] { runs.map(\.seed) }
+        public var finals: [Double] { runs.map { $0.finalValLoss! } }
+        public let final: MeanSummary
+        public let curve: [CurveSummaryPoint]
+    }
+
+    public func label(_ size: ModelShape) -> String { sizeLabels[size] ?? size.label }
+    public func cell(_ arm: String, _ size: ModelShape) -> Cell? { cells[CellKey(arm: arm, size: size)] }
+    public var hasBaseline: Bool { arms.first == baseline }
+    public var comparedArms: [String] { arms.filter { $0 != baseline } }
+}
+
+/// A mean with its Student-t interval when it has one.
+public struct MeanSummary: Sendable, Equatable {
+    public let mean: Double
+    public let n: Int
+    /// The t interval; `nil` for n = 1 or when all values are equal (no spread to speak of).
+    public let interval: ConfidenceInterval?
+
+    init(_ values: [Double], level: Double) {
+        n = values.count
+        if values.count >= 2, let m = try? MeanEstimate(values, level: level), m.standardError > 0 {
+            mean = m.mean
+            interval = m.interval
+        } else {
+            mean = values.reduce(0, +) / Double(max(values.count, 1))
+            interval = nil
+        }
+    }
+
+    public var halfWidth: Double? { interval.map { ($0.upper - $0.lower) / 2 } }
+}
+
+public struct CurveSummaryPoint: Sendable, Equatable {
+    public let tokens: Double
+    public let mean: Double
+    public let lower: Double?
+    public let upper: Double?
+    public let n: Int
+}
+
+/// One arm against the baseline at one size: Δ = arm − baseline (positive: the arm has the higher, worse loss).
+public struct Comparison: Sendable {
+    public enum Test: String, Sendable {
+        case paired = "paired t"
+        case welch = "Welch t"
+        case none = "—"
+    }
+    public let arm: String
+    public let size: ModelShape
+    public let test: Test
+    public let delta: Double
+    public let interval: ConfidenceInterval?
+    public let pValue: Double?
+    public var holmPValue: Double?
+    /// Pairs (paired) or runs per arm (Welch: arm n, baseline n).
+    public let nArm: Int
+    public let nBaseline: Int
+    public let pairs: Int
+    /// P(a run of the arm has a lower final loss than a run of the baseline); descriptive.
+    public let probabilityOfImprovement: Double?
+    /// Why there is no test, or what was dropped.
+    public let note: String?
+    /// Seed-level gaps used for the trend (paired differences, or arm run − baseline mean).
+    public let seedGaps: [Double]
+
+    public var nText: String { test == .paired ? "\(pairs) pairs" : "\(nArm) vs \(nBaseline)" }
+}
+
+public struct FitResult: Sendable {
+    public let fit: ScalingFit?
+    /// How many sizes went into the fit.
+    public let sizes: Int
+    /// Why there is no fit, or that the nonlinear fit fell back to the log-log line.
+    public let note: String?
+}
+
+/// Gap vs model size for one arm: a line gap = a + b·log₁₀ N over the seed-level gaps, and Spearman's ρ of the
+/// per-size mean gaps against N.
+public struct GapTrend: Sendable {
+    public let line: LinearFit?
+    /// 95 % t interval of the slope (df = points − 2); nil when undefined.
+    public let slopeInterval: ConfidenceInterval?
+    public let spearman: Double?
+    public let points: Int
+    public let sizes: Int
+    public let meanGaps: [(size: ModelShape, gap: Double)]
+}
+
+/// Tokens the arm's mean curve needs to reach the baseline's mean final loss at the same size.
+public struct TokensToTarget: Sendable {
+    public let target: Double
+    /// nil: not reached within the budget.
+    public let tokens: Double?
+    /// tokens / the baseline's tokens to the same target (< 1: faster); nil when either is undefined.
+    public let ratio: Double?
+    public let budget: Double?
+}
+
+public struct RunProblem: Sendable, Equatable {
+    public enum Kind: String, Sendable { case missing, diverged, failed, unfinished, unreadable }
+    public let kind: Kind
+    public let id: String
+    public let detail: String
+}
+
+// MARK: - Building
+
+extension GridAnalysis {
+    public init(gridName: String, runs allRuns: [RunRecord], baseline: String = "learned", level: Double = 0.95) {
+        self.gridName = gridName
+        self.baseline = baseline
+        self.level = level
+        runs = allRuns
+        let readable = allRuns.filter { $0.state != .unreadable }
+
+        // Arms: a strategy is split by options only when it appears with several option sets.
+        var optionSets = [String: Set<String>]()
+        for r in readable { optionSets[r.strategy, default: []].insert(r.strategyOptions) }
+        func armName(_ r: RunRecord) -> String {
+            (optionSets[r.strategy]?.count ?? 0) > 1 && !r.strategyOptions.isEmpty
+                ? "\(r.strategy)(\(r.strategyOptions))" : r.strategy
+        }
+        let armSet = Set(readable.map(armName))
+        arms = armSet.sorted { a, b in
+            let ra = GridAnalysis.rank(a, baseline: baseline), rb = GridAnalysis.rank(b, baseline: baseline)
+            return ra != rb ? ra < rb : a < b
+        }
+        sizes = Set(readable.map(\.shape)).sorted()
+        sizeLabels = GridAnalysis.labels(sizes)
+        seeds = Set(readable.map(\.seed)).sorted()
+
+        // Cells of finished runs.
+        var grouped = [CellKey: [RunRecord]]()
+        for r in readable where r.state == .finished {
+            grouped[CellKey(arm: armName(r), size: r.shape), default: []].append(r)
+        }
+        var cells = [CellKey: Cell]()
+        for (key, rs) in grouped {
+            let sorted = rs.sorted { ($0.seed, $0.id) < ($1.seed, $1.id) }
+            cells[key] = Cell(runs: sorted, final: MeanSummary(sorted.map { $0.finalValLoss! }, level: level),
+                              curve: GridAnalysis.meanCurve(sorted, level: level))
+        }
+        self.cells = cells
+
+        // Comparisons with the baseline, Holm over the whole family.
+        var comparisons = [Comparison]()
+        for arm in arms where arm != baseline {
+            for size in sizes {
+                guard let a = cells[CellKey(arm: arm, size: size)],
+                      let b = cells[CellKey(arm: baseline, size: size)] else { continue }
+                comparisons.append(GridAnalysis.compare(arm: arm, size: size, a, b, level: level))
+            }
+        }
+        let tested = comparisons.indices.filter { comparisons[$0].pValue != nil }
+        if let adjusted = try? HolmCorrection.adjustedPValues(tested.map { comparisons[$0].pValue! }) {
+            for (k, i) in tested.enumerated() { comparisons[i].holmPValue = adjusted[k] }
+        }
+        self.comparisons = comparisons
+
+        // Scaling fits per arm over the per-size mean final losses.
+        var fits = [String: FitResult]()
+        for arm in arms {
+            let points = sizes.compactMap { s -> (Double, Double)? in
+                guard let c = cells[CellKey(arm: arm, size: s)], s.nonEmbedding > 0 else { return nil }
+                return (Double(s.nonEmbedding), c.final.mean)
+            }
+            fits[arm] = GridAnalysis.fit(points)
+        }
+        self.fits = fits
+
+        // Gap trend per arm.
+        var trends = [String: GapTrend]()
+        for arm in arms where arm != baseline {
+            let cs = comparisons.filter { $0.arm == arm && $0.size.nonEmbedding > 0 }
+            guard !cs.isEmpty else { continue }
+            trends[arm] = GridAnalysis.trend(cs, level: level)
+        }
+        self.trends = trends
+
+        // Tokens to reach the baseline's final loss.
+        var ttt = [CellKey: TokensToTarget]()
+        for size in sizes {
+            guard let b = cells[CellKey(arm: baseline, size: size)] else { continue }
+            let target = b.final.mean
+            let baseTokens = GridAnalysis.firstCrossing(b.curve, target)
+            for arm in arms {
+                guard let c = cells[CellKey(arm: arm, size: size)], !c.curve.isEmpty else { continue }
+                let t = GridAnalysis.firstCrossing(c.curve, target)
+                let ratio: Double? = (t != nil && baseTokens != nil && baseTokens! > 0) ? t! / baseTokens! : nil
+                ttt[CellKey(arm: arm, size: size)] = TokensToTarget(target: target, tokens: t, ratio: ratio,
+                                                                    budget: c.curve.last?.tokens)
+            }
+        }
+        tokensToTarget = ttt
+
+        problems = GridAnalysis.problems(allRuns, arms: arms, sizes: sizes, seeds: seeds, armName: armName)
+    }
+
+    /// Known strategies in a fixed order (so colours stay put between reports); others alphabetically after.
+    static let knownOrder = ["learned", "frozen-random", "hashed", "mup", "lowrank"]
+    static func rank(_ arm: String, baseline: String) -> Int {
+        if arm == baseline { return -1 }
+        let strategy = arm.split(separator: "(").first.map(String.init) ?? arm
+        return knownOrder.firstIndex(of: strategy) ?? knownOrder.count
+    }
+
+    /// `d256-L4`, extended by heads, vocabulary or context only where needed to tell sizes apart.
+    static func labels(_ sizes: [ModelShape]) -> [ModelShape: String] {
+        let vocabs = Set(sizes.map(\.vocabSize)), contexts = Set(sizes.map(\.contextLength))
+        var out = [ModelShape: String]()
+        for s in sizes {
+            var l = s.label
+            if vocabs.count > 1 { l += "-v\(s.vocabSize)" }
+            if contexts.count > 1 { l += "-T\(s.contextLength)" }
+            out[s] = l
+        }
+        let counts = Dictionary(grouping: sizes, by: { out[$0]! })
+        for (_, group) in counts where group.count > 1 {
+            for s in group { out[s] = out[s]! + "-H\(s.nHead)" }
+        }
+        return out
+    }
+
+    /// Mean validation curve over the runs of a cell, on the token counts every run logged (their union when they
+    /// share fewer than two), with a t interval where n ≥ 2.
+    static func meanCurve(_ runs: [RunRecord], level: Double) -> [CurveSummaryPoint] {
+        let perRun = runs.map { r -> [Double: Double] in
+            var m = [Double: Double]()
+            for p in r.curve { m[p.tokens] = p.loss }  // a later line at the same tokens wins (the final eval)
+            return m
+        }
+        var grid = perRun.first.map { Set($0.keys) } ?? []
+        for m in perRun.dropFirst() { grid.formIntersection(m.keys) }
+        if grid.count < 2 { grid = perRun.reduce(into: Set<Double>()) { $0.formUnion($1.keys) } }
+        return grid.sorted().map { t in
+            let values = perRun.compactMap { $0[t] }
+            let m = MeanSummary(values, level: level)
+            return CurveSummaryPoint(tokens: t, mean: m.mean, lower: m.interval?.lower, upper: m.interval?.upper,
+                                     n: values.count)
+        }
+    }
+
+    static func compare(arm: String, size: ModelShape, _ a: Cell, _ b: Cell, level: Double) -> Comparison {
+        let aBySeed = Dictionary(a.runs.map { ($0.seed, $0.finalValLoss!) }, uniquingKeysWith: { x, _ in x })
+        let bBySeed = Dictionary(b.runs.map { ($0.seed, $0.finalValLoss!) }, uniquingKeysWith: { x, _ in x })
+        let common = Set(aBySeed.keys).intersection(bBySeed.keys).sorted()
+        let pi = try? probabilityOfImprovement(candidate: a.finals, baseline: b.finals)
+        let rawDelta = a.final.mean - b.final.mean
+
+        if common.count >= 2 {
+            let xa = common.map { aBySeed[$0]! }, xb = common.map { bBySeed[$0]! }
+            let diffs = zip(xa, xb).map { $0 - $1 }
+            let dropped = a.runs.count + b.runs.count - 2 * common.count
+            let dropNote = dropped > 0 ? "\(dropped) unmatched run\(dropped == 1 ? "" : "s") left out of the pairs" : nil
+            if let t = try? PairedTTest(xa, xb, level: level) {
+                return Comparison(arm: arm, size: size, test: .paired, delta: t.meanDifference, interval: t.interval,
+                                  pValue: t.pValue, holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count,
+                                  pairs: common.count, probabilityOfImprovement: pi, note: dropNote, seedGaps: diffs)
+            }
+            let mean = diffs.reduce(0, +) / Double(diffs.count)
+            return Comparison(arm: arm, size: size, test: .none, delta: mean, interval: nil, pValue: nil,
+                              holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count, pairs: common.count,
+                              probabilityOfImprovement: pi, note: "all paired differences equal: no test",
+                              seedGaps: diffs)
+        }
+        let gaps = a.finals.map { $0 - b.final.mean }
+        if a.runs.count >= 2 && b.runs.count >= 2 {
+            let note = common.isEmpty ? nil : "fewer than 2 seed-matched pairs: unpaired test"
+            if let w = try? WelchTest(a.finals, b.finals, level: level) {
+                return Comparison(arm: arm, size: size, test: .welch, delta: w.meanDifference, interval: w.interval,
+                                  pValue: w.pValue, holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count,
+                                  pairs: common.count, probabilityOfImprovement: pi, note: note, seedGaps: gaps)
+            }
+            return Comparison(arm: arm, size: size, test: .none, delta: rawDelta, interval: nil, pValue: nil,
+                              holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count, pairs: common.count,
+                              probabilityOfImprovement: pi, note: "zero variance in both arms: no test",
+                              seedGaps: gaps)
+        }
+        return Comparison(arm: arm, size: size, test: .none, delta: rawDelta, interval: nil, pValue: nil,
+                          holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count, pairs: common.count,
+                          probabilityOfImprovement: pi, note: "n too small", seedGaps: gaps)
+    }
+
+    static func fit(_ points: [(Double, Double)]) -> FitResult {
+        let n = points.count
+        guard n >= 2 else { return FitResult(fit: nil, sizes: n, note: "fewer than 2 sizes: no fit") }
+        let x = points.map(\.0), y = points.map(\.1)
+        do {
+            return FitResult(fit: try ScalingFit(sizes: x, losses: y), sizes: n, note: nil)
+        } catch StatsError.notConverged(_, let reason) {
+            if let f = try? ScalingFit(logLogSizes: x, losses: y) {
+                return FitResult(fit: f, sizes: n,
+                                 note: "the nonlinear fit did not converge (\(reason)); log-log line instead")
+            }
+            return FitResult(fit: nil, sizes: n, note: "no fit: \(reason)")
+        } catch {
+            return FitResult(fit: nil, sizes: n, note: "no fit: \(error)")
+        }
+    }
+
+    static func trend(_ cs: [Comparison], level: Double) -> GapTrend {
+        var xs = [Double](), ys = [Double]()
+        for c in cs {
+            for g in c.seedGaps {
+                xs.append(log10(Double(c.size.nonEmbedding)))
+                ys.append(g)
+            }
+        }
+        let meanGaps = cs.map { (size: $0.size, gap: $0.delta) }
+        let sizes = Set(cs.map(\.size)).count
+        var line: LinearFit? = nil
+        var interval: ConfidenceInterval? = nil
+        if sizes >= 2, let f = try? LinearFit(x: xs, y: ys) {
+            line = f
+            if let se = f.slopeStandardError, se > 0, let t = tQuantile(level: level, degreesOfFreedom: xs.count - 2) {
+                interval = ConfidenceInterval(lower: f.slope - t * se, upper: f.slope + t * se, level: level)
+            }
+        }
+        let rho = try? Correlation.spearman(meanGaps.map { Double($0.size.nonEmbedding) }, meanGaps.map(\.gap))
+        return GapTrend(line: line, slopeInterval: interval, spearman: rho ?? nil, points: xs.count, sizes: sizes,
+                        meanGaps: meanGaps)
+    }
+
+    /// The two-sided Student-t quantile t₁₋₍₁₋level₎/₂(df), read off `MeanEstimate` (which uses
+    /// `gsl_cdf_tdist_Pinv`): for any sample of n = df + 1 values, the interval's half-width is t·s/√n.
+    static func tQuantile(level: Double, degreesOfFreedom df: Int) -> Double? {
+        guard df >= 1 else { return nil }
+        let sample = [1.0] + [Double](repeating: 0, count: df)
+        guard let m = try? MeanEstimate(sample, level: level), m.standardError > 0 else { return nil }
+        return (m.interval.upper - m.mean) / m.standardError
+    }
+
+    /// Tokens at which the curve first reaches `target` (≤), interpolated linearly between evaluations; nil if never.
+    static func firstCrossing(_ curve: [CurveSummaryPoint], _ target: Double) -> Double? {
+        for (i, p) in curve.enumerated() where p.mean <= target {
+            guard i > 0 else { return p.tokens }
+            let q = curve[i - 1]
+            let f = (q.mean - target) / (q.mean - p.mean)
+            return q.tokens + f * (p.tokens - q.tokens)
+        }
+        return nil
+    }
+
+    static func problems(_ runs: [RunRecord], arms: [String], sizes: [ModelShape], seeds: [UInt64],
+                         armName: (RunRecord) -> String) -> [RunProblem] {
+        var out = [RunProblem]()
+        for r in runs.sorted(by: { $0.id < $1.id }) {
+            let at = r.step.map { s in r.totalSteps.map { "step \(s)/\($0)" } ?? "step \(s)" }
+            let reason = r.reason.map { ": \($0)" } ?? ""
+            switch r.state {
+            case .finished: continue
+            case .diverged: out.append(RunProblem(kind: .diverged, id: r.id, detail: "diverged at \(at ?? "?")\(reason)"))
+            case .failed: out.append(RunProblem(kind: .failed, id: r.id, detail: "failed at \(at ?? "?")\(reason)"))
+            case .running: out.append(RunProblem(kind: .unfinished, id: r.id,
+                                                 detail: "not finished (\(at ?? "no status"))\(reason)"))
+            case .unreadable: out.append(RunProblem(kind: .unreadable, id: r.id, detail: r.reason ?? "unreadable"))
+            }
+        }
+        // Missing: the grid is taken to be every arm × size × seed that appears anywhere in it.
+        struct Key: Hashable { let arm: String, size: ModelShape, seed: UInt64 }
+        let present = Set(runs.filter { $0.state != .unreadable }.map { Key(arm: armName($0), size: $0.shape, seed: $0.seed) })
+        let presentIDs = Set(runs.map(\.id))
+        for arm in arms {
+            for size in sizes {
+                for seed in seeds where !present.contains(Key(arm: arm, size: size, seed: seed)) {
+                    let id = "\(arm)-d\(size.dModel)-L\(size.nLayer)-v\(size.vocabSize)-s\(seed)"
+                    if presentIDs.contains(id) { continue }  // listed above as unreadable
+                    out.append(RunProblem(kind: .missing, id: id, detail: "no run folder"))
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,323 @@
+import Foundation
+import Stats
+
+/// The report's README.md, written from a `GridAnalysis`: Findings, Figures, Tables, runs not analysed, Methods.
+enum Markdown {
+    static func render(_ a: GridAnalysis, figures: [String]) -> String {
+        var md = "# Report: `\(a.gridName)`\n\n"
+        md += overview(a) + "\n"
+        md += "## Findings\n\n" + findings(a) + "\n"
+        md += "## Figures\n\n" + figureSection(a, figures) + "\n"
+        md += "## Tables\n\n" + tables(a) + "\n"
+        md += "## Runs not in the analysis\n\n" + problems(a) + "\n"
+        md += "## Methods\n\n" + methods(a)
+        return md
+    }
+
+    static func pct(_ level: Double) -> String { "\(Int((level * 100).rounded())) %" }
+
+    static func sizeText(_ a: GridAnalysis, _ s: ModelShape) -> String {
+        "\(a.label(s))\(Figures.nonEmbeddingText(s))"
+    }
+
+    // MARK: overview
+
+    static func overview(_ a: GridAnalysis) -> String {
+        let finished = a.runs.filter { $0.state == .finished }.count
+        let missing = a.problems.filter { $0.kind == .missing }.count
+        let other = a.problems.count - missing
+        var s = "\(a.runs.count) run folders, \(finished) finished and analysed"
+        if other > 0 { s += ", \(other) diverged, failed, unfinished or unreadable" }
+        if missing > 0 { s += ", \(missing) missing" }
+        s += ". Strategies: \(a.arms.map { "`\($0)`" }.joined(separator: ", ")). "
+        s += "Sizes: \(a.sizes.map { sizeText(a, $0) }.joined(separator: ", ")). "
+        s += "Seeds: \(a.seeds.map(String.init).joined(separator: ", ")).\n"
+        if !a.problems.isEmpty {
+            s += "\n**Incomplete grid:** \(a.problems.count) of the expected runs are missing or did not finish; "
+            s += "see [Runs not in the analysis](#runs-not-in-the-analysis). Every number below uses the finished runs only.\n"
+        }
+        if !a.hasBaseline {
+            s += "\n**No `\(a.baseline)` runs in this grid:** there is no baseline, so no differences, tests, gap or "
+            s += "tokens-to-target figure; only per-strategy losses and fits are reported.\n"
+        }
+        return s
+    }
+
+    // MARK: findings
+
+    static func findings(_ a: GridAnalysis) -> String {
+        var s = ""
+        guard a.hasBaseline else {
+            s += "- No `\(a.baseline)` baseline in this grid: nothing to compare against.\n"
+            return s + scalingFinding(a)
+        }
+        if a.comparisons.isEmpty {
+            s += "- No size has finished runs of both `\(a.baseline)` and another strategy: nothing to compare.\n"
+        }
+        for arm in a.comparedArms {
+            let cs = a.comparisons.filter { $0.arm == arm }
+            guard !cs.isEmpty else {
+                s += "- **`\(arm)`**: no size with finished runs of both `\(arm)` and `\(a.baseline)`.\n"
+                continue
+            }
+            let worse = cs.filter { significant($0) && $0.delta > 0 }.count
+            let better = cs.filter { significant($0) && $0.delta < 0 }.count
+            var head = "- **`\(arm)`** vs `\(a.baseline)`: "
+            if worse == 0 && better == 0 {
+                head += "not distinguishable at any of the \(cs.count) size\(cs.count == 1 ? "" : "s") at this n"
+            } else {
+                var parts = [String]()
+                if worse > 0 { parts.append("significantly worse at \(worse) of \(cs.count) sizes") }
+                if better > 0 { parts.append("significantly better at \(better) of \(cs.count) sizes") }
+                head += parts.joined(separator: ", ")
+            }
+            s += head + " (family-wise α = 0.05, Holm).\n"
+            for c in cs { s += "  - \(sizeText(a, c.size)): \(sentence(c, a)).\n" }
+            if let t = a.trends[arm] { s += "  - Trend with size: \(trendSentence(t, a)).\n" }
+        }
+        return s + scalingFinding(a)
+    }
+
+    static func significant(_ c: Comparison) -> Bool { (c.holmPValue ?? 1) < 0.05 }
+
+    static func sentence(_ c: Comparison, _ a: GridAnalysis) -> String {
+        let ci = c.interval
+        let testText = "\(c.test.rawValue), p = \(Format.p(c.holmPValue ?? c.pValue ?? 1)) Holm-adjusted, n = \(c.nText)"
+        if let ci, c.pValue != nil {
+            let half = (ci.upper - ci.lower) / 2
+            if significant(c) {
+                let dir = c.delta > 0 ? "worse" : "better"
+                return "significantly \(dir) by \(Format.fixed(abs(c.delta), 4)) ± \(Format.fixed(half, 4)) nats (\(testText))"
+            }
+            return "not distinguishable at this n: Δ = \(Format.signed(c.delta)) nats, \(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)) (\(testText))"
+        }
+        let why = c.note ?? "n too small"
+        return "Δ = \(Format.signed(c.delta)) nats (n = \(c.nText); \(why), no CI or test)"
+    }
+
+    static func trendSentence(_ t: GapTrend, _ a: GridAnalysis) -> String {
+        guard t.sizes >= 2, let line = t.line else {
+            return "only \(t.sizes) size with a comparison: no trend"
+        }
+        var s = "Δ changes by \(Format.signed(line.slope)) nats per decade of N"
+        if let ci = t.slopeInterval {
+            s += " (\(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)); line over \(t.points) seed-level gaps at \(t.sizes) sizes)"
+            let gaps = t.meanGaps.map(\.gap)
+            if ci.lower > 0 || ci.upper < 0 {
+                let allWorse = gaps.allSatisfy { $0 > 0 }, allBetter = gaps.allSatisfy { $0 < 0 }
+                let rising = ci.lower > 0
+                if allWorse { s += " — the gap \(rising ? "grows" : "shrinks") with size" }
+                else if allBetter { s += " — the advantage \(rising ? "shrinks" : "grows") with size" }
+                else { s += " — Δ \(rising ? "increases" : "decreases") with size" }
+            } else {
+                s += " — no trend distinguishable at this n (the CI includes 0)"
+            }
+        } else {
+            s += " (no CI: too few seed-level gaps)"
+        }
+        if let rho = t.spearman {
+            s += "; Spearman ρ(N, mean Δ) = \(Format.fixed(rho, 2)) over \(t.sizes) sizes"
+        }
+        if t.sizes <= 3 {
+            s += ". Caveat: with \(t.sizes) sizes the trend rests on \(t.sizes) distinct N; the line treats seeds as independent and Spearman can only take a few values — read it as descriptive"
+        }
+        return s
+    }
+
+    static func scalingFinding(_ a: GridAnalysis) -> String {
+        let fitted = a.arms.compactMap { arm -> String? in
+            guard let f = a.fits[arm]?.fit else { return nil }
+            let se = f.alphaStandardError.map { " ± \(Format.fixed($0, 3))" } ?? ""
+            return "`\(arm)` α = \(Format.fixed(f.alpha, 3))\(se)"
+        }
+        guard !fitted.isEmpty else { return "- Scaling: too few sizes for a fit.\n" }
+        let methods = Set(a.arms.compactMap { a.fits[$0]?.fit?.method })
+        let how = methods == [.nonlinearLeastSquares] ? "L = E + A·N^(−α), nonlinear least squares"
+            : methods == [.logLogLine] ? "log-log line L = A·N^(−α), fewer than 4 sizes" : "see the fit table for the method per strategy"
+        return "- Scaling exponents (\(how); SE asymptotic): \(fitted.joined(separator: ", ")).\n"
+    }
+
+    // MARK: figures
+
+    static func figureSection(_ a: GridAnalysis, _ files: [String]) -> String {
+        var s = ""
+        if files.contains("loss_curves.svg") {
+            s += "![Validation loss vs tokens](loss_curves.svg)\n\n"
+            s += "**Figure 1.** Validation loss vs training tokens, one panel per size; lines are the mean over the "
+            s += "finished seeds, bands the \(pct(a.level)) Student-t interval (no band where a cell has one run).\n\n"
+        }
+        if files.contains("scaling.svg") {
+            let methods = a.arms.compactMap { arm in a.fits[arm]?.fit.map { "`\(arm)`: \(methodText($0.method))" } }
+            s += "![Final loss vs non-embedding parameters](scaling.svg)\n\n"
+            s += "**Figure 2.** Final validation loss vs non-embedding parameters N (log-log), mean ± \(pct(a.level)) "
+            s += "t interval per strategy (points dodged sideways for legibility); dashed: fitted scaling curves"
+            s += methods.isEmpty ? " (none: too few sizes).\n\n" : " (\(methods.joined(separator: "; "))).\n\n"
+        }
+        if files.contains("gap.svg") {
+            s += "![Gap to \(a.baseline) vs model size](gap.svg)\n\n"
+            s += "**Figure 3.** Δ = final loss of the strategy − final loss of `\(a.baseline)` at each size, with its "
+            s += "\(pct(a.level)) CI from the test in the Δ table (paired t on seed-matched pairs or Welch); above 0 "
+            s += "= worse than `\(a.baseline)`. Cells with n too small are drawn without a bar.\n\n"
+        }
+        if files.contains("tokens_to_target.svg") {
+            s += "![Tokens to reach the baseline's final loss](tokens_to_target.svg)\n\n"
+            s += "**Figure 4.** Tokens the strategy's mean validation curve needs to reach `\(a.baseline)`'s mean final "
+            s += "loss, relative to the tokens `\(a.baseline)`'s own mean curve needs (linear interpolation between "
+            s += "evaluations); below 1 = faster. Strategies that never reach it are left out (see the table).\n\n"
+        }
+        if !a.hasBaseline { s += "Figures 3 and 4 need `\(a.baseline)` runs and are omitted.\n\n" }
+        return s
+    }
+
+    static func methodText(_ m: ScalingFit.Method) -> String {
+        m == .nonlinearLeastSquares ? "E + A·N^(−α), nonlinear least squares" : "log-log line A·N^(−α)"
+    }
+
+    // MARK: tables
+
+    static func tables(_ a: GridAnalysis) -> String {
+        var s = "### Final validation loss\n\n"
+        s += "Mean ± half-width of the \(pct(a.level)) Student-t interval over seeds (n finished runs).\n\n"
+        s += "| strategy | " + a.sizes.map { sizeText(a, $0) }.joined(separator: " | ") + " |\n"
+        s += "|---|" + a.sizes.map { _ in "---:|" }.joined() + "\n"
+        for arm in a.arms {
+            s += "| `\(arm)` | " + a.sizes.map { size -> String in
+                guard let c = a.cell(arm, size) else { return "—" }
+                let m = c.final
+                if let h = m.halfWidth { return "\(Format.loss(m.mean)) ± \(Format.fixed(h, 4)) (n = \(m.n))" }
+                return m.n == 1 ? "\(Format.loss(m.mean)) (n = 1, n too small for a CI)"
+                    : "\(Format.loss(m.mean)) (n = \(m.n), no spread)"
+            }.joined(separator: " | ") + " |\n"
+        }
+
+        if a.hasBaseline {
+            s += "\n### Difference to `\(a.baseline)`\n\n"
+            s += "Δ = strategy − `\(a.baseline)` in final validation loss (nats; positive = worse). p-values are "
+            s += "two-sided; Holm-adjusted over all \(a.comparisons.filter { $0.pValue != nil }.count) tests of the "
+            s += "table. P(impr.) = probability that a run of the strategy has a lower loss than a run of "
+            s += "`\(a.baseline)` (descriptive).\n\n"
+            s += "| strategy | size | Δ | \(pct(a.level)) CI | test | p | p (Holm) | n | P(impr.) | note |\n"
+            s += "|---|---|---:|---|---|---:|---:|---|---:|---|\n"
+            for c in a.comparisons {
+                let ci = c.interval.map { Format.interval($0.lower, $0.upper) } ?? "—"
+                s += "| `\(c.arm)` | \(a.label(c.size)) | \(Format.signed(c.delta)) | \(ci) | \(c.test.rawValue) | "
+                s += "\(c.pValue.map(Format.p) ?? "—") | \(c.holmPValue.map(Format.p) ?? "—") | \(c.nText) | "
+                s += "\(c.probabilityOfImprovement.map { Format.fixed($0, 2) } ?? "—") | \(c.note ?? "") |\n"
+            }
+            if a.comparisons.isEmpty { s += "| — | — | — | — | — | — | — | — | — | no cell with both arms |\n" }
+        }
+
+        s += "\n### Scaling fits\n\n"
+        s += "Fitted to the per-size mean final loss against non-embedding parameters N. ± asymptotic standard "
+        s += "errors (optimistic at few sizes); “—” where not estimable.\n\n"
+        s += "| strategy | method | sizes | E | A | α |\n|---|---|---:|---:|---:|---:|\n"
+        for arm in a.arms {
+            guard let r = a.fits[arm] else { continue }
+            guard let f = r.fit else {
+                s += "| `\(arm)` | \(r.note ?? "no fit") | \(r.sizes) | — | — | — |\n"
+                continue
+            }
+            func pm(_ v: Double, _ se: Double?) -> String { Format.sig(v) + (se.map { " ± " + Format.sig($0) } ?? "") }
+            let method = methodText(f.method) + (r.note.map { " (\($0))" } ?? "")
+            let e = f.method == .logLogLine ? "0 (fixed)" : pm(f.E, f.eStandardError)
+            s += "| `\(arm)` | \(method) | \(r.sizes) | \(e) | \(pm(f.A, f.aStandardError)) | "
+            s += "\(pm(f.alpha, f.alphaStandardError)) |\n"
+        }
+
+        if a.hasBaseline {
+            s += "\n### Tokens to reach `\(a.baseline)`'s final loss\n\n"
+            s += "Target = mean final loss of `\(a.baseline)` at that size; tokens where the mean validation curve "
+            s += "first reaches it (linear interpolation between evaluations); × = relative to `\(a.baseline)`.\n\n"
+            s += "| strategy | size | target | tokens | × \(a.baseline) | budget |\n|---|---|---:|---:|---:|---:|\n"
+            for size in a.sizes {
+                for arm in a.arms {
+                    guard let t = a.tokensToTarget[.init(arm: arm, size: size)] else { continue }
+                    let tokens = t.tokens.map(Format.tokens) ?? "not reached"
+                    let ratio = t.ratio.map { Format.fixed($0, 2) } ?? "—"
+                    s += "| `\(arm)` | \(a.label(size)) | \(Format.loss(t.target)) | \(tokens) | \(ratio) | "
+                    s += "\(t.budget.map(Format.tokens) ?? "—") |\n"
+                }
+            }
+        }
+
+        s += "\n### Parameters\n\n"
+        s += "From config.json of the first finished run of each cell. Optimizer state = AdamW moments of the "
+        s += "trainable parameters; “saved” is relative to `\(a.baseline)` at the same size.\n\n"
+        s += "| strategy | size | total | trainable | embedding | non-embedding N | optimizer state | saved vs `\(a.baseline)` |\n"
+        s += "|---|---|---:|---:|---:|---:|---:|---|\n"
+        for size in a.sizes {
+            let base = a.cell(a.baseline, size)?.runs.first?.parameters
+            for arm in a.arms {
+                guard let p = a.cell(arm, size)?.runs.first?.parameters else { continue }
+                var saved = "—"
+                if let base, arm != a.baseline {
+                    saved = "\(Format.count(base.trainable - p.trainable)) trainable"
+                    if let bo = base.optimizerStateBytes, let po = p.optimizerStateBytes {
+                        saved += ", \(Format.bytes(bo - po)) optimizer state"
+                    }
+                }
+                s += "| `\(arm)` | \(a.label(size)) | \(Format.count(p.total)) | \(Format.count(p.trainable)) | "
+                s += "\(Format.count(p.embedding)) | \(Format.count(p.nonEmbedding)) | "
+                s += "\(p.optimizerStateBytes.map(Format.bytes) ?? "—") | \(saved) |\n"
+            }
+        }
+        return s
+    }
+
+    // MARK: problems
+
+    static func problems(_ a: GridAnalysis) -> String {
+        guard !a.problems.isEmpty else { return "None: every expected run finished.\n" }
+        var s = "The expected grid is taken to be every strategy × size × seed that appears in the folder "
+        s += "(\(a.arms.count) × \(a.sizes.count) × \(a.seeds.count) = \(a.arms.count * a.sizes.count * a.seeds.count) runs).\n\n"
+        s += "| run | status | detail |\n|---|---|---|\n"
+        for p in a.problems {
+            s += "| `\(p.id)` | \(p.kind.rawValue) | \(p.detail.replacingOccurrences(of: "|", with: "\\|")) |\n"
+        }
+        return s
+    }
+
+    // MARK: methods
+
+    static func methods(_ a: GridAnalysis) -> String {
+        let readable = a.runs.filter { $0.state != .unreadable }
+        func values(_ f: (RunRecord) -> String?) -> String {
+            let v = Set(readable.compactMap(f)).sorted()
+            return v.isEmpty ? "unknown" : v.map { "`\($0)`" }.joined(separator: ", ")
+        }
+        var s = "- Grid: `\(a.gridName)`, read from its run folders (config.json, status.json, summary.json, metrics.jsonl).\n"
+        s += "- Corpus: \(values { $0.provenance?.corpus }); corpus SHA-256: \(values { $0.provenance?.corpusSHA256 }); "
+        s += "tokenizer SHA-256: \(values { $0.provenance?.tokenizerSHA256 }).\n"
+        s += "- Code: git commit(s) \(values { $0.provenance?.gitCommit }); package version(s) \(values { $0.provenance?.packageVersion }).\n"
+        s += "- Seeds: \(a.seeds.map(String.init).joined(separator: ", ")). "
+        let tokens = Set(a.runs.filter { $0.state == .finished }.compactMap(\.tokens)).sorted()
+        if tokens.count == 1 { s += "Tokens per finished run: \(Format.count(tokens[0])).\n" }
+        else if tokens.isEmpty { s += "No finished run.\n" }
+        else { s += "Tokens per finished run: \(tokens.map(Format.count).joined(separator: ", ")) (differs between runs).\n" }
+        s += "- Primary endpoint: final validation loss (summary.json `final_val_loss`, the last evaluation on the fixed "
+        s += "final evaluation batches). Curves use every logged evaluation, aligned by tokens within a size.\n"
+        s += "- Intervals: \(pct(a.level)) Student-t intervals over seeds (the unit of replication is a run); none "
+        s += "for n = 1 or when all values are equal.\n"
+        if a.hasBaseline {
+            let paired = a.comparisons.filter { $0.test == .paired }.count
+            let welch = a.comparisons.filter { $0.test == .welch }.count
+            let none = a.comparisons.filter { $0.test == .none }.count
+            s += "- Tests against `\(a.baseline)`: runs with the same seed share data order and non-embedding "
+            s += "initialisation, so where a strategy's runs share at least 2 seeds with `\(a.baseline)`'s the "
+            s += "paired t-test on the seed-matched pairs is used, otherwise Welch's t-test. In this grid: "
+            s += "\(paired) paired, \(welch) Welch, \(none) without a test (n too small or no spread). "
+            s += "p-values are Holm–Bonferroni adjusted over the family of all \(paired + welch) strategy × size "
+            s += "tests; “significant” means adjusted p < 0.05.\n"
+            s += "- Gap trend: a least-squares line of the seed-level gaps (paired differences, or run − baseline "
+            s += "mean) against log₁₀ N, with a t interval of the slope (df = points − 2), and Spearman's ρ of the "
+            s += "per-size mean gaps against N.\n"
+            s += "- Tokens to target: first crossing of the strategy's mean curve below `\(a.baseline)`'s mean final "
+            s += "loss, linear interpolation between evaluations, relative to `\(a.baseline)`'s own crossing.\n"
+        }
+        s += "- Scaling fits: L(N) = E + A·N^(−α) by nonlinear least squares (GSL trust region) with ≥ 4 sizes; "
+        s += "with fewer, a straight line in log-log (E = 0). N = non-embedding parameters (config.json).\n"
+        s += "- Missing runs are inferred as the full strategy × size × seed product of what appears in the folder; "
+        s += "diverged, failed and unfinished runs are excluded from every statistic.\n"
+        return s
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Stats
+import XCTest
+@testable import Report
+
+/// Behaviour of the report on partial grids, tiny cells, missing baselines and unpaired seeds.
+final class ReportTests: XCTestCase {
+    func fixture() throws -> Report.Output {
+        try Report.build(gridFolder: FixtureGrid.bundled.appendingPathComponent(FixtureGrid.name))
+    }
+
+    func testPartialGridListsMissingAndDivergedRuns() throws {
+        let out = try fixture()
+        let problems = out.analysis.problems
+        XCTAssertEqual(problems.map(\.id), [FixtureGrid.diverged, FixtureGrid.missing])
+        XCTAssertEqual(problems.map(\.kind), [.diverged, .missing])
+        XCTAssertTrue(out.markdown.contains("| `\(FixtureGrid.missing)` | missing | no run folder |"))
+        XCTAssertTrue(out.markdown.contains("| `\(FixtureGrid.diverged)` | diverged | diverged at step 80/200"))
+        XCTAssertTrue(out.markdown.contains("**Incomplete grid:**"))
+        // The diverged run is out of every statistic: its cell has 2 runs, paired on 2 seeds.
+        let size = out.analysis.sizes[1]
+        XCTAssertEqual(out.analysis.cell("frozen-random", size)?.seeds, [1, 3])
+        let c = try XCTUnwrap(out.analysis.comparisons.first { $0.arm == "frozen-random" && $0.size == size })
+        XCTAssertEqual(c.test, .paired)
+        XCTAssertEqual(c.pairs, 2)
+    }
+
+    func testUnfinishedAndUnreadableRunsAreListed() throws {
+        var spec = SyntheticGrid.Spec(strategies: ["learned", "hashed"], shapes: [.init(64, 2, 2)], seeds: [1, 2, 3])
+        spec.running = ["hashed-d64-L2-v2048-s2"]
+        let root = try temporaryFolder(self)
+        let grid = root.appendingPathComponent("g")
+        try SyntheticGrid.write(spec, to: grid)
+        let broken = grid.appendingPathComponent("learned-d64-L2-v2048-s9")
+        try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
+        try Data("{\"state\":\"running\"}".utf8).write(to: broken.appendingPathComponent("status.json"))
+        let out = try Report.build(gridFolder: grid)
+        let kinds = Dictionary(uniqueKeysWithValues: out.analysis.problems.map { ($0.id, $0.kind) })
+        XCTAssertEqual(kinds["hashed-d64-L2-v2048-s2"], .unfinished)
+        XCTAssertEqual(kinds["learned-d64-L2-v2048-s9"], .unreadable)
+        XCTAssertTrue(out.markdown.contains("not finished (step 100/200)"))
+        XCTAssertTrue(out.markdown.contains("no config.json"))
+    }
+
+    func testSingleRunCellsSayNTooSmall() throws {
+        let spec = SyntheticGrid.Spec(strategies: ["learned", "frozen-random"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
+                                      seeds: [1])
+        let out = try syntheticReport(self, spec)
+        XCTAssertTrue(out.analysis.comparisons.allSatisfy { $0.test == .none && $0.pValue == nil && $0.interval == nil })
+        XCTAssertTrue(out.markdown.contains("(n = 1, n too small for a CI)"))
+        XCTAssertTrue(out.markdown.contains("n too small, no CI or test"))
+        XCTAssertTrue(out.markdown.contains("0 paired, 0 Welch, 2 without a test"))
+        assertNoNonFinite(out.markdown)
+        for f in out.figures { XCTAssertFalse(f.svg.contains("nan"), f.name) }
+    }
+
+    func testNoBaselineInGrid() throws {
+        let spec = SyntheticGrid.Spec(strategies: ["frozen-random", "hashed"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
+                                      seeds: [1, 2])
+        let out = try syntheticReport(self, spec)
+        XCTAssertFalse(out.analysis.hasBaseline)
+        XCTAssertTrue(out.analysis.comparisons.isEmpty)
+        XCTAssertEqual(out.figures.map(\.name), ["loss_curves.svg", "scaling.svg"])
+        XCTAssertTrue(out.markdown.contains("**No `learned` runs in this grid:**"))
+        XCTAssertFalse(out.markdown.contains("### Difference to"))
+        assertNoNonFinite(out.markdown)
+    }
+
+    func testStrategyWithoutBaselineAtSomeSizes() throws {
+        var spec = SyntheticGrid.Spec(strategies: ["learned", "hashed"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
+                                      seeds: [1, 2, 3])
+        spec.missing = Set((1...3).map { "learned-d128-L4-v2048-s\($0)" })
+        let out = try syntheticReport(self, spec)
+        XCTAssertEqual(out.analysis.comparisons.count, 1)
+        XCTAssertEqual(out.analysis.problems.filter { $0.kind == .missing }.count, 3)
+        assertNoNonFinite(out.markdown)
+    }
+
+    func testWelchWhenSeedsAreNotShared() throws {
+        var spec = SyntheticGrid.Spec(strategies: ["learned", "hashed"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
+                                      seeds: [1, 2, 3])
+        spec.seedShift = ["hashed": 10]
+        let out = try syntheticReport(self, spec)
+        XCTAssertEqual(out.analysis.comparisons.map(\.test), [.welch, .welch])
+        // Welch against Stats directly.
+        let size = out.analysis.sizes[0]
+        let a = try XCTUnwrap(out.analysis.cell("hashed", size)).finals
+        let b = try XCTUnwrap(out.analysis.cell("learned", size)).finals
+        let w = try WelchTest(a, b)
+        XCTAssertEqual(out.analysis.comparisons[0].pValue, w.pValue)
+        XCTAssertEqual(out.analysis.comparisons[0].delta, w.meanDifference)
+        XCTAssertTrue(out.markdown.contains("0 paired, 2 Welch"))
+    }
+
+    func testPairedTestAndHolmMatchStats() throws {
+        let out = try fixture()
+        let a = out.analysis
+        let raw = a.comparisons.map { $0.pValue! }
+        XCTAssertEqual(a.comparisons.map { $0.holmPValue! }, try HolmCorrection.adjustedPValues(raw))
+        let size = a.sizes[0]
+        let x = try XCTUnwrap(a.cell("hashed", size)).finals, y = try XCTUnwrap(a.cell("learned", size)).finals
+        let t = try PairedTTest(x, y)
+        let c = try XCTUnwrap(a.comparisons.first { $0.arm == "hashed" && $0.size == size })
+        XCTAssertEqual(c.pValue, t.pValue)
+        XCTAssertEqual(c.interval, t.interval)
+    }
+
+    func testFourSizesUseTheNonlinearFit() throws {
+        let spec = SyntheticGrid.Spec(strategies: ["learned", "frozen-random"],
+                                      shapes: [.init(64, 2, 2), .init(128, 4, 4), .init(256, 4, 4), .init(384, 6, 6)],
+                                      seeds: [1, 2, 3])
+        let out = try syntheticReport(self, spec)
+        for arm in ["learned", "frozen-random"] {
+            let r = try XCTUnwrap(out.analysis.fits[arm])
+            XCTAssertNotNil(r.fit, r.note ?? "")
+            if r.note == nil { XCTAssertEqual(r.fit?.method, .nonlinearLeastSquares) }
+        }
+        XCTAssertTrue(out.markdown.contains("nonlinear least squares"))
+        assertNoNonFinite(out.markdown)
+    }
+
+    func testTokensToTarget() throws {
+        let out = try fixture()
+        let a = out.analysis
+        for size in a.sizes {
+            let learned = try XCTUnwrap(a.tokensToTarget[.init(arm: "learned", size: size)])
+            XCTAssertNotNil(learned.tokens)
+            // frozen-random is far behind: never reaches the target; μP is slightly ahead: reaches it early.
+            XCTAssertNil(a.tokensToTarget[.init(arm: "frozen-random", size: size)]?.tokens)
+            let mup = try XCTUnwrap(a.tokensToTarget[.init(arm: "mup", size: size)]?.ratio)
+            XCTAssertLessThan(mup, 1)
+        }
+        XCTAssertTrue(out.markdown.contains("not reached"))
+    }
+
+    func testFirstCrossingInterpolates() {
+        let curve = [(0.0, 5.0), (100.0, 4.0), (200.0, 3.0)].map {
+            CurveSummaryPoint(tokens: $0.0, mean: $0.1, lower: nil, upper: nil, n: 1)
+        }
+        XCTAssertEqual(GridAnalysis.firstCrossing(curve, 3.5), 150)
+        XCTAssertEqual(GridAnalysis.firstCrossing(curve, 6), 0)
+        XCTAssertNil(GridAnalysis.firstCrossing(curve, 2.9))
+    }
+
+    func testTQuantileMatchesScipy() {
+        // scipy.stats.t.ppf(0.975, df) for df = 1, 2, 7
+        XCTAssertEqual(GridAnalysis.tQuantile(level: 0.95, degreesOfFreedom: 1)!, 12.706204736174698, accuracy: 1e-9)
+        XCTAssertEqual(GridAnalysis.tQuantile(level: 0.95, degreesOfFreedom: 2)!, 4.302652729749464, accuracy: 1e-9)
+        XCTAssertEqual(GridAnalysis.tQuantile(level: 0.95, degreesOfFreedom: 7)!, 2.3646242515927844, accuracy: 1e-9)
+        XCTAssertNil(GridAnalysis.tQuantile(level: 0.95, degreesOfFreedom: 0))
+    }
+
+    func testWriteIsAtomicAndComplete() throws {
+        let out = try fixture()
+        let dir = try temporaryFolder(self).appendingPathComponent("reports/fixture-grid")
+        let files = try Report.write(out, to: dir)
+        XCTAssertEqual(files.map(\.lastPathComponent),
+                       ["loss_curves.svg", "scaling.svg", "gap.svg", "tokens_to_target.svg", "README.md"])
+        let listing = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        XCTAssertEqual(listing, ["README.md", "gap.svg", "loss_curves.svg", "scaling.svg", "tokens_to_target.svg"])
+        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8), out.markdown)
+    }
+
+    func testMissingGridFolderIsAClearError() {
+        XCTAssertThrowsError(try Report.build(gridFolder: URL(fileURLWithPath: "/nonexistent/grid"))) { e in
+            XCTAssertTrue("\(e)".contains("no such grid folder"))
+        }
+    }
+
+    func testGridNameFromGridFile() {
+        XCTAssertEqual(Report.gridName(fromGridFile: "# a grid\nname: scaling-v1\naxes:\n  name: nested\n"), "scaling-v1")
+        XCTAssertEqual(Report.gridName(fromGridFile: "name: \"quoted\"  # comment\n"), "quoted")
+        XCTAssertNil(Report.gridName(fromGridFile: "axes:\n  name: nested\n"))
+    }
+}
+
+/// The lenient metrics.jsonl reader.
+final class MetricsScannerTests: XCTestCase {
+    func testReadsValLossSkipsPartialAndBadLines() {
+        let text = """
+        {"elapsed_s":0.1,"step":1,"tokens":2048,"train_loss":6.25}
+        {"step":20,"tokens":40960,"train_loss":5.5,"val_loss":5.4321,"lr":1e-05}
+        not json
+        {"step":30,"tokens":61440,"val_loss":"nan"}
+        { "step" : 40 , "tokens" : 81920 , "val_loss" : 4.5e0 }
+        {"step":50,"tokens":102400,"val_lo
+        """
+        let lines = MetricsScanner.scan(Data(text.utf8))
+        XCTAssertEqual(lines.map(\.step), [1, 20, 30, 40])
+        XCTAssertEqual(lines[1].valLoss, 5.4321)
+        XCTAssertNil(lines[0].valLoss)
+        XCTAssertTrue(lines[2].valLoss!.isNaN)
+        XCTAssertEqual(lines[3].valLoss, 4.5)
+        XCTAssertEqual(lines[3].tokens, 81920)
+    }
+
+    func testRealTrainerLine() {
+        let line = #"{"elapsed_s":8.58003294,"grad_norm":0.4909516361297371,"lr":0.0006,"step":60,"tokens":122880,"tokens_per_s":19334.77182462241,"train_loss":5.490609473545557,"val_loss":5.503892126839227}"#
+        let l = MetricsScanner.scan(Data(line.utf8))
+        XCTAssertEqual(l.first?.valLoss, 5.503892126839227)
+        XCTAssertEqual(l.first?.tokens, 122880)
+    }
+}
