@@ -84,7 +84,10 @@ struct CoordCheckCommand: ParsableCommand {
         }
         md += "\nUnder μP every module stays within a small factor across an \(s.widths.last! / s.widths.first!)× range of widths; "
         md += "under SP the hidden activations grow with width (each Adam step moves every weight by ~lr and a fan-in of d sums d "
-        md += "such moves). The test `CoordinateCheckTests` asserts μP < 1.5× and SP > 3× at the last step.\n"
+        md += "such moves). The test `CoordinateCheckTests` asserts μP < 1.5× and SP > 3× at the last step.\n\n"
+        md += "One expected non-flat curve: μP logits at step 1 shrink like 1/√width, because the readout is initialised "
+        md += "with a width-independent σ and multiplied by α_out/m (microsoft/mup's `MuReadout`); what μP keeps width-stable "
+        md += "is the change made by training, which the later steps show.\n"
         return md
     }
 }
