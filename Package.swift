@@ -33,12 +33,14 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
         // Corpus preparation, byte-level BPE tokenizer, batches.
         .target(name: "Dataset", dependencies: ["Kernels"]),
+        // The safetensors file format (checkpoints, transplanted tables, snapshots).
+        .target(name: "TensorFile"),
         // Embedding strategies (plugins) behind one protocol.
-        .target(name: "Embeddings", dependencies: ["Kernels"], exclude: ["ADDING_A_STRATEGY.md"]),
+        .target(name: "Embeddings", dependencies: ["Kernels", "TensorFile"], exclude: ["ADDING_A_STRATEGY.md"]),
         // The GPT-style transformer: parameters, activations, forward/backward.
         .target(name: "Model", dependencies: ["Embeddings", "Kernels"]),
         // AdamW, schedule, evaluation, checkpoints, run folders.
-        .target(name: "Trainer", dependencies: ["Model", "Dataset", "Embeddings", "Kernels"]),
+        .target(name: "Trainer", dependencies: ["Model", "Dataset", "Embeddings", "Kernels", "TensorFile"]),
         // Ablation grids described by YAML files.
         .target(name: "Grid", dependencies: ["Trainer", .product(name: "Yams", package: "Yams")]),
         // Statistics over GSL.
@@ -46,7 +48,7 @@ let package = Package(
         // Markdown + SVG report; reads run folders from disk.
         .target(name: "Report", dependencies: ["Stats"]),
         .executableTarget(name: "AblateCLI", dependencies: [
-            "Grid", "Trainer", "Dataset", "Report", "Stats", "Kernels", "Embeddings", "Model",
+            "Grid", "Trainer", "Dataset", "Report", "Stats", "Kernels", "Embeddings", "Model", "TensorFile",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ], exclude: ["Python"]),
@@ -54,9 +56,9 @@ let package = Package(
         // Tests mirror the modules.
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Kernels"]),
-        .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "Kernels"]),
+        .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "Kernels", "TensorFile"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Embeddings", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Model", "Dataset", "Embeddings", "Kernels"],
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Model", "Dataset", "Embeddings", "Kernels", "TensorFile"],
                     exclude: ["Reference"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Trainer"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], exclude: ["scipy_reference.py"]),

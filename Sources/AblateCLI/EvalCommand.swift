@@ -2,6 +2,7 @@ import ArgumentParser
 import Dataset
 import Embeddings
 import Foundation
+import TensorFile
 import Model
 import Trainer
 
@@ -28,7 +29,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let file = try Self.modelFile(checkpoint)
+        let file = try CheckpointLocator.modelFile(at: checkpoint)
         let data = try Data(contentsOf: file)
         let (_, meta) = try Safetensors.decode(data, path: file.path)
         guard let json = meta["config"] else {
@@ -52,19 +53,6 @@ struct EvalCommand: ParsableCommand {
             let n = batches ?? config.finalEvalBatches
             print(String(format: "%.6f  mean validation loss over %d batches (%@)", trainer.evaluate(batches: n), n, file.path))
         }
-    }
-
-    static func modelFile(_ path: String) throws -> URL {
-        let url = URL(fileURLWithPath: path)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw CLIError("\(path): no such checkpoint. Fix: give a run folder, a checkpoint folder or a model.safetensors file.")
-        }
-        if !isDir.boolValue { return url }
-        let direct = url.appendingPathComponent(Checkpoint.modelFile)
-        if FileManager.default.fileExists(atPath: direct.path) { return direct }
-        if let latest = Checkpoint.latest(in: RunFolder(url)) { return latest.appendingPathComponent(Checkpoint.modelFile) }
-        throw CLIError("\(path): holds no checkpoint yet. Fix: train the run first (ablate train / ablate grid run).")
     }
 
     static func readTokens(path: String, dtype: String, vocabSize: Int) throws -> [Int32] {

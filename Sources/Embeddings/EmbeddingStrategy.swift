@@ -33,6 +33,18 @@ public struct Vocabulary: Sendable {
     public var count: Int { tokenBytes.count }
     /// The token's text, with invalid UTF-8 (a byte-level token may split a character) shown as U+FFFD.
     public func text(of id: Int) -> String { String(decoding: tokenBytes[id], as: UTF8.self) }
+    /// A stable fingerprint of the token list (FNV-1a 64 over each token's length and bytes, hex): two runs can
+    /// share an embedding table only if their vocabularies have the same fingerprint.
+    public var fingerprint: String {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ b: UInt8) { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        for token in tokenBytes {
+            mix(UInt8(truncatingIfNeeded: token.count)); mix(UInt8(truncatingIfNeeded: token.count >> 8))
+            token.forEach(mix)
+        }
+        return String(h, radix: 16)
+    }
+
     /// The 256 single-byte tokens: a vocabulary for tests and byte-level runs.
     public static let bytes = Vocabulary(tokenBytes: (0..<256).map { [UInt8($0)] })
 }
@@ -82,6 +94,11 @@ public protocol EmbeddingStrategy: AnyObject, Sendable {
 
     init(options: Options, context: EmbeddingContext) throws
 
+    /// Options that make the strategy constructible out of the box for `context` (default: none). The conformance
+    /// suite lays them under its own options; a strategy that needs an external input (transplant's checkpoint)
+    /// prepares a small example of it.
+    static func exampleOptions(for context: EmbeddingContext) throws -> [String: Any]
+
     var options: Options { get }
     /// The tensors this strategy owns (possibly none).
     var tensors: [TensorSpec] { get }
@@ -102,6 +119,7 @@ public protocol EmbeddingStrategy: AnyObject, Sendable {
 }
 
 extension EmbeddingStrategy {
+    public static func exampleOptions(for context: EmbeddingContext) throws -> [String: Any] { [:] }
     public var outputMultiplier: Float { 1 }
     public var dependsOnRunSeed: Bool { true }
     public var name: String { Self.name }

@@ -8,6 +8,7 @@ public enum StrategyRegistry {
         HashedEmbedding.self,
         MuPEmbedding.self,
         LowRankEmbedding.self,
+        TransplantEmbedding.self,
     ]
 
     public static var names: [String] { all.map { $0.name } }

@@ -1,4 +1,5 @@
 import Foundation
+import TensorFile
 import Model
 
 /// Trainer state that is not a tensor. Batches are a function of (seed, step), so `step` is the data position.
@@ -16,7 +17,7 @@ public struct TrainerState: Codable, Sendable, Equatable {
 /// `exp_avg_sq.<name>` for trainable tensors) and `state.json`. Written into `step-N.tmp/` and renamed, so a
 /// checkpoint folder either exists whole or not at all.
 public enum Checkpoint {
-    public static let modelFile = "model.safetensors"
+    public static let modelFile = CheckpointLocator.modelFile
     public static let optimizerFile = "optimizer.safetensors"
     public static let stateFile = "state.json"
 
@@ -27,14 +28,15 @@ public enum Checkpoint {
     }
 
     public static func save(model: GPT, optimizer: AdamW, state: TrainerState, configJSON: String,
-                            in folder: RunFolder, keepLast: Int = 2) throws {
+                            vocabularyFingerprint: String, in folder: RunFolder, keepLast: Int = 2) throws {
         let fm = FileManager.default
         let final = folder.checkpointsURL.appendingPathComponent(name(step: state.step))
         let tmp = folder.checkpointsURL.appendingPathComponent(name(step: state.step) + ".tmp")
         try? fm.removeItem(at: tmp)
         try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
         let store = model.store
-        let meta = ["format": "ablate-checkpoint-1", "step": String(state.step), "config": configJSON]
+        let meta = ["format": "ablate-checkpoint-1", "step": String(state.step), "config": configJSON,
+                    "vocabulary_fnv64": vocabularyFingerprint]
         try Safetensors.encode(modelTensors(store), metadata: meta).write(to: tmp.appendingPathComponent(modelFile))
         var moments: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)] = []
         for p in store.parameters {
@@ -55,11 +57,7 @@ public enum Checkpoint {
     }
 
     /// The newest complete checkpoint folder of a run, if any.
-    public static func latest(in folder: RunFolder) -> URL? {
-        guard let data = try? Data(contentsOf: folder.checkpointsURL.appendingPathComponent("latest")) else { return nil }
-        let url = folder.checkpointsURL.appendingPathComponent(String(decoding: data, as: UTF8.self))
-        return FileManager.default.fileExists(atPath: url.appendingPathComponent(stateFile).path) ? url : nil
-    }
+    public static func latest(in folder: RunFolder) -> URL? { CheckpointLocator.latestCheckpoint(inRun: folder.url) }
 
     /// Loads weights into `model` by name; every tensor must be present with the same shape.
     public static func loadModel(from file: URL, into model: GPT) throws -> [String: String] {

@@ -197,7 +197,8 @@ public final class Trainer {
         guard let folder else { return }
         let state = TrainerState(step: step, tokens: step * config.batchSize * config.contextLength,
                                  adamStep: optimizer.stepCount, elapsed: elapsed, configHash: configHash)
-        try Checkpoint.save(model: model, optimizer: optimizer, state: state, configJSON: configJSON, in: folder)
+        try Checkpoint.save(model: model, optimizer: optimizer, state: state, configJSON: configJSON,
+                            vocabularyFingerprint: data.vocabulary.fingerprint, in: folder)
     }
 
     private func diverged(_ reason: String, elapsed: Double) throws -> RunResult {

@@ -3,7 +3,7 @@ import XCTest
 
 final class RegistryTests: XCTestCase {
     func testEveryPlannedStrategyIsRegistered() {
-        XCTAssertEqual(StrategyRegistry.names, ["learned", "frozen-random", "hashed", "mup", "lowrank"])
+        XCTAssertEqual(StrategyRegistry.names, ["learned", "frozen-random", "hashed", "mup", "lowrank", "transplant"])
     }
 
     func testUnknownStrategySuggestsTheNearestName() {

@@ -1,5 +1,6 @@
 import Embeddings
 import Foundation
+import TensorFile
 import Kernels
 import Model
 import Trainer

@@ -1,5 +1,6 @@
 import Embeddings
 import Foundation
+import TensorFile
 import Kernels
 import Model
 import Trainer
@@ -153,6 +154,23 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotNil(Checkpoint.latest(in: folder))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.checkpointsURL.path).filter { $0.hasSuffix(".tmp") }
         XCTAssertEqual(leftovers, [])
+    }
+
+    /// `transplant` starts a run from another run's trained table: frozen, it stays bit-identical to the source.
+    func testTransplantFromAFinishedRun() throws {
+        let c = config(steps: 10)
+        let source = RunFolder(tmp.appendingPathComponent("source"))
+        let a = try Trainer(config: c, data: data(c), folder: source)
+        _ = try a.run()
+        var t = config(steps: 10)
+        t.strategy = "transplant"
+        t.strategyOptions = ["checkpoint": .string(source.url.path)]
+        let b = try Trainer(config: t, data: data(t), folder: nil)
+        _ = try b.run()
+        let trained = a.model.store["embedding.wte"]!, moved = b.model.store["embedding.wte"]!
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: a.model.store.value(trained), count: trained.count)),
+                       Array(UnsafeBufferPointer(start: b.model.store.value(moved), count: moved.count)))
+        XCTAssertFalse(moved.spec.trainable)
     }
 
     func testScheduleWarmupAndCosine() {

@@ -1,0 +1,143 @@
+import Foundation
+import Kernels
+import TensorFile
+
+/// "Pre-pre-training": start from the input table of a finished run's checkpoint instead of a random one, then
+/// keep it frozen (default) or fine-tune it. Asks whether what a trained table knows transfers — e.g. a table
+/// trained with a small model, transplanted into a large one.
+///
+/// The source table is the checkpoint's `embedding.wte` (learned, mup), `embedding.wte_frozen`,
+/// `embedding.wte_hashed`, or the product `embedding.wte_a · embedding.wte_p` (lowrank), or a tensor named by
+/// `tensor`. Vocabularies must be the same token list (checked by fingerprint when the checkpoint records one,
+/// and always by row count). When widths differ, `projection` decides: `error` (default), `random` (multiply by a
+/// seeded Gaussian D_src×D matrix with entries N(0, 1/D_src), which preserves row norms in expectation — a
+/// Johnson–Lindenstrauss map), or `truncate` (keep the first D columns, zero-pad if D is larger).
+public final class TransplantEmbedding: EmbeddingStrategy {
+    public static let name = "transplant"
+    public static let summary = "The input table of another run's checkpoint (same tokenizer), frozen or fine-tuned."
+
+    public enum Projection: String, OptionEnum { case error, random, truncate }
+
+    public struct Options: StrategyOptions {
+        /// A run folder, checkpoint folder or model.safetensors file.
+        public var checkpoint: String = ""
+        /// Source tensor name, or `auto`.
+        public var tensor: String = "auto"
+        public var trainable: Bool = false
+        public var projection: Projection = .error
+        public init() {}
+    }
+
+    public let options: Options
+    public let tensors: [TensorSpec]
+    private let dModel: Int
+    private let source: [Float]   // (V, D) after projection
+
+    public init(options: Options, context: EmbeddingContext) throws {
+        func fail(_ key: String, _ message: String) -> StrategyError {
+            .invalidOption(strategy: Self.name, key: key, message: message)
+        }
+        guard !options.checkpoint.isEmpty else {
+            throw fail("checkpoint", "is required: the run folder or model.safetensors to take the table from")
+        }
+        let file: URL
+        do { file = try CheckpointLocator.modelFile(at: options.checkpoint) } catch {
+            throw fail("checkpoint", String(describing: error))
+        }
+        let decoded: (tensors: [Safetensors.Tensor], metadata: [String: String])
+        do { decoded = try Safetensors.decode(try Data(contentsOf: file), path: file.path) } catch {
+            throw fail("checkpoint", String(describing: error))
+        }
+        let byName = Dictionary(decoded.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let v = context.vocabulary.count, d = context.dModel
+        if let fingerprint = decoded.metadata["vocabulary_fnv64"], fingerprint != context.vocabulary.fingerprint {
+            throw StrategyError.incompatible(strategy: Self.name, message:
+                "\(file.path) was trained with another vocabulary (fingerprint \(fingerprint), this run's is \(context.vocabulary.fingerprint)); use a checkpoint trained on the same corpus and vocab_size")
+        }
+
+        // The source table (V_src, D_src).
+        var table: [Float], width: Int
+        if options.tensor == "auto", let a = byName["embedding.wte_a"], let p = byName["embedding.wte_p"],
+           a.shape.count == 2, p.shape.count == 2, a.shape[1] == p.shape[0] {
+            (table, width) = (Self.product(a, p), p.shape[1])
+            guard a.shape[0] == v else { throw Self.vocabMismatch(file, a.shape[0], v) }
+        } else {
+            let names = options.tensor == "auto" ? ["embedding.wte", "embedding.wte_frozen", "embedding.wte_hashed"] : [options.tensor]
+            guard let t = names.lazy.compactMap({ byName[$0] }).first, t.shape.count == 2 else {
+                throw fail("tensor", "\(file.path) has no 2-D tensor named \(names.joined(separator: " or ")); its tensors: \(byName.keys.filter { $0.hasPrefix("embedding.") }.sorted().joined(separator: ", "))")
+            }
+            guard t.shape[0] == v else { throw Self.vocabMismatch(file, t.shape[0], v) }
+            (table, width) = (t.values, t.shape[1])
+        }
+        if width != d {
+            switch options.projection {
+            case .error:
+                throw StrategyError.incompatible(strategy: Self.name, message:
+                    "the checkpoint's table is \(width) wide but d_model is \(d); set projection: random or truncate, or use a checkpoint of the same width")
+            case .truncate:
+                table = (0..<(v * d)).map { i in i % d < width ? table[(i / d) * width + i % d] : 0 }
+            case .random:
+                var rng = Xoshiro256(seed: context.seed, stream: EmbeddingStreams.projection)
+                let r = (0..<(width * d)).map { _ in Float(rng.nextNormal() / Double(width).squareRoot()) }
+                var out = [Float](repeating: 0, count: v * d)
+                table.withUnsafeBufferPointer { a in r.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { c in
+                    BLAS.sgemm(transA: false, transB: false, m: v, n: d, k: width, alpha: 1, a: a.baseAddress!, lda: width,
+                               b: b.baseAddress!, ldb: d, beta: 0, c: c.baseAddress!, ldc: d)
+                } } }
+                table = out
+            }
+        }
+        self.options = options
+        dModel = d
+        source = table
+        tensors = [TensorSpec(name: "wte", shape: [v, d], trainable: options.trainable, role: .vectorLike)]
+    }
+
+    /// A fine-tunable transplant from a small random checkpoint written to the temporary folder (for the conformance
+    /// suite and demos): N(0, 0.02²) values, the context's vocabulary fingerprint, width d_model.
+    public static func exampleOptions(for context: EmbeddingContext) throws -> [String: Any] {
+        let (v, d) = (context.vocabulary.count, context.dModel)
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("ablate-transplant-example-\(context.vocabulary.fingerprint)-\(d).safetensors")
+        if !FileManager.default.fileExists(atPath: url.path) {
+            var rng = Xoshiro256(seed: 42, stream: EmbeddingStreams.table)
+            let values = (0..<(v * d)).map { _ in Float(rng.nextNormal() * 0.02) }
+            let data = values.withUnsafeBufferPointer {
+                Safetensors.encode([("embedding.wte", [v, d], $0)], metadata: ["vocabulary_fnv64": context.vocabulary.fingerprint])
+            }
+            try data.write(to: url, options: .atomic)
+        }
+        return ["checkpoint": url.path, "trainable": true]
+    }
+
+    /// The table comes from a file, not from the run seed (except a `random` projection).
+    public var dependsOnRunSeed: Bool { options.projection == .random }
+
+    public func initialize(_ values: [UnsafeMutableBufferPointer<Float>]) {
+        source.withUnsafeBufferPointer { values[0].baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+    }
+
+    public func forward(into out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
+        EmbeddingTable.gather(into: out, table: tensors.values[0], tokens: tokens, count: count, width: dModel)
+    }
+
+    public func backward(dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
+        guard let grad = tensors.gradients[0] else { return }
+        EmbeddingTable.scatterAdd(into: grad, dout: dout, tokens: tokens, count: count, width: dModel)
+    }
+
+    private static func product(_ a: Safetensors.Tensor, _ p: Safetensors.Tensor) -> [Float] {
+        let (v, r, d) = (a.shape[0], a.shape[1], p.shape[1])
+        var out = [Float](repeating: 0, count: v * d)
+        a.values.withUnsafeBufferPointer { x in p.values.withUnsafeBufferPointer { y in out.withUnsafeMutableBufferPointer { z in
+            BLAS.sgemm(transA: false, transB: false, m: v, n: d, k: r, alpha: 1, a: x.baseAddress!, lda: r,
+                       b: y.baseAddress!, ldb: d, beta: 0, c: z.baseAddress!, ldc: d)
+        } } }
+        return out
+    }
+
+    private static func vocabMismatch(_ file: URL, _ rows: Int, _ v: Int) -> StrategyError {
+        .incompatible(strategy: name, message:
+            "\(file.path) has a \(rows)-token table but this run's vocabulary has \(v) tokens; use a checkpoint trained with the same tokenizer (corpus and vocab_size)")
+    }
+}
