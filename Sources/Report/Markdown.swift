@@ -36,6 +36,7 @@ enum Markdown {
             s += "\n**Incomplete grid:** \(a.problems.count) of the expected runs are missing or did not finish; "
             s += "see [Runs not in the analysis](#runs-not-in-the-analysis). Every number below uses the finished runs only.\n"
         }
+        for w in a.warnings { s += "\n**Warning:** \(w).\n" }
         if !a.hasBaseline {
             s += "\n**No `\(a.baseline)` runs in this grid:** there is no baseline, so no differences, tests, gap or "
             s += "tokens-to-target figure; only per-strategy losses and fits are reported.\n"
@@ -118,8 +119,10 @@ enum Markdown {
         if let rho = t.spearman {
             s += "; Spearman ρ(N, mean Δ) = \(Format.fixed(rho, 2)) over \(t.sizes) sizes"
         }
-        if t.sizes <= 3 {
-            s += ". Caveat: with \(t.sizes) sizes the trend rests on \(t.sizes) distinct N; the line treats seeds as independent and Spearman can only take a few values — read it as descriptive"
+        if t.sizes == 2 {
+            s += ". Caveat: with 2 sizes this is the difference of two gaps, not a trend; the line treats seeds as independent — read it as descriptive"
+        } else if t.sizes == 3 {
+            s += ". Caveat: with 3 sizes the trend rests on 3 distinct N; the line treats seeds as independent and ρ can only be ±1 or ±0.5 — read it as descriptive"
         }
         return s
     }
