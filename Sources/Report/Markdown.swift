@@ -64,15 +64,18 @@ enum Markdown {
             let worse = cs.filter { significant($0) && $0.delta > 0 }.count
             let better = cs.filter { significant($0) && $0.delta < 0 }.count
             var head = "- **`\(arm)`** vs `\(a.baseline)`: "
-            if worse == 0 && better == 0 {
-                head += "not distinguishable at any of the \(cs.count) size\(cs.count == 1 ? "" : "s") at this n"
+            let tested = cs.filter { $0.pValue != nil }.count
+            if tested == 0 {
+                head += "no test possible at any size (n too small or no spread)"
+            } else if worse == 0 && better == 0 {
+                head += "not distinguishable at any of the \(tested) tested size\(tested == 1 ? "" : "s") at this n"
             } else {
                 var parts = [String]()
                 if worse > 0 { parts.append("significantly worse at \(worse) of \(cs.count) sizes") }
                 if better > 0 { parts.append("significantly better at \(better) of \(cs.count) sizes") }
                 head += parts.joined(separator: ", ")
             }
-            s += head + " (family-wise α = 0.05, Holm).\n"
+            s += head + (tested > 0 ? " (family-wise α = 0.05, Holm).\n" : ".\n")
             for c in cs { s += "  - \(sizeText(a, c.size)): \(sentence(c, a)).\n" }
             if let t = a.trends[arm] { s += "  - Trend with size: \(trendSentence(t, a)).\n" }
         }
@@ -196,8 +199,10 @@ enum Markdown {
         if a.hasBaseline {
             s += "\n### Difference to `\(a.baseline)`\n\n"
             s += "Δ = strategy − `\(a.baseline)` in final validation loss (nats; positive = worse). p-values are "
-            s += "two-sided; Holm-adjusted over all \(a.comparisons.filter { $0.pValue != nil }.count) tests of the "
-            s += "table. P(impr.) = probability that a run of the strategy has a lower loss than a run of "
+            let m = a.comparisons.filter { $0.pValue != nil }.count
+            s += m == 0 ? "two-sided, but no cell allows a test here. "
+                : "two-sided; Holm-adjusted over all \(m) test\(m == 1 ? "" : "s") of the table. "
+            s += "P(impr.) = probability that a run of the strategy has a lower loss than a run of "
             s += "`\(a.baseline)` (descriptive).\n\n"
             s += "| strategy | size | Δ | \(pct(a.level)) CI | test | p | p (Holm) | n | P(impr.) | note |\n"
             s += "|---|---|---:|---|---|---:|---:|---|---:|---|\n"
