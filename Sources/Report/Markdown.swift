@@ -93,6 +93,9 @@ enum Markdown {
                 let dir = c.delta > 0 ? "worse" : "better"
                 return "significantly \(dir) by \(Format.fixed(abs(c.delta), 4)) ± \(Format.fixed(half, 4)) nats (\(testText))"
             }
+            if ci.lower > 0 || ci.upper < 0 {
+                return "not significant after the Holm correction: Δ = \(Format.signed(c.delta)) nats, unadjusted \(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)) excludes 0 (\(testText))"
+            }
             return "not distinguishable at this n: Δ = \(Format.signed(c.delta)) nats, \(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)) (\(testText))"
         }
         let why = c.note ?? "n too small"
@@ -204,7 +207,7 @@ enum Markdown {
                 : "two-sided; Holm-adjusted over all \(m) test\(m == 1 ? "" : "s") of the table. "
             s += "P(impr.) = probability that a run of the strategy has a lower loss than a run of "
             s += "`\(a.baseline)` (descriptive).\n\n"
-            s += "| strategy | size | Δ | \(pct(a.level)) CI | test | p | p (Holm) | n | P(impr.) | note |\n"
+            s += "| strategy | size | Δ | \(pct(a.level)) CI (unadjusted) | test | p | p (Holm) | n | P(impr.) | note |\n"
             s += "|---|---|---:|---|---|---:|---:|---|---:|---|\n"
             for c in a.comparisons {
                 let ci = c.interval.map { Format.interval($0.lower, $0.upper) } ?? "—"
@@ -315,7 +318,8 @@ enum Markdown {
             s += "paired t-test on the seed-matched pairs is used, otherwise Welch's t-test. In this grid: "
             s += "\(paired) paired, \(welch) Welch, \(none) without a test (n too small or no spread). "
             s += "p-values are Holm–Bonferroni adjusted over the family of all \(paired + welch) strategy × size "
-            s += "tests; “significant” means adjusted p < 0.05.\n"
+            s += "tests; “significant” means adjusted p < 0.05. Confidence intervals are per comparison (not "
+            s += "adjusted for multiplicity), so an interval can exclude 0 while the Holm-adjusted p stays ≥ 0.05.\n"
             s += "- Gap trend: a least-squares line of the seed-level gaps (paired differences, or run − baseline "
             s += "mean) against log₁₀ N, with a t interval of the slope (df = points − 2), and Spearman's ρ of the "
             s += "per-size mean gaps against N.\n"
