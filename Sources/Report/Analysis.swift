@@ -22,6 +22,8 @@ public struct GridAnalysis: Sendable {
     public let trends: [String: GapTrend]
     public let tokensToTarget: [CellKey: TokensToTarget]
     public let problems: [RunProblem]
+    /// Things the reader must know that are not run failures (e.g. two runs of one cell with the same seed).
+    public let warnings: [String]
 
     public struct CellKey: Hashable, Sendable {
         public let arm: String
@@ -228,6 +230,20 @@ extension GridAnalysis {
         tokensToTarget = ttt
 
         problems = GridAnalysis.problems(allRuns, arms: arms, sizes: sizes, seeds: seeds, armName: armName)
+
+        var warnings = [String]()
+        for arm in arms {
+            for size in sizes {
+                guard let c = cells[CellKey(arm: arm, size: size)] else { continue }
+                for (seed, group) in Dictionary(grouping: c.runs, by: \.seed).sorted(by: { $0.key < $1.key })
+                where group.count > 1 {
+                    warnings.append("runs \(group.map { "`\($0.id)`" }.joined(separator: ", ")) share strategy, size "
+                        + "and seed \(seed): the grid varies a key this report does not separate (e.g. learning_rate); "
+                        + "they are pooled in one cell and only the first is paired")
+                }
+            }
+        }
+        self.warnings = warnings
     }
 
     /// Known strategies in a fixed order (so colours stay put between reports); others alphabetically after.

@@ -8,8 +8,24 @@ enum Figures {
         let svg: String
     }
 
+    /// Colour and marker per arm: fixed for the known strategies (the same in every report), the remaining
+    /// palette entries for others in arm order.
     static func style(_ a: GridAnalysis, _ arm: String) -> SVGPlot.Style {
-        let i = a.arms.firstIndex(of: arm) ?? 0
+        let known = GridAnalysis.knownOrder
+        let strategy = arm.split(separator: "(").first.map(String.init) ?? arm
+        let i: Int
+        func isKnown(_ o: String) -> Bool {
+            let s = o.split(separator: "(").first.map(String.init) ?? o
+            return (known.firstIndex(of: s) ?? 0) > 0 && !o.contains("(")
+        }
+        if arm == a.baseline {
+            i = 0
+        } else if isKnown(arm) {
+            i = known.firstIndex(of: strategy)!
+        } else {
+            let others = a.arms.filter { $0 != a.baseline && !isKnown($0) }
+            i = known.count + (others.firstIndex(of: arm) ?? 0)
+        }
         return SVGPlot.Style(color: SVGPlot.palette[i % SVGPlot.palette.count],
                              marker: SVGPlot.markers[i % SVGPlot.markers.count])
     }

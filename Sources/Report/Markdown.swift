@@ -36,6 +36,7 @@ enum Markdown {
             s += "\n**Incomplete grid:** \(a.problems.count) of the expected runs are missing or did not finish; "
             s += "see [Runs not in the analysis](#runs-not-in-the-analysis). Every number below uses the finished runs only.\n"
         }
+        for w in a.warnings { s += "\n**Warning:** \(w).\n" }
         if !a.hasBaseline {
             s += "\n**No `\(a.baseline)` runs in this grid:** there is no baseline, so no differences, tests, gap or "
             s += "tokens-to-target figure; only per-strategy losses and fits are reported.\n"
@@ -63,15 +64,18 @@ enum Markdown {
             let worse = cs.filter { significant($0) && $0.delta > 0 }.count
             let better = cs.filter { significant($0) && $0.delta < 0 }.count
             var head = "- **`\(arm)`** vs `\(a.baseline)`: "
-            if worse == 0 && better == 0 {
-                head += "not distinguishable at any of the \(cs.count) size\(cs.count == 1 ? "" : "s") at this n"
+            let tested = cs.filter { $0.pValue != nil }.count
+            if tested == 0 {
+                head += "no test possible at any size (n too small or no spread)"
+            } else if worse == 0 && better == 0 {
+                head += "not distinguishable at any of the \(tested) tested size\(tested == 1 ? "" : "s") at this n"
             } else {
                 var parts = [String]()
                 if worse > 0 { parts.append("significantly worse at \(worse) of \(cs.count) sizes") }
                 if better > 0 { parts.append("significantly better at \(better) of \(cs.count) sizes") }
                 head += parts.joined(separator: ", ")
             }
-            s += head + " (family-wise α = 0.05, Holm).\n"
+            s += head + (tested > 0 ? " (family-wise α = 0.05, Holm).\n" : ".\n")
             for c in cs { s += "  - \(sizeText(a, c.size)): \(sentence(c, a)).\n" }
             if let t = a.trends[arm] { s += "  - Trend with size: \(trendSentence(t, a)).\n" }
         }
@@ -88,6 +92,9 @@ enum Markdown {
             if significant(c) {
                 let dir = c.delta > 0 ? "worse" : "better"
                 return "significantly \(dir) by \(Format.fixed(abs(c.delta), 4)) ± \(Format.fixed(half, 4)) nats (\(testText))"
+            }
+            if ci.lower > 0 || ci.upper < 0 {
+                return "not significant after the Holm correction: Δ = \(Format.signed(c.delta)) nats, unadjusted \(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)) excludes 0 (\(testText))"
             }
             return "not distinguishable at this n: Δ = \(Format.signed(c.delta)) nats, \(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)) (\(testText))"
         }
@@ -118,8 +125,10 @@ enum Markdown {
         if let rho = t.spearman {
             s += "; Spearman ρ(N, mean Δ) = \(Format.fixed(rho, 2)) over \(t.sizes) sizes"
         }
-        if t.sizes <= 3 {
-            s += ". Caveat: with \(t.sizes) sizes the trend rests on \(t.sizes) distinct N; the line treats seeds as independent and Spearman can only take a few values — read it as descriptive"
+        if t.sizes == 2 {
+            s += ". Caveat: with 2 sizes this is the difference of two gaps, not a trend; the line treats seeds as independent — read it as descriptive"
+        } else if t.sizes == 3 {
+            s += ". Caveat: with 3 sizes the trend rests on 3 distinct N; the line treats seeds as independent and ρ can only be ±1 or ±0.5 — read it as descriptive"
         }
         return s
     }
@@ -193,10 +202,12 @@ enum Markdown {
         if a.hasBaseline {
             s += "\n### Difference to `\(a.baseline)`\n\n"
             s += "Δ = strategy − `\(a.baseline)` in final validation loss (nats; positive = worse). p-values are "
-            s += "two-sided; Holm-adjusted over all \(a.comparisons.filter { $0.pValue != nil }.count) tests of the "
-            s += "table. P(impr.) = probability that a run of the strategy has a lower loss than a run of "
+            let m = a.comparisons.filter { $0.pValue != nil }.count
+            s += m == 0 ? "two-sided, but no cell allows a test here. "
+                : "two-sided; Holm-adjusted over all \(m) test\(m == 1 ? "" : "s") of the table. "
+            s += "P(impr.) = probability that a run of the strategy has a lower loss than a run of "
             s += "`\(a.baseline)` (descriptive).\n\n"
-            s += "| strategy | size | Δ | \(pct(a.level)) CI | test | p | p (Holm) | n | P(impr.) | note |\n"
+            s += "| strategy | size | Δ | \(pct(a.level)) CI (unadjusted) | test | p | p (Holm) | n | P(impr.) | note |\n"
             s += "|---|---|---:|---|---|---:|---:|---|---:|---|\n"
             for c in a.comparisons {
                 let ci = c.interval.map { Format.interval($0.lower, $0.upper) } ?? "—"
@@ -307,7 +318,8 @@ enum Markdown {
             s += "paired t-test on the seed-matched pairs is used, otherwise Welch's t-test. In this grid: "
             s += "\(paired) paired, \(welch) Welch, \(none) without a test (n too small or no spread). "
             s += "p-values are Holm–Bonferroni adjusted over the family of all \(paired + welch) strategy × size "
-            s += "tests; “significant” means adjusted p < 0.05.\n"
+            s += "tests; “significant” means adjusted p < 0.05. Confidence intervals are per comparison (not "
+            s += "adjusted for multiplicity), so an interval can exclude 0 while the Holm-adjusted p stays ≥ 0.05.\n"
             s += "- Gap trend: a least-squares line of the seed-level gaps (paired differences, or run − baseline "
             s += "mean) against log₁₀ N, with a t interval of the slope (df = points − 2), and Spearman's ρ of the "
             s += "per-size mean gaps against N.\n"

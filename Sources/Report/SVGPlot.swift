@@ -227,11 +227,14 @@ private struct Renderer {
     func render() -> String {
         let f = figure
         let rows = max(1, (f.panels.count + f.columns - 1) / f.columns)
-        let width = Double(f.columns) * f.panelWidth
+        // Wide enough for the title; panels centred when the title is wider than they are.
+        let panelsWidth = Double(f.columns) * f.panelWidth
+        let width = max(panelsWidth, Double(f.title.count) * 15 * 0.62 + 40)
+        let xOffset = (width - panelsWidth) / 2
         let legendLayout = layoutLegend(width: width - 24)
         let headerHeight = 34 + legendLayout.height
         let panelsBottom = headerHeight + Double(rows) * f.panelHeight
-        let maxChars = max(20, Int((width - margin.left - 12) / (11 * 0.6)))
+        let maxChars = max(20, Int((panelsWidth - margin.left - 12) / (11 * 0.6)))
         let notes = f.footnotes.flatMap { Renderer.wrap($0, maxChars) }
         let height = panelsBottom + 6 + Double(notes.count) * 16 + (notes.isEmpty ? 0 : 6)
         var out = ""
@@ -242,11 +245,11 @@ private struct Renderer {
         out += legendLayout.svg
         for (i, panel) in f.panels.enumerated() {
             let col = i % f.columns, row = i / f.columns
-            out += renderPanel(panel, index: i, x0: Double(col) * f.panelWidth,
+            out += renderPanel(panel, index: i, x0: xOffset + Double(col) * f.panelWidth,
                                y0: headerHeight + Double(row) * f.panelHeight)
         }
         for (i, note) in notes.enumerated() {
-            out += text(note, x: margin.left, y: panelsBottom + 8 + Double(i) * 16, size: 11, anchor: "start",
+            out += text(note, x: xOffset + margin.left, y: panelsBottom + 8 + Double(i) * 16, size: 11, anchor: "start",
                         color: "#444444")
         }
         out += "</svg>\n"
@@ -282,7 +285,7 @@ private struct Renderer {
         var svg = ""
         for (r, row) in rows.enumerated() {
             let total = row.reduce(0) { $0 + $1.1 }
-            var x = (figure.panelWidth * Double(figure.columns) - total) / 2
+            var x = (width + 24 - total) / 2
             let y = 40 + Double(r) * rowHeight
             for (e, w) in row {
                 if e.band {

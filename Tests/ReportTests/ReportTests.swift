@@ -167,6 +167,19 @@ final class ReportTests: XCTestCase {
         }
     }
 
+    func testDuplicateSeedsInACellAreFlagged() throws {
+        let spec = SyntheticGrid.Spec(strategies: ["learned", "hashed"], shapes: [.init(64, 2, 2)], seeds: [1, 2])
+        let root = try temporaryFolder(self)
+        let grid = root.appendingPathComponent("g")
+        try SyntheticGrid.write(spec, to: grid)
+        // A copy of a run under another name: same strategy, size and seed (e.g. a learning-rate axis).
+        try FileManager.default.copyItem(at: grid.appendingPathComponent("hashed-d64-L2-v2048-s1"),
+                                         to: grid.appendingPathComponent("hashed-d64-L2-v2048-s1-lr3e-4"))
+        let out = try Report.build(gridFolder: grid)
+        XCTAssertEqual(out.analysis.warnings.count, 1)
+        XCTAssertTrue(out.markdown.contains("**Warning:** runs `hashed-d64-L2-v2048-s1`, `hashed-d64-L2-v2048-s1-lr3e-4` share"))
+    }
+
     func testGridNameFromGridFile() {
         XCTAssertEqual(Report.gridName(fromGridFile: "# a grid\nname: scaling-v1\naxes:\n  name: nested\n"), "scaling-v1")
         XCTAssertEqual(Report.gridName(fromGridFile: "name: \"quoted\"  # comment\n"), "quoted")

@@ -13,6 +13,7 @@ final class SVGTests: XCTestCase {
     }
 
     func render(_ out: Report.Output, prefix: String, into dir: URL, tool: String) throws {
+        try Data(out.markdown.utf8).write(to: dir.appendingPathComponent("\(prefix)-README.md"))
         for (name, svg) in out.figures {
             let svgURL = dir.appendingPathComponent("\(prefix)-\(name)")
             let png = svgURL.deletingPathExtension().appendingPathExtension("png")
