@@ -67,3 +67,8 @@ enum Check {
         guard level > 0, level < 1 else { throw StatsError.invalidArgument("confidence level \(level) not in (0, 1)") }
     }
 }
+
+/// The GSL library this process runs against (for `ablate doctor` and report provenance).
+public enum GSLInfo {
+    public static var version: String { gsl_version.map { String(cString: $0) } ?? "unknown" }
+}
