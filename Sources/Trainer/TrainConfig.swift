@@ -79,8 +79,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         guard case var .object(fields) = merged else { fatalError("TrainConfig encodes to an object") }
         for (key, value) in object {
             guard keys.contains(key) else {
-                let near = StrategyRegistry.nearest(key, in: keys).map { " Did you mean '\($0)'?" } ?? ""
-                throw ConfigError(key: key, message: "unknown key.\(near)", fix: "valid keys: \(keys.joined(separator: ", "))", file: source)
+                let near = StrategyRegistry.nearest(key, in: keys).map { " (did you mean '\($0)'?)" } ?? ""
+                throw ConfigError(key: key, message: "unknown key\(near)", fix: "use one of the valid keys: \(keys.joined(separator: ", "))", file: source)
             }
             fields[key] = value
         }
@@ -102,8 +102,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         if let preset {
             guard let p = ModelConfig.presets[preset] else {
                 let names = ModelConfig.presets.keys.sorted()
-                let near = StrategyRegistry.nearest(preset, in: names).map { " Did you mean '\($0)'?" } ?? ""
-                throw ConfigError(key: "preset", message: "unknown preset '\(preset)'.\(near)", fix: "use one of \(names.joined(separator: ", ")) or give d_model, n_layer and n_head")
+                let near = StrategyRegistry.nearest(preset, in: names).map { " (did you mean '\($0)'?)" } ?? ""
+                throw ConfigError(key: "preset", message: "unknown preset '\(preset)'\(near)", fix: "use one of \(names.joined(separator: ", ")) or give d_model, n_layer and n_head")
             }
             d = d ?? p.dModel; l = l ?? p.nLayer; h = h ?? p.nHead
         }
