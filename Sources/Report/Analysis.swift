@@ -28,6 +28,7 @@ public struct GridAnalysis: Sendable {
     public struct CellKey: Hashable, Sendable {
         public let arm: String
         public let size: ModelShape
+        public init(arm: String, size: ModelShape) { self.arm = arm; self.size = size }
     }
 
     /// The finished runs of one arm at one size.
@@ -72,6 +73,9 @@ public struct CurveSummaryPoint: Sendable, Equatable {
     public let lower: Double?
     public let upper: Double?
     public let n: Int
+    public init(tokens: Double, mean: Double, lower: Double?, upper: Double?, n: Int) {
+        self.tokens = tokens; self.mean = mean; self.lower = lower; self.upper = upper; self.n = n
+    }
 }
 
 /// One arm against the baseline at one size: Δ = arm − baseline (positive: the arm has the higher, worse loss).
@@ -373,7 +377,7 @@ extension GridAnalysis {
 
     /// The two-sided Student-t quantile t₁₋₍₁₋level₎/₂(df), read off `MeanEstimate` (which uses
     /// `gsl_cdf_tdist_Pinv`): for any sample of n = df + 1 values, the interval's half-width is t·s/√n.
-    static func tQuantile(level: Double, degreesOfFreedom df: Int) -> Double? {
+    public static func tQuantile(level: Double, degreesOfFreedom df: Int) -> Double? {
         guard df >= 1 else { return nil }
         let sample = [1.0] + [Double](repeating: 0, count: df)
         guard let m = try? MeanEstimate(sample, level: level), m.standardError > 0 else { return nil }
@@ -381,7 +385,7 @@ extension GridAnalysis {
     }
 
     /// Tokens at which the curve first reaches `target` (≤), interpolated linearly between evaluations; nil if never.
-    static func firstCrossing(_ curve: [CurveSummaryPoint], _ target: Double) -> Double? {
+    public static func firstCrossing(_ curve: [CurveSummaryPoint], _ target: Double) -> Double? {
         for (i, p) in curve.enumerated() where p.mean <= target {
             guard i > 0 else { return p.tokens }
             let q = curve[i - 1]

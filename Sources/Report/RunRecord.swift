@@ -290,10 +290,10 @@ enum AnyJSON: Decodable {
 /// A fast, lenient reader of metrics.jsonl: each line is a flat JSON object; only `tokens`, `step` and `val_loss`
 /// are extracted. A line that does not parse (e.g. a partial last line after a kill) is skipped. Hand-written
 /// because `JSONDecoder` on 100 k lines takes seconds; this takes milliseconds.
-enum MetricsScanner {
-    struct Line { var step: Double?; var tokens: Double?; var valLoss: Double? }
+public enum MetricsScanner {
+    public struct Line { public var step: Double?; public var tokens: Double?; public var valLoss: Double? }
 
-    static func scan(_ data: Data) -> [Line] {
+    public static func scan(_ data: Data) -> [Line] {
         data.withUnsafeBytes { raw -> [Line] in
             let bytes = raw.bindMemory(to: UInt8.self)
             var out = [Line]()

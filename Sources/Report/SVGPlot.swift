@@ -106,15 +106,20 @@ public enum SVGPlot {
 
 // MARK: - Axis mapping and ticks
 
-struct AxisMap {
-    let scale: SVGPlot.Scale
+/// Maps data values to pixels along one axis and chooses its ticks (public for tests and other figures).
+public struct AxisMap {
+    public let scale: SVGPlot.Scale
     /// Range in transformed units (log₁₀ for log axes).
-    let lo: Double, hi: Double
-    let pixelLo: Double, pixelHi: Double
+    public let lo: Double, hi: Double
+    public let pixelLo: Double, pixelHi: Double
+
+    public init(scale: SVGPlot.Scale, lo: Double, hi: Double, pixelLo: Double, pixelHi: Double) {
+        self.scale = scale; self.lo = lo; self.hi = hi; self.pixelLo = pixelLo; self.pixelHi = pixelHi
+    }
 
     func t(_ v: Double) -> Double { scale == .log10 ? log10(v) : v }
     func valid(_ v: Double) -> Bool { v.isFinite && (scale == .linear || v > 0) }
-    func pixel(_ v: Double) -> Double { pixelLo + (t(v) - lo) / (hi - lo) * (pixelHi - pixelLo) }
+    public func pixel(_ v: Double) -> Double { pixelLo + (t(v) - lo) / (hi - lo) * (pixelHi - pixelLo) }
 
     /// The range covering `values` (transformed), padded by 5 %, never empty.
     static func range(_ values: [Double], scale: SVGPlot.Scale) -> (Double, Double) {
@@ -131,7 +136,7 @@ struct AxisMap {
     }
 
     /// Major ticks (values in data units) and minor ticks (log axes only).
-    func ticks() -> (major: [Double], minor: [Double]) {
+    public func ticks() -> (major: [Double], minor: [Double]) {
         switch scale {
         case .linear:
             return (AxisMap.linearTicks(lo, hi), [])
@@ -157,7 +162,7 @@ struct AxisMap {
         }
     }
 
-    static func linearTicks(_ lo: Double, _ hi: Double, target: Double = 5) -> [Double] {
+    public static func linearTicks(_ lo: Double, _ hi: Double, target: Double = 5) -> [Double] {
         let step = niceStep((hi - lo) / target)
         guard step > 0, step.isFinite else { return [lo] }
         var out = [Double]()
@@ -182,7 +187,7 @@ struct AxisMap {
     }
 
     /// Tick labels: the fewest decimals that tell all ticks apart, or SI suffixes.
-    static func labels(_ ticks: [Double], format: SVGPlot.TickFormat) -> [String] {
+    public static func labels(_ ticks: [Double], format: SVGPlot.TickFormat) -> [String] {
         switch format {
         case .si:
             return ticks.map(siLabel)

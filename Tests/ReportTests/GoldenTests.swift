@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Report
+import Report
 
 /// Fixture run folders → the exact expected README.md.
 /// Regenerate the fixture runs with ABLATE_UPDATE_FIXTURES=1, the expected report with ABLATE_UPDATE_GOLDEN=1.

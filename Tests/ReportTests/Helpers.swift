@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Report
+import Report
 
 /// The fixture grid: 4 strategies × 3 sizes × 3 seeds, one run missing, one diverged.
 enum FixtureGrid {

@@ -1,7 +1,7 @@
 import Foundation
 import Stats
 import XCTest
-@testable import Report
+import Report
 
 /// Behaviour of the report on partial grids, tiny cells, missing baselines and unpaired seeds.
 final class ReportTests: XCTestCase {

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Report
+import Report
 
 /// Every figure must render with rsvg-convert (librsvg). PNGs go to $ABLATE_REPORT_PNG_DIR when set (to look at
 /// them), otherwise to a temporary folder.
