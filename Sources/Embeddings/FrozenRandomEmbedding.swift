@@ -18,7 +18,7 @@ import Kernels
 ///
 /// With the defaults (normal, match-init 0.02, seed run) the table is bit-for-bit the initial table of `learned` for
 /// the same run seed (same RNG stream): the two runs differ only in whether the table trains.
-public final class FrozenRandomEmbedding: EmbeddingStrategy {
+public final class FrozenRandomEmbedding: TableLookupStrategy {
     public static let name = "frozen-random"
     public static let summary = "Random V×D table, never trained (no gradient, no Adam state); normal/uniform/±1/orthogonal."
 
@@ -39,6 +39,7 @@ public final class FrozenRandomEmbedding: EmbeddingStrategy {
     public let tensors: [TensorSpec]
     private let vocabSize: Int
     private let dModel: Int
+    public var tableWidth: Int { dModel }
     private let seed: UInt64
 
     public init(options: Options, context: EmbeddingContext) throws {
@@ -115,12 +116,4 @@ public final class FrozenRandomEmbedding: EmbeddingStrategy {
         }
         if byRows { m = vecs } else { for r in 0..<rows { for c in 0..<cols { m[r * cols + c] = vecs[c * rows + r] } } }
     }
-
-    public func forward(into out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
-        EmbeddingTable.gather(into: out, table: tensors.values[0], tokens: tokens, count: count, width: dModel)
-    }
-
-    /// Nothing to do: the table is frozen (its gradient pointer is nil). The model does not call into the embedding's
-    /// input either — token ids have no gradient.
-    public func backward(dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {}
 }

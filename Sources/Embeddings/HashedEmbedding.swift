@@ -36,7 +36,7 @@ import Kernels
 ///
 /// At character level (the 256-byte vocabulary) this is nearly useless: each byte is one n-gram, so every token's
 /// vector is just a random vector, i.e. a frozen random table. It needs multi-byte BPE tokens to share n-grams.
-public final class HashedEmbedding: EmbeddingStrategy {
+public final class HashedEmbedding: TableLookupStrategy {
     public static let name = "hashed"
     public static let summary = "EELBERT-style (arXiv:2310.20144): vectors from hashed character 1/2/3-grams of the token text; no trainable parameters."
 
@@ -61,6 +61,7 @@ public final class HashedEmbedding: EmbeddingStrategy {
     public let tensors: [TensorSpec]
     private let vocabulary: Vocabulary
     private let dModel: Int
+    public var tableWidth: Int { dModel }
     /// Dimensions per block, in the order of `ngramSizes`.
     public let blockWidths: [Int]
 
@@ -164,11 +165,4 @@ public final class HashedEmbedding: EmbeddingStrategy {
         let scale = variance > 0 ? options.targetStd / variance.squareRoot() : 0
         for i in raw.indices { table[i] = Float(raw[i] * scale) }
     }
-
-    public func forward(into out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
-        EmbeddingTable.gather(into: out, table: tensors.values[0], tokens: tokens, count: count, width: dModel)
-    }
-
-    /// Nothing to train: the table is a function of the text.
-    public func backward(dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {}
 }

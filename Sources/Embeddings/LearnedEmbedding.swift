@@ -1,7 +1,7 @@
 import Kernels
 
 /// The baseline: a V×D table initialised N(0, std) as in GPT-2/nanoGPT and trained with the rest of the model.
-public final class LearnedEmbedding: EmbeddingStrategy {
+public final class LearnedEmbedding: TableLookupStrategy {
     public static let name = "learned"
     public static let summary = "Trainable V×D table, N(0, 0.02) init (GPT-2/nanoGPT); the baseline."
 
@@ -15,6 +15,7 @@ public final class LearnedEmbedding: EmbeddingStrategy {
     public let options: Options
     public let tensors: [TensorSpec]
     private let dModel: Int
+    public var tableWidth: Int { dModel }
     private let seed: UInt64
 
     public init(options: Options, context: EmbeddingContext) throws {
@@ -32,14 +33,5 @@ public final class LearnedEmbedding: EmbeddingStrategy {
     public func initialize(_ values: [UnsafeMutableBufferPointer<Float>]) {
         var rng = Xoshiro256(seed: seed, stream: EmbeddingStreams.table)
         for i in values[0].indices { values[0][i] = Float(rng.nextNormal() * options.initStd) }
-    }
-
-    public func forward(into out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
-        EmbeddingTable.gather(into: out, table: tensors.values[0], tokens: tokens, count: count, width: dModel)
-    }
-
-    public func backward(dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
-        guard let grad = tensors.gradients[0] else { return }
-        EmbeddingTable.scatterAdd(into: grad, dout: dout, tokens: tokens, count: count, width: dModel)
     }
 }

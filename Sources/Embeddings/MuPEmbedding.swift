@@ -12,7 +12,7 @@ import Kernels
 /// μP is a property of the whole network: this strategy only supplies the embedding's part (init, LR multiplier 1,
 /// α_in through `outputMultiplier`). The rest — hidden matrices σ/√m and η/m, the readout's α_out/m, attention
 /// q·k/d_head — is applied by the model, so the strategy **requires** `context.parametrization == .mup`.
-public final class MuPEmbedding: EmbeddingStrategy {
+public final class MuPEmbedding: TableLookupStrategy {
     public static let name = "mup"
     public static let summary = "Trainable V×D table under μP: σ_base 0.08 init, output × α_in = 10 (Cerebras recipe); needs parametrization: mup."
 
@@ -28,6 +28,7 @@ public final class MuPEmbedding: EmbeddingStrategy {
     public let options: Options
     public let tensors: [TensorSpec]
     private let dModel: Int
+    public var tableWidth: Int { dModel }
     private let seed: UInt64
 
     public init(options: Options, context: EmbeddingContext) throws {
@@ -56,14 +57,5 @@ public final class MuPEmbedding: EmbeddingStrategy {
     public func initialize(_ values: [UnsafeMutableBufferPointer<Float>]) {
         var rng = Xoshiro256(seed: seed, stream: EmbeddingStreams.table)
         for i in values[0].indices { values[0][i] = Float(rng.nextNormal() * options.initStd) }
-    }
-
-    public func forward(into out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
-        EmbeddingTable.gather(into: out, table: tensors.values[0], tokens: tokens, count: count, width: dModel)
-    }
-
-    public func backward(dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
-        guard let grad = tensors.gradients[0] else { return }
-        EmbeddingTable.scatterAdd(into: grad, dout: dout, tokens: tokens, count: count, width: dModel)
     }
 }

@@ -12,7 +12,7 @@ import TensorFile
 /// and always by row count). When widths differ, `projection` decides: `error` (default), `random` (multiply by a
 /// seeded Gaussian D_src×D matrix with entries N(0, 1/D_src), which preserves row norms in expectation — a
 /// Johnson–Lindenstrauss map), or `truncate` (keep the first D columns, zero-pad if D is larger).
-public final class TransplantEmbedding: EmbeddingStrategy {
+public final class TransplantEmbedding: TableLookupStrategy {
     public static let name = "transplant"
     public static let summary = "The input table of another run's checkpoint (same tokenizer), frozen or fine-tuned."
 
@@ -31,6 +31,7 @@ public final class TransplantEmbedding: EmbeddingStrategy {
     public let options: Options
     public let tensors: [TensorSpec]
     private let dModel: Int
+    public var tableWidth: Int { dModel }
     private let source: [Float]   // (V, D) after projection
 
     public init(options: Options, context: EmbeddingContext) throws {
@@ -115,15 +116,6 @@ public final class TransplantEmbedding: EmbeddingStrategy {
 
     public func initialize(_ values: [UnsafeMutableBufferPointer<Float>]) {
         source.withUnsafeBufferPointer { values[0].baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
-    }
-
-    public func forward(into out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
-        EmbeddingTable.gather(into: out, table: tensors.values[0], tokens: tokens, count: count, width: dModel)
-    }
-
-    public func backward(dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
-        guard let grad = tensors.gradients[0] else { return }
-        EmbeddingTable.scatterAdd(into: grad, dout: dout, tokens: tokens, count: count, width: dModel)
     }
 
     private static func product(_ a: Safetensors.Tensor, _ p: Safetensors.Tensor) -> [Float] {
