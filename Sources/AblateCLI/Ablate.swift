@@ -8,6 +8,6 @@ struct Ablate: ParsableCommand {
         abstract: "How much do trained input embeddings matter, and how does that change with model size?",
         version: AblateVersion.string,
         subcommands: [TrainCommand.self, EvalCommand.self, StrategiesCommand.self, BenchCommand.self, DataCommand.self, TokenizerCommand.self,
-                      DoctorCommand.self]
+                      DoctorCommand.self, ProbeCommand.self]
     )
 }
