@@ -5,12 +5,21 @@ import Stats
 /// The shape of an embedding table: how many directions it uses, how spread out its rows are, and whether row
 /// length tracks token frequency.
 public enum Geometry {
-    /// Singular values of `m` (descending), via the D×D Gram matrix: G = MᵀM with sgemm, its eigenvectors V with
-    /// GSL's symmetric solver (`gsl_eigen_symmv`, double), then σⱼ = ‖M vⱼ‖ (M·V with sgemm, column norms in
-    /// double). Taking σ from the projections rather than as √λ keeps small singular values accurate: √λ of a
-    /// float Gram matrix has an error floor of ~√ε·σ_max ≈ 3e-4·σ_max, enough to lift the effective rank of a
-    /// rank-one table from 1 to ~1.02; the projections' floor is ~ε·σ_max.
-    public static func singularValues(_ m: ProbeMatrix) throws -> [Double] {
+    /// How singular values are computed from the D×D Gram matrix G = MᵀM (sgemm, float).
+    public enum SVDMethod: Sendable {
+        /// σᵢ = √λᵢ with λ the eigenvalues of G (`gsl_eigen_symm`, double; ~0.2 s for D = 512). Float round-off in
+        /// G (~1e-7·λ_max) puts a floor of ~3e-4·σ_max under the σ's.
+        case gramEigenvalues
+        /// σⱼ = ‖M vⱼ‖ with vⱼ the eigenvectors of G (`gsl_eigen_symmv` + sgemm; ~2.3 s for D = 512): the floor drops
+        /// to ~1e-7·σ_max, so tiny singular values (rank-deficient tables) come out right.
+        case projections
+        /// `gramEigenvalues`, switching to `projections` when some λ < 1e-4·λ_max (σ < 1 % of σ_max), where the floor
+        /// would matter (a rank-one table would get an effective rank of ~1.02 instead of 1).
+        case automatic
+    }
+
+    /// Singular values of `m`, descending.
+    public static func singularValues(_ m: ProbeMatrix, method: SVDMethod = .automatic) throws -> [Double] {
         let d = m.cols, n = m.rows
         guard n > 0, d > 0 else { return [] }
         var gram = [Float](repeating: 0, count: d * d)
@@ -21,17 +30,34 @@ public enum Geometry {
             }
         }
         GSLSetup.once()
-        guard let matrix = gsl_matrix_alloc(d, d), let eval = gsl_vector_alloc(d), let evec = gsl_matrix_alloc(d, d),
-              let work = gsl_eigen_symmv_alloc(d) else {
+        guard let matrix = gsl_matrix_alloc(d, d), let eval = gsl_vector_alloc(d) else {
             throw ProbeError.numerical("cannot allocate a \(d)×\(d) eigen-problem")
         }
-        defer { gsl_matrix_free(matrix); gsl_vector_free(eval); gsl_matrix_free(evec); gsl_eigen_symmv_free(work) }
-        for i in 0..<d {
-            for j in 0..<d {
-                // Symmetrise: float round-off can leave G[i][j] ≠ G[j][i] in the last bit.
-                gsl_matrix_set(matrix, i, j, 0.5 * (Double(gram[i * d + j]) + Double(gram[j * d + i])))
+        defer { gsl_matrix_free(matrix); gsl_vector_free(eval) }
+        func load() {
+            for i in 0..<d {
+                for j in 0..<d {
+                    // Symmetrise: float round-off can leave G[i][j] ≠ G[j][i] in the last bit.
+                    gsl_matrix_set(matrix, i, j, 0.5 * (Double(gram[i * d + j]) + Double(gram[j * d + i])))
+                }
             }
         }
+        if method != .projections {
+            load()
+            guard let work = gsl_eigen_symm_alloc(d) else { throw ProbeError.numerical("cannot allocate gsl_eigen_symm") }
+            defer { gsl_eigen_symm_free(work) }
+            let status = gsl_eigen_symm(matrix, eval, work)
+            guard status == 0 else { throw ProbeError.numerical("gsl_eigen_symm failed with status \(status)") }
+            let lambda = (0..<d).map { gsl_vector_get(eval, $0) }.sorted(by: >)
+            if method == .gramEigenvalues || lambda.last! >= 1e-4 * lambda[0] {
+                return lambda.map { max($0, 0).squareRoot() }
+            }
+        }
+        load()
+        guard let evec = gsl_matrix_alloc(d, d), let work = gsl_eigen_symmv_alloc(d) else {
+            throw ProbeError.numerical("cannot allocate gsl_eigen_symmv")
+        }
+        defer { gsl_matrix_free(evec); gsl_eigen_symmv_free(work) }
         let status = gsl_eigen_symmv(matrix, eval, evec, work)
         guard status == 0 else { throw ProbeError.numerical("gsl_eigen_symmv failed with status \(status)") }
         var v = [Float](repeating: 0, count: d * d)  // eigenvectors as columns, row-major
