@@ -53,7 +53,12 @@ struct ProbeCommand: ParsableCommand {
             if status != .finished && !unfinished && folders.count > 1 { skipped += 1; continue }
             if !force && folders.count > 1, Self.isUpToDate(folder) { skipped += 1; continue }
             let configObject = try RunProbe.readConfig(folder)["config"] as? [String: Any] ?? [:]
-            let config = try TrainConfig.from(try configObject.mapValues { try JSONValue(any: $0) }, source: folder.appendingPathComponent("config.json").path)
+            let config: TrainConfig
+            do {
+                config = try JSONDecoder().decode(TrainConfig.self, from: JSONSerialization.data(withJSONObject: configObject))
+            } catch {
+                throw CLIError("\(folder.appendingPathComponent("config.json").path): its 'config' cannot be read (\(error)). Fix: probe a run written by this version of ablate.")
+            }
             let key = "\(config.corpus)|\(config.vocabSize)"
             if corpora[key] == nil {
                 let prepared = try DataLoading.prepare(config)
@@ -130,7 +135,7 @@ struct ProbeCommand: ParsableCommand {
         var lines: [String] = []
         let loss = r.run.finalValLoss.map { String(format: ", val loss %.4f", $0) } ?? ""
         lines.append("\(r.run.folder): \(r.run.strategy), d\(r.run.dModel) L\(r.run.nLayer), V \(r.run.vocabSize), step \(r.run.step)/\(r.run.totalSteps)\(loss)")
-        let w = 34
+        let w = 42
         func row(_ name: String, _ a: String, _ b: String) -> String {
             name.padding(toLength: w, withPad: " ", startingAt: 0) + a.padding(toLength: 26, withPad: " ", startingAt: 0) + b
         }
@@ -144,10 +149,13 @@ struct ProbeCommand: ParsableCommand {
         metric("effective rank, seen tokens", \.effectiveRankSeen, "%.1f")
         metric("isotropy (mean cos), seen tokens", \.isotropySeen)
         metric("ρ(row norm, frequency)", \.normFrequencySpearman)
-        for name in i.final.wordSimilarity.keys.sorted() {
+        let main = ["wordsim353", "simlex999", "men"]
+        let names = main.filter { i.final.wordSimilarity[$0] != nil } + i.final.wordSimilarity.keys.filter { !main.contains($0) }.sorted()
+        for name in names {
             let n = i.final.wordSimilarity[name]!
-            metric("\(name) ρ, in-corpus (\(n.pairsInCorpus)/\(n.totalPairs))", { $0.wordSimilarity[name]?.rhoInCorpus })
-            metric("\(name) ρ, all pairs", { $0.wordSimilarity[name]?.rho })
+            let half = n.rhoInCorpusCI95.map { String(format: ", ±%.2f", ($0[1] - $0[0]) / 2) } ?? ""
+            metric("\(name) ρ in-corpus (\(n.pairsInCorpus)/\(n.totalPairs)\(half))", { $0.wordSimilarity[name]?.rhoInCorpus })
+            metric("\(name) ρ all pairs", { $0.wordSimilarity[name]?.rho })
         }
         for (label, d) in [("input", r.drift.input), ("output", r.drift.output)] {
             guard let d else { continue }

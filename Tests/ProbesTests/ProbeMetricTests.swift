@@ -157,6 +157,14 @@ final class ProbeMetricTests: XCTestCase {
         XCTAssertNil(rt.rho); XCTAssertEqual(rt.pairs, 2)
     }
 
+    func testRhoIntervalMatchesSciPy() throws {
+        // np.tanh(np.arctanh(0.5) ± norm.ppf(0.975) * np.sqrt(1.06 / 100))  (scipy_reference.py)
+        let ci = try XCTUnwrap(WordSimilarity.interval(rho: 0.5, n: 103))
+        XCTAssertEqual(ci[0], 0.33417032479237796, accuracy: 1e-12)
+        XCTAssertEqual(ci[1], 0.6358028242287748, accuracy: 1e-12)
+        XCTAssertNil(WordSimilarity.interval(rho: nil, n: 100)); XCTAssertNil(WordSimilarity.interval(rho: 0.3, n: 4))
+    }
+
     func testParsingWordPairFiles() throws {
         let text = "# WordSim\n# Word 1\tWord 2\tHuman (mean)\nlove\tsex\t6.77\n\nsun sunlight 50.000000\r\nJerusalem\tIsrael\t8.46\n"
         let s = try WordPairSet.parse(text, name: "x")

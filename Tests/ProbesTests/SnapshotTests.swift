@@ -65,7 +65,8 @@ final class SnapshotTests: XCTestCase {
     func testPlannedStepsAreLogSpacedFromZeroToTheEnd() {
         let s = EmbeddingSnapshots.steps(total: 1000, count: 12)
         XCTAssertEqual(s.count, 12)
-        XCTAssertEqual(s.first, 0); XCTAssertEqual(s[1], 5); XCTAssertEqual(s.last, 1000)
+        XCTAssertEqual(s, [0, 5, 8, 14, 25, 42, 71, 120, 204, 347, 589, 1000])  // as documented in Probes/README.md
+        XCTAssertEqual(EmbeddingSnapshots.steps(total: 600, count: 12), [0, 3, 5, 9, 15, 25, 42, 72, 122, 208, 353, 600])
         XCTAssertEqual(s, s.sorted()); XCTAssertEqual(Set(s).count, s.count)
         // Ratios between consecutive non-zero steps are about constant (log spacing).
         let ratios = zip(s.dropFirst(2), s.dropFirst(1)).map { Double($0) / Double($1) }

@@ -22,3 +22,8 @@ print("effective rank:", repr(float(np.exp(-(p * np.log(p)).sum()))))
 # Norm-frequency Spearman of the same table's rows against counts (with a tie).
 counts = [10, 3, 7, 7, 1, 20, 5]
 print("norm-frequency spearman:", repr(stats.spearmanr(np.linalg.norm(m, axis=1), counts).statistic))
+
+# Fisher-z interval of Spearman's rho (Fieller, Hartley & Pearson 1957): rho = 0.5, n = 103.
+from scipy.stats import norm
+z, se = np.arctanh(0.5), np.sqrt(1.06 / (103 - 3))
+print("rho interval:", [repr(float(np.tanh(z + s * norm.ppf(0.975) * se))) for s in (-1, 1)])
