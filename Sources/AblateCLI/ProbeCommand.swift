@@ -139,8 +139,8 @@ struct ProbeCommand: ParsableCommand {
         func row(_ name: String, _ a: String, _ b: String) -> String {
             name.padding(toLength: w, withPad: " ", startingAt: 0) + a.padding(toLength: 26, withPad: " ", startingAt: 0) + b
         }
-        lines.append(row("", "input \(i.tensor == "embedding.wte" ? "" : "(\(i.tensor))")" + (i.initial != nil ? " init → final" : ""),
-                         o == nil ? "output head: tied" : "output head" + (o?.initial != nil ? " init → final" : "")))
+        lines.append(row("table", i.tensor, o == nil ? "(output head tied to the input)" : "lm_head.weight"))
+        if i.initial != nil { lines.append(row("", "init → final", o == nil ? "" : "init → final")) }
         func metric(_ name: String, _ get: (TableMetrics) -> Double?, _ spec: String = "%.3f") {
             lines.append(row(name, arrow(i.initial.flatMap(get), get(i.final), spec),
                              o.map { arrow($0.initial.flatMap(get), get($0.final), spec) } ?? ""))
@@ -160,8 +160,10 @@ struct ProbeCommand: ParsableCommand {
         for (label, d) in [("input", r.drift.input), ("output", r.drift.output)] {
             guard let d else { continue }
             if d.frozen { lines.append("drift (\(label)): frozen (no change over training)"); continue }
-            let pct = { (x: Double?) in x.map { String(format: "%.1f %%", 100 * $0) } ?? "never" }
-            lines.append("drift (\(label)): ‖E_T − E_0‖/‖E_0‖ = \(f(d.totalDrift)); stabilised at \(pct(d.stabilisedAt)) of training (remaining drift ≤ 10 %), \(pct(d.stabilisedAtCosine)) (cosine to final ≥ 0.99)")
+            let pct = { (x: Double?) in x.map { $0 >= 1 ? "not before the end" : String(format: "at %.1f %%", 100 * $0) } ?? "–" }
+            lines.append("drift (\(label)): ‖E_T − E_0‖/‖E_0‖ = \(f(d.totalDrift)); stabilised \(pct(d.stabilisedAt)) (remaining drift ≤ 10 %), \(pct(d.stabilisedAtCosine)) (cosine to final ≥ 0.99)")
+            let curve = zip(d.fractions, d.remainingDrift).map { fr, rd in String(format: "%.3g:%@", fr, rd.map { String(format: "%.2f", $0) } ?? "–") }
+            lines.append("  remaining drift by training fraction: " + curve.joined(separator: " "))
         }
         for n in r.notes { lines.append("note: \(n)") }
         return lines.joined(separator: "\n")

@@ -10,7 +10,8 @@
 /// has remaining drift ≤ 10 % (`driftThreshold`): the table has covered 90 % of its total journey and never moves
 /// away again. A second, scale-free reading: the earliest snapshot from which on the cosine to the final table
 /// stays ≥ 0.99 (`cosineThreshold`). Both are upper bounds at the resolution of the snapshot grid (the true point
-/// lies between the previous snapshot and this one). Undefined (nil) for a table that does not move (frozen).
+/// lies between the previous snapshot and this one); 1 means "not before the end". Undefined (nil) for a table
+/// that does not move (frozen).
 public struct Drift: Codable, Sendable, Equatable {
     public static let driftThreshold = 0.1
     public static let cosineThreshold = 0.99
