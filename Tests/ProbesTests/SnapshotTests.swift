@@ -140,8 +140,9 @@ final class SnapshotTests: XCTestCase {
         let enc = WordEncoder(encode: { $0.utf8.map { Int32($0) } }, corpusWords: ["a", "b", "c", "d", "e"])
         let corpus = ProbeCorpus(tokenCounts: ProbeCorpus.counts(of: tokens, vocabSize: 256), wordSets: [EncodedWordPairSet(set, encoder: enc)])
         XCTAssertEqual(corpus.seen.count, 16)
-        for strategy in ["learned", "frozen-random"] {
-            let c = config(strategy: strategy)
+        for strategy in ["learned", "frozen-random", "hashed", "lowrank", "mup"] {
+            var c = config(strategy: strategy)
+            if strategy == "mup" { c.parametrization = "mup"; c.baseWidth = 16 }
             let url = tmp.appendingPathComponent(strategy)
             _ = try Trainer(config: c, data: data(c), folder: RunFolder(url)).run()
             let report = try RunProbe(folder: url, load: loader).probe(corpus: corpus)
@@ -156,13 +157,35 @@ final class SnapshotTests: XCTestCase {
             XCTAssertEqual(back.tables.input.final.wordSimilarity["chain"]?.totalPairs, 5)
             XCTAssertEqual(back.tables.input.final.wordSimilarity["chain"]?.pairsInCorpus, 4)
             let drift = try XCTUnwrap(back.drift.input)
-            XCTAssertEqual(drift.frozen, strategy == "frozen-random")
+            XCTAssertEqual(drift.frozen, strategy == "frozen-random" || strategy == "hashed", strategy)
+            XCTAssertEqual(back.tables.input.tensor, ["learned": "embedding.wte", "mup": "embedding.wte", "frozen-random": "embedding.wte_frozen",
+                                                      "hashed": "embedding.wte_hashed", "lowrank": "embedding.wte_a·embedding.wte_p"][strategy])
             XCTAssertEqual(drift.steps.first, 0); XCTAssertEqual(drift.fractions.last, 1)
             let out = try XCTUnwrap(back.drift.output)
             XCTAssertFalse(out.frozen)
             XCTAssertNotNil(out.stabilisedAt)
             XCTAssertGreaterThan(out.totalDrift, 0)
-            if strategy == "learned" { XCTAssertGreaterThan(drift.totalDrift, 0) }
+            if !drift.frozen { XCTAssertGreaterThan(drift.totalDrift, 0) }
         }
+        // Tied input and output: one table, no output head, no output drift.
+        var tied = config(); tied.tieEmbeddings = true
+        let url = tmp.appendingPathComponent("tied")
+        _ = try Trainer(config: tied, data: data(tied), folder: RunFolder(url)).run()
+        let report = try RunProbe(folder: url, load: loader).probe(corpus: corpus)
+        XCTAssertTrue(report.run.tieEmbeddings)
+        XCTAssertNil(report.tables.output); XCTAssertNil(report.drift.output); XCTAssertNotNil(report.drift.input)
+        XCTAssertNil(report.snapshots.last?.output)
+    }
+
+    /// A folder without snapshots (snapshots: false) still probes: no init baseline, no drift, a note.
+    func testProbeWithoutSnapshots() throws {
+        var c = config(); c.snapshots = false
+        let url = tmp.appendingPathComponent("nosnap")
+        _ = try Trainer(config: c, data: data(c), folder: RunFolder(url)).run()
+        let corpus = ProbeCorpus(tokenCounts: [Int](repeating: 1, count: 256), wordSets: [])
+        let report = try RunProbe(folder: url, load: loader).probe(corpus: corpus)
+        XCTAssertNil(report.tables.input.initial); XCTAssertNil(report.drift.input); XCTAssertEqual(report.snapshots.count, 0)
+        XCTAssertFalse(report.notes.isEmpty)
+        XCTAssertThrowsError(try RunProbe(folder: tmp.appendingPathComponent("nothing"), load: loader).probe(corpus: corpus))
     }
 }
