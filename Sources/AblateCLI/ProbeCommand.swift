@@ -77,7 +77,31 @@ struct ProbeCommand: ParsableCommand {
             print(String(format: "→ %@ (%.1f s)\n", folder.appendingPathComponent(ProbeReport.fileName).path, dt))
             probed += 1
         }
-        if folders.count > 1 { print("probed \(probed) run(s), skipped \(skipped) (unfinished or already probed; --unfinished / --force)") }
+        if folders.count > 1 {
+            print("probed \(probed) run(s), skipped \(skipped) (unfinished or already probed; --unfinished / --force)\n")
+            print(Self.table(folders.compactMap { try? RunProbe.read($0) }))
+        }
+    }
+
+    /// One line per probed run: the headline numbers side by side (input table / output head).
+    static func table(_ reports: [ProbeReport]) -> String {
+        func f(_ x: Double?, _ spec: String) -> String { x.map { String(format: spec, $0) } ?? "–" }
+        func pair(_ a: String, _ b: String?) -> String { b.map { "\(a)/\($0)" } ?? a }
+        let header = ["run", "strategy", "d", "loss", "erank in/out", "iso in/out", "simlex ρ in/out", "men ρ in/out", "stable in/out"]
+        var rows = [header]
+        for r in reports.sorted(by: { ($0.run.strategy, $0.run.dModel, $0.run.seed) < ($1.run.strategy, $1.run.dModel, $1.run.seed) }) {
+            let i = r.tables.input.final, o = r.tables.output?.final
+            func stable(_ d: Drift?) -> String? { d.map { $0.frozen ? "frozen" : f($0.stabilisedAt, "%.2f") } }
+            rows.append([URL(fileURLWithPath: r.run.folder).lastPathComponent, r.run.strategy, "\(r.run.dModel)", f(r.run.finalValLoss, "%.3f"),
+                         pair(f(i.effectiveRank, "%.0f"), o.map { f($0.effectiveRank, "%.0f") }),
+                         pair(f(i.isotropySeen, "%.2f"), o.map { f($0.isotropySeen, "%.2f") }),
+                         pair(f(i.wordSimilarity["simlex999"]?.rhoInCorpus, "%.2f"), o.map { f($0.wordSimilarity["simlex999"]?.rhoInCorpus, "%.2f") }),
+                         pair(f(i.wordSimilarity["men"]?.rhoInCorpus, "%.2f"), o.map { f($0.wordSimilarity["men"]?.rhoInCorpus, "%.2f") }),
+                         pair(stable(r.drift.input) ?? "–", stable(r.drift.output))])
+        }
+        let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }
+        return rows.map { row in row.enumerated().map { $1.padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined() }
+            .joined(separator: "\n") + "\n(ρ: in-corpus pairs; stable: fraction of training after which the table stays within 10 % of its total drift from the final table)"
     }
 
     func runBench() throws {
