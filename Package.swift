@@ -45,10 +45,12 @@ let package = Package(
         .target(name: "Grid", dependencies: ["Trainer", .product(name: "Yams", package: "Yams")]),
         // Statistics over GSL.
         .target(name: "Stats", dependencies: ["CGSL"]),
+        // Embedding probes: geometry, word similarity, drift over snapshots; reads run folders from disk.
+        .target(name: "Probes", dependencies: ["Kernels", "Stats", "CGSL", "Dataset"], exclude: ["README.md"]),
         // Markdown + SVG report; reads run folders from disk.
         .target(name: "Report", dependencies: ["Stats"]),
         .executableTarget(name: "AblateCLI", dependencies: [
-            "Grid", "Trainer", "Dataset", "Report", "Stats", "Kernels", "Embeddings", "Model", "TensorFile",
+            "Grid", "Trainer", "Dataset", "Report", "Stats", "Kernels", "Embeddings", "Model", "TensorFile", "Probes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ], exclude: ["Python"]),
@@ -62,6 +64,8 @@ let package = Package(
                     exclude: ["Reference"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Trainer"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], exclude: ["scipy_reference.py"]),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trainer", "Model", "Embeddings", "Dataset", "Kernels", "Stats", "TensorFile"],
+                    exclude: ["scipy_reference.py"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Stats"], resources: [.copy("Fixtures")]),
     ],
     // Swift 5 language mode: the trainer shares raw buffers between a model and its optimizer by design;

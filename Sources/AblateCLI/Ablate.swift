@@ -11,6 +11,7 @@ struct Ablate: ParsableCommand {
             TrainCommand.self,
             EvalCommand.self,
             ReportCommand.self,
+            ProbeCommand.self,
             StrategiesCommand.self,
             CoordCheckCommand.self,
             BenchCommand.self,

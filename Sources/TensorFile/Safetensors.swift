@@ -21,9 +21,15 @@ public enum Safetensors {
         }
     }
 
-    /// Serialises F32 tensors (in the given order) with string metadata.
+    /// Stored element type: F32 (checkpoints) or F16 (embedding snapshots, half the size; values are rounded to
+    /// nearest, relative error ≤ 2⁻¹¹).
+    public enum DType: String, Sendable { case f32 = "F32", f16 = "F16"
+        var width: Int { self == .f32 ? 4 : 2 }
+    }
+
+    /// Serialises tensors (in the given order) with string metadata, as F32 unless `dtype` says F16.
     public static func encode(_ tensors: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)],
-                              metadata: [String: String] = [:]) -> Data {
+                              metadata: [String: String] = [:], dtype: DType = .f32) -> Data {
         var header = "{"
         var offset = 0
         var entries: [String] = []
@@ -32,8 +38,8 @@ public enum Safetensors {
             entries.append("\"__metadata__\":{\(meta)}")
         }
         for t in tensors {
-            let bytes = t.data.count * 4
-            entries.append("\(quote(t.name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            let bytes = t.data.count * dtype.width
+            entries.append("\(quote(t.name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
         header += entries.joined(separator: ",") + "}"
@@ -43,18 +49,23 @@ public enum Safetensors {
         var n = UInt64(header.utf8.count).littleEndian
         withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
         data.append(contentsOf: Array(header.utf8))
+        #if _endian(big)
+        fatalError("big-endian hosts are not supported")
+        #endif
         for t in tensors {
+            if dtype == .f16 {
+                let half = t.data.map { Float16($0).bitPattern }
+                half.withUnsafeBytes { data.append(contentsOf: $0) }
+                continue
+            }
             t.data.withMemoryRebound(to: UInt8.self) { raw in
-                #if _endian(big)
-                fatalError("big-endian hosts are not supported")
-                #endif
                 data.append(contentsOf: UnsafeRawBufferPointer(raw))
             }
         }
         return data
     }
 
-    /// Parses a safetensors file; every entry must be F32 with consistent offsets.
+    /// Parses a safetensors file; every entry must be F32 or F16 (widened to Float) with consistent offsets.
     public static func decode(_ data: Data, path: String) throws -> (tensors: [Tensor], metadata: [String: String]) {
         guard data.count >= 8 else { throw Error.corrupt(path: path, reason: "file is \(data.count) bytes, shorter than the header length field") }
         let n = data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian
@@ -75,15 +86,25 @@ public enum Safetensors {
                   let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
                 throw Error.corrupt(path: path, reason: "entry '\(name)' is malformed")
             }
-            guard dtype == "F32" else { throw Error.corrupt(path: path, reason: "tensor '\(name)' has dtype \(dtype), expected F32") }
+            guard let type = DType(rawValue: dtype) else {
+                throw Error.corrupt(path: path, reason: "tensor '\(name)' has dtype \(dtype), expected F32 or F16")
+            }
             let (begin, end) = (offsets[0], offsets[1])
             let count = shape.reduce(1, *)
-            guard begin >= 0, end <= body.count, end - begin == count * 4 else {
+            guard begin >= 0, end <= body.count, end - begin == count * type.width else {
                 throw Error.corrupt(path: path, reason: "tensor '\(name)' data [\(begin), \(end)) does not fit the file (truncated?)")
             }
             var values = [Float](repeating: 0, count: count)
-            values.withUnsafeMutableBytes { dst in
-                body.withUnsafeBytes { src in dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[begin..<end])) }
+            if type == .f16 {
+                body.withUnsafeBytes { src in
+                    for i in 0..<count {
+                        values[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: begin + 2 * i, as: UInt16.self))))
+                    }
+                }
+            } else {
+                values.withUnsafeMutableBytes { dst in
+                    body.withUnsafeBytes { src in dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[begin..<end])) }
+                }
             }
             tensors.append((begin, Tensor(name: name, shape: shape, values: values)))
         }

@@ -8,6 +8,8 @@ import Foundation
 ///     summary.json         final numbers, written once when the run finishes
 ///     checkpoints/step-NNNNNNN/{model.safetensors, optimizer.safetensors, state.json}
 ///     checkpoints/latest   the name of the newest complete checkpoint
+///     snapshots/           embedding tables at log-spaced steps (`EmbeddingSnapshots`; `snapshots: false` disables)
+///     probes.json          embedding probe results, written by `ablate probe` (Probes/README.md)
 ///
 /// Every file is written atomically (temp file + rename), checkpoints as a whole folder, so a crash or kill
 /// never leaves a half-written result.

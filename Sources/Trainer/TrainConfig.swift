@@ -49,6 +49,11 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var finalEvalBatches: Int = 32
     public var logInterval: Int = 10
     public var checkpointInterval: Int = 250
+    /// Snapshots of the embedding tables at log-spaced steps into `snapshots/` (see `EmbeddingSnapshots`).
+    /// Absent means on; optional so that configs (and their hashes) written before the key existed are unchanged.
+    public var snapshots: Bool? = nil
+    /// How many snapshots, step 0 and the final step included (absent: 12).
+    public var snapshotCount: Int? = nil
 
     // Reproducibility and resources
     public var seed: UInt64 = 1
@@ -67,6 +72,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case beta1, beta2, adamEps = "adam_eps", gradClip = "grad_clip"
         case evalInterval = "eval_interval", evalBatches = "eval_batches", finalEvalBatches = "final_eval_batches"
         case logInterval = "log_interval", checkpointInterval = "checkpoint_interval", seed, threads
+        case snapshots, snapshotCount = "snapshot_count"
     }
 
     /// Every valid key (for error messages and grid validation).
@@ -145,9 +151,14 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         try check(finalEvalBatches > 0, "final_eval_batches", "must be ≥ 1, got \(finalEvalBatches)", "use e.g. 32")
         try check(logInterval > 0, "log_interval", "must be ≥ 1, got \(logInterval)", "use e.g. 10")
         try check(checkpointInterval > 0, "checkpoint_interval", "must be ≥ 1, got \(checkpointInterval)", "use e.g. 250")
+        try check((2...64).contains(resolvedSnapshotCount), "snapshot_count", "must be in 2…64, got \(resolvedSnapshotCount)", "use e.g. 12")
         try check(threads > 0, "threads", "must be ≥ 1, got \(threads)", "use 1 or 2")
         try check(vocabSize >= 256 && vocabSize <= 32768, "vocab_size", "must be in 256…32768 (byte-level BPE), got \(vocabSize)", "use e.g. 2048")
     }
+
+    /// Whether the run writes embedding snapshots (default: yes).
+    public var snapshotsEnabled: Bool { snapshots ?? true }
+    public var resolvedSnapshotCount: Int { snapshotCount ?? EmbeddingSnapshots.defaultCount }
 
     /// The strategy options as a plain object for the registry.
     public var strategyOptionsObject: [String: Any] { strategyOptions.mapValues { $0.anyValue } }

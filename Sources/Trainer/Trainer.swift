@@ -125,6 +125,13 @@ public final class Trainer {
             try folder.writeJSON(try resolvedConfig(), to: "config.json")
             try folder.writeStatus(RunStatus(state: .running, step: step, totalSteps: total))
         }
+        let snapshotSteps = Set(folder != nil && config.snapshotsEnabled
+                                ? EmbeddingSnapshots.steps(total: total, count: config.resolvedSnapshotCount) : [])
+        if let folder, config.snapshotsEnabled {
+            try EmbeddingSnapshots.prepare(store: model.store, totalSteps: total, count: config.resolvedSnapshotCount,
+                                           currentStep: step, in: folder)
+            if snapshotSteps.contains(step) { try EmbeddingSnapshots.write(store: model.store, step: step, totalSteps: total, in: folder) }
+        }
         let clock = ContinuousClock()
         let start = clock.now
         var windowStart = start
@@ -175,6 +182,9 @@ public final class Trainer {
                 observer?.trainer(didLog: record, totalSteps: total)
                 windowStart = clock.now; windowTokens = 0
                 if let v = valLoss, !v.isFinite { return try diverged("non-finite validation loss at step \(step)", elapsed: elapsed()) }
+            }
+            if let folder, snapshotSteps.contains(step) {
+                try EmbeddingSnapshots.write(store: model.store, step: step, totalSteps: total, in: folder)
             }
             if step % config.checkpointInterval == 0 && !isLast { try saveCheckpoint(elapsed: elapsed()) }
         }

@@ -1,0 +1,75 @@
+/// Everything the probes measure on one table (input table or output head, at one step).
+public struct TableMetrics: Codable, Sendable, Equatable {
+    /// Rows (= vocabulary size) and rows of tokens that occur in the training stream ("seen").
+    public var rows: Int
+    public var rowsSeen: Int
+    public var effectiveRank: Double?
+    public var effectiveRankSeen: Double?
+    /// effectiveRank / D.
+    public var effectiveRankRatio: Double?
+    public var isotropy: Double?
+    public var isotropySeen: Double?
+    public var meanRowNorm: Double
+    /// Spearman ρ(row norm, train count) over the seen tokens.
+    public var normFrequencySpearman: Double?
+    /// Keyed by set name (wordsim353, simlex999, men, …).
+    public var wordSimilarity: [String: WordSimilarity.Result]
+
+    enum CodingKeys: String, CodingKey {
+        case rows, rowsSeen = "rows_seen", effectiveRank = "effective_rank", effectiveRankSeen = "effective_rank_seen"
+        case effectiveRankRatio = "effective_rank_ratio", isotropy, isotropySeen = "isotropy_seen"
+        case meanRowNorm = "mean_row_norm", normFrequencySpearman = "norm_frequency_spearman"
+        case wordSimilarity = "word_similarity"
+    }
+}
+
+/// What the probes need to know about the corpus a table was trained on.
+public struct ProbeCorpus: Sendable {
+    /// Train-stream count of each token id.
+    public let tokenCounts: [Int]
+    /// Token ids with count ≥ 1, ascending.
+    public let seen: [Int]
+    public let wordSets: [EncodedWordPairSet]
+
+    public init(tokenCounts: [Int], wordSets: [EncodedWordPairSet]) {
+        self.tokenCounts = tokenCounts
+        self.seen = tokenCounts.indices.filter { tokenCounts[$0] > 0 }
+        self.wordSets = wordSets
+    }
+
+    /// Counts the train stream's tokens (ids outside 0..<vocabSize are ignored).
+    public static func counts(of tokens: [Int32], vocabSize: Int) -> [Int] {
+        var c = [Int](repeating: 0, count: vocabSize)
+        for t in tokens where t >= 0 && Int(t) < vocabSize { c[Int(t)] += 1 }
+        return c
+    }
+}
+
+/// The probe settings (recorded in probes.json so numbers can be reproduced).
+public struct ProbeSettings: Codable, Sendable, Equatable {
+    public var isotropyPairs = 10_000
+    public var isotropySeed: UInt64 = 0x150
+    enum CodingKeys: String, CodingKey { case isotropyPairs = "isotropy_pairs", isotropySeed = "isotropy_seed" }
+    public init() {}
+}
+
+public enum TableProbe {
+    /// All metrics of `table` (rows must match the corpus's vocabulary).
+    public static func measure(_ table: ProbeMatrix, corpus: ProbeCorpus, settings: ProbeSettings = ProbeSettings()) throws -> TableMetrics {
+        precondition(table.rows == corpus.tokenCounts.count, "TableProbe: table has \(table.rows) rows, vocabulary \(corpus.tokenCounts.count)")
+        let er = try Geometry.effectiveRank(table)
+        let seenAll = corpus.seen.count == table.rows
+        let erSeen = seenAll ? er : try Geometry.effectiveRank(table.selecting(rows: corpus.seen))
+        let norms = table.rowNorms()
+        var ws: [String: WordSimilarity.Result] = [:]
+        for set in corpus.wordSets { ws[set.name] = try WordSimilarity.evaluate(set, table: table) }
+        return TableMetrics(
+            rows: table.rows, rowsSeen: corpus.seen.count, effectiveRank: er, effectiveRankSeen: erSeen,
+            effectiveRankRatio: er.map { $0 / Double(table.cols) },
+            isotropy: Geometry.isotropy(table, pairs: settings.isotropyPairs, seed: settings.isotropySeed),
+            isotropySeen: Geometry.isotropy(table, among: corpus.seen, pairs: settings.isotropyPairs, seed: settings.isotropySeed),
+            meanRowNorm: norms.isEmpty ? 0 : norms.reduce(0, +) / Double(norms.count),
+            normFrequencySpearman: try Geometry.normFrequencySpearman(table, counts: corpus.tokenCounts, among: corpus.seen),
+            wordSimilarity: ws)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import TensorFile
+import Model
+
+/// Snapshots of the embedding tables during training, for the drift and stability probes (`ablate probe`).
+///
+///     snapshots/manifest.json               the plan: steps, total steps, dtype, tensor names (written at the start)
+///     snapshots/step-NNNNNNN.safetensors    every `embedding.*` tensor of the strategy (trainable or frozen: the
+///                                           frozen-random and hashed tables are stored too, so every run has the
+///                                           same layout) and `lm_head.weight` (absent when tied), as F16 under
+///                                           the checkpoint names; metadata: format, step, total_steps
+///
+/// Snapshot `s` holds the weights after `s` optimizer steps: step 0 is the initialisation, the last is the
+/// final table. The steps are log-spaced: 0, then `count − 1` steps from ⌈0.5 % of training⌉ to the last step
+/// (`steps(total:count:)`), so early training is sampled finely and ~10 % of training falls between two
+/// snapshots. Each file is written atomically right after its step (before that step's checkpoint), so a run
+/// killed and resumed from a checkpoint ends with exactly the snapshots of an uninterrupted run: snapshots after
+/// the resumed step are deleted and written again, bit-identically.
+public enum EmbeddingSnapshots {
+    public static let defaultCount = 12
+    public static let folderName = "snapshots"
+    public static let manifestFile = "manifest.json"
+    public static let format = "ablate-snapshot-1"
+    /// The first snapshot after step 0 is at this fraction of training (at least step 1).
+    public static let firstFraction = 0.005
+
+    public struct Manifest: Codable, Sendable, Equatable {
+        public var format: String
+        public var dtype: String
+        public var totalSteps: Int
+        public var steps: [Int]
+        public var tensors: [String]
+        enum CodingKeys: String, CodingKey { case format, dtype, totalSteps = "total_steps", steps, tensors }
+    }
+
+    /// The planned snapshot steps: 0, then log-spaced from max(1, round(0.5 % · total)) to `total`, rounded and
+    /// de-duplicated (so short runs get fewer than `count`). Always starts at 0 and ends at `total`.
+    public static func steps(total: Int, count: Int) -> [Int] {
+        guard total > 0 else { return [0] }
+        guard count > 2 else { return [0, total] }
+        let lo = max(1.0, (firstFraction * Double(total)).rounded())
+        var out = [0]
+        for i in 0..<(count - 1) {
+            let t = Double(i) / Double(count - 2)
+            let s = min(total, max(1, Int((lo * pow(Double(total) / lo, t)).rounded())))
+            if s > out.last! { out.append(s) }
+        }
+        if out.last! != total { out.append(total) }
+        return out
+    }
+
+    public static func fileName(step: Int) -> String { String(format: "step-%07d.safetensors", step) }
+
+    /// The step of a snapshot file name, or nil for other files.
+    public static func step(ofFile name: String) -> Int? {
+        guard name.hasPrefix("step-"), name.hasSuffix(".safetensors") else { return nil }
+        return Int(name.dropFirst(5).dropLast(12))
+    }
+
+    /// The tensors a snapshot stores: the strategy's tables and the output head.
+    public static func tensorNames(_ store: ParameterStore) -> [String] {
+        store.parameters.map(\.name).filter { $0.hasPrefix("embedding.") || $0 == "lm_head.weight" }
+    }
+
+    public static func folder(_ run: RunFolder) -> URL { run.url.appendingPathComponent(folderName) }
+
+    /// Writes the manifest and removes snapshot files past `currentStep` (left by a run killed after them).
+    public static func prepare(store: ParameterStore, totalSteps: Int, count: Int, currentStep: Int, in run: RunFolder) throws {
+        let dir = folder(run)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let manifest = Manifest(format: format, dtype: Safetensors.DType.f16.rawValue, totalSteps: totalSteps,
+                                steps: steps(total: totalSteps, count: count), tensors: tensorNames(store))
+        try RunFolder.writeAtomically(RunFolder.encodeJSON(manifest), to: dir.appendingPathComponent(manifestFile))
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] {
+            if let s = step(ofFile: name), s > currentStep { try FileManager.default.removeItem(at: dir.appendingPathComponent(name)) }
+        }
+    }
+
+    /// Writes the snapshot of `step` (atomically).
+    public static func write(store: ParameterStore, step: Int, totalSteps: Int, in run: RunFolder) throws {
+        let names = Set(tensorNames(store))
+        let tensors = Checkpoint.modelTensors(store).filter { names.contains($0.name) }
+        let data = Safetensors.encode(tensors, metadata: ["format": format, "step": String(step), "total_steps": String(totalSteps)],
+                                      dtype: .f16)
+        try RunFolder.writeAtomically(data, to: folder(run).appendingPathComponent(fileName(step: step)))
+    }
+}
