@@ -7,6 +7,6 @@ struct Ablate: ParsableCommand {
         commandName: "ablate",
         abstract: "How much do trained input embeddings matter, and how does that change with model size?",
         version: AblateVersion.string,
-        subcommands: [TrainCommand.self, EvalCommand.self, DataCommand.self, TokenizerCommand.self, DoctorCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, DataCommand.self, TokenizerCommand.self, DoctorCommand.self, GridCommand.self]
     )
 }

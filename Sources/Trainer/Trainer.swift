@@ -61,9 +61,8 @@ public final class Trainer {
                           weightDecay: config.weightDecay)
         schedule = LRSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.totalSteps,
                               minRatio: config.minLRRatio)
-        let canonical = try RunFolder.encodeJSON(config, pretty: false)
-        configJSON = String(decoding: canonical, as: UTF8.self)
-        configHash = ConfigHash.hex(canonical)
+        configJSON = String(decoding: try RunFolder.encodeJSON(config, pretty: false), as: UTF8.self)
+        configHash = try ConfigHash.of(config)
     }
 
     /// The resolved config written to config.json: the config, the model shape, the strategy's full options,
@@ -247,6 +246,13 @@ public struct RunSummary: Codable, Sendable {
 
 /// A stable hash of a canonical config (FNV-1a 64, hex): identifies "the same run" across invocations.
 public enum ConfigHash {
+    /// The hash of a config's experiment: `threads` is a resource setting (the grid runner picks it from --jobs),
+    /// so it does not enter the hash; everything else does.
+    public static func of(_ config: TrainConfig) throws -> String {
+        var c = config
+        c.threads = 1
+        return hex(try RunFolder.encodeJSON(c, pretty: false))
+    }
     public static func hex(_ data: Data) -> String {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for b in data { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
