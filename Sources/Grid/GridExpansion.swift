@@ -65,7 +65,8 @@ public enum GridExpansion {
                 case let e as ConfigError:
                     var key = e.key
                     if origin[key] == nil, ["d_model", "n_layer", "n_head"].contains(key) { key = "preset" }
-                    diags.add(origin[key] ?? origin["strategy"] ?? grid.baseLocation, "'\(e.key)': \(e.message). Fix: \(e.fix).")
+                    let message = e.message.hasSuffix(".") || e.message.hasSuffix("?") ? e.message : e.message + "."
+                    diags.add(origin[key] ?? origin["strategy"] ?? grid.baseLocation, "'\(e.key)': \(message) Fix: \(e.fix).")
                 case let e as StrategyError:
                     let loc: SourceLocation?
                     switch e {

@@ -255,12 +255,14 @@ extension GridFile {
             values[i].label += extra.isEmpty ? "" : "-" + extra
         }
         var seen: [String: SourceLocation] = [:]
+        var distinct = true
         for v in values {
             if let first = seen[v.label] {
                 diags.add(v.location, "axis '\(name)' has two values labelled '\(v.label)' (the first at line \(first.line)); give them distinct `label:`s")
+                distinct = false
             } else { seen[v.label] = v.location }
         }
-        return Axis(name: name, location: loc, values: values)
+        return distinct ? Axis(name: name, location: loc, values: values) : nil
     }
 
     private static func parseAxisValue(axis: String, node: Node, _ diags: inout Diagnostics) -> AxisValue? {

@@ -23,7 +23,7 @@ public struct Throughput: Sendable {
     /// Achieved training FLOP/s ÷ sgemm FLOP/s at the run's shapes, measured on a 2-core Zen 5 VM (Haswell kernels,
     /// one thread per run, two runs in parallel) over the default grid: small models spend proportionally more
     /// time outside matrix products.
-    public static let defaultEfficiency = 0.30
+    public static let defaultEfficiency = 0.20
     public var efficiency: Double
     public var source: String
     private var cache: [String: Double] = [:]

@@ -97,6 +97,7 @@ public final class GridRunner {
         var active: [Active] = []
         var estimatedDone = 0.0, actualDone = 0.0
         let start = Date()
+        var lastPoll = Date.distantPast
         while !pending.isEmpty || !active.isEmpty {
             while !stopRequested && active.count < options.jobs && !pending.isEmpty {
                 let e = pending.removeFirst()
@@ -116,11 +117,16 @@ public final class GridRunner {
                 }
                 pending.removeAll()
             }
-            Thread.sleep(forTimeInterval: options.isTerminal ? 0.25 : 0.1)
-            for a in active {
-                if let r = RunFolder(layout.folder(a.estimate.run)).readMetrics().last { a.last = r }
+            Thread.sleep(forTimeInterval: 0.1)
+            let polled = Date().timeIntervalSince(lastPoll) >= 0.5
+            if polled {
+                lastPoll = Date()
+                for a in active {
+                    if let r = RunFolder(layout.folder(a.estimate.run)).readMetrics().last { a.last = r }
+                }
             }
-            for a in active where !a.process.isRunning {
+            let ended = active.filter { !$0.process.isRunning }
+            for a in ended {
                 let id = a.estimate.run.id
                 let status = a.process.terminationStatus
                 let bySignal = a.process.terminationReason == .uncaughtSignal
@@ -150,7 +156,8 @@ public final class GridRunner {
                     progress.event("FAILED \(id): \(reason) (log: \(folder.url.path)/train.log)")
                 }
             }
-            active.removeAll { !$0.process.isRunning }
+            active.removeAll { a in ended.contains { $0 === a } }
+            guard polled || !ended.isEmpty || active.isEmpty else { continue }
             // ETA: the plan's estimate of what is left, scaled by how the finished runs compared with it.
             let scale = estimatedDone > 0 ? actualDone / estimatedDone : 1
             var left = pending.reduce(0) { $0 + $1.seconds }

@@ -64,7 +64,12 @@ public struct GridWorker {
             var config = run.config
             config.threads = threads
             let trainer = try Trainer(config: config, data: try makeData(config), folder: folder)
-            if let from = try trainer.resumeIfPossible() { log("\(run.id): resuming from step \(from)") }
+            if let from = try trainer.resumeIfPossible() {
+                log("\(run.id): resuming from step \(from)")
+            } else {
+                // Killed before its first checkpoint: start over, dropping the metrics of the lost steps.
+                try folder.truncateMetrics(toStep: 0)
+            }
             trainer.observer = observer
             let result = try trainer.run(shouldStop: shouldStop)
             switch result.status.state {
