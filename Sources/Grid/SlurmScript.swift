@@ -24,7 +24,8 @@ public enum SlurmScript {
     }
 
     public static func make(grid: GridFile, pending: [RunEstimate], options o: Options) -> String {
-        let memMB = ((pending.map(\.memoryBytes).max() ?? 0) * 3 / 2 >> 20 + 63) / 64 * 64
+        let peak = (pending.map(\.memoryBytes).max() ?? 0) * 3 / 2
+        let memMB = ((peak >> 20) + 63) / 64 * 64
         let seconds = Int((pending.map(\.seconds).max() ?? 0) * o.timeFactor) + 300
         let time = String(format: "%d:%02d:%02d", seconds / 3600, (seconds % 3600) / 60, seconds % 60)
         let array = "0-\(max(pending.count - 1, 0))" + (o.maxConcurrent.map { "%\($0)" } ?? "")
