@@ -20,9 +20,10 @@ public struct RunEstimate: Sendable {
 /// AdamW). The factor comes from finished runs of this grid when there are some, else from `defaultEfficiency`,
 /// calibrated on this machine kind (see `ablations/default.yaml`).
 public struct Throughput: Sendable {
-    /// Achieved training FLOP/s ÷ sgemm FLOP/s at the run's shapes, measured on a 2-core Zen 5 VM (Haswell kernels,
-    /// one thread per run, two runs in parallel) over the default grid: small models spend proportionally more
-    /// time outside matrix products.
+    /// Achieved training FLOP/s ÷ sgemm FLOP/s at the run's shapes. Measured over ablations/default.yaml on a 2-core
+    /// Zen 5 VM (one thread per run, two runs in parallel): 0.09 while other processes held ~60 % of the CPU (each
+    /// worker got ~0.4 of a core), i.e. ≈ 0.2 on an idle machine. Small models spend proportionally more time
+    /// outside matrix products (attention, LayerNorm, softmax over the vocabulary, AdamW).
     public static let defaultEfficiency = 0.20
     public var efficiency: Double
     public var source: String
