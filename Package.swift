@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Embeddings", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Model", "Dataset", "Embeddings", "Kernels", "TensorFile"],
                     exclude: ["Reference"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GridTests", dependencies: ["Grid", "Trainer"]),
+        .testTarget(name: "GridTests", dependencies: ["Grid", "Trainer"], exclude: ["slurm"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], exclude: ["scipy_reference.py"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trainer", "Model", "Embeddings", "Dataset", "Kernels", "Stats", "TensorFile"],
                     exclude: ["scipy_reference.py"]),

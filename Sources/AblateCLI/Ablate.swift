@@ -10,6 +10,7 @@ struct Ablate: ParsableCommand {
         subcommands: [
             TrainCommand.self,
             EvalCommand.self,
+            GridCommand.self,
             ReportCommand.self,
             ProbeCommand.self,
             StrategiesCommand.self,

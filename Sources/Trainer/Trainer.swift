@@ -65,9 +65,8 @@ public final class Trainer {
                           weightDecay: config.weightDecay)
         schedule = LRSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.totalSteps,
                               minRatio: config.minLRRatio)
-        let canonical = try RunFolder.encodeJSON(config, pretty: false)
-        configJSON = String(decoding: canonical, as: UTF8.self)
-        configHash = ConfigHash.hex(canonical)
+        configJSON = String(decoding: try RunFolder.encodeJSON(config, pretty: false), as: UTF8.self)
+        configHash = try ConfigHash.of(config)
     }
 
     /// The resolved config written to config.json: the config, the model shape, the strategy's full options,
@@ -88,10 +87,16 @@ public final class Trainer {
             configHash: configHash)
     }
 
-    /// Restores the newest checkpoint of the run folder, if any. Returns the step resumed from.
+    /// Restores the newest checkpoint of the run folder, if any, and returns the step resumed from. Without a
+    /// checkpoint the run starts from step 0 and metrics of an earlier, lost attempt are dropped.
     @discardableResult
     public func resumeIfPossible() throws -> Int? {
-        guard let folder, let ckpt = Checkpoint.latest(in: folder) else { return nil }
+        guard let folder else { return nil }
+        guard let ckpt = Checkpoint.latest(in: folder) else {
+            // Killed before its first checkpoint: start over, dropping the metrics of the lost steps.
+            if FileManager.default.fileExists(atPath: folder.metricsURL.path) { try folder.truncateMetrics(toStep: 0) }
+            return nil
+        }
         let state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: ckpt.appendingPathComponent(Checkpoint.stateFile)))
         guard state.configHash == configHash else {
             throw ConfigError(key: "config", message: "the run folder \(folder.url.path) holds a checkpoint of a different config",
@@ -262,6 +267,13 @@ public struct RunSummary: Codable, Sendable {
 
 /// A stable hash of a canonical config (FNV-1a 64, hex): identifies "the same run" across invocations.
 public enum ConfigHash {
+    /// The hash of a config's experiment: `threads` is a resource setting (the grid runner picks it from --jobs),
+    /// so it does not enter the hash; everything else does.
+    public static func of(_ config: TrainConfig) throws -> String {
+        var c = config
+        c.threads = 1
+        return hex(try RunFolder.encodeJSON(c, pretty: false))
+    }
     public static func hex(_ data: Data) -> String {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for b in data { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }

@@ -116,6 +116,22 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(a.map(\.gradNorm), b.map(\.gradNorm))
     }
 
+    /// A run killed before its first checkpoint restarts from step 0 without keeping the lost attempt's metrics.
+    func testResumeWithoutCheckpointDropsStaleMetrics() throws {
+        var c = config(steps: 10)
+        c.checkpointInterval = 1000
+        let folder = RunFolder(tmp.appendingPathComponent("early"))
+        try folder.create()
+        try folder.appendMetrics(MetricsRecord(step: 5, tokens: 640, trainLoss: 9, valLoss: nil, lr: 1, gradNorm: 1,
+                                               tokensPerSecond: 1, elapsed: 1))
+        let t = try Trainer(config: c, data: data(c), folder: folder)
+        XCTAssertNil(try t.resumeIfPossible())
+        _ = try t.run()
+        let steps = folder.readMetrics().map(\.step)
+        XCTAssertEqual(steps, steps.sorted())
+        XCTAssertEqual(Set(steps).count, steps.count, "duplicated metrics lines: \(steps)")
+    }
+
     /// Same config and seed ⇒ the same numbers; another seed ⇒ different ones.
     func testSameSeedSameNumbers() throws {
         let c = config(steps: 10)

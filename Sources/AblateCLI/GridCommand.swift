@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Grid
+import Trainer
+
+/// `ablate grid`: ablation grids from `ablations/*.yaml` — plan, run (parallel, resumable), Slurm arrays.
+struct GridCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grid",
+        abstract: "Plan and run ablation grids (ablations/*.yaml): parallel, resumable, or as a Slurm job array.",
+        discussion: "The grid file format is documented at the top of ablations/default.yaml.",
+        subcommands: [GridPlanCommand.self, GridRunCommand.self, GridSlurmCommand.self, GridRunOneCommand.self,
+                      GridCheckBLASCommand.self])
+}
+
+/// Options every grid subcommand shares.
+struct GridFileOptions: ParsableArguments {
+    @Argument(help: "The grid file (YAML), e.g. ablations/default.yaml.") var file: String
+    @Option(help: "Root folder of run folders: runs go to <runs>/<grid name>/<run id>/.") var runs: String = "runs"
+
+    /// The parsed and validated grid; every problem is printed as file:line:column: message (exit status 1).
+    func load() throws -> (GridFile, [GridRun]) {
+        do { return try GridExpansion.load(path: file) } catch let e as GridFileError {
+            FileHandle.standardError.write(Data((e.description + "\n").utf8))
+            let n = e.diagnostics.count
+            FileHandle.standardError.write(Data("\(n) error\(n == 1 ? "" : "s") in \(file); nothing was run.\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    func layout(_ grid: GridFile) -> GridLayout {
+        GridLayout(root: URL(fileURLWithPath: runs, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL,
+                   gridName: grid.name)
+    }
+}
+
+/// Parallelism shared by plan, run and slurm: jobs × threads ≤ cores unless forced.
+struct GridParallelOptions: ParsableArguments {
+    @Option(help: "Runs in parallel (default: the grid file's `jobs`, else cores / threads).") var jobs: Int?
+    @Option(help: "BLAS threads per run (default: the grid's base `threads` if set, else cores / jobs).") var threads: Int?
+    @Flag(help: "Allow jobs × threads to exceed the number of cores.") var oversubscribe = false
+
+    func resolve(_ grid: GridFile) throws -> (jobs: Int, threads: Int) {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var t = threads ?? grid.base["threads"].flatMap { if case let .int(i) = $0.value { return i } else { return nil } }
+        let j = jobs ?? grid.jobs ?? max(1, cores / (t ?? 1))
+        t = t ?? max(1, cores / j)
+        guard j >= 1, t! >= 1 else { throw ValidationError("--jobs and --threads must be at least 1") }
+        if j * t! > cores && !oversubscribe {
+            throw CLIError("jobs × threads = \(j) × \(t!) = \(j * t!) exceeds the \(cores) cores of this machine. Fix: lower --jobs or --threads, or pass --oversubscribe.")
+        }
+        return (j, t!)
+    }
+}
+
+enum GridSupport {
+    /// This process's own binary, to spawn workers and checks.
+    static var executable: URL {
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return URL(fileURLWithPath: path) }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+    }
+
+    /// The environment workers get: OPENBLAS_CORETYPE only when the grid opts in to a kernel that passed the check.
+    static func workerEnvironment(_ grid: GridFile, log: (String) -> Void) throws -> [String: String] {
+        guard let kernel = grid.blasKernel else { return [:] }
+        let result = try BLASKernelCheck.verify(kernel: kernel, executable: executable)
+        log("blas_kernel \(kernel): \(result)")
+        return ["OPENBLAS_CORETYPE": kernel]
+    }
+
+    static func estimates(_ runs: [GridRun], layout: GridLayout, threads: Int, efficiency: Double?) -> ([RunEstimate], Throughput) {
+        var tp = Throughput(threads: threads, efficiency: efficiency, source: efficiency.map { "efficiency \($0) (--efficiency)" })
+        if efficiency == nil { GridPlan.calibrate(runs, layout: layout, throughput: &tp) }
+        return (GridPlan.estimate(runs, throughput: &tp), tp)
+    }
+}

@@ -1,1 +1,0 @@
-// \(m) module: see README.md for its role.

@@ -1,0 +1,220 @@
+import Embeddings
+import Foundation
+import Model
+import Trainer
+
+/// One run of a grid: its stable id, its resolved config, and where each key came from.
+public struct GridRun: Sendable {
+    /// Position in the expansion (after filters), stable for a given file.
+    public var index: Int
+    /// Readable and stable: `<strategy>-d<D>-L<L>-v<V>[-<extra axes>]-s<seed>`; the run folder's name.
+    public var id: String
+    public var config: TrainConfig
+    /// The hash of the config (threads excluded): identifies "the same run" across invocations.
+    public var configHash: String
+    /// Axis name → label of this run's value, in axis order.
+    public var axisLabels: [(axis: String, label: String)]
+    public var model: ModelConfig
+    /// Parameters of the embedding strategy's tensors (trainable or not) plus the positional table.
+    public var embeddingParameters: Int
+}
+
+/// Expands a grid file into runs and validates each one (config, model shape, strategy and its options, built dry).
+public enum GridExpansion {
+    /// All runs, or a `GridFileError` listing every problem at its place in the file.
+    public static func expand(_ grid: GridFile) throws -> [GridRun] {
+        var diags = Diagnostics(file: grid.path)
+        for d in grid.parseDiagnostics { diags.add(d.location, d.message) }
+        // Filter keys must name an axis or a trainer key; axis filters must match some value (typos otherwise
+        // silently keep or drop nothing).
+        for f in grid.exclude + grid.only {
+            for c in f.conditions {
+                if let axis = grid.axes.first(where: { $0.name == c.key }) {
+                    for v in c.values where !axis.values.contains(where: { matches($0, v) }) {
+                        diags.add(c.location, "filter value '\(v)' matches no value of axis '\(c.key)' (labels: \(axis.values.map(\.label).joined(separator: ", ")))")
+                    }
+                } else if !TrainConfig.keys.contains(c.key) {
+                    diags.add(c.location, "filter key '\(c.key)' is neither an axis nor a trainer key.\(GridFile.nearestHint(c.key, in: grid.axes.map(\.name) + TrainConfig.keys))")
+                }
+            }
+        }
+        var runs: [GridRun] = []
+        var ids: [String: (Int, [String])] = [:]
+        var strategyOK: [String: Int] = [:]
+        var strategyFailed = Set<String>()
+        let combos = grid.axes.reduce([[Int]]([[]])) { acc, axis in acc.flatMap { p in axis.values.indices.map { p + [$0] } } }
+        for combo in combos {
+            let values = zip(grid.axes, combo).map { ($0.name, $0.values[$1]) }
+            // Lay base, then each axis value, over the defaults; remember which node set each key.
+            var object: [String: JSONValue] = [:]
+            var origin: [String: SourceLocation] = [:]
+            func apply(_ settings: [String: GridFile.Located]) {
+                if settings["max_steps"] != nil && settings["max_tokens"] == nil { object["max_tokens"] = .null }
+                for (k, v) in settings {
+                    origin[k] = v.location
+                    if !k.contains(".") { object[k] = v.value }
+                }
+            }
+            apply(grid.base)
+            for (_, v) in values { apply(v.settings) }
+            let setByAxis = values.contains { $0.1.settings["max_tokens"] != nil || $0.1.settings["max_steps"] != nil }
+            var config: TrainConfig
+            do { config = try TrainConfig.from(object) } catch { continue }  // types were reported by GridFile
+            func report(_ error: Error) {
+                switch error {
+                case let e as ConfigError:
+                    var key = e.key
+                    if origin[key] == nil, ["d_model", "n_layer", "n_head"].contains(key) { key = "preset" }
+                    let message = e.message.hasSuffix(".") || e.message.hasSuffix("?") ? e.message : e.message + "."
+                    diags.add(origin[key] ?? origin["strategy"] ?? grid.baseLocation, "'\(e.key)': \(message) Fix: \(e.fix).")
+                case let e as StrategyError:
+                    let loc: SourceLocation?
+                    switch e {
+                    case let .unknownOption(_, key, _), let .invalidOption(_, key, _):
+                        loc = origin["strategy_options." + key] ?? origin["strategy_options"]
+                    default: loc = nil
+                    }
+                    diags.add(loc ?? origin["strategy"] ?? grid.baseLocation, e.description)
+                default:
+                    diags.add(grid.baseLocation, "\(error)")
+                }
+            }
+            let model: ModelConfig
+            do { model = try config.modelConfig() } catch { report(error); continue }
+            if let budget = grid.budget, !setByAxis {
+                config.maxTokens = budget.tokens(nonEmbeddingParameters: model.nonEmbeddingParameters)
+                origin["max_tokens"] = budget.location
+            }
+            do { try config.validate() } catch { report(error); continue }
+            // Filters (after the budget, so a filter on max_tokens sees the resolved value).
+            let resolved = (try? JSONValue.encode(config)) ?? .null
+            func matchesFilter(_ f: GridFile.Filter) -> Bool {
+                f.conditions.allSatisfy { c in
+                    if let i = grid.axes.firstIndex(where: { $0.name == c.key }) {
+                        return c.values.contains { matches(values[i].1, $0) }
+                    }
+                    guard case let .object(o) = resolved, let have = o[c.key] else { return false }
+                    return c.values.contains { same($0, have) }
+                }
+            }
+            if grid.exclude.contains(where: matchesFilter) { continue }
+            if !grid.only.isEmpty && !grid.only.contains(where: matchesFilter) { continue }
+            // The strategy, built once per distinct (strategy, options, shape) on a stand-in vocabulary.
+            let strategyKey = "\(config.strategy)|\(config.strategyOptions)|\(config.vocabSize)|\(model.dModel)|\(model.resolvedParametrization)"
+            let embedding: Int
+            if let n = strategyOK[strategyKey] { embedding = n }
+            else if strategyFailed.contains(strategyKey) { continue }
+            else {
+                do {
+                    let context = EmbeddingContext(vocabulary: standIn(config.vocabSize), dModel: model.dModel, seed: config.seed,
+                                                   parametrization: model.resolvedParametrization)
+                    let s = try StrategyRegistry.make(name: config.strategy, options: config.strategyOptionsObject, context: context)
+                    embedding = s.tensors.reduce(0) { $0 + $1.count } + model.contextLength * model.dModel
+                    strategyOK[strategyKey] = embedding
+                } catch {
+                    strategyFailed.insert(strategyKey)
+                    report(error); continue
+                }
+            }
+            let id = RunID.make(config: config, model: model, axes: values.map { ($0.0, $0.1) })
+            let labels = values.map { (axis: $0.0, label: $0.1.label) }
+            if let (other, otherLabels) = ids[id] {
+                let here = labels.map { "\($0.axis)=\($0.label)" }.joined(separator: ", ")
+                diags.add(values.first?.1.location ?? grid.baseLocation,
+                          "runs \(other) (\(otherLabels.joined(separator: ", "))) and \(runs.count) (\(here)) would share the run id '\(id)'; give the axis values distinct `label:`s")
+                continue
+            }
+            ids[id] = (runs.count, labels.map { "\($0.axis)=\($0.label)" })
+            var hash = ""
+            do { hash = try ConfigHash.of(config) } catch { report(error); continue }
+            runs.append(GridRun(index: runs.count, id: id, config: config, configHash: hash, axisLabels: labels,
+                                model: model, embeddingParameters: embedding))
+        }
+        if grid.axes.isEmpty && !grid.parseDiagnostics.isEmpty { throw GridFileError(diagnostics: diags.sorted) }
+        if diags.isEmpty && runs.isEmpty {
+            diags.add(grid.baseLocation, "the grid has no runs: the filters (`exclude`/`only`) removed every combination")
+        }
+        if !diags.isEmpty { throw GridFileError(diagnostics: diags.sorted) }
+        return runs
+    }
+
+    /// Loads, parses and expands in one go.
+    public static func load(path: String) throws -> (GridFile, [GridRun]) {
+        let grid = try GridFile.load(path: path)
+        return (grid, try expand(grid))
+    }
+
+    /// Does an axis value match a filter value? By label, by its raw value, or as a sub-mapping of its settings.
+    static func matches(_ value: GridFile.AxisValue, _ filter: JSONValue) -> Bool {
+        if case let .string(s) = filter, s == value.label { return true }
+        if filter.description == value.label { return true }
+        if same(filter, value.raw) { return true }
+        if case let .object(o) = filter {
+            return o.allSatisfy { k, v in
+                if k == "name", let s = value.settings["strategy"] { return same(v, s.value) }
+                if k == "options", let s = value.settings["strategy_options"] { return same(v, s.value) }
+                return value.settings[k].map { same(v, $0.value) } ?? false
+            }
+        }
+        return false
+    }
+
+    /// Equality that treats 3 and 3.0 as the same number.
+    static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        switch (a, b) {
+        case let (.int(x), .double(y)), let (.double(y), .int(x)): return Double(x) == y
+        case let (.object(x), .object(y)): return x.keys == y.keys && x.allSatisfy { k, v in same(v, y[k]!) }
+        case let (.array(x), .array(y)): return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+        default: return a == b
+        }
+    }
+
+    /// A vocabulary of the right size for building strategies dry (the real one needs the tokenizer).
+    static func standIn(_ size: Int) -> Vocabulary {
+        var tokens: [[UInt8]] = []
+        for i in 0..<size {
+            if i < 256 { tokens.append([UInt8(i)]); continue }
+            let a = UInt8(97 + i % 26), b = UInt8(97 + (i / 26) % 26), c = UInt8(32 + i % 90)
+            tokens.append([a, b, c])
+        }
+        return Vocabulary(tokenBytes: tokens)
+    }
+}
+
+/// Readable, stable run ids.
+public enum RunID {
+    /// Axes already spelled by the fixed part of the id.
+    static let covered: Set<String> = ["strategy", "size", "seed", "vocab_size", "d_model", "n_layer", "preset"]
+
+    public static func make(config: TrainConfig, model: ModelConfig, axes: [(String, GridFile.AxisValue)]) -> String {
+        var parts: [String] = []
+        let strategyLabel = axes.first { $0.0 == "strategy" }?.1.label ?? config.strategy
+        parts.append(strategyLabel)
+        parts.append("d\(model.dModel)")
+        parts.append("L\(model.nLayer)")
+        if let size = axes.first(where: { $0.0 == "size" })?.1, size.hasExplicitLabel { parts.append(size.label) }
+        parts.append("v\(config.vocabSize)")
+        for (name, value) in axes where !covered.contains(name) {
+            if TrainConfig.keys.contains(name) && !value.hasExplicitLabel {
+                parts.append(name == "parametrization" ? value.label : abbreviation(name) + value.label)
+            } else {
+                parts.append(value.label)
+            }
+        }
+        parts.append("s\(config.seed)")
+        return sanitize(parts.joined(separator: "-"))
+    }
+
+    /// Short names for trainer keys in ids and labels.
+    public static func abbreviation(_ key: String) -> String {
+        let table = ["learning_rate": "lr", "batch_size": "b", "context_length": "T", "weight_decay": "wd",
+                     "warmup_steps": "wu", "max_tokens": "tok", "max_steps": "steps", "init_std": "std",
+                     "base_width": "bw", "n_head": "h", "tie_embeddings": "tie", "output_multiplier": "om",
+                     "grad_clip": "clip", "min_lr_ratio": "minlr"]
+        return table[key] ?? key.replacingOccurrences(of: "_", with: "")
+    }
+
+    static func sanitize(_ s: String) -> String {
+        String(s.map { $0.isLetter || $0.isNumber || "._+-".contains($0) ? $0 : "_" })
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Kernels
+import Model
+import Trainer
+
+/// Cost of one run: tokens, FLOPs (training + evaluation), memory, and estimated wall time.
+public struct RunEstimate: Sendable {
+    public var run: GridRun
+    public var steps: Int
+    public var tokens: Int
+    public var flops: Double
+    /// Seconds on one worker with `threads` threads.
+    public var seconds: Double
+    public var memoryBytes: Int
+    public var nonEmbeddingParameters: Int { run.model.nonEmbeddingParameters }
+}
+
+/// How fast this machine trains: measured sgemm GFLOP/s at each model's own matrix shapes × an efficiency factor
+/// (the share of time that is matrix products at that rate; the rest is attention, LayerNorm, GELU, softmax,
+/// AdamW). The factor comes from finished runs of this grid when there are some, else from `defaultEfficiency`,
+/// calibrated on this machine kind (see `ablations/default.yaml`).
+public struct Throughput: Sendable {
+    /// Achieved training FLOP/s ÷ sgemm FLOP/s at the run's shapes. Measured over ablations/default.yaml on a 2-core
+    /// Zen 5 VM (one thread per run, two runs in parallel): 0.09 while other processes held ~60 % of the CPU (each
+    /// worker got ~0.4 of a core), i.e. ≈ 0.2 on an idle machine. Small models spend proportionally more time
+    /// outside matrix products (attention, LayerNorm, softmax over the vocabulary, AdamW).
+    public static let defaultEfficiency = 0.20
+    public var efficiency: Double
+    public var source: String
+    private var cache: [String: Double] = [:]
+    public let threads: Int
+
+    public init(threads: Int, efficiency: Double? = nil, source: String? = nil) {
+        self.threads = threads
+        self.efficiency = efficiency ?? Self.defaultEfficiency
+        self.source = source ?? "default efficiency \(Self.defaultEfficiency) (calibrated on a 2-core Zen 5 VM)"
+    }
+
+    /// sgemm GFLOP/s for the run's body (B·T × 4d × d) and head (B·T × V × d) shapes, FLOP-weighted.
+    public mutating func peakGFLOPS(_ run: GridRun) -> Double {
+        let m = run.config.batchSize * run.config.contextLength, d = run.model.dModel, v = run.model.vocabSize
+        let body = gflops(m: m, n: 4 * d, k: d), head = gflops(m: m, n: v, k: d)
+        let headShare = Double(v * d) / Double(max(run.model.nonEmbeddingParameters, 1))
+        return 1 / (headShare / head + (1 - headShare) / body)
+    }
+
+    private mutating func gflops(m: Int, n: Int, k: Int) -> Double {
+        let key = "\(m)x\(n)x\(k)"
+        if let g = cache[key] { return g }
+        BLAS.setThreads(threads)
+        let g = BLAS.measureGFLOPS(m: m, n: n, k: k, repeats: 3)
+        cache[key] = g
+        return g
+    }
+}
+
+public enum GridPlan {
+    /// FLOPs of a run: 6N+12LdT per trained token, a third of that per evaluated token.
+    public static func flops(_ run: GridRun) -> (steps: Int, tokens: Int, flops: Double) {
+        let c = run.config
+        let steps = c.totalSteps, perStep = c.batchSize * c.contextLength
+        let evals = steps / c.evalInterval - (steps % c.evalInterval == 0 ? 1 : 0)
+        let evalTokens = (evals * c.evalBatches + c.finalEvalBatches) * perStep
+        let f = run.model.trainingFLOPsPerToken
+        return (steps, steps * perStep, f * Double(steps * perStep) + f / 3 * Double(evalTokens))
+    }
+
+    /// Bytes a run needs: parameters, gradients and Adam moments (4 × fp32 per parameter), activations of one
+    /// batch, plus the runtime and token streams.
+    public static func memoryBytes(_ run: GridRun, tokenStreamBytes: Int = 16 << 20) -> Int {
+        let m = run.model, c = run.config
+        let params = m.nonEmbeddingParameters + run.embeddingParameters
+        let bt = c.batchSize * c.contextLength
+        let activations = bt * (m.nLayer * (20 * m.dModel + 2 * m.nHead * c.contextLength) + 3 * m.vocabSize) * 4
+        return 16 * params + activations + tokenStreamBytes + (96 << 20)
+    }
+
+    public static func estimate(_ runs: [GridRun], throughput: inout Throughput) -> [RunEstimate] {
+        runs.map { run in
+            let (steps, tokens, f) = flops(run)
+            let rate = throughput.peakGFLOPS(run) * 1e9 * throughput.efficiency
+            return RunEstimate(run: run, steps: steps, tokens: tokens, flops: f, seconds: f / rate, memoryBytes: memoryBytes(run))
+        }
+    }
+
+    /// The efficiency factor measured on finished runs in `layout` (median of achieved ÷ sgemm FLOP/s), if any.
+    public static func calibrate(_ runs: [GridRun], layout: GridLayout, throughput: inout Throughput) {
+        var ratios: [Double] = []
+        for run in runs.prefix(200) {
+            let folder = RunFolder(layout.folder(run))
+            guard let s = try? folder.readJSON(RunSummary.self, from: "summary.json"), s.elapsed > 0.5,
+                  let rec = try? JSONDecoder().decode(GridRunRecord.self, from: Data(contentsOf: layout.folder(run).appendingPathComponent(GridRunRecord.fileName))),
+                  rec.configHash == run.configHash else { continue }
+            let achieved = flops(run).flops / s.elapsed
+            ratios.append(achieved / (throughput.peakGFLOPS(run) * 1e9))
+        }
+        guard !ratios.isEmpty else { return }
+        ratios.sort()
+        throughput.efficiency = ratios[ratios.count / 2]
+        throughput.source = String(format: "efficiency %.2f measured on %d finished run%@ of this grid", throughput.efficiency, ratios.count, ratios.count == 1 ? "" : "s")
+    }
+
+    /// Wall time of the runs on `jobs` workers, longest first (what the runner does).
+    public static func wallSeconds(_ seconds: [Double], jobs: Int) -> Double {
+        var workers = [Double](repeating: 0, count: max(jobs, 1))
+        for s in seconds.sorted(by: >) {
+            let i = workers.indices.min { workers[$0] < workers[$1] }!
+            workers[i] += s
+        }
+        return workers.max() ?? 0
+    }
+
+    public static func duration(_ s: Double) -> String {
+        guard s.isFinite else { return "?" }
+        let t = Int(s.rounded())
+        if t >= 3600 { return String(format: "%dh%02dm", t / 3600, (t % 3600) / 60) }
+        if t >= 60 { return String(format: "%dm%02ds", t / 60, t % 60) }
+        return "\(t)s"
+    }
+
+    public static func count(_ n: Double) -> String {
+        switch abs(n) {
+        case 1e15...: return String(format: "%.2fP", n / 1e15)
+        case 1e12...: return String(format: "%.2fT", n / 1e12)
+        case 1e9...: return String(format: "%.2fG", n / 1e9)
+        case 1e6...: return String(format: "%.2fM", n / 1e6)
+        case 1e3...: return String(format: "%.1fk", n / 1e3)
+        default: return String(format: "%.0f", n)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Trainer
+
+/// `grid-run.json` in a run folder: which grid run this folder holds and the hash of its config, written before
+/// training starts, so a later invocation can tell "same run, resume" from "the file changed under this id".
+public struct GridRunRecord: Codable, Sendable, Equatable {
+    public var grid: String
+    public var runID: String
+    public var configHash: String
+    public var blasKernel: String?
+    public var axes: [String: String]
+    public var config: TrainConfig
+    public static let fileName = "grid-run.json"
+    enum CodingKeys: String, CodingKey {
+        case grid, runID = "run_id", configHash = "config_hash", blasKernel = "blas_kernel", axes, config
+    }
+
+    public init(grid: GridFile, run: GridRun) {
+        self.grid = grid.name; runID = run.id; configHash = run.configHash; blasKernel = grid.blasKernel
+        axes = Dictionary(run.axisLabels.map { ($0.axis, $0.label) }, uniquingKeysWith: { a, _ in a })
+        var c = run.config
+        c.threads = 1
+        config = c
+    }
+}
+
+/// Where a grid's runs live: `<root>/<grid name>/<run id>/`.
+public struct GridLayout: Sendable {
+    public var root: URL
+    public var gridName: String
+    public init(root: URL, gridName: String) { self.root = root; self.gridName = gridName }
+    public var gridFolder: URL { root.appendingPathComponent(gridName) }
+    public func folder(_ run: GridRun) -> URL { gridFolder.appendingPathComponent(run.id) }
+}
+
+/// What is on disk for one run.
+public enum RunDiskState: Equatable, Sendable {
+    case new
+    /// Started before; resumes from the checkpoint at `step` (0: no checkpoint yet).
+    case partial(step: Int)
+    case finished(valLoss: Double?)
+    case diverged(reason: String)
+    case failed(reason: String)
+    /// The folder holds another config (or BLAS kernel) under this id.
+    case changed(detail: String)
+
+    public var isDone: Bool {
+        switch self { case .finished, .diverged: return true; default: return false }
+    }
+
+    public static func of(_ run: GridRun, grid: GridFile, folder: URL) -> RunDiskState {
+        let rf = RunFolder(folder)
+        let fm = FileManager.default
+        let recordURL = folder.appendingPathComponent(GridRunRecord.fileName)
+        if let data = fm.contents(atPath: recordURL.path), let rec = try? JSONDecoder().decode(GridRunRecord.self, from: data) {
+            if rec.configHash != run.configHash {
+                return .changed(detail: "its config hash is \(rec.configHash), the grid file now gives \(run.configHash)\(diff(rec.config, run.config))")
+            }
+            if rec.blasKernel != grid.blasKernel {
+                return .changed(detail: "it was trained with BLAS kernel \(rec.blasKernel ?? "the environment's"), the grid file now asks for \(grid.blasKernel ?? "the environment's")")
+            }
+        } else if fm.fileExists(atPath: rf.configURL.path) {
+            return .changed(detail: "it holds a run not written by `ablate grid` (no \(GridRunRecord.fileName))")
+        } else if !fm.fileExists(atPath: folder.path) {
+            return .new
+        }
+        guard let status = rf.readStatus() else { return .partial(step: 0) }
+        switch status.state {
+        case .finished:
+            let v = (try? rf.readJSON(RunSummary.self, from: "summary.json"))?.finalValLoss
+            return .finished(valLoss: v)
+        case .diverged: return .diverged(reason: status.reason ?? "diverged")
+        case .failed: return .failed(reason: status.reason ?? "failed")
+        case .running: return .partial(step: status.step)
+        }
+    }
+
+    /// The keys whose values differ, for the "config changed" message.
+    static func diff(_ old: TrainConfig, _ new: TrainConfig) -> String {
+        guard case let .object(a) = (try? JSONValue.encode(old)) ?? .null, case let .object(b) = (try? JSONValue.encode(new)) ?? .null else { return "" }
+        let keys = Set(a.keys).union(b.keys).filter { $0 != "threads" && a[$0] != b[$0] }.sorted()
+        guard !keys.isEmpty else { return "" }
+        return " (" + keys.map { "\($0): \(a[$0]?.description ?? "-") → \(b[$0]?.description ?? "-")" }.joined(separator: ", ") + ")"
+    }
+}

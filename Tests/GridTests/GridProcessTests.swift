@@ -1,0 +1,249 @@
+import Foundation
+import XCTest
+import Grid
+import Trainer
+
+/// `ablate grid run` end to end with the built binary: worker processes, resume after kill -9 at several points
+/// (bit-identical to an uninterrupted run), Ctrl-C, lock contention, a diverging run, changed configs, progress
+/// output when stdout is not a terminal. Tiny models on a generated corpus; skipped if `ablate` is not built.
+final class GridProcessTests: XCTestCase {
+    var tmp: URL!
+    var binary: URL!
+
+    /// `.build/<config>/ablate` next to the test bundle (debug or release, whichever built these tests).
+    static func findBinary() -> URL? {
+        var candidates: [URL] = []
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent("ablate"))
+            dir = dir.deletingLastPathComponent()
+        }
+        if let b = Bundle.main.executableURL { candidates.append(b.deletingLastPathComponent().appendingPathComponent("ablate")) }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    override func setUpWithError() throws {
+        guard let b = Self.findBinary() else { throw XCTSkip("the ablate binary is not built next to the tests (swift build --build-tests builds it)") }
+        binary = b
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("ablate-grid-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        // A small corpus with structure: a few hundred lines of a fixed word chain.
+        var rng = SplitMix(seed: 42)
+        let words = "the king queen lord lady love death night day sword crown heart blood sweet fair foul good ill".split(separator: " ")
+        var text = ""
+        for _ in 0..<1500 {
+            var w = rng.next(words.count)
+            for _ in 0..<(4 + rng.next(6)) { text += words[w] + " "; w = (w * 7 + 3 + rng.next(2)) % words.count }
+            text += ".\n"
+        }
+        try text.write(to: tmp.appendingPathComponent("tiny.txt"), atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws { if let tmp { try? FileManager.default.removeItem(at: tmp) } }
+
+    struct SplitMix {
+        var s: UInt64
+        init(seed: UInt64) { s = seed }
+        mutating func next(_ n: Int) -> Int {
+            s &+= 0x9E37_79B9_7F4A_7C15
+            var z = s
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(n))
+        }
+    }
+
+    func writeGrid(_ name: String, steps: Int = 40, axes: String, extra: String = "") throws -> String {
+        let path = tmp.appendingPathComponent("\(name).yaml").path
+        try """
+        name: \(name)
+        base: {corpus: \(tmp.path)/tiny.txt, vocab_size: 256, context_length: 16, batch_size: 4, d_model: 16, n_layer: 1, n_head: 2,
+               max_steps: \(steps), warmup_steps: 3, learning_rate: 3e-3, eval_interval: 10, eval_batches: 2, final_eval_batches: 2,
+               log_interval: 5, checkpoint_interval: 10}
+        axes:
+        \(axes)
+        \(extra)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    struct Result { var status: Int32; var output: String }
+
+    /// Runs `ablate args…` in the temp dir (ABLATE_HOME inside it) and waits.
+    @discardableResult
+    func ablate(_ args: [String], timeout: Double = 120) throws -> Result {
+        let p = try start(args)
+        let out = p.1.fileHandleForReading.readDataToEndOfFile()
+        p.0.waitUntilExit()
+        return Result(status: p.0.terminationStatus, output: String(decoding: out, as: UTF8.self))
+    }
+
+    func start(_ args: [String]) throws -> (Process, Pipe) {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.currentDirectoryURL = tmp
+        var env = ProcessInfo.processInfo.environment
+        env["ABLATE_HOME"] = tmp.appendingPathComponent(".ablate").path
+        p.environment = env
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        return (p, pipe)
+    }
+
+    /// Everything deterministic about a finished run: metrics without timings, and the final weights' bytes.
+    func fingerprint(_ folder: URL) throws -> (metrics: [String], weights: Data) {
+        let rf = RunFolder(folder)
+        let metrics = rf.readMetrics().map { r in "\(r.step) \(r.tokens) \(String(describing: r.trainLoss)) \(String(describing: r.valLoss)) \(r.lr) \(String(describing: r.gradNorm))" }
+        let ckpt = try XCTUnwrap(Checkpoint.latest(in: rf), "no checkpoint in \(folder.path)")
+        return (metrics, try Data(contentsOf: ckpt.appendingPathComponent(Checkpoint.modelFile)))
+    }
+
+    func runFolder(_ grid: String, _ id: String, root: String = "runs") -> URL {
+        tmp.appendingPathComponent(root).appendingPathComponent(grid).appendingPathComponent(id)
+    }
+
+    /// kill -9 of the worker at several points (before the first checkpoint, between checkpoints, right after
+    /// one), then `grid run` resumes: the final metrics and weights equal an uninterrupted run's, bit for bit.
+    func testResumeAfterKill9IsBitIdentical() throws {
+        let grid = try writeGrid("resume", steps: 200, axes: "  strategy: [learned]\n  seed: [1]")
+        let id = "learned-d16-L1-v256-s1"
+        let reference = try ablate(["grid", "run", grid, "--runs", "ref", "--jobs", "1"])
+        XCTAssertEqual(reference.status, 0, reference.output)
+
+        let folder = runFolder("resume", id)
+        var killedAt: [Int] = []
+        for target in [3, 47, 120] {
+            let (p, _) = try start(["grid", "run-one", grid, "--run", id, "--threads", "1"])
+            let deadline = Date().addingTimeInterval(60)
+            while p.isRunning && Date() < deadline && (RunFolder(folder).readMetrics().last?.step ?? 0) < target { usleep(500) }
+            guard p.isRunning else { break }
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            killedAt.append(RunFolder(folder).readMetrics().last?.step ?? 0)
+        }
+        XCTAssertFalse(killedAt.isEmpty, "the worker finished before any kill")
+        XCTAssertNotEqual(RunFolder(folder).readStatus()?.state, .finished)
+        let resumed = try ablate(["grid", "run", grid, "--jobs", "1", "--log-every", "0"])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertEqual(RunFolder(folder).readStatus()?.state, .finished)
+        let a = try fingerprint(runFolder("resume", id, root: "ref")), b = try fingerprint(folder)
+        XCTAssertEqual(a.metrics, b.metrics, "metrics differ after kills at steps \(killedAt)")
+        XCTAssertTrue(a.weights == b.weights, "weights differ after kills at steps \(killedAt)")
+        XCTAssertTrue(try String(contentsOf: folder.appendingPathComponent("train.log"), encoding: .utf8).contains("resuming from step"))
+
+        // Re-running a finished grid does nothing and succeeds.
+        let again = try ablate(["grid", "run", grid, "--jobs", "1"])
+        XCTAssertEqual(again.status, 0)
+        XCTAssertTrue(again.output.contains("1 already finished"), again.output)
+    }
+
+    /// Ctrl-C (SIGINT to `grid run`): workers checkpoint and stop, exit status 130; re-running completes with the
+    /// same numbers as an uninterrupted run.
+    func testInterruptThenResume() throws {
+        let grid = try writeGrid("intr", steps: 300, axes: "  seed: [1, 2]")
+        let ref = try ablate(["grid", "run", grid, "--runs", "ref"])
+        XCTAssertEqual(ref.status, 0, ref.output)
+        let (p, pipe) = try start(["grid", "run", grid, "--log-every", "0"])
+        let folder = runFolder("intr", "learned-d16-L1-v256-s1")
+        let deadline = Date().addingTimeInterval(60)
+        while p.isRunning && Date() < deadline && (RunFolder(folder).readMetrics().last?.step ?? 0) < 20 { usleep(1000) }
+        kill(p.processIdentifier, SIGINT)
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        if p.terminationStatus == 0 { throw XCTSkip("the grid finished before the interrupt (machine too fast)") }
+        XCTAssertEqual(p.terminationStatus, 130, out)
+        XCTAssertTrue(out.contains("interrupted"), out)
+        let state = RunFolder(folder).readStatus()
+        XCTAssertEqual(state?.state, .running)
+        XCTAssertEqual(state?.reason, "interrupted; resume to continue")
+        let again = try ablate(["grid", "run", grid])
+        XCTAssertEqual(again.status, 0, again.output)
+        for s in 1...2 {
+            let id = "learned-d16-L1-v256-s\(s)"
+            let a = try fingerprint(runFolder("intr", id, root: "ref")), b = try fingerprint(runFolder("intr", id))
+            XCTAssertEqual(a.metrics, b.metrics)
+            XCTAssertTrue(a.weights == b.weights)
+        }
+    }
+
+    /// A run whose folder is locked by another process is skipped (reported busy), the rest of the grid runs;
+    /// once the lock is released, re-running trains it.
+    func testLockContention() throws {
+        let grid = try writeGrid("lock", axes: "  seed: [1, 2]")
+        let locked = runFolder("lock", "learned-d16-L1-v256-s1")
+        let lock = try XCTUnwrap(try RunLock.tryAcquire(folder: locked))
+        let first = try ablate(["grid", "run", grid, "--log-every", "0"])
+        XCTAssertEqual(first.status, 3, first.output)
+        XCTAssertTrue(first.output.contains("busy learned-d16-L1-v256-s1"), first.output)
+        XCTAssertNil(RunFolder(locked).readStatus())
+        XCTAssertEqual(RunFolder(runFolder("lock", "learned-d16-L1-v256-s2")).readStatus()?.state, .finished)
+        lock.release()
+        let second = try ablate(["grid", "run", grid])
+        XCTAssertEqual(second.status, 0, second.output)
+        XCTAssertEqual(RunFolder(locked).readStatus()?.state, .finished)
+    }
+
+    /// A diverging run (huge learning rate) is recorded; the rest of the grid finishes; the exit status says so.
+    func testDivergingRunDoesNotStopTheGrid() throws {
+        let grid = try writeGrid("div", axes: """
+          lr: [{label: ok, learning_rate: 3e-3}, {label: huge, learning_rate: 1e6, grad_clip: 0, warmup_steps: 0}]
+          seed: [1]
+        """)
+        let r = try ablate(["grid", "run", grid, "--jobs", "1", "--log-every", "0"])
+        XCTAssertEqual(r.status, 3, r.output)
+        XCTAssertTrue(r.output.contains("DIVERGED learned-d16-L1-v256-huge-s1"), r.output)
+        XCTAssertTrue(r.output.contains("diverged: learned-d16-L1-v256-huge-s1: non-finite"), r.output)
+        XCTAssertEqual(RunFolder(runFolder("div", "learned-d16-L1-v256-ok-s1")).readStatus()?.state, .finished)
+        let index = try JSONDecoder().decode(GridIndex.self, from: Data(contentsOf: tmp.appendingPathComponent("runs/div/grid.json")))
+        XCTAssertEqual(index.runs.map(\.state), ["finished", "diverged"])
+        // A re-run does not retrain the diverged run and still reports it.
+        let again = try ablate(["grid", "run", grid, "--jobs", "1"])
+        XCTAssertEqual(again.status, 3)
+        XCTAssertTrue(again.output.contains("1 diverged"), again.output)
+    }
+
+    /// Changing the grid file under an existing run id is refused (listing what changed) unless --force.
+    func testChangedConfigIsRefusedUnlessForced() throws {
+        var grid = try writeGrid("chg", steps: 20, axes: "  seed: [1]")
+        XCTAssertEqual(try ablate(["grid", "run", grid]).status, 0)
+        grid = try writeGrid("chg", steps: 25, axes: "  seed: [1]")
+        let refused = try ablate(["grid", "run", grid])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.output.contains("max_steps: 20 → 25"), refused.output)
+        XCTAssertTrue(refused.output.contains("--force"), refused.output)
+        let forced = try ablate(["grid", "run", grid, "--force"])
+        XCTAssertEqual(forced.status, 0, forced.output)
+        XCTAssertEqual(RunFolder(runFolder("chg", "learned-d16-L1-v256-s1")).readStatus()?.step, 25)
+    }
+
+    /// Not a terminal: plain lines (events and periodic status), no escape sequences.
+    func testProgressWhenNotATerminal() throws {
+        let grid = try writeGrid("prog", steps: 400, axes: "  seed: [1, 2, 3]")
+        let r = try ablate(["grid", "run", grid, "--log-every", "0"])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertFalse(r.output.contains("\u{1B}["), "escape sequences in non-terminal output")
+        XCTAssertTrue(r.output.contains("[prog] started learned-d16-L1-v256-s1"), r.output)
+        XCTAssertTrue(r.output.contains("[prog] finished learned-d16-L1-v256-s3"), r.output)
+        XCTAssertTrue(r.output.contains("[prog] grid prog: 3/3 runs done"), r.output)
+        XCTAssertNotNil(r.output.range(of: #"\[prog\] learned-d16-L1-v256-s\d  step \d+/400  loss \d"#, options: .regularExpression), r.output)
+    }
+
+    /// `grid plan` prints every run and the total; invalid files print every error and exit 1.
+    func testPlanAndValidationExitStatus() throws {
+        let grid = try writeGrid("plan", axes: "  strategy: [learned, frozen-random]\n  seed: [1, 2]")
+        let r = try ablate(["grid", "plan", grid])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("frozen-random-d16-L1-v256-s2"), r.output)
+        XCTAssertTrue(r.output.contains("total: 4 runs"), r.output)
+        let bad = try writeGrid("bad", axes: "  strategy: [lerned]\n  seeds: [1]")
+        let b = try ablate(["grid", "run", bad])
+        XCTAssertEqual(b.status, 1)
+        XCTAssertTrue(b.output.contains("bad.yaml:7:3: unknown axis 'seeds'. Did you mean 'seed'?"), b.output)
+        XCTAssertTrue(b.output.contains("bad.yaml:6:14: unknown embedding strategy 'lerned'"), b.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("runs/bad").path))
+    }
+}
