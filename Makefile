@@ -47,7 +47,7 @@ test: deps
 run: data
 	@status=0; $(BIN) grid run $(GRID) || status=$$?; \
 	if [ $$status -ne 0 ] && [ $$status -ne 3 ]; then exit $$status; fi; \
-	$(BIN) report $(GRID) && exit $$status
+	$(BIN) probe runs/$(basename $(notdir $(GRID))) && $(BIN) report $(GRID) && exit $$status
 
 # A tiny grid as a job array on a private single-node Slurm must equal a local run (needs root, slurm-wlm, munge).
 test-slurm: build
