@@ -34,18 +34,19 @@ while [ -n "$(squeue -h -j "$jid" 2>/dev/null)" ]; do
   sleep 0.5
 done
 echo "array job $jid done in $(( $(date +%s) - start )) s"
-fail=0
+fail=0; passed=0; failed=0
 for run in local/slurmtest/*/; do
-  id=$(basename "$run"); other=slurm/slurmtest/$id
+  id=$(basename "$run"); other=slurm/slurmtest/$id; bad=0
   if ! grep -q '"finished"' "$other/status.json" 2>/dev/null; then
-    echo "FAIL $id: not finished under Slurm"; cat slurm/slurmtest/slurm/*.log 2>/dev/null | tail -20; fail=1; continue
+    echo "FAIL $id: not finished under Slurm"; cat slurm/slurmtest/slurm/*.log 2>/dev/null | tail -20; failed=$((failed + 1)); fail=1; continue
   fi
   a=$run/checkpoints/$(cat "$run/checkpoints/latest")/model.safetensors
   b=$other/checkpoints/$(cat "$other/checkpoints/latest")/model.safetensors
-  cmp -s "$a" "$b" || { echo "FAIL $id: weights differ"; fail=1; }
+  cmp -s "$a" "$b" || { echo "FAIL $id: weights differ"; bad=1; }
   strip() { sed -E 's/"(elapsed_s|tokens_per_s)":[^,}]*,?//g' "$1"; }
-  [ "$(strip "$run/metrics.jsonl")" = "$(strip "$other/metrics.jsonl")" ] || { echo "FAIL $id: metrics differ"; fail=1; }
-  [ $fail = 0 ] && echo "ok   $id: Slurm = local (weights and metrics)"
+  [ "$(strip "$run/metrics.jsonl")" = "$(strip "$other/metrics.jsonl")" ] || { echo "FAIL $id: metrics differ"; bad=1; }
+  if [ $bad = 0 ]; then echo "ok   $id: Slurm = local (weights and metrics)"; passed=$((passed + 1)); else failed=$((failed + 1)); fail=1; fi
 done
 [ $(ls -d local/slurmtest/*/ | wc -l) = 4 ] || { echo "FAIL: expected 4 local runs"; fail=1; }
+echo "slurm: $passed passed, $failed failed"
 exit $fail
