@@ -172,6 +172,21 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(leftovers, [])
     }
 
+    /// A frozen table is bit-identical after training, has no gradient or optimizer state, while the rest trains.
+    func testFrozenTableIsBitIdenticalAfterTraining() throws {
+        let c = config(steps: 15, strategy: "frozen-random")
+        let t = try Trainer(config: c, data: data(c), folder: nil)
+        let table = t.model.store["embedding.wte_frozen"]!, head = t.model.store["lm_head.weight"]!
+        func values(_ p: Parameter) -> [Float] { Array(UnsafeBufferPointer(start: t.model.store.value(p), count: p.count)) }
+        let (tableBefore, headBefore) = (values(table), values(head))
+        _ = try t.run()
+        XCTAssertEqual(values(table), tableBefore)
+        XCTAssertNotEqual(values(head), headBefore)
+        XCTAssertNil(table.gradientOffset)
+        XCTAssertEqual(t.model.store.trainableCount, t.model.store.totalCount - table.count)
+        XCTAssertEqual(t.optimizer.count, t.model.store.trainableCount, "optimizer state only for trainable tensors")
+    }
+
     /// `transplant` starts a run from another run's trained table: frozen, it stays bit-identical to the source.
     func testTransplantFromAFinishedRun() throws {
         let c = config(steps: 10)
