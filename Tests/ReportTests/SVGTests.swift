@@ -28,7 +28,7 @@ final class SVGTests: XCTestCase {
             let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             XCTAssertEqual(p.terminationStatus, 0, "\(prefix)-\(name): \(message)")
             let size = (try? FileManager.default.attributesOfItem(atPath: png.path)[.size] as? Int) ?? 0
-            XCTAssertGreaterThan(size ?? 0, 1000, "\(prefix)-\(name): empty PNG")
+            XCTAssertGreaterThan(size, 1000, "\(prefix)-\(name): empty PNG")
         }
     }
 
