@@ -6,7 +6,9 @@ extension Figures {
     // 5. Effective rank, isotropy and word-similarity ρ of the final tables vs N; one row per table kind.
     static func probesVsSize(_ a: GridAnalysis, _ p: ProbeAnalysis) -> Output {
         let sizes = a.sizes.filter { $0.nonEmbedding > 0 }
-        let allN = sizes.map { Double($0.nonEmbedding) }
+        // The N range padded beyond the dodge offsets (with one size, the dodge alone would set the axis).
+        let allN = sizes.map { Double($0.nonEmbedding) } + (sizes.isEmpty ? [] : [Double(sizes.first!.nonEmbedding) / 1.3,
+                                                                               Double(sizes.last!.nonEmbedding) * 1.3])
         let setTitle = p.figureSet.map(ProbeAnalysis.setTitle) ?? "word similarity"
         let metrics: [(title: String, y: String, include: [Double], value: (ProbeAnalysis.Cell) -> (MeanSummary, ConfidenceInterval?)?)] = [
             ("effective rank", "effective rank", [], { c in c.effectiveRank.map { ($0, $0.interval) } }),
@@ -69,15 +71,16 @@ extension Figures {
                     let withCI = pts.filter { $0.lower != nil }
                     if withCI.count >= 2 {
                         series.append(.band(x: withCI.map { 100 * $0.fraction }, lower: withCI.map { max($0.lower!, 0) },
-                                            upper: withCI.map { $0.upper! }, color: st.color, opacity: 0.15))
+                                            upper: withCI.map { min($0.upper!, 1) }, color: st.color, opacity: 0.15))
                     }
                     var line = st
                     line.marker = .none
                     series.append(.line(pts.map { SVGPlot.Point(100 * $0.fraction, $0.mean) }, line))
                     if let m = c.stabilised { marks.append((arm, 100 * m.mean)) }
                 }
-                for (arm, x) in marks {
-                    series.append(.scatter([SVGPlot.Point(x, p.driftThreshold)], style(a, arm)))
+                for (k, mark) in marks.enumerated() {
+                    let x = mark.x * dodge(k, of: marks.count)  // dodged: several strategies often share a snapshot
+                    series.append(.scatter([SVGPlot.Point(x, p.driftThreshold)], style(a, mark.arm)))
                 }
                 panels.append(SVGPlot.Panel(title: "\(kind.title), \(a.label(size))",
                                             x: SVGPlot.Axis("% of training (step / total steps)", scale: .log10,
@@ -89,7 +92,8 @@ extension Figures {
         var notes = ["Markers on the dashed threshold line: mean stabilisation point over seeds (upper bounds at the snapshot resolution); dotted: 10 % of training."]
         if !frozenNotes.isEmpty { notes.append("Frozen, not drawn: " + frozenNotes.joined(separator: "; ") + ".") }
         let figure = SVGPlot.Figure(title: "Remaining drift to the final table vs training fraction (mean over seeds, 95 % t band)",
-                                    panels: panels, columns: a.sizes.count <= 4 ? max(a.sizes.count, 1) : 3, panelWidth: 360,
+                                    panels: panels, columns: a.sizes.count <= 4 ? max(a.sizes.count, 1) : 3,
+                                    panelWidth: a.sizes.count == 1 ? 560 : 360,
                                     panelHeight: 270, legend: legend(a, arms: a.arms.filter { arm in p.kinds.contains { p.movingArms(a, $0).contains(arm) } },
                                                    band: true),
                                     footnotes: notes)

@@ -22,6 +22,13 @@ extension Markdown {
         return p < 10 && p != p.rounded() ? String(format: "%.1f %%", p) : String(format: "%.0f %%", p)
     }
 
+    /// A mean fraction of training with its t interval clipped to [0 %, 100 %]: "79 % [64–99 %]".
+    static func fractionText(_ m: MeanSummary) -> String {
+        guard let ci = m.interval else { return percent(m.mean) }
+        let lo = max(0, ci.lower), hi = min(1, ci.upper)
+        return "\(percent(m.mean)) [\(percent(lo).replacingOccurrences(of: " %", with: ""))–\(percent(hi))]"
+    }
+
     static func rhoText(_ w: ProbeAnalysis.WordSimilarityCell?) -> String {
         guard let w else { return "—" }
         if w.final.n == 1, let ci = w.singleRunInterval {
@@ -83,7 +90,7 @@ extension Markdown {
         s += "\(percent(p.driftThreshold)) of its total drift from the final table (remaining drift ‖E_t − E_T‖ / "
         s += "‖E_0 − E_T‖ ≤ \(Format.fixed(p.driftThreshold, 2))); by cosine = from which on cos(E_t, E_T) ≥ "
         s += "\(Format.fixed(p.cosineThreshold, 2)). Both are upper bounds at the resolution of the snapshot grid; "
-        s += "100 % = not before the end of training. Total drift = ‖E_T − E_0‖ / ‖E_0‖. Frozen tables do not move "
+        s += "100 % = not before the end of training. Mean [\(pct(a.level)) t interval, clipped to 0–100 %] over seeds. Total drift = ‖E_T − E_0‖ / ‖E_0‖. Frozen tables do not move "
         s += "and are left out.\n\n"
         s += "| strategy | table | size | n | stabilised at | per run | not before the end | by cosine (per run) | total drift |\n"
         s += "|---|---|---|---:|---:|---|---:|---|---:|\n"
@@ -93,7 +100,7 @@ extension Markdown {
                 for size in a.sizes {
                     guard let c = p.cell(arm, size, kind), !c.frozen, let st = c.stabilised else { continue }
                     rows += 1
-                    let mean = percent(st.mean) + (st.halfWidth.map { " ± \(percent($0))" } ?? "")
+                    let mean = fractionText(st)
                     s += "| `\(arm)` | \(kind.title) | \(a.label(size)) | \(st.n) | \(mean) | "
                     s += c.stabilisedAt.map(percent).joined(separator: ", ") + " | \(c.notStabilised) of \(st.n) | "
                     s += (c.stabilisedAtCosine.isEmpty ? "—" : c.stabilisedAtCosine.map(percent).joined(separator: ", "))
@@ -116,8 +123,8 @@ extension Markdown {
             s += "![Remaining drift vs training fraction](probe_drift.svg)\n\n"
             s += "**Figure 6.** Remaining drift ‖E_t − E_T‖ / ‖E_0 − E_T‖ (1 at init, 0 at the end) vs the "
             s += "fraction of training (log x; the init snapshot at 0 is off the axis), mean over seeds with a "
-            s += "\(pct(a.level)) t band, one panel per size and table. Dashed: the \(Format.fixed(p.driftThreshold, 1)) "
-            s += "threshold; markers on it: each strategy's mean stabilisation point; dotted: 10 % of training. "
+            s += "\(pct(a.level)) t band (clipped to 0–1), one panel per size and table. Dashed: the \(Format.fixed(p.driftThreshold, 1)) "
+            s += "threshold; markers on it: each strategy's mean stabilisation point (dodged sideways where they coincide); dotted: 10 % of training. "
             s += "Frozen tables do not move and are not drawn.\n\n"
         }
         if !p.withoutProbes.isEmpty || !p.unusable.isEmpty { s += probeProblems(p) }
@@ -153,9 +160,9 @@ extension Markdown {
                 let late = values.filter { $0 >= 1 }.count
                 let early = values.filter { $0 <= 0.1 }.count
                 let sizes = a.sizes.filter { !(p.cell(arm, $0, kind)?.stabilisedAt.isEmpty ?? true) }.count
-                var line = "  - `\(arm)` \(kind.title): \(percent(m.mean))"
-                line += m.halfWidth.map { " ± \(percent($0))" } ?? " (no CI)"
-                line += " of training (\(values.count) run\(values.count == 1 ? "" : "s") over \(sizes) size\(sizes == 1 ? "" : "s")); "
+                var line = "  - `\(arm)` \(kind.title): \(fractionText(m))"
+                line += " of training (\(values.count) run\(values.count == 1 ? "" : "s") over \(sizes) size\(sizes == 1 ? "" : "s")"
+                line += m.halfWidth == nil ? ", no CI); " : "); "
                 line += "\(late) of \(values.count) did not stabilise before the end; \(early) of \(values.count) by 10 %"
                 if kind == .input {
                     line += early == values.count ? " — consistent with the claim"
@@ -167,8 +174,8 @@ extension Markdown {
         if !lines.isEmpty {
             s += "- **When do the tables stop moving?** Claim to test: \"embeddings stabilise by ~10 % of training\". "
             s += "Stabilisation point = remaining drift ≤ \(Format.fixed(p.driftThreshold, 1)) from then on (an upper bound "
-            s += "at the snapshot resolution; runs that never stabilised count as 100 %); mean ± \(pct(a.level)) t interval "
-            s += "over runs pooled across sizes (per size in [Stabilisation during training](#stabilisation-during-training)):\n"
+            s += "at the snapshot resolution; runs that never stabilised count as 100 %); mean [\(pct(a.level)) t interval] "
+            s += "over runs pooled across sizes, clipped to 0–100 % (per size in [Stabilisation during training](#stabilisation-during-training)):\n"
             s += lines.joined()
         }
         // Word similarity of the input tables that are trained, Bonferroni over the cells looked at per strategy.

@@ -38,6 +38,11 @@ public enum SyntheticGrid {
         }
     }
 
+    /// The snapshot steps the trainer takes for `total` steps (what the synthetic probes.json files use).
+    public static func probeSnapshotSteps(_ total: Int, count: Int = 12) -> [Int] {
+        SyntheticProbes.snapshotSteps(total, count: count)
+    }
+
     public static func runID(_ strategy: String, _ s: Shape, vocab: Int, seed: UInt64) -> String {
         "\(strategy)-d\(s.dModel)-L\(s.nLayer)-v\(vocab)-s\(seed)"
     }

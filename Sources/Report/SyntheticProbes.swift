@@ -9,7 +9,8 @@ import Foundation
 /// ≈ 0 and word-similarity ρ ≈ 0; `hashed` starts from its own n-gram table. Frozen input tables (frozen-random,
 /// hashed) end where they start. Trained tables lose effective rank, gain isotropy and a norm–frequency
 /// correlation, and gain a small word-similarity ρ that grows with D (`wordSimilaritySignal` scales it). Remaining
-/// drift follows r(f) = 1 − (1 − e^(−f/τ)) / (1 − e^(−1/τ)) with τ growing with D (larger models settle later),
+/// drift is the share of the path still ahead when the table moves at speed min(1, f / 0.1)·e^(−f/τ) (warmup,
+/// then decay) with τ growing with D (larger models settle later),
 /// so some runs do not stabilise before the end.
 enum SyntheticProbes {
     static let sets: [(name: String, inCorpus: Int, total: Int)] = [("men", 1507, 3000), ("simlex999", 689, 999),
@@ -61,7 +62,15 @@ enum SyntheticProbes {
             }
             let tau = (kind == "output" ? 1.2 : 1) * 0.15 * pow(1.8, depth) * exp(0.2 * rng.normal())
             let t = (kind == "output" ? 2.6 : 0.75) * exp(0.1 * rng.normal())
-            let r = f.map { x in max(0, 1 - (1 - exp(-x / tau)) / (1 - exp(-1 / tau))) }
+            // Speed of movement: the learning-rate warmup (first 10 % of training) times a decay with time constant
+            // τ; the remaining drift is the share of the total path still ahead.
+            let grid = 4000
+            var progress = [Double](repeating: 0, count: grid + 1)
+            for i in 1...grid {
+                let x = (Double(i) - 0.5) / Double(grid)
+                progress[i] = progress[i - 1] + min(1, x / 0.1) * exp(-x / tau) / Double(grid)
+            }
+            let r = f.map { x in max(0, 1 - progress[Int((x * Double(grid)).rounded())] / progress[grid]) }
             // A straight path from E_0 to E_T = E_0 + Δ with Δ ⟂ E_0, ‖E_0‖ = 1, ‖Δ‖ = t.
             let cos = r.map { r in (1 + (1 - r) * t * t) / ((1 + (1 - r) * (1 - r) * t * t) * (1 + t * t)).squareRoot() }
             func firstStable(_ ok: (Int) -> Bool) -> Double {
