@@ -82,6 +82,9 @@ public struct ProbeAnalysis: Sendable {
     public let probedRuns: [String]
     /// Finished runs without probes.json.
     public let withoutProbes: [String]
+    /// Probed runs without drift records (no snapshots at step 0 and the end): no init baseline, no stabilisation,
+    /// and a frozen table cannot be recognised as frozen.
+    public let withoutDrift: [String]
     /// Runs whose probes.json exists but was not used, with the reason.
     public let unusable: [(id: String, reason: String)]
     /// In-corpus pairs / total pairs per set over the probed runs (min and max: they depend only on the corpus).
@@ -102,7 +105,7 @@ public struct ProbeAnalysis: Sendable {
     public init(_ a: GridAnalysis) {
         level = a.level
         var cells = [Key: Cell]()
-        var probed = [String](), without = [String](), unusable = [(id: String, reason: String)]()
+        var probed = [String](), without = [String](), noDrift = [String](), unusable = [(id: String, reason: String)]()
         var setsSeen = Set<String>()
         var coverage = [String: (pairsMin: Int, pairsMax: Int, total: Int)]()
         var driftThreshold: Double?, cosineThreshold: Double?
@@ -114,6 +117,7 @@ public struct ProbeAnalysis: Sendable {
             }
             guard let p = r.probes else { without.append(r.id); continue }
             probed.append(r.id)
+            if p.drift?.input?.remainingDrift == nil && p.drift?.input?.frozen == nil { noDrift.append(r.id) }
             driftThreshold = driftThreshold ?? p.settings?.driftThreshold
             cosineThreshold = cosineThreshold ?? p.settings?.cosineThreshold
             for (name, ws) in p.tables?.input?.final?.wordSimilarity ?? [:] {
@@ -130,6 +134,7 @@ public struct ProbeAnalysis: Sendable {
         self.coverage = coverage
         probedRuns = probed
         withoutProbes = without
+        withoutDrift = noDrift
         self.unusable = unusable
 
         var kinds = Set<ProbeRecord.Kind>()

@@ -62,6 +62,12 @@ extension Markdown {
         }
         s += cov.isEmpty ? ".\n" : "; coverage: \(cov.joined(separator: ", ")).\n"
         s += "A cell with one run shows the run's own approximate 95 % interval of ρ in brackets (Fisher z).\n"
+        if !p.withoutDrift.isEmpty {
+            let n = p.withoutDrift.count
+            s += "\n**\(n) probed run\(n == 1 ? " has" : "s have") no drift records** (trained without snapshots): no init "
+            s += "column, no stabilisation point, and a frozen table cannot be recognised as frozen there: "
+            s += p.withoutDrift.map { "`\($0)`" }.joined(separator: ", ") + ".\n"
+        }
 
         for kind in p.kinds {
             s += "\n### \(kindTitle(kind))\n\n"

@@ -54,6 +54,7 @@ final class ProbeReportTests: XCTestCase {
         let out = try fixture()
         XCTAssertEqual(out.probes.withoutProbes, [FixtureGrid.unprobed])
         XCTAssertEqual(out.probes.probedRuns.count, 33)
+        XCTAssertTrue(out.probes.withoutDrift.isEmpty)
         XCTAssertTrue(section(out.markdown).contains("Finished runs without probes.json"))
         XCTAssertTrue(section(out.markdown).contains("`\(FixtureGrid.unprobed)`"))
         let size = out.analysis.sizes[0]
@@ -165,6 +166,39 @@ final class ProbeReportTests: XCTestCase {
         XCTAssertNil(p.cell("learned", size, .output))
         XCTAssertNotNil(p.cell("hashed", size, .output))
         XCTAssertEqual(p.cell("learned", size, .input)?.n, 1)
+        assertNoNonFinite(out.markdown)
+        for f in out.figures { XCTAssertFalse(f.svg.contains("nan"), f.name) }
+    }
+
+    /// Runs probed without snapshots (snapshots: false): no init column, no drift, no stabilisation — said so.
+    func testProbesWithoutSnapshots() throws {
+        var spec = SyntheticGrid.Spec(strategies: ["learned", "frozen-random"], shapes: [.init(64, 2, 2)], seeds: [1, 2])
+        spec.probes = true
+        let root = try temporaryFolder(self)
+        let grid = root.appendingPathComponent("g")
+        let ids = try SyntheticGrid.write(spec, to: grid)
+        for id in ids {
+            let url = grid.appendingPathComponent(id).appendingPathComponent("probes.json")
+            var obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            var tables = try XCTUnwrap(obj["tables"] as? [String: Any])
+            for k in ["input", "output"] {
+                var t = try XCTUnwrap(tables[k] as? [String: Any])
+                t["init"] = nil
+                tables[k] = t
+            }
+            obj["tables"] = tables
+            obj["drift"] = [String: Any]()
+            try JSONSerialization.data(withJSONObject: obj).write(to: url)
+        }
+        let out = try Report.build(gridFolder: grid)
+        XCTAssertTrue(out.probes.hasProbes)
+        let c = try XCTUnwrap(out.probes.cell("learned", out.analysis.sizes[0], .input))
+        XCTAssertNil(c.effectiveRankInit)
+        XCTAssertTrue(c.remainingDrift.isEmpty)
+        XCTAssertTrue(section(out.markdown).contains("no drift records (runs without snapshots)"))
+        XCTAssertEqual(out.probes.withoutDrift.count, 4)
+        XCTAssertTrue(section(out.markdown).contains("**4 probed runs have no drift records**"))
+        XCTAssertFalse(out.markdown.contains("When do the tables stop moving"))
         assertNoNonFinite(out.markdown)
         for f in out.figures { XCTAssertFalse(f.svg.contains("nan"), f.name) }
     }
