@@ -6,7 +6,7 @@ import Foundation
 ///
 /// The model, calibrated on real `ablate probe` output of tiny 200-step runs: the init table of a seed is the same
 /// for every strategy that draws a Gaussian table (same seed → same table), with effective rank ≈ 0.98·D, isotropy
-/// ≈ 0 and word-similarity ρ ≈ 0; `hashed` starts from its own n-gram table. Frozen input tables (frozen-random,
+/// ≈ 0 and word-similarity ρ ≈ 0; `hashed` starts from its own n-gram table, `lowrank` from a rank-16 product. Frozen input tables (frozen-random,
 /// hashed) end where they start. Trained tables lose effective rank, gain isotropy and a norm–frequency
 /// correlation, and gain a small word-similarity ρ that grows with D (`wordSimilaritySignal` scales it). Remaining
 /// drift is the share of the path still ahead when the table moves at speed min(1, f / 0.1)·e^(−f/τ) (warmup,
@@ -35,9 +35,12 @@ enum SyntheticProbes {
         let depth = log2(Double(d) / 64)
         // The init tables: shared by the strategies of one seed (hashed has its own).
         func initMetrics(_ kind: String) -> J {
-            let own = strategy == "hashed" && kind == "input"
-            var rng = SplitMix64(SyntheticGrid.stableHash("init-\(kind)-\(own)-\(d)-\(nLayer)-\(seed)"))
-            return metrics(rows: v, d: d, erank: (own ? 0.80 : 0.983) * Double(d) + 0.002 * Double(d) * rng.normal(),
+            let own = (strategy == "hashed" || strategy == "lowrank") && kind == "input"
+            let tag = strategy == "lowrank" && own ? "lowrank-" : ""
+            var rng = SplitMix64(SyntheticGrid.stableHash("init-\(tag)\(kind)-\(own)-\(d)-\(nLayer)-\(seed)"))
+            let erank = strategy == "lowrank" && kind == "input" ? 15.2 + 0.1 * rng.normal()  // rank-16 product A·P
+                : (own ? 0.80 : 0.983) * Double(d) + 0.002 * Double(d) * rng.normal()
+            return metrics(rows: v, d: d, erank: erank,
                            isotropy: (own ? 0.05 : 0) + 0.002 * rng.normal(), norm: 0.02 * Double(d).squareRoot(),
                            normFreq: (own ? nil : 0.03 * rng.normal()),
                            rho: { _ in (own ? 0.08 : 0.01) + 0.03 * rng.normal() })
@@ -45,7 +48,8 @@ enum SyntheticProbes {
         var rng = SplitMix64(SyntheticGrid.stableHash("probe-\(id)"))
         func trainedMetrics(_ kind: String) -> J {
             let out = kind == "output"
-            let erank = Double(d) * (out ? 0.66 - 0.04 * depth : 0.93 - 0.05 * depth) + 0.01 * Double(d) * rng.normal()
+            let erank = !out && strategy == "lowrank" ? 13.5 + 0.3 * rng.normal()
+                : Double(d) * (out ? 0.66 - 0.04 * depth : 0.93 - 0.05 * depth) + 0.01 * Double(d) * rng.normal()
             return metrics(rows: v, d: d, erank: erank, isotropy: (out ? 0.2 : 0.01) + 0.01 * rng.normal(),
                            norm: out ? 0.45 : 0.19, normFreq: (out ? 0.1 : 0.3 + 0.05 * depth) + 0.05 * rng.normal(),
                            rho: { _ in 0.01 + signal * 0.015 * (depth + 1) + 0.03 * rng.normal() })
