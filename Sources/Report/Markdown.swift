@@ -3,14 +3,15 @@ import Stats
 
 /// The report's README.md, written from a `GridAnalysis`: Findings, Figures, Tables, runs not analysed, Methods.
 enum Markdown {
-    static func render(_ a: GridAnalysis, figures: [String]) -> String {
+    static func render(_ a: GridAnalysis, probes p: ProbeAnalysis, figures: [String]) -> String {
         var md = "# Report: `\(a.gridName)`\n\n"
         md += overview(a) + "\n"
-        md += "## Findings\n\n" + findings(a) + "\n"
+        md += "## Findings\n\n" + findings(a) + probeFindings(a, p) + "\n"
         md += "## Figures\n\n" + figureSection(a, figures) + "\n"
         md += "## Tables\n\n" + tables(a) + "\n"
+        md += "## Embedding probes\n\n" + probeSection(a, p, figures: figures) + "\n"
         md += "## Runs not in the analysis\n\n" + problems(a) + "\n"
-        md += "## Methods\n\n" + methods(a)
+        md += "## Methods\n\n" + methods(a) + probeMethods(a, p)
         return md
     }
 

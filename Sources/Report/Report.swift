@@ -5,6 +5,8 @@ import Foundation
 public enum Report {
     public struct Output: Sendable {
         public let analysis: GridAnalysis
+        /// The embedding-probe numbers (empty when no run folder holds probes.json).
+        public let probes: ProbeAnalysis
         public let markdown: String
         /// (file name, SVG text), in figure order.
         public let figures: [(name: String, svg: String)]
@@ -23,8 +25,11 @@ public enum Report {
         let analysis = GridAnalysis(gridName: name, runs: runs, baseline: baseline)
         var figures = [Figures.lossCurves(analysis), Figures.scaling(analysis)]
         if analysis.hasBaseline { figures += [Figures.gap(analysis), Figures.tokensToTarget(analysis)] }
-        let markdown = Markdown.render(analysis, figures: figures.map(\.fileName))
-        return Output(analysis: analysis, markdown: markdown, figures: figures.map { ($0.fileName, $0.svg) })
+        let probes = ProbeAnalysis(analysis)
+        if probes.hasProbes { figures += [Figures.probesVsSize(analysis, probes), Figures.probeDrift(analysis, probes)] }
+        let markdown = Markdown.render(analysis, probes: probes, figures: figures.map(\.fileName))
+        return Output(analysis: analysis, probes: probes, markdown: markdown,
+                      figures: figures.map { ($0.fileName, $0.svg) })
     }
 
     /// Writes README.md and the figures into `directory` (created if needed), each atomically (temp + rename).

@@ -33,6 +33,10 @@ public struct RunRecord: Sendable {
     public var tokens: Int?
     /// The validation curve: (tokens, val_loss) of every metrics line with a finite val_loss, in file order.
     public var curve: [CurvePoint]
+    /// `probes.json` (written by `ablate probe`); nil when the folder has none or it cannot be read.
+    public var probes: ProbeRecord? = nil
+    /// Why an existing probes.json was not used (nil when it was read, or when there is none).
+    public var probesProblem: String? = nil
 }
 
 public struct CurvePoint: Sendable, Equatable {
@@ -161,6 +165,11 @@ enum RunReader {
         default:
             record.reason = "unknown state '\(status.state)' in status.json"
             return record
+        }
+        do {
+            record.probes = try ProbeRecord.read(url)
+        } catch {
+            record.probesProblem = "\(error)"
         }
         if record.state == .finished {
             if let data = FileManager.default.contents(atPath: url.appendingPathComponent("summary.json").path),

@@ -6,8 +6,9 @@ import Foundation
 public enum SVGPlot {
     public enum Scale: Sendable { case linear, log10 }
 
-    /// How tick labels are written: plain decimals, or SI suffixes (12k, 3.4M) for counts.
-    public enum TickFormat: Sendable { case decimal, si }
+    /// How tick labels are written: plain decimals (the same number of decimals on every tick), each tick with
+    /// its own shortest decimals (0.5, 1, 2: for log axes spanning decades), or SI suffixes (12k, 3.4M) for counts.
+    public enum TickFormat: Sendable { case decimal, shortest, si }
 
     public struct Axis: Sendable {
         public var label: String
@@ -55,6 +56,8 @@ public enum SVGPlot {
         case errorBars([ErrorBar], Style)
         /// A horizontal reference line across the panel.
         case horizontalLine(y: Double, color: String, dash: String?)
+        /// A vertical reference line across the panel.
+        case verticalLine(x: Double, color: String, dash: String?)
     }
 
     public struct Panel: Sendable {
@@ -191,6 +194,8 @@ public struct AxisMap {
         switch format {
         case .si:
             return ticks.map(siLabel)
+        case .shortest:
+            return ticks.map { trimmed($0, maxDigits: 6) }
         case .decimal:
             for digits in 0...6 {
                 let texts = ticks.map { fixed($0, digits) }
@@ -319,6 +324,8 @@ private struct Renderer {
                 xs += bars.map(\.x); ys += bars.flatMap { [$0.lower, $0.upper, $0.y] }
             case .horizontalLine(let y, _, _):
                 ys.append(y)
+            case .verticalLine(let x, _, _):
+                xs.append(x)
             }
         }
         let hasData = p.series.contains { s in
@@ -326,7 +333,7 @@ private struct Renderer {
             case .line(let pts, _), .scatter(let pts, _): return !pts.isEmpty
             case .band(let x, _, _, _, _): return !x.isEmpty
             case .errorBars(let b, _): return !b.isEmpty
-            case .horizontalLine: return false
+            case .horizontalLine, .verticalLine: return false
             }
         }
         let (xlo, xhi) = AxisMap.range(xs + p.x.include, scale: p.x.scale)
@@ -364,9 +371,10 @@ private struct Renderer {
         // Bands first, reference lines next, then lines and markers on top.
         for s in p.series { if case .band = s { out += draw(s, mx, my) } }
         for s in p.series { if case .horizontalLine = s { out += draw(s, mx, my, left: left, right: right) } }
+        for s in p.series { if case .verticalLine = s { out += draw(s, mx, my, top: top, bottom: bottom) } }
         for s in p.series {
             switch s {
-            case .band, .horizontalLine: continue
+            case .band, .horizontalLine, .verticalLine: continue
             default: out += draw(s, mx, my)
             }
         }
@@ -380,7 +388,8 @@ private struct Renderer {
         return out
     }
 
-    private func draw(_ s: SVGPlot.Series, _ mx: AxisMap, _ my: AxisMap, left: Double = 0, right: Double = 0) -> String {
+    private func draw(_ s: SVGPlot.Series, _ mx: AxisMap, _ my: AxisMap, left: Double = 0, right: Double = 0,
+                      top: Double = 0, bottom: Double = 0) -> String {
         switch s {
         case .line(let pts, let style):
             let ok = pts.filter { mx.valid($0.x) && my.valid($0.y) }
@@ -415,6 +424,10 @@ private struct Renderer {
                 out += marker(style.marker == .none ? .circle : style.marker, x: px, y: my.pixel(b.y), color: style.color)
             }
             return out
+        case .verticalLine(let x, let color, let d):
+            guard mx.valid(x) else { return "" }
+            let px = mx.pixel(x)
+            return "<line x1=\"\(n(px))\" y1=\"\(n(top))\" x2=\"\(n(px))\" y2=\"\(n(bottom))\" stroke=\"\(color)\" stroke-width=\"1.2\"\(dash(d))/>\n"
         case .horizontalLine(let y, let color, let d):
             guard my.valid(y) else { return "" }
             let py = my.pixel(y)

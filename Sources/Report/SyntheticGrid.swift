@@ -28,9 +28,19 @@ public enum SyntheticGrid {
         public var running: Set<String> = []
         /// Seed offset per strategy (0: all strategies share seeds, the paired design).
         public var seedShift: [String: UInt64] = [:]
+        /// Write a synthetic probes.json into every finished run (`SyntheticProbes`), except the runs listed in
+        /// `withoutProbes`; `wordSimilaritySignal` scales the word-similarity ρ the trained tables gain.
+        public var probes = false
+        public var withoutProbes: Set<String> = []
+        public var wordSimilaritySignal = 1.0
         public init(strategies: [String], shapes: [Shape], seeds: [UInt64]) {
             self.strategies = strategies; self.shapes = shapes; self.seeds = seeds
         }
+    }
+
+    /// The snapshot steps the trainer takes for `total` steps (what the synthetic probes.json files use).
+    public static func probeSnapshotSteps(_ total: Int, count: Int = 12) -> [Int] {
+        SyntheticProbes.snapshotSteps(total, count: count)
     }
 
     public static func runID(_ strategy: String, _ s: Shape, vocab: Int, seed: UInt64) -> String {
@@ -197,6 +207,11 @@ public enum SyntheticGrid {
         }
         """
         try summary.write(to: url.appendingPathComponent("summary.json"), atomically: true, encoding: .utf8)
+        if spec.probes && !spec.withoutProbes.contains(id) {
+            try SyntheticProbes.write(strategy: strategy, dModel: d, nLayer: shape.nLayer, nHead: shape.nHead, vocab: v,
+                                      nonEmbedding: n, seed: seed, steps: spec.steps, signal: spec.wordSimilaritySignal,
+                                      id: id, to: url)
+        }
     }
 
     private static func f(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }

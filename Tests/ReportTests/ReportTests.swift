@@ -155,9 +155,11 @@ final class ReportTests: XCTestCase {
         let dir = try temporaryFolder(self).appendingPathComponent("reports/fixture-grid")
         let files = try Report.write(out, to: dir)
         XCTAssertEqual(files.map(\.lastPathComponent),
-                       ["loss_curves.svg", "scaling.svg", "gap.svg", "tokens_to_target.svg", "README.md"])
+                       ["loss_curves.svg", "scaling.svg", "gap.svg", "tokens_to_target.svg", "probes_vs_size.svg",
+                        "probe_drift.svg", "README.md"])
         let listing = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
-        XCTAssertEqual(listing, ["README.md", "gap.svg", "loss_curves.svg", "scaling.svg", "tokens_to_target.svg"])
+        XCTAssertEqual(listing, ["README.md", "gap.svg", "loss_curves.svg", "probe_drift.svg", "probes_vs_size.svg",
+                                 "scaling.svg", "tokens_to_target.svg"])
         XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8), out.markdown)
     }
 

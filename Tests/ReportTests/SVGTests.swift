@@ -28,7 +28,7 @@ final class SVGTests: XCTestCase {
             let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             XCTAssertEqual(p.terminationStatus, 0, "\(prefix)-\(name): \(message)")
             let size = (try? FileManager.default.attributesOfItem(atPath: png.path)[.size] as? Int) ?? 0
-            XCTAssertGreaterThan(size ?? 0, 1000, "\(prefix)-\(name): empty PNG")
+            XCTAssertGreaterThan(size, 1000, "\(prefix)-\(name): empty PNG")
         }
     }
 
@@ -43,12 +43,17 @@ final class SVGTests: XCTestCase {
         }
         try render(try Report.build(gridFolder: FixtureGrid.bundled.appendingPathComponent(FixtureGrid.name)),
                    prefix: "fixture", into: dir, tool: tool)
+        var five = SyntheticGrid.Spec(strategies: ["learned", "frozen-random", "hashed", "mup", "lowrank"],
+                                      shapes: [.init(64, 2, 2), .init(128, 4, 4), .init(256, 4, 4), .init(384, 6, 6)],
+                                      seeds: [1, 2, 3])
+        five.probes = true
+        var probesN1 = SyntheticGrid.Spec(strategies: ["learned", "frozen-random"], shapes: [.init(64, 2, 2)], seeds: [1])
+        probesN1.probes = true
         let cases: [(String, SyntheticGrid.Spec)] = [
             ("n1", .init(strategies: ["learned", "frozen-random"], shapes: [.init(64, 2, 2), .init(128, 4, 4)], seeds: [1])),
             ("nobaseline", .init(strategies: ["frozen-random", "hashed"], shapes: [.init(64, 2, 2)], seeds: [1, 2])),
-            ("five", .init(strategies: ["learned", "frozen-random", "hashed", "mup", "lowrank"],
-                           shapes: [.init(64, 2, 2), .init(128, 4, 4), .init(256, 4, 4), .init(384, 6, 6)],
-                           seeds: [1, 2, 3])),
+            ("five", five),
+            ("probes-n1", probesN1),
         ]
         for (name, spec) in cases {
             try render(try syntheticReport(self, spec, name: name, function: "svg-\(name)"), prefix: name, into: dir,

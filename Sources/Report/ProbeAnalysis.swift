@@ -1,0 +1,234 @@
+import Foundation
+import Stats
+
+/// The embedding-probe numbers of a grid (issue #8), computed from the `probes.json` of its finished runs:
+/// per arm × size × table (input embedding, output head) the mean over seeds of each geometry metric, the
+/// word-similarity ρ per set, the mean drift curve and the stabilisation points. Markdown and figures only format
+/// this. Runs that are not finished are left out (as in the rest of the report).
+public struct ProbeAnalysis: Sendable {
+    public struct Key: Hashable, Sendable {
+        public let arm: String
+        public let size: ModelShape
+        public let kind: ProbeRecord.Kind
+        public init(arm: String, size: ModelShape, kind: ProbeRecord.Kind) {
+            self.arm = arm; self.size = size; self.kind = kind
+        }
+    }
+
+    /// One word-similarity set on the tables of one cell: in-corpus ρ (the probe's primary variant).
+    public struct WordSimilarityCell: Sendable {
+        /// Final-table ρ of each run, ascending by seed.
+        public let finalValues: [Double]
+        public let final: MeanSummary
+        public let initial: MeanSummary?
+        /// The run's own approximate 95 % interval (Fisher z over word pairs) when the cell has one run; it does not
+        /// cover seed-to-seed variation.
+        public let singleRunInterval: ConfidenceInterval?
+
+        /// The t interval over seeds at `level` (e.g. Bonferroni-adjusted); nil for n < 2 or no spread.
+        public func interval(level: Double) -> ConfidenceInterval? { MeanSummary(finalValues, level: level).interval }
+
+        /// A detectable signal: the t interval over seeds at `level` lies above 0 and above the init table's mean ρ.
+        /// Cells with one run never count (a single run says nothing about seed variation).
+        public func signal(level: Double) -> Bool {
+            guard let ci = interval(level: level), ci.lower > 0 else { return false }
+            return initial.map { ci.lower > $0.mean } ?? true
+        }
+    }
+
+    /// A drift curve's mean over the seeds of a cell at one training fraction.
+    public struct DriftPoint: Sendable, Equatable {
+        public let fraction: Double
+        public let mean: Double
+        public let lower: Double?
+        public let upper: Double?
+        public let n: Int
+    }
+
+    /// The probed (finished) runs of one arm at one size, for one table.
+    public struct Cell: Sendable {
+        public let runs: [String]
+        public var n: Int { runs.count }
+        /// Every run's drift says the table never moved (frozen-random, hashed input tables).
+        public let frozen: Bool
+        public let dModel: Int
+        public let effectiveRank: MeanSummary?
+        public let effectiveRankInit: MeanSummary?
+        public let isotropy: MeanSummary?
+        public let normFrequency: MeanSummary?
+        public let wordSimilarity: [String: WordSimilarityCell]
+        /// Mean remaining drift ‖E_t − E_T‖ / ‖E_0 − E_T‖ over seeds, per snapshot fraction (empty when frozen or
+        /// without snapshots).
+        public let remainingDrift: [DriftPoint]
+        /// Per run with a drift record (not frozen): `stabilised_at` (1 = not before the end), ascending by seed.
+        public let stabilisedAt: [Double]
+        public let stabilisedAtCosine: [Double]
+        public let totalDrift: MeanSummary?
+        /// Mean stabilisation point over the runs (t interval where n ≥ 2).
+        public let stabilised: MeanSummary?
+        /// Runs whose table reached the threshold only at the final snapshot ("not before the end").
+        public var notStabilised: Int { stabilisedAt.filter { $0 >= 1 }.count }
+    }
+
+    public let level: Double
+    /// Table kinds present (the output head is absent when every run ties it to the input table).
+    public let kinds: [ProbeRecord.Kind]
+    /// Word-similarity sets shown (WordSim-353, SimLex-999, MEN — those present), in that order.
+    public let sets: [String]
+    /// The set drawn in the figure: SimLex-999 when present.
+    public let figureSet: String?
+    public let cells: [Key: Cell]
+    /// Finished runs with a readable probes.json.
+    public let probedRuns: [String]
+    /// Finished runs without probes.json.
+    public let withoutProbes: [String]
+    /// Probed runs without drift records (no snapshots at step 0 and the end): no init baseline, no stabilisation,
+    /// and a frozen table cannot be recognised as frozen.
+    public let withoutDrift: [String]
+    /// Runs whose probes.json exists but was not used, with the reason.
+    public let unusable: [(id: String, reason: String)]
+    /// In-corpus pairs / total pairs per set over the probed runs (min and max: they depend only on the corpus).
+    public let coverage: [String: (pairsMin: Int, pairsMax: Int, total: Int)]
+    public let driftThreshold: Double
+    public let cosineThreshold: Double
+
+    public var hasProbes: Bool { !probedRuns.isEmpty }
+    public func cell(_ arm: String, _ size: ModelShape, _ kind: ProbeRecord.Kind) -> Cell? {
+        cells[Key(arm: arm, size: size, kind: kind)]
+    }
+
+    public static let setOrder = ["wordsim353", "simlex999", "men"]
+    public static func setTitle(_ s: String) -> String {
+        ["wordsim353": "WordSim-353", "simlex999": "SimLex-999", "men": "MEN"][s] ?? s
+    }
+
+    public init(_ a: GridAnalysis) {
+        level = a.level
+        var cells = [Key: Cell]()
+        var probed = [String](), without = [String](), noDrift = [String](), unusable = [(id: String, reason: String)]()
+        var setsSeen = Set<String>()
+        var coverage = [String: (pairsMin: Int, pairsMax: Int, total: Int)]()
+        var driftThreshold: Double?, cosineThreshold: Double?
+        for r in a.runs.sorted(by: { $0.id < $1.id }) {
+            if let p = r.probesProblem { unusable.append((r.id, p)); continue }
+            if r.state != .finished {
+                if r.probes != nil { unusable.append((r.id, "run not finished: its probes are left out")) }
+                continue
+            }
+            guard let p = r.probes else { without.append(r.id); continue }
+            probed.append(r.id)
+            if p.drift?.input?.remainingDrift == nil && p.drift?.input?.frozen == nil { noDrift.append(r.id) }
+            driftThreshold = driftThreshold ?? p.settings?.driftThreshold
+            cosineThreshold = cosineThreshold ?? p.settings?.cosineThreshold
+            for (name, ws) in p.tables?.input?.final?.wordSimilarity ?? [:] {
+                setsSeen.insert(name)
+                guard let k = ws.pairsInCorpus, let t = ws.totalPairs else { continue }
+                let c = coverage[name]
+                coverage[name] = (min(c?.pairsMin ?? k, k), max(c?.pairsMax ?? k, k), t)
+            }
+        }
+        self.driftThreshold = driftThreshold ?? 0.1
+        self.cosineThreshold = cosineThreshold ?? 0.99
+        sets = Self.setOrder.filter(setsSeen.contains)
+        figureSet = sets.contains("simlex999") ? "simlex999" : sets.first
+        self.coverage = coverage
+        probedRuns = probed
+        withoutProbes = without
+        withoutDrift = noDrift
+        self.unusable = unusable
+
+        var kinds = Set<ProbeRecord.Kind>()
+        for arm in a.arms {
+            for size in a.sizes {
+                guard let c = a.cell(arm, size) else { continue }
+                let runs = c.runs.filter { $0.probes != nil }
+                guard !runs.isEmpty else { continue }
+                for kind in ProbeRecord.Kind.allCases {
+                    let withTable = runs.filter { $0.probes!.table(kind)?.final != nil }
+                    guard !withTable.isEmpty else { continue }
+                    kinds.insert(kind)
+                    cells[Key(arm: arm, size: size, kind: kind)] =
+                        Self.cell(withTable, kind: kind, sets: sets, dModel: size.dModel, level: level)
+                }
+            }
+        }
+        self.kinds = ProbeRecord.Kind.allCases.filter(kinds.contains)
+        self.cells = cells
+    }
+
+    static func summary(_ values: [Double?], level: Double) -> MeanSummary? {
+        let v = values.compactMap { $0 }.filter(\.isFinite)
+        return v.isEmpty ? nil : MeanSummary(v, level: level)
+    }
+
+    static func cell(_ runs: [RunRecord], kind: ProbeRecord.Kind, sets: [String], dModel: Int, level: Double) -> Cell {
+        let tables = runs.map { $0.probes!.table(kind)! }
+        let finals = tables.map { $0.final! }
+        let inits = tables.map(\.initial)
+        let drifts = runs.map { $0.probes!.drift(kind) }
+        let frozen = drifts.allSatisfy { $0?.frozen == true }
+        var ws = [String: WordSimilarityCell]()
+        for set in sets {
+            let f = finals.map { $0.wordSimilarity?[set]?.rhoInCorpus }
+            guard let final = summary(f, level: level) else { continue }
+            let i = summary(inits.map { $0?.wordSimilarity?[set]?.rhoInCorpus }, level: level)
+            var single: ConfidenceInterval? = nil
+            if final.n == 1, let ci = finals.compactMap({ $0.wordSimilarity?[set]?.rhoInCorpusCI95 }).first, ci.count == 2,
+               ci[0].isFinite, ci[1].isFinite {
+                single = ConfidenceInterval(lower: ci[0], upper: ci[1], level: 0.95)
+            }
+            ws[set] = WordSimilarityCell(finalValues: f.compactMap { $0 }.filter(\.isFinite), final: final, initial: i,
+                                         singleRunInterval: single)
+        }
+        let moving = drifts.compactMap { $0 }.filter { $0.frozen != true }
+        return Cell(runs: runs.map(\.id), frozen: frozen, dModel: dModel,
+                    effectiveRank: summary(finals.map(\.effectiveRank), level: level),
+                    effectiveRankInit: summary(inits.map { $0?.effectiveRank }, level: level),
+                    isotropy: summary(finals.map(\.isotropy), level: level),
+                    normFrequency: summary(finals.map(\.normFrequencySpearman), level: level),
+                    wordSimilarity: ws,
+                    remainingDrift: frozen ? [] : meanDrift(moving, level: level),
+                    stabilisedAt: moving.compactMap(\.stabilisedAt),
+                    stabilisedAtCosine: moving.compactMap(\.stabilisedAtCosine),
+                    totalDrift: summary(drifts.map { $0?.totalDrift }, level: level),
+                    stabilised: summary(moving.map(\.stabilisedAt), level: level))
+    }
+
+    /// Mean remaining drift over runs on the snapshot fractions every run has (their union when they share fewer
+    /// than two), with a t interval where n ≥ 2.
+    static func meanDrift(_ drifts: [ProbeRecord.Drift], level: Double) -> [DriftPoint] {
+        let perRun = drifts.map { d -> [Double: Double] in
+            var m = [Double: Double]()
+            guard let f = d.fractions, let r = d.remainingDrift, f.count == r.count else { return m }
+            for (x, y) in zip(f, r) { if let y, y.isFinite, x.isFinite { m[(x * 1e9).rounded() / 1e9] = y } }
+            return m
+        }.filter { !$0.isEmpty }
+        var grid = perRun.first.map { Set($0.keys) } ?? []
+        for m in perRun.dropFirst() { grid.formIntersection(m.keys) }
+        if grid.count < 2 { grid = perRun.reduce(into: Set<Double>()) { $0.formUnion($1.keys) } }
+        return grid.sorted().map { f in
+            let values = perRun.compactMap { $0[f] }
+            let m = MeanSummary(values, level: level)
+            return DriftPoint(fraction: f, mean: m.mean, lower: m.interval?.lower, upper: m.interval?.upper,
+                              n: values.count)
+        }
+    }
+
+    /// Arms whose table of `kind` moves (not frozen) in at least one probed cell.
+    public func movingArms(_ a: GridAnalysis, _ kind: ProbeRecord.Kind) -> [String] {
+        a.arms.filter { arm in a.sizes.contains { cell(arm, $0, kind).map { !$0.frozen } ?? false } }
+    }
+
+    /// Arms whose table of `kind` is frozen in every probed cell.
+    public func frozenArms(_ a: GridAnalysis, _ kind: ProbeRecord.Kind) -> [String] {
+        a.arms.filter { arm in
+            let cs = a.sizes.compactMap { cell(arm, $0, kind) }
+            return !cs.isEmpty && cs.allSatisfy(\.frozen)
+        }
+    }
+
+    /// Every stabilisation point of an arm's table, pooled over sizes.
+    public func stabilisation(_ a: GridAnalysis, _ arm: String, _ kind: ProbeRecord.Kind) -> [Double] {
+        a.sizes.flatMap { cell(arm, $0, kind)?.stabilisedAt ?? [] }
+    }
+}
