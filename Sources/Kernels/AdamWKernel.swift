@@ -13,7 +13,9 @@ public enum AdamWKernel {
         let decay = 1 - lr * weightDecay
         let stepSize = lr / biasCorrection1
         let oneMinusB1 = 1 - beta1, oneMinusB2 = 1 - beta2
-        for i in 0..<count {
+        // Elementwise, so splitting across threads cannot change any result (bit-identical for every thread count).
+        Parallel.forEachChunk(count: count, minimumPerThread: 1 << 16, alignment: 16) { start, end in
+        for i in start..<end {
             let g = grad[i] * gradScale
             var p = param[i]
             if weightDecay != 0 { p *= decay }
@@ -22,6 +24,7 @@ public enum AdamWKernel {
             m[i] = mi; v[i] = vi
             p -= stepSize * mi / (vi.squareRoot() / biasCorrection2Sqrt + eps)
             param[i] = p
+        }
         }
     }
 }

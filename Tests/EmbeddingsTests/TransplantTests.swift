@@ -14,7 +14,7 @@ final class TransplantTests: XCTestCase {
     /// Writes a checkpoint-like file holding `tensors`, with the fixture vocabulary's fingerprint unless told otherwise.
     func write(_ tensors: [(String, [Int], [Float])], fingerprint: String? = Fixture.vocabulary.fingerprint) throws -> String {
         let url = dir.appendingPathComponent("model-\(UUID().uuidString).safetensors")
-        var buffers = tensors.map { ($0.0, $0.1, UnsafeMutableBufferPointer<Float>.allocate(capacity: $0.2.count)) }
+        let buffers = tensors.map { ($0.0, $0.1, UnsafeMutableBufferPointer<Float>.allocate(capacity: $0.2.count)) }
         defer { buffers.forEach { $0.2.deallocate() } }
         for i in buffers.indices { _ = buffers[i].2.initialize(from: tensors[i].2) }
         let data = Safetensors.encode(buffers.map { ($0.0, $0.1, UnsafeBufferPointer($0.2)) },
