@@ -43,11 +43,30 @@ enum BenchReport {
                 md += String(format: "- %@ (%@, %d thr): MFU %.0f %% vs target %.0f %% — %@\n", r.shape.name, kernel, r.threads,
                              100 * r.mfu, 100 * t, r.mfu >= t ? "met" : "**not met**")
             }
+            // Speed vs PyTorch eager: ≥ 1.1× with the environment's kernel; ≥ 1.8× on b and c with the AVX-512 one.
+            for r in rs {
+                guard let pt = torch["\(r.shape.name)-\(r.threads)"] else { continue }
+                let avx512 = kernel == "SkylakeX"
+                guard !avx512 || r.shape.name != "a" else { continue }
+                let target = avx512 ? 1.8 : 1.1
+                let ratio = r.tokensPerSecond / pt
+                md += String(format: "- %@ (%@, %d thr): %.2f× PyTorch vs target %.1f× — %@\n", r.shape.name, kernel, r.threads,
+                             ratio, target, ratio >= target ? "met" : "**not met**")
+            }
             if let one = rs.first(where: { $0.shape.name == "c" && $0.threads == 1 }),
                let two = rs.first(where: { $0.shape.name == "c" && $0.threads == 2 }) {
                 let ratio = two.tokensPerSecond / one.tokensPerSecond
                 md += String(format: "- c (%@): 2 threads = %.2f× 1 thread vs target 1.7× — %@\n", kernel, ratio, ratio >= 1.7 ? "met" : "**not met**")
             }
+        }
+        // The AVX-512 target assumes an AVX-512 sgemm about 1.8× faster than the AVX2 one (shared/notes/references.md);
+        // say what this machine measured.
+        let peaks = Dictionary(grouping: results.filter { $0.threads == 1 }, by: \.kernel)
+            .mapValues { $0.map(\.sgemmPeakGFLOPS).max() ?? 0 }
+        if let avx512 = peaks["SkylakeX"], let avx2 = peaks["Haswell"], avx2 > 0 {
+            md += String(format: "\nOn this machine the AVX-512 kernel's 1-thread sgemm peak is %.0f GFLOP/s against %.0f for the AVX2 "
+                         + "kernel (%.2f×), so no kernel choice can make training ~1.8× faster here: the ≥ 1.8× target presumes "
+                         + "an AVX-512 sgemm ~1.8× faster than AVX2.\n", avx512, avx2, avx512 / avx2)
         }
         return md
     }
