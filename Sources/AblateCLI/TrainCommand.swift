@@ -5,7 +5,7 @@ import Trainer
 
 /// Options shared by commands that build a training config: a file plus flag overrides.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: "A YAML or JSON config file (keys as in `ablate train --help-keys`).")
+    @Option(name: .long, help: "A YAML or JSON config file (the keys are listed below).")
     var config: String?
 
     @Option(name: .customLong("set"), help: "Override any config key: --set learning_rate=3e-4 (repeatable).")
@@ -53,7 +53,17 @@ enum DataLoading {
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train one model and write a run folder (config, metrics.jsonl, status, checkpoints).")
+        abstract: "Train one model and write a run folder (config, metrics.jsonl, status, checkpoints).",
+        discussion: "Config keys and their defaults (set them in --config FILE or with --set key=value):\n" + defaultKeys())
+
+    /// Every config key with its default, generated from `TrainConfig()` so the help cannot go stale.
+    static func defaultKeys() -> String {
+        guard case let .object(fields)? = try? JSONValue.encode(TrainConfig()) else { return "" }
+        // Optional keys whose absence means a default the trainer resolves (not written, so old config hashes hold).
+        let resolved = ["snapshots": "(unset: on)", "snapshot_count": "(unset: \(TrainConfig().resolvedSnapshotCount))"]
+        return TrainConfig.keys.map { key in "  \(key) = \(fields[key].map(\.description) ?? resolved[key] ?? "(unset)")" }
+            .joined(separator: "\n")
+    }
 
     @OptionGroup var options: ConfigOptions
 
