@@ -283,14 +283,21 @@ extension GridAnalysis {
             for p in r.curve { m[p.tokens] = p.loss }  // a later line at the same tokens wins (the final eval)
             return m
         }
+        return meanOverRuns(perRun, level: level).map { p in
+            CurveSummaryPoint(tokens: p.x, mean: p.summary.mean, lower: p.summary.interval?.lower,
+                              upper: p.summary.interval?.upper, n: p.n)
+        }
+    }
+
+    /// Mean (with a t interval where n ≥ 2) over runs, each a map x → value, at the x values every run has — or at
+    /// their union when the runs share fewer than two (e.g. different evaluation schedules).
+    static func meanOverRuns(_ perRun: [[Double: Double]], level: Double) -> [(x: Double, summary: MeanSummary, n: Int)] {
         var grid = perRun.first.map { Set($0.keys) } ?? []
         for m in perRun.dropFirst() { grid.formIntersection(m.keys) }
         if grid.count < 2 { grid = perRun.reduce(into: Set<Double>()) { $0.formUnion($1.keys) } }
-        return grid.sorted().map { t in
-            let values = perRun.compactMap { $0[t] }
-            let m = MeanSummary(values, level: level)
-            return CurveSummaryPoint(tokens: t, mean: m.mean, lower: m.interval?.lower, upper: m.interval?.upper,
-                                     n: values.count)
+        return grid.sorted().map { x in
+            let values = perRun.compactMap { $0[x] }
+            return (x, MeanSummary(values, level: level), values.count)
         }
     }
 

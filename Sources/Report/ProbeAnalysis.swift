@@ -203,14 +203,9 @@ public struct ProbeAnalysis: Sendable {
             for (x, y) in zip(f, r) { if let y, y.isFinite, x.isFinite { m[(x * 1e9).rounded() / 1e9] = y } }
             return m
         }.filter { !$0.isEmpty }
-        var grid = perRun.first.map { Set($0.keys) } ?? []
-        for m in perRun.dropFirst() { grid.formIntersection(m.keys) }
-        if grid.count < 2 { grid = perRun.reduce(into: Set<Double>()) { $0.formUnion($1.keys) } }
-        return grid.sorted().map { f in
-            let values = perRun.compactMap { $0[f] }
-            let m = MeanSummary(values, level: level)
-            return DriftPoint(fraction: f, mean: m.mean, lower: m.interval?.lower, upper: m.interval?.upper,
-                              n: values.count)
+        return GridAnalysis.meanOverRuns(perRun, level: level).map { p in
+            DriftPoint(fraction: p.x, mean: p.summary.mean, lower: p.summary.interval?.lower,
+                       upper: p.summary.interval?.upper, n: p.n)
         }
     }
 
