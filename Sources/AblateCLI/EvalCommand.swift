@@ -26,6 +26,7 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         guard ["u16", "i32"].contains(dtype) else { throw ValidationError("--dtype must be u16 or i32, got '\(dtype)'") }
+        if let batches, batches < 1 { throw ValidationError("--batches must be ≥ 1, got \(batches)") }
     }
 
     func run() throws {
@@ -39,7 +40,8 @@ struct EvalCommand: ParsableCommand {
         let prepared = try DataLoading.prepare(config)
         var runData = try RunData(prepared: prepared, config: config)
         if let tokens {
-            let ids = try Self.readTokens(path: tokens, dtype: dtype, vocabSize: config.vocabSize)
+            // The model's vocabulary is the tokenizer's (BPE may stop below the requested vocab_size).
+            let ids = try Self.readTokens(path: tokens, dtype: dtype, vocabSize: prepared.vocabSize)
             runData.batches = try WindowBatches(tokens: ids, context: config.contextLength, batchSize: config.batchSize, path: tokens)
             runData.validationTokens = ids.count
         }

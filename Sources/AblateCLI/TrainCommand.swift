@@ -19,6 +19,12 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Seed (model init and data order).") var seed: UInt64?
     @Option(help: "OpenBLAS threads.") var threads: Int?
 
+    /// No config source given at all (then `--resume` reuses the run folder's recorded config).
+    var isEmpty: Bool {
+        config == nil && overrides.isEmpty && strategy == nil && preset == nil && corpus == nil && vocab == nil
+            && steps == nil && seed == nil && threads == nil
+    }
+
     func resolve() throws -> TrainConfig {
         var object: [String: JSONValue] = [:]
         if let config { object = try ConfigLoading.load(path: config) }
@@ -72,7 +78,13 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Start over even if the run folder holds results.") var force = false
 
     func run() throws {
-        let config = try options.resolve()
+        // `--resume --out DIR` with no other settings continues the run with the config recorded in its folder.
+        let config: TrainConfig
+        if resume, options.isEmpty, let out, let recorded = Self.recordedConfig(in: URL(fileURLWithPath: out)) {
+            config = recorded
+        } else {
+            config = try options.resolve()
+        }
         let model = try config.modelConfig()
         let folderURL = URL(fileURLWithPath: out ?? "runs/single/\(config.strategy)-d\(model.dModel)-L\(model.nLayer)-v\(config.vocabSize)-s\(config.seed)")
         let folder = RunFolder(folderURL)
@@ -85,7 +97,14 @@ struct TrainCommand: ParsableCommand {
         }
         let prepared = try DataLoading.prepare(config)
         let trainer = try Trainer(config: config, data: try RunData(prepared: prepared, config: config), folder: folder)
-        if resume, let from = try trainer.resumeIfPossible() { print("resuming \(folderURL.path) from step \(from)") }
+        if let note = trainer.vocabularyNote { print("note: \(note)") }
+        if resume {
+            if let from = try trainer.resumeIfPossible() {
+                print("resuming \(folderURL.path) from step \(from)")
+            } else {
+                print("no checkpoint in \(folderURL.path): starting from step 0")
+            }
+        }
         let progress = TerminalProgress(label: config.strategy)
         trainer.observer = progress
         let stop = StopFlag.install()
@@ -95,12 +114,20 @@ struct TrainCommand: ParsableCommand {
             print(String(format: "finished: %d steps, %d tokens, final val loss %.4f, %.1f s → %@",
                          result.steps, result.tokens, result.finalValLoss ?? .nan, result.elapsed, folderURL.path))
         case .running:
-            print("stopped at step \(result.steps); checkpoint written. Resume with: ablate train --resume --out \(folderURL.path) ...")
+            print("stopped at step \(result.steps); checkpoint written. Resume with: ablate train --resume --out \(folderURL.path)")
             throw ExitCode(130)
         case .diverged, .failed:
             print("\(result.status.state.rawValue): \(result.status.reason ?? "")")
             throw ExitCode(2)
         }
+    }
+}
+
+extension TrainCommand {
+    /// The config a run folder recorded (config.json's `config`), if any.
+    static func recordedConfig(in folder: URL) -> TrainConfig? {
+        guard let resolved = try? RunFolder(folder).readJSON(ResolvedRunConfig.self, from: "config.json") else { return nil }
+        return resolved.config
     }
 }
 

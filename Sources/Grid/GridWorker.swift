@@ -64,6 +64,7 @@ public struct GridWorker {
             var config = run.config
             config.threads = threads
             let trainer = try Trainer(config: config, data: try makeData(config), folder: folder)
+            if let note = trainer.vocabularyNote { log("\(run.id): note: \(note)") }
             if let from = try trainer.resumeIfPossible() { log("\(run.id): resuming from step \(from)") }
             trainer.observer = observer
             let result = try trainer.run(shouldStop: shouldStop)

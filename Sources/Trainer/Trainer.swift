@@ -36,6 +36,8 @@ public final class Trainer {
     private var elapsedBefore = 0.0
     public let configJSON: String
     public let configHash: String
+    /// Set when the model's vocabulary is smaller than the config asked for (BPE ran out of merges).
+    public private(set) var vocabularyNote: String?
 
     public init(config: TrainConfig, data: RunData, folder: RunFolder?) throws {
         try config.validate()
@@ -46,6 +48,7 @@ public final class Trainer {
                 throw ConfigError(key: "vocab_size", message: "the tokenizer has \(data.vocabulary.count) tokens but vocab_size is \(modelConfig.vocabSize)",
                                   fix: "set vocab_size to \(data.vocabulary.count) or retrain the tokenizer")
             }
+            vocabularyNote = "the tokenizer stopped at \(data.vocabulary.count) tokens (no pair left to merge in this corpus), below vocab_size \(modelConfig.vocabSize); the model uses \(data.vocabulary.count)"
             modelConfig.vocabSize = data.vocabulary.count
         }
         let needed = config.contextLength + 1
@@ -100,7 +103,7 @@ public final class Trainer {
         let state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: ckpt.appendingPathComponent(Checkpoint.stateFile)))
         guard state.configHash == configHash else {
             throw ConfigError(key: "config", message: "the run folder \(folder.url.path) holds a checkpoint of a different config",
-                              fix: "use a new run folder, or pass --force to start over")
+                              fix: "resume with the run's own settings (`ablate train --resume --out \(folder.url.path)` alone reuses them), use a new --out, or pass --force to discard the run and start over")
         }
         _ = try Checkpoint.loadModel(from: ckpt.appendingPathComponent(Checkpoint.modelFile), into: model)
         try Checkpoint.loadOptimizer(from: ckpt.appendingPathComponent(Checkpoint.optimizerFile), into: optimizer, store: model.store)
