@@ -1,6 +1,9 @@
 /// Multi-head causal self-attention over a fused qkv buffer (the output of one Linear with 3C outputs).
-/// Per (batch, head) the products are single-threaded sgemm calls (the pairs are split across threads) that read q, k, v in place through leading dimension 3C
-/// and write the head's output columns in place through leading dimension C, so nothing is copied or transposed.
+/// Per (batch, head) the products are sgemm calls that read q, k, v in place through leading dimension 3C and write
+/// the head's output columns in place through leading dimension C, so nothing is copied or transposed. The pairs are
+/// split into contiguous ranges across `BLAS.threads` of our own threads, each sgemm running single-threaded (OpenBLAS
+/// splitting a 128×128×32 product over 2 threads gained almost nothing); a head's arithmetic never depends on the
+/// split, so results are bit-identical for any thread count (AttentionThreadsTests).
 public enum CausalSelfAttention {
     /// qkv[B, T, 3C] → att[B, H, T, T] (softmax probabilities, upper triangle j > i exactly 0) and out[B, T, C].
     /// Per head: S = scale · Q·Kᵀ, P = softmax over j ≤ i of S[i, j], O = P·V.
