@@ -1,6 +1,9 @@
 /// Multi-head causal self-attention over a fused qkv buffer (the output of one Linear with 3C outputs).
-/// Per (batch, head) the three products are sgemm calls that read q, k, v in place through leading dimension 3C
-/// and write the head's output columns in place through leading dimension C, so nothing is copied or transposed.
+/// Per (batch, head) the products are sgemm calls that read q, k, v in place through leading dimension 3C and write
+/// the head's output columns in place through leading dimension C, so nothing is copied or transposed. The pairs are
+/// split into contiguous ranges across `BLAS.threads` of our own threads, each sgemm running single-threaded (OpenBLAS
+/// splitting a 128×128×32 product over 2 threads gained almost nothing); a head's arithmetic never depends on the
+/// split, so results are bit-identical for any thread count (AttentionThreadsTests).
 public enum CausalSelfAttention {
     /// qkv[B, T, 3C] → att[B, H, T, T] (softmax probabilities, upper triangle j > i exactly 0) and out[B, T, C].
     /// Per head: S = scale · Q·Kᵀ, P = softmax over j ≤ i of S[i, j], O = P·V.
@@ -8,23 +11,20 @@ public enum CausalSelfAttention {
     public static func forward(out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
                                batch: Int, seq: Int, channels: Int, heads: Int, scale: Float) {
         let T = seq, C = channels, C3 = 3 * channels, hs = channels / heads
-        // Three phases so the softmax (the only non-matrix work) can run over all B·H·T rows in parallel.
-        for b in 0..<batch {
-            for h in 0..<heads {
+        // The (batch, head) pairs are split into contiguous ranges, one per thread, and each head's two products run
+        // single-threaded with its softmax in between: every head's arithmetic is the same for any split.
+        BLAS.forEachChunkSingleThreaded(count: batch * heads) { start, end in
+            for bh in start..<end {
+                let b = bh / heads, h = bh % heads
                 let q = qkv + b * T * C3 + h * hs      // [T, hs], row stride 3C
                 let k = q + C                          // [T, hs], row stride 3C
-                let p = att + (b * heads + h) * T * T  // [T, T]
+                let v = q + 2 * C                      // [T, hs], row stride 3C
+                let p = att + bh * T * T               // [T, T]
+                let o = out + b * T * C + h * hs       // [T, hs], row stride C
                 // S[T, T] = scale · Q · Kᵀ (the upper triangle is computed and then overwritten with 0).
                 BLAS.sgemm(transA: false, transB: true, m: T, n: T, k: hs,
                            alpha: scale, a: q, lda: C3, b: k, ldb: C3, beta: 0, c: p, ldc: T)
-            }
-        }
-        causalSoftmax(att, heads: batch * heads, seq: T)
-        for b in 0..<batch {
-            for h in 0..<heads {
-                let v = qkv + b * T * C3 + h * hs + 2 * C  // [T, hs], row stride 3C
-                let p = att + (b * heads + h) * T * T      // [T, T]
-                let o = out + b * T * C + h * hs           // [T, hs], row stride C
+                causalSoftmax(att, seq: T, rows: (bh * T)..<((bh + 1) * T))
                 // O[T, hs] = P · V
                 BLAS.sgemm(transA: false, transB: false, m: T, n: hs, k: T,
                            alpha: 1, a: p, lda: T, b: v, ldb: C3, beta: 0, c: o, ldc: C)
@@ -39,33 +39,29 @@ public enum CausalSelfAttention {
                                 qkv: UnsafePointer<Float>, att: UnsafePointer<Float>,
                                 batch: Int, seq: Int, channels: Int, heads: Int, scale: Float) {
         let T = seq, C = channels, C3 = 3 * channels, hs = channels / heads
-        for b in 0..<batch {
-            for h in 0..<heads {
-                let v = qkv + b * T * C3 + h * hs + 2 * C     // [T, hs], row stride 3C
-                let dv = dqkv + b * T * C3 + h * hs + 2 * C   // [T, hs], row stride 3C
-                let p = att + (b * heads + h) * T * T         // [T, T]
-                let dp = datt + (b * heads + h) * T * T       // [T, T]
-                let dO = dout + b * T * C + h * hs            // [T, hs], row stride C
+        // As in forward: contiguous ranges of (batch, head) pairs per thread, single-threaded products per head.
+        // Each head reads and writes only its own columns of dqkv and its own [T, T] block of datt.
+        BLAS.forEachChunkSingleThreaded(count: batch * heads) { start, end in
+            for bh in start..<end {
+                let b = bh / heads, h = bh % heads
+                let q = qkv + b * T * C3 + h * hs, k = q + C, v = q + 2 * C       // [T, hs], row stride 3C
+                let dq = dqkv + b * T * C3 + h * hs, dk = dq + C, dv = dq + 2 * C  // [T, hs], row stride 3C
+                let p = att + bh * T * T                                          // [T, T]
+                let dp = datt + bh * T * T                                        // [T, T]
+                let dO = dout + b * T * C + h * hs                                // [T, hs], row stride C
                 // dP[T, T] = dO · Vᵀ
                 BLAS.sgemm(transA: false, transB: true, m: T, n: T, k: hs,
                            alpha: 1, a: dO, lda: C, b: v, ldb: C3, beta: 0, c: dp, ldc: T)
                 // dV[T, hs] += Pᵀ · dO
                 BLAS.sgemm(transA: true, transB: false, m: T, n: hs, k: T,
                            alpha: 1, a: p, lda: T, b: dO, ldb: C, beta: 1, c: dv, ldc: C3)
-            }
-        }
-        // dS = P ⊙ (dP − rowsum(P ⊙ dP)), in place over dP, all B·H·T rows in parallel.
-        causalSoftmaxBackward(datt, probs: att, heads: batch * heads, seq: T)
-        for b in 0..<batch {
-            for h in 0..<heads {
-                let q = qkv + b * T * C3 + h * hs, k = q + C      // [T, hs], row stride 3C
-                let dq = dqkv + b * T * C3 + h * hs, dk = dq + C  // [T, hs], row stride 3C
-                let ds = datt + (b * heads + h) * T * T           // [T, T]
+                // dS = P ⊙ (dP − rowsum(P ⊙ dP)), in place over dP.
+                causalSoftmaxBackward(datt, probs: att, seq: T, rows: (bh * T)..<((bh + 1) * T))
                 // dQ[T, hs] += scale · dS · K ;  dK[T, hs] += scale · dSᵀ · Q
                 BLAS.sgemm(transA: false, transB: false, m: T, n: hs, k: T,
-                           alpha: scale, a: ds, lda: T, b: k, ldb: C3, beta: 1, c: dq, ldc: C3)
+                           alpha: scale, a: dp, lda: T, b: k, ldb: C3, beta: 1, c: dq, ldc: C3)
                 BLAS.sgemm(transA: true, transB: false, m: T, n: hs, k: T,
-                           alpha: scale, a: ds, lda: T, b: q, ldb: C3, beta: 1, c: dk, ldc: C3)
+                           alpha: scale, a: dp, lda: T, b: q, ldb: C3, beta: 1, c: dk, ldc: C3)
             }
         }
     }

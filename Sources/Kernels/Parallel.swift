@@ -7,9 +7,11 @@ import Dispatch
 enum Parallel {
     /// Calls body(start, end) over a partition of 0..<count into chunks of at least `minimumPerThread` items
     /// (chunk boundaries are multiples of `alignment`). Runs inline when one chunk suffices.
+    /// `threads` overrides the thread count (default `BLAS.threads`), for callers that have set OpenBLAS to 1 thread.
     @inline(__always)
-    static func forEachChunk(count: Int, minimumPerThread: Int, alignment: Int = 1, _ body: (_ start: Int, _ end: Int) -> Void) {
-        let threads = min(BLAS.threads, count / max(1, minimumPerThread))
+    static func forEachChunk(count: Int, minimumPerThread: Int, alignment: Int = 1, threads maxThreads: Int? = nil,
+                             _ body: (_ start: Int, _ end: Int) -> Void) {
+        let threads = min(maxThreads ?? BLAS.threads, count / max(1, minimumPerThread))
         if threads <= 1 { body(0, count); return }
         let per = ((count + threads - 1) / threads + alignment - 1) / alignment * alignment
         withoutActuallyEscaping(body) { body in
@@ -20,6 +22,20 @@ enum Parallel {
                 if start < end { work.value(start, end) }
             }
         }
+    }
+}
+
+extension BLAS {
+    /// Runs body(start, end) over contiguous chunks of 0..<count on up to `threads` of our own threads, with OpenBLAS
+    /// set to 1 thread for the duration, so each chunk may call `sgemm` concurrently and every call is single-threaded
+    /// (OpenBLAS ≥ 0.3.7 built with threading allows concurrent calls from several user threads). Restores the thread
+    /// count afterwards. With 1 thread (or count 1) runs inline and leaves OpenBLAS alone.
+    static func forEachChunkSingleThreaded(count: Int, _ body: (_ start: Int, _ end: Int) -> Void) {
+        let saved = BLAS.threads, threads = min(saved, count)
+        if threads <= 1 { body(0, count); return }
+        setThreads(1)
+        defer { setThreads(saved) }
+        Parallel.forEachChunk(count: count, minimumPerThread: 1, threads: threads, body)
     }
 }
 
