@@ -22,7 +22,7 @@ struct DoctorCommand: ParsableCommand {
         print("ablate \(AblateVersion.string), commit \(Provenance.gitCommit())")
         print("OpenBLAS config : \(BLAS.config)")
         let env = ProcessInfo.processInfo.environment
-        print("OpenBLAS core   : \(BLAS.coreName) (OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "unset"), OPENBLAS_L2_SIZE=\(env["OPENBLAS_L2_SIZE"] ?? "unset"))")
+        print("OpenBLAS core   : \(BLAS.coreName) (OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "unset"), OPENBLAS_L2_SIZE=\(env["OPENBLAS_L2_SIZE"] ?? "unset"), OPENBLAS_THREAD_TIMEOUT=\(env["OPENBLAS_THREAD_TIMEOUT"] ?? "unset"))")
         let lib = BLAS.sgemmLibraryPath
         let ok = lib.contains("openblas")
         print("cblas_sgemm from: \(lib) \(ok ? "(OpenBLAS: good)" : "(NOT OpenBLAS: matrix products will be ~30x slower; see shared build notes)")")
