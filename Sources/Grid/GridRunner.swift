@@ -180,7 +180,7 @@ public final class GridRunner {
         let folder = options.layout.folder(run)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let logURL = folder.appendingPathComponent("train.log")
-        if !FileManager.default.fileExists(atPath: logURL.path) { FileManager.default.createFile(atPath: logURL.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logURL.path) { _ = FileManager.default.createFile(atPath: logURL.path, contents: nil) }
         let log = try FileHandle(forWritingTo: logURL)
         try log.seekToEnd()
         let p = Process()
