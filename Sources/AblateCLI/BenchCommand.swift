@@ -71,9 +71,9 @@ struct BenchCommand: ParsableCommand {
                 for t in threadCounts {
                     print("measuring PyTorch eager, shape \(name), \(t) thread\(t == 1 ? "" : "s") …")
                     fflush(stdout)
-                    let out = try Self.run("/usr/bin/env", ["python3", script, "--vocab", "\(s.vocab)", "--d_model", "\(s.dModel)",
+                    let out = try ChildProcess.output(of: Self.env, ["python3", script, "--vocab", "\(s.vocab)", "--d_model", "\(s.dModel)",
                                                            "--layers", "\(s.layers)", "--heads", "\(s.heads)", "--context", "\(s.context)",
-                                                           "--batch", "\(s.batch)", "--threads", "\(t)", "--steps", "\(steps)"], env: [:])
+                                                           "--batch", "\(s.batch)", "--threads", "\(t)", "--steps", "\(steps)"])
                     if let line = out.split(separator: "\n").last,
                        let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                        let tps = obj["tokens_per_s"] as? Double {
@@ -136,27 +136,13 @@ struct BenchCommand: ParsableCommand {
     }
 
     static func child(_ args: [String], coretype: String?) throws -> String {
-        var env: [String: String] = [:]
-        if let coretype { env["OPENBLAS_CORETYPE"] = coretype }
-        return try run(CommandLine.arguments[0], args, env: env)
+        try ChildProcess.ablate(args, env: coretype.map { ["OPENBLAS_CORETYPE": $0] } ?? [:])
     }
 
-    static func run(_ executable: String, _ args: [String], env: [String: String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable
-                              : FileManager.default.currentDirectoryPath + "/" + executable)
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
+    static let env = URL(fileURLWithPath: "/usr/bin/env")
 
     static func torchAvailable() -> Bool {
-        (try? run("/usr/bin/env", ["python3", "-c", "import torch; print('torch-ok')"], env: [:]))?.contains("torch-ok") == true
+        (try? ChildProcess.output(of: env, ["python3", "-c", "import torch; print('torch-ok')"]))?.contains("torch-ok") == true
     }
 
     /// The PyTorch script ships beside this source file.

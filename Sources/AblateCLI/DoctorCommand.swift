@@ -60,16 +60,7 @@ struct DoctorCommand: ParsableCommand {
             print("kernel          : \(BLAS.coreName) is the best OpenBLAS kernel for this CPU")
             return
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
-                              : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
-        p.arguments = ["doctor", "--sgemm-only"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_CORETYPE": "SkylakeX"]) { $1 }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        guard (try? p.run()) != nil else { return }
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        guard let out = try? ChildProcess.ablate(["doctor", "--sgemm-only"], env: ["OPENBLAS_CORETYPE": "SkylakeX"]) else { return }
         if let g = out.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) {
             print(String(format: "kernel          : this CPU has AVX-512 but OpenBLAS runs %@; SkylakeX measured %.0f GFLOP/s (%.2f× the current 1-thread figure).",
                          BLAS.coreName, g, g / max(current, 1e-9)))

@@ -55,10 +55,7 @@ struct GridParallelOptions: ParsableArguments {
 
 enum GridSupport {
     /// This process's own binary, to spawn workers and checks.
-    static var executable: URL {
-        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return URL(fileURLWithPath: path) }
-        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-    }
+    static var executable: URL { ChildProcess.executable }
 
     /// The environment workers get: OPENBLAS_CORETYPE only when the grid opts in to a kernel that passed the check.
     static func workerEnvironment(_ grid: GridFile, log: (String) -> Void) throws -> [String: String] {
