@@ -66,7 +66,8 @@ struct TrainCommand: ParsableCommand {
     static func defaultKeys() -> String {
         guard case let .object(fields)? = try? JSONValue.encode(TrainConfig()) else { return "" }
         // Optional keys whose absence means a default the trainer resolves (not written, so old config hashes hold).
-        let resolved = ["snapshots": "(unset: on)", "snapshot_count": "(unset: \(TrainConfig().resolvedSnapshotCount))"]
+        let resolved = ["snapshots": "(unset: on)", "snapshot_count": "(unset: \(TrainConfig().resolvedSnapshotCount))",
+                        "batch_shards": "(unset: \(TrainConfig.defaultBatchShards))"]
         return TrainConfig.keys.map { key in "  \(key) = \(fields[key].map(\.description) ?? resolved[key] ?? "(unset)")" }
             .joined(separator: "\n")
     }

@@ -30,7 +30,7 @@ extension BLAS {
     /// set to 1 thread for the duration, so each chunk may call `sgemm` concurrently and every call is single-threaded
     /// (OpenBLAS ≥ 0.3.7 built with threading allows concurrent calls from several user threads). Restores the thread
     /// count afterwards. With 1 thread (or count 1) runs inline and leaves OpenBLAS alone.
-    static func forEachChunkSingleThreaded(count: Int, _ body: (_ start: Int, _ end: Int) -> Void) {
+    public static func forEachChunkSingleThreaded(count: Int, _ body: (_ start: Int, _ end: Int) -> Void) {
         let saved = BLAS.threads, threads = min(saved, count)
         if threads <= 1 { body(0, count); return }
         setThreads(1)

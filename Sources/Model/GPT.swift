@@ -19,12 +19,11 @@ public final class GPT: @unchecked Sendable {
     let acts: Activations
     let grads: ActivationGradients
     let embeddingTensors: TensorPointers
-    let layers: [BlockParameters]
     let wpe: Parameter
-    let lnF: NormParameters
-    /// Output head weight and gradient (the embedding table itself when tied).
+    /// The blocks, final LayerNorm and head gradient with the store's own gradient buffers.
+    let main: ReplicaParameters
+    /// Output head weight (the embedding table itself when tied).
     let headWeight: UnsafeMutablePointer<Float>
-    let headGradient: UnsafeMutablePointer<Float>?
     let inputMultiplier: Float
     let logitMultiplier: Float
     let attentionScale: Float
@@ -35,9 +34,11 @@ public final class GPT: @unchecked Sendable {
     private(set) var rows = 0
 
     /// - Parameters:
+    ///   - shards: how many contiguous groups of sequences the batch is split into (see `Shard`). The numerics depend
+    ///     on it (weight gradients are summed per shard, then across shards) but not on the thread count.
     ///   - seed: model seed. Every non-embedding tensor draws from its own stream derived from (seed, tensor name),
     ///     so two runs with the same seed and different strategies share their non-embedding initialisation.
-    public init(config: ModelConfig, strategy: any EmbeddingStrategy, batchSize: Int, seed: UInt64) throws {
+    public init(config: ModelConfig, strategy: any EmbeddingStrategy, batchSize: Int, shards: Int = 1, seed: UInt64) throws {
         try config.validate()
         guard batchSize > 0 else {
             throw ConfigError(key: "batch_size", message: "must be a positive integer, got \(batchSize)", fix: "set batch_size ≥ 1")
@@ -45,6 +46,7 @@ public final class GPT: @unchecked Sendable {
         self.config = config
         self.strategy = strategy
         self.batchSize = batchSize
+        self.shardCount = max(1, shards)
         let d = config.dModel, v = config.vocabSize, l = config.nLayer
 
         // --- parameter layout (names follow nanoGPT so checkpoints map onto its state_dict) ---
@@ -98,30 +100,21 @@ public final class GPT: @unchecked Sendable {
         func param(_ name: String) -> Parameter { store[name]! }
         func optional(_ name: String) -> UnsafeMutablePointer<Float>? { store[name].map { store.value($0) } }
         func optionalGrad(_ name: String) -> UnsafeMutablePointer<Float>? { store[name].flatMap { store.gradient($0) } }
-        func norm(_ prefix: String) -> NormParameters {
-            NormParameters(weight: store.value(param(prefix + ".weight")), bias: optional(prefix + ".bias"),
-                           dweight: store.gradient(param(prefix + ".weight")), dbias: optionalGrad(prefix + ".bias"))
+        func weightAndBias(_ prefix: String) -> WeightAndBias {
+            WeightAndBias(weight: store.value(param(prefix + ".weight")), bias: optional(prefix + ".bias"),
+                          dweight: store.gradient(param(prefix + ".weight")), dbias: optionalGrad(prefix + ".bias"))
         }
-        func linear(_ prefix: String) -> LinearParameters {
-            LinearParameters(weight: store.value(param(prefix + ".weight")), bias: optional(prefix + ".bias"),
-                             dweight: store.gradient(param(prefix + ".weight")), dbias: optionalGrad(prefix + ".bias"))
-        }
-        layers = (0..<l).map { i in
-            BlockParameters(ln1: norm("h.\(i).ln_1"), qkv: linear("h.\(i).attn.c_attn"), attnProj: linear("h.\(i).attn.c_proj"),
-                            ln2: norm("h.\(i).ln_2"), fc: linear("h.\(i).mlp.c_fc"), fcProj: linear("h.\(i).mlp.c_proj"))
+        let layers = (0..<l).map { i in
+            BlockParameters(ln1: weightAndBias("h.\(i).ln_1"), qkv: weightAndBias("h.\(i).attn.c_attn"), attnProj: weightAndBias("h.\(i).attn.c_proj"),
+                            ln2: weightAndBias("h.\(i).ln_2"), fc: weightAndBias("h.\(i).mlp.c_fc"), fcProj: weightAndBias("h.\(i).mlp.c_proj"))
         }
         wpe = param("wpe")
-        lnF = norm("ln_f")
         let embeddingParams = strategy.tensors.map { param("embedding." + $0.name) }
         embeddingTensors = TensorPointers(values: embeddingParams.map { store.value($0) },
                                           gradients: embeddingParams.map { store.gradient($0) })
-        if let tied = tiedTable {
-            let p = param("embedding." + tied.name)
-            headWeight = store.value(p); headGradient = store.gradient(p)
-        } else {
-            let p = param("lm_head.weight")
-            headWeight = store.value(p); headGradient = store.gradient(p)
-        }
+        let head = param(tiedTable.map { "embedding." + $0.name } ?? "lm_head.weight")
+        headWeight = store.value(head)
+        main = ReplicaParameters(layers: layers, lnF: weightAndBias("ln_f"), headGradient: store.gradient(head))
         inputMultiplier = strategy.outputMultiplier
         logitMultiplier = ParameterRules.logitMultiplier(config)
         attentionScale = ParameterRules.attentionScale(config)
@@ -135,7 +128,7 @@ public final class GPT: @unchecked Sendable {
         initialize(seed: seed)
     }
 
-    deinit { inputs.deallocate(); targets.deallocate() }
+    deinit { inputs.deallocate(); targets.deallocate(); privateGradientArena?.deallocate() }
 
     /// Draws every tensor from its rule; the strategy fills its own tensors.
     private func initialize(seed: UInt64) {
@@ -163,28 +156,95 @@ public final class GPT: @unchecked Sendable {
         return h
     }
 
+    // MARK: - shards
+
+    /// A contiguous range of the batch's sequences carried through every block as a unit. With several threads the
+    /// shards run concurrently, one per thread, with single-threaded sgemm calls: one fork and one join per pass
+    /// instead of one per product, and each product stays large (M = the shard's rows). Sequences never interact, so
+    /// only the parameter gradients need combining. The split depends on `shardCount` alone, never on the thread
+    /// count, so results are the same for any number of threads (each shard's arithmetic is single-threaded or, with
+    /// one thread per process and several BLAS threads, split by OpenBLAS over outputs only).
+    struct Shard {
+        let sequences: Range<Int>
+        let acts: Activations
+        let grads: ActivationGradients
+        /// Where this shard's parameter gradients go: the store's own buffers for shard 0, for the others a private
+        /// copy of the gradient layout that `backward` adds into the store in shard order after the join, so the sum
+        /// is the same on every run with the same thread count.
+        let parameters: ReplicaParameters
+        let privateGradients: UnsafeMutablePointer<Float>?
+    }
+
+    /// Shards per batch (at most one per sequence).
+    public let shardCount: Int
+    /// The shards of the last forward pass, rebuilt only when the batch size changes.
+    private var shards: [Shard] = []
+    private var privateGradientArena: UnsafeMutablePointer<Float>?
+
+    /// Splits `batch` sequences into min(shardCount, batch) near-equal contiguous shards.
+    private func prepareShards(batch: Int) {
+        let count = max(1, min(shardCount, batch))
+        if shards.count == count, shards.last?.sequences.upperBound == batch { return }
+        privateGradientArena?.deallocate()
+        privateGradientArena = nil
+        let gradientCount = store.gradientCount
+        if count > 1 {
+            let arena = UnsafeMutablePointer<Float>.allocate(capacity: (count - 1) * max(gradientCount, 1))
+            arena.initialize(repeating: 0, count: (count - 1) * max(gradientCount, 1))
+            privateGradientArena = arena
+        }
+        shards = (0..<count).map { s in
+            let range = (s * batch / count)..<((s + 1) * batch / count)
+            let own = s == 0 ? nil : privateGradientArena! + (s - 1) * gradientCount
+            let parameters = own.map { own in main.redirectingGradients { $0.map { own + ($0 - store.gradients) } } } ?? main
+            return Shard(sequences: range, acts: acts.view(sequences: range), grads: grads.view(sequences: range),
+                         parameters: parameters, privateGradients: own)
+        }
+    }
+
+    /// Runs body for every shard: one after another with the current BLAS threads when there is one shard or one
+    /// thread, else concurrently, one shard per thread (OpenBLAS set to 1 thread meanwhile).
+    private func forEachShard(_ body: (Shard) -> Void) {
+        if shards.count == 1 || BLAS.threads == 1 { shards.forEach(body); return }
+        BLAS.forEachChunkSingleThreaded(count: shards.count) { start, end in
+            for s in start..<end { body(shards[s]) }
+        }
+    }
+
     // MARK: - forward
 
     /// Runs the model on `inputs` (B·T token ids, B ≤ batchSize, T = contextLength) and returns the mean
     /// cross-entropy against `targets`. Call `backward()` afterwards to accumulate gradients.
     @discardableResult
     public func forward(batch: Int) -> Double {
-        let T = config.contextLength, C = config.dModel, V = config.vocabSize, NH = config.nHead
+        let T = config.contextLength, C = config.dModel
         let n = batch * T
         rows = n
-        let a = acts
+        prepareShards(batch: batch)
 
-        // x₀ = α_in · embed(tokens) + wpe[t]
-        strategy.forward(into: a.embedded, tokens: inputs, count: n, tensors: embeddingTensors)
+        // x₀ = α_in · embed(tokens) + wpe[t], over the whole batch (strategies need not be thread-safe).
+        strategy.forward(into: acts.embedded, tokens: inputs, count: n, tensors: embeddingTensors)
         let wpeValues = store.value(wpe)
         for b in 0..<batch {
-            let x = a.embedded + b * T * C
+            let x = acts.embedded + b * T * C
             if inputMultiplier != 1 { Elementwise.scale(x, by: inputMultiplier, count: T * C) }
             Elementwise.accumulate(into: x, wpeValues, count: T * C)
         }
+        forEachShard(forward)
+        // The mean over all tokens in token order, so it does not depend on the split.
+        var total = 0.0
+        for r in 0..<n { total += Double(acts.losses[r]) }
+        return n > 0 ? total / Double(n) : 0
+    }
+
+    /// The blocks, the final LayerNorm, the head and the loss for one shard's sequences.
+    private func forward(_ shard: Shard) {
+        let T = config.contextLength, C = config.dModel, V = config.vocabSize, NH = config.nHead
+        let batch = shard.sequences.count, n = batch * T, first = shard.sequences.lowerBound * T
+        let a = shard.acts, p = shard.parameters
 
         var residual = UnsafePointer(a.embedded)
-        for (l, p) in layers.enumerated() {
+        for (l, p) in p.layers.enumerated() {
             let s = a.layer(l)
             LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: residual, weight: p.ln1.weight,
                               bias: p.ln1.bias, rows: n, features: C)
@@ -203,11 +263,11 @@ public final class GPT: @unchecked Sendable {
             Elementwise.add(out: s.residual3, s.residual2, s.fcProj, count: n * C)
             residual = UnsafePointer(s.residual3)
         }
-        LayerNorm.forward(out: a.lnF, mean: a.lnFMean, rstd: a.lnFRstd, inp: residual, weight: lnF.weight, bias: lnF.bias,
+        LayerNorm.forward(out: a.lnF, mean: a.lnFMean, rstd: a.lnFRstd, inp: residual, weight: p.lnF.weight, bias: p.lnF.bias,
                           rows: n, features: C)
         Linear.forward(out: a.logits, inp: a.lnF, weight: headWeight, bias: nil, rows: n, inFeatures: C, outFeatures: V)
         if logitMultiplier != 1 { Elementwise.scale(a.logits, by: logitMultiplier, count: n * V) }
-        return SoftmaxCrossEntropy.forward(losses: a.losses, probs: a.probs, logits: a.logits, targets: targets, rows: n, vocab: V)
+        SoftmaxCrossEntropy.forward(losses: a.losses, probs: a.probs, logits: a.logits, targets: targets + first, rows: n, vocab: V)
     }
 
     // MARK: - backward
@@ -216,23 +276,47 @@ public final class GPT: @unchecked Sendable {
     public func backward() {
         let n = rows
         let batch = n / config.contextLength
+        let T = config.contextLength, C = config.dModel
+
+        forEachShard(backward)
+        // Shards 1… wrote private gradients; add them into the store in shard order (split by element, so the
+        // result is the same for any number of threads doing the adding).
+        if shards.count > 1, let arena = privateGradientArena {
+            Elementwise.accumulate(into: store.gradients, sources: arena, count: shards.count - 1, stride: store.gradientCount,
+                                   elements: store.gradientCount)
+        }
+
+        // x₀ = α_in · embed + wpe: wpe gets dresidual summed over the batch; the strategy gets α_in · dresidual.
+        let dresidual = grads.dresidual
+        if let dwpe = store.gradient(wpe) {
+            for b in 0..<batch { Elementwise.accumulate(into: dwpe, dresidual + b * T * C, count: T * C) }
+        }
+        if inputMultiplier != 1 { Elementwise.scale(dresidual, by: inputMultiplier, count: n * C) }
+        strategy.backward(dout: dresidual, tokens: inputs, count: n, tensors: embeddingTensors)
+    }
+
+    /// The loss, head, final LayerNorm and blocks backward for one shard; leaves dLoss/dx₀ in its `grads.dresidual`.
+    private func backward(_ shard: Shard) {
         let T = config.contextLength, C = config.dModel, V = config.vocabSize, NH = config.nHead
-        let a = acts, g = grads
+        let batch = shard.sequences.count, n = batch * T, first = shard.sequences.lowerBound * T
+        let a = shard.acts, g = shard.grads, p = shard.parameters
+        if let own = shard.privateGradients { own.update(repeating: 0, count: store.gradientCount) }
 
         g.dlogits.update(repeating: 0, count: n * V)
-        SoftmaxCrossEntropy.backward(dlogits: g.dlogits, probs: a.probs, targets: targets, rows: n, vocab: V,
-                                     scale: logitMultiplier / Float(n))
+        // Scaled by the whole batch's token count: the loss is the mean over all shards' tokens.
+        SoftmaxCrossEntropy.backward(dlogits: g.dlogits, probs: a.probs, targets: targets + first, rows: n, vocab: V,
+                                     scale: logitMultiplier / Float(rows))
         g.dln.update(repeating: 0, count: n * C)
-        Linear.backward(dinp: g.dln, dweight: headGradient, dbias: nil, dout: g.dlogits, inp: a.lnF, weight: headWeight,
+        Linear.backward(dinp: g.dln, dweight: p.headGradient, dbias: nil, dout: g.dlogits, inp: a.lnF, weight: headWeight,
                         rows: n, inFeatures: C, outFeatures: V)
         // dresidual is the running gradient of the residual stream: each block adds its branch's contribution.
         g.dresidual.update(repeating: 0, count: n * C)
         let lastResidual = config.nLayer > 0 ? UnsafePointer(a.layer(config.nLayer - 1).residual3) : UnsafePointer(a.embedded)
-        LayerNorm.backward(dinp: g.dresidual, dweight: lnF.dweight, dbias: lnF.dbias, dout: g.dln, inp: lastResidual,
-                           weight: lnF.weight, mean: a.lnFMean, rstd: a.lnFRstd, rows: n, features: C)
+        LayerNorm.backward(dinp: g.dresidual, dweight: p.lnF.dweight, dbias: p.lnF.dbias, dout: g.dln, inp: lastResidual,
+                           weight: p.lnF.weight, mean: a.lnFMean, rstd: a.lnFRstd, rows: n, features: C)
 
         for l in stride(from: config.nLayer - 1, through: 0, by: -1) {
-            let p = layers[l], s = a.layer(l)
+            let p = p.layers[l], s = a.layer(l)
             let blockInput = l == 0 ? UnsafePointer(a.embedded) : UnsafePointer(a.layer(l - 1).residual3)
             // MLP branch: residual3 = residual2 + fcProj(gelu(fc(LN₂(residual2))))
             g.dfcGelu.update(repeating: 0, count: n * 4 * C)
@@ -258,13 +342,6 @@ public final class GPT: @unchecked Sendable {
             LayerNorm.backward(dinp: g.dresidual, dweight: p.ln1.dweight, dbias: p.ln1.dbias, dout: g.dln, inp: blockInput,
                                weight: p.ln1.weight, mean: s.ln1Mean, rstd: s.ln1Rstd, rows: n, features: C)
         }
-
-        // x₀ = α_in · embed + wpe: wpe gets dresidual summed over the batch; the strategy gets α_in · dresidual.
-        if let dwpe = store.gradient(wpe) {
-            for b in 0..<batch { Elementwise.accumulate(into: dwpe, g.dresidual + b * T * C, count: T * C) }
-        }
-        if inputMultiplier != 1 { Elementwise.scale(g.dresidual, by: inputMultiplier, count: n * C) }
-        strategy.backward(dout: g.dresidual, tokens: inputs, count: n, tensors: embeddingTensors)
     }
 
     /// Per-token losses of the last forward (n = B·T values).
@@ -292,19 +369,22 @@ public final class GPT: @unchecked Sendable {
     }
 }
 
-struct NormParameters {
+/// A weight, its optional bias, and the gradient buffers they accumulate into (LayerNorm and Linear alike).
+struct WeightAndBias {
     let weight: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>?
     let dweight: UnsafeMutablePointer<Float>?
     let dbias: UnsafeMutablePointer<Float>?
+
+    func redirectingGradients(_ move: GradientMove) -> WeightAndBias {
+        WeightAndBias(weight: weight, bias: bias, dweight: move(dweight), dbias: move(dbias))
+    }
 }
 
-struct LinearParameters {
-    let weight: UnsafeMutablePointer<Float>
-    let bias: UnsafeMutablePointer<Float>?
-    let dweight: UnsafeMutablePointer<Float>?
-    let dbias: UnsafeMutablePointer<Float>?
-}
+typealias NormParameters = WeightAndBias
+typealias LinearParameters = WeightAndBias
+/// Maps a gradient pointer into another buffer with the store's gradient layout.
+typealias GradientMove = (UnsafeMutablePointer<Float>?) -> UnsafeMutablePointer<Float>?
 
 struct BlockParameters {
     let ln1: NormParameters
@@ -313,4 +393,22 @@ struct BlockParameters {
     let ln2: NormParameters
     let fc: LinearParameters
     let fcProj: LinearParameters
+
+    func redirectingGradients(_ move: GradientMove) -> BlockParameters {
+        BlockParameters(ln1: ln1.redirectingGradients(move), qkv: qkv.redirectingGradients(move),
+                        attnProj: attnProj.redirectingGradients(move), ln2: ln2.redirectingGradients(move),
+                        fc: fc.redirectingGradients(move), fcProj: fcProj.redirectingGradients(move))
+    }
+}
+
+/// Everything past the embedding that a shard reads (weights) and writes (their gradients).
+struct ReplicaParameters {
+    let layers: [BlockParameters]
+    let lnF: NormParameters
+    let headGradient: UnsafeMutablePointer<Float>?
+
+    func redirectingGradients(_ move: GradientMove) -> ReplicaParameters {
+        ReplicaParameters(layers: layers.map { $0.redirectingGradients(move) }, lnF: lnF.redirectingGradients(move),
+                          headGradient: move(headGradient))
+    }
 }

@@ -59,6 +59,10 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var seed: UInt64 = 1
     /// OpenBLAS threads for this run.
     public var threads: Int = 1
+    /// The batch is split into this many contiguous groups of sequences, run concurrently when threads allow, whose
+    /// weight gradients are summed in a fixed order: results depend on it, not on `threads` (absent: 2, so that two
+    /// threads are used fully). Optional so that configs (and their hashes) written before the key existed are unchanged.
+    public var batchShards: Int? = nil
 
     public init() {}
 
@@ -72,6 +76,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case beta1, beta2, adamEps = "adam_eps", gradClip = "grad_clip"
         case evalInterval = "eval_interval", evalBatches = "eval_batches", finalEvalBatches = "final_eval_batches"
         case logInterval = "log_interval", checkpointInterval = "checkpoint_interval", seed, threads
+        case batchShards = "batch_shards"
         case snapshots, snapshotCount = "snapshot_count"
     }
 
@@ -153,12 +158,17 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         try check(checkpointInterval > 0, "checkpoint_interval", "must be ≥ 1, got \(checkpointInterval)", "use e.g. 250")
         try check((2...64).contains(resolvedSnapshotCount), "snapshot_count", "must be in 2…64, got \(resolvedSnapshotCount)", "use e.g. 12")
         try check(threads > 0, "threads", "must be ≥ 1, got \(threads)", "use 1 or 2")
+        try check((1...batchSize).contains(resolvedBatchShards), "batch_shards", "must be in 1…batch_size (\(batchSize)), got \(resolvedBatchShards)",
+                  "use 2 (or the number of threads you train with)")
         try check(vocabSize >= 256 && vocabSize <= 32768, "vocab_size", "must be in 256…32768 (byte-level BPE), got \(vocabSize)", "use e.g. 2048")
     }
 
     /// Whether the run writes embedding snapshots (default: yes).
     public var snapshotsEnabled: Bool { snapshots ?? true }
     public var resolvedSnapshotCount: Int { snapshotCount ?? EmbeddingSnapshots.defaultCount }
+    public static let defaultBatchShards = 2
+    /// At most one shard per sequence.
+    public var resolvedBatchShards: Int { batchShards ?? min(Self.defaultBatchShards, batchSize) }
 
     /// The strategy options as a plain object for the registry.
     public var strategyOptionsObject: [String: Any] { strategyOptions.mapValues { $0.anyValue } }

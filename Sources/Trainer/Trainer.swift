@@ -63,7 +63,8 @@ public final class Trainer {
         self.config = config
         self.data = data
         self.folder = folder
-        model = try GPT(config: modelConfig, strategy: strategy, batchSize: config.batchSize, seed: config.seed)
+        model = try GPT(config: modelConfig, strategy: strategy, batchSize: config.batchSize,
+                            shards: config.resolvedBatchShards, seed: config.seed)
         optimizer = AdamW(store: model.store, beta1: config.beta1, beta2: config.beta2, eps: config.adamEps,
                           weightDecay: config.weightDecay)
         schedule = LRSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.totalSteps,

@@ -58,6 +58,9 @@ public enum TrainingBenchmark {
     /// Trains `warmup` + `steps` steps of `shape` with `threads` OpenBLAS threads and times the last `steps`.
     public static func run(shape: Shape, threads: Int, steps: Int, warmup: Int = 2) throws -> Result {
         BLAS.setThreads(threads)
+        // The peak is measured before and after the timed steps and the higher used, so a slow spell of this shared
+        // machine during one measurement cannot inflate the MFU.
+        let peakBefore = sgemmPeak(for: shape)
         var config = TrainConfig()
         config.vocabSize = shape.vocab; config.dModel = shape.dModel; config.nLayer = shape.layers; config.nHead = shape.heads
         config.contextLength = shape.context; config.batchSize = shape.batch; config.threads = threads
@@ -94,7 +97,7 @@ public enum TrainingBenchmark {
         let total = seconds(clock.now - start)
         let tps = Double(tokensPerStep * steps) / total
         let flops = trainer.model.config.trainingFLOPsPerToken
-        let peak = sgemmPeak(for: shape)
+        let peak = max(peakBefore, sgemmPeak(for: shape))
         let modelGFLOPS = flops * tps / 1e9
         return Result(shape: shape, threads: threads, kernel: BLAS.coreName, steps: steps, tokensPerSecond: tps,
                       msForward: 1000 * seconds(fwd) / Double(steps), msBackward: 1000 * seconds(bwd) / Double(steps),

@@ -11,15 +11,15 @@ import XCTest
 /// (|g·u| ~ 1e-2…1) with |fd − g·u| ≤ 2e-3 + 2 %·|g·u|: a wrong sign, a missing term or a wrong scale in any
 /// layer's backward changes g·u by far more (checked by perturbing the test: dropping the 1/N breaks it).
 final class GradientCheckTests: XCTestCase {
-    func makeModel(bias: Bool, parametrization: String, tie: Bool = false, strategy: String = "learned",
-                   options: [String: Any] = ["init_std": 0.5]) throws -> GPT {
+    static func makeModel(bias: Bool, parametrization: String, tie: Bool = false, strategy: String = "learned",
+                          options: [String: Any] = ["init_std": 0.5], shards: Int = 1) throws -> GPT {
         let config = ModelConfig(vocabSize: 23, dModel: 16, nLayer: 2, nHead: 2, contextLength: 6, bias: bias,
                                  tieEmbeddings: tie, parametrization: parametrization, baseWidth: 8, initStd: 0.2)
         let vocab = Vocabulary(tokenBytes: (0..<23).map { [UInt8($0 + 97)] })
         let context = EmbeddingContext(vocabulary: vocab, dModel: 16, seed: 5,
                                        parametrization: config.resolvedParametrization)
         let embedding = try StrategyRegistry.make(name: strategy, options: options, context: context)
-        let model = try GPT(config: config, strategy: embedding, batchSize: 3, seed: 11)
+        let model = try GPT(config: config, strategy: embedding, batchSize: 3, shards: shards, seed: 11)
         var rng = Xoshiro256(seed: 99)
         for i in 0..<(3 * 6) {
             model.inputs[i] = Int32(rng.nextInt(below: 23))
@@ -29,7 +29,7 @@ final class GradientCheckTests: XCTestCase {
     }
 
     /// For every tensor, a random unit direction restricted to that tensor: fd(u) vs g·u.
-    func checkPerTensor(_ model: GPT, file: StaticString = #filePath, line: UInt = #line) {
+    static func checkPerTensor(_ model: GPT, file: StaticString = #filePath, line: UInt = #line) {
         let store = model.store
         _ = model.forward(batch: 3)
         store.zeroGradients()
@@ -55,19 +55,19 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
-    func testGradientsNoBiasSP() throws { checkPerTensor(try makeModel(bias: false, parametrization: "sp")) }
-    func testGradientsWithBiasSP() throws { checkPerTensor(try makeModel(bias: true, parametrization: "sp")) }
-    func testGradientsMuP() throws { checkPerTensor(try makeModel(bias: false, parametrization: "mup")) }
+    func testGradientsNoBiasSP() throws { Self.checkPerTensor(try Self.makeModel(bias: false, parametrization: "sp")) }
+    func testGradientsWithBiasSP() throws { Self.checkPerTensor(try Self.makeModel(bias: true, parametrization: "sp")) }
+    func testGradientsMuP() throws { Self.checkPerTensor(try Self.makeModel(bias: false, parametrization: "mup")) }
     /// The μP strategy multiplies its output by α_in: the chain rule must carry α_in into the table's gradient.
     func testGradientsMuPStrategyWithInputMultiplier() throws {
-        checkPerTensor(try makeModel(bias: false, parametrization: "mup", strategy: "mup",
+        Self.checkPerTensor(try Self.makeModel(bias: false, parametrization: "mup", strategy: "mup",
                                      options: ["init_std": 0.05, "input_multiplier": 10.0]))
     }
-    func testGradientsTied() throws { checkPerTensor(try makeModel(bias: false, parametrization: "sp", tie: true)) }
+    func testGradientsTied() throws { Self.checkPerTensor(try Self.makeModel(bias: false, parametrization: "sp", tie: true)) }
 
     /// Gradients must accumulate: two backward passes without zeroing give exactly twice the gradient.
     func testBackwardAccumulates() throws {
-        let model = try makeModel(bias: true, parametrization: "sp")
+        let model = try Self.makeModel(bias: true, parametrization: "sp")
         _ = model.forward(batch: 3)
         model.store.zeroGradients()
         model.backward()
@@ -78,7 +78,7 @@ final class GradientCheckTests: XCTestCase {
 
     /// Changing a later token must not change the loss at earlier positions (causality end to end).
     func testCausality() throws {
-        let model = try makeModel(bias: false, parametrization: "sp")
+        let model = try Self.makeModel(bias: false, parametrization: "sp")
         _ = model.forward(batch: 3)
         let before = Array(model.lastLosses)
         model.inputs[5] = (model.inputs[5] + 1) % 23  // last position of the first sequence

@@ -236,6 +236,10 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try c.validate()) { XCTAssertEqual(($0 as? ConfigError)?.key, "preset") }
         c = config(); c.dModel = 30; c.nHead = 4
         XCTAssertThrowsError(try c.validate()) { XCTAssertEqual(($0 as? ConfigError)?.key, "n_head") }
+        c = config(); c.batchShards = c.batchSize + 1
+        XCTAssertThrowsError(try c.validate()) { XCTAssertEqual(($0 as? ConfigError)?.key, "batch_shards") }
+        c = config(); c.batchShards = 0
+        XCTAssertThrowsError(try c.validate()) { XCTAssertEqual(($0 as? ConfigError)?.key, "batch_shards") }
         c = config(); c.contextLength = 100_000
         XCTAssertThrowsError(try Trainer(config: c, data: data(c), folder: nil)) {
             XCTAssertEqual(($0 as? ConfigError)?.key, "context_length")
