@@ -7,11 +7,12 @@ import PackageDescription
 // Hot loops live in Kernels: drop bounds/overflow checks there only (inputs are validated upstream), and when the
 // building CPU has AVX2+FMA (it is the CPU that trains), let the compiler use 8-wide vectors: the non-matrix
 // kernels (GELU, LayerNorm, softmax) run ~1.7x faster than with baseline SSE. Set ABLATE_PORTABLE=1 to build a
-// binary that runs on any x86-64.
+// binary that runs on any x86-64. -fno-math-errno (for the C shims Swift's square root goes through) lets loops with
+// a square root vectorise; nothing here reads errno.
 let cpuFlags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
 let useAVX2 = ProcessInfo.processInfo.environment["ABLATE_PORTABLE"] == nil
     && cpuFlags.contains(" avx2") && cpuFlags.contains(" fma")
-let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"] + (useAVX2 ? ["-target-cpu", "haswell"] : []))]
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-Xcc", "-fno-math-errno"] + (useAVX2 ? ["-target-cpu", "haswell"] : []))]
 
 let package = Package(
     name: "ablate",

@@ -9,15 +9,17 @@ enum BenchReport {
     static func markdown(results: [TrainingBenchmark.Result], torch: [String: Double], torchVersion: String?,
                          shapes: [String], threads: [Int]) -> String {
         var md = "# Training throughput benchmark\n\n"
-        md += "Written by `ablate bench` (`make bench`) on \(cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores; "
-        md += "\(BLAS.config).\n"
+        md += "Written by `ablate bench` (`make bench`) on \(cpuName()) (\(cpuGeneration())), "
+        md += "\(ProcessInfo.processInfo.activeProcessorCount) cores; \(BLAS.config).\n"
         md += "Environment: OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"), "
         md += "OPENBLAS_L2_SIZE=\(ProcessInfo.processInfo.environment["OPENBLAS_L2_SIZE"] ?? "(unset)"), "
         md += "OPENBLAS_THREAD_TIMEOUT=\(ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "(unset)") "
         md += "(`ablate` sets 4 unless given: idle BLAS workers sleep at once instead of spinning against our kernels).\n\n"
         md += "FLOP/token = 6·N + 12·L·d·T (N = non-embedding parameters incl. the untied head). MFU = model FLOP/s ÷ the "
         md += "best sgemm GFLOP/s measured in the same process at the same thread count (square 1024³ and the model's own "
-        md += "shapes). A shared VM: repeated runs differ by a few per cent; compare ratios within one run.\n\n"
+        md += "shapes), measured before and after the timed steps, the higher used. Training uses the default "
+        md += "`batch_shards` (\(TrainConfig.defaultBatchShards)): with 2 threads each shard runs on its own thread. "
+        md += "A shared VM: repeated runs differ by a few per cent; compare ratios within one run.\n\n"
         md += "| shape (V, d, L, H, T, B) | kernel | threads | tokens/s | ms/step fwd / bwd / opt | model GFLOP/s | sgemm peak | MFU (target) | PyTorch tokens/s | ×PyTorch | peak RSS |\n"
         md += "|---|---|---|---|---|---|---|---|---|---|---|\n"
         for r in results {
@@ -66,18 +68,49 @@ enum BenchReport {
         let peaks = Dictionary(grouping: results.filter { $0.threads == 1 }, by: \.kernel)
             .mapValues { $0.map(\.sgemmPeakGFLOPS).max() ?? 0 }
         if let avx512 = peaks["SkylakeX"], let avx2 = peaks["Haswell"], avx2 > 0 {
-            md += String(format: "\nOn this machine the AVX-512 kernel's 1-thread sgemm peak is %.0f GFLOP/s against %.0f for the AVX2 "
-                         + "kernel (%.2f×), so no kernel choice can make training ~1.8× faster here: the ≥ 1.8× target presumes "
-                         + "an AVX-512 sgemm ~1.8× faster than AVX2.\n", avx512, avx2, avx512 / avx2)
+            md += String(format: "\nOn this machine (%@) the AVX-512 kernel's 1-thread sgemm peak is %.0f GFLOP/s against %.0f for "
+                         + "the AVX2 kernel (%.2f×), so no kernel choice can make training ~1.8× faster than PyTorch here: the "
+                         + "≥ 1.8× target presumes an AVX-512 sgemm ~1.85× faster than AVX2, as on the Zen 5 machine of "
+                         + "shared/notes/references.md. Even at 100 %% MFU the AVX2 peak allows at most %.2f× PyTorch on c "
+                         + "(1 thread).\n", cpuGeneration(), avx512, avx2, avx512 / avx2, bestRatioAtFullMFU(results, torch: torch))
         }
         return md
     }
 
-    static func cpuName() -> String {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
-        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
-            return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+    /// tokens/s at 100 % of the best 1-thread sgemm peak of any kernel, over PyTorch's 1-thread tokens/s, on shape c.
+    static func bestRatioAtFullMFU(_ results: [TrainingBenchmark.Result], torch: [String: Double]) -> Double {
+        let cs = results.filter { $0.shape.name == "c" && $0.threads == 1 }
+        guard let peak = cs.map(\.sgemmPeakGFLOPS).max(), let flops = cs.first?.flopsPerToken,
+              let pt = torch["c-1"], pt > 0 else { return .nan }
+        return peak * 1e9 / flops / pt
+    }
+
+    static func cpuName() -> String { cpuInfo("model name") ?? "unknown CPU" }
+
+    /// Family and model from /proc/cpuinfo, with the AMD Zen generation where it decides what AVX-512 can gain:
+    /// in family 25 only Zen 4 has AVX-512, and it runs 512-bit instructions on 256-bit datapaths, so an AVX-512
+    /// sgemm does the same FLOPs per cycle as AVX2; Zen 5 (family 26) has full-width units.
+    static func cpuGeneration() -> String {
+        guard let family = cpuInfo("cpu family").flatMap({ Int($0) }), let model = cpuInfo("model").flatMap({ Int($0) }) else {
+            return "family unknown"
         }
-        return "unknown CPU"
+        let text = "family \(family), model \(model)"
+        guard cpuInfo("vendor_id") == "AuthenticAMD" else { return text }
+        if family == 25, cpuInfo("flags")?.split(separator: " ").contains("avx512f") == true {
+            return text + ": Zen 4, AVX-512 on 256-bit datapaths"
+        }
+        if family == 26 { return text + ": Zen 5, full-width AVX-512" }
+        return text
+    }
+
+    static func cpuInfo(_ key: String) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == key {
+                return parts[1].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Trainer
 
 /// Runs a grid's pending runs, each in its own worker process (`ablate grid run-one … --run ID`), at most `jobs`
@@ -51,7 +52,9 @@ public final class GridRunner {
     let options: Options
     let grid: GridFile
     let output: (String) -> Void
-    private var stopRequested = false
+    /// Set from the signal handlers' queue, read by the scheduling loop on the calling thread.
+    private let stopFlag = Atomic<Bool>(false)
+    private var stopRequested: Bool { stopFlag.load(ordering: .acquiring) }
     private var signalSources: [DispatchSourceSignal] = []
 
     public init(grid: GridFile, options: Options, output: @escaping (String) -> Void = { print($0); fflush(stdout) }) {
@@ -63,13 +66,13 @@ public final class GridRunner {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { [weak self] in self?.stopRequested = true }
+            s.setEventHandler { [weak self] in self?.requestStop() }
             s.resume()
             signalSources.append(s)
         }
     }
 
-    public func requestStop() { stopRequested = true }
+    public func requestStop() { stopFlag.store(true, ordering: .releasing) }
 
     public func run(_ estimates: [RunEstimate]) -> Outcome {
         var outcome = Outcome()

@@ -170,7 +170,7 @@ public final class GPT: @unchecked Sendable {
         let grads: ActivationGradients
         /// Where this shard's parameter gradients go: the store's own buffers for shard 0, for the others a private
         /// copy of the gradient layout that `backward` adds into the store in shard order after the join, so the sum
-        /// is the same on every run with the same thread count.
+        /// depends neither on timing nor on the thread count.
         let parameters: ReplicaParameters
         let privateGradients: UnsafeMutablePointer<Float>?
     }
@@ -185,13 +185,15 @@ public final class GPT: @unchecked Sendable {
     private func prepareShards(batch: Int) {
         let count = max(1, min(shardCount, batch))
         if shards.count == count, shards.last?.sequences.upperBound == batch { return }
-        privateGradientArena?.deallocate()
-        privateGradientArena = nil
         let gradientCount = store.gradientCount
-        if count > 1 {
-            let arena = UnsafeMutablePointer<Float>.allocate(capacity: (count - 1) * max(gradientCount, 1))
-            arena.initialize(repeating: 0, count: (count - 1) * max(gradientCount, 1))
-            privateGradientArena = arena
+        if count != shards.count {
+            privateGradientArena?.deallocate()
+            privateGradientArena = nil
+            if count > 1 {
+                let arena = UnsafeMutablePointer<Float>.allocate(capacity: (count - 1) * max(gradientCount, 1))
+                arena.initialize(repeating: 0, count: (count - 1) * max(gradientCount, 1))
+                privateGradientArena = arena
+            }
         }
         shards = (0..<count).map { s in
             let range = (s * batch / count)..<((s + 1) * batch / count)

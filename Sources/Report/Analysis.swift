@@ -146,7 +146,8 @@ public struct RunProblem: Sendable, Equatable {
 // MARK: - Building
 
 extension GridAnalysis {
-    public init(gridName: String, runs allRuns: [RunRecord], baseline: String = "learned", level: Double = 0.95) {
+    public init(gridName: String, runs allRuns: [RunRecord], baseline: String = "learned", level: Double = 0.95,
+                expectedRunIDs: [String]? = nil) {
         self.gridName = gridName
         self.baseline = baseline
         self.level = level
@@ -233,7 +234,8 @@ extension GridAnalysis {
         }
         tokensToTarget = ttt
 
-        problems = GridAnalysis.problems(allRuns, arms: arms, sizes: sizes, seeds: seeds, armName: armName)
+        problems = GridAnalysis.problems(allRuns, arms: arms, sizes: sizes, seeds: seeds, armName: armName,
+                                         expectedRunIDs: expectedRunIDs)
 
         var warnings = [String]()
         for arm in arms {
@@ -403,7 +405,7 @@ extension GridAnalysis {
     }
 
     static func problems(_ runs: [RunRecord], arms: [String], sizes: [ModelShape], seeds: [UInt64],
-                         armName: (RunRecord) -> String) -> [RunProblem] {
+                         armName: (RunRecord) -> String, expectedRunIDs: [String]?) -> [RunProblem] {
         var out = [RunProblem]()
         for r in runs.sorted(by: { $0.id < $1.id }) {
             let at = r.step.map { s in r.totalSteps.map { "step \(s)/\($0)" } ?? "step \(s)" }
@@ -417,10 +419,16 @@ extension GridAnalysis {
             case .unreadable: out.append(RunProblem(kind: .unreadable, id: r.id, detail: r.reason ?? "unreadable"))
             }
         }
-        // Missing: the grid is taken to be every arm × size × seed that appears anywhere in it.
+        let presentIDs = Set(runs.map(\.id))
+        if let expectedRunIDs {
+            for id in expectedRunIDs.sorted() where !presentIDs.contains(id) {
+                out.append(RunProblem(kind: .missing, id: id, detail: "no run folder (listed in grid.json)"))
+            }
+            return out
+        }
+        // Missing, without a grid.json: the grid is taken to be every arm × size × seed that appears anywhere in it.
         struct Key: Hashable { let arm: String, size: ModelShape, seed: UInt64 }
         let present = Set(runs.filter { $0.state != .unreadable }.map { Key(arm: armName($0), size: $0.shape, seed: $0.seed) })
-        let presentIDs = Set(runs.map(\.id))
         for arm in arms {
             for size in sizes {
                 for seed in seeds where !present.contains(Key(arm: arm, size: size, seed: seed)) {

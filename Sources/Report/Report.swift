@@ -18,11 +18,15 @@ public enum Report {
         guard !runs.isEmpty else {
             throw ReportError("\(gridFolder.path): holds no run folders. Fix: run the grid first (ablate grid run), or check the path.")
         }
-        return build(runs: runs, name: name ?? gridFolder.standardizedFileURL.lastPathComponent, baseline: baseline)
+        return build(runs: runs, name: name ?? gridFolder.standardizedFileURL.lastPathComponent, baseline: baseline,
+                     expectedRunIDs: RunReader.listedRuns(gridFolder))
     }
 
-    public static func build(runs: [RunRecord], name: String, baseline: String = "learned") -> Output {
-        let analysis = GridAnalysis(gridName: name, runs: runs, baseline: baseline)
+    /// - Parameter expectedRunIDs: every run the grid defines (from its grid.json); runs without a folder are listed
+    ///   as missing. Without it, the grid is taken to be every arm × size × seed that appears among the runs.
+    public static func build(runs: [RunRecord], name: String, baseline: String = "learned",
+                             expectedRunIDs: [String]? = nil) -> Output {
+        let analysis = GridAnalysis(gridName: name, runs: runs, baseline: baseline, expectedRunIDs: expectedRunIDs)
         var figures = [Figures.lossCurves(analysis), Figures.scaling(analysis)]
         if analysis.hasBaseline { figures += [Figures.gap(analysis), Figures.tokensToTarget(analysis)] }
         let probes = ProbeAnalysis(analysis)

@@ -102,6 +102,15 @@ enum RunReader {
         return runs
     }
 
+    /// The run ids in `grid/grid.json` (written by `ablate grid run`), or nil when there is none or it cannot be read
+    /// (the report then infers the grid from the runs present).
+    static func listedRuns(_ grid: URL) -> [String]? {
+        struct Index: Decodable { struct Entry: Decodable { let id: String }; let runs: [Entry] }
+        guard let data = try? Data(contentsOf: grid.appendingPathComponent("grid.json")),
+              let index = try? JSONDecoder().decode(Index.self, from: data) else { return nil }
+        return index.runs.map(\.id)
+    }
+
     /// Reads one run folder; never throws — an unreadable folder becomes a record in state `.unreadable`.
     static func read(_ url: URL) -> RunRecord {
         let id = url.lastPathComponent

@@ -42,6 +42,26 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(out.markdown.contains("no config.json"))
     }
 
+    /// With a grid.json (written by `ablate grid run`) the missing runs are the listed ones without a folder, even
+    /// those the runs present cannot imply (a seed no run has); without one they are inferred.
+    func testMissingRunsComeFromGridJSON() throws {
+        var spec = SyntheticGrid.Spec(strategies: ["learned", "hashed"], shapes: [.init(64, 2, 2)], seeds: [1, 2])
+        spec.missing = ["hashed-d64-L2-v2048-s2"]
+        let root = try temporaryFolder(self)
+        let grid = root.appendingPathComponent("g")
+        try SyntheticGrid.write(spec, to: grid)
+        XCTAssertEqual(try Report.build(gridFolder: grid).analysis.problems.map(\.id), ["hashed-d64-L2-v2048-s2"])
+
+        let listed = ["learned-d64-L2-v2048-s1", "learned-d64-L2-v2048-s2", "hashed-d64-L2-v2048-s1",
+                      "hashed-d64-L2-v2048-s2", "hashed-d64-L2-v2048-s3"]
+        let index = "{\"name\": \"g\", \"runs\": [" + listed.map { "{\"id\": \"\($0)\", \"state\": \"pending\"}" }
+            .joined(separator: ", ") + "]}"
+        try Data(index.utf8).write(to: grid.appendingPathComponent("grid.json"))
+        let out = try Report.build(gridFolder: grid)
+        XCTAssertEqual(out.analysis.problems.map(\.id), ["hashed-d64-L2-v2048-s2", "hashed-d64-L2-v2048-s3"])
+        XCTAssertTrue(out.markdown.contains("| `hashed-d64-L2-v2048-s3` | missing | no run folder (listed in grid.json) |"))
+    }
+
     func testSingleRunCellsSayNTooSmall() throws {
         let spec = SyntheticGrid.Spec(strategies: ["learned", "frozen-random"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
                                       seeds: [1])
