@@ -67,7 +67,7 @@ struct TrainCommand: ParsableCommand {
         guard case let .object(fields)? = try? JSONValue.encode(TrainConfig()) else { return "" }
         // Optional keys whose absence means a default the trainer resolves (not written, so old config hashes hold).
         let resolved = ["snapshots": "(unset: on)", "snapshot_count": "(unset: \(TrainConfig().resolvedSnapshotCount))",
-                        "batch_shards": "(unset: \(TrainConfig.defaultBatchShards))"]
+                        "batch_shards": "(unset: \(TrainConfig.defaultBatchShards), at most batch_size)"]
         return TrainConfig.keys.map { key in "  \(key) = \(fields[key].map(\.description) ?? resolved[key] ?? "(unset)")" }
             .joined(separator: "\n")
     }
@@ -102,6 +102,7 @@ struct TrainCommand: ParsableCommand {
         if resume {
             if let from = try trainer.resumeIfPossible() {
                 print("resuming \(folderURL.path) from step \(from)")
+                if let note = trainer.resumeNote { print("note: \(note)") }
             } else {
                 print("no checkpoint in \(folderURL.path): starting from step 0")
             }

@@ -65,7 +65,10 @@ public struct GridWorker {
             config.threads = threads
             let trainer = try Trainer(config: config, data: try makeData(config), folder: folder)
             if let note = trainer.vocabularyNote { log("\(run.id): note: \(note)") }
-            if let from = try trainer.resumeIfPossible() { log("\(run.id): resuming from step \(from)") }
+            if let from = try trainer.resumeIfPossible() {
+                log("\(run.id): resuming from step \(from)")
+                if let note = trainer.resumeNote { log("\(run.id): note: \(note)") }
+            }
             trainer.observer = observer
             let result = try trainer.run(shouldStop: shouldStop)
             switch result.status.state {

@@ -1,5 +1,5 @@
-/// The AdamW update over one flat tensor, in PyTorch's operation order (torch.optim.AdamW, foreach=False) so the
-/// reference test can match it closely:
+/// The AdamW update over one flat tensor, in PyTorch's operation order (torch.optim.AdamW, foreach=False; its lerp_ for
+/// m rounds slightly differently) so the reference test can match it closely:
 ///   θ ← θ·(1 − lr·λ)                       (decoupled weight decay, Loshchilov & Hutter 2019)
 ///   m ← β₁m + (1−β₁)g ;  v ← β₂v + (1−β₂)g²
 ///   θ ← θ − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε)

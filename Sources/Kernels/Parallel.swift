@@ -39,6 +39,18 @@ extension BLAS {
     }
 }
 
+extension BLAS {
+    /// Runs body with OpenBLAS at 1 thread (restored afterwards), for products whose rounding must not depend on the
+    /// thread count: OpenBLAS's threaded driver may block the summed dimension differently from the serial one.
+    public static func withOneThread(_ body: () -> Void) {
+        let saved = threads
+        if saved == 1 { body(); return }
+        setThreads(1)
+        defer { setThreads(saved) }
+        body()
+    }
+}
+
 struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }

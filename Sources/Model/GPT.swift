@@ -10,7 +10,8 @@ import Kernels
 ///
 /// Attention is causal, multi-head, with a fused QKV projection; the MLP is 4× wide with tanh-GELU.
 /// Parameters live in one `ParameterStore`; activations in one `Activations` arena sized for a fixed
-/// (batch, context); nothing is allocated in `forward`/`backward`.
+/// (batch, context); nothing is allocated in `forward`/`backward` (but for rebuilding the shards when the batch size
+/// changes).
 public final class GPT: @unchecked Sendable {
     public let config: ModelConfig
     public let strategy: any EmbeddingStrategy
@@ -115,6 +116,7 @@ public final class GPT: @unchecked Sendable {
         let head = param(tiedTable.map { "embedding." + $0.name } ?? "lm_head.weight")
         headWeight = store.value(head)
         main = ReplicaParameters(layers: layers, lnF: weightAndBias("ln_f"), headGradient: store.gradient(head))
+        privateRange = (main.gradientPointers.map { $0 - store.gradients }.min() ?? store.gradientCount)..<store.gradientCount
         inputMultiplier = strategy.outputMultiplier
         logitMultiplier = ParameterRules.logitMultiplier(config)
         attentionScale = ParameterRules.attentionScale(config)
@@ -161,19 +163,25 @@ public final class GPT: @unchecked Sendable {
     /// A contiguous range of the batch's sequences carried through every block as a unit. With several threads the
     /// shards run concurrently, one per thread, with single-threaded sgemm calls: one fork and one join per pass
     /// instead of one per product, and each product stays large (M = the shard's rows). Sequences never interact, so
-    /// only the parameter gradients need combining. The split depends on `shardCount` alone, never on the thread
-    /// count, so results are the same for any number of threads (each shard's arithmetic is single-threaded or, with
-    /// one thread per process and several BLAS threads, split by OpenBLAS over outputs only).
+    /// only the parameter gradients need combining. The split depends on `shardCount` alone, so with two or more
+    /// shards every product is single-threaded whatever the thread count (the strategy's too, see `forward(batch:)`)
+    /// and results do not depend on the thread count. With one shard and several threads OpenBLAS splits the
+    /// products itself, and its threaded driver may block the summed dimension differently: last-bit differences.
     struct Shard {
         let sequences: Range<Int>
         let acts: Activations
         let grads: ActivationGradients
         /// Where this shard's parameter gradients go: the store's own buffers for shard 0, for the others a private
-        /// copy of the gradient layout that `backward` adds into the store in shard order after the join, so the sum
-        /// depends neither on timing nor on the thread count.
+        /// copy of the part of the gradient layout that shards write (`privateGradients` = store.gradients[privateRange])
+        /// that `backward` adds into the store in shard order after the join, so the sum depends neither on timing
+        /// nor on the thread count.
         let parameters: ReplicaParameters
         let privateGradients: UnsafeMutablePointer<Float>?
     }
+
+    /// The gradient offsets shards write: from the first block tensor (or the embedding table, when the head is tied
+    /// to it) to the end of the layout. The embedding strategy and wpe are outside it: they run on the whole batch.
+    private let privateRange: Range<Int>
 
     /// Shards per batch (at most one per sequence).
     public let shardCount: Int
@@ -185,20 +193,20 @@ public final class GPT: @unchecked Sendable {
     private func prepareShards(batch: Int) {
         let count = max(1, min(shardCount, batch))
         if shards.count == count, shards.last?.sequences.upperBound == batch { return }
-        let gradientCount = store.gradientCount
+        let size = privateRange.count, origin = store.gradients + privateRange.lowerBound
         if count != shards.count {
             privateGradientArena?.deallocate()
             privateGradientArena = nil
             if count > 1 {
-                let arena = UnsafeMutablePointer<Float>.allocate(capacity: (count - 1) * max(gradientCount, 1))
-                arena.initialize(repeating: 0, count: (count - 1) * max(gradientCount, 1))
+                let arena = UnsafeMutablePointer<Float>.allocate(capacity: max(1, (count - 1) * size))
+                arena.initialize(repeating: 0, count: max(1, (count - 1) * size))
                 privateGradientArena = arena
             }
         }
         shards = (0..<count).map { s in
             let range = (s * batch / count)..<((s + 1) * batch / count)
-            let own = s == 0 ? nil : privateGradientArena! + (s - 1) * gradientCount
-            let parameters = own.map { own in main.redirectingGradients { $0.map { own + ($0 - store.gradients) } } } ?? main
+            let own = s == 0 ? nil : privateGradientArena! + (s - 1) * size
+            let parameters = own.map { own in main.redirectingGradients { $0.map { own + ($0 - origin) } } } ?? main
             return Shard(sequences: range, acts: acts.view(sequences: range), grads: grads.view(sequences: range),
                          parameters: parameters, privateGradients: own)
         }
@@ -219,13 +227,15 @@ public final class GPT: @unchecked Sendable {
     /// cross-entropy against `targets`. Call `backward()` afterwards to accumulate gradients.
     @discardableResult
     public func forward(batch: Int) -> Double {
+        precondition(batch >= 1 && batch <= batchSize, "forward(batch: \(batch)) outside 1…\(batchSize), the model's batch size")
         let T = config.contextLength, C = config.dModel
         let n = batch * T
         rows = n
         prepareShards(batch: batch)
 
-        // x₀ = α_in · embed(tokens) + wpe[t], over the whole batch (strategies need not be thread-safe).
-        strategy.forward(into: acts.embedded, tokens: inputs, count: n, tensors: embeddingTensors)
+        // x₀ = α_in · embed(tokens) + wpe[t], over the whole batch (strategies need not be thread-safe), with
+        // single-threaded sgemm so a strategy's products round the same for every thread count.
+        BLAS.withOneThread { strategy.forward(into: acts.embedded, tokens: inputs, count: n, tensors: embeddingTensors) }
         let wpeValues = store.value(wpe)
         for b in 0..<batch {
             let x = acts.embedded + b * T * C
@@ -284,8 +294,9 @@ public final class GPT: @unchecked Sendable {
         // Shards 1… wrote private gradients; add them into the store in shard order (split by element, so the
         // result is the same for any number of threads doing the adding).
         if shards.count > 1, let arena = privateGradientArena {
-            Elementwise.accumulate(into: store.gradients, sources: arena, count: shards.count - 1, stride: store.gradientCount,
-                                   elements: store.gradientCount)
+            let range = privateRange
+            Elementwise.accumulate(into: store.gradients + range.lowerBound, sources: arena, count: shards.count - 1,
+                                   stride: range.count, elements: range.count)
         }
 
         // x₀ = α_in · embed + wpe: wpe gets dresidual summed over the batch; the strategy gets α_in · dresidual.
@@ -294,7 +305,7 @@ public final class GPT: @unchecked Sendable {
             for b in 0..<batch { Elementwise.accumulate(into: dwpe, dresidual + b * T * C, count: T * C) }
         }
         if inputMultiplier != 1 { Elementwise.scale(dresidual, by: inputMultiplier, count: n * C) }
-        strategy.backward(dout: dresidual, tokens: inputs, count: n, tensors: embeddingTensors)
+        BLAS.withOneThread { strategy.backward(dout: dresidual, tokens: inputs, count: n, tensors: embeddingTensors) }
     }
 
     /// The loss, head, final LayerNorm and blocks backward for one shard; leaves dLoss/dx₀ in its `grads.dresidual`.
@@ -302,7 +313,7 @@ public final class GPT: @unchecked Sendable {
         let T = config.contextLength, C = config.dModel, V = config.vocabSize, NH = config.nHead
         let batch = shard.sequences.count, n = batch * T, first = shard.sequences.lowerBound * T
         let a = shard.acts, g = shard.grads, p = shard.parameters
-        if let own = shard.privateGradients { own.update(repeating: 0, count: store.gradientCount) }
+        if let own = shard.privateGradients { own.update(repeating: 0, count: privateRange.count) }
 
         g.dlogits.update(repeating: 0, count: n * V)
         // Scaled by the whole batch's token count: the loss is the mean over all shards' tokens.
@@ -381,6 +392,7 @@ struct WeightAndBias {
     func redirectingGradients(_ move: GradientMove) -> WeightAndBias {
         WeightAndBias(weight: weight, bias: bias, dweight: move(dweight), dbias: move(dbias))
     }
+    var gradientPointers: [UnsafeMutablePointer<Float>] { [dweight, dbias].compactMap { $0 } }
 }
 
 typealias NormParameters = WeightAndBias
@@ -396,6 +408,10 @@ struct BlockParameters {
     let fc: LinearParameters
     let fcProj: LinearParameters
 
+    var gradientPointers: [UnsafeMutablePointer<Float>] {
+        [ln1, qkv, attnProj, ln2, fc, fcProj].flatMap(\.gradientPointers)
+    }
+
     func redirectingGradients(_ move: GradientMove) -> BlockParameters {
         BlockParameters(ln1: ln1.redirectingGradients(move), qkv: qkv.redirectingGradients(move),
                         attnProj: attnProj.redirectingGradients(move), ln2: ln2.redirectingGradients(move),
@@ -408,6 +424,10 @@ struct ReplicaParameters {
     let layers: [BlockParameters]
     let lnF: NormParameters
     let headGradient: UnsafeMutablePointer<Float>?
+
+    var gradientPointers: [UnsafeMutablePointer<Float>] {
+        layers.flatMap(\.gradientPointers) + lnF.gradientPointers + [headGradient].compactMap { $0 }
+    }
 
     func redirectingGradients(_ move: GradientMove) -> ReplicaParameters {
         ReplicaParameters(layers: layers.map { $0.redirectingGradients(move) }, lnF: lnF.redirectingGradients(move),

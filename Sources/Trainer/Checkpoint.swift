@@ -9,7 +9,11 @@ public struct TrainerState: Codable, Sendable, Equatable {
     public var adamStep: Int
     public var elapsed: Double
     public var configHash: String
-    enum CodingKeys: String, CodingKey { case step, tokens, adamStep = "adam_step", elapsed = "elapsed_s", configHash = "config_hash" }
+    /// The model's batch shards (absent in checkpoints written before the key existed: those ran as one shard).
+    public var batchShards: Int?
+    enum CodingKeys: String, CodingKey {
+        case step, tokens, adamStep = "adam_step", elapsed = "elapsed_s", configHash = "config_hash", batchShards = "batch_shards"
+    }
 }
 
 /// Checkpoints: `model.safetensors` (every model tensor, frozen ones included, under its nanoGPT-style name,

@@ -88,13 +88,17 @@ public final class Trainer {
                                    corpusSHA256: data.corpusSHA256, tokenizerSHA256: data.tokenizerSHA256,
                                    seed: config.seed, blasCore: BLAS.coreName, threads: config.threads,
                                    createdAt: ISO8601DateFormatter().string(from: Date())),
-            configHash: configHash)
+            configHash: configHash, batchShards: model.shardCount)
     }
+
+    /// Set by `resumeIfPossible` when the resumed run cannot continue bit-identically (for the caller to print).
+    public private(set) var resumeNote: String?
 
     /// Restores the newest checkpoint of the run folder, if any, and returns the step resumed from. Without a
     /// checkpoint the run starts from step 0 and metrics of an earlier, lost attempt are dropped.
     @discardableResult
     public func resumeIfPossible() throws -> Int? {
+        resumeNote = nil
         guard let folder else { return nil }
         guard let ckpt = Checkpoint.latest(in: folder) else {
             // Killed before its first checkpoint: start over, dropping the metrics of the lost steps.
@@ -110,6 +114,11 @@ public final class Trainer {
         try Checkpoint.loadOptimizer(from: ckpt.appendingPathComponent(Checkpoint.optimizerFile), into: optimizer, store: model.store)
         step = state.step
         elapsedBefore = state.elapsed
+        let shardsBefore = state.batchShards ?? 1
+        if shardsBefore != model.shardCount {
+            resumeNote = "the checkpoint was trained with \(shardsBefore) batch shard(s), this resume uses \(model.shardCount): "
+                + "the remaining steps round differently from an uninterrupted run (set batch_shards to keep them equal)"
+        }
         try folder.truncateMetrics(toStep: step)
         return step
     }
@@ -215,7 +224,8 @@ public final class Trainer {
     private func saveCheckpoint(elapsed: Double) throws {
         guard let folder else { return }
         let state = TrainerState(step: step, tokens: step * config.batchSize * config.contextLength,
-                                 adamStep: optimizer.stepCount, elapsed: elapsed, configHash: configHash)
+                                 adamStep: optimizer.stepCount, elapsed: elapsed, configHash: configHash,
+                                 batchShards: model.shardCount)
         try Checkpoint.save(model: model, optimizer: optimizer, state: state, configJSON: configJSON,
                             vocabularyFingerprint: data.vocabulary.fingerprint, in: folder)
     }
@@ -249,8 +259,11 @@ public struct ResolvedRunConfig: Codable, Sendable {
     public var parameters: Parameters
     public var provenance: Provenance
     public var configHash: String
+    /// `config.batch_shards` as resolved (the default when the config leaves it out): it decides the rounding.
+    public var batchShards: Int?
     enum CodingKeys: String, CodingKey {
         case config, model, strategyOptions = "strategy_options", parameters, provenance, configHash = "config_hash"
+        case batchShards = "batch_shards"
     }
 }
 

@@ -2,7 +2,7 @@ import XCTest
 import Kernels
 
 /// The AdamW kernel is a loop the compiler vectorises (square root and division 8 lanes wide); it must still equal a
-/// plain scalar loop in PyTorch's operation order bit for bit, with and without weight decay, over a count that
+/// plain scalar loop in the documented operation order bit for bit, with and without weight decay, over a count that
 /// leaves a tail and with a gradient scale (clipping). The trainer's steps are also checked against PyTorch itself
 /// (PyTorchReferenceTests).
 final class AdamWKernelTests: XCTestCase {
@@ -19,8 +19,9 @@ final class AdamWKernelTests: XCTestCase {
             let bc1: Float = 0.19, bc2Sqrt: Float = 0.31, gradScale: Float = 0.7
             AdamWKernel.step(param: &p, grad: g, m: &m, v: &v, count: n, lr: lr, beta1: beta1, beta2: beta2, eps: eps,
                              weightDecay: weightDecay, biasCorrection1: bc1, biasCorrection2Sqrt: bc2Sqrt, gradScale: gradScale)
-            // torch.optim.AdamW (foreach=False): param.mul_(1 - lr·wd); exp_avg.lerp_; exp_avg_sq.mul_.addcmul_;
-            // denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps); param.addcdiv_(exp_avg, denom, -step_size).
+            // The scalar loop the kernel replaced: torch.optim.AdamW's steps (param.mul_(1 − lr·wd); the moment updates;
+            // denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps); param.addcdiv_(exp_avg, denom, −step_size)),
+            // with m updated as β₁m + (1 − β₁)g where torch uses lerp_ (same value up to rounding).
             for i in 0..<n {
                 let grad = g[i] * gradScale
                 if weightDecay != 0 { pRef[i] *= 1 - lr * weightDecay }

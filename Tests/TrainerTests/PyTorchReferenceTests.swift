@@ -71,7 +71,7 @@ final class PyTorchReferenceTests: XCTestCase {
         return (worst, at)
     }
 
-    func check(_ fixtureName: String, parametrization: String, bias: Bool, baseWidth: Int) throws {
+    func check(_ fixtureName: String, parametrization: String, bias: Bool, baseWidth: Int, shards: Int = 1) throws {
         let fx = try loadFixture(fixtureName)
         let c = fx.config
         func int(_ k: String) -> Int { (c[k] as? NSNumber)?.intValue ?? -1 }
@@ -88,7 +88,7 @@ final class PyTorchReferenceTests: XCTestCase {
         let context = EmbeddingContext(vocabulary: Vocabulary(tokenBytes: (0..<V).map { [UInt8($0)] }), dModel: D, seed: 0,
                                        parametrization: config.resolvedParametrization)
         let strategy = try StrategyRegistry.make(name: "learned", context: context)
-        let model = try GPT(config: config, strategy: strategy, batchSize: B, seed: 0)
+        let model = try GPT(config: config, strategy: strategy, batchSize: B, shards: shards, seed: 0)
         let store = model.store
 
         // The fixture's per-tensor training rules must be the ones ParameterRules gives.
@@ -184,9 +184,18 @@ final class PyTorchReferenceTests: XCTestCase {
 
     func testStandardParametrizationMatchesPyTorch() throws {
         try check("reference_sp", parametrization: "sp", bias: false, baseWidth: 32)
+        // As the trainer runs by default: the batch in two shards, on two threads.
+        let saved = BLAS.threads
+        defer { BLAS.setThreads(saved) }
+        BLAS.setThreads(2)
+        try check("reference_sp", parametrization: "sp", bias: false, baseWidth: 32, shards: 2)
     }
 
     func testMuPWithBiasesMatchesPyTorch() throws {
         try check("reference_mup", parametrization: "mup", bias: true, baseWidth: 16)
+        let saved = BLAS.threads
+        defer { BLAS.setThreads(saved) }
+        BLAS.setThreads(2)
+        try check("reference_mup", parametrization: "mup", bias: true, baseWidth: 16, shards: 2)
     }
 }

@@ -116,6 +116,28 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(a.map(\.gradNorm), b.map(\.gradNorm))
     }
 
+    /// Checkpoints record the batch shards; resuming one written with another count (here: one from before the key
+    /// existed, which ran as one shard) says that the rest of the run will round differently. The same count says nothing.
+    func testResumeNotesAChangedShardCount() throws {
+        let c = config(steps: 20)
+        let folder = RunFolder(tmp.appendingPathComponent("shards"))
+        let first = try Trainer(config: c, data: data(c), folder: folder)
+        _ = try first.run(shouldStop: { first.step == 10 })
+        let same = try Trainer(config: c, data: data(c), folder: folder)
+        XCTAssertEqual(try same.resumeIfPossible(), 10)
+        XCTAssertNil(same.resumeNote)
+
+        let stateURL = try XCTUnwrap(Checkpoint.latest(in: folder)).appendingPathComponent(Checkpoint.stateFile)
+        var state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: stateURL))
+        XCTAssertEqual(state.batchShards, TrainConfig.defaultBatchShards)
+        state.batchShards = nil
+        try JSONEncoder().encode(state).write(to: stateURL)
+        let old = try Trainer(config: c, data: data(c), folder: folder)
+        XCTAssertEqual(try old.resumeIfPossible(), 10)
+        let note = try XCTUnwrap(old.resumeNote)
+        XCTAssertTrue(note.contains("1 batch shard(s)") && note.contains("uses 2"), note)
+    }
+
     /// A run killed before its first checkpoint restarts from step 0 without keeping the lost attempt's metrics.
     func testResumeWithoutCheckpointDropsStaleMetrics() throws {
         var c = config(steps: 10)
