@@ -40,6 +40,10 @@ final class AttentionTests: XCTestCase {
     func testLongerSequence() { check(batch: 1, seq: 20, channels: 8, heads: 2, scale: 1 / 2.0, seed: 33) }
     /// T = 32: every row takes the whole-block path, including rows with a full block below the diagonal.
     func testTwoBlockSequence() { check(batch: 1, seq: 32, channels: 8, heads: 2, scale: 1 / 4.0, seed: 36) }
+    /// The products skip the masked half in row blocks (CausalSelfAttention.causalBlocks): T = 64 runs as 4 blocks of
+    /// 16 rows, T = 96 as 2 blocks of 48 (the T = 32 case above also has 2).
+    func testFourCausalBlocks() { check(batch: 1, seq: 64, channels: 8, heads: 2, scale: 1 / 2.0, seed: 37) }
+    func testTwoCausalBlocksOfThreeLaneBlocks() { check(batch: 1, seq: 96, channels: 4, heads: 1, scale: 1 / 2.0, seed: 38) }
 
     func check(batch B: Int, seq T: Int, channels C: Int, heads H: Int, scale: Float, seed: UInt64) {
         var rng = Xoshiro256(seed: seed)
