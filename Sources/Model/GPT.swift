@@ -106,8 +106,10 @@ public final class GPT: @unchecked Sendable {
                           dweight: store.gradient(param(prefix + ".weight")), dbias: optionalGrad(prefix + ".bias"))
         }
         let layers = (0..<l).map { i in
-            BlockParameters(ln1: weightAndBias("h.\(i).ln_1"), qkv: weightAndBias("h.\(i).attn.c_attn"), attnProj: weightAndBias("h.\(i).attn.c_proj"),
-                            ln2: weightAndBias("h.\(i).ln_2"), fc: weightAndBias("h.\(i).mlp.c_fc"), fcProj: weightAndBias("h.\(i).mlp.c_proj"))
+            let p = "h.\(i)."
+            return BlockParameters(ln1: weightAndBias(p + "ln_1"), qkv: weightAndBias(p + "attn.c_attn"),
+                                   attnProj: weightAndBias(p + "attn.c_proj"), ln2: weightAndBias(p + "ln_2"),
+                                   fc: weightAndBias(p + "mlp.c_fc"), fcProj: weightAndBias(p + "mlp.c_proj"))
         }
         wpe = param("wpe")
         let embeddingParams = strategy.tensors.map { param("embedding." + $0.name) }
@@ -253,10 +255,10 @@ public final class GPT: @unchecked Sendable {
     private func forward(_ shard: Shard) {
         let T = config.contextLength, C = config.dModel, V = config.vocabSize, NH = config.nHead
         let batch = shard.sequences.count, n = batch * T, first = shard.sequences.lowerBound * T
-        let a = shard.acts, p = shard.parameters
+        let a = shard.acts, params = shard.parameters
 
         var residual = UnsafePointer(a.embedded)
-        for (l, p) in p.layers.enumerated() {
+        for (l, p) in params.layers.enumerated() {
             let s = a.layer(l)
             LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: residual, weight: p.ln1.weight,
                               bias: p.ln1.bias, rows: n, features: C)
@@ -275,8 +277,8 @@ public final class GPT: @unchecked Sendable {
             Elementwise.add(out: s.residual3, s.residual2, s.fcProj, count: n * C)
             residual = UnsafePointer(s.residual3)
         }
-        LayerNorm.forward(out: a.lnF, mean: a.lnFMean, rstd: a.lnFRstd, inp: residual, weight: p.lnF.weight, bias: p.lnF.bias,
-                          rows: n, features: C)
+        LayerNorm.forward(out: a.lnF, mean: a.lnFMean, rstd: a.lnFRstd, inp: residual, weight: params.lnF.weight,
+                          bias: params.lnF.bias, rows: n, features: C)
         Linear.forward(out: a.logits, inp: a.lnF, weight: headWeight, bias: nil, rows: n, inFeatures: C, outFeatures: V)
         if logitMultiplier != 1 { Elementwise.scale(a.logits, by: logitMultiplier, count: n * V) }
         SoftmaxCrossEntropy.forward(losses: a.losses, probs: a.probs, logits: a.logits, targets: targets + first, rows: n, vocab: V)
@@ -312,7 +314,7 @@ public final class GPT: @unchecked Sendable {
     private func backward(_ shard: Shard) {
         let T = config.contextLength, C = config.dModel, V = config.vocabSize, NH = config.nHead
         let batch = shard.sequences.count, n = batch * T, first = shard.sequences.lowerBound * T
-        let a = shard.acts, g = shard.grads, p = shard.parameters
+        let a = shard.acts, g = shard.grads, params = shard.parameters
         if let own = shard.privateGradients { own.update(repeating: 0, count: privateRange.count) }
 
         g.dlogits.update(repeating: 0, count: n * V)
@@ -320,16 +322,16 @@ public final class GPT: @unchecked Sendable {
         SoftmaxCrossEntropy.backward(dlogits: g.dlogits, probs: a.probs, targets: targets + first, rows: n, vocab: V,
                                      scale: logitMultiplier / Float(rows))
         g.dln.update(repeating: 0, count: n * C)
-        Linear.backward(dinp: g.dln, dweight: p.headGradient, dbias: nil, dout: g.dlogits, inp: a.lnF, weight: headWeight,
+        Linear.backward(dinp: g.dln, dweight: params.headGradient, dbias: nil, dout: g.dlogits, inp: a.lnF, weight: headWeight,
                         rows: n, inFeatures: C, outFeatures: V)
         // dresidual is the running gradient of the residual stream: each block adds its branch's contribution.
         g.dresidual.update(repeating: 0, count: n * C)
         let lastResidual = config.nLayer > 0 ? UnsafePointer(a.layer(config.nLayer - 1).residual3) : UnsafePointer(a.embedded)
-        LayerNorm.backward(dinp: g.dresidual, dweight: p.lnF.dweight, dbias: p.lnF.dbias, dout: g.dln, inp: lastResidual,
-                           weight: p.lnF.weight, mean: a.lnFMean, rstd: a.lnFRstd, rows: n, features: C)
+        LayerNorm.backward(dinp: g.dresidual, dweight: params.lnF.dweight, dbias: params.lnF.dbias, dout: g.dln,
+                           inp: lastResidual, weight: params.lnF.weight, mean: a.lnFMean, rstd: a.lnFRstd, rows: n, features: C)
 
         for l in stride(from: config.nLayer - 1, through: 0, by: -1) {
-            let p = p.layers[l], s = a.layer(l)
+            let p = params.layers[l], s = a.layer(l)
             let blockInput = l == 0 ? UnsafePointer(a.embedded) : UnsafePointer(a.layer(l - 1).residual3)
             // MLP branch: residual3 = residual2 + fcProj(gelu(fc(LN₂(residual2))))
             g.dfcGelu.update(repeating: 0, count: n * 4 * C)
