@@ -12,7 +12,7 @@ struct GridPlanCommand: ParsableCommand {
         Time estimates: FLOPs (6N + 12·L·d·T per trained token, a third of that per evaluated token) divided by
         the sgemm GFLOP/s measured now on this machine at each model's own matrix shapes, times an efficiency
         factor: the median achieved/sgemm ratio of this grid's finished runs when there are any, else a default
-        calibrated on a 2-core Zen 5 VM. Both numbers are printed.
+        calibrated on an idle 2-core Zen 4 VM. Both numbers are printed.
         """)
 
     @OptionGroup var file: GridFileOptions
