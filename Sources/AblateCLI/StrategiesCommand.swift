@@ -32,7 +32,6 @@ struct StrategiesCommand: ParsableCommand {
             printTensors(of: type, vocabulary: vocabulary)
         }
         print("")
-        print("Planned: transplant (initialise from another run's checkpoint; needs the checkpoint format).")
         print("Adding a strategy: Sources/Embeddings/ADDING_A_STRATEGY.md")
     }
 

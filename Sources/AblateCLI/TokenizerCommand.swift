@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dataset
 import Foundation
+import Trainer
 
 /// `ablate tokenizer`: train (cached), inspect, encode, bench the byte-level BPE tokenizer of a corpus.
 struct TokenizerCommand: ParsableCommand {
@@ -10,8 +11,8 @@ struct TokenizerCommand: ParsableCommand {
         subcommands: [Train.self, Inspect.self, Encode.self, Bench.self])
 
     struct Options: ParsableArguments {
-        @Option(help: "Vocabulary size (256 = bytes only ... 32768).")
-        var vocab: Int = 4096
+        @Option(help: "Vocabulary size (256 = bytes only ... 32768); the trainer's default vocab_size unless given.")
+        var vocab: Int = TrainConfig().vocabSize
 
         @Option(help: "Prepared corpus name (see `ablate data inspect`).")
         var name: String = "shakespeare"
@@ -82,7 +83,7 @@ struct TokenizerCommand: ParsableCommand {
 
     struct Encode: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the token ids of --text or --file; without either, write the cached train.bin/val.bin streams.")
+            abstract: "Print the token ids of --text or --file (or write them with --out); without either, write the cached train.bin/val.bin streams.")
         @OptionGroup var options: Options
 
         @Option(help: "Text to encode.")
@@ -91,8 +92,12 @@ struct TokenizerCommand: ParsableCommand {
         @Option(help: "File to encode.")
         var file: String?
 
+        @Option(help: "Write the ids of --text or --file here as raw little-endian uint16, the format `ablate eval --tokens` reads.")
+        var out: String?
+
         func validate() throws {
             if text != nil && file != nil { throw ValidationError("give --text or --file, not both") }
+            if out != nil && text == nil && file == nil { throw ValidationError("--out needs --text or --file") }
         }
 
         func run() throws {
@@ -116,7 +121,12 @@ struct TokenizerCommand: ParsableCommand {
                     }
                     bytes = [UInt8](d)
                 }
-                print(t.encode(bytes).map(String.init).joined(separator: " "))
+                let ids = t.encode(bytes)
+                guard let out else { print(ids.map(String.init).joined(separator: " ")); return }
+                var data = Data(capacity: 2 * ids.count)
+                for id in ids { withUnsafeBytes(of: UInt16(id).littleEndian) { data.append(contentsOf: $0) } }
+                try AtomicFile.write(data, to: URL(fileURLWithPath: out))
+                print("wrote \(ids.count) token ids to \(out) (uint16 little-endian, vocabulary \(options.vocab))")
             }
         }
     }

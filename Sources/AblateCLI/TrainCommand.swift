@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dataset
 import Foundation
+import Model
 import Trainer
 
 /// Options shared by commands that build a training config: a file plus flag overrides.
@@ -17,7 +18,8 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Tokenizer vocabulary size.") var vocab: Int?
     @Option(help: "Training steps.") var steps: Int?
     @Option(help: "Seed (model init and data order).") var seed: UInt64?
-    @Option(help: "OpenBLAS threads.") var threads: Int?
+    @Option(help: "Threads (OpenBLAS and the model's batch shards); results do not depend on it (see batch_shards).")
+    var threads: Int?
 
     /// No config source given at all (then `--resume` reuses the run folder's recorded config).
     var isEmpty: Bool {
@@ -38,7 +40,10 @@ struct ConfigOptions: ParsableArguments {
         if let threads { object["threads"] = .int(threads) }
         if object["preset"] == nil && object["d_model"] == nil { object["preset"] = .string("small") }
         let c = try TrainConfig.from(object, source: config)
-        try c.validate()
+        do { try c.validate() } catch var e as ConfigError {
+            e.file = e.file ?? config  // name the file the bad value came from, when there is one
+            throw e
+        }
         return c
     }
 }
@@ -67,7 +72,8 @@ struct TrainCommand: ParsableCommand {
         guard case let .object(fields)? = try? JSONValue.encode(TrainConfig()) else { return "" }
         // Optional keys whose absence means a default the trainer resolves (not written, so old config hashes hold).
         let resolved = ["snapshots": "(unset: on)", "snapshot_count": "(unset: \(TrainConfig().resolvedSnapshotCount))",
-                        "batch_shards": "(unset: \(TrainConfig.defaultBatchShards), at most batch_size)"]
+                        "batch_shards": "(unset: \(TrainConfig.defaultBatchShards), at most batch_size)",
+                        "preset": "(unset: small, when d_model, n_layer and n_head are not given either)"]
         return TrainConfig.keys.map { key in "  \(key) = \(fields[key].map(\.description) ?? resolved[key] ?? "(unset)")" }
             .joined(separator: "\n")
     }
@@ -95,6 +101,10 @@ struct TrainCommand: ParsableCommand {
                 throw CLIError("\(folderURL.path) already holds a run. Fix: pass --resume to continue it, --force to start over, or --out for a new folder.")
             }
             try fm.removeItem(at: folderURL)
+        }
+        if config.warmupSteps >= config.totalSteps {
+            print("note: warmup_steps (\(config.warmupSteps)) ≥ the run's \(config.totalSteps) steps: the learning rate never "
+                  + "reaches its peak (set warmup_steps, e.g. --set warmup_steps=\(max(1, config.totalSteps / 10)))")
         }
         let prepared = try DataLoading.prepare(config)
         let trainer = try Trainer(config: config, data: try RunData(prepared: prepared, config: config), folder: folder)

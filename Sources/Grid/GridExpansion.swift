@@ -79,6 +79,13 @@ public enum GridExpansion {
                     diags.add(grid.baseLocation, "\(error)")
                 }
             }
+            // An unknown strategy name is an error whatever the shape; its options are checked below, once the shape
+            // is valid (building the strategy needs d_model), so a bad size does not hide a misspelt strategy.
+            let names = StrategyRegistry.names
+            if !names.contains(config.strategy), strategyFailed.insert("name:" + config.strategy).inserted {
+                report(StrategyError.unknownStrategy(name: config.strategy, suggestion: StrategyRegistry.nearest(config.strategy, in: names),
+                                                     known: names))
+            }
             let model: ModelConfig
             do { model = try config.modelConfig() } catch { report(error); continue }
             if let budget = grid.budget, !setByAxis {
@@ -103,7 +110,7 @@ public enum GridExpansion {
             let strategyKey = "\(config.strategy)|\(config.strategyOptions)|\(config.vocabSize)|\(model.dModel)|\(model.resolvedParametrization)"
             let embedding: Int
             if let n = strategyOK[strategyKey] { embedding = n }
-            else if strategyFailed.contains(strategyKey) { continue }
+            else if strategyFailed.contains(strategyKey) || !names.contains(config.strategy) { continue }
             else {
                 do {
                     let context = EmbeddingContext(vocabulary: standIn(config.vocabSize), dModel: model.dModel, seed: config.seed,

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Embeddings
 import Grid
 import Trainer
 
@@ -126,7 +127,8 @@ final class GridFileTests: XCTestCase {
         XCTAssertEqual(lines, [
             "bad.yaml:2:43: unknown key 'context_lenght' in base. Did you mean 'context_length'? (`ablate train --help` lists the trainer keys)",
             "bad.yaml:2:75: 'batch_size': expected an integer, got 'eight'",
-            "bad.yaml:4:23: unknown embedding strategy 'lerned'. Did you mean 'learned'? Known strategies: learned, frozen-random, hashed, mup, lowrank, transplant (see `ablate strategies`).",
+            // The registry's names, not a list: a newly added strategy must not break this test.
+            "bad.yaml:4:23: unknown embedding strategy 'lerned'. Did you mean 'learned'? Known strategies: \(StrategyRegistry.names.joined(separator: ", ")) (see `ablate strategies`).",
             "bad.yaml:4:31: strategy 'mup': requires the μP parametrization (the model must apply μP to the hidden matrices, readout and attention); set `parametrization: mup` and `base_width` (e.g. 256) in the run config, or use strategy 'learned' for SP.",
             "bad.yaml:4:61: strategy 'hashed' has no option 'target_sd'. Did you mean 'target_std'? Valid options: hash_seed, ngram_sizes, prime, target_std.",
             "bad.yaml:5:32: 'n_head': d_model 30 is not divisible by n_head 4. Fix: choose n_head dividing d_model (e.g. 6, 10, 15, 30) or change d_model.",
@@ -135,6 +137,21 @@ final class GridFileTests: XCTestCase {
             "bad.yaml:8:1: unknown key 'jbos'. Did you mean 'jobs'? Valid top-level keys: name, description, base, axes, budget, exclude, only, jobs, blas_kernel.",
             "bad.yaml:9:12: filter value 'hashd' matches no value of axis 'strategy' (labels: learned, lerned, mup, hashed)",
         ])
+    }
+
+    /// A misspelt strategy is reported even when every size is invalid too (the strategy cannot be built then).
+    func testUnknownStrategyReportedWhenNoSizeIsValid() {
+        let lines = errors("""
+        name: bad
+        base: {corpus: tiny.txt, vocab_size: 256, context_length: 16, batch_size: 4}
+        axes:
+          strategy: [learned, hashd]
+          size: [{d_model: 30, n_head: 4, n_layer: 1}]
+        """)
+        XCTAssertEqual(lines.count, 2, lines.joined(separator: "\n"))
+        XCTAssertTrue(lines.contains { $0.hasPrefix("bad.yaml:4:23: unknown embedding strategy 'hashd'. Did you mean 'hashed'?") },
+                      lines.joined(separator: "\n"))
+        XCTAssertTrue(lines.contains { $0.hasPrefix("bad.yaml:5:") && $0.contains("not divisible") }, lines.joined(separator: "\n"))
     }
 
     func testStructuralErrorsGolden() {
