@@ -103,14 +103,18 @@ enum BenchReport {
         return text
     }
 
-    static func cpuInfo(_ key: String) -> String? {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") {
+    static func cpuInfo(_ key: String) -> String? { firstCPUFields[key] }
+
+    /// "key: value" lines of /proc/cpuinfo for the first processor, read once.
+    static let firstCPUFields: [String: String] = {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [:] }
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.isEmpty && !fields.isEmpty { break }  // a blank line ends the first processor's block
             let parts = line.split(separator: ":", maxSplits: 1)
-            if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == key {
-                return parts[1].trimmingCharacters(in: .whitespaces)
-            }
+            guard parts.count == 2 else { continue }
+            fields[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(in: .whitespaces)
         }
-        return nil
-    }
+        return fields
+    }()
 }

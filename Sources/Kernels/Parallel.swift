@@ -31,11 +31,9 @@ extension BLAS {
     /// (OpenBLAS ≥ 0.3.7 built with threading allows concurrent calls from several user threads). Restores the thread
     /// count afterwards. With 1 thread (or count 1) runs inline and leaves OpenBLAS alone.
     public static func forEachChunkSingleThreaded(count: Int, _ body: (_ start: Int, _ end: Int) -> Void) {
-        let saved = BLAS.threads, threads = min(saved, count)
+        let threads = min(BLAS.threads, count)
         if threads <= 1 { body(0, count); return }
-        setThreads(1)
-        defer { setThreads(saved) }
-        Parallel.forEachChunk(count: count, minimumPerThread: 1, threads: threads, body)
+        withOneThread { Parallel.forEachChunk(count: count, minimumPerThread: 1, threads: threads, body) }
     }
 }
 

@@ -182,20 +182,20 @@ final class PyTorchReferenceTests: XCTestCase {
             """)
     }
 
-    func testStandardParametrizationMatchesPyTorch() throws {
-        try check("reference_sp", parametrization: "sp", bias: false, baseWidth: 32)
-        // As the trainer runs by default: the batch in two shards, on two threads.
+    /// The fixture with the batch in one shard, then as the trainer runs by default: two shards, on two threads.
+    func checkUnshardedAndSharded(_ fixtureName: String, parametrization: String, bias: Bool, baseWidth: Int) throws {
+        try check(fixtureName, parametrization: parametrization, bias: bias, baseWidth: baseWidth)
         let saved = BLAS.threads
         defer { BLAS.setThreads(saved) }
         BLAS.setThreads(2)
-        try check("reference_sp", parametrization: "sp", bias: false, baseWidth: 32, shards: 2)
+        try check(fixtureName, parametrization: parametrization, bias: bias, baseWidth: baseWidth, shards: 2)
+    }
+
+    func testStandardParametrizationMatchesPyTorch() throws {
+        try checkUnshardedAndSharded("reference_sp", parametrization: "sp", bias: false, baseWidth: 32)
     }
 
     func testMuPWithBiasesMatchesPyTorch() throws {
-        try check("reference_mup", parametrization: "mup", bias: true, baseWidth: 16)
-        let saved = BLAS.threads
-        defer { BLAS.setThreads(saved) }
-        BLAS.setThreads(2)
-        try check("reference_mup", parametrization: "mup", bias: true, baseWidth: 16, shards: 2)
+        try checkUnshardedAndSharded("reference_mup", parametrization: "mup", bias: true, baseWidth: 16)
     }
 }
