@@ -9,7 +9,7 @@ enum BenchReport {
     static func markdown(results: [TrainingBenchmark.Result], torch: [String: Double], torchVersion: String?,
                          shapes: [String], threads: [Int]) -> String {
         var md = "# Training throughput benchmark\n\n"
-        md += "Written by `ablate bench` (`make bench`) on \(cpuName()) (\(cpuGeneration())), "
+        md += "Written by `ablate bench` (`make bench`) on \(CPUInfo.summary), "
         md += "\(ProcessInfo.processInfo.activeProcessorCount) cores; \(BLAS.config).\n"
         md += "Environment: OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"), "
         md += "OPENBLAS_L2_SIZE=\(ProcessInfo.processInfo.environment["OPENBLAS_L2_SIZE"] ?? "(unset)"), "
@@ -72,7 +72,7 @@ enum BenchReport {
                          + "the AVX2 kernel (%.2f×), so no kernel choice can make training ~1.8× faster than PyTorch here: the "
                          + "≥ 1.8× target presumes an AVX-512 sgemm ~1.85× faster than AVX2, as on the Zen 5 machine of "
                          + "shared/notes/references.md. Even at 100 %% MFU the AVX2 peak allows at most %.2f× PyTorch on c "
-                         + "(1 thread).\n", cpuGeneration(), avx512, avx2, avx512 / avx2, bestRatioAtFullMFU(results, torch: torch))
+                         + "(1 thread).\n", CPUInfo.generation, avx512, avx2, avx512 / avx2, bestRatioAtFullMFU(results, torch: torch))
         }
         return md
     }
@@ -84,37 +84,4 @@ enum BenchReport {
               let pt = torch["c-1"], pt > 0 else { return .nan }
         return peak * 1e9 / flops / pt
     }
-
-    static func cpuName() -> String { cpuInfo("model name") ?? "unknown CPU" }
-
-    /// Family and model from /proc/cpuinfo, with the AMD Zen generation where it decides what AVX-512 can gain:
-    /// in family 25 only Zen 4 has AVX-512, and it runs 512-bit instructions on 256-bit datapaths, so an AVX-512
-    /// sgemm does the same FLOPs per cycle as AVX2; Zen 5 (family 26) has full-width units.
-    static func cpuGeneration() -> String {
-        guard let family = cpuInfo("cpu family").flatMap({ Int($0) }), let model = cpuInfo("model").flatMap({ Int($0) }) else {
-            return "family unknown"
-        }
-        let text = "family \(family), model \(model)"
-        guard cpuInfo("vendor_id") == "AuthenticAMD" else { return text }
-        if family == 25, cpuInfo("flags")?.split(separator: " ").contains("avx512f") == true {
-            return text + ": Zen 4, AVX-512 on 256-bit datapaths"
-        }
-        if family == 26 { return text + ": Zen 5, full-width AVX-512" }
-        return text
-    }
-
-    static func cpuInfo(_ key: String) -> String? { firstCPUFields[key] }
-
-    /// "key: value" lines of /proc/cpuinfo for the first processor, read once.
-    static let firstCPUFields: [String: String] = {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [:] }
-        var fields: [String: String] = [:]
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.isEmpty && !fields.isEmpty { break }  // a blank line ends the first processor's block
-            let parts = line.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            fields[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(in: .whitespaces)
-        }
-        return fields
-    }()
 }

@@ -22,10 +22,10 @@ struct DoctorCommand: ParsableCommand {
         print("ablate \(AblateVersion.string), commit \(Provenance.gitCommit())")
         print("OpenBLAS config : \(BLAS.config)")
         let env = ProcessInfo.processInfo.environment
-        print("OpenBLAS core   : \(BLAS.coreName) (OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "unset"), OPENBLAS_L2_SIZE=\(env["OPENBLAS_L2_SIZE"] ?? "unset"), OPENBLAS_THREAD_TIMEOUT=\(env["OPENBLAS_THREAD_TIMEOUT"] ?? "unset"))")
+        print("OpenBLAS env    : OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "unset"), OPENBLAS_L2_SIZE=\(env["OPENBLAS_L2_SIZE"] ?? "unset"), OPENBLAS_THREAD_TIMEOUT=\(env["OPENBLAS_THREAD_TIMEOUT"] ?? "unset")")
         let lib = BLAS.sgemmLibraryPath
         let ok = lib.contains("openblas")
-        print("cblas_sgemm from: \(lib) \(ok ? "(OpenBLAS: good)" : "(NOT OpenBLAS: matrix products will be ~30x slower; see shared build notes)")")
+        print("cblas_sgemm from: \(lib) \(ok ? "(OpenBLAS: good)" : "(NOT OpenBLAS: matrix products will be ~30x slower; link -lopenblas, never GSL's -lgslcblas)")")
         var oneThread = 0.0
         for t in [1, 2] {
             BLAS.setThreads(t)
@@ -33,7 +33,7 @@ struct DoctorCommand: ParsableCommand {
             if t == 1 { oneThread = g }
             print(String(format: "sgemm 1024³     : %.0f GFLOP/s with %d thread%@", g, t, t == 1 ? "" : "s"))
         }
-        kernelAdvice(current: oneThread)
+        kernelReport(current: oneThread)
         print("GSL             : \(GSLInfo.version)")
 
         let home = AblateHome.fromEnvironment()
@@ -51,20 +51,29 @@ struct DoctorCommand: ParsableCommand {
         print("tokenizer cache : \(cached.isEmpty ? "empty (tokenizers are trained on first use and cached)" : cached.joined(separator: ", "))")
     }
 
-    /// Where the CPU has AVX-512 but OpenBLAS runs an AVX2 kernel, measure the AVX-512 one in a child and say how
-    /// to opt in (the environment's choice is never changed behind the user's back).
-    func kernelAdvice(current: Double) {
-        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    /// Which kernel OpenBLAS runs and why: chosen by OPENBLAS_CORETYPE in the environment, or by OpenBLAS's own
+    /// detection of this CPU. Nothing here promises another kernel: where the CPU has AVX-512 and the active kernel does
+    /// not use it, the AVX-512 kernel is measured in a child process and the figure given, with how to opt in.
+    func kernelReport(current: Double) {
+        let env = ProcessInfo.processInfo.environment
+        let active = BLAS.coreName
+        print("CPU             : \(CPUInfo.summary)")
+        if let requested = env["OPENBLAS_CORETYPE"], !requested.isEmpty {
+            let honoured = requested.caseInsensitiveCompare(active) == .orderedSame
+            print("kernel          : \(active), because the environment sets OPENBLAS_CORETYPE=\(requested)"
+                  + (honoured ? "" : " (OpenBLAS did not honour that name and fell back to \(active))")
+                  + "; ablate, its tests and CI leave it as set (some machines set it because older OpenBLAS builds miscompute on their CPU)")
+        } else {
+            print("kernel          : \(active), chosen by OpenBLAS's own CPU detection (OPENBLAS_CORETYPE is unset)")
+        }
+        print("                  Results are bit-identical for a config and seed on this CPU and kernel (any thread count, resume); another")
+        print("                  CPU generation or kernel rounds matrix products differently, so its numbers agree to rounding only.")
         let avx512Kernels = ["SkylakeX", "Cooperlake", "SapphireRapids"]
-        guard cpu.contains(" avx512f"), !avx512Kernels.contains(BLAS.coreName) else {
-            print("kernel          : \(BLAS.coreName) is the best OpenBLAS kernel for this CPU")
-            return
-        }
-        guard let out = try? ChildProcess.ablate(["doctor", "--sgemm-only"], env: ["OPENBLAS_CORETYPE": "SkylakeX"]) else { return }
-        if let g = out.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) {
-            print(String(format: "kernel          : this CPU has AVX-512 but OpenBLAS runs %@; SkylakeX measured %.0f GFLOP/s (%.2f× the current 1-thread figure).",
-                         BLAS.coreName, g, g / max(current, 1e-9)))
-            print("                  Opt in per grid with `blas_kernel: SkylakeX` (checked against a reference first) or `ablate bench --kernels SkylakeX`.")
-        }
+        guard CPUInfo.hasFlag("avx512f"), !avx512Kernels.contains(active) else { return }
+        guard let out = try? ChildProcess.ablate(["doctor", "--sgemm-only"], env: ["OPENBLAS_CORETYPE": "SkylakeX"]),
+              let g = out.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return }
+        print(String(format: "AVX-512         : this CPU has AVX-512, which %@ does not use; the SkylakeX kernel measured %.0f GFLOP/s here (%.2f× the 1-thread figure above).",
+                     active, g, g / max(current, 1e-9)))
+        print("                  To use it for one grid: `blas_kernel: SkylakeX` (checked against a reference first); for the bench: `ablate bench --kernels SkylakeX`.")
     }
 }

@@ -25,7 +25,7 @@ public final class LowRankEmbedding: EmbeddingStrategy, @unchecked Sendable {
     private let rank: Int
     private let seed: UInt64
 
-    /// Gathered rows A[tokens[i], :] (count × r), reused by forward and backward. Owned by this instance and grown
+    /// Gathered rows A[tokens[i], :] (count × r) for the backward pass. Owned by this instance and grown
     /// only when a call's `count` exceeds every count seen so far (after the first batch the steady state allocates
     /// nothing). This is why the class is `@unchecked Sendable`: one instance serves one model, and a model's
     /// forward/backward calls are never concurrent.
@@ -76,15 +76,15 @@ public final class LowRankEmbedding: EmbeddingStrategy, @unchecked Sendable {
 
     public func forward(into out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
         guard count > 0 else { return }
-        let g = gatherRows(tensors.values[0], tokens: tokens, count: count)   // (count, r)
-        // out (count, D) = G (count, r) · P (r, D)
-        BLAS.sgemm(transA: false, transB: false, m: count, n: dModel, k: rank,
-                   alpha: 1, a: g, lda: rank, b: tensors.values[1], ldb: dModel, beta: 0, c: out, ldc: dModel)
+        // out[i, :] = A[tokens[i], :] · P, row by row in a fixed order (not one sgemm over the batch: a BLAS kernel may
+        // round a row differently by where it falls in its blocking, and a token's vector must not depend on its
+        // position in the batch). As fast as the sgemm at these sizes (r·D multiply-adds per token, P in L1).
+        RowProduct.forward(out: out, table: tensors.values[0], indices: tokens, count: count, inner: rank,
+                           matrix: tensors.values[1], width: dModel)
     }
 
     public func backward(dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
         guard count > 0 else { return }
-        // Re-gather rather than trusting the scratch left by forward: another forward (e.g. evaluation) may have run since.
         let g = gatherRows(tensors.values[0], tokens: tokens, count: count)   // (count, r)
         if let dP = tensors.gradients[1] {
             // dP (r, D) += Gᵀ (r, count) · dout (count, D)

@@ -249,6 +249,14 @@ extension GridAnalysis {
                 }
             }
         }
+        let machines = Dictionary(grouping: allRuns.filter { $0.state == .finished }, by: { $0.provenance?.machine ?? "unrecorded" })
+        if machines.count > 1 {
+            warnings.append("the finished runs come from \(machines.count) different OpenBLAS kernel / CPU combinations ("
+                + machines.keys.sorted().map { "\($0): \(machines[$0]!.count) run\(machines[$0]!.count == 1 ? "" : "s")" }.joined(separator: "; ")
+                + "): matrix products round differently on each, so runs of one strategy, size and seed made on two "
+                + "of them agree only to rounding (differences grow over training), not bit for bit; train a grid whose "
+                + "runs must be bit-comparable on one machine type (e.g. one Slurm partition of identical nodes)")
+        }
         self.warnings = warnings
     }
 

@@ -301,6 +301,9 @@ enum Markdown {
         s += "- Corpus: \(values { $0.provenance?.corpus }); corpus SHA-256: \(values { $0.provenance?.corpusSHA256 }); "
         s += "tokenizer SHA-256: \(values { $0.provenance?.tokenizerSHA256 }).\n"
         s += "- Code: git commit(s) \(values { $0.provenance?.gitCommit }); package version(s) \(values { $0.provenance?.packageVersion }).\n"
+        s += "- Machines: \(values { $0.provenance?.machine }). Same machine type and kernel ⇒ bit-identical numbers "
+        s += "for a config and seed (any thread count, after a resume); another CPU generation or OpenBLAS kernel "
+        s += "rounds matrix products differently, so its runs agree to rounding only.\n"
         s += "- Seeds: \(a.seeds.map(String.init).joined(separator: ", ")). "
         let tokens = Set(a.runs.filter { $0.state == .finished }.compactMap(\.tokens)).sorted()
         if tokens.count == 1 { s += "Tokens per finished run: \(Format.count(tokens[0])).\n" }

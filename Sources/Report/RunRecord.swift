@@ -77,6 +77,14 @@ public struct RunProvenance: Sendable, Equatable {
     public var corpusSHA256: String?
     public var tokenizerSHA256: String?
     public var corpus: String?
+    /// The OpenBLAS kernel and the CPU the run was trained on ("unrecorded" CPU for runs older than the field).
+    public var blasCore: String?
+    public var cpu: String?
+    /// "kernel on CPU": runs that differ here are comparable to rounding, not bit for bit.
+    public var machine: String? {
+        guard blasCore != nil || cpu != nil else { return nil }
+        return "OpenBLAS \(blasCore ?? "unknown kernel") on \(cpu ?? "an unrecorded CPU")"
+    }
 }
 
 // MARK: - Reading
@@ -145,7 +153,7 @@ enum RunReader {
         if let p = config.provenance {
             record.provenance = RunProvenance(packageVersion: p.packageVersion, gitCommit: p.gitCommit,
                                               corpusSHA256: p.corpusSHA256, tokenizerSHA256: p.tokenizerSHA256,
-                                              corpus: config.config.corpus)
+                                              corpus: config.config.corpus, blasCore: p.blasCore, cpu: p.cpu)
         }
 
         if let data = FileManager.default.contents(atPath: url.appendingPathComponent("metrics.jsonl").path) {
@@ -261,9 +269,10 @@ struct ConfigFile: Decodable {
     }
     struct Provenance: Decodable {
         var packageVersion: String?, gitCommit: String?, corpusSHA256: String?, tokenizerSHA256: String?, seed: UInt64?
+        var blasCore: String?, cpu: String?
         enum CodingKeys: String, CodingKey {
             case packageVersion = "package_version", gitCommit = "git_commit", corpusSHA256 = "corpus_sha256"
-            case tokenizerSHA256 = "tokenizer_sha256", seed
+            case tokenizerSHA256 = "tokenizer_sha256", seed, blasCore = "blas_core", cpu
         }
     }
     var config: Config

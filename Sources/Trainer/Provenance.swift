@@ -10,13 +10,16 @@ public struct Provenance: Codable, Sendable, Equatable {
     public var corpusSHA256: String
     public var tokenizerSHA256: String
     public var seed: UInt64
+    /// The OpenBLAS kernel and the CPU: together they decide the last bits of every matrix product (runs from other
+    /// kernels or CPU generations agree to rounding, not bit for bit). `cpu` is absent in runs from before it was recorded.
     public var blasCore: String
+    public var cpu: String?
     public var threads: Int
     public var createdAt: String
 
     enum CodingKeys: String, CodingKey {
         case packageVersion = "package_version", gitCommit = "git_commit", corpusSHA256 = "corpus_sha256"
-        case tokenizerSHA256 = "tokenizer_sha256", seed, blasCore = "blas_core", threads, createdAt = "created_at"
+        case tokenizerSHA256 = "tokenizer_sha256", seed, blasCore = "blas_core", cpu, threads, createdAt = "created_at"
     }
 
     /// The commit of the source tree `ablate` runs from (ABLATE_GIT_COMMIT overrides; "+dirty" marks local edits).

@@ -86,7 +86,7 @@ public final class Trainer {
                               optimizerStateBytes: optimizer.stateBytes),
             provenance: Provenance(packageVersion: AblateVersion.string, gitCommit: Provenance.gitCommit(),
                                    corpusSHA256: data.corpusSHA256, tokenizerSHA256: data.tokenizerSHA256,
-                                   seed: config.seed, blasCore: BLAS.coreName, threads: config.threads,
+                                   seed: config.seed, blasCore: BLAS.coreName, cpu: CPUInfo.summary, threads: config.threads,
                                    createdAt: ISO8601DateFormatter().string(from: Date())),
             configHash: configHash, batchShards: model.shardCount)
     }

@@ -202,6 +202,32 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(out.markdown.contains("**Warning:** runs `hashed-d64-L2-v2048-s1`, `hashed-d64-L2-v2048-s1-lr3e-4` share"))
     }
 
+    /// Runs from two OpenBLAS kernels / CPUs in one grid (a heterogeneous cluster): the report names both and warns
+    /// that such runs are comparable to rounding only; runs from one machine type get no such warning.
+    func testMixedMachinesAreListedAndWarnedAbout() throws {
+        let spec = SyntheticGrid.Spec(strategies: ["learned", "hashed"], shapes: [.init(64, 2, 2)], seeds: [1, 2])
+        let grid = try temporaryFolder(self).appendingPathComponent("g")
+        try SyntheticGrid.write(spec, to: grid)
+        let single = try Report.build(gridFolder: grid)
+        XCTAssertFalse(single.analysis.warnings.contains { $0.contains("kernel / CPU") }, "\(single.analysis.warnings)")
+        XCTAssertTrue(single.markdown.contains("- Machines: `OpenBLAS Haswell on an unrecorded CPU`."))
+
+        let url = grid.appendingPathComponent("hashed-d64-L2-v2048-s2").appendingPathComponent("config.json")
+        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        var provenance = try XCTUnwrap(config["provenance"] as? [String: Any])
+        provenance["blas_core"] = "Zen"
+        provenance["cpu"] = "AMD EPYC (family 25, model 1: Zen 3, AVX2)"
+        config["provenance"] = provenance
+        try JSONSerialization.data(withJSONObject: config).write(to: url)
+
+        let mixed = try Report.build(gridFolder: grid)
+        let warning = try XCTUnwrap(mixed.analysis.warnings.first { $0.contains("kernel / CPU") })
+        XCTAssertTrue(warning.contains("2 different OpenBLAS kernel / CPU combinations"), warning)
+        XCTAssertTrue(warning.contains("OpenBLAS Haswell on an unrecorded CPU: 3 runs"), warning)
+        XCTAssertTrue(warning.contains("OpenBLAS Zen on AMD EPYC (family 25, model 1: Zen 3, AVX2): 1 run"), warning)
+        XCTAssertTrue(mixed.markdown.contains("**Warning:** the finished runs come from 2 different"))
+    }
+
     func testGridNameFromGridFile() {
         XCTAssertEqual(Report.gridName(fromGridFile: "# a grid\nname: scaling-v1\naxes:\n  name: nested\n"), "scaling-v1")
         XCTAssertEqual(Report.gridName(fromGridFile: "name: \"quoted\"  # comment\n"), "quoted")
