@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "GridTests", dependencies: ["Grid", "Trainer"], exclude: ["slurm"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], exclude: ["scipy_reference.py"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trainer", "Model", "Embeddings", "Dataset", "Kernels", "Stats", "TensorFile"],
-                    exclude: ["scipy_reference.py"]),
+                    exclude: ["scipy_reference.py", "retrieval_reference.py"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Stats"], resources: [.copy("Fixtures")]),
     ],
     // Swift 5 language mode: the trainer shares raw buffers between a model and its optimizer by design;
