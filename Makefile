@@ -44,12 +44,15 @@ test: deps
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build --disable-swift-testing
 
-# Trains the grid (resumable: re-run after an interruption), then reports. Runs that failed or diverged are listed by
+# Trains the grid (resumable: re-run after an interruption), probes the tables, samples text from every run (samples.json
+# for the report's Samples section), then reports. Runs that failed or diverged are listed by
 # `grid run` (exit status 3); the report is still written, and make fails afterwards. Ctrl-C stops without a report.
 run: data
 	@status=0; $(BIN) grid run $(GRID) || status=$$?; \
 	if [ $$status -ne 0 ] && [ $$status -ne 3 ]; then exit $$status; fi; \
-	$(BIN) probe runs/$(basename $(notdir $(GRID))) && $(BIN) report $(GRID) && exit $$status
+	$(BIN) probe runs/$(basename $(notdir $(GRID))) && \
+	$(BIN) sample runs/$(basename $(notdir $(GRID))) --save --prompt $$'ROMEO.\n' --tokens 120 --seed 1337 && \
+	$(BIN) report $(GRID) && exit $$status
 
 # A tiny grid as a job array on a private single-node Slurm must equal a local run (needs root, slurm-wlm, munge).
 test-slurm: build

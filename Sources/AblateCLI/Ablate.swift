@@ -11,6 +11,7 @@ struct Ablate: ParsableCommand {
         subcommands: [
             TrainCommand.self,
             EvalCommand.self,
+            SampleCommand.self,
             GridCommand.self,
             ReportCommand.self,
             ProbeCommand.self,

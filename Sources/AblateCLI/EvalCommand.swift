@@ -30,25 +30,16 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let file = try CheckpointLocator.modelFile(at: checkpoint)
-        let data = try Data(contentsOf: file)
-        let (_, meta) = try Safetensors.decode(data, path: file.path)
-        guard let json = meta["config"] else {
-            throw CLIError("\(file.path): has no embedded config (not written by `ablate train`).")
-        }
-        let config = try JSONDecoder().decode(TrainConfig.self, from: Data(json.utf8))
-        let prepared = try DataLoading.prepare(config)
-        var runData = try RunData(prepared: prepared, config: config)
-        if let tokens {
+        let loaded = try RunArtifacts.loadModel(at: checkpoint) { runData, vocabSize, config in
+            guard let tokens else { return }
             // The model's vocabulary is the tokenizer's (BPE may stop below the requested vocab_size).
-            let ids = try Self.readTokens(path: tokens, dtype: dtype, vocabSize: prepared.vocabSize)
+            let ids = try Self.readTokens(path: tokens, dtype: dtype, vocabSize: vocabSize)
             runData.batches = try WindowBatches(tokens: ids, context: config.contextLength, batchSize: config.batchSize, path: tokens)
             runData.validationTokens = ids.count
         }
-        let trainer = try Trainer(config: config, data: runData, folder: nil)
-        _ = try Checkpoint.loadModel(from: file, into: trainer.model)
+        let trainer = loaded.trainer, config = loaded.config, file = loaded.file
         if let tokens {
-            let windows = runData.batches as! WindowBatches
+            let windows = trainer.data.batches as! WindowBatches
             let loss = windows.meanLoss(model: trainer.model)
             print(String(format: "%.6f  mean loss over %d tokens of %@ (%@)", loss, windows.predictedTokens, tokens, file.path))
         } else {
