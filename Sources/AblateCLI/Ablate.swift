@@ -12,6 +12,7 @@ struct Ablate: ParsableCommand {
             TrainCommand.self,
             EvalCommand.self,
             SampleCommand.self,
+            ExportCommand.self,
             GridCommand.self,
             ReportCommand.self,
             ProbeCommand.self,

@@ -23,10 +23,13 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "A raw token file to evaluate instead of the validation batches.") var tokens: String?
     @Option(help: "Token file element type: u16 or i32.") var dtype: String = "u16"
     @Option(help: "Number of fixed validation batches (default: the run's final_eval_batches).") var batches: Int?
+    /// For `make test-hf`: the logits of the first batch of --tokens windows, raw little-endian float32 [B, T, V].
+    @Option(help: .hidden) var dumpLogits: String?
 
     func validate() throws {
         guard ["u16", "i32"].contains(dtype) else { throw ValidationError("--dtype must be u16 or i32, got '\(dtype)'") }
         if let batches, batches < 1 { throw ValidationError("--batches must be ≥ 1, got \(batches)") }
+        if dumpLogits != nil && tokens == nil { throw ValidationError("--dump-logits needs --tokens") }
     }
 
     func run() throws {
@@ -41,6 +44,7 @@ struct EvalCommand: ParsableCommand {
         if let tokens {
             let windows = trainer.data.batches as! WindowBatches
             let loss = windows.meanLoss(model: trainer.model)
+            if let dumpLogits { try windows.dumpFirstBatchLogits(model: trainer.model, to: dumpLogits) }
             print(String(format: "%.6f  mean loss over %d tokens of %@ (%@)", loss, windows.predictedTokens, tokens, file.path))
         } else {
             let n = batches ?? config.finalEvalBatches
@@ -92,6 +96,13 @@ final class WindowBatches: BatchSource, @unchecked Sendable {
                 targets[b * context + t] = tokens[w * context + t + 1]
             }
         }
+    }
+
+    /// The logits of the first batch's windows (every row, padding windows included) as float32 [B, T, V].
+    func dumpFirstBatchLogits(model: GPT, to path: String) throws {
+        validationBatch(index: 0, of: 1, inputs: model.inputs, targets: model.targets)
+        _ = model.forward(batch: batchSize)
+        try RunFolder.writeAtomically(Data(buffer: model.lastLogits), to: URL(fileURLWithPath: path))
     }
 
     /// Mean loss over every window exactly once (the last batch's padding rows are excluded).

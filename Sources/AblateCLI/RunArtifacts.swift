@@ -4,8 +4,9 @@ import Model
 import TensorFile
 import Trainer
 
-/// Everything the CLI reads from a run folder or a checkpoint, in one place: the model rebuilt from a checkpoint
-/// (with the run's config and tokenizer).
+/// Everything the sample and export commands read from a run folder or a checkpoint, in one place: the model
+/// rebuilt from a checkpoint (with the run's config and tokenizer), and a run's config, summary, status and metrics
+/// as plain values.
 enum RunArtifacts {
     struct LoadedModel {
         let config: TrainConfig
@@ -49,4 +50,42 @@ enum RunArtifacts {
 
     /// Run folders at or below `root` (folders holding a config.json).
     static func runFolders(_ root: URL) throws -> [URL] { try ProbeCommand.runFolders(root) }
+
+    /// A JSON object file of a run folder (config.json, summary.json, status.json), nil when absent.
+    static func object(_ name: String, in run: URL) throws -> [String: JSONValue]? {
+        let url = run.appendingPathComponent(name)
+        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+        guard case let .object(o) = try JSONDecoder().decode(JSONValue.self, from: data) else {
+            throw CLIError("\(url.path): is not a JSON object. Fix: re-run the run, or remove the folder.")
+        }
+        return o
+    }
+
+    /// One row per run: the resolved config (config.json, flattened as `config.seed`, `model.d_model`,
+    /// `parameters.total`, `provenance.git_commit`, …), `summary.*` (final nats, tokens, elapsed) and `status.*`.
+    static func runRow(_ run: URL, id: String) throws -> [String: CSVValue] {
+        var row: [String: CSVValue] = ["run_id": .text(id)]
+        for (file, prefix) in [("config.json", ""), ("summary.json", "summary"), ("status.json", "status")] {
+            if let o = try object(file, in: run) { row.merge(CSVTable.flatten(o, prefix: prefix)) { a, _ in a } }
+        }
+        return row
+    }
+
+    /// metrics.jsonl in long format: one row per (step, split) with the step's learning rate; grad norm and
+    /// throughput on train rows.
+    static func metricRows(_ run: URL, id: String) -> [[String: CSVValue]] {
+        func value(_ x: Double?) -> CSVValue { x.map { .number($0) } ?? .missing }
+        var rows: [[String: CSVValue]] = []
+        for m in RunFolder(run).readMetrics() {
+            let common: [String: CSVValue] = ["run_id": .text(id), "step": .integer(m.step), "tokens": .integer(m.tokens),
+                                              "lr": .number(m.lr), "elapsed_s": .number(m.elapsed)]
+            if let loss = m.trainLoss {
+                rows.append(common.merging(["split": .text("train"), "loss": .number(loss), "grad_norm": value(m.gradNorm),
+                                            "tokens_per_s": .number(m.tokensPerSecond)]) { a, _ in a })
+            }
+            if let loss = m.valLoss { rows.append(common.merging(["split": .text("val"), "loss": .number(loss)]) { a, _ in a }) }
+        }
+        return rows
+    }
+    static let metricColumns = ["run_id", "step", "tokens", "split", "loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s"]
 }
