@@ -21,7 +21,7 @@ final class SamplesTests: XCTestCase {
         let md = try Report.build(gridFolder: grid).markdown
         let after = try XCTUnwrap(md.components(separatedBy: "## Samples\n\n").dropFirst().first)
         let section = after.components(separatedBy: "\n## ").first!
-        XCTAssertTrue(section.contains("**`learned`** (run `learned-d128-L4-v2048-s1`, temperature 0.8, top-k 200, seed 1337)"))
+        XCTAssertTrue(section.contains("**`learned`** (run `learned-d128-L4-v2048-s1`, step-0000200, temperature 0.8, top-k 200, seed 1337)"))
         XCTAssertTrue(section.contains("```text\nROMEO: seed one\n```"))
         XCTAssertTrue(section.contains("```text\nROMEO: hashed text\n```"))
         XCTAssertFalse(section.contains("small model"), "only the largest size")

@@ -65,6 +65,25 @@ final class TextGenerationTests: XCTestCase {
                 XCTAssertEqual(-log(p[Int(target)]), Double(model.lastLosses[prompt.count - 1]), accuracy: 2e-5, "\(name) target \(target)")
             }
 
+            // The first generated token, over many seeds, is distributed as that softmax: tokens are grouped in id
+            // order into bins of ≥ 10 % probability, and each bin's frequency must lie within 5 binomial standard
+            // errors of its mass (the seeds are fixed, so this cannot flake).
+            let n = 2000
+            var counts = [Int](repeating: 0, count: p.count)
+            for seed in 0..<n {
+                let first = generator.generate(prompt: prompt, count: 1, options: SamplingOptions(temperature: 1, topK: nil, seed: UInt64(seed)))
+                counts[Int(first[0])] += 1
+            }
+            var bins: [(mass: Double, count: Int)] = [(0, 0)]
+            for (id, q) in p.enumerated() {
+                if bins[bins.count - 1].mass >= 0.1 { bins.append((0, 0)) }
+                bins[bins.count - 1].mass += q; bins[bins.count - 1].count += counts[id]
+            }
+            XCTAssertGreaterThanOrEqual(bins.count, 5, name)
+            for b in bins {
+                XCTAssertEqual(Double(b.count) / Double(n), b.mass, accuracy: 5 * (b.mass * (1 - b.mass) / Double(n)).squareRoot(), name)
+            }
+
             // Temperature → 0 draws the argmax: the same tokens as greedy decoding.
             let greedy = generator.generate(prompt: prompt, count: 8, options: SamplingOptions(temperature: 0, topK: nil, seed: 1))
             let cold = generator.generate(prompt: prompt, count: 8, options: SamplingOptions(temperature: 1e-4, topK: nil, seed: 99))
