@@ -54,7 +54,7 @@ run: data
 	$(BIN) sample runs/$(basename $(notdir $(GRID))) --save --prompt $$'ROMEO.\n' --tokens 120 --seed 1337 && \
 	$(BIN) report $(GRID) && exit $$status
 
-# `ablate export` in the Hugging Face / pandas world (Tests/HFExport/check_hf.py): tiny SP, μP and hashed runs exported
+# `ablate export` in the Hugging Face / pandas world (Tests/HFExport/check_hf.py): a tiny run of every strategy exported
 # with `ablate export hf` must give the logits of `ablate eval` in transformers and the token ids of `ablate tokenizer
 # encode` on unseen text; `ablate export table` must load in pandas. Its own venv, pinned: PyPI's only Linux torch
 # wheel pulls the CUDA runtime packages (no CPU-only wheel there), ~3 GB, about 1.5 min to install once.

@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """`make test-hf`: what `ablate export` writes works in the Hugging Face / pandas world.
 
-With the real binary it trains three tiny runs on the prepared corpus — SP `learned` with a tied head, μP (tied
-table, α_in = 10 and α_out/m = 1 ≠ α_in, d_model ≠ base_width, attention scale 1/d_head) and `hashed` with biases —
-and checks for each:
+With the real binary it trains tiny runs on the prepared corpus — SP `learned` with a tied head, μP (tied table,
+α_in = 10 and α_out/m = 1 ≠ α_in, d_model ≠ base_width, attention scale 1/d_head), `hashed` with biases, and
+`lowrank`, `frozen-random` and `transplant` — and checks for each:
   1. `ablate export hf` loads with AutoModelForCausalLM / AutoTokenizer (as GPT2LMHeadModel /
      PreTrainedTokenizerFast, no custom code);
   2. the HF logits equal ablate's (`ablate eval --dump-logits`) on the same windows of a text neither model nor
      tokenizer has seen: max |Δ| / max |logit| ≤ 1e-5;
   3. the HF tokenizer's ids equal `ablate tokenizer encode`'s on unseen text (non-ASCII, whitespace runs, digits,
      punctuation, CR/LF, control bytes), and decoding gives the text back;
-then `ablate export table` over the three runs: runs.csv and metrics.csv load with pandas.read_csv with numeric
+then `ablate export table` over the runs: runs.csv and metrics.csv load with pandas.read_csv with numeric
 dtypes and the values of the run folders.
 """
 import argparse
@@ -41,6 +41,10 @@ RUNS = {
     "mup": ["--strategy", "mup", "--set", "parametrization=mup", "--set", "d_model=128", "--set", "n_head=4",
             "--set", "base_width=64", "--set", "output_multiplier=2", "--set", "tie_embeddings=true"],
     "hashed": ["--strategy", "hashed", "--set", "bias=true"],
+    # The other strategies (their effective tables: a product, a frozen table, another run's table).
+    "lowrank": ["--strategy", "lowrank"],
+    "frozen-random": ["--strategy", "frozen-random"],
+    "transplant": ["--strategy", "transplant", "--set", "strategy_options={checkpoint: {runs}/sp, trainable: true}"],
 }
 # Text the tokenizer was not trained on (the corpus is ASCII Shakespeare), one case per pre-split rule.
 TEXTS = [
@@ -147,7 +151,7 @@ def main():
     worst = 0.0
     for name, extra in RUNS.items():
         run_dir, export_dir = os.path.join(runs_dir, name), os.path.join(work, "hf", name)
-        run([ablate, "train", *COMMON, *extra, "--out", run_dir])
+        run([ablate, "train", *COMMON, *[x.replace("{runs}", runs_dir) for x in extra], "--out", run_dir])
         print(run([ablate, "export", "hf", run_dir, "--out", export_dir]).rstrip())
         worst = max(worst, check_model(ablate, name, run_dir, export_dir, work))
         check_tokenizer(ablate, name, export_dir, work)
