@@ -187,9 +187,18 @@ public enum HuggingFaceExport {
         return (tokenizer, config)
     }
 
-    /// Writes the folder atomically: into `<dir>.tmp`, then renamed over `dir`.
+    /// Writes the folder atomically: into `<dir>.tmp`, then renamed over `dir`. An existing `dir` is replaced only
+    /// when it is empty or an earlier export (a config.json with model_type gpt2), never any other folder or file.
     public static func write(_ f: Folder, to dir: URL) throws {
         let fm = FileManager.default
+        if fm.fileExists(atPath: dir.path) {
+            let empty = (try? fm.contentsOfDirectory(atPath: dir.path))?.isEmpty == true
+            let earlier = (try? Data(contentsOf: dir.appendingPathComponent("config.json")))
+                .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }?["model_type"] as? String == "gpt2"
+            guard empty || earlier else {
+                throw ExportError(message: "\(dir.path): exists and is not an earlier Hugging Face export; it would be replaced. Fix: choose a new --out folder.")
+            }
+        }
         let tmp = dir.deletingLastPathComponent().appendingPathComponent(dir.lastPathComponent + ".tmp")
         try? fm.removeItem(at: tmp)
         try fm.createDirectory(at: tmp, withIntermediateDirectories: true)

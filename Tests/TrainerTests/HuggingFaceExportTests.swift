@@ -55,6 +55,26 @@ final class HuggingFaceExportTests: XCTestCase {
         XCTAssertEqual(folder.config["layer_norm_epsilon"] as? Double, 1e-5)
     }
 
+    func testWriteReplacesOnlyAnEarlierExport() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ablate-hf-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let context = EmbeddingContext(vocabulary: .bytes, dModel: 8, seed: 1)
+        let model = try GPT(config: ModelConfig(vocabSize: 256, dModel: 8, nLayer: 1, nHead: 1, contextLength: 4),
+                            strategy: try StrategyRegistry.make(name: "learned", context: context), batchSize: 1, seed: 1)
+        let folder = try HuggingFaceExport.folder(model: model, tokenizer: try BPETokenizer(merges: [], corpusSHA256: "t", requestedVocabSize: 256),
+                                                  provenance: [:])
+        let out = root.appendingPathComponent("hf")
+        try HuggingFaceExport.write(folder, to: out)
+        try HuggingFaceExport.write(folder, to: out)  // an earlier export is replaced
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        XCTAssertEqual(names, ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"])
+        let other = root.appendingPathComponent("run")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: other.appendingPathComponent("config.json"))
+        XCTAssertThrowsError(try HuggingFaceExport.write(folder, to: other)) { XCTAssertTrue("\($0)".contains("choose a new --out")) }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: other.path), ["config.json"])
+    }
+
     func testTwoTokensWithTheSameBytesAreRefused() throws {
         // "ab"+"c" and "a"+"bc" both spell "abc": a Hugging Face vocabulary cannot hold both ids.
         let merges = [BPETokenizer.Merge(97, 98), BPETokenizer.Merge(256, 99), BPETokenizer.Merge(98, 99), BPETokenizer.Merge(97, 258)]
