@@ -63,7 +63,8 @@ HF_PACKAGES := torch==2.15.0 transformers==5.24.0 tokenizers==0.23.3 pandas==3.1
 test-hf: data
 	@if [ "$$(cat $(HF_VENV)/packages.txt 2>/dev/null)" != "$(HF_PACKAGES)" ]; then \
 	  echo "installing into $(HF_VENV): $(HF_PACKAGES)"; rm -rf $(HF_VENV); \
-	  python3 -m venv $(HF_VENV) && $(HF_VENV)/bin/pip install --quiet --disable-pip-version-check $(HF_PACKAGES) && \
+	  python3 -m venv $(HF_VENV) || { echo "error: python3 -m venv failed; on Debian: apt-get install python3-venv" >&2; exit 1; }; \
+	  $(HF_VENV)/bin/pip install --quiet --disable-pip-version-check $(HF_PACKAGES) && \
 	  echo "$(HF_PACKAGES)" > $(HF_VENV)/packages.txt; \
 	fi
 	$(HF_VENV)/bin/python Tests/HFExport/check_hf.py --ablate $(BIN)
