@@ -57,7 +57,7 @@ run: data
 # `ablate export` in the Hugging Face / pandas world (Tests/HFExport/check_hf.py): a tiny run of every strategy exported
 # with `ablate export hf` must give the logits of `ablate eval` in transformers and the token ids of `ablate tokenizer
 # encode` on unseen text; `ablate export table` must load in pandas. Its own venv, pinned: PyPI's only Linux torch
-# wheel pulls the CUDA runtime packages (no CPU-only wheel there), ~3 GB, about 1.5 min to install once.
+# wheel pulls the CUDA runtime packages (no CPU-only wheel there), 5.7 GB, about 2 min to install once.
 HF_VENV     ?= $(ABLATE_HOME)/venv-hf
 HF_PACKAGES := torch==2.15.0 transformers==5.24.0 tokenizers==0.23.3 pandas==3.1.1
 test-hf: data
