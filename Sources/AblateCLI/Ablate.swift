@@ -11,6 +11,8 @@ struct Ablate: ParsableCommand {
         subcommands: [
             TrainCommand.self,
             EvalCommand.self,
+            SampleCommand.self,
+            ExportCommand.self,
             GridCommand.self,
             ReportCommand.self,
             ProbeCommand.self,

@@ -23,33 +23,28 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "A raw token file to evaluate instead of the validation batches.") var tokens: String?
     @Option(help: "Token file element type: u16 or i32.") var dtype: String = "u16"
     @Option(help: "Number of fixed validation batches (default: the run's final_eval_batches).") var batches: Int?
+    /// For `make test-hf`: the logits of the first batch of --tokens windows, raw little-endian float32 [B, T, V].
+    @Option(help: .hidden) var dumpLogits: String?
 
     func validate() throws {
         guard ["u16", "i32"].contains(dtype) else { throw ValidationError("--dtype must be u16 or i32, got '\(dtype)'") }
         if let batches, batches < 1 { throw ValidationError("--batches must be ≥ 1, got \(batches)") }
+        if dumpLogits != nil && tokens == nil { throw ValidationError("--dump-logits needs --tokens") }
     }
 
     func run() throws {
-        let file = try CheckpointLocator.modelFile(at: checkpoint)
-        let data = try Data(contentsOf: file)
-        let (_, meta) = try Safetensors.decode(data, path: file.path)
-        guard let json = meta["config"] else {
-            throw CLIError("\(file.path): has no embedded config (not written by `ablate train`).")
-        }
-        let config = try JSONDecoder().decode(TrainConfig.self, from: Data(json.utf8))
-        let prepared = try DataLoading.prepare(config)
-        var runData = try RunData(prepared: prepared, config: config)
-        if let tokens {
+        let loaded = try RunArtifacts.loadModel(at: checkpoint) { runData, vocabSize, config in
+            guard let tokens else { return }
             // The model's vocabulary is the tokenizer's (BPE may stop below the requested vocab_size).
-            let ids = try Self.readTokens(path: tokens, dtype: dtype, vocabSize: prepared.vocabSize)
+            let ids = try Self.readTokens(path: tokens, dtype: dtype, vocabSize: vocabSize)
             runData.batches = try WindowBatches(tokens: ids, context: config.contextLength, batchSize: config.batchSize, path: tokens)
             runData.validationTokens = ids.count
         }
-        let trainer = try Trainer(config: config, data: runData, folder: nil)
-        _ = try Checkpoint.loadModel(from: file, into: trainer.model)
+        let trainer = loaded.trainer, config = loaded.config, file = loaded.file
         if let tokens {
-            let windows = runData.batches as! WindowBatches
+            let windows = trainer.data.batches as! WindowBatches
             let loss = windows.meanLoss(model: trainer.model)
+            if let dumpLogits { try windows.dumpFirstBatchLogits(model: trainer.model, to: dumpLogits) }
             print(String(format: "%.6f  mean loss over %d tokens of %@ (%@)", loss, windows.predictedTokens, tokens, file.path))
         } else {
             let n = batches ?? config.finalEvalBatches
@@ -101,6 +96,13 @@ final class WindowBatches: BatchSource, @unchecked Sendable {
                 targets[b * context + t] = tokens[w * context + t + 1]
             }
         }
+    }
+
+    /// The logits of the first batch's windows (every row, padding windows included) as float32 [B, T, V].
+    func dumpFirstBatchLogits(model: GPT, to path: String) throws {
+        validationBatch(index: 0, of: 1, inputs: model.inputs, targets: model.targets)
+        _ = model.forward(batch: batchSize)
+        try RunFolder.writeAtomically(Data(buffer: model.lastLogits), to: URL(fileURLWithPath: path))
     }
 
     /// Mean loss over every window exactly once (the last batch's padding rows are excluded).

@@ -10,6 +10,7 @@ enum Markdown {
         md += "## Figures\n\n" + figureSection(a, figures) + "\n"
         md += "## Tables\n\n" + tables(a) + "\n"
         md += "## Embedding probes\n\n" + probeSection(a, p, figures: figures) + "\n"
+        if let samples = samplesSection(a) { md += "## Samples\n\n" + samples }
         md += "## Runs not in the analysis\n\n" + problems(a) + "\n"
         md += "## Methods\n\n" + methods(a) + probeMethods(a, p)
         return md

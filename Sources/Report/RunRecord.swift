@@ -37,6 +37,8 @@ public struct RunRecord: Sendable {
     public var probes: ProbeRecord? = nil
     /// Why an existing probes.json was not used (nil when it was read, or when there is none).
     public var probesProblem: String? = nil
+    /// `samples.json` (written by `ablate sample --save`); nil when the folder has none or it cannot be read.
+    public var samples: RunSamples? = nil
 }
 
 public struct CurvePoint: Sendable, Equatable {
@@ -188,6 +190,7 @@ enum RunReader {
         } catch {
             record.probesProblem = "\(error)"
         }
+        record.samples = try? RunSamples.read(fromRun: url)
         if record.state == .finished {
             if let data = FileManager.default.contents(atPath: url.appendingPathComponent("summary.json").path),
                let summary = try? decoder.decode(SummaryFile.self, from: data), summary.finalValLoss.isFinite {

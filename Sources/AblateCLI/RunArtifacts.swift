@@ -1,0 +1,91 @@
+import Dataset
+import Foundation
+import Model
+import TensorFile
+import Trainer
+
+/// Everything the sample and export commands read from a run folder or a checkpoint, in one place: the model
+/// rebuilt from a checkpoint (with the run's config and tokenizer), and a run's config, summary, status and metrics
+/// as plain values.
+enum RunArtifacts {
+    struct LoadedModel {
+        let config: TrainConfig
+        let trainer: Trainer
+        let tokenizer: BPETokenizer
+        /// The checkpoint's model.safetensors.
+        let file: URL
+        var model: GPT { trainer.model }
+        /// The checkpoint folder's name (e.g. `step-0001000`), or the file name for a bare weights file.
+        var checkpointName: String {
+            file.lastPathComponent == CheckpointLocator.modelFile ? file.deletingLastPathComponent().lastPathComponent : file.lastPathComponent
+        }
+    }
+
+    /// The model of a run folder's latest checkpoint, a checkpoint folder or a model.safetensors file, with the
+    /// config embedded in the checkpoint and the tokenizer of its corpus. `batchSize` overrides the run's (the
+    /// model's activations are sized for it); `adjust` may replace the run's data (e.g. `eval --tokens`), given the
+    /// tokenizer's vocabulary size.
+    static func loadModel(at path: String, batchSize: Int? = nil,
+                          adjust: (inout RunData, _ vocabSize: Int, TrainConfig) throws -> Void = { _, _, _ in }) throws -> LoadedModel {
+        let file = try CheckpointLocator.modelFile(at: path)
+        let data = try Data(contentsOf: file)
+        let (_, meta) = try Safetensors.decode(data, path: file.path)
+        guard let json = meta["config"] else {
+            throw CLIError("\(file.path): has no embedded config (not written by `ablate train`).")
+        }
+        var config = try JSONDecoder().decode(TrainConfig.self, from: Data(json.utf8))
+        if let batchSize {
+            config.batchSize = batchSize
+            config.batchShards = min(config.resolvedBatchShards, batchSize)
+        }
+        let prepared = try DataLoading.prepare(config)
+        var runData = try RunData(prepared: prepared, config: config)
+        try adjust(&runData, prepared.vocabSize, config)
+        let trainer = try Trainer(config: config, data: runData, folder: nil)
+        _ = try Checkpoint.loadModel(from: file, into: trainer.model)
+        return LoadedModel(config: config, trainer: trainer, tokenizer: prepared.tokenizer, file: file)
+    }
+
+    static func hasCheckpoint(_ run: URL) -> Bool { CheckpointLocator.latestCheckpoint(inRun: run) != nil }
+
+    /// Run folders at or below `root` (folders holding a config.json).
+    static func runFolders(_ root: URL) throws -> [URL] { try ProbeCommand.runFolders(root) }
+
+    /// A JSON object file of a run folder (config.json, summary.json, status.json), nil when absent.
+    static func object(_ name: String, in run: URL) throws -> [String: JSONValue]? {
+        let url = run.appendingPathComponent(name)
+        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+        guard case let .object(o) = try JSONDecoder().decode(JSONValue.self, from: data) else {
+            throw CLIError("\(url.path): is not a JSON object. Fix: re-run the run, or remove the folder.")
+        }
+        return o
+    }
+
+    /// One row per run: the resolved config (config.json, flattened as `config.seed`, `model.d_model`,
+    /// `parameters.total`, `provenance.git_commit`, …), `summary.*` (final nats, tokens, elapsed) and `status.*`.
+    static func runRow(_ run: URL, id: String) throws -> [String: CSVValue] {
+        var row: [String: CSVValue] = ["run_id": .text(id)]
+        for (file, prefix) in [("config.json", ""), ("summary.json", "summary"), ("status.json", "status")] {
+            if let o = try object(file, in: run) { row.merge(CSVTable.flatten(o, prefix: prefix)) { a, _ in a } }
+        }
+        return row
+    }
+
+    /// metrics.jsonl in long format: one row per (step, split) with the step's learning rate; grad norm and
+    /// throughput on train rows.
+    static func metricRows(_ run: URL, id: String) -> [[String: CSVValue]] {
+        func value(_ x: Double?) -> CSVValue { x.map { .number($0) } ?? .missing }
+        var rows: [[String: CSVValue]] = []
+        for m in RunFolder(run).readMetrics() {
+            let common: [String: CSVValue] = ["run_id": .text(id), "step": .integer(m.step), "tokens": .integer(m.tokens),
+                                              "lr": .number(m.lr), "elapsed_s": .number(m.elapsed)]
+            if let loss = m.trainLoss {
+                rows.append(common.merging(["split": .text("train"), "loss": .number(loss), "grad_norm": value(m.gradNorm),
+                                            "tokens_per_s": .number(m.tokensPerSecond)]) { a, _ in a })
+            }
+            if let loss = m.valLoss { rows.append(common.merging(["split": .text("val"), "loss": .number(loss)]) { a, _ in a }) }
+        }
+        return rows
+    }
+    static let metricColumns = ["run_id", "step", "tokens", "split", "loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s"]
+}
