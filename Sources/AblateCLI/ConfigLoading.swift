@@ -1,4 +1,5 @@
 import Foundation
+import Grid
 import Trainer
 import Yams
 
@@ -13,7 +14,9 @@ enum ConfigLoading {
             throw CLIError("\(path): cannot be read as UTF-8 text (\(error.localizedDescription)).")
         }
         let parsed: Any?
-        do { parsed = try Yams.load(yaml: text) } catch {
+        do { parsed = try YAMLLimit.compose(text, path: path).map(\.any) } catch let e as YAMLTooLarge {
+            throw CLIError(e.description)
+        } catch {
             throw CLIError("\(path): not valid YAML/JSON: \(error)")
         }
         guard let dict = parsed as? [String: Any] else {
@@ -30,7 +33,11 @@ enum ConfigLoading {
                 throw CLIError("--set \(item): expected key=value, e.g. --set learning_rate=3e-4")
             }
             let key = String(item[..<eq]), raw = String(item[item.index(after: eq)...])
-            out[key] = try JSONValue(any: (try? Yams.load(yaml: raw)) ?? raw)
+            let node: Node?
+            do { node = try YAMLLimit.compose(raw, path: "--set \(key)") } catch let e as YAMLTooLarge {
+                throw CLIError(e.description)
+            } catch { node = nil }
+            out[key] = try JSONValue(any: node.map(\.any) ?? raw)
         }
         return out
     }

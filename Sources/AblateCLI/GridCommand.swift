@@ -43,9 +43,11 @@ struct GridParallelOptions: ParsableArguments {
     func resolve(_ grid: GridFile) throws -> (jobs: Int, threads: Int) {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var t = threads ?? grid.base["threads"].flatMap { if case let .int(i) = $0.value { return i } else { return nil } }
+        // Checked before they divide anything below.
+        if let t, !(1...1024).contains(t) { throw CLIError("threads must be in 1…1024, got \(t). Fix: pass e.g. --threads 1.") }
+        if let j = jobs ?? grid.jobs, !(1...4096).contains(j) { throw CLIError("jobs must be in 1…4096, got \(j). Fix: pass e.g. --jobs 2.") }
         let j = jobs ?? grid.jobs ?? max(1, cores / (t ?? 1))
         t = t ?? max(1, cores / j)
-        guard j >= 1, t! >= 1 else { throw ValidationError("--jobs and --threads must be at least 1") }
         if j * t! > cores && !oversubscribe {
             throw CLIError("jobs × threads = \(j) × \(t!) = \(j * t!) exceeds the \(cores) cores of this machine. Fix: lower --jobs or --threads, or pass --oversubscribe.")
         }

@@ -32,7 +32,11 @@ struct ProbeCommand: ParsableCommand {
 
     func validate() throws {
         if !bench && path == nil { throw ValidationError("give a run folder (or --bench)") }
-        if pairs < 1 { throw ValidationError("--pairs must be ≥ 1") }
+        if !(1...100_000_000).contains(pairs) { throw ValidationError("--pairs must be in 1…100000000, got \(pairs)") }
+        if !(2...1 << 20).contains(rows) { throw ValidationError("--rows must be in 2…\(1 << 20), got \(rows)") }
+        if !(1...1 << 16).contains(cols) { throw ValidationError("--cols must be in 1…\(1 << 16), got \(cols)") }
+        if rows * cols > 1 << 28 { throw ValidationError("--rows × --cols must be at most \(1 << 28) values (1 GiB), got \(rows) × \(cols)") }
+        if !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1…1024, got \(threads)") }
     }
 
     func run() throws {

@@ -27,10 +27,8 @@ public struct AblateHome: Sendable, Equatable {
         tokenizerCacheURL.appendingPathComponent("\(corpusSHA256.prefix(16))-v\(vocabSize)", isDirectory: true)
     }
 
-    /// Corpus names become folder names: keep them simple.
+    /// Corpus names become folder names: keep them simple (`PathComponent`'s rule).
     public static func validate(name: String) throws {
-        let ok = !name.isEmpty && name.count <= 100 && !name.hasPrefix(".")
-            && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }
-        if !ok { throw DatasetError.invalidName(name) }
+        if !PathComponent.isValid(name) { throw DatasetError.invalidName(name) }
     }
 }

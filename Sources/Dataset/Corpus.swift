@@ -215,16 +215,23 @@ public enum Corpus {
     }
 
     /// Loads a prepared corpus's manifest.
+    /// The name and the corpus hash (which names the tokenizer cache folder) are checked with `PathComponent`.
     public static func manifest(name: String, home: AblateHome) throws -> CorpusManifest {
+        try AblateHome.validate(name: name)
         let url = home.corpusURL(name).appendingPathComponent("manifest.json")
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw DatasetError.corpusNotPrepared(name: name, expected: url.path)
         }
+        let m: CorpusManifest
         do {
-            return try JSONDecoder().decode(CorpusManifest.self, from: Data(contentsOf: url))
+            m = try JSONDecoder().decode(CorpusManifest.self, from: Data(contentsOf: url))
         } catch {
             throw DatasetError.corruptCache(path: url.path, detail: "\(error)")
         }
+        guard PathComponent.isValid(m.corpusSHA256) else {
+            throw DatasetError.corruptCache(path: url.path, detail: "corpusSHA256 '\(m.corpusSHA256.prefix(60))' is not a hash")
+        }
+        return m
     }
 
     /// The names of the corpora prepared under `home` (folders with a manifest), sorted.
@@ -237,6 +244,7 @@ public enum Corpus {
 
     /// Reads one split's text bytes (`"train"` or `"val"`) of a prepared corpus.
     public static func splitBytes(_ split: String, name: String, home: AblateHome) throws -> [UInt8] {
+        try AblateHome.validate(name: name)
         let url = home.corpusURL(name).appendingPathComponent("\(split).txt")
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw DatasetError.corpusNotPrepared(name: name, expected: url.path)

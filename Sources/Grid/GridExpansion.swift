@@ -125,6 +125,12 @@ public enum GridExpansion {
             }
             let id = RunID.make(config: config, model: model, axes: values.map { ($0.0, $0.1) })
             let labels = values.map { (axis: $0.0, label: $0.1.label) }
+            guard id.utf8.count <= RunID.maxLength else {
+                let longest = values.max { $0.1.label.utf8.count < $1.1.label.utf8.count }
+                diags.add(longest?.1.location ?? grid.baseLocation,
+                          "the run id '\(id.prefix(60))…' is \(id.utf8.count) bytes long, more than a folder name may be (\(RunID.maxLength)); give the axis values shorter `label:`s")
+                continue
+            }
             if let (other, otherLabels) = ids[id] {
                 let here = labels.map { "\($0.axis)=\($0.label)" }.joined(separator: ", ")
                 diags.add(values.first?.1.location ?? grid.baseLocation,
@@ -192,6 +198,9 @@ public enum GridExpansion {
 public enum RunID {
     /// Axes already spelled by the fixed part of the id.
     static let covered: Set<String> = ["strategy", "size", "seed", "vocab_size", "d_model", "n_layer", "preset"]
+
+    /// Ids name folders (file names are at most 255 bytes on common filesystems; `.tmp` files go next to them).
+    public static let maxLength = 200
 
     public static func make(config: TrainConfig, model: ModelConfig, axes: [(String, GridFile.AxisValue)]) -> String {
         var parts: [String] = []

@@ -78,7 +78,8 @@ public struct GridFile: Sendable {
         public static let keys = ["tokens_per_parameter", "min_tokens", "max_tokens"]
 
         public func tokens(nonEmbeddingParameters n: Int) -> Int {
-            var t = Int((tokensPerParameter * Double(n)).rounded())
+            // Clamped in floating point first: Int(x) of an x beyond Int's range would trap.
+            var t = Int(min((tokensPerParameter * Double(n)).rounded(), Double(TrainConfig.maxTokenBudget) * 2))
             if let minTokens { t = max(t, minTokens) }
             if let maxTokens { t = min(t, maxTokens) }
             return max(t, 1)
@@ -146,13 +147,15 @@ extension GridFile {
         var diags = Diagnostics(file: path)
         let root: Node
         do {
-            guard let n = try Yams.compose(yaml: text) else {
+            guard let n = try YAMLLimit.compose(text, path: path) else {
                 throw GridFileError(diagnostics: [GridDiagnostic(file: path, location: .init(line: 1, column: 1),
                                                                  message: "the grid file is empty; it needs at least `axes:`")])
             }
             root = n
         } catch let e as YamlError {
             throw GridFileError(diagnostics: [yamlDiagnostic(e, path: path)])
+        } catch let e as YAMLTooLarge {
+            throw GridFileError(diagnostics: [GridDiagnostic(file: path, location: .init(line: 1, column: 1), message: e.message)])
         }
         let defaultName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         var grid = GridFile(path: path, name: defaultName, description: nil, base: [:], baseLocation: SourceLocation(root),
@@ -351,8 +354,8 @@ extension GridFile {
             let key = k.string ?? ""
             switch key {
             case "tokens_per_parameter":
-                if let x = number(v), x > 0 { b.tokensPerParameter = x } else {
-                    diags.add(SourceLocation(v), "'tokens_per_parameter' must be a positive number (tokens per non-embedding parameter)"); ok = false
+                if let x = number(v), x > 0, x <= 1e6 { b.tokensPerParameter = x } else {
+                    diags.add(SourceLocation(v), "'tokens_per_parameter' must be a positive number up to 1e6 (tokens per non-embedding parameter; Chinchilla is 20)"); ok = false
                 }
             case "min_tokens", "max_tokens":
                 if let x = integer(v), x > 0 { if key == "min_tokens" { b.minTokens = x } else { b.maxTokens = x } } else {

@@ -58,15 +58,22 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         }
         try positive(vocabSize, "vocab_size"); try positive(dModel, "d_model"); try positive(nLayer, "n_layer")
         try positive(nHead, "n_head"); try positive(contextLength, "context_length")
+        // Upper bounds far above any CPU-trainable model, so that sizes derived from these never overflow.
+        func atMost(_ v: Int, _ limit: Int, _ key: String) throws {
+            guard v <= limit else { throw ConfigError(key: key, message: "must be at most \(limit), got \(v)", fix: "set \(key) to a smaller value") }
+        }
+        try atMost(vocabSize, 1 << 20, "vocab_size"); try atMost(dModel, 1 << 16, "d_model"); try atMost(nLayer, 1 << 10, "n_layer")
+        try atMost(contextLength, 1 << 16, "context_length")
         guard dModel % nHead == 0 else {
-            let divisors = (1...dModel).filter { dModel % $0 == 0 && $0 <= 64 }.suffix(4).map(String.init).joined(separator: ", ")
+            // Only head counts up to 64 are suggested, so only those are tried (d_model may be huge).
+            let divisors = (1...min(dModel, 64)).filter { dModel % $0 == 0 }.suffix(4).map(String.init).joined(separator: ", ")
             throw ConfigError(key: "n_head", message: "d_model \(dModel) is not divisible by n_head \(nHead)",
                               fix: "choose n_head dividing d_model (e.g. \(divisors)) or change d_model")
         }
         guard parametrization == "sp" || parametrization == "mup" else {
             throw ConfigError(key: "parametrization", message: "unknown value '\(parametrization)'", fix: "use 'sp' or 'mup'")
         }
-        try positive(baseWidth, "base_width")
+        try positive(baseWidth, "base_width"); try atMost(baseWidth, 1 << 16, "base_width")
         guard initStd > 0, initStd.isFinite else {
             throw ConfigError(key: "init_std", message: "must be a positive number, got \(initStd)", fix: "use e.g. 0.02")
         }

@@ -204,6 +204,11 @@ public struct RunProbe {
             let t = try load(url)
             let (_, tin) = try Self.inputTable(t)
             let tout = t["lm_head.weight"]
+            guard (tin.rows, tin.cols) == (inTable.rows, inTable.cols),
+                  tout.map({ $0.rows == head?.rows && $0.cols == head?.cols }) ?? true else {
+                throw ProbeError.run(path: url.path, message: "the snapshot's tables (\(tin.rows)×\(tin.cols)) do not have the shape of the checkpoint's (\(inTable.rows)×\(inTable.cols))",
+                                     fix: "delete the snapshots folder of this run (it belongs to another model) and probe again")
+            }
             inSeries.append((s, tin)); if let tout { outSeries.append((s, tout)) }
             snaps.append(.init(step: s, fraction: Double(s) / Double(max(info.totalSteps, 1)),
                                input: try TableProbe.measure(tin, corpus: corpus, settings: settings),

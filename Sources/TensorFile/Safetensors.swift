@@ -89,10 +89,23 @@ public enum Safetensors {
             guard let type = DType(rawValue: dtype) else {
                 throw Error.corrupt(path: path, reason: "tensor '\(name)' has dtype \(dtype), expected F32 or F16")
             }
+            // Every number comes from the file: checked for sign and overflow before it sizes or indexes anything.
+            guard shape.allSatisfy({ $0 >= 0 }) else {
+                throw Error.corrupt(path: path, reason: "tensor '\(name)' has a negative dimension in shape \(shape)")
+            }
+            var count = 1
+            for dim in shape + [type.width] {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+                guard !overflow, product <= body.count else {
+                    throw Error.corrupt(path: path, reason: "tensor '\(name)' of shape \(shape) is larger than the file (\(body.count) bytes of data)")
+                }
+                count = product
+            }
+            let bytes = count
+            count /= type.width
             let (begin, end) = (offsets[0], offsets[1])
-            let count = shape.reduce(1, *)
-            guard begin >= 0, end <= body.count, end - begin == count * type.width else {
-                throw Error.corrupt(path: path, reason: "tensor '\(name)' data [\(begin), \(end)) does not fit the file (truncated?)")
+            guard begin >= 0, begin <= end, end <= body.count, end - begin == bytes else {
+                throw Error.corrupt(path: path, reason: "tensor '\(name)' data [\(begin), \(end)) does not fit the file or its shape \(shape) (truncated?)")
             }
             var values = [Float](repeating: 0, count: count)
             if type == .f16 {

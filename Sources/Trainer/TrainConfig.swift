@@ -137,11 +137,17 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
     /// Rejects impossible optimisation settings (sizes are checked by `modelConfig()`).
     public func validate() throws {
-        _ = try modelConfig()
         func check(_ ok: Bool, _ key: String, _ message: String, _ fix: String) throws {
             if !ok { throw ConfigError(key: key, message: message, fix: fix) }
         }
         try check(batchSize > 0, "batch_size", "must be ≥ 1, got \(batchSize)", "set batch_size to e.g. 16")
+        try check(batchSize <= Self.maxBatchSize, "batch_size", "must be at most \(Self.maxBatchSize), got \(batchSize)", "set batch_size to e.g. 16")
+        try check((maxTokens ?? 0) <= Self.maxTokenBudget, "max_tokens", "must be at most \(Self.maxTokenBudget), got \(maxTokens ?? 0)",
+                  "set max_tokens (or max_steps) to a budget this machine can train")
+        let model = try modelConfig()
+        let gib = Self.estimatedTrainingBytes(model, batchSize: batchSize) / Double(1 << 30)
+        try check(gib <= Self.maxTrainingGiB, "d_model", String(format: "the model would need about %.3g GiB to train (more than %.0f GiB)", gib, Self.maxTrainingGiB),
+                  "choose a smaller d_model, n_layer, context_length, vocab_size or batch_size")
         try check(totalSteps > 0, maxTokens != nil ? "max_tokens" : "max_steps", "the budget is zero steps", "set max_steps or max_tokens to a positive number")
         try check(learningRate > 0 && learningRate.isFinite, "learning_rate", "must be a positive number, got \(learningRate)", "use e.g. 1e-3")
         try check((0...1).contains(minLRRatio), "min_lr_ratio", "must be in [0, 1], got \(minLRRatio)", "use e.g. 0.1")
@@ -157,10 +163,23 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         try check(logInterval > 0, "log_interval", "must be ≥ 1, got \(logInterval)", "use e.g. 10")
         try check(checkpointInterval > 0, "checkpoint_interval", "must be ≥ 1, got \(checkpointInterval)", "use e.g. 250")
         try check((2...64).contains(resolvedSnapshotCount), "snapshot_count", "must be in 2…64, got \(resolvedSnapshotCount)", "use e.g. 12")
-        try check(threads > 0, "threads", "must be ≥ 1, got \(threads)", "use 1 or 2")
+        try check((1...1024).contains(threads), "threads", "must be in 1…1024, got \(threads)", "use 1 or 2")
         try check((1...batchSize).contains(resolvedBatchShards), "batch_shards", "must be in 1…batch_size (\(batchSize)), got \(resolvedBatchShards)",
                   "use 2 (or the number of threads you train with)")
         try check(vocabSize >= 256 && vocabSize <= 32768, "vocab_size", "must be in 256…32768 (byte-level BPE), got \(vocabSize)", "use e.g. 2048")
+    }
+
+    public static let maxBatchSize = 1 << 16
+    public static let maxTokenBudget = 1_000_000_000_000_000
+    public static let maxTrainingGiB = 1024.0
+
+    /// Memory to train `model` (weights, gradients, Adam moments; activations of one batch), in Double so that it
+    /// cannot overflow; only used to reject impossible sizes before anything is allocated.
+    static func estimatedTrainingBytes(_ m: ModelConfig, batchSize: Int) -> Double {
+        let d = Double(m.dModel), l = Double(m.nLayer), v = Double(m.vocabSize), t = Double(m.contextLength)
+        let parameters = 12 * l * d * d + 2 * v * d + t * d
+        let activations = Double(batchSize) * t * (l * (20 * d + 2 * Double(m.nHead) * t) + 3 * v)
+        return 4 * (4 * parameters + activations)
     }
 
     /// Whether the run writes embedding snapshots (default: yes).
