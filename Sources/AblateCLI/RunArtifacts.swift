@@ -33,13 +33,34 @@ enum RunArtifacts {
         guard let json = meta["config"] else {
             throw CLIError("\(file.path): has no embedded config (not written by `ablate train`).")
         }
-        var config = try JSONDecoder().decode(TrainConfig.self, from: Data(json.utf8))
+        var config: TrainConfig
+        do { config = try JSONDecoder().decode(TrainConfig.self, from: Data(json.utf8)) } catch {
+            throw CLIError("\(file.path): its embedded config cannot be read (\(error)). Fix: use a checkpoint written by `ablate train`.")
+        }
         if let batchSize {
             config.batchSize = batchSize
             config.batchShards = min(config.resolvedBatchShards, batchSize)
         }
-        let prepared = try DataLoading.prepare(config)
+        do { try config.validate() } catch var e as ConfigError {
+            e.file = "\(file.path) (embedded config)"
+            throw e
+        }
+        // The checkpoint names its corpus (perhaps a path on another machine): this reads a corpus prepared before
+        // (by the training run) and never prepares one, so nothing is written for a name found in a file.
+        let home = AblateHome.fromEnvironment()
+        let corpusName = DataLoading.preparedName(config.corpus)
+        guard PathComponent.isValid(corpusName),
+              FileManager.default.fileExists(atPath: home.corpusURL(corpusName).appendingPathComponent("manifest.json").path) else {
+            throw CLIError("\(file.path): its config's corpus '\(config.corpus)' is not prepared in \(home.url.path) (reading a checkpoint "
+                           + "never prepares a corpus). Fix: point ABLATE_HOME at the folder the run was trained with, or prepare it: "
+                           + "ablate data prepare --corpus PATH --name \(corpusName).")
+        }
+        let prepared = try PreparedData.load(corpus: corpusName, vocabSize: config.vocabSize, home: home)
         var runData = try RunData(prepared: prepared, config: config)
+        if let recorded = meta["vocabulary_fnv64"], recorded != runData.vocabulary.fingerprint {
+            throw CLIError("\(file.path): was trained with another vocabulary (fingerprint \(recorded)) than corpus '\(corpusName)' at vocab_size "
+                           + "\(config.vocabSize) gives (\(runData.vocabulary.fingerprint)). Fix: use the ABLATE_HOME the run was trained with.")
+        }
         try adjust(&runData, prepared.vocabSize, config)
         let trainer = try Trainer(config: config, data: runData, folder: nil)
         _ = try Checkpoint.loadModel(from: file, into: trainer.model)

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Dataset
 import Foundation
+import Grid
 import Model
+import Probes
 import Trainer
 
 /// Options shared by commands that build a training config: a file plus flag overrides.
@@ -52,11 +54,20 @@ enum DataLoading {
     /// Tokenizer and token streams for a config (cached under $ABLATE_HOME).
     static func prepare(_ config: TrainConfig) throws -> PreparedData {
         let home = AblateHome.fromEnvironment()
-        let fm = FileManager.default
-        if config.corpus.contains("/") || config.corpus.hasSuffix(".txt") || fm.fileExists(atPath: config.corpus) {
+        if isPath(config.corpus) {
             return try PreparedData.load(corpusAt: URL(fileURLWithPath: config.corpus), vocabSize: config.vocabSize, home: home)
         }
         return try PreparedData.load(corpus: config.corpus, vocabSize: config.vocabSize, home: home)
+    }
+
+    /// Is a config's `corpus` a path to text (prepared under its file name on first use) rather than a prepared name?
+    static func isPath(_ corpus: String) -> Bool {
+        corpus.contains("/") || corpus.hasSuffix(".txt") || FileManager.default.fileExists(atPath: corpus)
+    }
+
+    /// The prepared corpus name a config's `corpus` refers to.
+    static func preparedName(_ corpus: String) -> String {
+        isPath(corpus) ? URL(fileURLWithPath: corpus).deletingPathExtension().lastPathComponent : corpus
     }
 }
 
@@ -88,6 +99,10 @@ struct TrainCommand: ParsableCommand {
         // `--resume --out DIR` with no other settings continues the run with the config recorded in its folder.
         let config: TrainConfig
         if resume, options.isEmpty, let out, let recorded = Self.recordedConfig(in: URL(fileURLWithPath: out)) {
+            do { try recorded.validate() } catch var e as ConfigError {
+                e.file = RunFolder(URL(fileURLWithPath: out)).configURL.path
+                throw e
+            }
             config = recorded
         } else {
             config = try options.resolve()
@@ -96,18 +111,34 @@ struct TrainCommand: ParsableCommand {
         let folderURL = URL(fileURLWithPath: out ?? "runs/single/\(config.strategy)-d\(model.dModel)-L\(model.nLayer)-v\(config.vocabSize)-s\(config.seed)")
         let folder = RunFolder(folderURL)
         let fm = FileManager.default
-        if fm.fileExists(atPath: folder.configURL.path) && !resume {
+        let startOver = fm.fileExists(atPath: folder.configURL.path) && !resume
+        if startOver {
             guard force else {
                 throw CLIError("\(folderURL.path) already holds a run. Fix: pass --resume to continue it, --force to start over, or --out for a new folder.")
             }
-            try fm.removeItem(at: folderURL)
+            guard Self.recordedConfig(in: folderURL) != nil else {
+                throw CLIError("\(folder.configURL.path) is not the config of an `ablate` run; --force only ever deletes a run folder. Fix: pass another --out.")
+            }
+            let foreign = Self.foreignEntries(in: folderURL)
+            guard foreign.isEmpty else {
+                throw CLIError("\(folderURL.path) holds files that `ablate train` did not write (\(foreign.prefix(5).joined(separator: ", "))"
+                               + "\(foreign.count > 5 ? ", …" : "")); --force only ever deletes a run folder. Fix: move them away, or pass another --out.")
+            }
         }
         if config.warmupSteps >= config.totalSteps {
             print("note: warmup_steps (\(config.warmupSteps)) ≥ the run's \(config.totalSteps) steps: the learning rate never "
                   + "reaches its peak (set warmup_steps, e.g. --set warmup_steps=\(max(1, config.totalSteps / 10)))")
         }
+        // Everything is checked (corpus, tokenizer, strategy, model) before the folder is locked or emptied.
         let prepared = try DataLoading.prepare(config)
         let trainer = try Trainer(config: config, data: try RunData(prepared: prepared, config: config), folder: folder)
+        // The grid workers' lock: a second writer (another `train`, or `grid run` on this run) stops here.
+        guard let lock = try RunLock.tryAcquire(folder: folderURL) else {
+            throw CLIError("busy: \(folderURL.path) is being trained by another process (\(RunLock.holder(folder: folderURL) ?? "?")). "
+                           + "Fix: wait for it to finish (then --resume), or stop that process.")
+        }
+        defer { lock.release() }
+        if startOver { try lock.clearFolder() }
         if let note = trainer.vocabularyNote { print("note: \(note)") }
         if resume {
             if let from = try trainer.resumeIfPossible() {
@@ -136,6 +167,36 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainCommand {
+    /// Entries of a run folder that a run does not write (relative paths): `--force` deletes only run folders.
+    static func foreignEntries(in folder: URL) -> [String] {
+        let fm = FileManager.default
+        let own: Set<String> = ["config.json", "metrics.jsonl", "status.json", "summary.json", "checkpoints", "snapshots",
+                                ProbeReport.fileName, GridRunRecord.fileName, RunLock.fileName]
+        let checkpointFiles: Set<String> = [Checkpoint.modelFile, Checkpoint.optimizerFile, Checkpoint.stateFile]
+        func list(_ url: URL) -> [String] { (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] }
+        func isDirectory(_ url: URL) -> Bool {
+            var d: ObjCBool = false
+            return fm.fileExists(atPath: url.path, isDirectory: &d) && d.boolValue
+        }
+        var foreign: [String] = []
+        for name in list(folder).sorted() {
+            let url = folder.appendingPathComponent(name)
+            guard own.contains(name), isDirectory(url) == ["checkpoints", "snapshots"].contains(name) else { foreign.append(name); continue }
+            for inner in list(url).sorted() {
+                let innerURL = url.appendingPathComponent(inner)
+                let ok: Bool
+                if name == "snapshots" {
+                    ok = inner == EmbeddingSnapshots.manifestFile || (inner.hasPrefix("step-") && inner.hasSuffix(".safetensors"))
+                } else {
+                    ok = inner == "latest" || (inner.hasPrefix("step-") && isDirectory(innerURL)
+                                               && Set(list(innerURL)).isSubset(of: checkpointFiles))
+                }
+                if !ok { foreign.append("\(name)/\(inner)") }
+            }
+        }
+        return foreign
+    }
+
     /// The config a run folder recorded (config.json's `config`), if any.
     static func recordedConfig(in folder: URL) -> TrainConfig? {
         guard let resolved = try? RunFolder(folder).readJSON(ResolvedRunConfig.self, from: "config.json") else { return nil }

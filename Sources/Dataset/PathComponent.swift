@@ -10,5 +10,4 @@ public enum PathComponent {
         !name.isEmpty && name.utf8.count <= maxLength && !name.hasPrefix(".")
             && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }
     }
-
 }

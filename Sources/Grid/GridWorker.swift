@@ -52,9 +52,9 @@ public struct GridWorker {
             log("refused: \(url.path) holds a different run under the id \(run.id): \(detail). Fix: restore the grid file, or pass --force to discard that folder and retrain")
             return .changed
         case .changed, .diverged:
-            clear(url)
+            try? lock.clearFolder()
         case .failed where force:
-            clear(url)
+            try? lock.clearFolder()
         default: break
         }
         do {
@@ -85,14 +85,6 @@ public struct GridWorker {
             log("\(run.id): failed: \(reason)")
             try? folder.writeStatus(RunStatus(state: .failed, step: folder.readStatus()?.step ?? 0, totalSteps: run.config.totalSteps, reason: reason))
             return .failed
-        }
-    }
-
-    /// Empties a run folder but keeps its lock file (we hold the lock on it).
-    private func clear(_ url: URL) {
-        let fm = FileManager.default
-        for name in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] where name != RunLock.fileName {
-            try? fm.removeItem(at: url.appendingPathComponent(name))
         }
     }
 }

@@ -3,9 +3,11 @@ import Foundation
 import Glibc
 #endif
 
-/// An exclusive lock on a run folder (`flock` on `<folder>/.lock`), held by the process that trains the run.
-/// The kernel releases it when that process dies, however it dies, so a crashed run never blocks a resume;
-/// two grid invocations (or two Slurm tasks) never train the same run at once.
+/// An exclusive lock on a run folder (`flock` on `<folder>/.lock`), held by the process that trains the run
+/// (`ablate grid run-one` and `ablate train`). The kernel releases it when that process dies, however it dies, so a
+/// crashed run never blocks a resume; two grid invocations, two Slurm tasks or a grid and `ablate train --resume`
+/// never train the same run at once. Across machines this holds only where the filesystem's `flock` is cluster-wide
+/// (local disks; NFSv4; Lustre mounted with `-o flock`, not `localflock`); a filesystem that refuses locks is an error.
 public final class RunLock {
     public static let fileName = ".lock"
     private let fd: Int32
@@ -22,8 +24,10 @@ public final class RunLock {
             throw GridRunError("cannot open the lock file \(url.path): \(String(cString: strerror(errno)))")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let err = errno
             close(fd)
-            return nil
+            if err == EWOULDBLOCK { return nil }
+            throw unsupported(url, err)
         }
         // Record the holder for messages (the lock itself is the flock, not this text).
         let text = "\(getpid()) \(ProcessInfo.processInfo.hostName)\n"
@@ -45,7 +49,24 @@ public final class RunLock {
         guard fd >= 0 else { return false }
         defer { close(fd) }
         if flock(fd, LOCK_SH | LOCK_NB) == 0 { flock(fd, LOCK_UN); return false }
-        return true
+        return errno == EWOULDBLOCK  // any other failure: this filesystem cannot lock, so nobody holds a lock
+    }
+
+    /// `flock` failed for another reason than "held": ENOLCK, ENOSYS, EOPNOTSUPP … (NFS mounted `nolock`, Lustre
+    /// without `flock`). Training without the lock could let two processes write one run, so say what to do.
+    static func unsupported(_ url: URL, _ err: Int32) -> GridRunError {
+        GridRunError("cannot lock \(url.path): \(String(cString: strerror(err))) — this filesystem does not support "
+                     + "flock. Fix: keep runs/ on a local disk, or on a shared filesystem with cluster-wide flock "
+                     + "(NFSv4, or Lustre mounted with -o flock); see README.md, \"Slurm\"")
+    }
+
+    /// Empties the run folder except the lock file (which this process holds), e.g. to retrain it from scratch.
+    public func clearFolder() throws {
+        let fm = FileManager.default
+        let folder = url.deletingLastPathComponent()
+        for name in try fm.contentsOfDirectory(atPath: folder.path) where name != Self.fileName {
+            try fm.removeItem(at: folder.appendingPathComponent(name))
+        }
     }
 
     public func release() { flock(fd, LOCK_UN) }
