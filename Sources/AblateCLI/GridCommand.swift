@@ -18,6 +18,17 @@ struct GridFileOptions: ParsableArguments {
     @Argument(help: "The grid file (YAML), e.g. ablations/default.yaml.") var file: String
     @Option(help: "Root folder of run folders: runs go to <runs>/<grid name>/<run id>/.") var runs: String = "runs"
 
+    /// `--runs` must be a folder, or a path whose nearest existing part is one (it is created then).
+    func validate() throws {
+        let fm = FileManager.default
+        var url = URL(fileURLWithPath: runs).standardizedFileURL
+        while !fm.fileExists(atPath: url.path) && url.pathComponents.count > 1 { url = url.deletingLastPathComponent() }
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw CLIError("--runs \(runs): \(url.path) is a file, not a folder. Fix: give --runs a folder (default: runs).")
+        }
+    }
+
     /// The parsed and validated grid; every problem is printed as file:line:column: message (exit status 1).
     func load() throws -> (GridFile, [GridRun]) {
         do { return try GridExpansion.load(path: file) } catch let e as GridFileError {

@@ -178,11 +178,13 @@ extension TrainCommand {
             var d: ObjCBool = false
             return fm.fileExists(atPath: url.path, isDirectory: &d) && d.boolValue
         }
+        // Foundation's temporaries of atomic writes in flight (a checkpoint's `step-N.tmp/` is checked as a step).
+        func isTemporary(_ name: String) -> Bool { name.hasPrefix(".dat.nosync") }
         var foreign: [String] = []
-        for name in list(folder).sorted() {
+        for name in list(folder).sorted() where !isTemporary(name) {
             let url = folder.appendingPathComponent(name)
             guard own.contains(name), isDirectory(url) == ["checkpoints", "snapshots"].contains(name) else { foreign.append(name); continue }
-            for inner in list(url).sorted() {
+            for inner in list(url).sorted() where !isTemporary(inner) {
                 let innerURL = url.appendingPathComponent(inner)
                 let ok: Bool
                 if name == "snapshots" {

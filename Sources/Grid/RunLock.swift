@@ -7,7 +7,7 @@ import Glibc
 /// (`ablate grid run-one` and `ablate train`). The kernel releases it when that process dies, however it dies, so a
 /// crashed run never blocks a resume; two grid invocations, two Slurm tasks or a grid and `ablate train --resume`
 /// never train the same run at once. Across machines this holds only where the filesystem's `flock` is cluster-wide
-/// (local disks; NFSv4; Lustre mounted with `-o flock`, not `localflock`); a filesystem that refuses locks is an error.
+/// (NFS with locking; Lustre mounted with `-o flock`, not `localflock`); a filesystem that refuses locks is an error.
 public final class RunLock {
     public static let fileName = ".lock"
     private let fd: Int32
@@ -57,7 +57,7 @@ public final class RunLock {
     static func unsupported(_ url: URL, _ err: Int32) -> GridRunError {
         GridRunError("cannot lock \(url.path): \(String(cString: strerror(err))) — this filesystem does not support "
                      + "flock. Fix: keep runs/ on a local disk, or on a shared filesystem with cluster-wide flock "
-                     + "(NFSv4, or Lustre mounted with -o flock); see README.md, \"Slurm\"")
+                     + "(NFS with locking, or Lustre mounted with -o flock); see README.md, \"Slurm\"")
     }
 
     /// Empties the run folder except the lock file (which this process holds), e.g. to retrain it from scratch.

@@ -86,7 +86,12 @@ public enum Checkpoint {
     }
 
     public static func loadOptimizer(from file: URL, into optimizer: AdamW, store: ParameterStore) throws {
-        let (tensors, meta) = try Safetensors.decode(try Data(contentsOf: file), path: file.path)
+        let data: Data
+        do { data = try Data(contentsOf: file) } catch {
+            throw CheckpointError(path: file.path, message: "cannot be read (\(FileProblem.describe(error)))",
+                                  fix: "delete the checkpoint folder \(file.deletingLastPathComponent().path) to resume from an earlier checkpoint, or pass --force to start over")
+        }
+        let (tensors, meta) = try Safetensors.decode(data, path: file.path)
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for p in store.parameters {
             guard let o = p.gradientOffset else { continue }
@@ -104,5 +109,6 @@ public enum Checkpoint {
 public struct CheckpointError: Error, CustomStringConvertible {
     public var path: String
     public var message: String
-    public var description: String { "\(path): \(message). Fix: point at a checkpoint written for this config, or start the run afresh." }
+    public var fix = "point at a checkpoint written for this config, or start the run afresh"
+    public var description: String { "\(path): \(message). Fix: \(fix)." }
 }

@@ -105,7 +105,12 @@ public final class Trainer {
             if FileManager.default.fileExists(atPath: folder.metricsURL.path) { try folder.truncateMetrics(toStep: 0) }
             return nil
         }
-        let state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: ckpt.appendingPathComponent(Checkpoint.stateFile)))
+        let stateURL = ckpt.appendingPathComponent(Checkpoint.stateFile)
+        let state: TrainerState
+        do { state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: stateURL)) } catch {
+            throw CheckpointError(path: stateURL.path, message: "cannot be read as a checkpoint state (\(FileProblem.describe(error)))",
+                                  fix: "delete the checkpoint folder \(ckpt.path) to resume from an earlier checkpoint, or pass --force to start over")
+        }
         guard state.configHash == configHash else {
             throw ConfigError(key: "config", message: "the run folder \(folder.url.path) holds a checkpoint of a different config",
                               fix: "resume with the run's own settings (`ablate train --resume --out \(folder.url.path)` alone reuses them), use a new --out, or pass --force to discard the run and start over")
@@ -133,8 +138,16 @@ public final class Trainer {
         return total / Double(batches)
     }
 
-    /// Trains to the end of the budget (or until `shouldStop` says so, after writing a checkpoint).
+    /// Trains to the end of the budget (or until `shouldStop` says so, after writing a checkpoint). An error (a
+    /// failed write: disk full, …) marks the run `failed` with the reason before it is thrown.
     public func run(shouldStop: () -> Bool = { false }) throws -> RunResult {
+        do { return try train(shouldStop: shouldStop) } catch {
+            try? folder?.writeStatus(RunStatus(state: .failed, step: step, totalSteps: config.totalSteps, reason: "\(error)"))
+            throw error
+        }
+    }
+
+    private func train(shouldStop: () -> Bool) throws -> RunResult {
         BLAS.setThreads(config.threads)
         let total = config.totalSteps
         let tokensPerStep = config.batchSize * config.contextLength
@@ -226,8 +239,16 @@ public final class Trainer {
         let state = TrainerState(step: step, tokens: step * config.batchSize * config.contextLength,
                                  adamStep: optimizer.stepCount, elapsed: elapsed, configHash: configHash,
                                  batchShards: model.shardCount)
-        try Checkpoint.save(model: model, optimizer: optimizer, state: state, configJSON: configJSON,
-                            vocabularyFingerprint: data.vocabulary.fingerprint, in: folder)
+        do {
+            try Checkpoint.save(model: model, optimizer: optimizer, state: state, configJSON: configJSON,
+                                vocabularyFingerprint: data.vocabulary.fingerprint, in: folder)
+        } catch {
+            // Leave no half-written step-N.tmp behind; earlier checkpoints are untouched.
+            let tmp = folder.checkpointsURL.appendingPathComponent(Checkpoint.name(step: step) + ".tmp")
+            try? FileManager.default.removeItem(at: tmp)
+            throw CheckpointError(path: tmp.path, message: "the checkpoint of step \(step) could not be written (\(FileProblem.describe(error)))",
+                                  fix: "free disk space (or fix the folder's permissions), then continue with `ablate train --resume --out \(folder.url.path)`")
+        }
     }
 
     private func diverged(_ reason: String, elapsed: Double) throws -> RunResult {
