@@ -59,6 +59,7 @@ let package = Package(
         // Tests mirror the modules.
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Kernels"]),
+        .testTarget(name: "TensorFileTests", dependencies: ["TensorFile"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "Kernels", "TensorFile"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Embeddings", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Model", "Dataset", "Embeddings", "Kernels", "TensorFile"],
