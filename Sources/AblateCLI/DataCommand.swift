@@ -44,7 +44,7 @@ struct DataCommand: ParsableCommand {
             guard (sdist == nil) != (corpus == nil) else {
                 throw ValidationError("give exactly one of --sdist PATH or --corpus PATH")
             }
-            guard context >= 1 else { throw ValidationError("--context must be at least 1") }
+            guard (1...(1 << 16)).contains(context) else { throw ValidationError("--context must be in 1…65536 (the largest context_length), got \(context)") }
             if let n = resolvedName {
                 do { try AblateHome.validate(name: n) } catch { throw ValidationError("\(error)") }
             }

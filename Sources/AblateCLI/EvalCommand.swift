@@ -28,7 +28,7 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         guard ["u16", "i32"].contains(dtype) else { throw ValidationError("--dtype must be u16 or i32, got '\(dtype)'") }
-        if let batches, batches < 1 { throw ValidationError("--batches must be ≥ 1, got \(batches)") }
+        if let batches, !(1...1_000_000).contains(batches) { throw ValidationError("--batches must be in 1…1000000, got \(batches)") }
         if dumpLogits != nil && tokens == nil { throw ValidationError("--dump-logits needs --tokens") }
     }
 

@@ -19,6 +19,12 @@ struct GridPlanCommand: ParsableCommand {
     @OptionGroup var parallel: GridParallelOptions
     @Option(help: "Override the efficiency factor (achieved ÷ sgemm FLOP/s).") var efficiency: Double?
 
+    func validate() throws {
+        if let efficiency, !(efficiency > 0 && efficiency <= 1) {
+            throw ValidationError("--efficiency must be in (0, 1] (achieved ÷ sgemm FLOP/s), got \(efficiency)")
+        }
+    }
+
     func run() throws {
         let (grid, runs) = try file.load()
         let (jobs, threads) = try parallel.resolve(grid)

@@ -21,6 +21,10 @@ struct GridRunCommand: ParsableCommand {
     @Flag(help: "Retrain runs whose folder holds another config, and diverged runs.") var force = false
     @Option(help: "Seconds between progress lines when stdout is not a terminal.") var logEvery: Double = 30
 
+    func validate() throws {
+        guard logEvery >= 0, logEvery.isFinite else { throw ValidationError("--log-every must be a number of seconds ≥ 0, got \(logEvery)") }
+    }
+
     func run() throws {
         let (grid, runs) = try file.load()
         let (jobs, threads) = try parallel.resolve(grid)
@@ -68,6 +72,7 @@ struct GridRunOneCommand: ParsableCommand {
 
     func validate() throws {
         guard (runID == nil) != (index == nil) else { throw ValidationError("give exactly one of --run ID or --index N") }
+        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be in 1…1024, got \(threads)") }
     }
 
     func run() throws {

@@ -17,6 +17,11 @@ struct GridSlurmCommand: ParsableCommand {
     @Option(help: "At most this many tasks at once (sbatch --array …%N).") var maxConcurrent: Int?
     @Flag(help: "Submit the script with sbatch and print the job id.") var submit = false
 
+    func validate() throws {
+        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be in 1…1024, got \(threads)") }
+        if let maxConcurrent, maxConcurrent < 1 { throw ValidationError("--max-concurrent must be ≥ 1, got \(maxConcurrent)") }
+    }
+
     func run() throws {
         let (grid, runs) = try file.load()
         let layout = file.layout(grid)

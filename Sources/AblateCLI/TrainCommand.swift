@@ -38,7 +38,10 @@ struct ConfigOptions: ParsableArguments {
         if let corpus { object["corpus"] = .string(corpus) }
         if let vocab { object["vocab_size"] = .int(vocab) }
         if let steps { object["max_steps"] = .int(steps); object["max_tokens"] = .null }
-        if let seed { object["seed"] = .int(Int(seed)) }
+        if let seed {
+            guard let s = Int(exactly: seed) else { throw CLIError("--seed \(seed): must be at most \(Int.max). Fix: use a smaller seed.") }
+            object["seed"] = .int(s)
+        }
         if let threads { object["threads"] = .int(threads) }
         if object["preset"] == nil && object["d_model"] == nil { object["preset"] = .string("small") }
         let c = try TrainConfig.from(object, source: config)

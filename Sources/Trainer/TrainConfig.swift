@@ -149,6 +149,10 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         try check(gib <= Self.maxTrainingGiB, "d_model", String(format: "the model would need about %.3g GiB to train (more than %.0f GiB)", gib, Self.maxTrainingGiB),
                   "choose a smaller d_model, n_layer, context_length, vocab_size or batch_size")
         try check(totalSteps > 0, maxTokens != nil ? "max_tokens" : "max_steps", "the budget is zero steps", "set max_steps or max_tokens to a positive number")
+        let (budgetTokens, overflow) = totalSteps.multipliedReportingOverflow(by: batchSize * model.contextLength)
+        try check(!overflow && budgetTokens <= Self.maxTokenBudget, maxTokens != nil ? "max_tokens" : "max_steps",
+                  "\(totalSteps) steps of \(batchSize * model.contextLength) tokens exceed \(Self.maxTokenBudget) tokens",
+                  "set max_steps (or max_tokens) to a budget this machine can train")
         try check(learningRate > 0 && learningRate.isFinite, "learning_rate", "must be a positive number, got \(learningRate)", "use e.g. 1e-3")
         try check((0...1).contains(minLRRatio), "min_lr_ratio", "must be in [0, 1], got \(minLRRatio)", "use e.g. 0.1")
         try check(warmupSteps >= 0, "warmup_steps", "must be ≥ 0, got \(warmupSteps)", "use e.g. 100")
