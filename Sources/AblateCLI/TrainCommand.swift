@@ -115,6 +115,14 @@ struct TrainCommand: ParsableCommand {
         let folder = RunFolder(folderURL)
         let fm = FileManager.default
         let startOver = fm.fileExists(atPath: folder.configURL.path) && !resume
+        if !fm.fileExists(atPath: folder.configURL.path) {
+            // A new run gets a folder of its own: never write run files among someone's other files.
+            let foreign = Self.foreignEntries(in: folderURL)
+            guard foreign.isEmpty else {
+                throw CLIError("\(folderURL.path) holds other files (\(foreign.prefix(5).joined(separator: ", "))\(foreign.count > 5 ? ", …" : "")); "
+                               + "a run needs a folder of its own. Fix: pass another --out (a new or empty folder).")
+            }
+        }
         if startOver {
             guard force else {
                 throw CLIError("\(folderURL.path) already holds a run. Fix: pass --resume to continue it, --force to start over, or --out for a new folder.")

@@ -95,6 +95,8 @@ final class BadInputTests: BinaryTestCase {
                  message: "holds files that `ablate train` did not write (sub)") { _ in
                 try self.copy("base", "victim"); try self.write("my thesis", "victim/sub/thesis.tex")
             },
+            Case(name: "a new run in a folder holding other files", args: ["train", "--out", "mine", "--steps", "3"] + tiny,
+                 message: "holds other files (notes.txt); a run needs a folder of its own") { _ in try self.write("my notes", "mine/notes.txt") },
             Case(name: "--force with a config.json that is not a run's", args: ["train", "--out", "notrun", "--force", "--steps", "3"] + tiny,
                  message: "is not the config of an `ablate` run") { _ in try self.write("{}", "notrun/config.json") },
             Case(name: "--force validates before deleting", args: ["train", "--out", "victim2", "--force", "--steps", "3"] + tinyTraining(corpus: "no-such-corpus"),
