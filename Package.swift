@@ -47,7 +47,7 @@ let package = Package(
         // Statistics over GSL.
         .target(name: "Stats", dependencies: ["CGSL"]),
         // Embedding probes: geometry, word similarity, drift over snapshots; reads run folders from disk.
-        .target(name: "Probes", dependencies: ["Kernels", "Stats", "CGSL", "Dataset"], exclude: ["README.md", "fetch_wordsim.py"]),
+        .target(name: "Probes", dependencies: ["Kernels", "Stats", "CGSL", "Dataset", "Embeddings", "TensorFile"], exclude: ["README.md", "fetch_wordsim.py"]),
         // Markdown + SVG report; reads run folders from disk.
         .target(name: "Report", dependencies: ["Stats"]),
         .executableTarget(name: "AblateCLI", dependencies: [

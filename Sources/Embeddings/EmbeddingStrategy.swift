@@ -1,4 +1,5 @@
 import Kernels
+import TensorFile
 
 /// μP role of a tensor (Yang et al., Tensor Programs V, 2022): how many of its dimensions grow with width.
 /// Vector-like tensors (one infinite dimension: input embedding, biases, norm gains) keep their init and LR;
@@ -99,8 +100,18 @@ public protocol EmbeddingStrategy: AnyObject, Sendable {
     /// prepares a small example of it.
     static func exampleOptions(for context: EmbeddingContext) throws -> [String: Any]
 
+    /// The names of the tensors this strategy owns, in the order of `tensors` (checkpoints and snapshots store them
+    /// as `embedding.<name>`, see `checkpointNames`). Declared once, in the strategy's file: every reader of a
+    /// checkpoint (probes, transplant, exports) asks the strategy instead of knowing its layout.
+    static var tensorNames: [String] { get }
+    /// The effective input table the model sees — V×D, row `t` = the strategy's output for token `t`, before
+    /// `outputMultiplier` — computed from the strategy's tensors as stored (in the order of `tensorNames`).
+    /// Default (`TableLookupStrategy`): the first tensor itself. A strategy whose output is computed from several
+    /// tensors overrides it (lowrank: A·P). Row `t` depends only on token `t`'s parameters.
+    static func inputTable(from stored: [Safetensors.Tensor]) throws -> Safetensors.Tensor
+
     var options: Options { get }
-    /// The tensors this strategy owns (possibly none).
+    /// The tensors this strategy owns (possibly none), named by `tensorNames` in that order.
     var tensors: [TensorSpec] { get }
     /// Multiplies the embedding output (μP's α_in, or 1).
     var outputMultiplier: Float { get }
@@ -123,4 +134,27 @@ extension EmbeddingStrategy {
     public var outputMultiplier: Float { 1 }
     public var dependsOnRunSeed: Bool { true }
     public var name: String { Self.name }
+
+    /// `tensorNames` as stored in checkpoints and snapshots: `embedding.<name>`.
+    public static var checkpointNames: [String] { tensorNames.map { EmbeddingTensors.checkpointPrefix + $0 } }
+
+    /// The effective input table from a checkpoint's or snapshot's tensors (by checkpoint name), and its label:
+    /// the checkpoint names of the tensors it was computed from, joined by `·` ("embedding.wte_a·embedding.wte_p").
+    public static func inputTable(checkpoint tensors: [String: Safetensors.Tensor], path: String) throws
+        -> (name: String, table: Safetensors.Tensor) {
+        let names = checkpointNames
+        let stored = names.compactMap { tensors[$0] }
+        guard stored.count == names.count else {
+            let found = tensors.keys.filter { $0.hasPrefix(EmbeddingTensors.checkpointPrefix) }.sorted()
+            throw StrategyError.incompatible(strategy: Self.name, message:
+                "\(path) lacks the strategy's tensors \(names.filter { tensors[$0] == nil }.joined(separator: ", ")) (it holds \(found.isEmpty ? "none" : found.joined(separator: ", "))); was it written by another strategy?")
+        }
+        let table = try inputTable(from: stored)
+        return (names.joined(separator: "·"), table)
+    }
+}
+
+/// How the model stores strategies' tensors: under `embedding.<tensor name>`.
+public enum EmbeddingTensors {
+    public static let checkpointPrefix = "embedding."
 }

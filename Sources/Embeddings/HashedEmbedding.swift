@@ -39,6 +39,7 @@ import Kernels
 public final class HashedEmbedding: TableLookupStrategy {
     public static let name = "hashed"
     public static let summary = "EELBERT-style (arXiv:2310.20144): vectors from hashed character 1/2/3-grams of the token text; no trainable parameters."
+    public static let tensorNames = ["wte_hashed"]
 
     public struct Options: StrategyOptions {
         /// Standard deviation of the final table (0.02 = the learned init).
@@ -87,7 +88,7 @@ public final class HashedEmbedding: TableLookupStrategy {
         dModel = context.dModel
         let m = options.ngramSizes.count
         blockWidths = (0..<m).map { $0 == 0 ? context.dModel / m + context.dModel % m : context.dModel / m }
-        tensors = [TensorSpec(name: "wte_hashed", shape: [context.vocabulary.count, context.dModel], trainable: false,
+        tensors = [TensorSpec(name: Self.tensorNames[0], shape: [context.vocabulary.count, context.dModel], trainable: false,
                               role: .vectorLike)]
     }
 

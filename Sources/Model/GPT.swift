@@ -59,7 +59,7 @@ public final class GPT: @unchecked Sendable {
         }
         for t in strategy.tensors {
             var t = t
-            t.name = "embedding." + t.name
+            t.name = EmbeddingTensors.checkpointPrefix + t.name
             specs.append((t, .embedding))
         }
         add("wpe", [config.contextLength, d], .positional)
@@ -112,7 +112,7 @@ public final class GPT: @unchecked Sendable {
                                    fc: weightAndBias(p + "mlp.c_fc"), fcProj: weightAndBias(p + "mlp.c_proj"))
         }
         wpe = param("wpe")
-        let embeddingParams = strategy.tensors.map { param("embedding." + $0.name) }
+        let embeddingParams = strategy.tensors.map { param(EmbeddingTensors.checkpointPrefix + $0.name) }
         embeddingTensors = TensorPointers(values: embeddingParams.map { store.value($0) },
                                           gradients: embeddingParams.map { store.gradient($0) })
         let head = param(tiedTable.map { "embedding." + $0.name } ?? "lm_head.weight")

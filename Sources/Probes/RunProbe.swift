@@ -1,4 +1,6 @@
+import Embeddings
 import Foundation
+import TensorFile
 
 /// probes.json: every probe number of one run (format documented in Sources/Probes/README.md).
 public struct ProbeReport: Codable, Sendable {
@@ -140,16 +142,20 @@ public struct RunProbe {
         }.sorted { $0.0 < $1.0 }
     }
 
-    /// The effective input table: the strategy's single `embedding.*` tensor, or A·P for lowrank.
-    public static func inputTable(_ t: [String: ProbeMatrix]) throws -> (name: String, table: ProbeMatrix) {
-        if let a = t["embedding.wte_a"], let p = t["embedding.wte_p"] {
-            return ("embedding.wte_a·embedding.wte_p", a.multiplied(by: p))
+    /// The effective input table as the strategy computes it from its tensors (`EmbeddingStrategy.inputTable`),
+    /// labelled with the checkpoint names it came from.
+    public static func inputTable(_ t: [String: ProbeMatrix], strategy: String, path: String = "checkpoint") throws -> (name: String, table: ProbeMatrix) {
+        let type: any EmbeddingStrategy.Type
+        do { type = try StrategyRegistry.type(named: strategy) } catch {
+            throw ProbeError.run(path: path, message: String(describing: error), fix: "probe runs of a strategy this build knows")
         }
-        for name in ["embedding.wte", "embedding.wte_frozen", "embedding.wte_hashed"] { if let m = t[name] { return (name, m) } }
-        let emb = t.keys.filter { $0.hasPrefix("embedding.") }.sorted()
-        if emb.count == 1 { return (emb[0], t[emb[0]]!) }
-        throw ProbeError.run(path: "checkpoint", message: "cannot tell the input table among \(emb)",
-                             fix: "teach RunProbe.inputTable the new strategy's tensor layout")
+        let stored = t.mapValues { Safetensors.Tensor(name: "", shape: [$0.rows, $0.cols], values: $0.values) }
+        do {
+            let (name, table) = try type.inputTable(checkpoint: stored, path: path)
+            return (name, ProbeMatrix(rows: table.shape[0], cols: table.shape[1], values: table.values))
+        } catch {
+            throw ProbeError.run(path: path, message: String(describing: error), fix: "probe a run folder written by `ablate train`")
+        }
     }
 
     /// The run's description from config.json, status.json and summary.json.
@@ -183,7 +189,7 @@ public struct RunProbe {
         var notes: [String] = []
         if info.status != "finished" { notes.append("run status is \(info.status ?? "unknown"): probed the checkpoint at step \(step) of \(info.totalSteps)") }
 
-        let (inName, inTable) = try Self.inputTable(finalTensors)
+        let (inName, inTable) = try Self.inputTable(finalTensors, strategy: info.strategy, path: ckpt.path)
         let head = finalTensors["lm_head.weight"]
         info.tieEmbeddings = info.tieEmbeddings || head == nil
         guard inTable.rows == corpus.tokenCounts.count else {
@@ -202,7 +208,7 @@ public struct RunProbe {
         let files = Self.snapshotFiles(folder)
         for (s, url) in files {
             let t = try load(url)
-            let (_, tin) = try Self.inputTable(t)
+            let (_, tin) = try Self.inputTable(t, strategy: info.strategy, path: url.path)
             let tout = t["lm_head.weight"]
             inSeries.append((s, tin)); if let tout { outSeries.append((s, tout)) }
             snaps.append(.init(step: s, fraction: Double(s) / Double(max(info.totalSteps, 1)),

@@ -198,7 +198,7 @@ final class TrainerTests: XCTestCase {
     func testFrozenTableIsBitIdenticalAfterTraining() throws {
         let c = config(steps: 15, strategy: "frozen-random")
         let t = try Trainer(config: c, data: data(c), folder: nil)
-        let table = t.model.store["embedding.wte_frozen"]!, head = t.model.store["lm_head.weight"]!
+        let table = t.model.store[FrozenRandomEmbedding.checkpointNames[0]]!, head = t.model.store["lm_head.weight"]!
         func values(_ p: Parameter) -> [Float] { Array(UnsafeBufferPointer(start: t.model.store.value(p), count: p.count)) }
         let (tableBefore, headBefore) = (values(table), values(head))
         _ = try t.run()
@@ -220,7 +220,7 @@ final class TrainerTests: XCTestCase {
         t.strategyOptions = ["checkpoint": .string(source.url.path)]
         let b = try Trainer(config: t, data: data(t), folder: nil)
         _ = try b.run()
-        let trained = a.model.store["embedding.wte"]!, moved = b.model.store["embedding.wte"]!
+        let trained = a.model.store[LearnedEmbedding.checkpointNames[0]]!, moved = b.model.store[TransplantEmbedding.checkpointNames[0]]!
         XCTAssertEqual(Array(UnsafeBufferPointer(start: a.model.store.value(trained), count: trained.count)),
                        Array(UnsafeBufferPointer(start: b.model.store.value(moved), count: moved.count)))
         XCTAssertFalse(moved.spec.trainable)
