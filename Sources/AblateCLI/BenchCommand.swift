@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dataset
 import Foundation
+import RunFormat
 import Kernels
 import Trainer
 
@@ -33,7 +34,7 @@ struct BenchCommand: ParsableCommand {
         if let worker {
             guard let shape = TrainingBenchmark.shapes.first(where: { $0.name == worker }) else { throw CLIError("unknown shape \(worker)") }
             let r = try TrainingBenchmark.run(shape: shape, threads: Int(threads) ?? 1, steps: steps)
-            print(String(decoding: try RunFolder.encodeJSON(r, pretty: false), as: UTF8.self))
+            print(String(decoding: try RunJSON.encode(r, pretty: false), as: UTF8.self))
             return
         }
         let shapeNames = shapes.split(separator: ",").map(String.init)
@@ -89,7 +90,7 @@ struct BenchCommand: ParsableCommand {
         markdown += Self.tokenizerSection()
         let url = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try AtomicFile.write(markdown, to: url)
+        try AtomicWrite.write(markdown, to: url)
         print("wrote \(out)")
     }
 

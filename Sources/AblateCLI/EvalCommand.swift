@@ -2,6 +2,7 @@ import ArgumentParser
 import Dataset
 import Embeddings
 import Foundation
+import RunFormat
 import TensorFile
 import Model
 import Trainer

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RunFormat
 import Grid
 import Trainer
 

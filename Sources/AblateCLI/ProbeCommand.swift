@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dataset
 import Foundation
+import RunFormat
 import TensorFile
 import Kernels
 import Probes
@@ -53,13 +54,7 @@ struct ProbeCommand: ParsableCommand {
             let status = RunFolder(folder).readStatus()?.state
             if status != .finished && !unfinished && folders.count > 1 { skipped += 1; continue }
             if !force && folders.count > 1, Self.isUpToDate(folder) { skipped += 1; continue }
-            let configObject = try RunProbe.readConfig(folder)["config"] as? [String: Any] ?? [:]
-            let config: TrainConfig
-            do {
-                config = try JSONDecoder().decode(TrainConfig.self, from: JSONSerialization.data(withJSONObject: configObject))
-            } catch {
-                throw CLIError("\(folder.appendingPathComponent("config.json").path): its 'config' cannot be read (\(error)). Fix: probe a run written by this version of ablate.")
-            }
+            let config = try RunJSON.read(ResolvedRunConfig.self, from: folder.appendingPathComponent(RunFiles.config)).config
             let key = "\(config.corpus)|\(config.vocabSize)"
             if corpora[key] == nil {
                 let prepared = try DataLoading.prepare(config)

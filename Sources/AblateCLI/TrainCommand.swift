@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dataset
 import Foundation
+import RunFormat
 import Model
 import Trainer
 
@@ -93,7 +94,8 @@ struct TrainCommand: ParsableCommand {
             config = try options.resolve()
         }
         let model = try config.modelConfig()
-        let folderURL = URL(fileURLWithPath: out ?? "runs/single/\(config.strategy)-d\(model.dModel)-L\(model.nLayer)-v\(config.vocabSize)-s\(config.seed)")
+        let folderURL = URL(fileURLWithPath: out ?? "runs/single/" + RunID.compose(arm: config.strategy, dModel: model.dModel, nLayer: model.nLayer,
+                                                                                 vocabSize: config.vocabSize, seed: config.seed))
         let folder = RunFolder(folderURL)
         let fm = FileManager.default
         if fm.fileExists(atPath: folder.configURL.path) && !resume {
@@ -138,7 +140,7 @@ struct TrainCommand: ParsableCommand {
 extension TrainCommand {
     /// The config a run folder recorded (config.json's `config`), if any.
     static func recordedConfig(in folder: URL) -> TrainConfig? {
-        guard let resolved = try? RunFolder(folder).readJSON(ResolvedRunConfig.self, from: "config.json") else { return nil }
+        guard let resolved = try? RunFolder(folder).read(ResolvedRunConfig.self) else { return nil }
         return resolved.config
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import RunFormat
 import TensorFile
 
 /// "Pre-pre-training": start from the input table of a finished run's checkpoint instead of a random one, then

@@ -1,5 +1,6 @@
 import Embeddings
 import Foundation
+import RunFormat
 import Model
 import Trainer
 
@@ -189,27 +190,24 @@ public enum GridExpansion {
 }
 
 /// Readable, stable run ids.
-public enum RunID {
+extension RunID {
     /// Axes already spelled by the fixed part of the id.
     static let covered: Set<String> = ["strategy", "size", "seed", "vocab_size", "d_model", "n_layer", "preset"]
 
     public static func make(config: TrainConfig, model: ModelConfig, axes: [(String, GridFile.AxisValue)]) -> String {
-        var parts: [String] = []
         let strategyLabel = axes.first { $0.0 == "strategy" }?.1.label ?? config.strategy
-        parts.append(strategyLabel)
-        parts.append("d\(model.dModel)")
-        parts.append("L\(model.nLayer)")
-        if let size = axes.first(where: { $0.0 == "size" })?.1, size.hasExplicitLabel { parts.append(size.label) }
-        parts.append("v\(config.vocabSize)")
+        let size = axes.first(where: { $0.0 == "size" })?.1
+        var extra: [String] = []
         for (name, value) in axes where !covered.contains(name) {
             if TrainConfig.keys.contains(name) && !value.hasExplicitLabel {
-                parts.append(name == "parametrization" ? value.label : abbreviation(name) + value.label)
+                extra.append(name == "parametrization" ? value.label : abbreviation(name) + value.label)
             } else {
-                parts.append(value.label)
+                extra.append(value.label)
             }
         }
-        parts.append("s\(config.seed)")
-        return sanitize(parts.joined(separator: "-"))
+        return compose(arm: strategyLabel, dModel: model.dModel, nLayer: model.nLayer,
+                       sizeLabel: size?.hasExplicitLabel == true ? size?.label : nil, vocabSize: config.vocabSize,
+                       extra: extra, seed: config.seed)
     }
 
     /// Short names for trainer keys in ids and labels.
@@ -219,9 +217,5 @@ public enum RunID {
                      "base_width": "bw", "n_head": "h", "tie_embeddings": "tie", "output_multiplier": "om",
                      "grad_clip": "clip", "min_lr_ratio": "minlr"]
         return table[key] ?? key.replacingOccurrences(of: "_", with: "")
-    }
-
-    static func sanitize(_ s: String) -> String {
-        String(s.map { $0.isLetter || $0.isNumber || "._+-".contains($0) ? $0 : "_" })
     }
 }

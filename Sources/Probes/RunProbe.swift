@@ -1,11 +1,13 @@
 import Embeddings
 import Foundation
+import RunFormat
 import TensorFile
 
 /// probes.json: every probe number of one run (format documented in Sources/Probes/README.md).
-public struct ProbeReport: Codable, Sendable {
+public struct ProbeReport: RunFormatFile, Sendable {
     public static let formatName = "ablate-probes-1"
-    public static let fileName = "probes.json"
+    public static let fileName = RunFiles.probes
+    public static let formatVersion = 1
 
     public struct RunInfo: Codable, Sendable {
         public var folder: String
@@ -107,40 +109,27 @@ public struct RunProbe {
 
     public init(folder: URL, load: @escaping TensorLoader) { self.folder = folder; self.load = load }
 
-    /// The run's resolved config.json as a plain object.
-    public static func readConfig(_ folder: URL) throws -> [String: Any] {
-        let url = folder.appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: url), let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ProbeError.run(path: folder.path, message: "has no readable config.json (not a run folder?)",
+    /// The run's config.json as readers outside the trainer see it.
+    public static func readConfig(_ folder: URL) throws -> RunConfigView {
+        let url = folder.appendingPathComponent(RunFiles.config)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ProbeError.run(path: folder.path, message: "has no config.json (not a run folder?)",
                                  fix: "give a run folder written by `ablate train` or `ablate grid run`")
         }
-        return obj
+        return try RunJSON.read(RunConfigView.self, from: url)
     }
 
-    static func readJSON(_ url: URL) -> [String: Any]? {
-        guard let data = try? Data(contentsOf: url) else { return nil }
-        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-    }
-
-    /// The newest checkpoint's model file.
+    /// The newest complete checkpoint's model file (`CheckpointFiles.newest`: what `latest` names, or the newest
+    /// complete `step-N` when that one is missing).
     public static func latestCheckpoint(_ folder: URL) throws -> URL {
-        let ck = folder.appendingPathComponent("checkpoints")
-        if let name = try? String(contentsOf: ck.appendingPathComponent("latest"), encoding: .utf8) {
-            let f = ck.appendingPathComponent(name.trimmingCharacters(in: .whitespacesAndNewlines)).appendingPathComponent("model.safetensors")
-            if FileManager.default.fileExists(atPath: f.path) { return f }
+        guard let newest = CheckpointFiles.newest(inRun: folder) else {
+            throw ProbeError.run(path: folder.path, message: "holds no checkpoint", fix: "train the run first (ablate train)")
         }
-        throw ProbeError.run(path: folder.path, message: "holds no checkpoint", fix: "train the run first (ablate train)")
+        return newest.folder.appendingPathComponent(CheckpointFiles.model)
     }
 
     /// Snapshot files by step, ascending.
-    public static func snapshotFiles(_ folder: URL) -> [(step: Int, url: URL)] {
-        let dir = folder.appendingPathComponent("snapshots")
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        return names.compactMap { n -> (Int, URL)? in
-            guard n.hasPrefix("step-"), n.hasSuffix(".safetensors"), let s = Int(n.dropFirst(5).dropLast(12)) else { return nil }
-            return (s, dir.appendingPathComponent(n))
-        }.sorted { $0.0 < $1.0 }
-    }
+    public static func snapshotFiles(_ folder: URL) -> [(step: Int, url: URL)] { SnapshotFiles.files(inRun: folder) }
 
     /// The effective input table as the strategy computes it from its tensors (`EmbeddingStrategy.inputTable`),
     /// labelled with the checkpoint names it came from.
@@ -159,33 +148,25 @@ public struct RunProbe {
     }
 
     /// The run's description from config.json, status.json and summary.json.
-    public static func runInfo(_ folder: URL, step: Int) throws -> RunProbe.Info {
-        let obj = try readConfig(folder)
-        let config = obj["config"] as? [String: Any] ?? [:]
-        let model = obj["model"] as? [String: Any] ?? [:]
-        let params = obj["parameters"] as? [String: Any] ?? [:]
-        let status = readJSON(folder.appendingPathComponent("status.json"))
-        let summary = readJSON(folder.appendingPathComponent("summary.json"))
-        func int(_ d: [String: Any]?, _ k: String) -> Int? { (d?[k] as? NSNumber)?.intValue }
-        let info = ProbeReport.RunInfo(
-            folder: folder.path, strategy: config["strategy"] as? String ?? "?", corpus: config["corpus"] as? String ?? "?",
-            dModel: int(model, "d_model") ?? 0, nLayer: int(model, "n_layer") ?? 0, nHead: int(model, "n_head") ?? 0,
-            vocabSize: int(model, "vocab_size") ?? 0, nonEmbeddingParameters: int(params, "non_embedding"),
-            seed: int(config, "seed") ?? 0, tieEmbeddings: (model["tie_embeddings"] as? Bool) ?? false,
-            configHash: obj["config_hash"] as? String, status: status?["state"] as? String,
-            totalSteps: int(status, "total_steps") ?? step, step: step,
-            finalValLoss: (summary?["final_val_loss"] as? NSNumber)?.doubleValue)
-        return Info(run: info, config: config)
+    public static func runInfo(_ folder: URL, step: Int) throws -> ProbeReport.RunInfo {
+        let file = try readConfig(folder)
+        let status = try? RunJSON.read(RunStatus.self, from: folder.appendingPathComponent(RunFiles.status))
+        let summary = try? RunJSON.read(RunSummary.self, from: folder.appendingPathComponent(RunFiles.summary))
+        let (config, model) = (file.config, file.model)
+        return ProbeReport.RunInfo(
+            folder: folder.path, strategy: config.strategy, corpus: config.corpus ?? "?",
+            dModel: model.dModel, nLayer: model.nLayer, nHead: model.nHead, vocabSize: model.vocabSize,
+            nonEmbeddingParameters: file.parameters?.nonEmbedding, seed: Int(config.seed ?? 0),
+            tieEmbeddings: model.tieEmbeddings ?? false, configHash: file.configHash, status: status?.state.rawValue,
+            totalSteps: status?.totalSteps ?? step, step: step, finalValLoss: summary?.finalValLoss)
     }
-
-    public struct Info { public var run: ProbeReport.RunInfo; public var config: [String: Any] }
 
     /// Measures everything and returns the report (does not write it).
     public func probe(corpus: ProbeCorpus) throws -> ProbeReport {
         let ckpt = try Self.latestCheckpoint(folder)
         let finalTensors = try load(ckpt)
-        let step = Int(ckpt.deletingLastPathComponent().lastPathComponent.dropFirst(5)) ?? 0
-        var info = try Self.runInfo(folder, step: step).run
+        let step = CheckpointFiles.step(ofName: ckpt.deletingLastPathComponent().lastPathComponent) ?? 0
+        var info = try Self.runInfo(folder, step: step)
         var notes: [String] = []
         if info.status != "finished" { notes.append("run status is \(info.status ?? "unknown"): probed the checkpoint at step \(step) of \(info.totalSteps)") }
 
@@ -243,18 +224,11 @@ public struct RunProbe {
 
     /// Writes probes.json (sorted keys, pretty, atomically).
     public static func write(_ report: ProbeReport, to folder: URL) throws {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        var data = try e.encode(report)
-        data.append(0x0A)
-        try data.write(to: folder.appendingPathComponent(ProbeReport.fileName), options: .atomic)
+        try RunJSON.write(report, to: folder.appendingPathComponent(ProbeReport.fileName))
     }
 
     /// Reads a probes.json (for the report and tests).
     public static func read(_ folder: URL) throws -> ProbeReport {
-        let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try d.decode(ProbeReport.self, from: Data(contentsOf: folder.appendingPathComponent(ProbeReport.fileName)))
+        try RunJSON.read(ProbeReport.self, from: folder.appendingPathComponent(ProbeReport.fileName))
     }
 }

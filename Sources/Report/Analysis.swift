@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import Stats
 
 /// Everything the report says, computed once from the run folders of a grid: cells (arm × size) of finished runs,
@@ -432,7 +433,7 @@ extension GridAnalysis {
         for arm in arms {
             for size in sizes {
                 for seed in seeds where !present.contains(Key(arm: arm, size: size, seed: seed)) {
-                    let id = "\(arm)-d\(size.dModel)-L\(size.nLayer)-v\(size.vocabSize)-s\(seed)"
+                    let id = RunID.compose(arm: arm, dModel: size.dModel, nLayer: size.nLayer, vocabSize: size.vocabSize, seed: seed)
                     if presentIDs.contains(id) { continue }  // listed above as unreadable
                     out.append(RunProblem(kind: .missing, id: id, detail: "no run folder"))
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 
 /// A run's `probes.json` (written by `ablate probe`, format in `Sources/Probes/README.md`) as the report sees it.
 /// The report does not import Probes: these structs decode only the keys it uses, every one optional, so a
@@ -110,16 +111,13 @@ public struct ProbeRecord: Sendable, Decodable {
 
     /// Reads `folder/probes.json`: nil when there is none; a `ReportError` when it exists but cannot be read.
     static func read(_ folder: URL) throws -> ProbeRecord? {
-        let url = folder.appendingPathComponent("probes.json")
+        let url = folder.appendingPathComponent(RunFiles.probes)
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf",
-                                                                  nan: "nan")
         let record: ProbeRecord
         do {
-            record = try d.decode(ProbeRecord.self, from: data)
-        } catch {
-            throw ReportError("probes.json cannot be read (not valid JSON or a value of the wrong type)")
+            record = try RunJSON.decode(ProbeRecord.self, from: data, file: url.path, supported: 1)
+        } catch let error as RunFormatError {
+            throw ReportError("probes.json \(error.message)")
         }
         if let f = record.format, !f.hasPrefix("ablate-probes-") {
             throw ReportError("probes.json has format '\(f)', expected ablate-probes-1")

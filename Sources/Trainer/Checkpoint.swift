@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import TensorFile
 import Model
 
@@ -21,11 +22,11 @@ public struct TrainerState: Codable, Sendable, Equatable {
 /// `exp_avg_sq.<name>` for trainable tensors) and `state.json`. Written into `step-N.tmp/` and renamed, so a
 /// checkpoint folder either exists whole or not at all.
 public enum Checkpoint {
-    public static let modelFile = CheckpointLocator.modelFile
-    public static let optimizerFile = "optimizer.safetensors"
-    public static let stateFile = "state.json"
+    public static let modelFile = CheckpointFiles.model
+    public static let optimizerFile = CheckpointFiles.optimizer
+    public static let stateFile = CheckpointFiles.state
 
-    public static func name(step: Int) -> String { String(format: "step-%07d", step) }
+    public static func name(step: Int) -> String { CheckpointFiles.name(step: step) }
 
     public static func modelTensors(_ store: ParameterStore) -> [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)] {
         store.parameters.map { p in (p.name, p.spec.shape, UnsafeBufferPointer(start: store.value(p), count: p.count)) }
@@ -41,27 +42,27 @@ public enum Checkpoint {
         let store = model.store
         let meta = ["format": "ablate-checkpoint-1", "step": String(state.step), "config": configJSON,
                     "vocabulary_fnv64": vocabularyFingerprint]
-        try Safetensors.encode(modelTensors(store), metadata: meta).write(to: tmp.appendingPathComponent(modelFile))
+        try AtomicWrite.write(Safetensors.encode(modelTensors(store), metadata: meta), to: tmp.appendingPathComponent(modelFile))
         var moments: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)] = []
         for p in store.parameters {
             guard let o = p.gradientOffset else { continue }
             moments.append(("exp_avg." + p.name, p.spec.shape, UnsafeBufferPointer(start: optimizer.m + o, count: p.count)))
             moments.append(("exp_avg_sq." + p.name, p.spec.shape, UnsafeBufferPointer(start: optimizer.v + o, count: p.count)))
         }
-        try Safetensors.encode(moments, metadata: ["adam_step": String(optimizer.stepCount)])
-            .write(to: tmp.appendingPathComponent(optimizerFile))
-        try RunFolder.encodeJSON(state).write(to: tmp.appendingPathComponent(stateFile))
+        try AtomicWrite.write(Safetensors.encode(moments, metadata: ["adam_step": String(optimizer.stepCount)]),
+                              to: tmp.appendingPathComponent(optimizerFile))
+        try AtomicWrite.write(RunJSON.encode(state), to: tmp.appendingPathComponent(stateFile))
         try? fm.removeItem(at: final)
-        try fm.moveItem(at: tmp, to: final)
-        try RunFolder.writeAtomically(Data(name(step: state.step).utf8), to: folder.checkpointsURL.appendingPathComponent("latest"))
+        try AtomicWrite.move(tmp, to: final)
+        try AtomicWrite.write(Data(name(step: state.step).utf8), to: folder.checkpointsURL.appendingPathComponent(RunFiles.latest))
         // Keep the newest `keepLast` complete checkpoints.
         let all = (try? fm.contentsOfDirectory(atPath: folder.checkpointsURL.path)) ?? []
-        let steps = all.filter { $0.hasPrefix("step-") && !$0.hasSuffix(".tmp") }.sorted()
+        let steps = all.filter { CheckpointFiles.step(ofName: $0) != nil }.sorted()
         for old in steps.dropLast(keepLast) { try? fm.removeItem(at: folder.checkpointsURL.appendingPathComponent(old)) }
     }
 
     /// The newest complete checkpoint folder of a run, if any.
-    public static func latest(in folder: RunFolder) -> URL? { CheckpointLocator.latestCheckpoint(inRun: folder.url) }
+    public static func latest(in folder: RunFolder) -> URL? { CheckpointFiles.newest(inRun: folder.url)?.folder }
 
     /// Loads weights into `model` by name; every tensor must be present with the same shape.
     public static func loadModel(from file: URL, into model: GPT) throws -> [String: String] {

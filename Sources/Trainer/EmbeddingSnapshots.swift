@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import TensorFile
 import Model
 
@@ -18,8 +19,8 @@ import Model
 /// the resumed step are deleted and written again, bit-identically.
 public enum EmbeddingSnapshots {
     public static let defaultCount = 12
-    public static let folderName = "snapshots"
-    public static let manifestFile = "manifest.json"
+    public static let folderName = SnapshotFiles.folder
+    public static let manifestFile = SnapshotFiles.manifest
     public static let format = "ablate-snapshot-1"
     /// The first snapshot after step 0 is at this fraction of training (at least step 1).
     public static let firstFraction = 0.005
@@ -49,13 +50,8 @@ public enum EmbeddingSnapshots {
         return out
     }
 
-    public static func fileName(step: Int) -> String { String(format: "step-%07d.safetensors", step) }
-
-    /// The step of a snapshot file name, or nil for other files.
-    public static func step(ofFile name: String) -> Int? {
-        guard name.hasPrefix("step-"), name.hasSuffix(".safetensors") else { return nil }
-        return Int(name.dropFirst(5).dropLast(12))
-    }
+    public static func fileName(step: Int) -> String { SnapshotFiles.fileName(step: step) }
+    public static func step(ofFile name: String) -> Int? { SnapshotFiles.step(ofFile: name) }
 
     /// The tensors a snapshot stores: the strategy's tables and the output head.
     public static func tensorNames(_ store: ParameterStore) -> [String] {
@@ -70,7 +66,7 @@ public enum EmbeddingSnapshots {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let manifest = Manifest(format: format, dtype: Safetensors.DType.f16.rawValue, totalSteps: totalSteps,
                                 steps: steps(total: totalSteps, count: count), tensors: tensorNames(store))
-        try RunFolder.writeAtomically(RunFolder.encodeJSON(manifest), to: dir.appendingPathComponent(manifestFile))
+        try AtomicWrite.write(RunJSON.encode(manifest), to: dir.appendingPathComponent(manifestFile))
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] {
             if let s = step(ofFile: name), s > currentStep { try FileManager.default.removeItem(at: dir.appendingPathComponent(name)) }
         }
@@ -82,6 +78,6 @@ public enum EmbeddingSnapshots {
         let tensors = Checkpoint.modelTensors(store).filter { names.contains($0.name) }
         let data = Safetensors.encode(tensors, metadata: ["format": format, "step": String(step), "total_steps": String(totalSteps)],
                                       dtype: .f16)
-        try RunFolder.writeAtomically(data, to: folder(run).appendingPathComponent(fileName(step: step)))
+        try AtomicWrite.write(data, to: folder(run).appendingPathComponent(fileName(step: step)))
     }
 }

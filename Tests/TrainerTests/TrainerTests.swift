@@ -3,6 +3,7 @@ import Foundation
 import TensorFile
 import Kernels
 import Model
+import RunFormat
 import Trainer
 import XCTest
 
@@ -109,7 +110,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(result.status.state, .finished)
 
         XCTAssertEqual(weights(straight), weights(second), "weights differ after resume")
-        let a = RunFolder(tmp.appendingPathComponent("a")).readMetrics(), b = folder.readMetrics()
+        let a = try RunFolder(tmp.appendingPathComponent("a")).readMetrics(), b = try folder.readMetrics()
         XCTAssertEqual(a.map(\.step), b.map(\.step))
         XCTAssertEqual(a.map(\.trainLoss), b.map(\.trainLoss))
         XCTAssertEqual(a.map(\.valLoss), b.map(\.valLoss))
@@ -149,7 +150,7 @@ final class TrainerTests: XCTestCase {
         let t = try Trainer(config: c, data: data(c), folder: folder)
         XCTAssertNil(try t.resumeIfPossible())
         _ = try t.run()
-        let steps = folder.readMetrics().map(\.step)
+        let steps = try folder.readMetrics().map(\.step)
         XCTAssertEqual(steps, steps.sorted())
         XCTAssertEqual(Set(steps).count, steps.count, "duplicated metrics lines: \(steps)")
     }
@@ -186,7 +187,7 @@ final class TrainerTests: XCTestCase {
             XCTAssertNotNil(provenance[key], key)
         }
         XCTAssertEqual(folder.readStatus()?.state, .finished)
-        let metrics = folder.readMetrics()
+        let metrics = try folder.readMetrics()
         XCTAssertEqual(metrics.last?.step, 10)
         XCTAssertNotNil(metrics.last?.valLoss)
         XCTAssertNotNil(Checkpoint.latest(in: folder))
