@@ -50,16 +50,4 @@ public enum Report {
         }
         return written
     }
-
-    /// The grid name of a grid file: the value of its top-level `name:` key (a one-line read, no YAML parser).
-    public static func gridName(fromGridFile text: String) -> String? {
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            guard raw.hasPrefix("name:") else { continue }
-            var v = raw.dropFirst(5)
-            if let hash = v.range(of: " #") { v = v[..<hash.lowerBound] }
-            let value = v.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
-            return value.isEmpty ? nil : value
-        }
-        return nil
-    }
 }

@@ -85,3 +85,29 @@ public enum RunID {
         String(s.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
     }
 }
+
+/// The name of a grid (its folder `runs/<name>/` and report `reports/<name>/`), read from a grid file without a YAML
+/// parser so the report (which does not import the grid module) reads it the same way `ablate grid` does: the
+/// value of the top-level `name:` line (quotes and a trailing comment allowed), else the file's name without its
+/// extension; either way checked by `PathName`. The grid parser requires its YAML `name:` to agree with this.
+public enum GridName {
+    public static func of(gridFile path: String, text: String) throws -> String {
+        if let declared = declared(in: text) {
+            return try PathName.validate(declared, what: "the grid's `name:`", source: path)
+        }
+        let fromFile = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return try PathName.validate(fromFile, what: "the grid name taken from the file name (no `name:`)", source: path)
+    }
+
+    /// The value of the first top-level `name:` line, or nil when there is none (or it is empty).
+    public static func declared(in text: String) -> String? {
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            guard raw.hasPrefix("name:") else { continue }
+            var v = raw.dropFirst(5)
+            if let hash = v.range(of: " #") { v = v[..<hash.lowerBound] }
+            let value = v.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            return value.isEmpty ? nil : value
+        }
+        return nil
+    }
+}

@@ -206,9 +206,4 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(out.markdown.contains("**Warning:** runs `hashed-d64-L2-v2048-s1`, `hashed-d64-L2-v2048-s1-lr3e-4` share"))
     }
 
-    func testGridNameFromGridFile() {
-        XCTAssertEqual(Report.gridName(fromGridFile: "# a grid\nname: scaling-v1\naxes:\n  name: nested\n"), "scaling-v1")
-        XCTAssertEqual(Report.gridName(fromGridFile: "name: \"quoted\"  # comment\n"), "quoted")
-        XCTAssertNil(Report.gridName(fromGridFile: "axes:\n  name: nested\n"))
-    }
 }
