@@ -59,7 +59,11 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], exclude: ["Python"]),
 
-        // Tests mirror the modules.
+        // Tests mirror the modules. TestSupport: fixtures shared by test targets (the built binary, a tiny corpus,
+        // synthetic run folders written with the real RunFormat types); never linked into the product.
+        .target(name: "TestSupport", dependencies: ["RunFormat"], path: "Tests/TestSupport"),
+        // The whole pipeline through the built binary: grid run → probe → report, numbers checked against the runs.
+        .testTarget(name: "EndToEndTests", dependencies: ["RunFormat", "TestSupport", "Embeddings", "TensorFile"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Kernels", "RunFormat"]),
@@ -67,7 +71,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Embeddings", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Model", "Dataset", "Embeddings", "Kernels", "TensorFile", "RunFormat"],
                     exclude: ["Reference"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GridTests", dependencies: ["Grid", "Trainer", "RunFormat"], exclude: ["slurm"]),
+        .testTarget(name: "GridTests", dependencies: ["Grid", "Trainer", "RunFormat", "TestSupport"], exclude: ["slurm"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], exclude: ["scipy_reference.py"]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trainer", "Model", "Embeddings", "Dataset", "Kernels", "Stats", "TensorFile", "RunFormat"],
                     exclude: ["scipy_reference.py"]),

@@ -1,5 +1,6 @@
 import Foundation
 import RunFormat
+import TestSupport
 import XCTest
 import Grid
 import Trainer
@@ -9,51 +10,17 @@ import Trainer
 /// output when stdout is not a terminal. Tiny models on a generated corpus; skipped if `ablate` is not built.
 final class GridProcessTests: XCTestCase {
     var tmp: URL!
-    var binary: URL!
-
-    /// `.build/<config>/ablate` next to the test bundle (debug or release, whichever built these tests).
-    static func findBinary() -> URL? {
-        var candidates: [URL] = []
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        var dir = exe.deletingLastPathComponent()
-        for _ in 0..<4 {
-            candidates.append(dir.appendingPathComponent("ablate"))
-            dir = dir.deletingLastPathComponent()
-        }
-        if let b = Bundle.main.executableURL { candidates.append(b.deletingLastPathComponent().appendingPathComponent("ablate")) }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
+    var binary: AblateBinary!
 
     override func setUpWithError() throws {
-        guard let b = Self.findBinary() else { throw XCTSkip("the ablate binary is not built next to the tests (swift build --build-tests builds it)") }
-        binary = b
+        guard let b = AblateBinary.find() else { throw XCTSkip("the ablate binary is not built next to the tests (swift build --build-tests builds it)") }
         tmp = FileManager.default.temporaryDirectory.appendingPathComponent("ablate-grid-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        // A small corpus with structure: a few hundred lines of a fixed word chain.
-        var rng = SplitMix(seed: 42)
-        let words = "the king queen lord lady love death night day sword crown heart blood sweet fair foul good ill".split(separator: " ")
-        var text = ""
-        for _ in 0..<1500 {
-            var w = rng.next(words.count)
-            for _ in 0..<(4 + rng.next(6)) { text += words[w] + " "; w = (w * 7 + 3 + rng.next(2)) % words.count }
-            text += ".\n"
-        }
-        try text.write(to: tmp.appendingPathComponent("tiny.txt"), atomically: true, encoding: .utf8)
+        binary = AblateBinary(url: b, folder: tmp)
+        try TinyCorpus.write(to: tmp.appendingPathComponent("tiny.txt"))
     }
 
     override func tearDownWithError() throws { if let tmp { try? FileManager.default.removeItem(at: tmp) } }
-
-    struct SplitMix {
-        var s: UInt64
-        init(seed: UInt64) { s = seed }
-        mutating func next(_ n: Int) -> Int {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(n))
-        }
-    }
 
     func writeGrid(_ name: String, steps: Int = 40, axes: String, extra: String = "") throws -> String {
         let path = tmp.appendingPathComponent("\(name).yaml").path
@@ -69,31 +36,10 @@ final class GridProcessTests: XCTestCase {
         return path
     }
 
-    struct Result { var status: Int32; var output: String }
-
     /// Runs `ablate args…` in the temp dir (ABLATE_HOME inside it) and waits.
     @discardableResult
-    func ablate(_ args: [String], timeout: Double = 120) throws -> Result {
-        let p = try start(args)
-        let out = p.1.fileHandleForReading.readDataToEndOfFile()
-        p.0.waitUntilExit()
-        return Result(status: p.0.terminationStatus, output: String(decoding: out, as: UTF8.self))
-    }
-
-    func start(_ args: [String]) throws -> (Process, Pipe) {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        p.currentDirectoryURL = tmp
-        var env = ProcessInfo.processInfo.environment
-        env["ABLATE_HOME"] = tmp.appendingPathComponent(".ablate").path
-        p.environment = env
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        return (p, pipe)
-    }
+    func ablate(_ args: [String]) throws -> AblateBinary.Result { try binary.run(args) }
+    func start(_ args: [String]) throws -> (Process, Pipe) { try binary.start(args) }
 
     /// Everything deterministic about a finished run: metrics without timings, and the final weights' bytes.
     func fingerprint(_ folder: URL) throws -> (metrics: [String], weights: Data) {
