@@ -65,7 +65,7 @@ let package = Package(
         // The whole pipeline through the built binary: grid run → probe → report, numbers checked against the runs.
         .testTarget(name: "EndToEndTests", dependencies: ["RunFormat", "TestSupport", "Embeddings", "TensorFile"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], exclude: ["rng_reference.py"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Kernels", "RunFormat"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "Kernels", "TensorFile"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Embeddings", "Kernels"], resources: [.copy("Fixtures")]),

@@ -94,7 +94,7 @@ struct BenchCommand: ParsableCommand {
         print("wrote \(out)")
     }
 
-    /// Tokenizer speed on the prepared Shakespeare corpus (issue targets: train V=4096 < 20 s, encode < 5 s).
+    /// Tokenizer speed on the prepared Shakespeare corpus (targets: train V=4096 < 20 s, encode < 5 s).
     static func tokenizerSection() -> String {
         let home = AblateHome.fromEnvironment()
         guard let train = try? Corpus.splitBytes("train", name: "shakespeare", home: home),

@@ -3,7 +3,7 @@ import Kernels
 // Hashed n-gram embeddings after EELBERT: G. Cohn, R. Agarwal, D. Gupta, S. Patwardhan, "EELBERT: Tiny Models through
 // Dynamic Embeddings", EMNLP 2023 Industry Track, arXiv:2310.20144. The embedding is a fixed function of the token's
 // characters, computed once per vocabulary entry: no trainable embedding parameters at all.
-// The algorithm below is reconstructed (see shared/notes/strategies.md); the choices the notes leave open are marked
+// The algorithm below is reconstructed from the paper's description; the choices it leaves open are marked
 // "choice:".
 
 /// EELBERT-style embedding: each token's vector is built from hashes of its character 1-, 2- and 3-grams.

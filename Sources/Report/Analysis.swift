@@ -385,13 +385,10 @@ extension GridAnalysis {
                         meanGaps: meanGaps)
     }
 
-    /// The two-sided Student-t quantile t₁₋₍₁₋level₎/₂(df), read off `MeanEstimate` (which uses
-    /// `gsl_cdf_tdist_Pinv`): for any sample of n = df + 1 values, the interval's half-width is t·s/√n.
+    /// The two-sided Student-t quantile t₁₋₍₁₋level₎/₂(df) (Stats' `studentTQuantile`); nil for df < 1.
     public static func tQuantile(level: Double, degreesOfFreedom df: Int) -> Double? {
         guard df >= 1 else { return nil }
-        let sample = [1.0] + [Double](repeating: 0, count: df)
-        guard let m = try? MeanEstimate(sample, level: level), m.standardError > 0 else { return nil }
-        return (m.interval.upper - m.mean) / m.standardError
+        return try? studentTQuantile(level: level, degreesOfFreedom: Double(df))
     }
 
     /// Tokens at which the curve first reaches `target` (≤), interpolated linearly between evaluations; nil if never.

@@ -1,7 +1,7 @@
 import Foundation
 import Stats
 
-/// The embedding-probe numbers of a grid (issue #8), computed from the `probes.json` of its finished runs:
+/// The embedding-probe numbers of a grid, computed from the `probes.json` of its finished runs:
 /// per arm × size × table (input embedding, output head) the mean over seeds of each geometry metric, the
 /// word-similarity ρ per set, the mean drift curve and the stabilisation points. Markdown and figures only format
 /// this. Runs that are not finished are left out (as in the rest of the report).

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 
 /// Synthetic `probes.json` files for `SyntheticGrid` runs (fixtures and tests of the report's probe section), in
 /// the format of `Sources/Probes/README.md` minus the per-snapshot metrics array (`snapshots`), which the report
@@ -16,17 +17,8 @@ enum SyntheticProbes {
     static let sets: [(name: String, inCorpus: Int, total: Int)] = [("men", 1507, 3000), ("simlex999", 689, 999),
                                                                      ("wordsim353", 155, 353)]
 
-    /// The trainer's snapshot steps: 0, then `count − 1` steps log-spaced from max(1, round(0.5 % · T)) to T.
-    static func snapshotSteps(_ total: Int, count: Int = 12) -> [Int] {
-        let first = max(1, Int((0.005 * Double(total)).rounded()))
-        var steps = [0]
-        for k in 0..<(count - 1) {
-            let s = Int((Double(first) * pow(Double(total) / Double(first), Double(k) / Double(count - 2))).rounded())
-            if s != steps.last! { steps.append(s) }
-        }
-        if steps.last! != total { steps.append(total) }
-        return steps
-    }
+    /// The trainer's snapshot steps (declared once, in RunFormat).
+    static func snapshotSteps(_ total: Int, count: Int = 12) -> [Int] { SnapshotFiles.plannedSteps(total: total, count: count) }
 
     static func frozenInput(_ strategy: String) -> Bool { strategy == "frozen-random" || strategy == "hashed" }
 

@@ -75,6 +75,26 @@ public enum SnapshotFiles {
     public static let folder = RunFiles.snapshots
     public static let manifest = "manifest.json"
     public static func fileName(step: Int) -> String { CheckpointFiles.name(step: step) + ".safetensors" }
+
+    /// The first snapshot after step 0 is at this fraction of training (at least step 1).
+    public static let firstSnapshotFraction = 0.005
+
+    /// The planned snapshot steps: 0, then log-spaced from max(1, round(0.5 % · total)) to `total`, rounded and
+    /// de-duplicated (so short runs get fewer than `count`). Always starts at 0 and ends at `total`.
+    public static func plannedSteps(total: Int, count: Int) -> [Int] {
+        guard total > 0 else { return [0] }
+        guard count > 2 else { return [0, total] }
+        let lo = max(1.0, (firstSnapshotFraction * Double(total)).rounded())
+        var out = [0]
+        for i in 0..<(count - 1) {
+            let t = Double(i) / Double(count - 2)
+            let s = min(total, max(1, Int((lo * pow(Double(total) / lo, t)).rounded())))
+            if s > out.last! { out.append(s) }
+        }
+        if out.last! != total { out.append(total) }
+        return out
+    }
+
     /// The step of a snapshot file name, or nil.
     public static func step(ofFile name: String) -> Int? {
         guard name.hasSuffix(".safetensors") else { return nil }

@@ -23,7 +23,7 @@ public enum EmbeddingSnapshots {
     public static let manifestFile = SnapshotFiles.manifest
     public static let format = "ablate-snapshot-1"
     /// The first snapshot after step 0 is at this fraction of training (at least step 1).
-    public static let firstFraction = 0.005
+    public static let firstFraction = SnapshotFiles.firstSnapshotFraction
 
     public struct Manifest: Codable, Sendable, Equatable {
         public var format: String
@@ -34,21 +34,8 @@ public enum EmbeddingSnapshots {
         enum CodingKeys: String, CodingKey { case format, dtype, totalSteps = "total_steps", steps, tensors }
     }
 
-    /// The planned snapshot steps: 0, then log-spaced from max(1, round(0.5 % · total)) to `total`, rounded and
-    /// de-duplicated (so short runs get fewer than `count`). Always starts at 0 and ends at `total`.
-    public static func steps(total: Int, count: Int) -> [Int] {
-        guard total > 0 else { return [0] }
-        guard count > 2 else { return [0, total] }
-        let lo = max(1.0, (firstFraction * Double(total)).rounded())
-        var out = [0]
-        for i in 0..<(count - 1) {
-            let t = Double(i) / Double(count - 2)
-            let s = min(total, max(1, Int((lo * pow(Double(total) / lo, t)).rounded())))
-            if s > out.last! { out.append(s) }
-        }
-        if out.last! != total { out.append(total) }
-        return out
-    }
+    /// The planned snapshot steps (`SnapshotFiles.plannedSteps`).
+    public static func steps(total: Int, count: Int) -> [Int] { SnapshotFiles.plannedSteps(total: total, count: count) }
 
     public static func fileName(step: Int) -> String { SnapshotFiles.fileName(step: step) }
     public static func step(ofFile name: String) -> Int? { SnapshotFiles.step(ofFile: name) }
