@@ -53,15 +53,18 @@ let package = Package(
         .target(name: "Probes", dependencies: ["Kernels", "Stats", "CGSL", "Dataset", "Embeddings", "TensorFile", "RunFormat"], exclude: ["README.md", "fetch_wordsim.py"]),
         // Markdown + SVG report; reads run folders from disk.
         .target(name: "Report", dependencies: ["Stats", "RunFormat"]),
+        // Benchmarks behind `ablate bench`, `ablate probe --bench`, `ablate report --bench`: kept out of the modules
+        // they time, so no production module carries bench-only code or synthetic fixtures.
+        .target(name: "Benchmarks", dependencies: ["Kernels", "Probes", "Report", "TestSupport"]),
         .executableTarget(name: "AblateCLI", dependencies: [
-            "Grid", "Trainer", "Dataset", "Report", "Stats", "Kernels", "Embeddings", "Model", "TensorFile", "Probes", "RunFormat",
+            "Grid", "Trainer", "Dataset", "Report", "Stats", "Kernels", "Embeddings", "Model", "TensorFile", "Probes", "RunFormat", "Benchmarks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ], exclude: ["Python"]),
 
         // Tests mirror the modules. TestSupport: fixtures shared by test targets (the built binary, a tiny corpus,
         // synthetic run folders written with the real RunFormat types); never linked into the product.
-        .target(name: "TestSupport", dependencies: ["RunFormat"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["RunFormat", "Embeddings"], path: "Tests/TestSupport"),
         // The whole pipeline through the built binary: grid run → probe → report, numbers checked against the runs.
         .testTarget(name: "EndToEndTests", dependencies: ["RunFormat", "TestSupport", "Embeddings", "TensorFile"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
@@ -73,9 +76,9 @@ let package = Package(
                     exclude: ["Reference"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Trainer", "RunFormat", "TestSupport"], exclude: ["slurm"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], exclude: ["scipy_reference.py"]),
-        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trainer", "Model", "Embeddings", "Dataset", "Kernels", "Stats", "TensorFile", "RunFormat"],
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trainer", "Model", "Embeddings", "Dataset", "Kernels", "Stats", "TensorFile", "RunFormat", "Benchmarks"],
                     exclude: ["scipy_reference.py"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Stats", "RunFormat"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Stats", "RunFormat", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     // Swift 5 language mode: the trainer shares raw buffers between a model and its optimizer by design;
     // strict concurrency checking would only add annotations here, not safety.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Dataset
 import Foundation
 import RunFormat
@@ -24,6 +25,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Extra OpenBLAS kernels to measure besides the environment's, e.g. SkylakeX,Haswell.") var kernels: String = ""
     @Flag(help: "Skip the PyTorch comparison.") var noTorch = false
     @Option(help: "Where to write the Markdown report.") var out: String = "reports/bench.md"
+    @Flag(help: "Print the per-kernel timing table (ms, GFLOP/s or GB/s per kernel at the reference shape) instead.")
+    var kernelTable = false
 
     // Child modes.
     @Option(help: .hidden) var worker: String?
@@ -31,6 +34,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if verifyKernel { return try Self.verifyKernelInProcess() }
+        if kernelTable { return print(KernelBench.run()) }
         if let worker {
             guard let shape = TrainingBenchmark.shapes.first(where: { $0.name == worker }) else { throw CLIError("unknown shape \(worker)") }
             let r = try TrainingBenchmark.run(shape: shape, threads: Int(threads) ?? 1, steps: steps)

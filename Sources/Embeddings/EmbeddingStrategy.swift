@@ -139,7 +139,7 @@ extension EmbeddingStrategy {
     public static var checkpointNames: [String] { tensorNames.map { EmbeddingTensors.checkpointPrefix + $0 } }
 
     /// The effective input table from a checkpoint's or snapshot's tensors (by checkpoint name), and its label:
-    /// the checkpoint names of the tensors it was computed from, joined by `·` ("embedding.wte_a·embedding.wte_p").
+    /// the checkpoint names of the tensors it was computed from, joined by `·` (for lowrank, its A and P).
     public static func inputTable(checkpoint tensors: [String: Safetensors.Tensor], path: String) throws
         -> (name: String, table: Safetensors.Tensor) {
         let names = checkpointNames

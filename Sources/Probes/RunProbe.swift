@@ -52,7 +52,7 @@ public struct ProbeReport: RunFormatFile, Sendable {
     }
 
     public struct Table: Codable, Sendable {
-        /// The checkpoint tensor(s): "embedding.wte", …, or "embedding.wte_a·embedding.wte_p" for lowrank.
+        /// The checkpoint tensor(s) the input table was computed from (the strategy's `checkpointNames`, joined by `·`).
         public var tensor: String
         public var shape: [Int]
         /// Metrics of the final checkpoint (F32).

@@ -190,3 +190,10 @@ public enum WordSimilarity {
                       rhoCI95: interval(rho: rho, n: cos.count), rhoInCorpusCI95: interval(rho: rhoIn, n: idx.count))
     }
 }
+
+extension EncodedWordPairSet {
+    /// A set of already-tokenized pairs (tests, benchmarks).
+    public init(name: String, pairs: [Pair]) {
+        self.name = name; self.sha256 = nil; self.pairs = pairs
+    }
+}

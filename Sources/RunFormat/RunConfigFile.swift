@@ -42,6 +42,10 @@ public enum RunConfigSections {
         public var seed: UInt64?
         public var corpus: String?
         public var contextLength: Int?
+        public init(strategy: String, strategyOptions: JSONValue?, seed: UInt64?, corpus: String?, contextLength: Int?) {
+            self.strategy = strategy; self.strategyOptions = strategyOptions; self.seed = seed; self.corpus = corpus
+            self.contextLength = contextLength
+        }
         enum CodingKeys: String, CodingKey {
             case strategy, strategyOptions = "strategy_options", seed, corpus, contextLength = "context_length"
         }
@@ -50,12 +54,15 @@ public enum RunConfigSections {
     /// The keys of the `model` section that readers outside the trainer use.
     public struct ModelView: Codable, Sendable {
         public var dModel: Int, nLayer: Int, nHead: Int, vocabSize: Int, contextLength: Int?, tieEmbeddings: Bool?
+        public init(dModel: Int, nLayer: Int, nHead: Int, vocabSize: Int, contextLength: Int?, tieEmbeddings: Bool?) {
+            self.dModel = dModel; self.nLayer = nLayer; self.nHead = nHead; self.vocabSize = vocabSize
+            self.contextLength = contextLength; self.tieEmbeddings = tieEmbeddings
+        }
         enum CodingKeys: String, CodingKey {
             case dModel = "d_model", nLayer = "n_layer", nHead = "n_head", vocabSize = "vocab_size"
             case contextLength = "context_length", tieEmbeddings = "tie_embeddings"
         }
     }
-
 }
 
 /// Parameter counts of a run. `non_embedding_parameters` is the name in every file; config.json files written

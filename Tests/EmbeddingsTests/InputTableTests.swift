@@ -59,4 +59,24 @@ final class InputTableTests: XCTestCase {
         }
         XCTAssertThrowsError(try LearnedEmbedding.inputTable(from: [Safetensors.Tensor(name: "x", shape: [4], values: [1, 2, 3, 4])]))
     }
+
+    /// "One file + one registry line" for every command: no source file outside the strategy files names a
+    /// strategy's tensors, so probes, transplant, exports and the report cannot depend on a strategy's layout (they ask
+    /// `tensorNames`/`inputTable`). The end-to-end test (EndToEndTests) runs train, probe, report and transplant on the
+    /// two-tensor `lowrank` to show the rest works through that API.
+    func testNoSourceOutsideTheStrategyFilesNamesTheirTensors() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources")
+        let files = try XCTUnwrap(FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil))
+            .compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" }
+        XCTAssertGreaterThan(files.count, 50, "Sources/ not found at \(sources.path)")
+        let names = Set(StrategyRegistry.all.flatMap { $0.tensorNames })
+        for file in files where !(file.path.contains("/Sources/Embeddings/") && file.lastPathComponent.hasSuffix("Embedding.swift")) {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for name in names {
+                XCTAssertFalse(text.contains("\"\(name)\"") || text.contains("embedding.\(name)\""),
+                               "\(file.path) names the tensor '\(name)': ask the strategy (tensorNames, checkpointNames, inputTable)")
+            }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import RunFormat
 import Stats
 import XCTest

@@ -1,3 +1,4 @@
+import Embeddings
 import Foundation
 import RunFormat
 
@@ -85,8 +86,7 @@ enum SyntheticProbes {
         let inInit = initMetrics("input"), outInit = initMetrics("output")
         let inFinal = frozenInput(strategy) ? inInit : trainedMetrics("input")
         let outFinal = trainedMetrics("output")
-        let tensor = ["frozen-random": "embedding.wte_frozen", "hashed": "embedding.wte_hashed",
-                      "lowrank": "embedding.wte_a·embedding.wte_p"][strategy] ?? "embedding.wte"
+        let tensor = ((try? StrategyRegistry.type(named: strategy)) ?? LearnedEmbedding.self).checkpointNames.joined(separator: "·")
         let json: J = .obj([
             "created_at": .str("2026-11-25T09:00:00Z"),
             "drift": .obj(["input": drift("input", frozen: frozenInput(strategy)), "output": drift("output", frozen: false)]),
