@@ -1,27 +1,22 @@
 import Kernels
 import TensorFile
 
-/// μP role of a tensor (Yang et al., Tensor Programs V, 2022): how many of its dimensions grow with width.
-/// Vector-like tensors (one infinite dimension: input embedding, biases, norm gains) keep their init and LR;
-/// matrix-like tensors (two infinite dimensions) get init σ/√m and Adam LR η/m.
-public enum MuPRole: String, Codable, Sendable { case vectorLike = "vector-like", matrixLike = "matrix-like" }
-
 /// One tensor a strategy owns. Storage lives in the model's parameter arena; the strategy only describes it.
 public struct TensorSpec: Sendable, Equatable {
     public var name: String
     public var shape: [Int]
     /// Frozen tensors get no gradient buffer and no optimizer state.
     public var trainable: Bool
-    public var role: MuPRole
     /// Multiplies the trainer's learning rate for this tensor (μP and per-tensor tuning).
     public var lrMultiplier: Float
     /// Decoupled weight decay applies to this tensor (matrices only by default).
     public var weightDecay: Bool
 
-    public init(name: String, shape: [Int], trainable: Bool, role: MuPRole = .vectorLike,
-                lrMultiplier: Float = 1, weightDecay: Bool = false) {
+    /// A strategy's tensors keep their init and Adam LR at every width under μP (they are vector-like in Tensor
+    /// Programs V's sense: at most one dimension, D, grows with width); `lrMultiplier` is the per-tensor knob.
+    public init(name: String, shape: [Int], trainable: Bool, lrMultiplier: Float = 1, weightDecay: Bool = false) {
         self.name = name; self.shape = shape; self.trainable = trainable
-        self.role = role; self.lrMultiplier = lrMultiplier; self.weightDecay = weightDecay
+        self.lrMultiplier = lrMultiplier; self.weightDecay = weightDecay
     }
     public var count: Int { shape.reduce(1, *) }
 }

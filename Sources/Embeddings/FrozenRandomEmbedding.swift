@@ -51,7 +51,7 @@ public final class FrozenRandomEmbedding: TableLookupStrategy {
         vocabSize = context.vocabulary.count
         dModel = context.dModel
         seed = options.seed.resolve(runSeed: context.seed)
-        tensors = [TensorSpec(name: Self.tensorNames[0], shape: [vocabSize, dModel], trainable: false, role: .vectorLike)]
+        tensors = [TensorSpec(name: Self.tensorNames[0], shape: [vocabSize, dModel], trainable: false)]
     }
 
     public var dependsOnRunSeed: Bool { options.seed == .run }

@@ -88,8 +88,7 @@ public final class HashedEmbedding: TableLookupStrategy {
         dModel = context.dModel
         let m = options.ngramSizes.count
         blockWidths = (0..<m).map { $0 == 0 ? context.dModel / m + context.dModel % m : context.dModel / m }
-        tensors = [TensorSpec(name: Self.tensorNames[0], shape: [context.vocabulary.count, context.dModel], trainable: false,
-                              role: .vectorLike)]
+        tensors = [TensorSpec(name: Self.tensorNames[0], shape: [context.vocabulary.count, context.dModel], trainable: false)]
     }
 
     public var dependsOnRunSeed: Bool { false }

@@ -48,11 +48,11 @@ public final class LowRankEmbedding: EmbeddingStrategy, @unchecked Sendable {
         rank = options.rank
         seed = context.seed
         scratch = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-        // μP roles: A has no dimension that grows with width; P has one (D), like an embedding of r "tokens".
-        // Both are vector-like: init and Adam LR constant in width.
+        // Under μP: A has no dimension that grows with width; P has one (D), like an embedding of r "tokens".
+        // Both keep their init and Adam LR at every width (lrMultiplier 1).
         tensors = [
-            TensorSpec(name: Self.tensorNames[0], shape: [context.vocabulary.count, options.rank], trainable: true, role: .vectorLike),
-            TensorSpec(name: Self.tensorNames[1], shape: [options.rank, context.dModel], trainable: true, role: .vectorLike),
+            TensorSpec(name: Self.tensorNames[0], shape: [context.vocabulary.count, options.rank], trainable: true),
+            TensorSpec(name: Self.tensorNames[1], shape: [options.rank, context.dModel], trainable: true),
         ]
     }
 

@@ -50,7 +50,7 @@ public final class MuPEmbedding: TableLookupStrategy {
         seed = context.seed
         // Vector-like: init σ_base and Adam LR η at every width (Tensor Programs V, table 3); no weight decay, like `learned`.
         tensors = [TensorSpec(name: Self.tensorNames[0], shape: [context.vocabulary.count, context.dModel],
-                              trainable: true, role: .vectorLike, lrMultiplier: 1)]
+                              trainable: true, lrMultiplier: 1)]
     }
 
     public var outputMultiplier: Float { Float(options.inputMultiplier) }

@@ -97,7 +97,7 @@ public final class TransplantEmbedding: TableLookupStrategy {
         self.options = options
         dModel = d
         source = table
-        tensors = [TensorSpec(name: Self.tensorNames[0], shape: [v, d], trainable: options.trainable, role: .vectorLike)]
+        tensors = [TensorSpec(name: Self.tensorNames[0], shape: [v, d], trainable: options.trainable)]
     }
 
     /// A fine-tunable transplant from a small random checkpoint written to the temporary folder (for the conformance

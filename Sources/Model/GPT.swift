@@ -22,7 +22,7 @@ public final class GPT: @unchecked Sendable {
     let embeddingTensors: TensorPointers
     let wpe: Parameter
     /// The blocks, final LayerNorm and head gradient with the store's own gradient buffers.
-    let main: ReplicaParameters
+    let main: ShardParameterView
     /// Output head weight (the embedding table itself when tied).
     let headWeight: UnsafeMutablePointer<Float>
     let inputMultiplier: Float
@@ -54,7 +54,7 @@ public final class GPT: @unchecked Sendable {
         var specs: [(TensorSpec, TensorKind)] = []
         func add(_ name: String, _ shape: [Int], _ kind: TensorKind) {
             let r = ParameterRules.rule(for: kind, config: config)
-            specs.append((TensorSpec(name: name, shape: shape, trainable: true, role: r.role,
+            specs.append((TensorSpec(name: name, shape: shape, trainable: true,
                                      lrMultiplier: r.lrMultiplier, weightDecay: r.weightDecay), kind))
         }
         for t in strategy.tensors {
@@ -115,9 +115,9 @@ public final class GPT: @unchecked Sendable {
         let embeddingParams = strategy.tensors.map { param(EmbeddingTensors.checkpointPrefix + $0.name) }
         embeddingTensors = TensorPointers(values: embeddingParams.map { store.value($0) },
                                           gradients: embeddingParams.map { store.gradient($0) })
-        let head = param(tiedTable.map { "embedding." + $0.name } ?? "lm_head.weight")
+        let head = param(tiedTable.map { EmbeddingTensors.checkpointPrefix + $0.name } ?? "lm_head.weight")
         headWeight = store.value(head)
-        main = ReplicaParameters(layers: layers, lnF: weightAndBias("ln_f"), headGradient: store.gradient(head))
+        main = ShardParameterView(layers: layers, lnF: weightAndBias("ln_f"), headGradient: store.gradient(head))
         privateRange = (main.gradientPointers.map { $0 - store.gradients }.min() ?? store.gradientCount)..<store.gradientCount
         inputMultiplier = strategy.outputMultiplier
         logitMultiplier = ParameterRules.logitMultiplier(config)
@@ -177,7 +177,7 @@ public final class GPT: @unchecked Sendable {
         /// copy of the part of the gradient layout that shards write (`privateGradients` = store.gradients[privateRange])
         /// that `backward` adds into the store in shard order after the join, so the sum depends neither on timing
         /// nor on the thread count.
-        let parameters: ReplicaParameters
+        let parameters: ShardParameterView
         let privateGradients: UnsafeMutablePointer<Float>?
     }
 
@@ -421,8 +421,9 @@ struct BlockParameters {
     }
 }
 
-/// Everything past the embedding that a shard reads (weights) and writes (their gradients).
-struct ReplicaParameters {
+/// What one batch shard reads (the weights past the embedding) and writes (gradients: the model's own for shard 0,
+/// redirected into the shard's private buffers for the others).
+struct ShardParameterView {
     let layers: [BlockParameters]
     let lnF: NormParameters
     let headGradient: UnsafeMutablePointer<Float>?
@@ -431,8 +432,8 @@ struct ReplicaParameters {
         layers.flatMap(\.gradientPointers) + lnF.gradientPointers + [headGradient].compactMap { $0 }
     }
 
-    func redirectingGradients(_ move: GradientMove) -> ReplicaParameters {
-        ReplicaParameters(layers: layers.map { $0.redirectingGradients(move) }, lnF: lnF.redirectingGradients(move),
+    func redirectingGradients(_ move: GradientMove) -> ShardParameterView {
+        ShardParameterView(layers: layers.map { $0.redirectingGradients(move) }, lnF: lnF.redirectingGradients(move),
                           headGradient: move(headGradient))
     }
 }
