@@ -12,6 +12,8 @@ public struct GridAnalysis: Sendable {
     public let runs: [RunRecord]
     /// Arms (strategy, plus its options when a strategy appears with several), the baseline first.
     public let arms: [String]
+    /// Arm → its strategy (kept, never parsed back out of the arm's name).
+    public let armStrategies: [String: String]
     /// Sizes, smallest non-embedding parameter count first.
     public let sizes: [ModelShape]
     public let sizeLabels: [ModelShape: String]
@@ -162,9 +164,11 @@ extension GridAnalysis {
             (optionSets[r.strategy]?.count ?? 0) > 1 && !r.strategyOptions.isEmpty
                 ? "\(r.strategy)(\(r.strategyOptions))" : r.strategy
         }
-        let armSet = Set(readable.map(armName))
-        arms = armSet.sorted { a, b in
-            let ra = GridAnalysis.rank(a, baseline: baseline), rb = GridAnalysis.rank(b, baseline: baseline)
+        let strategyOf = Dictionary(readable.map { (armName($0), $0.strategy) }, uniquingKeysWith: { a, _ in a })
+        armStrategies = strategyOf
+        arms = strategyOf.keys.sorted { a, b in
+            let ra = GridAnalysis.rank(a, strategy: strategyOf[a]!, baseline: baseline)
+            let rb = GridAnalysis.rank(b, strategy: strategyOf[b]!, baseline: baseline)
             return ra != rb ? ra < rb : a < b
         }
         sizes = Set(readable.map(\.shape)).sorted()
@@ -255,9 +259,8 @@ extension GridAnalysis {
 
     /// Known strategies in a fixed order (so colours stay put between reports); others alphabetically after.
     static let knownOrder = ["learned", "frozen-random", "hashed", "mup", "lowrank"]
-    static func rank(_ arm: String, baseline: String) -> Int {
+    static func rank(_ arm: String, strategy: String, baseline: String) -> Int {
         if arm == baseline { return -1 }
-        let strategy = arm.split(separator: "(").first.map(String.init) ?? arm
         return knownOrder.firstIndex(of: strategy) ?? knownOrder.count
     }
 
