@@ -32,17 +32,29 @@ public struct Vocabulary: Sendable {
     /// A stable fingerprint of the token list (FNV-1a 64 over each token's length and bytes, hex): two runs can
     /// share an embedding table only if their vocabularies have the same fingerprint.
     public var fingerprint: String {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        func mix(_ b: UInt8) { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        for token in tokenBytes {
-            mix(UInt8(truncatingIfNeeded: token.count)); mix(UInt8(truncatingIfNeeded: token.count >> 8))
-            token.forEach(mix)
+        let bytes = tokenBytes.lazy.flatMap { token in
+            [UInt8(truncatingIfNeeded: token.count), UInt8(truncatingIfNeeded: token.count >> 8)] + token
         }
-        return String(h, radix: 16)
+        return String(FNV1a.hash(bytes), radix: 16)
     }
 
     /// The 256 single-byte tokens: a vocabulary for tests and byte-level runs.
     public static let bytes = Vocabulary(tokenBytes: (0..<256).map { [UInt8($0)] })
+
+    /// A stand-in vocabulary of `size` tokens for building strategies dry (grid validation, `ablate strategies`),
+    /// when the real one would need the tokenizer: the 256 bytes, then three-letter tokens, alternately
+    /// word-initial, so text-based strategies can be built. Only sizes matter where it is used.
+    public static func standIn(size: Int) -> Vocabulary {
+        let letters = Array("abcdefghijklmnopqrstuvwxyz".utf8)
+        var tokens = (0..<min(size, 256)).map { [UInt8($0)] }
+        var i = 0
+        while tokens.count < size {
+            let triple = [letters[i % 26], letters[(i / 26) % 26], letters[(i / 676) % 26]]
+            tokens.append(i % 2 == 0 ? [0x20] + triple : triple)
+            i += 1
+        }
+        return Vocabulary(tokenBytes: tokens)
+    }
 }
 
 /// Everything a strategy may know about the model it serves; nothing about grids or reports.

@@ -100,12 +100,8 @@ public final class HashedEmbedding: TableLookupStrategy {
         return true
     }
 
-    /// FNV-1a, 64 bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3), over bytes.
-    public static func fnv1a64<C: Sequence>(bytes: C) -> UInt64 where C.Element == UInt8 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in bytes { h ^= UInt64(b); h = h &* 0x0000_0100_0000_01B3 }
-        return h
-    }
+    /// FNV-1a, 64 bit, over bytes (`FNV1a`).
+    public static func fnv1a64<C: Sequence>(bytes: C) -> UInt64 where C.Element == UInt8 { FNV1a.hash(bytes) }
 
     /// FNV-1a 64 over units, each as two bytes, little-endian (markers are > 255).
     public static func fnv1a64<C: Collection>(_ units: C) -> UInt64 where C.Element == UInt16 {

@@ -114,7 +114,7 @@ public enum GridExpansion {
             else if strategyFailed.contains(strategyKey) || !names.contains(config.strategy) { continue }
             else {
                 do {
-                    let context = EmbeddingContext(vocabulary: standIn(config.vocabSize), dModel: model.dModel, seed: config.seed,
+                    let context = EmbeddingContext(vocabulary: .standIn(size: config.vocabSize), dModel: model.dModel, seed: config.seed,
                                                    parametrization: model.resolvedParametrization)
                     let s = try StrategyRegistry.make(name: config.strategy, options: config.strategyOptionsObject, context: context)
                     embedding = s.tensors.reduce(0) { $0 + $1.count } + model.contextLength * model.dModel
@@ -175,17 +175,6 @@ public enum GridExpansion {
         case let (.array(x), .array(y)): return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
         default: return a == b
         }
-    }
-
-    /// A vocabulary of the right size for building strategies dry (the real one needs the tokenizer).
-    static func standIn(_ size: Int) -> Vocabulary {
-        var tokens: [[UInt8]] = []
-        for i in 0..<size {
-            if i < 256 { tokens.append([UInt8(i)]); continue }
-            let a = UInt8(97 + i % 26), b = UInt8(97 + (i / 26) % 26), c = UInt8(32 + i % 90)
-            tokens.append([a, b, c])
-        }
-        return Vocabulary(tokenBytes: tokens)
     }
 }
 

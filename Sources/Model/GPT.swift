@@ -154,11 +154,7 @@ public final class GPT: @unchecked Sendable {
     }
 
     /// A stable stream id per tensor name (FNV-1a 64), independent of the tensor's position in the layout.
-    static func stream(for name: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in name.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return h
-    }
+    static func stream(for name: String) -> UInt64 { FNV1a.hash(name.utf8) }
 
     // MARK: - shards
 

@@ -262,9 +262,5 @@ public enum ConfigHash {
         c.threads = 1
         return hex(try RunJSON.encode(c, pretty: false))
     }
-    public static func hex(_ data: Data) -> String {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in data { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return String(format: "%016llx", h)
-    }
+    public static func hex(_ data: Data) -> String { String(format: "%016llx", FNV1a.hash(data)) }
 }

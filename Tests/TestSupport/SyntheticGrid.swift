@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import RunFormat
 
 /// Writes synthetic but realistic run folders with the run format's own types (RunFormat: config.json, status.json,
@@ -168,11 +169,7 @@ public enum SyntheticGrid {
     private static func r(_ x: Double, _ digits: Int) -> Double { Double(String(format: "%.\(digits)f", x))! }
 
     /// FNV-1a 64 of the UTF-8 bytes (stable across runs, unlike `hashValue`).
-    static func stableHash(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return h
-    }
+    static func stableHash(_ s: String) -> UInt64 { FNV1a.hash(s.utf8) }
 }
 
 /// SplitMix64 (Steele et al. 2014) with a Box–Muller normal; enough for synthetic noise.
