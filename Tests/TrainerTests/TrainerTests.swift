@@ -117,6 +117,53 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(a.map(\.gradNorm), b.map(\.gradNorm))
     }
 
+    /// `checkpoints/latest` with surrounding whitespace is read; when the checkpoint it names is gone (deleted after a
+    /// crash left it truncated), resume continues from the newest complete older one, says so, and still ends
+    /// bit-identical to an uninterrupted run.
+    func testResumeReadsLatestWithWhitespaceAndFallsBackToTheNewestCompleteCheckpoint() throws {
+        var c = config(steps: 20)
+        c.checkpointInterval = 5
+        let straight = try Trainer(config: c, data: data(c), folder: RunFolder(tmp.appendingPathComponent("ref")))
+        _ = try straight.run()
+
+        let folder = RunFolder(tmp.appendingPathComponent("fallback"))
+        let first = try Trainer(config: c, data: data(c), folder: folder)
+        _ = try first.run(shouldStop: { first.step == 15 })
+        let latest = folder.checkpointsURL.appendingPathComponent("latest")
+        try Data((Checkpoint.name(step: 15) + "\n").utf8).write(to: latest)
+        let again = try Trainer(config: c, data: data(c), folder: folder)
+        XCTAssertEqual(try again.resumeIfPossible(), 15)
+        XCTAssertNil(again.resumeNote)
+
+        try FileManager.default.removeItem(at: folder.checkpointsURL.appendingPathComponent(Checkpoint.name(step: 15)))
+        let second = try Trainer(config: c, data: data(c), folder: folder)
+        XCTAssertEqual(try second.resumeIfPossible(), 10)
+        let note = try XCTUnwrap(second.resumeNote)
+        XCTAssertTrue(note.contains(Checkpoint.name(step: 10)), note)
+        _ = try second.run()
+        XCTAssertEqual(weights(straight), weights(second))
+        XCTAssertEqual(try folder.readMetrics().map(\.step), try RunFolder(tmp.appendingPathComponent("ref")).readMetrics().map(\.step))
+    }
+
+    /// A malformed metrics line that is not a partial last line stops the resume with the file and line, and the
+    /// file is left as it was (it used to be rewritten with the lines that parsed — or with none).
+    func testResumeRefusesAMalformedMetricsLineAndChangesNothing() throws {
+        let c = config(steps: 20)
+        let folder = RunFolder(tmp.appendingPathComponent("badline"))
+        let first = try Trainer(config: c, data: data(c), folder: folder)
+        _ = try first.run(shouldStop: { first.step == 10 })
+        var bytes = try Data(contentsOf: folder.metricsURL)
+        let third = bytes.indices.filter { bytes[$0] == 0x0A }[1] + 1
+        bytes.insert(0xFF, at: third + 3)
+        try bytes.write(to: folder.metricsURL)
+        let second = try Trainer(config: c, data: data(c), folder: folder)
+        XCTAssertThrowsError(try second.resumeIfPossible()) { error in
+            let m = String(describing: error)
+            XCTAssertTrue(m.contains(folder.metricsURL.path) && m.contains("line 3") && m.contains("UTF-8"), m)
+        }
+        XCTAssertEqual(try Data(contentsOf: folder.metricsURL), bytes)
+    }
+
     /// Checkpoints record the batch shards; resuming one written with another count (here: one from before the key
     /// existed, which ran as one shard) says that the rest of the run will round differently. The same count says nothing.
     func testResumeNotesAChangedShardCount() throws {
