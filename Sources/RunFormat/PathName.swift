@@ -28,15 +28,15 @@ public enum PathName {
         return name
     }
 
-    /// `root/name` after validating `name`, checked to stay inside `root` (also through symbolic links already on disk).
+    /// `root/name` after validating `name`, checked to stay inside `root` as a path. Symbolic links already on disk
+    /// are followed on purpose: a user may link a grid's folder to scratch storage.
     public static func resolve(_ name: String, in root: URL, what: String, source: String) throws -> URL {
         try validate(name, what: what, source: source)
-        let url = root.appendingPathComponent(name)
-        let base = root.standardizedFileURL.resolvingSymlinksInPath().path
-        let full = url.standardizedFileURL.resolvingSymlinksInPath().path
-        guard full.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
-            throw RunFormatError(path: source, message: "\(what) '\(name)' leads to \(full), outside \(base)",
-                                 fix: "remove the link, or point at a folder inside \(base)")
+        let url = root.appendingPathComponent(name).standardizedFileURL
+        let base = root.standardizedFileURL.path
+        guard url.path.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
+            throw RunFormatError(path: source, message: "\(what) '\(name)' leads to \(url.path), outside \(base)",
+                                 fix: "use a plain name")
         }
         return url
     }

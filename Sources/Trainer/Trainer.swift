@@ -212,7 +212,7 @@ public final class Trainer {
         }
 
         // The last metrics line holds the final evaluation (on `final_eval_batches`).
-        let finalVal = try folder?.readMetrics().last?.valLoss ?? evaluate(batches: config.finalEvalBatches)
+        let finalVal = try folder.flatMap { try MetricsFile.lines(at: $0.metricsURL).last?.valLoss } ?? evaluate(batches: config.finalEvalBatches)
         try saveCheckpoint(elapsed: elapsed())
         let status = RunStatus(state: .finished, step: step, totalSteps: total)
         if let folder {
