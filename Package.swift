@@ -66,6 +66,8 @@ let package = Package(
         // synthetic run folders written with the real RunFormat types); never linked into the product.
         .target(name: "TestSupport", dependencies: ["RunFormat", "Embeddings"], path: "Tests/TestSupport"),
         // The whole pipeline through the built binary: grid run → probe → report, numbers checked against the runs.
+        // `swift run report-fixtures`: rewrites the report's golden file (and, with --runs, its fixture grid).
+        .executableTarget(name: "report-fixtures", dependencies: ["TestSupport", "Report"], path: "Tests/ReportFixtures"),
         .testTarget(name: "EndToEndTests", dependencies: ["RunFormat", "TestSupport", "Embeddings", "TensorFile"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], exclude: ["rng_reference.py"]),
