@@ -48,7 +48,8 @@ struct ReportCommand: ParsableCommand {
         }
         if isDir.boolValue {
             let url = URL(fileURLWithPath: path).standardizedFileURL
-            return (url, url.lastPathComponent)
+            // The folder's name becomes reports/<name>: the same rule as a grid's name.
+            return (url, try PathName.validate(url.lastPathComponent, what: "the grid folder's name", source: path))
         }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw CLIError("\(path): cannot be read. Fix: pass a readable grid file (ablations/<grid>.yaml) or runs/<grid>.")
