@@ -139,3 +139,35 @@ public enum CheckpointLocator {
         throw Error.noCheckpoint(path)
     }
 }
+
+/// `checkpoints/step-N/state.json`: trainer state that is not a tensor. Batches are a function of (seed, step), so
+/// `step` is the data position.
+public struct CheckpointState: Codable, Sendable, Equatable {
+    public var step: Int
+    public var tokens: Int
+    public var adamStep: Int
+    public var elapsed: Double
+    public var configHash: String
+    /// The model's batch shards (absent in checkpoints written before the key existed: those ran as one shard).
+    public var batchShards: Int?
+    enum CodingKeys: String, CodingKey {
+        case step, tokens, adamStep = "adam_step", elapsed = "elapsed_s", configHash = "config_hash", batchShards = "batch_shards"
+    }
+    public init(step: Int, tokens: Int, adamStep: Int, elapsed: Double, configHash: String, batchShards: Int?) {
+        self.step = step; self.tokens = tokens; self.adamStep = adamStep; self.elapsed = elapsed; self.configHash = configHash
+        self.batchShards = batchShards
+    }
+}
+
+/// `snapshots/manifest.json`: the snapshot plan of a run (written at its start).
+public struct SnapshotManifest: Codable, Sendable, Equatable {
+    public var format: String
+    public var dtype: String
+    public var totalSteps: Int
+    public var steps: [Int]
+    public var tensors: [String]
+    enum CodingKeys: String, CodingKey { case format, dtype, totalSteps = "total_steps", steps, tensors }
+    public init(format: String, dtype: String, totalSteps: Int, steps: [Int], tensors: [String]) {
+        self.format = format; self.dtype = dtype; self.totalSteps = totalSteps; self.steps = steps; self.tensors = tensors
+    }
+}

@@ -10,10 +10,11 @@ import Foundation
 ///                         status.json          RunStatus: running | finished | diverged | failed, with the reason
 ///                         summary.json         RunSummary: final numbers, written once when the run finishes
 ///                         grid-run.json        GridRunRecord: which grid run this folder holds
-///                         checkpoints/step-NNNNNNN/{model.safetensors, optimizer.safetensors, state.json}
+///                         checkpoints/step-NNNNNNN/{model.safetensors, optimizer.safetensors,
+///                                              state.json (CheckpointState)}
 ///                         checkpoints/latest   the name of the newest complete checkpoint (CheckpointFiles)
-///                         snapshots/step-NNNNNNN.safetensors, snapshots/manifest.json
-///                         probes.json          written by `ablate probe`
+///                         snapshots/step-NNNNNNN.safetensors, snapshots/manifest.json (SnapshotManifest)
+///                         probes.json          ProbeReport, written by `ablate probe`
 public enum RunFiles {
     public static let config = "config.json"
     public static let metrics = "metrics.jsonl"

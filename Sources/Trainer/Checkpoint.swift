@@ -3,19 +3,8 @@ import RunFormat
 import TensorFile
 import Model
 
-/// Trainer state that is not a tensor. Batches are a function of (seed, step), so `step` is the data position.
-public struct TrainerState: Codable, Sendable, Equatable {
-    public var step: Int
-    public var tokens: Int
-    public var adamStep: Int
-    public var elapsed: Double
-    public var configHash: String
-    /// The model's batch shards (absent in checkpoints written before the key existed: those ran as one shard).
-    public var batchShards: Int?
-    enum CodingKeys: String, CodingKey {
-        case step, tokens, adamStep = "adam_step", elapsed = "elapsed_s", configHash = "config_hash", batchShards = "batch_shards"
-    }
-}
+/// state.json of a checkpoint (declared in RunFormat).
+public typealias TrainerState = CheckpointState
 
 /// Checkpoints: `model.safetensors` (every model tensor, frozen ones included, under its nanoGPT-style name,
 /// row-major F32: Linear weights are [out, in] as in torch.nn.Linear), `optimizer.safetensors` (`exp_avg.<name>`,

@@ -25,14 +25,7 @@ public enum EmbeddingSnapshots {
     /// The first snapshot after step 0 is at this fraction of training (at least step 1).
     public static let firstFraction = SnapshotFiles.firstSnapshotFraction
 
-    public struct Manifest: Codable, Sendable, Equatable {
-        public var format: String
-        public var dtype: String
-        public var totalSteps: Int
-        public var steps: [Int]
-        public var tensors: [String]
-        enum CodingKeys: String, CodingKey { case format, dtype, totalSteps = "total_steps", steps, tensors }
-    }
+    public typealias Manifest = SnapshotManifest
 
     /// The planned snapshot steps (`SnapshotFiles.plannedSteps`).
     public static func steps(total: Int, count: Int) -> [Int] { SnapshotFiles.plannedSteps(total: total, count: count) }

@@ -57,14 +57,16 @@ final class PipelineTests: XCTestCase {
             losses[config.config.strategy, default: []].append(summary.finalValLoss)
             if config.config.strategy == "lowrank", lowrankRun == nil { lowrankRun = run }
             // probes.json: the probe read the trainer's config and the strategy's own input table.
-            let probes = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent(RunFiles.probes))) as? [String: Any])
-            let probedRun = try XCTUnwrap(probes["run"] as? [String: Any])
-            XCTAssertEqual(probedRun["non_embedding_parameters"] as? Int, summary.nonEmbeddingParameters)
-            XCTAssertEqual(probedRun["final_val_loss"] as? Double, summary.finalValLoss)
-            let input = try XCTUnwrap((probes["tables"] as? [String: Any])?["input"] as? [String: Any])
+            let probes = try RunJSON.read(ProbeReport.self, from: run.appendingPathComponent(RunFiles.probes))
+            XCTAssertEqual(probes.run.nonEmbeddingParameters, summary.nonEmbeddingParameters)
+            XCTAssertEqual(probes.run.finalValLoss, summary.finalValLoss)
+            XCTAssertEqual(probes.run.strategy, config.config.strategy)
+            XCTAssertEqual(probes.run.step, 40)
             let strategy = try StrategyRegistry.type(named: config.config.strategy)
-            XCTAssertEqual(input["tensor"] as? String, strategy.checkpointNames.joined(separator: "·"))
-            XCTAssertEqual(input["shape"] as? [Int], [256, 16])
+            XCTAssertEqual(probes.tables.input.tensor, strategy.checkpointNames.joined(separator: "·"))
+            XCTAssertEqual(probes.tables.input.shape, [256, 16])
+            XCTAssertEqual(probes.snapshots.first?.step, 0)
+            XCTAssertEqual(probes.snapshots.last?.step, 40)
         }
 
         // The report's numbers are the runs' numbers.

@@ -1,5 +1,6 @@
 import Benchmarks
 import Foundation
+import RunFormat
 import Kernels
 import Probes
 import XCTest
