@@ -114,14 +114,14 @@ struct ProbeCommand: ParsableCommand {
     /// The folder itself if it is a run, else every run folder below it (sorted).
     static func runFolders(_ root: URL) throws -> [URL] {
         let fm = FileManager.default
-        if fm.fileExists(atPath: root.appendingPathComponent("config.json").path) { return [root] }
+        if fm.fileExists(atPath: root.appendingPathComponent(RunFiles.config).path) { return [root] }
         guard let e = fm.enumerator(at: root, includingPropertiesForKeys: nil) else {
             throw CLIError("\(root.path): no such folder. Fix: give a run folder or runs/<grid>.")
         }
         var out: [URL] = []
         for case let url as URL in e {
             if ["checkpoints", "snapshots"].contains(url.lastPathComponent) { e.skipDescendants(); continue }
-            if url.lastPathComponent == "config.json" { out.append(url.deletingLastPathComponent()) }
+            if url.lastPathComponent == RunFiles.config { out.append(url.deletingLastPathComponent()) }
         }
         return out.sorted { $0.path < $1.path }
     }

@@ -46,7 +46,7 @@ public enum SyntheticGrid {
     }
 
     public static func runID(_ strategy: String, _ s: Shape, vocab: Int, seed: UInt64) -> String {
-        "\(strategy)-d\(s.dModel)-L\(s.nLayer)-v\(vocab)-s\(seed)"
+        RunID.compose(arm: strategy, dModel: s.dModel, nLayer: s.nLayer, vocabSize: vocab, seed: seed)
     }
 
     /// Writes every run of `spec` under `directory`; returns the ids written.
