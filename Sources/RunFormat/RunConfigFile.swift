@@ -101,18 +101,21 @@ public struct Provenance: Codable, Sendable, Equatable {
     public var corpusSHA256: String?
     public var tokenizerSHA256: String?
     public var seed: UInt64?
+    /// The OpenBLAS kernel and the CPU: together they decide the last bits of every matrix product. `cpu` is absent
+    /// in runs from before it was recorded (and nil until the trainer records it).
     public var blasCore: String?
+    public var cpu: String?
     public var threads: Int?
     public var createdAt: String?
 
     public init(packageVersion: String, gitCommit: String, corpusSHA256: String, tokenizerSHA256: String, seed: UInt64,
-                blasCore: String, threads: Int, createdAt: String) {
+                blasCore: String, cpu: String? = nil, threads: Int, createdAt: String) {
         self.packageVersion = packageVersion; self.gitCommit = gitCommit; self.corpusSHA256 = corpusSHA256
-        self.tokenizerSHA256 = tokenizerSHA256; self.seed = seed; self.blasCore = blasCore; self.threads = threads
+        self.tokenizerSHA256 = tokenizerSHA256; self.seed = seed; self.blasCore = blasCore; self.cpu = cpu; self.threads = threads
         self.createdAt = createdAt
     }
     enum CodingKeys: String, CodingKey {
         case packageVersion = "package_version", gitCommit = "git_commit", corpusSHA256 = "corpus_sha256"
-        case tokenizerSHA256 = "tokenizer_sha256", seed, blasCore = "blas_core", threads, createdAt = "created_at"
+        case tokenizerSHA256 = "tokenizer_sha256", seed, blasCore = "blas_core", cpu, threads, createdAt = "created_at"
     }
 }
