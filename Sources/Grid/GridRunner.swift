@@ -183,7 +183,7 @@ public final class GridRunner {
     private func spawn(_ run: GridRun) throws -> Process {
         let folder = options.layout.folder(run)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let logURL = folder.appendingPathComponent("train.log")
+        let logURL = folder.appendingPathComponent(RunFiles.trainLog)
         if !FileManager.default.fileExists(atPath: logURL.path) { _ = FileManager.default.createFile(atPath: logURL.path, contents: nil) }
         let log = try FileHandle(forWritingTo: logURL)
         try log.seekToEnd()

@@ -10,6 +10,7 @@ import Foundation
 ///                         status.json          RunStatus: running | finished | diverged | failed, with the reason
 ///                         summary.json         RunSummary: final numbers, written once when the run finishes
 ///                         grid-run.json        GridRunRecord: which grid run this folder holds
+///                         train.log            a grid worker's output
 ///                         checkpoints/step-NNNNNNN/{model.safetensors, optimizer.safetensors,
 ///                                              state.json (CheckpointState)}
 ///                         checkpoints/latest   the name of the newest complete checkpoint (CheckpointFiles)
@@ -22,6 +23,8 @@ public enum RunFiles {
     public static let summary = "summary.json"
     public static let probes = "probes.json"
     public static let gridRun = "grid-run.json"
+    /// The output of a grid worker's training process (plain text, appended).
+    public static let trainLog = "train.log"
     public static let gridIndex = "grid.json"
     public static let checkpoints = "checkpoints"
     public static let latest = "latest"
