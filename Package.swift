@@ -25,7 +25,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // C libraries. OpenBLAS is linked directly (never GSL's reference CBLAS, see shared/notes/build.md).
+        // C libraries. OpenBLAS is linked directly; GSL without `pkg-config gsl`, which would add -lgslcblas, GSL's
+        // slow reference CBLAS, able to take over the cblas_* symbols from OpenBLAS.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev"])]),
