@@ -74,6 +74,7 @@ public struct RunProbe {
         let step = CheckpointFiles.step(ofName: ckpt.deletingLastPathComponent().lastPathComponent) ?? 0
         var info = try Self.runInfo(folder, step: step)
         var notes: [String] = []
+        if let note = CheckpointFiles.newest(inRun: folder)?.note { notes.append(note) }
         if info.status != "finished" { notes.append("run status is \(info.status ?? "unknown"): probed the checkpoint at step \(step) of \(info.totalSteps)") }
 
         let (inName, inTable) = try Self.inputTable(finalTensors, strategy: info.strategy, path: ckpt.path)
