@@ -40,10 +40,10 @@ public struct GridIndex: RunFormatFile, Sendable {
     }
     enum CodingKeys: String, CodingKey { case format, name, file, axes, runs, updatedAt = "updated_at" }
 
-    /// The run ids of `grid/grid.json`, each checked by `PathName` (they become folder names).
+    /// The run ids of `grid/grid.json`. Only compared with folder names and listed, never joined to a path, so ids
+    /// from grids written before `PathName` (which allowed `+` and non-ASCII letters) still read.
     public static func runIDs(inGrid grid: URL) throws -> [String] {
-        let url = grid.appendingPathComponent(fileName)
-        return try RunJSON.read(GridIndex.self, from: url).runs.map { try PathName.validate($0.id, what: "run id", source: url.path) }
+        try RunJSON.read(GridIndex.self, from: grid.appendingPathComponent(fileName)).runs.map(\.id)
     }
 }
 
