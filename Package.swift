@@ -25,50 +25,64 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // C libraries. OpenBLAS is linked directly (never GSL's reference CBLAS, see shared/notes/build.md).
+        // C libraries. OpenBLAS is linked directly; GSL without `pkg-config gsl`, which would add -lgslcblas, GSL's
+        // slow reference CBLAS, able to take over the cblas_* symbols from OpenBLAS.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev"])]),
 
         // Tensor kernels: forward/backward pairs over flat Float buffers, sgemm, RNG.
         .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
+        // Every file of a run folder and a grid folder, declared once (types, names, versions, the atomic write).
+        // A leaf: Foundation only, so the report can read runs without importing the trainer.
+        .target(name: "RunFormat"),
         // Corpus preparation, byte-level BPE tokenizer, batches.
-        .target(name: "Dataset", dependencies: ["Kernels"]),
+        .target(name: "Dataset", dependencies: ["Kernels", "RunFormat"]),
         // The safetensors file format (checkpoints, transplanted tables, snapshots).
         .target(name: "TensorFile"),
         // Embedding strategies (plugins) behind one protocol.
-        .target(name: "Embeddings", dependencies: ["Kernels", "TensorFile"], exclude: ["ADDING_A_STRATEGY.md"]),
+        .target(name: "Embeddings", dependencies: ["Kernels", "TensorFile", "RunFormat"], exclude: ["ADDING_A_STRATEGY.md"]),
         // The GPT-style transformer: parameters, activations, forward/backward.
         .target(name: "Model", dependencies: ["Embeddings", "Kernels"]),
         // AdamW, schedule, evaluation, checkpoints, run folders.
-        .target(name: "Trainer", dependencies: ["Model", "Dataset", "Embeddings", "Kernels", "TensorFile"]),
+        .target(name: "Trainer", dependencies: ["Model", "Dataset", "Embeddings", "Kernels", "TensorFile", "RunFormat"]),
         // Ablation grids described by YAML files.
-        .target(name: "Grid", dependencies: ["Trainer", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Grid", dependencies: ["Trainer", "RunFormat", .product(name: "Yams", package: "Yams")]),
         // Statistics over GSL.
         .target(name: "Stats", dependencies: ["CGSL"]),
         // Embedding probes: geometry, word similarity, drift over snapshots; reads run folders from disk.
-        .target(name: "Probes", dependencies: ["Kernels", "Stats", "CGSL", "Dataset"], exclude: ["README.md", "fetch_wordsim.py"]),
+        .target(name: "Probes", dependencies: ["Kernels", "Stats", "CGSL", "Dataset", "Embeddings", "TensorFile", "RunFormat"], exclude: ["README.md", "fetch_wordsim.py"]),
         // Markdown + SVG report; reads run folders from disk.
-        .target(name: "Report", dependencies: ["Stats"]),
+        .target(name: "Report", dependencies: ["Stats", "RunFormat"]),
+        // Benchmarks behind `ablate bench`, `ablate probe --bench`, `ablate report --bench`: kept out of the modules
+        // they time, so no production module carries bench-only code or synthetic fixtures.
+        .target(name: "Benchmarks", dependencies: ["Kernels", "Probes", "Report", "TestSupport"]),
         .executableTarget(name: "AblateCLI", dependencies: [
-            "Grid", "Trainer", "Dataset", "Report", "Stats", "Kernels", "Embeddings", "Model", "TensorFile", "Probes",
+            "Grid", "Trainer", "Dataset", "Report", "Stats", "Kernels", "Embeddings", "Model", "TensorFile", "Probes", "RunFormat", "Benchmarks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ], exclude: ["Python"]),
 
-        // Tests mirror the modules.
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Kernels"]),
+        // Tests mirror the modules. TestSupport: fixtures shared by test targets (the built binary, a tiny corpus,
+        // synthetic run folders written with the real RunFormat types); never linked into the product.
+        .target(name: "TestSupport", dependencies: ["RunFormat", "Embeddings"], path: "Tests/TestSupport"),
+        // The whole pipeline through the built binary: grid run → probe → report, numbers checked against the runs.
+        // `swift run report-fixtures`: rewrites the report's golden file (and, with --runs, its fixture grid).
+        .executableTarget(name: "report-fixtures", dependencies: ["TestSupport", "Report"], path: "Tests/ReportFixtures"),
+        .testTarget(name: "EndToEndTests", dependencies: ["RunFormat", "TestSupport", "Embeddings", "TensorFile"]),
+        .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], exclude: ["rng_reference.py"]),
+        .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Kernels", "RunFormat"]),
         .testTarget(name: "TensorFileTests", dependencies: ["TensorFile"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "Kernels", "TensorFile"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Embeddings", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Model", "Dataset", "Embeddings", "Kernels", "TensorFile"],
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Model", "Dataset", "Embeddings", "Kernels", "TensorFile", "RunFormat"],
                     exclude: ["Reference"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GridTests", dependencies: ["Grid", "Trainer"], exclude: ["slurm"]),
+        .testTarget(name: "GridTests", dependencies: ["Grid", "Trainer", "RunFormat", "TestSupport"], exclude: ["slurm"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], exclude: ["scipy_reference.py"]),
-        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trainer", "Model", "Embeddings", "Dataset", "Kernels", "Stats", "TensorFile"],
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trainer", "Model", "Embeddings", "Dataset", "Kernels", "Stats", "TensorFile", "RunFormat", "Benchmarks"],
                     exclude: ["scipy_reference.py", "retrieval_reference.py"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Stats"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Stats", "RunFormat", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     // Swift 5 language mode: the trainer shares raw buffers between a model and its optimizer by design;
     // strict concurrency checking would only add annotations here, not safety.

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Benchmarks
 import Dataset
 import Foundation
+import RunFormat
 import Kernels
 import Trainer
 
@@ -23,6 +25,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Extra OpenBLAS kernels to measure besides the environment's, e.g. SkylakeX,Haswell.") var kernels: String = ""
     @Flag(help: "Skip the PyTorch comparison.") var noTorch = false
     @Option(help: "Where to write the Markdown report.") var out: String = "reports/bench.md"
+    @Flag(help: "Print the per-kernel timing table (ms, GFLOP/s or GB/s per kernel at the reference shape) instead.")
+    var kernelTable = false
 
     // Child modes.
     @Option(help: .hidden) var worker: String?
@@ -30,10 +34,11 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if verifyKernel { return try Self.verifyKernelInProcess() }
+        if kernelTable { return print(KernelBench.run()) }
         if let worker {
             guard let shape = TrainingBenchmark.shapes.first(where: { $0.name == worker }) else { throw CLIError("unknown shape \(worker)") }
             let r = try TrainingBenchmark.run(shape: shape, threads: Int(threads) ?? 1, steps: steps)
-            print(String(decoding: try RunFolder.encodeJSON(r, pretty: false), as: UTF8.self))
+            print(String(decoding: try RunJSON.encode(r, pretty: false), as: UTF8.self))
             return
         }
         let shapeNames = shapes.split(separator: ",").map(String.init)
@@ -89,11 +94,11 @@ struct BenchCommand: ParsableCommand {
         markdown += Self.tokenizerSection()
         let url = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try AtomicFile.write(markdown, to: url)
+        try AtomicWrite.write(markdown, to: url)
         print("wrote \(out)")
     }
 
-    /// Tokenizer speed on the prepared Shakespeare corpus (issue targets: train V=4096 < 20 s, encode < 5 s).
+    /// Tokenizer speed on the prepared Shakespeare corpus (targets: train V=4096 < 20 s, encode < 5 s).
     static func tokenizerSection() -> String {
         let home = AblateHome.fromEnvironment()
         guard let train = try? Corpus.splitBytes("train", name: "shakespeare", home: home),

@@ -63,15 +63,15 @@ enum BenchReport {
                 md += String(format: "- c (%@): 2 threads = %.2f× 1 thread vs target 1.7× — %@\n", kernel, ratio, ratio >= 1.7 ? "met" : "**not met**")
             }
         }
-        // The AVX-512 target assumes an AVX-512 sgemm about 1.8× faster than the AVX2 one (shared/notes/references.md);
-        // say what this machine measured.
+        // The AVX-512 target assumes an AVX-512 sgemm about 1.8× faster than the AVX2 one (as measured on a Zen 5
+        // machine: OpenBLAS SkylakeX ~1.85× Haswell); say what this machine measured.
         let peaks = Dictionary(grouping: results.filter { $0.threads == 1 }, by: \.kernel)
             .mapValues { $0.map(\.sgemmPeakGFLOPS).max() ?? 0 }
         if let avx512 = peaks["SkylakeX"], let avx2 = peaks["Haswell"], avx2 > 0 {
             md += String(format: "\nOn this machine (%@) the AVX-512 kernel's 1-thread sgemm peak is %.0f GFLOP/s against %.0f for "
                          + "the AVX2 kernel (%.2f×), so no kernel choice can make training ~1.8× faster than PyTorch here: the "
-                         + "≥ 1.8× target presumes an AVX-512 sgemm ~1.85× faster than AVX2, as on the Zen 5 machine of "
-                         + "shared/notes/references.md. Even at 100 %% MFU the AVX2 peak allows at most %.2f× PyTorch on c "
+                         + "≥ 1.8× target presumes an AVX-512 sgemm ~1.85× faster than AVX2, as measured on a Zen 5 machine "
+                         + "(OpenBLAS SkylakeX vs Haswell kernels). Even at 100 %% MFU the AVX2 peak allows at most %.2f× PyTorch on c "
                          + "(1 thread).\n", CPUInfo.generation, avx512, avx2, avx512 / avx2, bestRatioAtFullMFU(results, torch: torch))
         }
         return md

@@ -1,5 +1,6 @@
 import Foundation
 import Grid
+import RunFormat
 import Trainer
 import Yams
 

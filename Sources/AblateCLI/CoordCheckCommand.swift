@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dataset
 import Foundation
+import RunFormat
 import Report
 import Trainer
 
@@ -36,10 +37,10 @@ struct CoordCheckCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let modules = ["embedding", "h.0.attn", "h.0.mlp", "h.\(s.layers - 1).attn", "h.\(s.layers - 1).mlp", "logits"]
         for p in ["sp", "mup"] {
-            try AtomicFile.write(Self.figure(records, parametrization: p, modules: modules, settings: s).render(),
+            try AtomicWrite.write(Self.figure(records, parametrization: p, modules: modules, settings: s).render(),
                                  to: folder.appendingPathComponent("coord-check-\(p).svg"))
         }
-        try AtomicFile.write(Self.page(records, modules: modules, settings: s), to: folder.appendingPathComponent("README.md"))
+        try AtomicWrite.write(Self.page(records, modules: modules, settings: s), to: folder.appendingPathComponent("README.md"))
         print("wrote \(out)/README.md")
     }
 

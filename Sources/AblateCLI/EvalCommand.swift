@@ -2,6 +2,7 @@ import ArgumentParser
 import Dataset
 import Embeddings
 import Foundation
+import RunFormat
 import TensorFile
 import Model
 import Trainer
@@ -102,7 +103,7 @@ final class WindowBatches: BatchSource, @unchecked Sendable {
     func dumpFirstBatchLogits(model: GPT, to path: String) throws {
         validationBatch(index: 0, of: 1, inputs: model.inputs, targets: model.targets)
         _ = model.forward(batch: batchSize)
-        try RunFolder.writeAtomically(Data(buffer: model.lastLogits), to: URL(fileURLWithPath: path))
+        try AtomicWrite.write(Data(buffer: model.lastLogits), to: URL(fileURLWithPath: path))
     }
 
     /// Mean loss over every window exactly once (the last batch's padding rows are excluded).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RunFormat
 import Trainer
 
 /// `ablate export`: results in the formats of other tools.
@@ -66,7 +67,7 @@ struct ExportCommand: ParsableCommand {
                     let id = run.standardizedFileURL.path == root.path ? run.lastPathComponent
                         : String(run.standardizedFileURL.path.dropFirst(root.path.count + 1))
                     runRows.append(try RunArtifacts.runRow(run, id: id))
-                    metricRows += RunArtifacts.metricRows(run, id: id)
+                    metricRows += try RunArtifacts.metricRows(run, id: id)
                 }
                 let columns = ["run_id"] + Set(runRows.flatMap(\.keys)).subtracting(["run_id"]).sorted()
                 let dir = URL(fileURLWithPath: out ?? root.path)
@@ -74,7 +75,7 @@ struct ExportCommand: ParsableCommand {
                 for (name, table) in [("runs.csv", CSVTable(columns: columns, rows: runRows)),
                                       ("metrics.csv", CSVTable(columns: RunArtifacts.metricColumns, rows: metricRows))] {
                     let url = dir.appendingPathComponent(name)
-                    try RunFolder.writeAtomically(Data(table.text.utf8), to: url)
+                    try AtomicWrite.write(Data(table.text.utf8), to: url)
                     print("wrote \(url.path) (\(table.rows.count) rows, \(table.columns.count) columns)")
                 }
             }

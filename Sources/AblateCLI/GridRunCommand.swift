@@ -1,5 +1,7 @@
 import ArgumentParser
+import Embeddings
 import Foundation
+import RunFormat
 import Grid
 import Trainer
 
@@ -99,19 +101,8 @@ struct GridRunOneCommand: ParsableCommand {
 
 enum StrategyHint {
     static func near(_ s: String, _ candidates: [String]) -> String {
-        let best = candidates.min { a, b in editDistance(a, s) < editDistance(b, s) }
+        let best = candidates.min { a, b in StrategyRegistry.editDistance(a, s) < StrategyRegistry.editDistance(b, s) }
         return best.map { " Did you mean '\($0)'?" } ?? ""
-    }
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
-        var prev = Array(0...b.count)
-        for i in 1...a.count {
-            var cur = [i] + [Int](repeating: 0, count: b.count)
-            for j in 1...b.count { cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)) }
-            prev = cur
-        }
-        return prev[b.count]
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RunFormat
 import Grid
 import Trainer
 
@@ -44,7 +45,7 @@ struct GridSlurmCommand: ParsableCommand {
         let outURL = URL(fileURLWithPath: out ?? layout.gridFolder.appendingPathComponent("slurm/submit.sh").path)
         try FileManager.default.createDirectory(at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: layout.gridFolder.appendingPathComponent("slurm"), withIntermediateDirectories: true)
-        try RunFolder.writeAtomically(Data(script.utf8), to: outURL)
+        try AtomicWrite.write(Data(script.utf8), to: outURL)
         chmod(outURL.path, 0o755)
         try GridIndex.write(grid: grid, runs: runs, layout: layout)
         print("wrote \(outURL.path): \(pending.count) array task(s)")

@@ -1,6 +1,8 @@
+import Benchmarks
 import ArgumentParser
 import Dataset
 import Foundation
+import RunFormat
 import TensorFile
 import Kernels
 import Probes
@@ -57,13 +59,7 @@ struct ProbeCommand: ParsableCommand {
             let status = RunFolder(folder).readStatus()?.state
             if status != .finished && !unfinished && folders.count > 1 { skipped += 1; continue }
             if !force && folders.count > 1, Self.isUpToDate(folder) { skipped += 1; continue }
-            let configObject = try RunProbe.readConfig(folder)["config"] as? [String: Any] ?? [:]
-            let config: TrainConfig
-            do {
-                config = try JSONDecoder().decode(TrainConfig.self, from: JSONSerialization.data(withJSONObject: configObject))
-            } catch {
-                throw CLIError("\(folder.appendingPathComponent("config.json").path): its 'config' cannot be read (\(error)). Fix: probe a run written by this version of ablate.")
-            }
+            let config = try RunJSON.read(ResolvedRunConfig.self, from: folder.appendingPathComponent(RunFiles.config)).config
             let key = "\(config.corpus)|\(config.vocabSize)"
             if corpora[key] == nil {
                 let prepared = try DataLoading.prepare(config)
@@ -122,14 +118,14 @@ struct ProbeCommand: ParsableCommand {
     /// The folder itself if it is a run, else every run folder below it (sorted).
     static func runFolders(_ root: URL) throws -> [URL] {
         let fm = FileManager.default
-        if fm.fileExists(atPath: root.appendingPathComponent("config.json").path) { return [root] }
+        if fm.fileExists(atPath: root.appendingPathComponent(RunFiles.config).path) { return [root] }
         guard let e = fm.enumerator(at: root, includingPropertiesForKeys: nil) else {
             throw CLIError("\(root.path): no such folder. Fix: give a run folder or runs/<grid>.")
         }
         var out: [URL] = []
         for case let url as URL in e {
             if ["checkpoints", "snapshots"].contains(url.lastPathComponent) { e.skipDescendants(); continue }
-            if url.lastPathComponent == "config.json" { out.append(url.deletingLastPathComponent()) }
+            if url.lastPathComponent == RunFiles.config { out.append(url.deletingLastPathComponent()) }
         }
         return out.sorted { $0.path < $1.path }
     }

@@ -1,5 +1,7 @@
+import Benchmarks
 import ArgumentParser
 import Foundation
+import RunFormat
 import Report
 
 /// `ablate report`: Markdown + SVG report of a grid, from its run folders alone.
@@ -9,7 +11,7 @@ struct ReportCommand: ParsableCommand {
         abstract: "Write reports/<grid>/README.md and SVG figures from a grid's run folders.",
         discussion: """
         GRID is a grid's run folder (runs/<grid>, holding one folder per run) or a grid file (ablations/<grid>.yaml,
-        whose `name:` selects runs/<name>). The report is deterministic: the same run folders give the same files.
+        whose `name:` — or, without one, its file name — selects runs/<name>, as in `ablate grid run`). The report is deterministic: the same run folders give the same files.
         Missing, diverged and unfinished runs are listed, never silently dropped.
         """)
 
@@ -46,12 +48,13 @@ struct ReportCommand: ParsableCommand {
         }
         if isDir.boolValue {
             let url = URL(fileURLWithPath: path).standardizedFileURL
-            return (url, url.lastPathComponent)
+            // The folder's name becomes reports/<name>: the same rule as a grid's name.
+            return (url, try PathName.validate(url.lastPathComponent, what: "the grid folder's name", source: path))
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let name = Report.gridName(fromGridFile: text) else {
-            throw CLIError("\(path): has no top-level `name:`. Fix: add `name: <grid>` to the grid file, or pass runs/<grid>.")
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CLIError("\(path): cannot be read. Fix: pass a readable grid file (ablations/<grid>.yaml) or runs/<grid>.")
         }
-        return (URL(fileURLWithPath: runsRoot).appendingPathComponent(name), name)
+        let name = try GridName.of(gridFile: path, text: text)
+        return (try PathName.resolve(name, in: URL(fileURLWithPath: runsRoot), what: "the grid name", source: path), name)
     }
 }

@@ -1,5 +1,6 @@
 import Dataset
 import Foundation
+import RunFormat
 import Model
 import TensorFile
 import Trainer
@@ -49,7 +50,7 @@ enum RunArtifacts {
         // (by the training run) and never prepares one, so nothing is written for a name found in a file.
         let home = AblateHome.fromEnvironment()
         let corpusName = DataLoading.preparedName(config.corpus)
-        guard PathComponent.isValid(corpusName),
+        guard PathName.problem(corpusName) == nil,
               FileManager.default.fileExists(atPath: home.corpusURL(corpusName).appendingPathComponent("manifest.json").path) else {
             throw CLIError("\(file.path): its config's corpus '\(config.corpus)' is not prepared in \(home.url.path) (reading a checkpoint "
                            + "never prepares a corpus). Fix: point ABLATE_HOME at the folder the run was trained with, or prepare it: "
@@ -76,7 +77,7 @@ enum RunArtifacts {
     static func object(_ name: String, in run: URL) throws -> [String: JSONValue]? {
         let url = run.appendingPathComponent(name)
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        guard case let .object(o) = try JSONDecoder().decode(JSONValue.self, from: data) else {
+        guard case let .object(o) = try RunJSON.decoder.decode(JSONValue.self, from: data) else {
             throw CLIError("\(url.path): is not a JSON object. Fix: re-run the run, or remove the folder.")
         }
         return o
@@ -94,10 +95,10 @@ enum RunArtifacts {
 
     /// metrics.jsonl in long format: one row per (step, split) with the step's learning rate; grad norm and
     /// throughput on train rows.
-    static func metricRows(_ run: URL, id: String) -> [[String: CSVValue]] {
+    static func metricRows(_ run: URL, id: String) throws -> [[String: CSVValue]] {
         func value(_ x: Double?) -> CSVValue { x.map { .number($0) } ?? .missing }
         var rows: [[String: CSVValue]] = []
-        for m in RunFolder(run).readMetrics() {
+        for m in try RunFolder(run).readMetrics() {
             let common: [String: CSVValue] = ["run_id": .text(id), "step": .integer(m.step), "tokens": .integer(m.tokens),
                                               "lr": .number(m.lr), "elapsed_s": .number(m.elapsed)]
             if let loss = m.trainLoss {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RunFormat
 import Report
 import Trainer
 

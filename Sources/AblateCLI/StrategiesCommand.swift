@@ -22,7 +22,7 @@ struct StrategiesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let vocabulary = Self.exampleVocabulary(size: vocabSize)
+        let vocabulary = Vocabulary.standIn(size: vocabSize)
         print("Embedding strategies (\(StrategyRegistry.all.count)); example sizes V = \(vocabSize), D = \(dModel).")
         print("AdamW keeps, per trainable parameter, a gradient and two moments: 3 × 4 B; frozen tensors have none.")
         for type in StrategyRegistry.all {
@@ -74,20 +74,6 @@ struct StrategiesCommand: ParsableCommand {
         var memory = "gradient + AdamW state \(Self.mebibytes(12 * trainable))"
         if frozen > 0 { memory += "; frozen tensors save \(Self.mebibytes(12 * frozen)) (3 × 4 B × \(Self.grouped(frozen)))" }
         print("  memory:     \(memory)")
-    }
-
-    /// A stand-in vocabulary of the requested size: the 256 bytes, then two-byte letter pairs (alternately
-    /// word-initial), so text-based strategies can be built. Only sizes matter here; nothing is initialised.
-    static func exampleVocabulary(size: Int) -> Vocabulary {
-        let letters = Array("abcdefghijklmnopqrstuvwxyz".utf8)
-        var tokens = (0..<min(size, 256)).map { [UInt8($0)] }
-        var i = 0
-        while tokens.count < size {
-            let pair = [letters[i % 26], letters[(i / 26) % 26], letters[(i / 676) % 26]]
-            tokens.append(i % 2 == 0 ? [0x20] + pair : pair)
-            i += 1
-        }
-        return Vocabulary(tokenBytes: tokens)
     }
 
     static func render(_ value: Any) -> String {

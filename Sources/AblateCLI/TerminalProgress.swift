@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import Trainer
 
 /// Progress of one run: redrawn in place on a terminal, plain periodic lines otherwise (logs, CI).

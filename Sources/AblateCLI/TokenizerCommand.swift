@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dataset
 import Foundation
+import RunFormat
 import Trainer
 
 /// `ablate tokenizer`: train (cached), inspect, encode, bench the byte-level BPE tokenizer of a corpus.
@@ -125,7 +126,7 @@ struct TokenizerCommand: ParsableCommand {
                 guard let out else { print(ids.map(String.init).joined(separator: " ")); return }
                 var data = Data(capacity: 2 * ids.count)
                 for id in ids { withUnsafeBytes(of: UInt16(id).littleEndian) { data.append(contentsOf: $0) } }
-                try AtomicFile.write(data, to: URL(fileURLWithPath: out))
+                try AtomicWrite.write(data, to: URL(fileURLWithPath: out))
                 print("wrote \(ids.count) token ids to \(out) (uint16 little-endian, vocabulary \(options.vocab))")
             }
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dataset
 import Foundation
 import Grid
+import RunFormat
 import Model
 import Probes
 import Trainer
@@ -111,7 +112,8 @@ struct TrainCommand: ParsableCommand {
             config = try options.resolve()
         }
         let model = try config.modelConfig()
-        let folderURL = URL(fileURLWithPath: out ?? "runs/single/\(config.strategy)-d\(model.dModel)-L\(model.nLayer)-v\(config.vocabSize)-s\(config.seed)")
+        let folderURL = URL(fileURLWithPath: out ?? "runs/single/" + RunID.compose(arm: config.strategy, dModel: model.dModel, nLayer: model.nLayer,
+                                                                                 vocabSize: config.vocabSize, seed: config.seed))
         let folder = RunFolder(folderURL)
         let fm = FileManager.default
         let startOver = fm.fileExists(atPath: folder.configURL.path) && !resume
@@ -181,8 +183,9 @@ extension TrainCommand {
     /// Entries of a run folder that a run does not write (relative paths): `--force` deletes only run folders.
     static func foreignEntries(in folder: URL) -> [String] {
         let fm = FileManager.default
-        let own: Set<String> = ["config.json", "metrics.jsonl", "status.json", "summary.json", "checkpoints", "snapshots",
-                                ProbeReport.fileName, GridRunRecord.fileName, RunLock.fileName]
+        let own: Set<String> = [RunFiles.config, RunFiles.metrics, RunFiles.status, RunFiles.summary, RunFiles.probes,
+                                RunFiles.samples, RunFiles.gridRun, RunFiles.trainLog, RunFiles.checkpoints, RunFiles.snapshots,
+                                RunLock.fileName]
         let checkpointFiles: Set<String> = [Checkpoint.modelFile, Checkpoint.optimizerFile, Checkpoint.stateFile]
         func list(_ url: URL) -> [String] { (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] }
         func isDirectory(_ url: URL) -> Bool {
@@ -194,14 +197,14 @@ extension TrainCommand {
         var foreign: [String] = []
         for name in list(folder).sorted() where !isTemporary(name) {
             let url = folder.appendingPathComponent(name)
-            guard own.contains(name), isDirectory(url) == ["checkpoints", "snapshots"].contains(name) else { foreign.append(name); continue }
+            guard own.contains(name), isDirectory(url) == [RunFiles.checkpoints, RunFiles.snapshots].contains(name) else { foreign.append(name); continue }
             for inner in list(url).sorted() where !isTemporary(inner) {
                 let innerURL = url.appendingPathComponent(inner)
                 let ok: Bool
-                if name == "snapshots" {
+                if name == RunFiles.snapshots {
                     ok = inner == EmbeddingSnapshots.manifestFile || (inner.hasPrefix("step-") && inner.hasSuffix(".safetensors"))
                 } else {
-                    ok = inner == "latest" || (inner.hasPrefix("step-") && isDirectory(innerURL)
+                    ok = inner == RunFiles.latest || (inner.hasPrefix("step-") && isDirectory(innerURL)
                                                && Set(list(innerURL)).isSubset(of: checkpointFiles))
                 }
                 if !ok { foreign.append("\(name)/\(inner)") }
@@ -212,7 +215,7 @@ extension TrainCommand {
 
     /// The config a run folder recorded (config.json's `config`), if any.
     static func recordedConfig(in folder: URL) -> TrainConfig? {
-        guard let resolved = try? RunFolder(folder).readJSON(ResolvedRunConfig.self, from: "config.json") else { return nil }
+        guard let resolved = try? RunFolder(folder).read(ResolvedRunConfig.self) else { return nil }
         return resolved.config
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 
 /// The folder that holds everything `ablate` downloads, prepares and caches (`$ABLATE_HOME`, default `./.ablate`):
 ///
@@ -29,6 +30,6 @@ public struct AblateHome: Sendable, Equatable {
 
     /// Corpus names become folder names: keep them simple (`PathComponent`'s rule).
     public static func validate(name: String) throws {
-        if !PathComponent.isValid(name) { throw DatasetError.invalidName(name) }
+        if PathName.problem(name) != nil { throw DatasetError.invalidName(name) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 
 /// A byte-level BPE tokenizer, GPT-2 style: the 256 bytes are tokens 0…255 (nothing is ever unknown), and merge
 /// `i` joins two existing tokens into token `256 + i`. Text is first cut into chunks by `PreTokenizer`; within a
@@ -186,7 +187,7 @@ public struct BPETokenizer: Sendable {
     /// sha256 of `jsonData()`: record it with every run.
     public var sha256: String { SHA256.hex(jsonData()) }
 
-    public func save(to url: URL) throws { try AtomicFile.write(jsonData(), to: url) }
+    public func save(to url: URL) throws { try AtomicWrite.write(jsonData(), to: url) }
 
     public static func load(from url: URL) throws -> BPETokenizer {
         guard FileManager.default.fileExists(atPath: url.path) else { throw DatasetError.pathNotFound(url.path) }

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 
 /// One source file of a corpus (a play, a poem, a user's .txt file).
 public struct CorpusWork: Sendable, Equatable {
@@ -228,7 +229,7 @@ public enum Corpus {
         } catch {
             throw DatasetError.corruptCache(path: url.path, detail: "\(error)")
         }
-        guard PathComponent.isValid(m.corpusSHA256) else {
+        guard PathName.problem(m.corpusSHA256) == nil else {
             throw DatasetError.corruptCache(path: url.path, detail: "corpusSHA256 '\(m.corpusSHA256.prefix(60))' is not a hash")
         }
         return m
@@ -257,10 +258,10 @@ public enum Corpus {
         let (train, val, manifest) = try build(works: works, name: name, source: source, licence: licence,
                                                minSplitBytes: minSplitBytes)
         let dir = home.corpusURL(name)
-        try AtomicFile.write(Data(train), to: dir.appendingPathComponent("train.txt"))
-        try AtomicFile.write(Data(val), to: dir.appendingPathComponent("val.txt"))
+        try AtomicWrite.write(Data(train), to: dir.appendingPathComponent("train.txt"))
+        try AtomicWrite.write(Data(val), to: dir.appendingPathComponent("val.txt"))
         // The manifest goes last: its presence means the corpus is complete.
-        try AtomicFile.writeJSON(manifest, to: dir.appendingPathComponent("manifest.json"))
+        try RunJSON.write(manifest, to: dir.appendingPathComponent("manifest.json"))
         return manifest
     }
 

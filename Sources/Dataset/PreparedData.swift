@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 
 /// What `streams.json` (beside `train.bin`/`val.bin` in a tokenizer's cache folder) records.
 public struct StreamsRecord: Codable, Sendable, Equatable {
@@ -95,7 +96,7 @@ public struct PreparedData: Sendable {
         let rec = StreamsRecord(format: StreamsRecord.formatDescription, bytesPerToken: TokenStream.width(vocabSize: tok.vocabSize),
                                 tokenizerSHA256: tokSHA, corpusSHA256: m.corpusSHA256, trainTokens: tr.count,
                                 valTokens: va.count, trainBytes: m.train.bytes, valBytes: m.val.bytes)
-        try AtomicFile.writeJSON(rec, to: recordURL) // last: its presence means the streams are complete
+        try RunJSON.write(rec, to: recordURL) // last: its presence means the streams are complete
         return PreparedData(corpusName: name, corpusSHA256: m.corpusSHA256, tokenizer: tok, tokenizerSHA256: tokSHA,
                             train: tr, val: va, trainBytes: m.train.bytes, valBytes: m.val.bytes, cacheURL: dir,
                             tokenizerWasCached: tok.loadedFromCache, streamsWereCached: false)

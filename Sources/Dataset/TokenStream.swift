@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 
 /// Encoded token streams on disk (`train.bin`, `val.bin`): a flat array of token ids, **no header**, each id
 /// little-endian, `UInt16` when the vocabulary has at most 65,536 tokens (always, for V ≤ 32,768) and `UInt32`
@@ -47,7 +48,7 @@ public enum TokenStream {
     }
 
     public static func write(_ tokens: [Int32], vocabSize: Int, to url: URL) throws {
-        try AtomicFile.write(encode(tokens, vocabSize: vocabSize), to: url)
+        try AtomicWrite.write(encode(tokens, vocabSize: vocabSize), to: url)
     }
 
     public static func read(from url: URL, vocabSize: Int) throws -> [Int32] {

@@ -1,9 +1,5 @@
 import Kernels
-
-/// μP role of a tensor (Yang et al., Tensor Programs V, 2022): how many of its dimensions grow with width.
-/// Vector-like tensors (one infinite dimension: input embedding, biases, norm gains) keep their init and LR;
-/// matrix-like tensors (two infinite dimensions) get init σ/√m and Adam LR η/m.
-public enum MuPRole: String, Codable, Sendable { case vectorLike = "vector-like", matrixLike = "matrix-like" }
+import TensorFile
 
 /// One tensor a strategy owns. Storage lives in the model's parameter arena; the strategy only describes it.
 public struct TensorSpec: Sendable, Equatable {
@@ -11,16 +7,16 @@ public struct TensorSpec: Sendable, Equatable {
     public var shape: [Int]
     /// Frozen tensors get no gradient buffer and no optimizer state.
     public var trainable: Bool
-    public var role: MuPRole
     /// Multiplies the trainer's learning rate for this tensor (μP and per-tensor tuning).
     public var lrMultiplier: Float
     /// Decoupled weight decay applies to this tensor (matrices only by default).
     public var weightDecay: Bool
 
-    public init(name: String, shape: [Int], trainable: Bool, role: MuPRole = .vectorLike,
-                lrMultiplier: Float = 1, weightDecay: Bool = false) {
+    /// A strategy's tensors keep their init and Adam LR at every width under μP (they are vector-like in Tensor
+    /// Programs V's sense: at most one dimension, D, grows with width); `lrMultiplier` is the per-tensor knob.
+    public init(name: String, shape: [Int], trainable: Bool, lrMultiplier: Float = 1, weightDecay: Bool = false) {
         self.name = name; self.shape = shape; self.trainable = trainable
-        self.role = role; self.lrMultiplier = lrMultiplier; self.weightDecay = weightDecay
+        self.lrMultiplier = lrMultiplier; self.weightDecay = weightDecay
     }
     public var count: Int { shape.reduce(1, *) }
 }
@@ -36,17 +32,29 @@ public struct Vocabulary: Sendable {
     /// A stable fingerprint of the token list (FNV-1a 64 over each token's length and bytes, hex): two runs can
     /// share an embedding table only if their vocabularies have the same fingerprint.
     public var fingerprint: String {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        func mix(_ b: UInt8) { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        for token in tokenBytes {
-            mix(UInt8(truncatingIfNeeded: token.count)); mix(UInt8(truncatingIfNeeded: token.count >> 8))
-            token.forEach(mix)
+        let bytes = tokenBytes.lazy.flatMap { token in
+            [UInt8(truncatingIfNeeded: token.count), UInt8(truncatingIfNeeded: token.count >> 8)] + token
         }
-        return String(h, radix: 16)
+        return String(FNV1a.hash(bytes), radix: 16)
     }
 
     /// The 256 single-byte tokens: a vocabulary for tests and byte-level runs.
     public static let bytes = Vocabulary(tokenBytes: (0..<256).map { [UInt8($0)] })
+
+    /// A stand-in vocabulary of `size` tokens for building strategies dry (grid validation, `ablate strategies`),
+    /// when the real one would need the tokenizer: the 256 bytes, then three-letter tokens, alternately
+    /// word-initial, so text-based strategies can be built. Only sizes matter where it is used.
+    public static func standIn(size: Int) -> Vocabulary {
+        let letters = Array("abcdefghijklmnopqrstuvwxyz".utf8)
+        var tokens = (0..<min(size, 256)).map { [UInt8($0)] }
+        var i = 0
+        while tokens.count < size {
+            let triple = [letters[i % 26], letters[(i / 26) % 26], letters[(i / 676) % 26]]
+            tokens.append(i % 2 == 0 ? [0x20] + triple : triple)
+            i += 1
+        }
+        return Vocabulary(tokenBytes: tokens)
+    }
 }
 
 /// Everything a strategy may know about the model it serves; nothing about grids or reports.
@@ -99,8 +107,18 @@ public protocol EmbeddingStrategy: AnyObject, Sendable {
     /// prepares a small example of it.
     static func exampleOptions(for context: EmbeddingContext) throws -> [String: Any]
 
+    /// The names of the tensors this strategy owns, in the order of `tensors` (checkpoints and snapshots store them
+    /// as `embedding.<name>`, see `checkpointNames`). Declared once, in the strategy's file: every reader of a
+    /// checkpoint (probes, transplant, exports) asks the strategy instead of knowing its layout.
+    static var tensorNames: [String] { get }
+    /// The effective input table the model sees — V×D, row `t` = the strategy's output for token `t`, before
+    /// `outputMultiplier` — computed from the strategy's tensors as stored (in the order of `tensorNames`).
+    /// Default (`TableLookupStrategy`): the first tensor itself. A strategy whose output is computed from several
+    /// tensors overrides it (lowrank: A·P). Row `t` depends only on token `t`'s parameters.
+    static func inputTable(from stored: [Safetensors.Tensor]) throws -> Safetensors.Tensor
+
     var options: Options { get }
-    /// The tensors this strategy owns (possibly none).
+    /// The tensors this strategy owns (possibly none), named by `tensorNames` in that order.
     var tensors: [TensorSpec] { get }
     /// Multiplies the embedding output (μP's α_in, or 1).
     var outputMultiplier: Float { get }
@@ -123,4 +141,27 @@ extension EmbeddingStrategy {
     public var outputMultiplier: Float { 1 }
     public var dependsOnRunSeed: Bool { true }
     public var name: String { Self.name }
+
+    /// `tensorNames` as stored in checkpoints and snapshots: `embedding.<name>`.
+    public static var checkpointNames: [String] { tensorNames.map { EmbeddingTensors.checkpointPrefix + $0 } }
+
+    /// The effective input table from a checkpoint's or snapshot's tensors (by checkpoint name), and its label:
+    /// the checkpoint names of the tensors it was computed from, joined by `·` (for lowrank, its A and P).
+    public static func inputTable(checkpoint tensors: [String: Safetensors.Tensor], path: String) throws
+        -> (name: String, table: Safetensors.Tensor) {
+        let names = checkpointNames
+        let stored = names.compactMap { tensors[$0] }
+        guard stored.count == names.count else {
+            let found = tensors.keys.filter { $0.hasPrefix(EmbeddingTensors.checkpointPrefix) }.sorted()
+            throw StrategyError.incompatible(strategy: Self.name, message:
+                "\(path) lacks the strategy's tensors \(names.filter { tensors[$0] == nil }.joined(separator: ", ")) (it holds \(found.isEmpty ? "none" : found.joined(separator: ", "))); was it written by another strategy?")
+        }
+        let table = try inputTable(from: stored)
+        return (names.joined(separator: "·"), table)
+    }
+}
+
+/// How the model stores strategies' tensors: under `embedding.<tensor name>`.
+public enum EmbeddingTensors {
+    public static let checkpointPrefix = "embedding."
 }

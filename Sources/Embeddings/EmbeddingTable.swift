@@ -1,22 +1,3 @@
-/// A strategy whose output is a row lookup in its first tensor, a V×D table (learned, frozen-random, hashed, mup,
-/// transplant). Conforming gives forward (gather rows) and backward (scatter-add into the table's gradient when it
-/// has one; frozen tables have none) for free: such a strategy only describes and fills its table.
-public protocol TableLookupStrategy: EmbeddingStrategy {
-    /// D, the table's row width.
-    var tableWidth: Int { get }
-}
-
-extension TableLookupStrategy {
-    public func forward(into out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
-        EmbeddingTable.gather(into: out, table: tensors.values[0], tokens: tokens, count: count, width: tableWidth)
-    }
-
-    public func backward(dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
-        guard let grad = tensors.gradients[0] else { return }
-        EmbeddingTable.scatterAdd(into: grad, dout: dout, tokens: tokens, count: count, width: tableWidth)
-    }
-}
-
 /// Row gather/scatter shared by every table-backed strategy.
 public enum EmbeddingTable {
     /// out[i, :] = table[tokens[i], :]
@@ -38,11 +19,4 @@ public enum EmbeddingTable {
             for j in 0..<width { g[j] += d[j] }
         }
     }
-}
-
-/// Fixed RNG stream ids, so that strategies' random draws never overlap the model's (see `Xoshiro256(seed:stream:)`).
-public enum EmbeddingStreams {
-    public static let table: UInt64 = 0xE1
-    public static let projection: UInt64 = 0xE2
-    public static let hashing: UInt64 = 0xE3
 }

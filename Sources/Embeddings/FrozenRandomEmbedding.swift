@@ -21,6 +21,7 @@ import Kernels
 public final class FrozenRandomEmbedding: TableLookupStrategy {
     public static let name = "frozen-random"
     public static let summary = "Random V×D table, never trained (no gradient, no Adam state); normal/uniform/±1/orthogonal."
+    public static let tensorNames = ["wte_frozen"]
 
     public enum Distribution: String, OptionEnum { case normal, uniform, sign, orthogonal }
     public enum Scale: String, OptionEnum { case matchInit = "match-init", unitNorm = "unit-norm" }
@@ -50,7 +51,7 @@ public final class FrozenRandomEmbedding: TableLookupStrategy {
         vocabSize = context.vocabulary.count
         dModel = context.dModel
         seed = options.seed.resolve(runSeed: context.seed)
-        tensors = [TensorSpec(name: "wte_frozen", shape: [vocabSize, dModel], trainable: false, role: .vectorLike)]
+        tensors = [TensorSpec(name: Self.tensorNames[0], shape: [vocabSize, dModel], trainable: false)]
     }
 
     public var dependsOnRunSeed: Bool { options.seed == .run }

@@ -3,7 +3,7 @@ import Kernels
 // Hashed n-gram embeddings after EELBERT: G. Cohn, R. Agarwal, D. Gupta, S. Patwardhan, "EELBERT: Tiny Models through
 // Dynamic Embeddings", EMNLP 2023 Industry Track, arXiv:2310.20144. The embedding is a fixed function of the token's
 // characters, computed once per vocabulary entry: no trainable embedding parameters at all.
-// The algorithm below is reconstructed (see shared/notes/strategies.md); the choices the notes leave open are marked
+// The algorithm below is reconstructed from the paper's description; the choices it leaves open are marked
 // "choice:".
 
 /// EELBERT-style embedding: each token's vector is built from hashes of its character 1-, 2- and 3-grams.
@@ -39,6 +39,7 @@ import Kernels
 public final class HashedEmbedding: TableLookupStrategy {
     public static let name = "hashed"
     public static let summary = "EELBERT-style (arXiv:2310.20144): vectors from hashed character 1/2/3-grams of the token text; no trainable parameters."
+    public static let tensorNames = ["wte_hashed"]
 
     public struct Options: StrategyOptions {
         /// Standard deviation of the final table (0.02 = the learned init).
@@ -87,8 +88,7 @@ public final class HashedEmbedding: TableLookupStrategy {
         dModel = context.dModel
         let m = options.ngramSizes.count
         blockWidths = (0..<m).map { $0 == 0 ? context.dModel / m + context.dModel % m : context.dModel / m }
-        tensors = [TensorSpec(name: "wte_hashed", shape: [context.vocabulary.count, context.dModel], trainable: false,
-                              role: .vectorLike)]
+        tensors = [TensorSpec(name: Self.tensorNames[0], shape: [context.vocabulary.count, context.dModel], trainable: false)]
     }
 
     public var dependsOnRunSeed: Bool { false }
@@ -100,12 +100,8 @@ public final class HashedEmbedding: TableLookupStrategy {
         return true
     }
 
-    /// FNV-1a, 64 bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3), over bytes.
-    public static func fnv1a64<C: Sequence>(bytes: C) -> UInt64 where C.Element == UInt8 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in bytes { h ^= UInt64(b); h = h &* 0x0000_0100_0000_01B3 }
-        return h
-    }
+    /// FNV-1a, 64 bit, over bytes (`FNV1a`).
+    public static func fnv1a64<C: Sequence>(bytes: C) -> UInt64 where C.Element == UInt8 { FNV1a.hash(bytes) }
 
     /// FNV-1a 64 over units, each as two bytes, little-endian (markers are > 255).
     public static func fnv1a64<C: Collection>(_ units: C) -> UInt64 where C.Element == UInt16 {

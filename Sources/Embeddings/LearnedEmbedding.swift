@@ -4,6 +4,7 @@ import Kernels
 public final class LearnedEmbedding: TableLookupStrategy {
     public static let name = "learned"
     public static let summary = "Trainable V×D table, N(0, 0.02) init (GPT-2/nanoGPT); the baseline."
+    public static let tensorNames = ["wte"]
 
     public struct Options: StrategyOptions {
         /// Init standard deviation (nanoGPT: 0.02). Under μP this is σ_base, kept constant in width.
@@ -26,8 +27,8 @@ public final class LearnedEmbedding: TableLookupStrategy {
         self.dModel = context.dModel
         self.seed = context.seed
         // A vector-like tensor under μP: only its output dimension grows with width (Tensor Programs V, table 3).
-        tensors = [TensorSpec(name: "wte", shape: [context.vocabulary.count, context.dModel],
-                              trainable: true, role: .vectorLike)]
+        tensors = [TensorSpec(name: Self.tensorNames[0], shape: [context.vocabulary.count, context.dModel],
+                              trainable: true)]
     }
 
     public func initialize(_ values: [UnsafeMutableBufferPointer<Float>]) {

@@ -1,4 +1,5 @@
 import Kernels
+import TensorFile
 
 /// A factorised table: a trainable V×r table A times a trainable r×D projection P, so a token's vector is
 /// out = A[token] · P. With r ≪ D it has V·r + r·D parameters instead of V·D (the ALBERT factorisation).
@@ -9,6 +10,8 @@ import Kernels
 public final class LowRankEmbedding: EmbeddingStrategy, @unchecked Sendable {
     public static let name = "lowrank"
     public static let summary = "Factorised table: trainable V×r A times trainable r×D projection P (rank r, default 32)."
+    /// A (V×r), then P (r×D).
+    public static let tensorNames = ["wte_a", "wte_p"]
 
     public struct Options: StrategyOptions {
         /// r, the inner dimension: 1 ≤ r ≤ d_model.
@@ -45,11 +48,11 @@ public final class LowRankEmbedding: EmbeddingStrategy, @unchecked Sendable {
         rank = options.rank
         seed = context.seed
         scratch = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-        // μP roles: A has no dimension that grows with width; P has one (D), like an embedding of r "tokens".
-        // Both are vector-like: init and Adam LR constant in width.
+        // Under μP: A has no dimension that grows with width; P has one (D), like an embedding of r "tokens".
+        // Both keep their init and Adam LR at every width (lrMultiplier 1).
         tensors = [
-            TensorSpec(name: "wte_a", shape: [context.vocabulary.count, options.rank], trainable: true, role: .vectorLike),
-            TensorSpec(name: "wte_p", shape: [options.rank, context.dModel], trainable: true, role: .vectorLike),
+            TensorSpec(name: Self.tensorNames[0], shape: [context.vocabulary.count, options.rank], trainable: true),
+            TensorSpec(name: Self.tensorNames[1], shape: [options.rank, context.dModel], trainable: true),
         ]
     }
 
@@ -98,5 +101,22 @@ public final class LowRankEmbedding: EmbeddingStrategy, @unchecked Sendable {
                        alpha: 1, a: dout, lda: dModel, b: tensors.values[1], ldb: dModel, beta: 0, c: g, ldc: rank)
             EmbeddingTable.scatterAdd(into: dA, dout: g, tokens: tokens, count: count, width: rank)
         }
+    }
+
+    /// A·P, each row on its own: out[t, j] = Σ_k A[t, k]·P[k, j], summed over k in ascending order, so a row depends
+    /// only on its token's row of A (and P), never on how many rows are computed together.
+    public static func inputTable(from stored: [Safetensors.Tensor]) throws -> Safetensors.Tensor {
+        guard stored.count == 2, stored[0].shape.count == 2, stored[1].shape.count == 2, stored[0].shape[1] == stored[1].shape[0],
+              stored[0].values.count == stored[0].shape[0] * stored[0].shape[1],
+              stored[1].values.count == stored[1].shape[0] * stored[1].shape[1] else {
+            throw StrategyError.incompatible(strategy: name, message:
+                "the stored factors have shapes \(stored.map(\.shape)); expected A [V, r] and P [r, D]")
+        }
+        let (v, r, d) = (stored[0].shape[0], stored[0].shape[1], stored[1].shape[1])
+        // The forward's own kernel over every token id, so the table is bit for bit what the model reads.
+        var out = [Float](repeating: 0, count: v * d)
+        let ids = (0..<v).map(Int32.init)
+        RowProduct.forward(out: &out, table: stored[0].values, indices: ids, count: v, inner: r, matrix: stored[1].values, width: d)
+        return Safetensors.Tensor(name: checkpointNames.joined(separator: "·"), shape: [v, d], values: out)
     }
 }

@@ -15,6 +15,7 @@ import Kernels
 public final class MuPEmbedding: TableLookupStrategy {
     public static let name = "mup"
     public static let summary = "Trainable V×D table under μP: σ_base 0.08 init, output × α_in = 10 (Cerebras recipe); needs parametrization: mup."
+    public static let tensorNames = ["wte"]
 
     public struct Options: StrategyOptions {
         /// σ_base: init standard deviation, constant in width.
@@ -48,8 +49,8 @@ public final class MuPEmbedding: TableLookupStrategy {
         dModel = context.dModel
         seed = context.seed
         // Vector-like: init σ_base and Adam LR η at every width (Tensor Programs V, table 3); no weight decay, like `learned`.
-        tensors = [TensorSpec(name: "wte", shape: [context.vocabulary.count, context.dModel],
-                              trainable: true, role: .vectorLike, lrMultiplier: 1)]
+        tensors = [TensorSpec(name: Self.tensorNames[0], shape: [context.vocabulary.count, context.dModel],
+                              trainable: true, lrMultiplier: 1)]
     }
 
     public var outputMultiplier: Float { Float(options.inputMultiplier) }

@@ -1,20 +1,21 @@
 import Foundation
 import Kernels
+import RunFormat
 import TensorFile
 
 /// "Pre-pre-training": start from the input table of a finished run's checkpoint instead of a random one, then
 /// keep it frozen (default) or fine-tune it. Asks whether what a trained table knows transfers — e.g. a table
 /// trained with a small model, transplanted into a large one.
 ///
-/// The source table is the checkpoint's `embedding.wte` (learned, mup), `embedding.wte_frozen`,
-/// `embedding.wte_hashed`, or the product `embedding.wte_a · embedding.wte_p` (lowrank), or a tensor named by
-/// `tensor`. Vocabularies must be the same token list (checked by fingerprint when the checkpoint records one,
-/// and always by row count). When widths differ, `projection` decides: `error` (default), `random` (multiply by a
+/// The source table is the effective input table (`EmbeddingStrategy.inputTable`) of the strategy whose tensors
+/// the checkpoint holds (e.g. A·P for lowrank), or a tensor named by `tensor`. Vocabularies must be the same
+/// token list (checked by fingerprint when the checkpoint records one, and always by row count). When widths differ, `projection` decides: `error` (default), `random` (multiply by a
 /// seeded Gaussian D_src×D matrix with entries N(0, 1/D_src), which preserves row norms in expectation — a
 /// Johnson–Lindenstrauss map), or `truncate` (keep the first D columns, zero-pad if D is larger).
 public final class TransplantEmbedding: TableLookupStrategy {
     public static let name = "transplant"
     public static let summary = "The input table of another run's checkpoint (same tokenizer), frozen or fine-tuned."
+    public static let tensorNames = ["wte"]
 
     public enum Projection: String, OptionEnum { case error, random, truncate }
 
@@ -56,16 +57,21 @@ public final class TransplantEmbedding: TableLookupStrategy {
                 "\(file.path) was trained with another vocabulary (fingerprint \(fingerprint), this run's is \(context.vocabulary.fingerprint)); use a checkpoint trained on the same corpus and vocab_size")
         }
 
-        // The source table (V_src, D_src).
+        // The source table (V_src, D_src): the effective input table of the strategy whose tensors the checkpoint
+        // holds (asking each registered strategy, the one with the most tensors first), or the tensor named.
         var table: [Float], width: Int
-        if options.tensor == "auto", let a = byName["embedding.wte_a"], let p = byName["embedding.wte_p"],
-           a.shape.count == 2, p.shape.count == 2, a.shape[1] == p.shape[0] {
-            (table, width) = (Self.product(a, p), p.shape[1])
-            guard a.shape[0] == v else { throw Self.vocabMismatch(file, a.shape[0], v) }
+        if options.tensor == "auto" {
+            let owners = StrategyRegistry.all.filter { $0.checkpointNames.allSatisfy { byName[$0] != nil } }
+                .sorted { $0.tensorNames.count > $1.tensorNames.count }
+            guard let owner = owners.first else {
+                throw fail("tensor", "\(file.path) holds no known strategy's input table; its tensors: \(byName.keys.filter { $0.hasPrefix(EmbeddingTensors.checkpointPrefix) }.sorted().joined(separator: ", ")); name one with tensor: <name>")
+            }
+            let t = try owner.inputTable(checkpoint: byName, path: file.path).table
+            (table, width) = (t.values, t.shape[1])
+            guard t.shape[0] == v else { throw Self.vocabMismatch(file, t.shape[0], v) }
         } else {
-            let names = options.tensor == "auto" ? ["embedding.wte", "embedding.wte_frozen", "embedding.wte_hashed"] : [options.tensor]
-            guard let t = names.lazy.compactMap({ byName[$0] }).first, t.shape.count == 2 else {
-                throw fail("tensor", "\(file.path) has no 2-D tensor named \(names.joined(separator: " or ")); its tensors: \(byName.keys.filter { $0.hasPrefix("embedding.") }.sorted().joined(separator: ", "))")
+            guard let t = byName[options.tensor], t.shape.count == 2 else {
+                throw fail("tensor", "\(file.path) has no 2-D tensor named \(options.tensor); its tensors: \(byName.keys.filter { $0.hasPrefix(EmbeddingTensors.checkpointPrefix) }.sorted().joined(separator: ", "))")
             }
             guard t.shape[0] == v else { throw Self.vocabMismatch(file, t.shape[0], v) }
             (table, width) = (t.values, t.shape[1])
@@ -91,7 +97,7 @@ public final class TransplantEmbedding: TableLookupStrategy {
         self.options = options
         dModel = d
         source = table
-        tensors = [TensorSpec(name: "wte", shape: [v, d], trainable: options.trainable, role: .vectorLike)]
+        tensors = [TensorSpec(name: Self.tensorNames[0], shape: [v, d], trainable: options.trainable)]
     }
 
     /// A fine-tunable transplant from a small random checkpoint written to the temporary folder (for the conformance
@@ -104,7 +110,7 @@ public final class TransplantEmbedding: TableLookupStrategy {
             var rng = Xoshiro256(seed: 42, stream: EmbeddingStreams.table)
             let values = (0..<(v * d)).map { _ in Float(rng.nextNormal() * 0.02) }
             let data = values.withUnsafeBufferPointer {
-                Safetensors.encode([("embedding.wte", [v, d], $0)], metadata: ["vocabulary_fnv64": context.vocabulary.fingerprint])
+                Safetensors.encode([(LearnedEmbedding.checkpointNames[0], [v, d], $0)], metadata: ["vocabulary_fnv64": context.vocabulary.fingerprint])
             }
             try data.write(to: url, options: .atomic)
         }
@@ -116,16 +122,6 @@ public final class TransplantEmbedding: TableLookupStrategy {
 
     public func initialize(_ values: [UnsafeMutableBufferPointer<Float>]) {
         source.withUnsafeBufferPointer { values[0].baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
-    }
-
-    private static func product(_ a: Safetensors.Tensor, _ p: Safetensors.Tensor) -> [Float] {
-        let (v, r, d) = (a.shape[0], a.shape[1], p.shape[1])
-        var out = [Float](repeating: 0, count: v * d)
-        a.values.withUnsafeBufferPointer { x in p.values.withUnsafeBufferPointer { y in out.withUnsafeMutableBufferPointer { z in
-            BLAS.sgemm(transA: false, transB: false, m: v, n: d, k: r, alpha: 1, a: x.baseAddress!, lda: r,
-                       b: y.baseAddress!, ldb: d, beta: 0, c: z.baseAddress!, ldc: d)
-        } } }
-        return out
     }
 
     private static func vocabMismatch(_ file: URL, _ rows: Int, _ v: Int) -> StrategyError {

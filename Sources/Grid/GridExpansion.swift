@@ -1,5 +1,6 @@
 import Embeddings
 import Foundation
+import RunFormat
 import Model
 import Trainer
 
@@ -113,7 +114,7 @@ public enum GridExpansion {
             else if strategyFailed.contains(strategyKey) || !names.contains(config.strategy) { continue }
             else {
                 do {
-                    let context = EmbeddingContext(vocabulary: standIn(config.vocabSize), dModel: model.dModel, seed: config.seed,
+                    let context = EmbeddingContext(vocabulary: .standIn(size: config.vocabSize), dModel: model.dModel, seed: config.seed,
                                                    parametrization: model.resolvedParametrization)
                     let s = try StrategyRegistry.make(name: config.strategy, options: config.strategyOptionsObject, context: context)
                     embedding = s.tensors.reduce(0) { $0 + $1.count } + model.contextLength * model.dModel
@@ -181,21 +182,10 @@ public enum GridExpansion {
         default: return a == b
         }
     }
-
-    /// A vocabulary of the right size for building strategies dry (the real one needs the tokenizer).
-    static func standIn(_ size: Int) -> Vocabulary {
-        var tokens: [[UInt8]] = []
-        for i in 0..<size {
-            if i < 256 { tokens.append([UInt8(i)]); continue }
-            let a = UInt8(97 + i % 26), b = UInt8(97 + (i / 26) % 26), c = UInt8(32 + i % 90)
-            tokens.append([a, b, c])
-        }
-        return Vocabulary(tokenBytes: tokens)
-    }
 }
 
 /// Readable, stable run ids.
-public enum RunID {
+extension RunID {
     /// Axes already spelled by the fixed part of the id.
     static let covered: Set<String> = ["strategy", "size", "seed", "vocab_size", "d_model", "n_layer", "preset"]
 
@@ -203,22 +193,19 @@ public enum RunID {
     public static let maxLength = 200
 
     public static func make(config: TrainConfig, model: ModelConfig, axes: [(String, GridFile.AxisValue)]) -> String {
-        var parts: [String] = []
         let strategyLabel = axes.first { $0.0 == "strategy" }?.1.label ?? config.strategy
-        parts.append(strategyLabel)
-        parts.append("d\(model.dModel)")
-        parts.append("L\(model.nLayer)")
-        if let size = axes.first(where: { $0.0 == "size" })?.1, size.hasExplicitLabel { parts.append(size.label) }
-        parts.append("v\(config.vocabSize)")
+        let size = axes.first(where: { $0.0 == "size" })?.1
+        var extra: [String] = []
         for (name, value) in axes where !covered.contains(name) {
             if TrainConfig.keys.contains(name) && !value.hasExplicitLabel {
-                parts.append(name == "parametrization" ? value.label : abbreviation(name) + value.label)
+                extra.append(name == "parametrization" ? value.label : abbreviation(name) + value.label)
             } else {
-                parts.append(value.label)
+                extra.append(value.label)
             }
         }
-        parts.append("s\(config.seed)")
-        return sanitize(parts.joined(separator: "-"))
+        return compose(arm: strategyLabel, dModel: model.dModel, nLayer: model.nLayer,
+                       sizeLabel: size?.hasExplicitLabel == true ? size?.label : nil, vocabSize: config.vocabSize,
+                       extra: extra, seed: config.seed)
     }
 
     /// Short names for trainer keys in ids and labels.
@@ -228,9 +215,5 @@ public enum RunID {
                      "base_width": "bw", "n_head": "h", "tie_embeddings": "tie", "output_multiplier": "om",
                      "grad_clip": "clip", "min_lr_ratio": "minlr"]
         return table[key] ?? key.replacingOccurrences(of: "_", with: "")
-    }
-
-    static func sanitize(_ s: String) -> String {
-        String(s.map { $0.isLetter || $0.isNumber || "._+-".contains($0) ? $0 : "_" })
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import Embeddings
 import Model
 import Trainer
@@ -164,15 +165,18 @@ extension GridFile {
             diags.add(SourceLocation(root), "the top level must be a mapping with at least `axes:`")
             throw GridFileError(diagnostics: diags.sorted)
         }
+        if GridName.declared(in: text) == nil, let problem = PathName.problem(defaultName) {
+            diags.add(SourceLocation(root), "the grid is named after its file, and '\(defaultName)' \(problem); add `name: <grid>`")
+        }
         var sawAxes = false
         for (k, v) in top {
             let key = k.string ?? ""
             switch key {
             case "name":
-                if let s = scalarString(v), !s.isEmpty, s.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) {
+                if let s = scalarString(v), PathName.problem(s) == nil, GridName.declared(in: text) == s {
                     grid.name = s
                 } else {
-                    diags.add(SourceLocation(v), "'name' must be a plain name (letters, digits, '.', '_', '-'); it names the folder runs/<name>")
+                    diags.add(SourceLocation(v), "'name' must be a plain name on its own top-level line (letters, digits, '.', '_', '-', not starting with '.'); it names the folder runs/<name>")
                 }
             case "description":
                 grid.description = v.string

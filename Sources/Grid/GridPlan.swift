@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import Kernels
 import Model
 import Trainer
@@ -89,8 +90,8 @@ public enum GridPlan {
         var ratios: [Double] = []
         for run in runs.prefix(200) {
             let folder = RunFolder(layout.folder(run))
-            guard let s = try? folder.readJSON(RunSummary.self, from: "summary.json"), s.elapsed > 0.5,
-                  let rec = try? JSONDecoder().decode(GridRunRecord.self, from: Data(contentsOf: layout.folder(run).appendingPathComponent(GridRunRecord.fileName))),
+            guard let s = try? folder.read(RunSummary.self), s.elapsed > 0.5,
+                  let rec = try? RunJSON.read(GridRunRecord.self, from: layout.folder(run).appendingPathComponent(GridRunRecord.fileName)),
                   rec.configHash == run.configHash else { continue }
             let achieved = flops(run).flops / s.elapsed
             ratios.append(achieved / (throughput.peakGFLOPS(run) * 1e9))

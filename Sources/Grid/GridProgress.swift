@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import Trainer
 
 /// Progress of a grid: one overall line (runs done/total, tokens, ETA) and one line per active run (step, loss,

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import Synchronization
 import Trainer
 
@@ -125,7 +126,7 @@ public final class GridRunner {
             if polled {
                 lastPoll = Date()
                 for a in active {
-                    if let r = RunFolder(layout.folder(a.estimate.run)).readMetrics().last { a.last = r }
+                    if let r = (try? RunFolder(layout.folder(a.estimate.run)).readMetrics())?.last { a.last = r }
                 }
             }
             let ended = active.filter { !$0.process.isRunning }
@@ -139,7 +140,7 @@ public final class GridRunner {
                 case (false, .finished?):
                     outcome.finished.append(id); doneTokens += a.estimate.tokens
                     estimatedDone += a.estimate.seconds; actualDone += elapsed
-                    let v = (try? folder.readJSON(RunSummary.self, from: "summary.json"))?.finalValLoss
+                    let v = (try? folder.read(RunSummary.self))?.finalValLoss
                     progress.event(String(format: "finished %@  val %.4f  %@", id, v ?? .nan, GridPlan.duration(elapsed)))
                 case (false, .diverged?):
                     let reason = folder.readStatus()?.reason ?? "diverged"
@@ -182,7 +183,7 @@ public final class GridRunner {
     private func spawn(_ run: GridRun) throws -> Process {
         let folder = options.layout.folder(run)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let logURL = folder.appendingPathComponent("train.log")
+        let logURL = folder.appendingPathComponent(RunFiles.trainLog)
         if !FileManager.default.fileExists(atPath: logURL.path) { _ = FileManager.default.createFile(atPath: logURL.path, contents: nil) }
         let log = try FileHandle(forWritingTo: logURL)
         try log.seekToEnd()

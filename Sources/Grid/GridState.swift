@@ -1,26 +1,16 @@
 import Foundation
+import RunFormat
 import Trainer
 
-/// `grid-run.json` in a run folder: which grid run this folder holds and the hash of its config, written before
-/// training starts, so a later invocation can tell "same run, resume" from "the file changed under this id".
-public struct GridRunRecord: Codable, Sendable, Equatable {
-    public var grid: String
-    public var runID: String
-    public var configHash: String
-    public var blasKernel: String?
-    public var axes: [String: String]
-    public var config: TrainConfig
-    public static let fileName = "grid-run.json"
-    enum CodingKeys: String, CodingKey {
-        case grid, runID = "run_id", configHash = "config_hash", blasKernel = "blas_kernel", axes, config
-    }
+/// `grid-run.json` (declared in RunFormat) with the trainer's config.
+public typealias GridRunRecord = GridRunFile<TrainConfig>
 
+extension GridRunFile where Config == TrainConfig {
     public init(grid: GridFile, run: GridRun) {
-        self.grid = grid.name; runID = run.id; configHash = run.configHash; blasKernel = grid.blasKernel
-        axes = Dictionary(run.axisLabels.map { ($0.axis, $0.label) }, uniquingKeysWith: { a, _ in a })
         var c = run.config
         c.threads = 1
-        config = c
+        self.init(grid: grid.name, runID: run.id, configHash: run.configHash, blasKernel: grid.blasKernel,
+                  axes: Dictionary(run.axisLabels.map { ($0.axis, $0.label) }, uniquingKeysWith: { a, _ in a }), config: c)
     }
 }
 
@@ -52,7 +42,7 @@ public enum RunDiskState: Equatable, Sendable {
         let rf = RunFolder(folder)
         let fm = FileManager.default
         let recordURL = folder.appendingPathComponent(GridRunRecord.fileName)
-        if let data = fm.contents(atPath: recordURL.path), let rec = try? JSONDecoder().decode(GridRunRecord.self, from: data) {
+        if let rec = try? RunJSON.read(GridRunRecord.self, from: recordURL) {
             if rec.configHash != run.configHash {
                 return .changed(detail: "its config hash is \(rec.configHash), the grid file now gives \(run.configHash)\(diff(rec.config, run.config))")
             }
@@ -67,7 +57,7 @@ public enum RunDiskState: Equatable, Sendable {
         guard let status = rf.readStatus() else { return .partial(step: 0) }
         switch status.state {
         case .finished:
-            let v = (try? rf.readJSON(RunSummary.self, from: "summary.json"))?.finalValLoss
+            let v = (try? rf.read(RunSummary.self))?.finalValLoss
             return .finished(valLoss: v)
         case .diverged: return .diverged(reason: status.reason ?? "diverged")
         case .failed: return .failed(reason: status.reason ?? "failed")

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import Trainer
 
 /// How a worker process ends; the runner reads these exit statuses.
@@ -59,8 +60,7 @@ public struct GridWorker {
         }
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-            try RunFolder.writeAtomically(RunFolder.encodeJSON(GridRunRecord(grid: grid, run: run)),
-                                          to: url.appendingPathComponent(GridRunRecord.fileName))
+            try RunJSON.write(GridRunRecord(grid: grid, run: run), to: url.appendingPathComponent(GridRunRecord.fileName))
             var config = run.config
             config.threads = threads
             let trainer = try Trainer(config: config, data: try makeData(config), folder: folder)

@@ -96,27 +96,13 @@ public enum CausalSelfAttention {
         }
     }
 
-    /// The softmax phase over all heads' [T, T] blocks, split by rows across threads.
-    static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, heads: Int, seq T: Int) {
-        Parallel.forEachChunk(count: heads * T, minimumPerThread: max(1, (1 << 15) / max(1, T * T / 2))) { start, end in
-            causalSoftmax(s, seq: T, rows: start..<end)
-        }
-    }
-
-    /// The softmax-backward phase over all heads' [T, T] blocks, split by rows across threads.
-    static func causalSoftmaxBackward(_ d: UnsafeMutablePointer<Float>, probs p: UnsafePointer<Float>, heads: Int, seq T: Int) {
-        Parallel.forEachChunk(count: heads * T, minimumPerThread: max(1, (1 << 15) / max(1, T * T / 2))) { start, end in
-            causalSoftmaxBackward(d, probs: p, seq: T, rows: start..<end)
-        }
-    }
-
     /// In place over one head's scores S[T, T]: row i becomes softmax(S[i, 0...i]) followed by zeros.
     /// Works in whole 16-lane blocks: the block holding the diagonal is loaded in full with the lanes past i set to
     /// −inf (exp gives exactly 0, which is also the causal mask), so there are no scalar tails; the blocks wholly
     /// above the diagonal are zero-filled. When T is not a multiple of 16 the last block of a row could run past the
     /// row's end; such rows take the generic tail-handling path.
     /// `rows` indexes rows of the whole [B·H·T, T] buffer (row r is row r mod T of its head).
-    static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, seq T: Int, rows: Range<Int>) {
+    public static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, seq T: Int, rows: Range<Int>) {
         let negInf = Vec(repeating: -.infinity)
         for r in rows {
             let i = r % T
@@ -146,7 +132,7 @@ public enum CausalSelfAttention {
     /// In place over one head's dP[T, T]: dS[i, j] = P[i, j]·(dP[i, j] − Σ_k P[i, k]·dP[i, k]) for j ≤ i, else 0.
     /// Relies on P being exactly 0 above the diagonal (as `forward` writes it): then whole blocks can be processed,
     /// the lanes past the diagonal giving 0·(…) = 0, and only the blocks wholly above it need zero-filling.
-    static func causalSoftmaxBackward(_ d: UnsafeMutablePointer<Float>, probs p: UnsafePointer<Float>, seq T: Int, rows: Range<Int>) {
+    public static func causalSoftmaxBackward(_ d: UnsafeMutablePointer<Float>, probs p: UnsafePointer<Float>, seq T: Int, rows: Range<Int>) {
         for r in rows {
             let i = r % T
             let pr = p + r * T, dr = d + r * T

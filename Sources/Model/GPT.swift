@@ -22,7 +22,7 @@ public final class GPT: @unchecked Sendable {
     let embeddingTensors: TensorPointers
     let wpe: Parameter
     /// The blocks, final LayerNorm and head gradient with the store's own gradient buffers.
-    let main: ReplicaParameters
+    let main: ShardParameterView
     /// Output head weight (the embedding table itself when tied).
     let headWeight: UnsafeMutablePointer<Float>
     let inputMultiplier: Float
@@ -54,12 +54,12 @@ public final class GPT: @unchecked Sendable {
         var specs: [(TensorSpec, TensorKind)] = []
         func add(_ name: String, _ shape: [Int], _ kind: TensorKind) {
             let r = ParameterRules.rule(for: kind, config: config)
-            specs.append((TensorSpec(name: name, shape: shape, trainable: true, role: r.role,
+            specs.append((TensorSpec(name: name, shape: shape, trainable: true,
                                      lrMultiplier: r.lrMultiplier, weightDecay: r.weightDecay), kind))
         }
         for t in strategy.tensors {
             var t = t
-            t.name = "embedding." + t.name
+            t.name = EmbeddingTensors.checkpointPrefix + t.name
             specs.append((t, .embedding))
         }
         add("wpe", [config.contextLength, d], .positional)
@@ -112,12 +112,12 @@ public final class GPT: @unchecked Sendable {
                                    fc: weightAndBias(p + "mlp.c_fc"), fcProj: weightAndBias(p + "mlp.c_proj"))
         }
         wpe = param("wpe")
-        let embeddingParams = strategy.tensors.map { param("embedding." + $0.name) }
+        let embeddingParams = strategy.tensors.map { param(EmbeddingTensors.checkpointPrefix + $0.name) }
         embeddingTensors = TensorPointers(values: embeddingParams.map { store.value($0) },
                                           gradients: embeddingParams.map { store.gradient($0) })
-        let head = param(tiedTable.map { "embedding." + $0.name } ?? "lm_head.weight")
+        let head = param(tiedTable.map { EmbeddingTensors.checkpointPrefix + $0.name } ?? "lm_head.weight")
         headWeight = store.value(head)
-        main = ReplicaParameters(layers: layers, lnF: weightAndBias("ln_f"), headGradient: store.gradient(head))
+        main = ShardParameterView(layers: layers, lnF: weightAndBias("ln_f"), headGradient: store.gradient(head))
         privateRange = (main.gradientPointers.map { $0 - store.gradients }.min() ?? store.gradientCount)..<store.gradientCount
         inputMultiplier = strategy.outputMultiplier
         logitMultiplier = ParameterRules.logitMultiplier(config)
@@ -154,11 +154,7 @@ public final class GPT: @unchecked Sendable {
     }
 
     /// A stable stream id per tensor name (FNV-1a 64), independent of the tensor's position in the layout.
-    static func stream(for name: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in name.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return h
-    }
+    static func stream(for name: String) -> UInt64 { FNV1a.hash(name.utf8) }
 
     // MARK: - shards
 
@@ -177,7 +173,7 @@ public final class GPT: @unchecked Sendable {
         /// copy of the part of the gradient layout that shards write (`privateGradients` = store.gradients[privateRange])
         /// that `backward` adds into the store in shard order after the join, so the sum depends neither on timing
         /// nor on the thread count.
-        let parameters: ReplicaParameters
+        let parameters: ShardParameterView
         let privateGradients: UnsafeMutablePointer<Float>?
     }
 
@@ -421,8 +417,9 @@ struct BlockParameters {
     }
 }
 
-/// Everything past the embedding that a shard reads (weights) and writes (their gradients).
-struct ReplicaParameters {
+/// What one batch shard reads (the weights past the embedding) and writes (gradients: the model's own for shard 0,
+/// redirected into the shard's private buffers for the others).
+struct ShardParameterView {
     let layers: [BlockParameters]
     let lnF: NormParameters
     let headGradient: UnsafeMutablePointer<Float>?
@@ -431,8 +428,8 @@ struct ReplicaParameters {
         layers.flatMap(\.gradientPointers) + lnF.gradientPointers + [headGradient].compactMap { $0 }
     }
 
-    func redirectingGradients(_ move: GradientMove) -> ReplicaParameters {
-        ReplicaParameters(layers: layers.map { $0.redirectingGradients(move) }, lnF: lnF.redirectingGradients(move),
+    func redirectingGradients(_ move: GradientMove) -> ShardParameterView {
+        ShardParameterView(layers: layers.map { $0.redirectingGradients(move) }, lnF: lnF.redirectingGradients(move),
                           headGradient: move(headGradient))
     }
 }

@@ -82,8 +82,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         }
     }
 
-    /// Non-embedding parameters N (Kaplan et al. 2020 convention, but counting the untied output head, as in
-    /// shared/notes/references.md): attention + MLP matrices, LayerNorms, and the head.
+    /// Non-embedding parameters N (Kaplan et al. 2020 convention, but counting the untied output head, so that
+    /// FLOP/token = 6·N + 12·L·d·T): attention + MLP matrices, LayerNorms, and the head.
     public var nonEmbeddingParameters: Int {
         let d = dModel
         let perLayer = 3 * d * d + d * d + 4 * d * d + 4 * d * d + (bias ? (3 * d + d + 4 * d + d) : 0) + 2 * d * (bias ? 2 : 1)

@@ -18,7 +18,6 @@ public struct ParameterRule: Sendable, Equatable {
     public var constant: Float
     public var lrMultiplier: Float
     public var weightDecay: Bool
-    public var role: MuPRole
 }
 
 /// All init / LR / decay / forward-multiplier rules in one place (SP as nanoGPT, μP as Tensor Programs V).
@@ -47,20 +46,20 @@ public enum ParameterRules {
         let layers = Double(config.nLayer)
         switch kind {
         case .embedding, .positional:
-            return ParameterRule(initStd: sigma, constant: 0, lrMultiplier: 1, weightDecay: false, role: .vectorLike)
+            return ParameterRule(initStd: sigma, constant: 0, lrMultiplier: 1, weightDecay: false)
         case .normGain:
-            return ParameterRule(initStd: nil, constant: 1, lrMultiplier: 1, weightDecay: false, role: .vectorLike)
+            return ParameterRule(initStd: nil, constant: 1, lrMultiplier: 1, weightDecay: false)
         case .bias:
-            return ParameterRule(initStd: nil, constant: 0, lrMultiplier: 1, weightDecay: false, role: .vectorLike)
+            return ParameterRule(initStd: nil, constant: 0, lrMultiplier: 1, weightDecay: false)
         case .hiddenMatrix:
             return ParameterRule(initStd: sigma / m.squareRoot(), constant: 0, lrMultiplier: Float(1 / m),
-                                 weightDecay: true, role: .matrixLike)
+                                 weightDecay: true)
         case .residualProjection:
             return ParameterRule(initStd: sigma / (2 * layers * m).squareRoot(), constant: 0, lrMultiplier: Float(1 / m),
-                                 weightDecay: true, role: .matrixLike)
+                                 weightDecay: true)
         case .readout:
             // One infinite dimension (fan-in): vector-like for Adam's LR; its 1/m lives in the forward multiplier.
-            return ParameterRule(initStd: sigma, constant: 0, lrMultiplier: 1, weightDecay: true, role: .vectorLike)
+            return ParameterRule(initStd: sigma, constant: 0, lrMultiplier: 1, weightDecay: true)
         }
     }
 

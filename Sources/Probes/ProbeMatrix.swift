@@ -26,23 +26,6 @@ public struct ProbeMatrix: Sendable, Equatable {
         return ProbeMatrix(rows: indices.count, cols: cols, values: out)
     }
 
-    /// self · other (sgemm): the lowrank strategy's table is A [V, r] · P [r, D].
-    public func multiplied(by other: ProbeMatrix) -> ProbeMatrix {
-        precondition(cols == other.rows, "ProbeMatrix: cannot multiply \(rows)×\(cols) by \(other.rows)×\(other.cols)")
-        var out = [Float](repeating: 0, count: rows * other.cols)
-        guard rows > 0, other.cols > 0, cols > 0 else { return ProbeMatrix(rows: rows, cols: other.cols, values: out) }
-        values.withUnsafeBufferPointer { a in
-            other.values.withUnsafeBufferPointer { b in
-                out.withUnsafeMutableBufferPointer { c in
-                    BLAS.sgemm(transA: false, transB: false, m: rows, n: other.cols, k: cols, alpha: 1,
-                               a: a.baseAddress!, lda: cols, b: b.baseAddress!, ldb: other.cols, beta: 0,
-                               c: c.baseAddress!, ldc: other.cols)
-                }
-            }
-        }
-        return ProbeMatrix(rows: rows, cols: other.cols, values: out)
-    }
-
     /// Euclidean norm of each row (accumulated in Double).
     public func rowNorms() -> [Double] {
         (0..<rows).map { i in

@@ -1,97 +1,7 @@
+import Embeddings
 import Foundation
-
-/// probes.json: every probe number of one run (format documented in Sources/Probes/README.md).
-public struct ProbeReport: Codable, Sendable {
-    public static let formatName = "ablate-probes-1"
-    public static let fileName = "probes.json"
-
-    public struct RunInfo: Codable, Sendable {
-        public var folder: String
-        public var strategy: String
-        public var corpus: String
-        public var dModel: Int
-        public var nLayer: Int
-        public var nHead: Int
-        public var vocabSize: Int
-        public var nonEmbeddingParameters: Int?
-        public var seed: Int
-        public var tieEmbeddings: Bool
-        public var configHash: String?
-        public var status: String?
-        public var totalSteps: Int
-        /// The step of the checkpoint probed as "final".
-        public var step: Int
-        public var finalValLoss: Double?
-        enum CodingKeys: String, CodingKey {
-            case folder, strategy, corpus, dModel = "d_model", nLayer = "n_layer", nHead = "n_head", vocabSize = "vocab_size"
-            case nonEmbeddingParameters = "non_embedding_parameters", seed, tieEmbeddings = "tie_embeddings"
-            case configHash = "config_hash", status, totalSteps = "total_steps", step, finalValLoss = "final_val_loss"
-        }
-    }
-
-    public struct Settings: Codable, Sendable {
-        public var isotropyPairs: Int
-        public var isotropySeed: UInt64
-        public var driftThreshold: Double
-        public var cosineThreshold: Double
-        public var wordVector: String
-        public var inCorpus: String
-        public var effectiveRank: String
-        public var seenTokens: String
-        /// sha256 of each word-similarity file used.
-        public var wordSets: [String: String]
-        enum CodingKeys: String, CodingKey {
-            case isotropyPairs = "isotropy_pairs", isotropySeed = "isotropy_seed", driftThreshold = "drift_threshold"
-            case cosineThreshold = "cosine_threshold", wordVector = "word_vector", inCorpus = "in_corpus"
-            case effectiveRank = "effective_rank", seenTokens = "seen_tokens", wordSets = "word_sets"
-        }
-    }
-
-    public struct Table: Codable, Sendable {
-        /// The checkpoint tensor(s): "embedding.wte", …, or "embedding.wte_a·embedding.wte_p" for lowrank.
-        public var tensor: String
-        public var shape: [Int]
-        /// Metrics of the final checkpoint (F32).
-        public var final: TableMetrics
-        /// Metrics of snapshot 0, the untrained initialisation (the baseline); nil without snapshots.
-        public var initial: TableMetrics?
-        enum CodingKeys: String, CodingKey { case tensor, shape, final, initial = "init" }
-    }
-
-    public struct Tables: Codable, Sendable {
-        public var input: Table
-        /// The output head `lm_head.weight`; nil when tied to the input table.
-        public var output: Table?
-    }
-
-    public struct DriftPair: Codable, Sendable {
-        public var input: Drift?
-        public var output: Drift?
-    }
-
-    public struct Snapshot: Codable, Sendable {
-        public var step: Int
-        public var fraction: Double
-        public var input: TableMetrics
-        public var output: TableMetrics?
-    }
-
-    public var format: String
-    public var createdAt: String
-    public var run: RunInfo
-    public var settings: Settings
-    public var tables: Tables
-    /// Nil members without snapshots (or with fewer than 2).
-    public var drift: DriftPair
-    /// Full metrics of every snapshot (F16 tables), ascending step.
-    public var snapshots: [Snapshot]
-    /// Anything the reader should know (missing snapshots, unfinished run, …).
-    public var notes: [String]
-
-    enum CodingKeys: String, CodingKey {
-        case format, createdAt = "created_at", run, settings, tables, drift, snapshots, notes
-    }
-}
+import RunFormat
+import TensorFile
 
 /// Probes one run folder: the final checkpoint's tables, every snapshot, drift; writes probes.json.
 public struct RunProbe {
@@ -105,85 +15,69 @@ public struct RunProbe {
 
     public init(folder: URL, load: @escaping TensorLoader) { self.folder = folder; self.load = load }
 
-    /// The run's resolved config.json as a plain object.
-    public static func readConfig(_ folder: URL) throws -> [String: Any] {
-        let url = folder.appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: url), let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ProbeError.run(path: folder.path, message: "has no readable config.json (not a run folder?)",
+    /// The run's config.json as readers outside the trainer see it.
+    public static func readConfig(_ folder: URL) throws -> RunConfigView {
+        let url = folder.appendingPathComponent(RunFiles.config)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ProbeError.run(path: folder.path, message: "has no config.json (not a run folder?)",
                                  fix: "give a run folder written by `ablate train` or `ablate grid run`")
         }
-        return obj
+        return try RunJSON.read(RunConfigView.self, from: url)
     }
 
-    static func readJSON(_ url: URL) -> [String: Any]? {
-        guard let data = try? Data(contentsOf: url) else { return nil }
-        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-    }
-
-    /// The newest checkpoint's model file.
+    /// The newest complete checkpoint's model file (`CheckpointFiles.newest`: what `latest` names, or the newest
+    /// complete `step-N` when that one is missing).
     public static func latestCheckpoint(_ folder: URL) throws -> URL {
-        let ck = folder.appendingPathComponent("checkpoints")
-        if let name = try? String(contentsOf: ck.appendingPathComponent("latest"), encoding: .utf8) {
-            let f = ck.appendingPathComponent(name.trimmingCharacters(in: .whitespacesAndNewlines)).appendingPathComponent("model.safetensors")
-            if FileManager.default.fileExists(atPath: f.path) { return f }
+        guard let newest = CheckpointFiles.newest(inRun: folder) else {
+            throw ProbeError.run(path: folder.path, message: "holds no checkpoint", fix: "train the run first (ablate train)")
         }
-        throw ProbeError.run(path: folder.path, message: "holds no checkpoint", fix: "train the run first (ablate train)")
+        return newest.folder.appendingPathComponent(CheckpointFiles.model)
     }
 
     /// Snapshot files by step, ascending.
-    public static func snapshotFiles(_ folder: URL) -> [(step: Int, url: URL)] {
-        let dir = folder.appendingPathComponent("snapshots")
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        return names.compactMap { n -> (Int, URL)? in
-            guard n.hasPrefix("step-"), n.hasSuffix(".safetensors"), let s = Int(n.dropFirst(5).dropLast(12)) else { return nil }
-            return (s, dir.appendingPathComponent(n))
-        }.sorted { $0.0 < $1.0 }
-    }
+    public static func snapshotFiles(_ folder: URL) -> [(step: Int, url: URL)] { SnapshotFiles.files(inRun: folder) }
 
-    /// The effective input table: the strategy's single `embedding.*` tensor, or A·P for lowrank.
-    public static func inputTable(_ t: [String: ProbeMatrix]) throws -> (name: String, table: ProbeMatrix) {
-        if let a = t["embedding.wte_a"], let p = t["embedding.wte_p"] {
-            return ("embedding.wte_a·embedding.wte_p", a.multiplied(by: p))
+    /// The effective input table as the strategy computes it from its tensors (`EmbeddingStrategy.inputTable`),
+    /// labelled with the checkpoint names it came from.
+    public static func inputTable(_ t: [String: ProbeMatrix], strategy: String, path: String = "checkpoint") throws -> (name: String, table: ProbeMatrix) {
+        let type: any EmbeddingStrategy.Type
+        do { type = try StrategyRegistry.type(named: strategy) } catch {
+            throw ProbeError.run(path: path, message: String(describing: error), fix: "probe runs of a strategy this build knows")
         }
-        for name in ["embedding.wte", "embedding.wte_frozen", "embedding.wte_hashed"] { if let m = t[name] { return (name, m) } }
-        let emb = t.keys.filter { $0.hasPrefix("embedding.") }.sorted()
-        if emb.count == 1 { return (emb[0], t[emb[0]]!) }
-        throw ProbeError.run(path: "checkpoint", message: "cannot tell the input table among \(emb)",
-                             fix: "teach RunProbe.inputTable the new strategy's tensor layout")
+        let stored = t.mapValues { Safetensors.Tensor(name: "", shape: [$0.rows, $0.cols], values: $0.values) }
+        do {
+            let (name, table) = try type.inputTable(checkpoint: stored, path: path)
+            return (name, ProbeMatrix(rows: table.shape[0], cols: table.shape[1], values: table.values))
+        } catch {
+            throw ProbeError.run(path: path, message: String(describing: error), fix: "probe a run folder written by `ablate train`")
+        }
     }
 
     /// The run's description from config.json, status.json and summary.json.
-    public static func runInfo(_ folder: URL, step: Int) throws -> RunProbe.Info {
-        let obj = try readConfig(folder)
-        let config = obj["config"] as? [String: Any] ?? [:]
-        let model = obj["model"] as? [String: Any] ?? [:]
-        let params = obj["parameters"] as? [String: Any] ?? [:]
-        let status = readJSON(folder.appendingPathComponent("status.json"))
-        let summary = readJSON(folder.appendingPathComponent("summary.json"))
-        func int(_ d: [String: Any]?, _ k: String) -> Int? { (d?[k] as? NSNumber)?.intValue }
-        let info = ProbeReport.RunInfo(
-            folder: folder.path, strategy: config["strategy"] as? String ?? "?", corpus: config["corpus"] as? String ?? "?",
-            dModel: int(model, "d_model") ?? 0, nLayer: int(model, "n_layer") ?? 0, nHead: int(model, "n_head") ?? 0,
-            vocabSize: int(model, "vocab_size") ?? 0, nonEmbeddingParameters: int(params, "non_embedding"),
-            seed: int(config, "seed") ?? 0, tieEmbeddings: (model["tie_embeddings"] as? Bool) ?? false,
-            configHash: obj["config_hash"] as? String, status: status?["state"] as? String,
-            totalSteps: int(status, "total_steps") ?? step, step: step,
-            finalValLoss: (summary?["final_val_loss"] as? NSNumber)?.doubleValue)
-        return Info(run: info, config: config)
+    public static func runInfo(_ folder: URL, step: Int) throws -> ProbeReport.RunInfo {
+        let file = try readConfig(folder)
+        let status = try? RunJSON.read(RunStatus.self, from: folder.appendingPathComponent(RunFiles.status))
+        let summary = try? RunJSON.read(RunSummary.self, from: folder.appendingPathComponent(RunFiles.summary))
+        let (config, model) = (file.config, file.model)
+        return ProbeReport.RunInfo(
+            folder: folder.path, strategy: config.strategy, corpus: config.corpus ?? "?",
+            dModel: model.dModel, nLayer: model.nLayer, nHead: model.nHead, vocabSize: model.vocabSize,
+            nonEmbeddingParameters: file.parameters?.nonEmbedding, seed: Int(config.seed ?? 0),
+            tieEmbeddings: model.tieEmbeddings ?? false, configHash: file.configHash, status: status?.state.rawValue,
+            totalSteps: status?.totalSteps ?? step, step: step, finalValLoss: summary?.finalValLoss)
     }
-
-    public struct Info { public var run: ProbeReport.RunInfo; public var config: [String: Any] }
 
     /// Measures everything and returns the report (does not write it).
     public func probe(corpus: ProbeCorpus) throws -> ProbeReport {
         let ckpt = try Self.latestCheckpoint(folder)
         let finalTensors = try load(ckpt)
-        let step = Int(ckpt.deletingLastPathComponent().lastPathComponent.dropFirst(5)) ?? 0
-        var info = try Self.runInfo(folder, step: step).run
+        let step = CheckpointFiles.step(ofName: ckpt.deletingLastPathComponent().lastPathComponent) ?? 0
+        var info = try Self.runInfo(folder, step: step)
         var notes: [String] = []
+        if let note = CheckpointFiles.newest(inRun: folder)?.note { notes.append(note) }
         if info.status != "finished" { notes.append("run status is \(info.status ?? "unknown"): probed the checkpoint at step \(step) of \(info.totalSteps)") }
 
-        let (inName, inTable) = try Self.inputTable(finalTensors)
+        let (inName, inTable) = try Self.inputTable(finalTensors, strategy: info.strategy, path: ckpt.path)
         let head = finalTensors["lm_head.weight"]
         info.tieEmbeddings = info.tieEmbeddings || head == nil
         guard inTable.rows == corpus.tokenCounts.count else {
@@ -202,7 +96,7 @@ public struct RunProbe {
         let files = Self.snapshotFiles(folder)
         for (s, url) in files {
             let t = try load(url)
-            let (_, tin) = try Self.inputTable(t)
+            let (_, tin) = try Self.inputTable(t, strategy: info.strategy, path: url.path)
             let tout = t["lm_head.weight"]
             guard (tin.rows, tin.cols) == (inTable.rows, inTable.cols),
                   tout.map({ $0.rows == head?.rows && $0.cols == head?.cols }) ?? true else {
@@ -242,18 +136,11 @@ public struct RunProbe {
 
     /// Writes probes.json (sorted keys, pretty, atomically).
     public static func write(_ report: ProbeReport, to folder: URL) throws {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        var data = try e.encode(report)
-        data.append(0x0A)
-        try data.write(to: folder.appendingPathComponent(ProbeReport.fileName), options: .atomic)
+        try RunJSON.write(report, to: folder.appendingPathComponent(ProbeReport.fileName))
     }
 
     /// Reads a probes.json (for the report and tests).
     public static func read(_ folder: URL) throws -> ProbeReport {
-        let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try d.decode(ProbeReport.self, from: Data(contentsOf: folder.appendingPathComponent(ProbeReport.fileName)))
+        try RunJSON.read(ProbeReport.self, from: folder.appendingPathComponent(ProbeReport.fileName))
     }
 }

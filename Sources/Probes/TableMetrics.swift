@@ -1,28 +1,4 @@
-/// Everything the probes measure on one table (input table or output head, at one step).
-public struct TableMetrics: Codable, Sendable, Equatable {
-    /// Rows (= vocabulary size) and rows of tokens that occur in the training stream ("seen").
-    public var rows: Int
-    public var rowsSeen: Int
-    public var effectiveRank: Double?
-    public var effectiveRankSeen: Double?
-    /// effectiveRank / D.
-    public var effectiveRankRatio: Double?
-    public var isotropy: Double?
-    public var isotropySeen: Double?
-    public var meanRowNorm: Double
-    /// Spearman ρ(row norm, train count) over the seen tokens.
-    public var normFrequencySpearman: Double?
-    /// Keyed by set name (wordsim353, simlex999, men, …).
-    public var wordSimilarity: [String: WordSimilarity.Result]
-
-    enum CodingKeys: String, CodingKey {
-        case rows, rowsSeen = "rows_seen", effectiveRank = "effective_rank", effectiveRankSeen = "effective_rank_seen"
-        case effectiveRankRatio = "effective_rank_ratio", isotropy, isotropySeen = "isotropy_seen"
-        case meanRowNorm = "mean_row_norm", normFrequencySpearman = "norm_frequency_spearman"
-        case wordSimilarity = "word_similarity"
-    }
-}
-
+import RunFormat
 /// What the probes need to know about the corpus a table was trained on.
 public struct ProbeCorpus: Sendable {
     /// Train-stream count of each token id.

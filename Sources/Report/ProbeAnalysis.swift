@@ -1,7 +1,8 @@
 import Foundation
+import RunFormat
 import Stats
 
-/// The embedding-probe numbers of a grid (issue #8), computed from the `probes.json` of its finished runs:
+/// The embedding-probe numbers of a grid, computed from the `probes.json` of its finished runs:
 /// per arm × size × table (input embedding, output head) the mean over seeds of each geometry metric, the
 /// word-similarity ρ per set, the mean drift curve and the stabilisation points. Markdown and figures only format
 /// this. Runs that are not finished are left out (as in the rest of the report).
@@ -117,12 +118,12 @@ public struct ProbeAnalysis: Sendable {
             }
             guard let p = r.probes else { without.append(r.id); continue }
             probed.append(r.id)
-            if p.drift?.input?.remainingDrift == nil && p.drift?.input?.frozen == nil { noDrift.append(r.id) }
+            if p.drift.input == nil { noDrift.append(r.id) }
             driftThreshold = driftThreshold ?? p.settings?.driftThreshold
             cosineThreshold = cosineThreshold ?? p.settings?.cosineThreshold
-            for (name, ws) in p.tables?.input?.final?.wordSimilarity ?? [:] {
+            for (name, ws) in p.tables.input.final.wordSimilarity {
                 setsSeen.insert(name)
-                guard let k = ws.pairsInCorpus, let t = ws.totalPairs else { continue }
+                let k = ws.pairsInCorpus, t = ws.totalPairs
                 let c = coverage[name]
                 coverage[name] = (min(c?.pairsMin ?? k, k), max(c?.pairsMax ?? k, k), t)
             }
@@ -144,7 +145,7 @@ public struct ProbeAnalysis: Sendable {
                 let runs = c.runs.filter { $0.probes != nil }
                 guard !runs.isEmpty else { continue }
                 for kind in ProbeRecord.Kind.allCases {
-                    let withTable = runs.filter { $0.probes!.table(kind)?.final != nil }
+                    let withTable = runs.filter { $0.probes!.table(kind) != nil }
                     guard !withTable.isEmpty else { continue }
                     kinds.insert(kind)
                     cells[Key(arm: arm, size: size, kind: kind)] =
@@ -163,17 +164,17 @@ public struct ProbeAnalysis: Sendable {
 
     static func cell(_ runs: [RunRecord], kind: ProbeRecord.Kind, sets: [String], dModel: Int, level: Double) -> Cell {
         let tables = runs.map { $0.probes!.table(kind)! }
-        let finals = tables.map { $0.final! }
+        let finals = tables.map(\.final)
         let inits = tables.map(\.initial)
         let drifts = runs.map { $0.probes!.drift(kind) }
         let frozen = drifts.allSatisfy { $0?.frozen == true }
         var ws = [String: WordSimilarityCell]()
         for set in sets {
-            let f = finals.map { $0.wordSimilarity?[set]?.rhoInCorpus }
+            let f = finals.map { $0.wordSimilarity[set]?.rhoInCorpus }
             guard let final = summary(f, level: level) else { continue }
-            let i = summary(inits.map { $0?.wordSimilarity?[set]?.rhoInCorpus }, level: level)
+            let i = summary(inits.map { $0?.wordSimilarity[set]?.rhoInCorpus }, level: level)
             var single: ConfidenceInterval? = nil
-            if final.n == 1, let ci = finals.compactMap({ $0.wordSimilarity?[set]?.rhoInCorpusCI95 }).first, ci.count == 2,
+            if final.n == 1, let ci = finals.compactMap({ $0.wordSimilarity[set]?.rhoInCorpusCI95 }).first, ci.count == 2,
                ci[0].isFinite, ci[1].isFinite {
                 single = ConfidenceInterval(lower: ci[0], upper: ci[1], level: 0.95)
             }
@@ -196,10 +197,11 @@ public struct ProbeAnalysis: Sendable {
 
     /// Mean remaining drift over runs on the snapshot fractions every run has (their union when they share fewer
     /// than two), with a t interval where n ≥ 2.
-    static func meanDrift(_ drifts: [ProbeRecord.Drift], level: Double) -> [DriftPoint] {
+    static func meanDrift(_ drifts: [Drift], level: Double) -> [DriftPoint] {
         let perRun = drifts.map { d -> [Double: Double] in
             var m = [Double: Double]()
-            guard let f = d.fractions, let r = d.remainingDrift, f.count == r.count else { return m }
+            let f = d.fractions, r = d.remainingDrift
+            guard f.count == r.count else { return m }
             for (x, y) in zip(f, r) { if let y, y.isFinite, x.isFinite { m[(x * 1e9).rounded() / 1e9] = y } }
             return m
         }.filter { !$0.isEmpty }

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 
 /// `ablate report`: reads the run folders of a grid (`runs/<grid>/<run-id>/`) and writes `README.md` plus SVG
 /// figures. Deterministic: the same folders give byte-identical files (no timestamps, stable order, fixed formats).
@@ -19,7 +20,7 @@ public enum Report {
             throw ReportError("\(gridFolder.path): holds no run folders. Fix: run the grid first (ablate grid run), or check the path.")
         }
         return build(runs: runs, name: name ?? gridFolder.standardizedFileURL.lastPathComponent, baseline: baseline,
-                     expectedRunIDs: RunReader.listedRuns(gridFolder))
+                     expectedRunIDs: try RunReader.listedRuns(gridFolder))
     }
 
     /// - Parameter expectedRunIDs: every run the grid defines (from its grid.json); runs without a folder are listed
@@ -36,7 +37,7 @@ public enum Report {
                       figures: figures.map { ($0.fileName, $0.svg) })
     }
 
-    /// Writes README.md and the figures into `directory` (created if needed), each atomically (temp + rename).
+    /// Writes README.md and the figures into `directory` (created if needed), each atomically (`AtomicWrite`).
     /// Returns the written files.
     @discardableResult
     public static func write(_ output: Output, to directory: URL) throws -> [URL] {
@@ -44,35 +45,9 @@ public enum Report {
         var written = [URL]()
         for (name, text) in output.figures + [("README.md", output.markdown)] {
             let url = directory.appendingPathComponent(name)
-            try writeAtomically(Data(text.utf8), to: url)
+            try AtomicWrite.write(Data(text.utf8), to: url)
             written.append(url)
         }
         return written
-    }
-
-    /// Temp file in the same folder, then rename(2) over the target.
-    static func writeAtomically(_ data: Data, to url: URL) throws {
-        let temp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        guard FileManager.default.createFile(atPath: temp.path, contents: data) else {
-            throw ReportError("\(temp.path): cannot be written. Fix: check that the folder is writable.")
-        }
-        guard rename(temp.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temp)
-            throw ReportError("\(url.path): cannot be replaced (\(reason)).")
-        }
-    }
-
-    /// The grid name of a grid file: the value of its top-level `name:` key (a one-line read, no YAML parser).
-    public static func gridName(fromGridFile text: String) -> String? {
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            guard raw.hasPrefix("name:") else { continue }
-            var v = raw.dropFirst(5)
-            if let hash = v.range(of: " #") { v = v[..<hash.lowerBound] }
-            let value = v.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
-            return value.isEmpty ? nil : value
-        }
-        return nil
     }
 }

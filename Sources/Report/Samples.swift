@@ -1,45 +1,5 @@
 import Foundation
-
-/// `samples.json` in a run folder: text generated from the run's final checkpoint (written by `ablate sample --save`),
-/// shown in the report's Samples section. The report reads it from disk, so it never needs the model.
-public struct RunSamples: Codable, Sendable, Equatable {
-    public static let fileName = "samples.json"
-
-    public var prompt: String
-    /// The generated continuation (without the prompt).
-    public var text: String
-    public var seed: UInt64
-    public var temperature: Double
-    public var topK: Int?
-    public var tokens: Int
-    /// The checkpoint the text came from (its folder name, e.g. `step-0001000`).
-    public var checkpoint: String
-
-    public init(prompt: String, text: String, seed: UInt64, temperature: Double, topK: Int?, tokens: Int, checkpoint: String) {
-        self.prompt = prompt; self.text = text; self.seed = seed; self.temperature = temperature; self.topK = topK
-        self.tokens = tokens; self.checkpoint = checkpoint
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case prompt, text, seed, temperature, topK = "top_k", tokens, checkpoint
-    }
-
-    /// Writes `samples.json` into `runFolder` atomically.
-    public func write(toRun runFolder: URL) throws {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try Report.writeAtomically(try e.encode(self), to: runFolder.appendingPathComponent(Self.fileName))
-    }
-
-    /// The samples of `runFolder`; nil when it has none (a file that exists but cannot be read is an error).
-    public static func read(fromRun runFolder: URL) throws -> RunSamples? {
-        let url = runFolder.appendingPathComponent(fileName)
-        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        do { return try JSONDecoder().decode(RunSamples.self, from: data) } catch {
-            throw ReportError("\(url.path): cannot be read (\(error)). Fix: delete it and run `ablate sample --save` again.")
-        }
-    }
-}
+import RunFormat
 
 extension Markdown {
     /// One sample per strategy at the largest model size (the lowest seed that has one): same prompt, same seed.

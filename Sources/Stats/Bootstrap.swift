@@ -94,7 +94,7 @@ public enum Bootstrap {
 /// Probability of improvement P(X < Y) + ½·P(X = Y) over all nₓ·n_y pairs — the chance that a run of `candidate`
 /// has a *lower* value (loss) than a run of `baseline` (rliable's probability of improvement with the order
 /// flipped for losses). Equals U/(nₓn_y) for the Mann–Whitney U of `baseline` over `candidate`. A descriptive
-/// summary: at 3 vs 3 seeds its test has no power (see shared/notes/statistics.md).
+/// summary: at 3 vs 3 seeds its test has no power (the smallest exact two-sided Mann–Whitney p is 0.1).
 ///
 /// Throws `.tooFewValues` if either sample is empty and `.nonFinite` for NaN/inf.
 public func probabilityOfImprovement(candidate x: [Double], baseline y: [Double]) throws -> Double {

@@ -17,7 +17,7 @@ public struct ConfidenceInterval: Sendable, Equatable {
 }
 
 /// The mean of a sample with its Student-t confidence interval — the interval to use at 3–5 seeds
-/// (the percentile bootstrap undercovers badly there, see shared/notes/statistics.md).
+/// (the percentile bootstrap undercovers badly there: it cannot be wider than the sample's range).
 ///
 /// x̄ ± t₁₋₍₁₋level₎/₂, ₙ₋₁ · s/√n, with the t quantile from `gsl_cdf_tdist_Pinv`.
 public struct MeanEstimate: Sendable, Equatable {
@@ -42,13 +42,20 @@ public struct MeanEstimate: Sendable, Equatable {
     }
 }
 
-/// center ± t_q(df)·se with q = 1 − (1 − level)/2; the building block of every t interval here.
-func studentInterval(center: Double, standardError se: Double, degreesOfFreedom df: Double,
-                     level: Double) throws -> ConfidenceInterval {
+/// The two-sided Student-t quantile t_q(df), q = 1 − (1 − level)/2 (`gsl_cdf_tdist_Pinv`): the half-width of a
+/// `level` t interval in standard errors.
+public func studentTQuantile(level: Double, degreesOfFreedom df: Double) throws -> Double {
     try Check.level(level)
     GSL.setUp()
     let t = gsl_cdf_tdist_Pinv(1 - (1 - level) / 2, df)
     guard t.isFinite else { throw StatsError.invalidArgument("t quantile undefined for df = \(df)") }
+    return t
+}
+
+/// center ± t_q(df)·se with q = 1 − (1 − level)/2; the building block of every t interval here.
+func studentInterval(center: Double, standardError se: Double, degreesOfFreedom df: Double,
+                     level: Double) throws -> ConfidenceInterval {
+    let t = try studentTQuantile(level: level, degreesOfFreedom: df)
     return ConfidenceInterval(lower: center - t * se, upper: center + t * se, level: level)
 }
 

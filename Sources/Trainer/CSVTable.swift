@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 
 /// One cell of a CSV table. Numbers are written so `pandas.read_csv` infers int64 / float64 columns, booleans as
 /// `true`/`false` (pandas reads them as bool), a missing value as an empty field (NaN).
@@ -14,7 +15,7 @@ public enum CSVValue: Equatable, Sendable {
         case let .double(x): self = .number(x)
         case let .string(s): self = .text(s)
         case .array, .object:
-            let data = (try? RunFolder.encodeJSON(json, pretty: false)) ?? Data()
+            let data = (try? RunJSON.encode(json, pretty: false)) ?? Data()
             self = .text(String(decoding: data, as: UTF8.self))
         }
     }

@@ -1,31 +1,21 @@
 import Foundation
+import RunFormat
 import TensorFile
 import Model
 
-/// Trainer state that is not a tensor. Batches are a function of (seed, step), so `step` is the data position.
-public struct TrainerState: Codable, Sendable, Equatable {
-    public var step: Int
-    public var tokens: Int
-    public var adamStep: Int
-    public var elapsed: Double
-    public var configHash: String
-    /// The model's batch shards (absent in checkpoints written before the key existed: those ran as one shard).
-    public var batchShards: Int?
-    enum CodingKeys: String, CodingKey {
-        case step, tokens, adamStep = "adam_step", elapsed = "elapsed_s", configHash = "config_hash", batchShards = "batch_shards"
-    }
-}
+/// state.json of a checkpoint (declared in RunFormat).
+public typealias TrainerState = CheckpointState
 
 /// Checkpoints: `model.safetensors` (every model tensor, frozen ones included, under its nanoGPT-style name,
 /// row-major F32: Linear weights are [out, in] as in torch.nn.Linear), `optimizer.safetensors` (`exp_avg.<name>`,
 /// `exp_avg_sq.<name>` for trainable tensors) and `state.json`. Written into `step-N.tmp/` and renamed, so a
 /// checkpoint folder either exists whole or not at all.
 public enum Checkpoint {
-    public static let modelFile = CheckpointLocator.modelFile
-    public static let optimizerFile = "optimizer.safetensors"
-    public static let stateFile = "state.json"
+    public static let modelFile = CheckpointFiles.model
+    public static let optimizerFile = CheckpointFiles.optimizer
+    public static let stateFile = CheckpointFiles.state
 
-    public static func name(step: Int) -> String { String(format: "step-%07d", step) }
+    public static func name(step: Int) -> String { CheckpointFiles.name(step: step) }
 
     public static func modelTensors(_ store: ParameterStore) -> [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)] {
         store.parameters.map { p in (p.name, p.spec.shape, UnsafeBufferPointer(start: store.value(p), count: p.count)) }
@@ -41,27 +31,27 @@ public enum Checkpoint {
         let store = model.store
         let meta = ["format": "ablate-checkpoint-1", "step": String(state.step), "config": configJSON,
                     "vocabulary_fnv64": vocabularyFingerprint]
-        try Safetensors.encode(modelTensors(store), metadata: meta).write(to: tmp.appendingPathComponent(modelFile))
+        try AtomicWrite.write(Safetensors.encode(modelTensors(store), metadata: meta), to: tmp.appendingPathComponent(modelFile))
         var moments: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)] = []
         for p in store.parameters {
             guard let o = p.gradientOffset else { continue }
             moments.append(("exp_avg." + p.name, p.spec.shape, UnsafeBufferPointer(start: optimizer.m + o, count: p.count)))
             moments.append(("exp_avg_sq." + p.name, p.spec.shape, UnsafeBufferPointer(start: optimizer.v + o, count: p.count)))
         }
-        try Safetensors.encode(moments, metadata: ["adam_step": String(optimizer.stepCount)])
-            .write(to: tmp.appendingPathComponent(optimizerFile))
-        try RunFolder.encodeJSON(state).write(to: tmp.appendingPathComponent(stateFile))
+        try AtomicWrite.write(Safetensors.encode(moments, metadata: ["adam_step": String(optimizer.stepCount)]),
+                              to: tmp.appendingPathComponent(optimizerFile))
+        try AtomicWrite.write(RunJSON.encode(state), to: tmp.appendingPathComponent(stateFile))
         try? fm.removeItem(at: final)
-        try fm.moveItem(at: tmp, to: final)
-        try RunFolder.writeAtomically(Data(name(step: state.step).utf8), to: folder.checkpointsURL.appendingPathComponent("latest"))
+        try AtomicWrite.move(tmp, to: final)
+        try AtomicWrite.write(Data(name(step: state.step).utf8), to: folder.checkpointsURL.appendingPathComponent(RunFiles.latest))
         // Keep the newest `keepLast` complete checkpoints.
         let all = (try? fm.contentsOfDirectory(atPath: folder.checkpointsURL.path)) ?? []
-        let steps = all.filter { $0.hasPrefix("step-") && !$0.hasSuffix(".tmp") }.sorted()
+        let steps = all.filter { CheckpointFiles.step(ofName: $0) != nil }.sorted()
         for old in steps.dropLast(keepLast) { try? fm.removeItem(at: folder.checkpointsURL.appendingPathComponent(old)) }
     }
 
     /// The newest complete checkpoint folder of a run, if any.
-    public static func latest(in folder: RunFolder) -> URL? { CheckpointLocator.latestCheckpoint(inRun: folder.url) }
+    public static func latest(in folder: RunFolder) -> URL? { CheckpointFiles.newest(inRun: folder.url)?.folder }
 
     /// Loads weights into `model` by name; every tensor must be present with the same shape.
     public static func loadModel(from file: URL, into model: GPT) throws -> [String: String] {

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import TensorFile
 import Model
 
@@ -18,44 +19,19 @@ import Model
 /// the resumed step are deleted and written again, bit-identically.
 public enum EmbeddingSnapshots {
     public static let defaultCount = 12
-    public static let folderName = "snapshots"
-    public static let manifestFile = "manifest.json"
+    public static let folderName = SnapshotFiles.folder
+    public static let manifestFile = SnapshotFiles.manifest
     public static let format = "ablate-snapshot-1"
     /// The first snapshot after step 0 is at this fraction of training (at least step 1).
-    public static let firstFraction = 0.005
+    public static let firstFraction = SnapshotFiles.firstSnapshotFraction
 
-    public struct Manifest: Codable, Sendable, Equatable {
-        public var format: String
-        public var dtype: String
-        public var totalSteps: Int
-        public var steps: [Int]
-        public var tensors: [String]
-        enum CodingKeys: String, CodingKey { case format, dtype, totalSteps = "total_steps", steps, tensors }
-    }
+    public typealias Manifest = SnapshotManifest
 
-    /// The planned snapshot steps: 0, then log-spaced from max(1, round(0.5 % · total)) to `total`, rounded and
-    /// de-duplicated (so short runs get fewer than `count`). Always starts at 0 and ends at `total`.
-    public static func steps(total: Int, count: Int) -> [Int] {
-        guard total > 0 else { return [0] }
-        guard count > 2 else { return [0, total] }
-        let lo = max(1.0, (firstFraction * Double(total)).rounded())
-        var out = [0]
-        for i in 0..<(count - 1) {
-            let t = Double(i) / Double(count - 2)
-            let s = min(total, max(1, Int((lo * pow(Double(total) / lo, t)).rounded())))
-            if s > out.last! { out.append(s) }
-        }
-        if out.last! != total { out.append(total) }
-        return out
-    }
+    /// The planned snapshot steps (`SnapshotFiles.plannedSteps`).
+    public static func steps(total: Int, count: Int) -> [Int] { SnapshotFiles.plannedSteps(total: total, count: count) }
 
-    public static func fileName(step: Int) -> String { String(format: "step-%07d.safetensors", step) }
-
-    /// The step of a snapshot file name, or nil for other files.
-    public static func step(ofFile name: String) -> Int? {
-        guard name.hasPrefix("step-"), name.hasSuffix(".safetensors") else { return nil }
-        return Int(name.dropFirst(5).dropLast(12))
-    }
+    public static func fileName(step: Int) -> String { SnapshotFiles.fileName(step: step) }
+    public static func step(ofFile name: String) -> Int? { SnapshotFiles.step(ofFile: name) }
 
     /// The tensors a snapshot stores: the strategy's tables and the output head.
     public static func tensorNames(_ store: ParameterStore) -> [String] {
@@ -70,7 +46,7 @@ public enum EmbeddingSnapshots {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let manifest = Manifest(format: format, dtype: Safetensors.DType.f16.rawValue, totalSteps: totalSteps,
                                 steps: steps(total: totalSteps, count: count), tensors: tensorNames(store))
-        try RunFolder.writeAtomically(RunFolder.encodeJSON(manifest), to: dir.appendingPathComponent(manifestFile))
+        try AtomicWrite.write(RunJSON.encode(manifest), to: dir.appendingPathComponent(manifestFile))
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] {
             if let s = step(ofFile: name), s > currentStep { try FileManager.default.removeItem(at: dir.appendingPathComponent(name)) }
         }
@@ -82,6 +58,6 @@ public enum EmbeddingSnapshots {
         let tensors = Checkpoint.modelTensors(store).filter { names.contains($0.name) }
         let data = Safetensors.encode(tensors, metadata: ["format": format, "step": String(step), "total_steps": String(totalSteps)],
                                       dtype: .f16)
-        try RunFolder.writeAtomically(data, to: folder(run).appendingPathComponent(fileName(step: step)))
+        try AtomicWrite.write(data, to: folder(run).appendingPathComponent(fileName(step: step)))
     }
 }

@@ -1,10 +1,12 @@
 import Foundation
+import RunFormat
 
 /// A file or decoding error in a few words ("no such file", "not valid JSON", …) rather than Foundation's dump,
 /// for messages that already name the file.
 enum FileProblem {
     static func describe(_ error: Error) -> String {
         switch error {
+        case let e as RunFormatError: return e.message   // the caller names the file and the fix
         case let e as CocoaError where e.code == .fileReadNoSuchFile: return "no such file"
         case let e as CocoaError:
             if let posix = e.underlying as NSError?, posix.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(posix.code))) }

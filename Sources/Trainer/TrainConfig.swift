@@ -1,5 +1,6 @@
 import Embeddings
 import Foundation
+import RunFormat
 import Model
 
 /// Everything one training run needs, flat so that any key can be a grid axis. Keys are snake_case in files.

@@ -1,5 +1,6 @@
 import Embeddings
 import Foundation
+import RunFormat
 import Kernels
 import Model
 
@@ -69,7 +70,7 @@ public final class Trainer {
                           weightDecay: config.weightDecay)
         schedule = LRSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.totalSteps,
                               minRatio: config.minLRRatio)
-        configJSON = String(decoding: try RunFolder.encodeJSON(config, pretty: false), as: UTF8.self)
+        configJSON = String(decoding: try RunJSON.encode(config, pretty: false), as: UTF8.self)
         configHash = try ConfigHash.of(config)
     }
 
@@ -81,7 +82,7 @@ public final class Trainer {
         return ResolvedRunConfig(
             config: config, model: model.config,
             strategyOptions: try JSONValue(any: StrategyRegistry.encodeToObject(model.strategy.options)),
-            parameters: .init(total: store.totalCount, trainable: store.trainableCount, embedding: embeddingCount,
+            parameters: ParameterCounts(total: store.totalCount, trainable: store.trainableCount, embedding: embeddingCount,
                               nonEmbedding: model.config.nonEmbeddingParameters,
                               optimizerStateBytes: optimizer.stateBytes),
             provenance: Provenance(packageVersion: AblateVersion.string, gitCommit: Provenance.gitCommit(),
@@ -91,7 +92,8 @@ public final class Trainer {
             configHash: configHash, batchShards: model.shardCount)
     }
 
-    /// Set by `resumeIfPossible` when the resumed run cannot continue bit-identically (for the caller to print).
+    /// Set by `resumeIfPossible` when the resumed run cannot continue bit-identically, or resumed from an older
+    /// checkpoint than `checkpoints/latest` names (for the caller to print).
     public private(set) var resumeNote: String?
 
     /// Restores the newest checkpoint of the run folder, if any, and returns the step resumed from. Without a
@@ -100,11 +102,12 @@ public final class Trainer {
     public func resumeIfPossible() throws -> Int? {
         resumeNote = nil
         guard let folder else { return nil }
-        guard let ckpt = Checkpoint.latest(in: folder) else {
+        guard let resolved = CheckpointFiles.newest(inRun: folder.url) else {
             // Killed before its first checkpoint: start over, dropping the metrics of the lost steps.
-            if FileManager.default.fileExists(atPath: folder.metricsURL.path) { try folder.truncateMetrics(toStep: 0) }
+            try folder.truncateMetrics(toStep: 0)
             return nil
         }
+        let ckpt = resolved.folder
         let stateURL = ckpt.appendingPathComponent(Checkpoint.stateFile)
         let state: TrainerState
         do { state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: stateURL)) } catch {
@@ -120,8 +123,9 @@ public final class Trainer {
         step = state.step
         elapsedBefore = state.elapsed
         let shardsBefore = state.batchShards ?? 1
+        resumeNote = resolved.note
         if shardsBefore != model.shardCount {
-            resumeNote = "the checkpoint was trained with \(shardsBefore) batch shard(s), this resume uses \(model.shardCount): "
+            resumeNote = (resumeNote.map { $0 + "; " } ?? "") + "the checkpoint was trained with \(shardsBefore) batch shard(s), this resume uses \(model.shardCount): "
                 + "the remaining steps round differently from an uninterrupted run (set batch_shards to keep them equal)"
         }
         try folder.truncateMetrics(toStep: step)
@@ -153,7 +157,7 @@ public final class Trainer {
         let tokensPerStep = config.batchSize * config.contextLength
         if let folder {
             try folder.create()
-            try folder.writeJSON(try resolvedConfig(), to: "config.json")
+            try folder.write(try resolvedConfig())
             try folder.writeStatus(RunStatus(state: .running, step: step, totalSteps: total))
         }
         let snapshotSteps = Set(folder != nil && config.snapshotsEnabled
@@ -221,14 +225,14 @@ public final class Trainer {
         }
 
         // The last metrics line holds the final evaluation (on `final_eval_batches`).
-        let finalVal = folder?.readMetrics().last?.valLoss ?? evaluate(batches: config.finalEvalBatches)
+        let finalVal = try folder.flatMap { try MetricsFile.lines(at: $0.metricsURL).last?.valLoss } ?? evaluate(batches: config.finalEvalBatches)
         try saveCheckpoint(elapsed: elapsed())
         let status = RunStatus(state: .finished, step: step, totalSteps: total)
         if let folder {
-            try folder.writeJSON(RunSummary(finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep,
+            try folder.write(RunSummary(finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep,
                                             elapsed: elapsed(), trainableParameters: model.store.trainableCount,
                                             totalParameters: model.store.totalCount,
-                                            nonEmbeddingParameters: model.config.nonEmbeddingParameters), to: "summary.json")
+                                            nonEmbeddingParameters: model.config.nonEmbeddingParameters))
             try folder.writeStatus(status)
         }
         return RunResult(status: status, finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep, elapsed: elapsed())
@@ -267,41 +271,8 @@ public final class Trainer {
     }
 }
 
-public struct ResolvedRunConfig: Codable, Sendable {
-    public struct Parameters: Codable, Sendable {
-        public var total: Int, trainable: Int, embedding: Int, nonEmbedding: Int, optimizerStateBytes: Int
-        enum CodingKeys: String, CodingKey {
-            case total, trainable, embedding, nonEmbedding = "non_embedding", optimizerStateBytes = "optimizer_state_bytes"
-        }
-    }
-    public var config: TrainConfig
-    public var model: ModelConfig
-    public var strategyOptions: JSONValue
-    public var parameters: Parameters
-    public var provenance: Provenance
-    public var configHash: String
-    /// `config.batch_shards` as resolved (the default when the config leaves it out): it decides the rounding.
-    public var batchShards: Int?
-    enum CodingKeys: String, CodingKey {
-        case config, model, strategyOptions = "strategy_options", parameters, provenance, configHash = "config_hash"
-        case batchShards = "batch_shards"
-    }
-}
-
-public struct RunSummary: Codable, Sendable {
-    public var finalValLoss: Double
-    public var steps: Int
-    public var tokens: Int
-    public var elapsed: Double
-    public var trainableParameters: Int
-    public var totalParameters: Int
-    public var nonEmbeddingParameters: Int
-    enum CodingKeys: String, CodingKey {
-        case finalValLoss = "final_val_loss", steps, tokens, elapsed = "elapsed_s"
-        case trainableParameters = "trainable_parameters", totalParameters = "total_parameters"
-        case nonEmbeddingParameters = "non_embedding_parameters"
-    }
-}
+/// config.json as the trainer writes it: its own config and model types in the `config` and `model` sections.
+public typealias ResolvedRunConfig = RunConfigFile<TrainConfig, ModelConfig>
 
 /// A stable hash of a canonical config (FNV-1a 64, hex): identifies "the same run" across invocations.
 public enum ConfigHash {
@@ -310,11 +281,7 @@ public enum ConfigHash {
     public static func of(_ config: TrainConfig) throws -> String {
         var c = config
         c.threads = 1
-        return hex(try RunFolder.encodeJSON(c, pretty: false))
+        return hex(try RunJSON.encode(c, pretty: false))
     }
-    public static func hex(_ data: Data) -> String {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in data { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return String(format: "%016llx", h)
-    }
+    public static func hex(_ data: Data) -> String { String(format: "%016llx", FNV1a.hash(data)) }
 }

@@ -179,15 +179,6 @@ final class CorpusTests: XCTestCase {
         }
     }
 
-    func testAtomicWriteReplacesAndLeavesNoTemporaries() throws {
-        let tmp = try makeTempDir(self)
-        let url = tmp.appendingPathComponent("deep/er/file.bin")
-        try AtomicFile.write(Data([1, 2, 3]), to: url)
-        try AtomicFile.write(Data([4, 5]), to: url)
-        XCTAssertEqual(try Data(contentsOf: url), Data([4, 5]))
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path), ["file.bin"])
-    }
-
     func testGlob() {
         XCTAssertTrue(Corpus.glob("*_gut.txt", matches: "hamlet_gut.txt"))
         XCTAssertFalse(Corpus.glob("*_gut.txt", matches: "hamlet_gut_f.txt"))

@@ -15,7 +15,6 @@ final class MuPTests: XCTestCase {
         let defaults = try StrategyRegistry.make(name: "mup", context: context)
         XCTAssertEqual(defaults.outputMultiplier, 10)
         XCTAssertEqual(defaults.tensors.map(\.trainable), [true])
-        XCTAssertEqual(defaults.tensors[0].role, .vectorLike)
         XCTAssertEqual(defaults.tensors[0].lrMultiplier, 1)
         XCTAssertEqual(standardDeviation(Harness(defaults).table(0)), 0.08, accuracy: 0.002)
 

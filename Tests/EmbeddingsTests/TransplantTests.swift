@@ -31,11 +31,11 @@ final class TransplantTests: XCTestCase {
 
     func testCopiesTheTableFrozenByDefault() throws {
         let values = table(width: Fixture.dModel)
-        let s = try make(["checkpoint": try write([("embedding.wte", [Fixture.vocabulary.count, Fixture.dModel], values)])])
+        let s = try make(["checkpoint": try write([(LearnedEmbedding.checkpointNames[0], [Fixture.vocabulary.count, Fixture.dModel], values)])])
         XCTAssertEqual(s.tensors.map(\.trainable), [false])
         let h = Harness(s)
         XCTAssertEqual(Array(h.values[0]), values)
-        let tuned = try make(["checkpoint": try write([("embedding.wte", [Fixture.vocabulary.count, Fixture.dModel], values)]),
+        let tuned = try make(["checkpoint": try write([(LearnedEmbedding.checkpointNames[0], [Fixture.vocabulary.count, Fixture.dModel], values)]),
                               "trainable": true])
         XCTAssertEqual(tuned.tensors.map(\.trainable), [true])
     }
@@ -43,7 +43,7 @@ final class TransplantTests: XCTestCase {
     func testLowRankSourceIsMultipliedOut() throws {
         let v = Fixture.vocabulary.count, d = Fixture.dModel
         let a = (0..<(v * 2)).map { Float($0 % 5) }, p = (0..<(2 * d)).map { Float($0 % 3) }
-        let s = try make(["checkpoint": try write([("embedding.wte_a", [v, 2], a), ("embedding.wte_p", [2, d], p)])])
+        let s = try make(["checkpoint": try write([(LowRankEmbedding.checkpointNames[0], [v, 2], a), (LowRankEmbedding.checkpointNames[1], [2, d], p)])])
         let h = Harness(s)
         for (r, c) in [(0, 0), (7, 5), (299, 47)] {
             XCTAssertEqual(h.values[0][r * d + c], a[r * 2] * p[c] + a[r * 2 + 1] * p[d + c])
@@ -51,17 +51,17 @@ final class TransplantTests: XCTestCase {
     }
 
     func testOtherVocabularyIsRefused() throws {
-        let path = try write([("embedding.wte", [Fixture.vocabulary.count, Fixture.dModel], table(width: Fixture.dModel))],
+        let path = try write([(LearnedEmbedding.checkpointNames[0], [Fixture.vocabulary.count, Fixture.dModel], table(width: Fixture.dModel))],
                              fingerprint: "deadbeef")
         XCTAssertThrowsError(try make(["checkpoint": path])) { e in
             XCTAssertTrue("\(e)".contains("another vocabulary"), "\(e)")
         }
-        let rows = try write([("embedding.wte", [10, Fixture.dModel], [Float](repeating: 0, count: 10 * Fixture.dModel))], fingerprint: nil)
+        let rows = try write([(LearnedEmbedding.checkpointNames[0], [10, Fixture.dModel], [Float](repeating: 0, count: 10 * Fixture.dModel))], fingerprint: nil)
         XCTAssertThrowsError(try make(["checkpoint": rows])) { e in XCTAssertTrue("\(e)".contains("10-token table"), "\(e)") }
     }
 
     func testOtherWidthNeedsAProjection() throws {
-        let path = try write([("embedding.wte", [Fixture.vocabulary.count, 24], table(width: 24))])
+        let path = try write([(LearnedEmbedding.checkpointNames[0], [Fixture.vocabulary.count, 24], table(width: 24))])
         XCTAssertThrowsError(try make(["checkpoint": path])) { e in XCTAssertTrue("\(e)".contains("projection"), "\(e)") }
         let truncated = Harness(try make(["checkpoint": path, "projection": "truncate"]))
         XCTAssertEqual(truncated.values[0][1 * 48 + 3], table(width: 24)[1 * 24 + 3])

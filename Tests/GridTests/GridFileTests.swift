@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import XCTest
 import Embeddings
 import Grid
@@ -218,5 +219,21 @@ final class GridFileTests: XCTestCase {
     func testWallTimeSchedulesLongestFirst() {
         XCTAssertEqual(GridPlan.wallSeconds([5, 4, 3, 3, 3], jobs: 2), 10)  // LPT: 5+3, 4+3+3
         XCTAssertEqual(GridPlan.wallSeconds([1, 1, 1], jobs: 1), 3)
+    }
+
+    /// A grid name becomes runs/<name> and reports/<name>: `..`, a path or a hidden name is an error, from `name:` or
+    /// from the file name; and the name `grid run` uses is the one `report` reads (RunFormat's GridName).
+    func testGridNamesAreCheckedByThePathRule() throws {
+        let axes = "axes:\n  seed: [1]\nbase: {preset: tiny, max_steps: 2, vocab_size: 256}\n"
+        for bad in ["..", "../../w1", ".hidden", "a/b"] {
+            XCTAssertTrue(errors("name: \(bad)\n" + axes).contains { $0.contains("'name' must be a plain name") }, bad)
+        }
+        XCTAssertTrue(errors(axes, path: "dir/.hidden.yaml").contains { $0.contains("add `name: <grid>`") })
+        let (named, _) = try expand("name: \"quoted\"  # comment\n" + axes)
+        XCTAssertEqual(named.name, "quoted")
+        XCTAssertEqual(try GridName.of(gridFile: "g.yaml", text: "name: \"quoted\"  # comment\n" + axes), named.name)
+        let (unnamed, _) = try expand(axes, path: "ablations/my-grid.yaml")
+        XCTAssertEqual(unnamed.name, "my-grid")
+        XCTAssertEqual(try GridName.of(gridFile: "ablations/my-grid.yaml", text: axes), unnamed.name)
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import RunFormat
+import TestSupport
 import XCTest
 import Grid
 import Trainer
@@ -10,7 +12,7 @@ final class GridProcessTests: BinaryTestCase {
     /// Everything deterministic about a finished run: metrics without timings, and the final weights' bytes.
     func fingerprint(_ folder: URL) throws -> (metrics: [String], weights: Data) {
         let rf = RunFolder(folder)
-        let metrics = rf.readMetrics().map { r in "\(r.step) \(r.tokens) \(String(describing: r.trainLoss)) \(String(describing: r.valLoss)) \(r.lr) \(String(describing: r.gradNorm))" }
+        let metrics = try rf.readMetrics().map { r in "\(r.step) \(r.tokens) \(String(describing: r.trainLoss)) \(String(describing: r.valLoss)) \(r.lr) \(String(describing: r.gradNorm))" }
         let ckpt = try XCTUnwrap(Checkpoint.latest(in: rf), "no checkpoint in \(folder.path)")
         return (metrics, try Data(contentsOf: ckpt.appendingPathComponent(Checkpoint.modelFile)))
     }
@@ -28,11 +30,11 @@ final class GridProcessTests: BinaryTestCase {
         for target in [3, 47, 120] {
             let (p, _) = try start(["grid", "run-one", grid, "--run", id, "--threads", "1"])
             let deadline = Date().addingTimeInterval(60)
-            while p.isRunning && Date() < deadline && (RunFolder(folder).readMetrics().last?.step ?? 0) < target { usleep(500) }
+            while p.isRunning && Date() < deadline && ((try? RunFolder(folder).readMetrics())?.last?.step ?? 0) < target { usleep(500) }
             guard p.isRunning else { break }
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
-            killedAt.append(RunFolder(folder).readMetrics().last?.step ?? 0)
+            killedAt.append((try? RunFolder(folder).readMetrics())?.last?.step ?? 0)
         }
         XCTAssertFalse(killedAt.isEmpty, "the worker finished before any kill")
         XCTAssertNotEqual(RunFolder(folder).readStatus()?.state, .finished)
@@ -59,7 +61,7 @@ final class GridProcessTests: BinaryTestCase {
         let (p, pipe) = try start(["grid", "run", grid, "--log-every", "0"])
         let folder = runFolder("intr", "learned-d16-L1-v256-s1")
         let deadline = Date().addingTimeInterval(60)
-        while p.isRunning && Date() < deadline && (RunFolder(folder).readMetrics().last?.step ?? 0) < 20 { usleep(1000) }
+        while p.isRunning && Date() < deadline && ((try? RunFolder(folder).readMetrics())?.last?.step ?? 0) < 20 { usleep(1000) }
         kill(p.processIdentifier, SIGINT)
         let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()

@@ -1,4 +1,6 @@
+import Benchmarks
 import Foundation
+import RunFormat
 import Kernels
 import Probes
 import XCTest
@@ -214,11 +216,15 @@ final class ProbeMetricTests: XCTestCase {
 
     func testLowRankInputIsTheProduct() throws {
         let a = ProbeMatrix(rows: [[1, 2], [3, 4], [0, 1]]), p = ProbeMatrix(rows: [[1, 0, 2], [0, 1, -1]])
-        let (name, t) = try RunProbe.inputTable(["embedding.wte_a": a, "embedding.wte_p": p, "lm_head.weight": a])
+        let (name, t) = try RunProbe.inputTable(["embedding.wte_a": a, "embedding.wte_p": p, "lm_head.weight": a], strategy: "lowrank")
         XCTAssertEqual(name, "embedding.wte_a·embedding.wte_p")
         XCTAssertEqual(t, ProbeMatrix(rows: [[1, 2, 0], [3, 4, 2], [0, 1, -1]]))
-        XCTAssertEqual(try RunProbe.inputTable(["embedding.wte_hashed": a]).name, "embedding.wte_hashed")
-        XCTAssertThrowsError(try RunProbe.inputTable(["embedding.x": a, "embedding.y": a]))
+        XCTAssertEqual(try RunProbe.inputTable(["embedding.wte_hashed": a], strategy: "hashed").name, "embedding.wte_hashed")
+        // Another strategy's tensors, or an unknown strategy: an error naming the file.
+        XCTAssertThrowsError(try RunProbe.inputTable(["embedding.x": a, "embedding.y": a], strategy: "learned", path: "/r/m.safetensors")) {
+            XCTAssertTrue(String(describing: $0).contains("/r/m.safetensors"))
+        }
+        XCTAssertThrowsError(try RunProbe.inputTable(["embedding.wte": a], strategy: "no-such-strategy"))
     }
 
     func testBenchRunsOnASmallTable() throws {

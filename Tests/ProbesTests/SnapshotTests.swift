@@ -1,5 +1,6 @@
 import Embeddings
 import Foundation
+import RunFormat
 import TensorFile
 import Kernels
 import Probes
@@ -141,9 +142,20 @@ final class SnapshotTests: XCTestCase {
         let enc = WordEncoder(encode: { $0.utf8.map { Int32($0) } }, corpusWords: ["a", "b", "c", "d", "e"])
         let corpus = ProbeCorpus(tokenCounts: ProbeCorpus.counts(of: tokens, vocabSize: 256), wordSets: [EncodedWordPairSet(set, encoder: enc)])
         XCTAssertEqual(corpus.seen.count, 16)
-        for strategy in ["learned", "frozen-random", "hashed", "lowrank", "mup"] {
+        // Every registered strategy, with its example options (transplant's source checkpoint), in a μP model for
+        // those that need one: probing needs nothing but the strategy's own tensorNames/inputTable.
+        for type in StrategyRegistry.all {
+            let strategy = type.name
             var c = config(strategy: strategy)
-            if strategy == "mup" { c.parametrization = "mup"; c.baseWidth = 16 }
+            let context = EmbeddingContext(vocabulary: .bytes, dModel: c.dModel!, seed: c.seed)
+            c.strategyOptions = try type.exampleOptions(for: context).mapValues { try JSONValue(any: $0) }
+            let built: any EmbeddingStrategy
+            do { built = try StrategyRegistry.make(name: strategy, options: c.strategyOptionsObject, context: context) } catch StrategyError.incompatible {
+                c.parametrization = "mup"; c.baseWidth = 16
+                var mup = context; mup.parametrization = .mup(baseWidth: 16)
+                built = try StrategyRegistry.make(name: strategy, options: c.strategyOptionsObject, context: mup)
+            }
+            let frozenInput = !built.tensors.contains(where: \.trainable)
             let url = tmp.appendingPathComponent(strategy)
             _ = try Trainer(config: c, data: data(c), folder: RunFolder(url)).run()
             let report = try RunProbe(folder: url, load: loader).probe(corpus: corpus)
@@ -158,9 +170,8 @@ final class SnapshotTests: XCTestCase {
             XCTAssertEqual(back.tables.input.final.wordSimilarity["chain"]?.totalPairs, 5)
             XCTAssertEqual(back.tables.input.final.wordSimilarity["chain"]?.pairsInCorpus, 4)
             let drift = try XCTUnwrap(back.drift.input)
-            XCTAssertEqual(drift.frozen, strategy == "frozen-random" || strategy == "hashed", strategy)
-            XCTAssertEqual(back.tables.input.tensor, ["learned": "embedding.wte", "mup": "embedding.wte", "frozen-random": "embedding.wte_frozen",
-                                                      "hashed": "embedding.wte_hashed", "lowrank": "embedding.wte_a·embedding.wte_p"][strategy])
+            XCTAssertEqual(drift.frozen, frozenInput, strategy)
+            XCTAssertEqual(back.tables.input.tensor, try StrategyRegistry.type(named: strategy).checkpointNames.joined(separator: "·"))
             XCTAssertEqual(drift.steps.first, 0); XCTAssertEqual(drift.fractions.last, 1)
             let out = try XCTUnwrap(back.drift.output)
             XCTAssertFalse(out.frozen)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Stats
 import XCTest
 import Report
@@ -201,10 +202,5 @@ final class ProbeReportTests: XCTestCase {
         XCTAssertFalse(out.markdown.contains("When do the tables stop moving"))
         assertNoNonFinite(out.markdown)
         for f in out.figures { XCTAssertFalse(f.svg.contains("nan"), f.name) }
-    }
-
-    func testSnapshotStepsFollowTheTrainer() {
-        // Sources/Probes/README.md: T = 1000, 12 snapshots.
-        XCTAssertEqual(SyntheticGrid.probeSnapshotSteps(1000), [0, 5, 8, 14, 25, 42, 71, 120, 204, 347, 589, 1000])
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import TestSupport
+import RunFormat
 import Stats
 import XCTest
 import Report
@@ -54,9 +56,12 @@ final class ReportTests: XCTestCase {
 
         let listed = ["learned-d64-L2-v2048-s1", "learned-d64-L2-v2048-s2", "hashed-d64-L2-v2048-s1",
                       "hashed-d64-L2-v2048-s2", "hashed-d64-L2-v2048-s3"]
-        let index = "{\"name\": \"g\", \"runs\": [" + listed.map { "{\"id\": \"\($0)\", \"state\": \"pending\"}" }
-            .joined(separator: ", ") + "]}"
-        try Data(index.utf8).write(to: grid.appendingPathComponent("grid.json"))
+        let entries = listed.enumerated().map { i, id in
+            GridIndex.Entry(index: i, id: id, axes: [:], configHash: "", state: "pending", reason: nil, finalValLoss: nil,
+                            nonEmbeddingParameters: 0, tokens: 0)
+        }
+        try RunJSON.write(GridIndex(name: "g", file: "g.yaml", axes: [], runs: entries, updatedAt: ""),
+                          to: grid.appendingPathComponent(GridIndex.fileName))
         let out = try Report.build(gridFolder: grid)
         XCTAssertEqual(out.analysis.problems.map(\.id), ["hashed-d64-L2-v2048-s2", "hashed-d64-L2-v2048-s3"])
         XCTAssertTrue(out.markdown.contains("| `hashed-d64-L2-v2048-s3` | missing | no run folder (listed in grid.json) |"))
@@ -226,39 +231,5 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(warning.contains("OpenBLAS Haswell on an unrecorded CPU: 3 runs"), warning)
         XCTAssertTrue(warning.contains("OpenBLAS Zen on AMD EPYC (family 25, model 1: Zen 3, AVX2): 1 run"), warning)
         XCTAssertTrue(mixed.markdown.contains("**Warning:** the finished runs come from 2 different"))
-    }
-
-    func testGridNameFromGridFile() {
-        XCTAssertEqual(Report.gridName(fromGridFile: "# a grid\nname: scaling-v1\naxes:\n  name: nested\n"), "scaling-v1")
-        XCTAssertEqual(Report.gridName(fromGridFile: "name: \"quoted\"  # comment\n"), "quoted")
-        XCTAssertNil(Report.gridName(fromGridFile: "axes:\n  name: nested\n"))
-    }
-}
-
-/// The lenient metrics.jsonl reader.
-final class MetricsScannerTests: XCTestCase {
-    func testReadsValLossSkipsPartialAndBadLines() {
-        let text = """
-        {"elapsed_s":0.1,"step":1,"tokens":2048,"train_loss":6.25}
-        {"step":20,"tokens":40960,"train_loss":5.5,"val_loss":5.4321,"lr":1e-05}
-        not json
-        {"step":30,"tokens":61440,"val_loss":"nan"}
-        { "step" : 40 , "tokens" : 81920 , "val_loss" : 4.5e0 }
-        {"step":50,"tokens":102400,"val_lo
-        """
-        let lines = MetricsScanner.scan(Data(text.utf8))
-        XCTAssertEqual(lines.map(\.step), [1, 20, 30, 40])
-        XCTAssertEqual(lines[1].valLoss, 5.4321)
-        XCTAssertNil(lines[0].valLoss)
-        XCTAssertTrue(lines[2].valLoss!.isNaN)
-        XCTAssertEqual(lines[3].valLoss, 4.5)
-        XCTAssertEqual(lines[3].tokens, 81920)
-    }
-
-    func testRealTrainerLine() {
-        let line = #"{"elapsed_s":8.58003294,"grad_norm":0.4909516361297371,"lr":0.0006,"step":60,"tokens":122880,"tokens_per_s":19334.77182462241,"train_loss":5.490609473545557,"val_loss":5.503892126839227}"#
-        let l = MetricsScanner.scan(Data(line.utf8))
-        XCTAssertEqual(l.first?.valLoss, 5.503892126839227)
-        XCTAssertEqual(l.first?.tokens, 122880)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import Report
 
@@ -69,6 +70,6 @@ final class SVGTests: XCTestCase {
         XCTAssertEqual(log.ticks().major, [1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7])
         // Less than a decade: linear ticks placed on the log axis.
         let narrow = AxisMap(scale: .log10, lo: log10(2.4), hi: log10(3.7), pixelLo: 0, pixelHi: 100)
-        XCTAssertEqual(narrow.ticks().major.count >= 3, true)
+        XCTAssertEqual(narrow.ticks().major, [2.5, 3, 3.5])
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import RunFormat
+import TestSupport
 import XCTest
 import Report
 

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import Trainer
 import XCTest
 

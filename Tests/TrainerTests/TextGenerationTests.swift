@@ -1,5 +1,6 @@
 import Embeddings
 import Foundation
+import RunFormat
 import Kernels
 import Model
 import TensorFile

@@ -3,6 +3,7 @@ import Foundation
 import TensorFile
 import Kernels
 import Model
+import RunFormat
 import Trainer
 import XCTest
 
@@ -109,11 +110,58 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(result.status.state, .finished)
 
         XCTAssertEqual(weights(straight), weights(second), "weights differ after resume")
-        let a = RunFolder(tmp.appendingPathComponent("a")).readMetrics(), b = folder.readMetrics()
+        let a = try RunFolder(tmp.appendingPathComponent("a")).readMetrics(), b = try folder.readMetrics()
         XCTAssertEqual(a.map(\.step), b.map(\.step))
         XCTAssertEqual(a.map(\.trainLoss), b.map(\.trainLoss))
         XCTAssertEqual(a.map(\.valLoss), b.map(\.valLoss))
         XCTAssertEqual(a.map(\.gradNorm), b.map(\.gradNorm))
+    }
+
+    /// `checkpoints/latest` with surrounding whitespace is read; when the checkpoint it names is gone (deleted after a
+    /// crash left it truncated), resume continues from the newest complete older one, says so, and still ends
+    /// bit-identical to an uninterrupted run.
+    func testResumeReadsLatestWithWhitespaceAndFallsBackToTheNewestCompleteCheckpoint() throws {
+        var c = config(steps: 20)
+        c.checkpointInterval = 5
+        let straight = try Trainer(config: c, data: data(c), folder: RunFolder(tmp.appendingPathComponent("ref")))
+        _ = try straight.run()
+
+        let folder = RunFolder(tmp.appendingPathComponent("fallback"))
+        let first = try Trainer(config: c, data: data(c), folder: folder)
+        _ = try first.run(shouldStop: { first.step == 15 })
+        let latest = folder.checkpointsURL.appendingPathComponent("latest")
+        try Data((Checkpoint.name(step: 15) + "\n").utf8).write(to: latest)
+        let again = try Trainer(config: c, data: data(c), folder: folder)
+        XCTAssertEqual(try again.resumeIfPossible(), 15)
+        XCTAssertNil(again.resumeNote)
+
+        try FileManager.default.removeItem(at: folder.checkpointsURL.appendingPathComponent(Checkpoint.name(step: 15)))
+        let second = try Trainer(config: c, data: data(c), folder: folder)
+        XCTAssertEqual(try second.resumeIfPossible(), 10)
+        let note = try XCTUnwrap(second.resumeNote)
+        XCTAssertTrue(note.contains(Checkpoint.name(step: 10)), note)
+        _ = try second.run()
+        XCTAssertEqual(weights(straight), weights(second))
+        XCTAssertEqual(try folder.readMetrics().map(\.step), try RunFolder(tmp.appendingPathComponent("ref")).readMetrics().map(\.step))
+    }
+
+    /// A malformed metrics line that is not a partial last line stops the resume with the file and line, and the
+    /// file is left as it was (it used to be rewritten with the lines that parsed — or with none).
+    func testResumeRefusesAMalformedMetricsLineAndChangesNothing() throws {
+        let c = config(steps: 20)
+        let folder = RunFolder(tmp.appendingPathComponent("badline"))
+        let first = try Trainer(config: c, data: data(c), folder: folder)
+        _ = try first.run(shouldStop: { first.step == 10 })
+        var bytes = try Data(contentsOf: folder.metricsURL)
+        let third = bytes.indices.filter { bytes[$0] == 0x0A }[1] + 1
+        bytes.insert(0xFF, at: third + 3)
+        try bytes.write(to: folder.metricsURL)
+        let second = try Trainer(config: c, data: data(c), folder: folder)
+        XCTAssertThrowsError(try second.resumeIfPossible()) { error in
+            let m = String(describing: error)
+            XCTAssertTrue(m.contains(folder.metricsURL.path) && m.contains("line 3") && m.contains("UTF-8"), m)
+        }
+        XCTAssertEqual(try Data(contentsOf: folder.metricsURL), bytes)
     }
 
     /// Checkpoints record the batch shards; resuming one written with another count (here: one from before the key
@@ -149,7 +197,7 @@ final class TrainerTests: XCTestCase {
         let t = try Trainer(config: c, data: data(c), folder: folder)
         XCTAssertNil(try t.resumeIfPossible())
         _ = try t.run()
-        let steps = folder.readMetrics().map(\.step)
+        let steps = try folder.readMetrics().map(\.step)
         XCTAssertEqual(steps, steps.sorted())
         XCTAssertEqual(Set(steps).count, steps.count, "duplicated metrics lines: \(steps)")
     }
@@ -186,7 +234,7 @@ final class TrainerTests: XCTestCase {
             XCTAssertNotNil(provenance[key], key)
         }
         XCTAssertEqual(folder.readStatus()?.state, .finished)
-        let metrics = folder.readMetrics()
+        let metrics = try folder.readMetrics()
         XCTAssertEqual(metrics.last?.step, 10)
         XCTAssertNotNil(metrics.last?.valLoss)
         XCTAssertNotNil(Checkpoint.latest(in: folder))
@@ -198,7 +246,7 @@ final class TrainerTests: XCTestCase {
     func testFrozenTableIsBitIdenticalAfterTraining() throws {
         let c = config(steps: 15, strategy: "frozen-random")
         let t = try Trainer(config: c, data: data(c), folder: nil)
-        let table = t.model.store["embedding.wte_frozen"]!, head = t.model.store["lm_head.weight"]!
+        let table = t.model.store[FrozenRandomEmbedding.checkpointNames[0]]!, head = t.model.store["lm_head.weight"]!
         func values(_ p: Parameter) -> [Float] { Array(UnsafeBufferPointer(start: t.model.store.value(p), count: p.count)) }
         let (tableBefore, headBefore) = (values(table), values(head))
         _ = try t.run()
@@ -220,7 +268,7 @@ final class TrainerTests: XCTestCase {
         t.strategyOptions = ["checkpoint": .string(source.url.path)]
         let b = try Trainer(config: t, data: data(t), folder: nil)
         _ = try b.run()
-        let trained = a.model.store["embedding.wte"]!, moved = b.model.store["embedding.wte"]!
+        let trained = a.model.store[LearnedEmbedding.checkpointNames[0]]!, moved = b.model.store[TransplantEmbedding.checkpointNames[0]]!
         XCTAssertEqual(Array(UnsafeBufferPointer(start: a.model.store.value(trained), count: trained.count)),
                        Array(UnsafeBufferPointer(start: b.model.store.value(moved), count: moved.count)))
         XCTAssertFalse(moved.spec.trainable)

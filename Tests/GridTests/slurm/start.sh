@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a private single-node Slurm (munge + slurmctld + slurmd) under the folder $1, using nothing in /etc.
 # Clients need SLURM_CONF=$1/slurm.conf. Stop it with stop.sh $1. Needs root and Debian's slurm-wlm + munge.
-# Recipe: shared/notes/slurm.md (tested on this machine kind: 2 CPUs, no systemd).
+# Tested on a 2-CPU machine without systemd.
 set -euo pipefail
 B=${1:?usage: start.sh STATE_DIR}
 for tool in munged mungekey slurmctld slurmd sinfo; do

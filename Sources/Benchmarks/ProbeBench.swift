@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Probes
 
 /// Times the probes on a random V×D table (`ablate probe --bench`): is probing a large table seconds, not minutes?
 public enum ProbeBench {
@@ -30,12 +31,5 @@ public enum ProbeBench {
         let ws = try time { for s in corpus.wordSets { _ = try WordSimilarity.evaluate(s, table: table) } }
         let all = try time { _ = try TableProbe.measure(table, corpus: corpus) }
         return Result(rows: rows, cols: cols, singularValues: sv, isotropy: iso, normFrequency: nf, wordSimilarity: ws, all: all)
-    }
-}
-
-extension EncodedWordPairSet {
-    /// A set of already-tokenized pairs (tests, benchmarks).
-    public init(name: String, pairs: [Pair]) {
-        self.name = name; self.sha256 = nil; self.pairs = pairs
     }
 }

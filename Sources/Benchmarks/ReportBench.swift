@@ -1,4 +1,6 @@
 import Foundation
+import Report
+import TestSupport
 
 /// `ablate report --bench`: times the report of a synthetic grid of 100 runs × 1,000 metric lines
 /// (5 strategies × 4 sizes × 5 seeds; target < 2 s), read from and written to a temporary folder.

@@ -1,7 +1,9 @@
 import Foundation
+import Kernels
+import RunFormat
 
-/// Writes synthetic but realistic run folders in the trainer's format (config.json, status.json, summary.json,
-/// metrics.jsonl) — for the report's test fixtures and its benchmark. Deterministic for a given spec.
+/// Writes synthetic but realistic run folders with the run format's own types (RunFormat: config.json, status.json,
+/// summary.json, metrics.jsonl) — for the report's test fixtures and its benchmark. Deterministic for a given spec.
 ///
 /// The loss model: final loss L(N) = 2 + 40·N^(−0.28) plus a per-strategy gap g(N) (frozen-random large and
 /// shrinking with N, hashed small, μP slightly better), a per-seed offset shared by all strategies of that seed (the trainer's
@@ -44,7 +46,7 @@ public enum SyntheticGrid {
     }
 
     public static func runID(_ strategy: String, _ s: Shape, vocab: Int, seed: UInt64) -> String {
-        "\(strategy)-d\(s.dModel)-L\(s.nLayer)-v\(vocab)-s\(seed)"
+        RunID.compose(arm: strategy, dModel: s.dModel, nLayer: s.nLayer, vocabSize: vocab, seed: seed)
     }
 
     /// Writes every run of `spec` under `directory`; returns the ids written.
@@ -107,7 +109,7 @@ public enum SyntheticGrid {
 
         let diverges = spec.diverged.contains(id), runs = spec.running.contains(id)
         let lastStep = diverges ? spec.steps * 2 / 5 : runs ? spec.steps / 2 : spec.steps
-        var lines = ""
+        var metrics = Data()
         var step = 0
         var finalEval = final
         let loggedSteps = [1] + stride(from: spec.logInterval, through: lastStep, by: spec.logInterval).map { $0 }
@@ -119,94 +121,43 @@ public enum SyntheticGrid {
             let mean = final + (start - final) * (g(s) - g(spec.steps)) / (1 - g(spec.steps))
             let isFinal = s == spec.steps
             let isEval = s % spec.evalInterval == 0 || isFinal
-            var fields = [String]()
-            fields.append("\"elapsed_s\":\(f(Double(s) * 0.05 * Double(d) / 64, 4))")
-            fields.append("\"grad_norm\":\(f(0.4 + 0.2 * abs(rng.normal()), 6))")
-            fields.append("\"lr\":\(f(1e-3 * min(1, Double(s) / 20), 8))")
-            fields.append("\"step\":\(s)")
-            fields.append("\"tokens\":\(s * tokensPerStep)")
-            fields.append("\"tokens_per_s\":\(f(20_000 * 64 / Double(d) + 100 * rng.normal(), 2))")
-            let train = diverges && s == lastStep ? "\"nan\"" : f(mean - 0.02 + 0.02 * rng.normal(), 6)
-            fields.append("\"train_loss\":\(train)")
+            let elapsed = r(Double(s) * 0.05 * Double(d) / 64, 4), gradNorm = r(0.4 + 0.2 * abs(rng.normal()), 6)
+            let lr = r(1e-3 * min(1, Double(s) / 20), 8), rate = r(20_000 * 64 / Double(d) + 100 * rng.normal(), 2)
+            let train = diverges && s == lastStep ? Double.nan : r(mean - 0.02 + 0.02 * rng.normal(), 6)
+            var val: Double? = nil
             if isEval {
-                let val = isFinal ? final : mean + 0.012 * rng.normal()
-                if isFinal { finalEval = val }
-                fields.append("\"val_loss\":\(f(val, 6))")
+                val = r(isFinal ? final : mean + 0.012 * rng.normal(), 6)
+                if isFinal { finalEval = val! }
             }
-            lines += "{" + fields.joined(separator: ",") + "}\n"
+            let record = MetricsRecord(step: s, tokens: s * tokensPerStep, trainLoss: train, valLoss: val, lr: lr,
+                                       gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed)
+            metrics.append(try RunJSON.encode(record, pretty: false))
+            metrics.append(0x0A)
         }
-        try lines.write(to: url.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+        try AtomicWrite.write(metrics, to: url.appendingPathComponent(RunFiles.metrics))
 
-        let config = """
-        {
-          "config" : {
-            "batch_size" : \(spec.batchSize),
-            "context_length" : \(t),
-            "corpus" : "shakespeare",
-            "d_model" : \(d),
-            "eval_interval" : \(spec.evalInterval),
-            "learning_rate" : 0.001,
-            "log_interval" : \(spec.logInterval),
-            "max_steps" : \(spec.steps),
-            "n_head" : \(shape.nHead),
-            "n_layer" : \(shape.nLayer),
-            "parametrization" : "\(strategy == "mup" ? "mup" : "sp")",
-            "seed" : \(seed),
-            "strategy" : "\(strategy)",
-            "strategy_options" : {
+        let config = RunConfigView(
+            config: .init(strategy: strategy, strategyOptions: .object([:]), seed: seed, corpus: "shakespeare", contextLength: t),
+            model: .init(dModel: d, nLayer: shape.nLayer, nHead: shape.nHead, vocabSize: v, contextLength: t, tieEmbeddings: false),
+            strategyOptions: .object([:]),
+            parameters: ParameterCounts(total: total, trainable: trainable, embedding: embedding, nonEmbedding: n,
+                                        optimizerStateBytes: trainable * 8),
+            provenance: Provenance(packageVersion: "0.1.0", gitCommit: "8131129062b92246de3ad809dfade126f7103d82",
+                                   corpusSHA256: "3a494a4023b9f314f593e68b868cc53d34de580a1f79542d07a1366b35e5340d",
+                                   tokenizerSHA256: "34c0a683c54e97656be81d51d69297271db58708eb680441e74e63cc50cc7ce3",
+                                   seed: seed, blasCore: "Haswell", threads: 1, createdAt: "2026-11-25T09:00:00Z"),
+            configHash: String(stableHash(id + "config"), radix: 16), batchShards: nil)
+        try RunJSON.write(config, to: url.appendingPathComponent(RunFiles.config))
 
-            },
-            "vocab_size" : \(v)
-          },
-          "config_hash" : "\(String(stableHash(id + "config"), radix: 16))",
-          "model" : {
-            "context_length" : \(t),
-            "d_model" : \(d),
-            "n_head" : \(shape.nHead),
-            "n_layer" : \(shape.nLayer),
-            "vocab_size" : \(v)
-          },
-          "parameters" : {
-            "embedding" : \(embedding),
-            "non_embedding" : \(n),
-            "optimizer_state_bytes" : \(trainable * 8),
-            "total" : \(total),
-            "trainable" : \(trainable)
-          },
-          "provenance" : {
-            "blas_core" : "Haswell",
-            "corpus_sha256" : "3a494a4023b9f314f593e68b868cc53d34de580a1f79542d07a1366b35e5340d",
-            "created_at" : "2026-11-25T09:00:00Z",
-            "git_commit" : "8131129062b92246de3ad809dfade126f7103d82",
-            "package_version" : "0.1.0",
-            "seed" : \(seed),
-            "threads" : 1,
-            "tokenizer_sha256" : "34c0a683c54e97656be81d51d69297271db58708eb680441e74e63cc50cc7ce3"
-          },
-          "strategy_options" : {
-
-          }
-        }
-        """
-        try config.write(to: url.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
-
-        let state = diverges ? "diverged" : runs ? "running" : "finished"
-        let reason = diverges ? ",\n  \"reason\" : \"non-finite training loss (nan) at step \(lastStep)\"" : ""
-        let status = "{\n  \"state\" : \"\(state)\"\(reason),\n  \"step\" : \(lastStep),\n  \"total_steps\" : \(spec.steps),\n  \"updated_at\" : \"2026-11-25T09:00:00Z\"\n}"
-        try status.write(to: url.appendingPathComponent("status.json"), atomically: true, encoding: .utf8)
+        var status = RunStatus(state: diverges ? .diverged : runs ? .running : .finished, step: lastStep, totalSteps: spec.steps,
+                               reason: diverges ? "non-finite training loss (nan) at step \(lastStep)" : nil)
+        status.updatedAt = "2026-11-25T09:00:00Z"
+        try RunJSON.write(status, to: url.appendingPathComponent(RunFiles.status))
         guard !diverges && !runs else { return }
-        let summary = """
-        {
-          "elapsed_s" : \(f(Double(spec.steps) * 0.05 * Double(d) / 64, 4)),
-          "final_val_loss" : \(f(finalEval, 6)),
-          "non_embedding_parameters" : \(n),
-          "steps" : \(spec.steps),
-          "tokens" : \(spec.steps * tokensPerStep),
-          "total_parameters" : \(total),
-          "trainable_parameters" : \(trainable)
-        }
-        """
-        try summary.write(to: url.appendingPathComponent("summary.json"), atomically: true, encoding: .utf8)
+        let summary = RunSummary(finalValLoss: finalEval, steps: spec.steps, tokens: spec.steps * tokensPerStep,
+                                 elapsed: r(Double(spec.steps) * 0.05 * Double(d) / 64, 4), trainableParameters: trainable,
+                                 totalParameters: total, nonEmbeddingParameters: n)
+        try RunJSON.write(summary, to: url.appendingPathComponent(RunFiles.summary))
         if spec.probes && !spec.withoutProbes.contains(id) {
             try SyntheticProbes.write(strategy: strategy, dModel: d, nLayer: shape.nLayer, nHead: shape.nHead, vocab: v,
                                       nonEmbedding: n, seed: seed, steps: spec.steps, signal: spec.wordSimilaritySignal,
@@ -214,14 +165,11 @@ public enum SyntheticGrid {
         }
     }
 
-    private static func f(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+    /// `x` rounded to `digits` decimals, as the synthetic files always stored it.
+    private static func r(_ x: Double, _ digits: Int) -> Double { Double(String(format: "%.\(digits)f", x))! }
 
     /// FNV-1a 64 of the UTF-8 bytes (stable across runs, unlike `hashValue`).
-    static func stableHash(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return h
-    }
+    static func stableHash(_ s: String) -> UInt64 { FNV1a.hash(s.utf8) }
 }
 
 /// SplitMix64 (Steele et al. 2014) with a Box–Muller normal; enough for synthetic noise.

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Times every kernel on the shapes of the reference model (d = 256, T = 128, B = 16, 4 heads, V = 2048; N = B·T =
 /// 2048 rows) and returns a table: ms per call (best of several), and GFLOP/s for matrix work or GB/s of compulsory
@@ -77,11 +78,11 @@ public enum KernelBench {
         }
         // Non-matrix work.
         let attBytes = Double(B * H * T * T) * f
-        time("  of which causal softmax (fwd)", bytes: 2 * attBytes) {
-            CausalSelfAttention.causalSoftmax(datt, heads: B * H, seq: T)
+        time("  of which causal softmax (fwd, 1 thread)", bytes: 2 * attBytes) {
+            CausalSelfAttention.causalSoftmax(datt, seq: T, rows: 0..<(B * H * T))
         }
-        time("  of which causal softmax (bwd)", bytes: 3 * attBytes) {
-            CausalSelfAttention.causalSoftmaxBackward(datt, probs: att, heads: B * H, seq: T)
+        time("  of which causal softmax (bwd, 1 thread)", bytes: 3 * attBytes) {
+            CausalSelfAttention.causalSoftmaxBackward(datt, probs: att, seq: T, rows: 0..<(B * H * T))
         }
         time("LayerNorm.forward", bytes: 2 * nd * Double(C) * f) {
             LayerNorm.forward(out: y, mean: mean, rstd: rstd, inp: x, weight: lnw, bias: lnb, rows: N, features: C)

@@ -80,7 +80,7 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable, CustomStringConve
         try JSONDecoder().decode(T.self, from: JSONEncoder().encode(value))
     }
 
-    static func describe(_ type: Any.Type) -> String {
+    public static func describe(_ type: Any.Type) -> String {
         let name = String(describing: type)
         if name.contains("Int") { return "an integer" }
         if name.contains("Double") || name.contains("Float") { return "a number" }

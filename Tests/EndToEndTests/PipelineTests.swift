@@ -1,0 +1,100 @@
+import Embeddings
+import Foundation
+import RunFormat
+import TensorFile
+import TestSupport
+import XCTest
+
+/// The whole pipeline with the real binary, joining every writer to its reader: `ablate grid run` trains a tiny
+/// grid (the trainer writes config/summary/metrics, the grid writes grid.json), `ablate probe` reads the run folders
+/// and writes probes.json, `ablate report` reads all of it — and the report's numbers must be the runs' numbers.
+/// Then `ablate train` transplants the lowrank run's table: the transplanted table must be the strategy's own
+/// effective input table A·P. A few seconds of training on a generated corpus.
+final class PipelineTests: XCTestCase {
+    func testGridProbeReportAndTransplant() throws {
+        guard let url = AblateBinary.find() else { throw XCTSkip("the ablate binary is not built next to the tests") }
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("ablate-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let ablate = AblateBinary(url: url, folder: tmp)
+        try TinyCorpus.write(to: tmp.appendingPathComponent("tiny.txt"))
+        let model = "vocab_size: 256, context_length: 16, batch_size: 4, d_model: 16, n_layer: 1, n_head: 2"
+        try """
+        name: e2e
+        base: {corpus: \(tmp.path)/tiny.txt, \(model), max_steps: 40, warmup_steps: 3,
+               learning_rate: 3e-3, eval_interval: 10, eval_batches: 2, final_eval_batches: 2, log_interval: 5,
+               checkpoint_interval: 20, snapshot_count: 5}
+        axes:
+          strategy: [learned, {name: lowrank, options: {rank: 4}}]
+          seed: [1, 2]
+        """.write(to: tmp.appendingPathComponent("e2e.yaml"), atomically: true, encoding: .utf8)
+
+        let grid = try ablate.run(["grid", "run", "e2e.yaml", "--jobs", "2", "--log-every", "0"])
+        XCTAssertEqual(grid.status, 0, grid.output)
+        let probe = try ablate.run(["probe", "runs/e2e"])
+        XCTAssertEqual(probe.status, 0, probe.output)
+        let report = try ablate.run(["report", "e2e.yaml"])
+        XCTAssertEqual(report.status, 0, report.output)
+        let markdown = try String(contentsOf: tmp.appendingPathComponent("reports/e2e/README.md"), encoding: .utf8)
+
+        // The runs as the grid listed them, and each run's own numbers.
+        let gridFolder = tmp.appendingPathComponent("runs/e2e")
+        let index = try RunJSON.read(GridIndex.self, from: gridFolder.appendingPathComponent(GridIndex.fileName))
+        XCTAssertEqual(index.runs.count, 4)
+        XCTAssertEqual(index.runs.map(\.state), ["finished", "finished", "finished", "finished"])
+        var losses: [String: [Double]] = [:]
+        var lowrankRun: URL?
+        for entry in index.runs {
+            let run = gridFolder.appendingPathComponent(entry.id)
+            let config = try RunJSON.read(RunConfigView.self, from: run.appendingPathComponent(RunFiles.config))
+            let summary = try RunJSON.read(RunSummary.self, from: run.appendingPathComponent(RunFiles.summary))
+            XCTAssertEqual(try RunJSON.read(RunStatus.self, from: run.appendingPathComponent(RunFiles.status)).state, .finished)
+            XCTAssertEqual(summary.steps, 40)
+            XCTAssertEqual(config.parameters?.nonEmbedding, summary.nonEmbeddingParameters)
+            XCTAssertEqual(entry.finalValLoss, summary.finalValLoss)
+            // The summary's loss is the last metrics line's (the final evaluation).
+            XCTAssertEqual(try MetricsFile.records(at: run.appendingPathComponent(RunFiles.metrics)).last?.valLoss, summary.finalValLoss)
+            losses[config.config.strategy, default: []].append(summary.finalValLoss)
+            if config.config.strategy == "lowrank", lowrankRun == nil { lowrankRun = run }
+            // probes.json: the probe read the trainer's config and the strategy's own input table.
+            let probes = try RunJSON.read(ProbeReport.self, from: run.appendingPathComponent(RunFiles.probes))
+            XCTAssertEqual(probes.run.nonEmbeddingParameters, summary.nonEmbeddingParameters)
+            XCTAssertEqual(probes.run.finalValLoss, summary.finalValLoss)
+            XCTAssertEqual(probes.run.strategy, config.config.strategy)
+            XCTAssertEqual(probes.run.step, 40)
+            let strategy = try StrategyRegistry.type(named: config.config.strategy)
+            XCTAssertEqual(probes.tables.input.tensor, strategy.checkpointNames.joined(separator: "·"))
+            XCTAssertEqual(probes.tables.input.shape, [256, 16])
+            XCTAssertEqual(probes.snapshots.first?.step, 0)
+            XCTAssertEqual(probes.snapshots.last?.step, 40)
+        }
+
+        // The report's numbers are the runs' numbers.
+        XCTAssertTrue(markdown.contains("4 run folders, 4 finished and analysed."), markdown)
+        XCTAssertTrue(markdown.contains("`ablate probe` measurements (probes.json) of 4 of the 4 finished runs."))
+        for (strategy, values) in losses {
+            XCTAssertEqual(values.count, 2)
+            let mean = String(format: "%.4f", values.reduce(0, +) / 2)
+            let row = markdown.split(separator: "\n").first { $0.hasPrefix("| `\(strategy)") && $0.contains("(n = 2)") }
+            XCTAssertTrue(row?.contains("| \(mean) ± ") ?? false, "\(strategy): mean final loss \(mean) not in \(row ?? "no row")")
+        }
+
+        // Transplant from the two-tensor strategy: the new run's frozen table is A·P of the source checkpoint.
+        let source = try XCTUnwrap(lowrankRun)
+        let train = try ablate.run(["train", "--strategy", "transplant", "--corpus", "tiny.txt", "--vocab", "256", "--steps", "3",
+                                    "--set", "context_length=16", "--set", "batch_size=4", "--set", "d_model=16",
+                                    "--set", "n_layer=1", "--set", "n_head=2", "--set", "eval_interval=3", "--set", "eval_batches=1",
+                                    "--set", "final_eval_batches=1", "--set", "strategy_options={checkpoint: \(source.path)}",
+                                    "--out", "runs/single/transplanted"])
+        XCTAssertEqual(train.status, 0, train.output)
+        func tensors(_ run: URL) throws -> [String: Safetensors.Tensor] {
+            let file = try CheckpointLocator.modelFile(at: run.path)
+            let decoded = try Safetensors.decode(Data(contentsOf: file), path: file.path).tensors
+            return Dictionary(uniqueKeysWithValues: decoded.map { ($0.name, $0) })
+        }
+        let expected = try LowRankEmbedding.inputTable(checkpoint: tensors(source), path: source.path).table
+        let got = try XCTUnwrap(tensors(tmp.appendingPathComponent("runs/single/transplanted"))[TransplantEmbedding.checkpointNames[0]])
+        XCTAssertEqual(got.shape, expected.shape)
+        XCTAssertEqual(got.values, expected.values)
+    }
+}
