@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import Dataset
 
@@ -15,7 +16,7 @@ func makeTempDir(_ test: XCTestCase) throws -> URL {
 func sampleText(lines: Int, seed: UInt64 = 1) -> String {
     let words = ["the", "king", "queen", "and", "of", "to", "my", "lord", "thou", "art", "so", "fair",
                  "HAMLET.", "Enter", "Exit", "o'er", "'tis", "1599", "--", "love", "sweet", "night"]
-    var rng = SplitMix(seed)
+    var rng = SplitMix64(seed)
     var out = ""
     for _ in 0..<lines {
         let n = 3 + Int(rng.next() % 8)
@@ -25,18 +26,6 @@ func sampleText(lines: Int, seed: UInt64 = 1) -> String {
     return out
 }
 
-/// Tiny deterministic generator for test data (the project RNG is tested in Kernels).
-struct SplitMix {
-    var s: UInt64
-    init(_ seed: UInt64) { s = seed }
-    mutating func next() -> UInt64 {
-        s &+= 0x9E37_79B9_7F4A_7C15
-        var z = s
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func write(_ s: String, to url: URL) throws {
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -1,5 +1,6 @@
 import XCTest
 import Dataset
+import TestSupport
 
 final class PreTokenizerTests: XCTestCase {
     func testChunksFollowTheDocumentedRules() {
@@ -16,7 +17,7 @@ final class PreTokenizerTests: XCTestCase {
     }
 
     func testChunksPartitionAnyInput() {
-        var rng = SplitMix(9)
+        var rng = SplitMix64(9)
         for _ in 0..<200 {
             let bytes = (0..<Int(rng.next() % 64)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             let chunks = PreTokenizer.chunks(bytes)
@@ -127,7 +128,7 @@ final class BPETokenizerTests: XCTestCase {
             Array("the the the  the\t\tthe\r\nthe".utf8),
             [0xff, 0xfe, 0x80, 0xc3], // invalid UTF-8 still round-trips byte for byte
         ]
-        var rng = SplitMix(42)
+        var rng = SplitMix64(42)
         for _ in 0..<100 {
             let n = Int(rng.next() % 200)
             cases.append((0..<n).map { _ in

@@ -1,24 +1,12 @@
 import Foundation
 import XCTest
 import TensorFile
+import TestSupport
 
 /// Safetensors.decode reads files from disk (checkpoints, snapshots, transplanted tables): whatever the bytes,
 /// it must return tensors consistent with their shapes or throw — never trap. Seeded random mutations of a valid
 /// file: header bytes, the header length, and the numbers and strings of every entry.
 final class SafetensorsFuzzTests: XCTestCase {
-    struct SplitMix {
-        var s: UInt64
-        mutating func next() -> UInt64 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
-    }
-
     static func valid(dtype: Safetensors.DType) -> Data {
         let a = (0..<12).map { Float($0) * 0.5 }, b = (0..<6).map { -Float($0) }
         return a.withUnsafeBufferPointer { pa in
@@ -32,7 +20,7 @@ final class SafetensorsFuzzTests: XCTestCase {
     static let numbers: [Int] = [0, 1, 2, 3, 4, 5, 6, 12, 24, 48, 96, -1, -2, -4, 1 << 31, 1 << 32, 1 << 62, -(1 << 62),
                                  Int.max, Int.min, Int.max / 4, 3_037_000_500]
 
-    func mutate(_ data: Data, _ rng: inout SplitMix) -> Data {
+    func mutate(_ data: Data, _ rng: inout SplitMix64) -> Data {
         var d = data
         let n = Int(d.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian)
         switch rng.below(6) {
@@ -66,7 +54,7 @@ final class SafetensorsFuzzTests: XCTestCase {
     }
 
     func testRandomMutationsLoadOrThrowNeverTrap() throws {
-        var rng = SplitMix(s: 2024)
+        var rng = SplitMix64(2024)
         var loaded = 0, rejected = 0
         for i in 0..<4000 {
             let base = Self.valid(dtype: i % 2 == 0 ? .f32 : .f16)

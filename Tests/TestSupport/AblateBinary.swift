@@ -64,27 +64,14 @@ public struct AblateBinary {
 /// a few dozen steps.
 public enum TinyCorpus {
     public static func write(to url: URL, lines: Int = 1500, seed: UInt64 = 42) throws {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed)
         let words = "the king queen lord lady love death night day sword crown heart blood sweet fair foul good ill".split(separator: " ")
         var text = ""
         for _ in 0..<lines {
-            var w = rng.next(words.count)
-            for _ in 0..<(4 + rng.next(6)) { text += words[w] + " "; w = (w * 7 + 3 + rng.next(2)) % words.count }
+            var w = rng.below(words.count)
+            for _ in 0..<(4 + rng.below(6)) { text += words[w] + " "; w = (w * 7 + 3 + rng.below(2)) % words.count }
             text += ".\n"
         }
         try text.write(to: url, atomically: true, encoding: .utf8)
-    }
-
-    /// SplitMix64: a tiny fixed generator, independent of the project's RNG.
-    public struct SplitMix {
-        var s: UInt64
-        public init(seed: UInt64) { s = seed }
-        public mutating func next(_ n: Int) -> Int {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(n))
-        }
     }
 }

@@ -171,18 +171,3 @@ public enum SyntheticGrid {
     /// FNV-1a 64 of the UTF-8 bytes (stable across runs, unlike `hashValue`).
     static func stableHash(_ s: String) -> UInt64 { FNV1a.hash(s.utf8) }
 }
-
-/// SplitMix64 (Steele et al. 2014) with a Box–Muller normal; enough for synthetic noise.
-struct SplitMix64 {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992 }
-    mutating func normal() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()) }
-}
