@@ -129,6 +129,8 @@ struct TrainCommand: ParsableCommand {
             guard force else {
                 throw CLIError("\(folderURL.path) already holds a run. Fix: pass --resume to continue it, --force to start over, or --out for a new folder.")
             }
+            // A run being trained holds checkpoint temporaries for a moment: say it is busy, not that it holds foreign files.
+            guard !RunLock.isLocked(folder: folderURL) else { throw Self.busy(folderURL) }
             guard Self.recordedConfig(in: folderURL) != nil else {
                 throw CLIError("\(folder.configURL.path) is not the config of an `ablate` run; --force only ever deletes a run folder. Fix: pass another --out.")
             }
@@ -146,10 +148,7 @@ struct TrainCommand: ParsableCommand {
         let prepared = try DataLoading.prepare(config)
         let trainer = try Trainer(config: config, data: try RunData(prepared: prepared, config: config), folder: folder)
         // The grid workers' lock: a second writer (another `train`, or `grid run` on this run) stops here.
-        guard let lock = try RunLock.tryAcquire(folder: folderURL) else {
-            throw CLIError("busy: \(folderURL.path) is being trained by another process (\(RunLock.holder(folder: folderURL) ?? "?")). "
-                           + "Fix: wait for it to finish (then --resume), or stop that process.")
-        }
+        guard let lock = try RunLock.tryAcquire(folder: folderURL) else { throw Self.busy(folderURL) }
         defer { lock.release() }
         if startOver { try lock.clearFolder() }
         if let note = trainer.vocabularyNote { print("note: \(note)") }
@@ -180,6 +179,12 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainCommand {
+    /// The refusal when another process holds the run's lock.
+    static func busy(_ folder: URL) -> CLIError {
+        CLIError("busy: \(folder.path) is being trained by another process (\(RunLock.holder(folder: folder) ?? "?")). "
+                 + "Fix: wait for it to finish (then --resume), or stop that process.")
+    }
+
     /// Entries of a run folder that a run does not write (relative paths): `--force` deletes only run folders.
     static func foreignEntries(in folder: URL) -> [String] {
         let fm = FileManager.default
