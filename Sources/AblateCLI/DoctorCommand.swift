@@ -1,8 +1,8 @@
 import ArgumentParser
 import Dataset
 import Foundation
-import RunFormat
 import Kernels
+import RunFormat
 import Stats
 import Trainer
 
@@ -23,10 +23,14 @@ struct DoctorCommand: ParsableCommand {
         print("ablate \(AblateVersion.string), commit \(Provenance.gitCommit())")
         print("OpenBLAS config : \(BLAS.config)")
         let env = ProcessInfo.processInfo.environment
-        print("OpenBLAS env    : OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "unset"), OPENBLAS_L2_SIZE=\(env["OPENBLAS_L2_SIZE"] ?? "unset"), OPENBLAS_THREAD_TIMEOUT=\(env["OPENBLAS_THREAD_TIMEOUT"] ?? "unset")")
+        print(
+            "OpenBLAS env    : OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "unset"), OPENBLAS_L2_SIZE=\(env["OPENBLAS_L2_SIZE"] ?? "unset"), OPENBLAS_THREAD_TIMEOUT=\(env["OPENBLAS_THREAD_TIMEOUT"] ?? "unset")"
+        )
         let lib = BLAS.sgemmLibraryPath
         let ok = lib.contains("openblas")
-        print("cblas_sgemm from: \(lib) \(ok ? "(OpenBLAS: good)" : "(NOT OpenBLAS: matrix products will be ~30x slower; link -lopenblas, never GSL's -lgslcblas)")")
+        print(
+            "cblas_sgemm from: \(lib) \(ok ? "(OpenBLAS: good)" : "(NOT OpenBLAS: matrix products will be ~30x slower; link -lopenblas, never GSL's -lgslcblas)")"
+        )
         var oneThread = 0.0
         for t in [1, 2] {
             BLAS.setThreads(t)
@@ -61,9 +65,10 @@ struct DoctorCommand: ParsableCommand {
         print("CPU             : \(CPUInfo.summary)")
         if let requested = env["OPENBLAS_CORETYPE"], !requested.isEmpty {
             let honoured = requested.caseInsensitiveCompare(active) == .orderedSame
-            print("kernel          : \(active), because the environment sets OPENBLAS_CORETYPE=\(requested)"
-                  + (honoured ? "" : " (OpenBLAS did not honour that name and fell back to \(active))")
-                  + "; ablate, its tests and CI leave it as set (some machines set it because older OpenBLAS builds miscompute on their CPU)")
+            print(
+                "kernel          : \(active), because the environment sets OPENBLAS_CORETYPE=\(requested)"
+                    + (honoured ? "" : " (OpenBLAS did not honour that name and fell back to \(active))")
+                    + "; ablate, its tests and CI leave it as set (some machines set it because older OpenBLAS builds miscompute on their CPU)")
         } else {
             print("kernel          : \(active), chosen by OpenBLAS's own CPU detection (OPENBLAS_CORETYPE is unset)")
         }
@@ -72,9 +77,15 @@ struct DoctorCommand: ParsableCommand {
         let avx512Kernels = ["SkylakeX", "Cooperlake", "SapphireRapids"]
         guard CPUInfo.hasFlag("avx512f"), !avx512Kernels.contains(active) else { return }
         guard let out = try? ChildProcess.ablate(["doctor", "--sgemm-only"], env: ["OPENBLAS_CORETYPE": "SkylakeX"]),
-              let g = out.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return }
-        print(String(format: "AVX-512         : this CPU has AVX-512, which %@ does not use; the SkylakeX kernel measured %.0f GFLOP/s here (%.2f× the 1-thread figure above).",
-                     active, g, g / max(current, 1e-9)))
-        print("                  To use it for one grid: `blas_kernel: SkylakeX` (checked against a reference first); for the bench: `ablate bench --kernels SkylakeX`.")
+            let g = out.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+        else { return }
+        print(
+            String(
+                format:
+                    "AVX-512         : this CPU has AVX-512, which %@ does not use; the SkylakeX kernel measured %.0f GFLOP/s here (%.2f× the 1-thread figure above).",
+                active, g, g / max(current, 1e-9)))
+        print(
+            "                  To use it for one grid: `blas_kernel: SkylakeX` (checked against a reference first); for the bench: `ablate bench --kernels SkylakeX`."
+        )
     }
 }

@@ -2,9 +2,9 @@ import ArgumentParser
 import Dataset
 import Embeddings
 import Foundation
+import Model
 import RunFormat
 import TensorFile
-import Model
 import Trainer
 
 /// `ablate eval`: the mean loss of a checkpoint, on the validation batches or on a raw token file.
@@ -13,12 +13,12 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Print the mean loss of a checkpoint on the validation set or on a token file.",
         discussion: """
-        CHECKPOINT is a run folder (its latest checkpoint is used), a checkpoint folder, or a model.safetensors file.
-        --tokens FILE holds raw little-endian token ids with no header: uint16 (--dtype u16, the format of the
-        tokenizer cache's .bin streams) or int32 (--dtype i32). The file is cut into consecutive non-overlapping
-        windows of context_length + 1 tokens (a trailing partial window is dropped); the loss is the mean over all
-        predicted tokens.
-        """)
+            CHECKPOINT is a run folder (its latest checkpoint is used), a checkpoint folder, or a model.safetensors file.
+            --tokens FILE holds raw little-endian token ids with no header: uint16 (--dtype u16, the format of the
+            tokenizer cache's .bin streams) or int32 (--dtype i32). The file is cut into consecutive non-overlapping
+            windows of context_length + 1 tokens (a trailing partial window is dropped); the loss is the mean over all
+            predicted tokens.
+            """)
 
     @Argument(help: "Run folder, checkpoint folder, or model.safetensors.") var checkpoint: String
     @Option(help: "A raw token file to evaluate instead of the validation batches.") var tokens: String?
@@ -61,8 +61,9 @@ struct EvalCommand: ParsableCommand {
         }
         let ids: [Int32] = data.withUnsafeBytes { raw in
             (0..<(data.count / width)).map { i in
-                width == 2 ? Int32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-                           : Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))
+                width == 2
+                    ? Int32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                    : Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))
             }
         }
         if let bad = ids.first(where: { $0 < 0 || Int($0) >= vocabSize }) {

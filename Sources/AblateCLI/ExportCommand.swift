@@ -15,13 +15,13 @@ struct ExportCommand: ParsableCommand {
             commandName: "hf",
             abstract: "Write a folder that transformers loads as GPT2LMHeadModel + PreTrainedTokenizerFast.",
             discussion: """
-            RUN_OR_CHECKPOINT is a run folder (its latest checkpoint), a checkpoint folder or a model.safetensors file.
-            The folder holds config.json, model.safetensors (GPT-2 names, Conv1D [in, out] layout), tokenizer.json and
-            tokenizer_config.json. Every strategy exports its effective input table (hashed and low-rank tables are
-            materialised); μP's input and output multipliers are folded into wte and lm_head and its 1/d_head
-            attention scale into the query weights, so no custom code is needed. Biases the run did not have are
-            zeros. bos/eos are id 0 (the NUL byte, never in text). Checked by `make test-hf`.
-            """)
+                RUN_OR_CHECKPOINT is a run folder (its latest checkpoint), a checkpoint folder or a model.safetensors file.
+                The folder holds config.json, model.safetensors (GPT-2 names, Conv1D [in, out] layout), tokenizer.json and
+                tokenizer_config.json. Every strategy exports its effective input table (hashed and low-rank tables are
+                materialised); μP's input and output multipliers are folded into wte and lm_head and its 1/d_head
+                attention scale into the query weights, so no custom code is needed. Biases the run did not have are
+                zeros. bos/eos are id 0 (the NUL byte, never in text). Checked by `make test-hf`.
+                """)
 
         @Argument(help: ArgumentHelp("A run folder, checkpoint folder or model.safetensors.", valueName: "run-or-checkpoint"))
         var path: String
@@ -30,8 +30,10 @@ struct ExportCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let loaded = try RunArtifacts.loadModel(at: path, batchSize: 1)
-                let provenance = ["source": loaded.file.path, "checkpoint": loaded.checkpointName,
-                                  "ablate_version": AblateVersion.string]
+                let provenance = [
+                    "source": loaded.file.path, "checkpoint": loaded.checkpointName,
+                    "ablate_version": AblateVersion.string,
+                ]
                 let folder = try HuggingFaceExport.folder(model: loaded.model, tokenizer: loaded.tokenizer, provenance: provenance)
                 try HuggingFaceExport.write(folder, to: URL(fileURLWithPath: out))
                 print("wrote \(out) (GPT2LMHeadModel, strategy \(loaded.model.strategy.name), \(loaded.checkpointName))")
@@ -45,12 +47,12 @@ struct ExportCommand: ParsableCommand {
             commandName: "table",
             abstract: "Write runs.csv (one row per run) and metrics.csv (one row per logged step and split) for pandas.",
             discussion: """
-            runs.csv: run_id, every key of config.json flattened with dots (config.*, model.*, strategy_options.*,
-            parameters.*, provenance.*), summary.* (final_val_loss in nats, tokens, elapsed_s, parameter counts) and
-            status.* (state, step, reason). metrics.csv: run_id, step, tokens, split (train | val), loss (nats), lr,
-            grad_norm, tokens_per_s, elapsed_s. Missing values are empty fields; pandas.read_csv reads both with
-            numeric columns as int64/float64.
-            """)
+                runs.csv: run_id, every key of config.json flattened with dots (config.*, model.*, strategy_options.*,
+                parameters.*, provenance.*), summary.* (final_val_loss in nats, tokens, elapsed_s, parameter counts) and
+                status.* (state, step, reason). metrics.csv: run_id, step, tokens, split (train | val), loss (nats), lr,
+                grad_norm, tokens_per_s, elapsed_s. Missing values are empty fields; pandas.read_csv reads both with
+                numeric columns as int64/float64.
+                """)
 
         @Argument(help: ArgumentHelp("A grid's run folder (runs/<grid>) or one run.", valueName: "runs")) var path: String
         @Option(help: "Output folder (default: the runs folder itself).") var out: String?
@@ -64,7 +66,9 @@ struct ExportCommand: ParsableCommand {
                 }
                 var runRows: [[String: CSVValue]] = [], metricRows: [[String: CSVValue]] = []
                 for run in runs {
-                    let id = run.standardizedFileURL.path == root.path ? run.lastPathComponent
+                    let id =
+                        run.standardizedFileURL.path == root.path
+                        ? run.lastPathComponent
                         : String(run.standardizedFileURL.path.dropFirst(root.path.count + 1))
                     runRows.append(try RunArtifacts.runRow(run, id: id))
                     metricRows += try RunArtifacts.metricRows(run, id: id)
@@ -72,8 +76,10 @@ struct ExportCommand: ParsableCommand {
                 let columns = ["run_id"] + Set(runRows.flatMap(\.keys)).subtracting(["run_id"]).sorted()
                 let dir = URL(fileURLWithPath: out ?? root.path)
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                for (name, table) in [("runs.csv", CSVTable(columns: columns, rows: runRows)),
-                                      ("metrics.csv", CSVTable(columns: RunArtifacts.metricColumns, rows: metricRows))] {
+                for (name, table) in [
+                    ("runs.csv", CSVTable(columns: columns, rows: runRows)),
+                    ("metrics.csv", CSVTable(columns: RunArtifacts.metricColumns, rows: metricRows)),
+                ] {
                     let url = dir.appendingPathComponent(name)
                     try AtomicWrite.write(Data(table.text.utf8), to: url)
                     print("wrote \(url.path) (\(table.rows.count) rows, \(table.columns.count) columns)")

@@ -9,8 +9,10 @@ struct GridCommand: ParsableCommand {
         commandName: "grid",
         abstract: "Plan and run ablation grids (ablations/*.yaml): parallel, resumable, or as a Slurm job array.",
         discussion: "The grid file format is documented at the top of ablations/default.yaml.",
-        subcommands: [GridPlanCommand.self, GridRunCommand.self, GridSlurmCommand.self, GridRunOneCommand.self,
-                      GridCheckBLASCommand.self])
+        subcommands: [
+            GridPlanCommand.self, GridRunCommand.self, GridSlurmCommand.self, GridRunOneCommand.self,
+            GridCheckBLASCommand.self,
+        ])
 }
 
 /// Options every grid subcommand shares.
@@ -40,8 +42,9 @@ struct GridFileOptions: ParsableArguments {
     }
 
     func layout(_ grid: GridFile) -> GridLayout {
-        GridLayout(root: URL(fileURLWithPath: runs, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL,
-                   gridName: grid.name)
+        GridLayout(
+            root: URL(fileURLWithPath: runs, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL,
+            gridName: grid.name)
     }
 }
 
@@ -60,7 +63,9 @@ struct GridParallelOptions: ParsableArguments {
         let j = jobs ?? grid.jobs ?? max(1, cores / (t ?? 1))
         t = t ?? max(1, cores / j)
         if j * t! > cores && !oversubscribe {
-            throw CLIError("jobs × threads = \(j) × \(t!) = \(j * t!) exceeds the \(cores) cores of this machine. Fix: lower --jobs or --threads, or pass --oversubscribe.")
+            throw CLIError(
+                "jobs × threads = \(j) × \(t!) = \(j * t!) exceeds the \(cores) cores of this machine. Fix: lower --jobs or --threads, or pass --oversubscribe."
+            )
         }
         return (j, t!)
     }

@@ -9,11 +9,11 @@ struct GridPlanCommand: ParsableCommand {
         commandName: "plan",
         abstract: "Validate a grid file and print every run (parameters, tokens, FLOPs, estimated time) and the total.",
         discussion: """
-        Time estimates: FLOPs (6N + 12·L·d·T per trained token, a third of that per evaluated token) divided by
-        the sgemm GFLOP/s measured now on this machine at each model's own matrix shapes, times an efficiency
-        factor: the median achieved/sgemm ratio of this grid's finished runs when there are any, else a default
-        calibrated on an idle 2-core Zen 4 VM. Both numbers are printed.
-        """)
+            Time estimates: FLOPs (6N + 12·L·d·T per trained token, a third of that per evaluated token) divided by
+            the sgemm GFLOP/s measured now on this machine at each model's own matrix shapes, times an efficiency
+            factor: the median achieved/sgemm ratio of this grid's finished runs when there are any, else a default
+            calibrated on an idle 2-core Zen 4 VM. Both numbers are printed.
+            """)
 
     @OptionGroup var file: GridFileOptions
     @OptionGroup var parallel: GridParallelOptions
@@ -30,14 +30,17 @@ struct GridPlanCommand: ParsableCommand {
         let (jobs, threads) = try parallel.resolve(grid)
         let layout = file.layout(grid)
         let (estimates, tp) = GridSupport.estimates(runs, layout: layout, threads: threads, efficiency: efficiency)
-        print("grid \(grid.name) (\(grid.path)): \(runs.count) runs, axes \(grid.axes.map { "\($0.name)[\($0.values.count)]" }.joined(separator: " × "))\(grid.blasKernel.map { ", blas_kernel \($0)" } ?? "")")
+        print(
+            "grid \(grid.name) (\(grid.path)): \(runs.count) runs, axes \(grid.axes.map { "\($0.name)[\($0.values.count)]" }.joined(separator: " × "))\(grid.blasKernel.map { ", blas_kernel \($0)" } ?? "")"
+        )
         if let d = grid.description { print(d.trimmingCharacters(in: .whitespacesAndNewlines)) }
         let idWidth = max(6, runs.map(\.id.count).max() ?? 0)
         func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
             s.count >= w ? s : (left ? s + String(repeating: " ", count: w - s.count) : String(repeating: " ", count: w - s.count) + s)
         }
-        print(pad("#", 4) + "  " + pad("run id", idWidth, left: true) + pad("non-emb N", 11) + pad("emb", 9) + pad("tokens", 9)
-              + pad("steps", 7) + pad("FLOPs", 9) + pad("est.", 8) + pad("mem", 8) + "  state")
+        print(
+            pad("#", 4) + "  " + pad("run id", idWidth, left: true) + pad("non-emb N", 11) + pad("emb", 9) + pad("tokens", 9)
+                + pad("steps", 7) + pad("FLOPs", 9) + pad("est.", 8) + pad("mem", 8) + "  state")
         for e in estimates {
             let state: String
             switch RunDiskState.of(e.run, grid: grid, folder: layout.folder(e.run)) {
@@ -48,21 +51,26 @@ struct GridPlanCommand: ParsableCommand {
             case .failed: state = "failed"
             case .changed: state = "CHANGED (config differs from the folder's)"
             }
-            print(pad(String(e.run.index), 4) + "  " + pad(e.run.id, idWidth, left: true)
-                  + pad(GridPlan.count(Double(e.nonEmbeddingParameters)), 11) + pad(GridPlan.count(Double(e.run.embeddingParameters)), 9)
-                  + pad(GridPlan.count(Double(e.tokens)), 9) + pad(String(e.steps), 7) + pad(GridPlan.count(e.flops), 9)
-                  + pad(GridPlan.duration(e.seconds), 8) + pad("\(e.memoryBytes >> 20)M", 8) + "  " + state)
+            print(
+                pad(String(e.run.index), 4) + "  " + pad(e.run.id, idWidth, left: true)
+                    + pad(GridPlan.count(Double(e.nonEmbeddingParameters)), 11) + pad(GridPlan.count(Double(e.run.embeddingParameters)), 9)
+                    + pad(GridPlan.count(Double(e.tokens)), 9) + pad(String(e.steps), 7) + pad(GridPlan.count(e.flops), 9)
+                    + pad(GridPlan.duration(e.seconds), 8) + pad("\(e.memoryBytes >> 20)M", 8) + "  " + state)
         }
         let cpu = estimates.reduce(0) { $0 + $1.seconds }
         let pending = estimates.filter { !RunDiskState.of($0.run, grid: grid, folder: layout.folder($0.run)).isDone }
         let wall = GridPlan.wallSeconds(pending.map(\.seconds), jobs: jobs)
-        print(String(format: "total: %d runs, %@ tokens, %@ FLOPs, %@ of worker time; %d pending → about %@ wall on %d job(s) × %d thread(s)",
-                     runs.count, GridPlan.count(Double(estimates.reduce(0) { $0 + $1.tokens })),
-                     GridPlan.count(estimates.reduce(0) { $0 + $1.flops }), GridPlan.duration(cpu), pending.count,
-                     GridPlan.duration(wall), jobs, threads))
+        print(
+            String(
+                format: "total: %d runs, %@ tokens, %@ FLOPs, %@ of worker time; %d pending → about %@ wall on %d job(s) × %d thread(s)",
+                runs.count, GridPlan.count(Double(estimates.reduce(0) { $0 + $1.tokens })),
+                GridPlan.count(estimates.reduce(0) { $0 + $1.flops }), GridPlan.duration(cpu), pending.count,
+                GridPlan.duration(wall), jobs, threads))
         let peaks = runs.isEmpty ? [] : [runs.first!, runs.max { $0.model.nonEmbeddingParameters < $1.model.nonEmbeddingParameters }!]
         var tp2 = tp
         let peakText = peaks.map { String(format: "%@ %.0f", $0.id, tp2.peakGFLOPS($0)) }.joined(separator: ", ")
-        print("time estimate: sgemm GFLOP/s measured now at each model's shapes with \(threads) thread(s) (e.g. \(peakText)) × \(tp.source); the machine's current load is included")
+        print(
+            "time estimate: sgemm GFLOP/s measured now at each model's shapes with \(threads) thread(s) (e.g. \(peakText)) × \(tp.source); the machine's current load is included"
+        )
     }
 }

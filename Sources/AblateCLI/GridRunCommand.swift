@@ -1,8 +1,8 @@
 import ArgumentParser
 import Embeddings
 import Foundation
-import RunFormat
 import Grid
+import RunFormat
 import Trainer
 
 /// `ablate grid run FILE`: trains every pending run, each in its own process; re-running resumes.
@@ -11,12 +11,12 @@ struct GridRunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a grid's pending runs in parallel worker processes; re-running the same command resumes.",
         discussion: """
-        Finished runs are skipped; interrupted runs continue from their last checkpoint (bit-identical to an
-        uninterrupted run); a run whose folder holds another config is refused unless --force. Each run folder is
-        locked while a worker trains it. A failed or diverged run is recorded and the others go on; the exit status
-        is 0 when every run finished, 3 when some failed or diverged, 130 when interrupted (Ctrl-C: workers write a
-        checkpoint and stop).
-        """)
+            Finished runs are skipped; interrupted runs continue from their last checkpoint (bit-identical to an
+            uninterrupted run); a run whose folder holds another config is refused unless --force. Each run folder is
+            locked while a worker trains it. A failed or diverged run is recorded and the others go on; the exit status
+            is 0 when every run finished, 3 when some failed or diverged, 130 when interrupted (Ctrl-C: workers write a
+            checkpoint and stop).
+            """)
 
     @OptionGroup var file: GridFileOptions
     @OptionGroup var parallel: GridParallelOptions
@@ -38,19 +38,25 @@ struct GridRunCommand: ParsableCommand {
             return nil
         }
         if !changed.isEmpty && !force {
-            throw CLIError("the grid file changed for \(changed.count) existing run(s):\n\(changed.joined(separator: "\n"))\nFix: restore the grid file, give the changed runs new ids (e.g. a `label:`), or pass --force to discard those folders and retrain.")
+            throw CLIError(
+                "the grid file changed for \(changed.count) existing run(s):\n\(changed.joined(separator: "\n"))\nFix: restore the grid file, give the changed runs new ids (e.g. a `label:`), or pass --force to discard those folders and retrain."
+            )
         }
         let env: [String: String]
         do { env = try GridSupport.workerEnvironment(grid) { print($0) } } catch { throw CLIError("\(error)") }
         let (estimates, _) = GridSupport.estimates(runs, layout: layout, threads: threads, efficiency: nil)
         try GridIndex.write(grid: grid, runs: runs, layout: layout)
-        let runner = GridRunner(grid: grid, options: .init(
-            executable: GridSupport.executable, gridPath: file.file, layout: layout, jobs: jobs, threads: threads,
-            force: force, environment: env, plainInterval: logEvery, isTerminal: isatty(STDOUT_FILENO) != 0))
+        let runner = GridRunner(
+            grid: grid,
+            options: .init(
+                executable: GridSupport.executable, gridPath: file.file, layout: layout, jobs: jobs, threads: threads,
+                force: force, environment: env, plainInterval: logEvery, isTerminal: isatty(STDOUT_FILENO) != 0))
         runner.installSignalHandlers()
         let outcome = runner.run(estimates)
         try GridIndex.write(grid: grid, runs: runs, layout: layout)
-        print("grid \(grid.name): \(outcome.finished.count) finished now, \(outcome.skipped.count) already finished, \(outcome.diverged.count) diverged, \(outcome.failed.count) failed\(outcome.busy.isEmpty ? "" : ", \(outcome.busy.count) busy elsewhere") of \(runs.count) → \(layout.gridFolder.path)")
+        print(
+            "grid \(grid.name): \(outcome.finished.count) finished now, \(outcome.skipped.count) already finished, \(outcome.diverged.count) diverged, \(outcome.failed.count) failed\(outcome.busy.isEmpty ? "" : ", \(outcome.busy.count) busy elsewhere") of \(runs.count) → \(layout.gridFolder.path)"
+        )
         for (id, reason) in outcome.diverged { print("  diverged: \(id): \(reason)") }
         for (id, reason) in outcome.failed { print("  failed:   \(id): \(reason)") }
         for id in outcome.busy { print("  busy:     \(id) (locked by another process)") }
@@ -82,7 +88,8 @@ struct GridRunOneCommand: ParsableCommand {
         let selected: GridRun
         if let id = runID {
             guard let r = runs.first(where: { $0.id == id }) else {
-                throw CLIError("\(file.file): no run with id '\(id)'.\(StrategyHint.near(id, runs.map(\.id))) Fix: see `ablate grid plan \(file.file)`.")
+                throw CLIError(
+                    "\(file.file): no run with id '\(id)'.\(StrategyHint.near(id, runs.map(\.id))) Fix: see `ablate grid plan \(file.file)`.")
             }
             selected = r
         } else {
@@ -91,10 +98,13 @@ struct GridRunOneCommand: ParsableCommand {
         }
         let parent = getppid()
         let stop = StopFlag.install()
-        let worker = GridWorker(grid: grid, run: selected, layout: file.layout(grid), threads: threads, force: force) { print($0); fflush(stdout) }
+        let worker = GridWorker(grid: grid, run: selected, layout: file.layout(grid), threads: threads, force: force) {
+            print($0); fflush(stdout)
+        }
         let progress = TerminalProgress(label: selected.id)
-        let code = worker.execute(observer: progress, makeData: { c in try RunData(prepared: DataLoading.prepare(c), config: c) },
-                                  shouldStop: { stop.isSet || (stopWithParent && getppid() != parent) })
+        let code = worker.execute(
+            observer: progress, makeData: { c in try RunData(prepared: DataLoading.prepare(c), config: c) },
+            shouldStop: { stop.isSet || (stopWithParent && getppid() != parent) })
         if code != .finished { throw ExitCode(code.rawValue) }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import RunFormat
 import Grid
+import RunFormat
 import Trainer
 
 /// `ablate grid slurm FILE`: an sbatch job-array script with one task per pending run.
@@ -26,9 +26,13 @@ struct GridSlurmCommand: ParsableCommand {
     func run() throws {
         let (grid, runs) = try file.load()
         let layout = file.layout(grid)
-        let changed = runs.filter { if case .changed = RunDiskState.of($0, grid: grid, folder: layout.folder($0)) { return true } else { return false } }
+        let changed = runs.filter {
+            if case .changed = RunDiskState.of($0, grid: grid, folder: layout.folder($0)) { return true } else { return false }
+        }
         if !changed.isEmpty {
-            throw CLIError("the grid file changed for existing run(s) \(changed.map(\.id).joined(separator: ", ")). Fix: restore the file or run `ablate grid run --force` locally.")
+            throw CLIError(
+                "the grid file changed for existing run(s) \(changed.map(\.id).joined(separator: ", ")). Fix: restore the file or run `ablate grid run --force` locally."
+            )
         }
         let env: [String: String]
         do { env = try GridSupport.workerEnvironment(grid) { print($0) } } catch { throw CLIError("\(error)") }
@@ -39,9 +43,11 @@ struct GridSlurmCommand: ParsableCommand {
         let gridPath = URL(fileURLWithPath: file.file, relativeTo: URL(fileURLWithPath: cwd)).standardizedFileURL.path
         var env2 = env
         env2["ABLATE_HOME"] = ProcessInfo.processInfo.environment["ABLATE_HOME"] ?? cwd + "/.ablate"
-        let script = SlurmScript.make(grid: grid, pending: pending, options: .init(
-            executable: GridSupport.executable.path, gridPath: gridPath, runsRoot: layout.root.path, workingDirectory: cwd,
-            threads: threads, partition: partition, maxConcurrent: maxConcurrent, environment: env2))
+        let script = SlurmScript.make(
+            grid: grid, pending: pending,
+            options: .init(
+                executable: GridSupport.executable.path, gridPath: gridPath, runsRoot: layout.root.path, workingDirectory: cwd,
+                threads: threads, partition: partition, maxConcurrent: maxConcurrent, environment: env2))
         let outURL = URL(fileURLWithPath: out ?? layout.gridFolder.appendingPathComponent("slurm/submit.sh").path)
         try FileManager.default.createDirectory(at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: layout.gridFolder.appendingPathComponent("slurm"), withIntermediateDirectories: true)

@@ -1,11 +1,11 @@
-import Benchmarks
 import ArgumentParser
+import Benchmarks
 import Dataset
 import Foundation
-import RunFormat
-import TensorFile
 import Kernels
 import Probes
+import RunFormat
+import TensorFile
 import Trainer
 
 /// `ablate probe`: embedding probes of finished runs (geometry, word similarity, drift) → probes.json.
@@ -14,13 +14,13 @@ struct ProbeCommand: ParsableCommand {
         commandName: "probe",
         abstract: "Probe the embedding tables of a run (or of every finished run under a folder) and write probes.json.",
         discussion: """
-        RUN is a run folder, or a folder of runs (e.g. runs/<grid>): every finished run below it is probed.
-        Measures, for the input table and the output head, at the final checkpoint and at every snapshot:
-        effective rank, isotropy, Spearman ρ of row norm with token frequency, and Spearman ρ with human
-        word-similarity scores (WordSim-353, SimLex-999, MEN, … from $ABLATE_HOME/wordsim, fetched by `make data`);
-        and the drift of each table over the snapshots with its stabilisation point.
-        The format of probes.json is documented in Sources/Probes/README.md.
-        """)
+            RUN is a run folder, or a folder of runs (e.g. runs/<grid>): every finished run below it is probed.
+            Measures, for the input table and the output head, at the final checkpoint and at every snapshot:
+            effective rank, isotropy, Spearman ρ of row norm with token frequency, and Spearman ρ with human
+            word-similarity scores (WordSim-353, SimLex-999, MEN, … from $ABLATE_HOME/wordsim, fetched by `make data`);
+            and the drift of each table over the snapshots with its stabilisation point.
+            The format of probes.json is documented in Sources/Probes/README.md.
+            """)
 
     @Argument(help: ArgumentHelp("A run folder, or a folder holding run folders.", valueName: "run")) var path: String?
     @Flag(help: "Time the probes on a random table instead (see --rows/--cols).") var bench = false
@@ -63,10 +63,12 @@ struct ProbeCommand: ParsableCommand {
             let key = "\(config.corpus)|\(config.vocabSize)"
             if corpora[key] == nil {
                 let prepared = try DataLoading.prepare(config)
-                let encoder = WordEncoder(tokenizer: prepared.tokenizer,
-                                          corpusWords: WordEncoder.words(of: prepared.tokenizer.decode(prepared.train)))
-                corpora[key] = ProbeCorpus(tokenCounts: ProbeCorpus.counts(of: prepared.train, vocabSize: prepared.vocabSize),
-                                           wordSets: sets.map { EncodedWordPairSet($0, encoder: encoder) })
+                let encoder = WordEncoder(
+                    tokenizer: prepared.tokenizer,
+                    corpusWords: WordEncoder.words(of: prepared.tokenizer.decode(prepared.train)))
+                corpora[key] = ProbeCorpus(
+                    tokenCounts: ProbeCorpus.counts(of: prepared.train, vocabSize: prepared.vocabSize),
+                    wordSets: sets.map { EncodedWordPairSet($0, encoder: encoder) })
             }
             var probe = RunProbe(folder: folder, load: Self.loadTensors)
             probe.settings.isotropyPairs = pairs
@@ -93,16 +95,19 @@ struct ProbeCommand: ParsableCommand {
         for r in reports.sorted(by: { ($0.run.strategy, $0.run.dModel, $0.run.seed) < ($1.run.strategy, $1.run.dModel, $1.run.seed) }) {
             let i = r.tables.input.final, o = r.tables.output?.final
             func stable(_ d: Drift?) -> String? { d.map { $0.frozen ? "frozen" : f($0.stabilisedAt, "%.2f") } }
-            rows.append([URL(fileURLWithPath: r.run.folder).lastPathComponent, r.run.strategy, "\(r.run.dModel)", f(r.run.finalValLoss, "%.3f"),
-                         pair(f(i.effectiveRank, "%.0f"), o.map { f($0.effectiveRank, "%.0f") }),
-                         pair(f(i.isotropySeen, "%.2f"), o.map { f($0.isotropySeen, "%.2f") }),
-                         pair(f(i.wordSimilarity["simlex999"]?.rhoInCorpus, "%.2f"), o.map { f($0.wordSimilarity["simlex999"]?.rhoInCorpus, "%.2f") }),
-                         pair(f(i.wordSimilarity["men"]?.rhoInCorpus, "%.2f"), o.map { f($0.wordSimilarity["men"]?.rhoInCorpus, "%.2f") }),
-                         pair(stable(r.drift.input) ?? "–", stable(r.drift.output))])
+            rows.append([
+                URL(fileURLWithPath: r.run.folder).lastPathComponent, r.run.strategy, "\(r.run.dModel)", f(r.run.finalValLoss, "%.3f"),
+                pair(f(i.effectiveRank, "%.0f"), o.map { f($0.effectiveRank, "%.0f") }),
+                pair(f(i.isotropySeen, "%.2f"), o.map { f($0.isotropySeen, "%.2f") }),
+                pair(f(i.wordSimilarity["simlex999"]?.rhoInCorpus, "%.2f"), o.map { f($0.wordSimilarity["simlex999"]?.rhoInCorpus, "%.2f") }),
+                pair(f(i.wordSimilarity["men"]?.rhoInCorpus, "%.2f"), o.map { f($0.wordSimilarity["men"]?.rhoInCorpus, "%.2f") }),
+                pair(stable(r.drift.input) ?? "–", stable(r.drift.output)),
+            ])
         }
         let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }
         return rows.map { row in row.enumerated().map { $1.padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined() }
-            .joined(separator: "\n") + "\n(ρ: in-corpus pairs; stable: fraction of training after which the table stays within 10 % of its total drift from the final table)"
+            .joined(separator: "\n")
+            + "\n(ρ: in-corpus pairs; stable: fraction of training after which the table stays within 10 % of its total drift from the final table)"
     }
 
     func runBench() throws {
@@ -134,8 +139,9 @@ struct ProbeCommand: ParsableCommand {
     static func isUpToDate(_ folder: URL) -> Bool {
         let fm = FileManager.default
         guard let p = try? fm.attributesOfItem(atPath: folder.appendingPathComponent(ProbeReport.fileName).path)[.modificationDate] as? Date,
-              let ck = try? RunProbe.latestCheckpoint(folder),
-              let c = try? fm.attributesOfItem(atPath: ck.path)[.modificationDate] as? Date else { return false }
+            let ck = try? RunProbe.latestCheckpoint(folder),
+            let c = try? fm.attributesOfItem(atPath: ck.path)[.modificationDate] as? Date
+        else { return false }
         return p > c
     }
 
@@ -159,7 +165,9 @@ struct ProbeCommand: ParsableCommand {
         let i = r.tables.input, o = r.tables.output
         var lines: [String] = []
         let loss = r.run.finalValLoss.map { String(format: ", val loss %.4f", $0) } ?? ""
-        lines.append("\(r.run.folder): \(r.run.strategy), d\(r.run.dModel) L\(r.run.nLayer), V \(r.run.vocabSize), step \(r.run.step)/\(r.run.totalSteps)\(loss)")
+        lines.append(
+            "\(r.run.folder): \(r.run.strategy), d\(r.run.dModel) L\(r.run.nLayer), V \(r.run.vocabSize), step \(r.run.step)/\(r.run.totalSteps)\(loss)"
+        )
         let w = 42
         func row(_ name: String, _ a: String, _ b: String) -> String {
             name.padding(toLength: w, withPad: " ", startingAt: 0) + a.padding(toLength: 26, withPad: " ", startingAt: 0) + b
@@ -167,8 +175,10 @@ struct ProbeCommand: ParsableCommand {
         lines.append(row("table", i.tensor, o == nil ? "(output head tied to the input)" : "lm_head.weight"))
         if i.initial != nil { lines.append(row("", "init → final", o == nil ? "" : "init → final")) }
         func metric(_ name: String, _ get: (TableMetrics) -> Double?, _ spec: String = "%.3f") {
-            lines.append(row(name, arrow(i.initial.flatMap(get), get(i.final), spec),
-                             o.map { arrow($0.initial.flatMap(get), get($0.final), spec) } ?? ""))
+            lines.append(
+                row(
+                    name, arrow(i.initial.flatMap(get), get(i.final), spec),
+                    o.map { arrow($0.initial.flatMap(get), get($0.final), spec) } ?? ""))
         }
         metric("effective rank (of D=\(r.run.dModel))", \.effectiveRank, "%.1f")
         metric("effective rank, seen tokens", \.effectiveRankSeen, "%.1f")
@@ -186,8 +196,11 @@ struct ProbeCommand: ParsableCommand {
             guard let d else { continue }
             if d.frozen { lines.append("drift (\(label)): frozen (no change over training)"); continue }
             let pct = { (x: Double?) in x.map { $0 >= 1 ? "not before the end" : String(format: "at %.1f %%", 100 * $0) } ?? "–" }
-            lines.append("drift (\(label)): ‖E_T − E_0‖/‖E_0‖ = \(f(d.totalDrift)); stabilised \(pct(d.stabilisedAt)) (remaining drift ≤ 10 %), \(pct(d.stabilisedAtCosine)) (cosine to final ≥ 0.99)")
-            let curve = zip(d.fractions, d.remainingDrift).map { fr, rd in String(format: "%.3g:%@", fr, rd.map { String(format: "%.2f", $0) } ?? "–") }
+            lines.append(
+                "drift (\(label)): ‖E_T − E_0‖/‖E_0‖ = \(f(d.totalDrift)); stabilised \(pct(d.stabilisedAt)) (remaining drift ≤ 10 %), \(pct(d.stabilisedAtCosine)) (cosine to final ≥ 0.99)"
+            )
+            let curve = zip(d.fractions, d.remainingDrift).map { fr, rd in String(format: "%.3g:%@", fr, rd.map { String(format: "%.2f", $0) } ?? "–")
+            }
             lines.append("  remaining drift by training fraction: " + curve.joined(separator: " "))
         }
         for n in r.notes { lines.append("note: \(n)") }

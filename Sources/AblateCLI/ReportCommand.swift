@@ -1,8 +1,8 @@
-import Benchmarks
 import ArgumentParser
+import Benchmarks
 import Foundation
-import RunFormat
 import Report
+import RunFormat
 
 /// `ablate report`: Markdown + SVG report of a grid, from its run folders alone.
 struct ReportCommand: ParsableCommand {
@@ -10,10 +10,10 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write reports/<grid>/README.md and SVG figures from a grid's run folders.",
         discussion: """
-        GRID is a grid's run folder (runs/<grid>, holding one folder per run) or a grid file (ablations/<grid>.yaml,
-        whose `name:` — or, without one, its file name — selects runs/<name>, as in `ablate grid run`). The report is deterministic: the same run folders give the same files.
-        Missing, diverged and unfinished runs are listed, never silently dropped.
-        """)
+            GRID is a grid's run folder (runs/<grid>, holding one folder per run) or a grid file (ablations/<grid>.yaml,
+            whose `name:` — or, without one, its file name — selects runs/<name>, as in `ablate grid run`). The report is deterministic: the same run folders give the same files.
+            Missing, diverged and unfinished runs are listed, never silently dropped.
+            """)
 
     @Argument(help: "runs/<grid> or ablations/<grid>.yaml.") var grid: String?
     @Option(help: "Output folder (default: reports/<grid>).") var out: String?
@@ -28,8 +28,10 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         if bench {
             let r = try ReportBench.run()
-            print(String(format: "report of %d runs × %d metric lines: %.3f s (read + analyse + render %.3f s, write %.3f s; median of 3)",
-                         r.runs, r.metricLines, r.totalSeconds, r.buildSeconds, r.writeSeconds))
+            print(
+                String(
+                    format: "report of %d runs × %d metric lines: %.3f s (read + analyse + render %.3f s, write %.3f s; median of 3)",
+                    r.runs, r.metricLines, r.totalSeconds, r.buildSeconds, r.writeSeconds))
             return
         }
         let (folder, name) = try Self.resolve(grid!, runsRoot: runsRoot)
@@ -37,7 +39,8 @@ struct ReportCommand: ParsableCommand {
         let target = URL(fileURLWithPath: out ?? "reports/\(name)")
         let files = try Report.write(output, to: target)
         let a = output.analysis
-        print("report of \(a.runs.count) runs (\(a.problems.count) missing or not finished) → \(target.path)/README.md (+ \(files.count - 1) figures)")
+        print(
+            "report of \(a.runs.count) runs (\(a.problems.count) missing or not finished) → \(target.path)/README.md (+ \(files.count - 1) figures)")
     }
 
     /// A run folder, or a grid file mapped to runs/<name>.

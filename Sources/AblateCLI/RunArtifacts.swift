@@ -1,7 +1,7 @@
 import Dataset
 import Foundation
-import RunFormat
 import Model
+import RunFormat
 import TensorFile
 import Trainer
 
@@ -26,8 +26,10 @@ enum RunArtifacts {
     /// config embedded in the checkpoint and the tokenizer of its corpus. `batchSize` overrides the run's (the
     /// model's activations are sized for it); `adjust` may replace the run's data (e.g. `eval --tokens`), given the
     /// tokenizer's vocabulary size.
-    static func loadModel(at path: String, batchSize: Int? = nil,
-                          adjust: (inout RunData, _ vocabSize: Int, TrainConfig) throws -> Void = { _, _, _ in }) throws -> LoadedModel {
+    static func loadModel(
+        at path: String, batchSize: Int? = nil,
+        adjust: (inout RunData, _ vocabSize: Int, TrainConfig) throws -> Void = { _, _, _ in }
+    ) throws -> LoadedModel {
         let file = try CheckpointLocator.modelFile(at: path)
         let data = try Data(contentsOf: file)
         let (_, meta) = try Safetensors.decode(data, path: file.path)
@@ -51,16 +53,19 @@ enum RunArtifacts {
         let home = AblateHome.fromEnvironment()
         let corpusName = DataLoading.preparedName(config.corpus)
         guard PathName.problem(corpusName) == nil,
-              FileManager.default.fileExists(atPath: home.corpusURL(corpusName).appendingPathComponent("manifest.json").path) else {
-            throw CLIError("\(file.path): its config's corpus '\(config.corpus)' is not prepared in \(home.url.path) (reading a checkpoint "
-                           + "never prepares a corpus). Fix: point ABLATE_HOME at the folder the run was trained with, or prepare it: "
-                           + "ablate data prepare --corpus PATH --name \(corpusName).")
+            FileManager.default.fileExists(atPath: home.corpusURL(corpusName).appendingPathComponent("manifest.json").path)
+        else {
+            throw CLIError(
+                "\(file.path): its config's corpus '\(config.corpus)' is not prepared in \(home.url.path) (reading a checkpoint "
+                    + "never prepares a corpus). Fix: point ABLATE_HOME at the folder the run was trained with, or prepare it: "
+                    + "ablate data prepare --corpus PATH --name \(corpusName).")
         }
         let prepared = try PreparedData.load(corpus: corpusName, vocabSize: config.vocabSize, home: home)
         var runData = try RunData(prepared: prepared, config: config)
         if let recorded = meta["vocabulary_fnv64"], recorded != runData.vocabulary.fingerprint {
-            throw CLIError("\(file.path): was trained with another vocabulary (fingerprint \(recorded)) than corpus '\(corpusName)' at vocab_size "
-                           + "\(config.vocabSize) gives (\(runData.vocabulary.fingerprint)). Fix: use the ABLATE_HOME the run was trained with.")
+            throw CLIError(
+                "\(file.path): was trained with another vocabulary (fingerprint \(recorded)) than corpus '\(corpusName)' at vocab_size "
+                    + "\(config.vocabSize) gives (\(runData.vocabulary.fingerprint)). Fix: use the ABLATE_HOME the run was trained with.")
         }
         try adjust(&runData, prepared.vocabSize, config)
         let trainer = try Trainer(config: config, data: runData, folder: nil)
@@ -99,11 +104,16 @@ enum RunArtifacts {
         func value(_ x: Double?) -> CSVValue { x.map { .number($0) } ?? .missing }
         var rows: [[String: CSVValue]] = []
         for m in try RunFolder(run).readMetrics() {
-            let common: [String: CSVValue] = ["run_id": .text(id), "step": .integer(m.step), "tokens": .integer(m.tokens),
-                                              "lr": .number(m.lr), "elapsed_s": .number(m.elapsed)]
+            let common: [String: CSVValue] = [
+                "run_id": .text(id), "step": .integer(m.step), "tokens": .integer(m.tokens),
+                "lr": .number(m.lr), "elapsed_s": .number(m.elapsed),
+            ]
             if let loss = m.trainLoss {
-                rows.append(common.merging(["split": .text("train"), "loss": .number(loss), "grad_norm": value(m.gradNorm),
-                                            "tokens_per_s": .number(m.tokensPerSecond)]) { a, _ in a })
+                rows.append(
+                    common.merging([
+                        "split": .text("train"), "loss": .number(loss), "grad_norm": value(m.gradNorm),
+                        "tokens_per_s": .number(m.tokensPerSecond),
+                    ]) { a, _ in a })
             }
             if let loss = m.valLoss { rows.append(common.merging(["split": .text("val"), "loss": .number(loss)]) { a, _ in a }) }
         }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import RunFormat
 import Report
+import RunFormat
 import Trainer
 
 /// `ablate sample`: text from a checkpoint, streamed to the terminal (nanoGPT's sample.py).
@@ -10,12 +10,12 @@ struct SampleCommand: ParsableCommand {
         commandName: "sample",
         abstract: "Generate text from a run's latest checkpoint with the run's tokenizer, streaming it to the terminal.",
         discussion: """
-        RUN is a run folder (its latest checkpoint), a checkpoint folder or a model.safetensors file; with a folder of
-        runs and --save, every run below it is sampled. Each token is drawn from softmax(logits / temperature) over
-        the top-k logits (temperature 0: always the most likely token); the same checkpoint, prompt and --seed give
-        the same text. A context longer than the model's context_length is cropped to its last context_length tokens.
-        --save writes samples.json into the run folder (atomically) for the report's Samples section.
-        """)
+            RUN is a run folder (its latest checkpoint), a checkpoint folder or a model.safetensors file; with a folder of
+            runs and --save, every run below it is sampled. Each token is drawn from softmax(logits / temperature) over
+            the top-k logits (temperature 0: always the most likely token); the same checkpoint, prompt and --seed give
+            the same text. A context longer than the model's context_length is cropped to its last context_length tokens.
+            --save writes samples.json into the run folder (atomically) for the report's Samples section.
+            """)
 
     @Argument(help: ArgumentHelp("A run folder, checkpoint folder or model.safetensors (with --save: also a folder of runs).", valueName: "run"))
     var path: String
@@ -30,7 +30,9 @@ struct SampleCommand: ParsableCommand {
         guard tokens >= 1 else { throw ValidationError("--tokens must be ≥ 1, got \(tokens)") }
         guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be ≥ 0, got \(temperature)") }
         guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0 (0 = all tokens), got \(topK)") }
-        guard !prompt.isEmpty else { throw ValidationError("--prompt must not be empty (the model needs one token to start from; the default is a newline)") }
+        guard !prompt.isEmpty else {
+            throw ValidationError("--prompt must not be empty (the model needs one token to start from; the default is a newline)")
+        }
     }
 
     var options: SamplingOptions { SamplingOptions(temperature: temperature, topK: topK == 0 ? nil : topK, seed: seed) }
@@ -63,7 +65,8 @@ struct SampleCommand: ParsableCommand {
             if stream { out.write(Data(loaded.tokenizer.decode([id]))) }
         }
         if stream { out.write(Data("\n".utf8)) }
-        return RunSamples(prompt: prompt, text: loaded.tokenizer.decodeText(ids), seed: seed, temperature: temperature,
-                          topK: options.topK, tokens: tokens, checkpoint: loaded.checkpointName)
+        return RunSamples(
+            prompt: prompt, text: loaded.tokenizer.decodeText(ids), seed: seed, temperature: temperature,
+            topK: options.topK, tokens: tokens, checkpoint: loaded.checkpointName)
     }
 }

@@ -45,7 +45,9 @@ struct StrategiesCommand: ParsableCommand {
         for key in defaults.keys.sorted() {
             let value = Self.render(defaults[key]!)
             let kind = choices[key].map { "one of: " + $0.joined(separator: ", ") } ?? types[key] ?? "?"
-            print("    \(key.padding(toLength: width, withPad: " ", startingAt: 0))  = \(value.padding(toLength: 12, withPad: " ", startingAt: 0)) (\(kind))")
+            print(
+                "    \(key.padding(toLength: width, withPad: " ", startingAt: 0))  = \(value.padding(toLength: 12, withPad: " ", startingAt: 0)) (\(kind))"
+            )
         }
     }
 
@@ -79,7 +81,10 @@ struct StrategiesCommand: ParsableCommand {
     static func render(_ value: Any) -> String {
         if let s = value as? String { return s }
         if let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]),
-           let text = String(data: data, encoding: .utf8) { return text }
+            let text = String(data: data, encoding: .utf8)
+        {
+            return text
+        }
         return "\(value)"
     }
 

@@ -50,7 +50,8 @@ struct TokenizerCommand: ParsableCommand {
     }
 
     struct Inspect: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Size, a sample of merges and tokens, and the compression (bytes/token) on the validation split.")
+        static let configuration = CommandConfiguration(
+            abstract: "Size, a sample of merges and tokens, and the compression (bytes/token) on the validation split.")
         @OptionGroup var options: Options
 
         @Option(help: "How many merges and tokens to show.")
@@ -62,8 +63,13 @@ struct TokenizerCommand: ParsableCommand {
                 let t = try TokenizerCache.loadOrTrain(corpus: options.name, vocabSize: options.vocab, home: home)
                 let val = try Corpus.splitBytes("val", name: options.name, home: home)
                 let ids = t.encode(val)
-                print("tokenizer \(options.name) v\(options.vocab): \(t.vocabSize) tokens, \(t.merges.count) merges, sha256 \(t.sha256)\(t.loadedFromCache ? " (cached)" : " (trained now)")")
-                print(String(format: "validation: %d bytes -> %d tokens, %.3f bytes/token", val.count, ids.count, Double(val.count) / Double(max(ids.count, 1))))
+                print(
+                    "tokenizer \(options.name) v\(options.vocab): \(t.vocabSize) tokens, \(t.merges.count) merges, sha256 \(t.sha256)\(t.loadedFromCache ? " (cached)" : " (trained now)")"
+                )
+                print(
+                    String(
+                        format: "validation: %d bytes -> %d tokens, %.3f bytes/token", val.count, ids.count,
+                        Double(val.count) / Double(max(ids.count, 1))))
                 func show(_ id: Int) -> String { "\(id) \"\(t.displayText(of: id).replacingOccurrences(of: "\n", with: "\\n"))\"" }
                 print("first merges:")
                 for (i, m) in t.merges.prefix(sample).enumerated() {
@@ -84,7 +90,8 @@ struct TokenizerCommand: ParsableCommand {
 
     struct Encode: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the token ids of --text or --file (or write them with --out); without either, write the cached train.bin/val.bin streams.")
+            abstract:
+                "Print the token ids of --text or --file (or write them with --out); without either, write the cached train.bin/val.bin streams.")
         @OptionGroup var options: Options
 
         @Option(help: "Text to encode.")
@@ -107,15 +114,19 @@ struct TokenizerCommand: ParsableCommand {
                 if text == nil && file == nil {
                     let d = try PreparedData.load(corpus: options.name, vocabSize: options.vocab, home: home)
                     print("\(d.streamsWereCached ? "cached" : "wrote") \(d.cacheURL!.path)/{train,val}.bin (uint16 little-endian)")
-                    print(String(format: "train %d tokens (%.3f bytes/token), val %d tokens (%.3f bytes/token)",
-                                 d.train.count, Double(d.trainBytes) / Double(max(d.train.count, 1)),
-                                 d.val.count, Double(d.valBytes) / Double(max(d.val.count, 1))))
+                    print(
+                        String(
+                            format: "train %d tokens (%.3f bytes/token), val %d tokens (%.3f bytes/token)",
+                            d.train.count, Double(d.trainBytes) / Double(max(d.train.count, 1)),
+                            d.val.count, Double(d.valBytes) / Double(max(d.val.count, 1))))
                     print("corpus sha256 \(d.corpusSHA256)\ntokenizer sha256 \(d.tokenizerSHA256)")
                     return
                 }
                 let t = try TokenizerCache.loadOrTrain(corpus: options.name, vocabSize: options.vocab, home: home)
                 let bytes: [UInt8]
-                if let text { bytes = Array(text.utf8) } else {
+                if let text {
+                    bytes = Array(text.utf8)
+                } else {
                     guard FileManager.default.fileExists(atPath: file!) else { throw DatasetError.pathNotFound(file!) }
                     guard let d = FileManager.default.contents(atPath: file!) else {
                         throw DatasetError.io(path: file!, detail: "cannot read the file")

@@ -2,9 +2,9 @@ import ArgumentParser
 import Dataset
 import Foundation
 import Grid
-import RunFormat
 import Model
 import Probes
+import RunFormat
 import Trainer
 
 /// Options shared by commands that build a training config: a file plus flag overrides.
@@ -86,9 +86,11 @@ struct TrainCommand: ParsableCommand {
     static func defaultKeys() -> String {
         guard case let .object(fields)? = try? JSONValue.encode(TrainConfig()) else { return "" }
         // Optional keys whose absence means a default the trainer resolves (not written, so old config hashes hold).
-        let resolved = ["snapshots": "(unset: on)", "snapshot_count": "(unset: \(TrainConfig().resolvedSnapshotCount))",
-                        "batch_shards": "(unset: \(TrainConfig.defaultBatchShards), at most batch_size)",
-                        "preset": "(unset: small, when d_model, n_layer and n_head are not given either)"]
+        let resolved = [
+            "snapshots": "(unset: on)", "snapshot_count": "(unset: \(TrainConfig().resolvedSnapshotCount))",
+            "batch_shards": "(unset: \(TrainConfig.defaultBatchShards), at most batch_size)",
+            "preset": "(unset: small, when d_model, n_layer and n_head are not given either)",
+        ]
         return TrainConfig.keys.map { key in "  \(key) = \(fields[key].map(\.description) ?? resolved[key] ?? "(unset)")" }
             .joined(separator: "\n")
     }
@@ -112,8 +114,11 @@ struct TrainCommand: ParsableCommand {
             config = try options.resolve()
         }
         let model = try config.modelConfig()
-        let folderURL = URL(fileURLWithPath: out ?? "runs/single/" + RunID.compose(arm: config.strategy, dModel: model.dModel, nLayer: model.nLayer,
-                                                                                 vocabSize: config.vocabSize, seed: config.seed))
+        let folderURL = URL(
+            fileURLWithPath: out ?? "runs/single/"
+                + RunID.compose(
+                    arm: config.strategy, dModel: model.dModel, nLayer: model.nLayer,
+                    vocabSize: config.vocabSize, seed: config.seed))
         let folder = RunFolder(folderURL)
         let fm = FileManager.default
         let startOver = fm.fileExists(atPath: folder.configURL.path) && !resume
@@ -121,28 +126,33 @@ struct TrainCommand: ParsableCommand {
             // A new run gets a folder of its own: never write run files among someone's other files.
             let foreign = Self.foreignEntries(in: folderURL)
             guard foreign.isEmpty else {
-                throw CLIError("\(folderURL.path) holds other files (\(foreign.prefix(5).joined(separator: ", "))\(foreign.count > 5 ? ", …" : "")); "
-                               + "a run needs a folder of its own. Fix: pass another --out (a new or empty folder).")
+                throw CLIError(
+                    "\(folderURL.path) holds other files (\(foreign.prefix(5).joined(separator: ", "))\(foreign.count > 5 ? ", …" : "")); "
+                        + "a run needs a folder of its own. Fix: pass another --out (a new or empty folder).")
             }
         }
         if startOver {
             guard force else {
-                throw CLIError("\(folderURL.path) already holds a run. Fix: pass --resume to continue it, --force to start over, or --out for a new folder.")
+                throw CLIError(
+                    "\(folderURL.path) already holds a run. Fix: pass --resume to continue it, --force to start over, or --out for a new folder.")
             }
             // A run being trained holds checkpoint temporaries for a moment: say it is busy, not that it holds foreign files.
             guard !RunLock.isLocked(folder: folderURL) else { throw Self.busy(folderURL) }
             guard Self.recordedConfig(in: folderURL) != nil else {
-                throw CLIError("\(folder.configURL.path) is not the config of an `ablate` run; --force only ever deletes a run folder. Fix: pass another --out.")
+                throw CLIError(
+                    "\(folder.configURL.path) is not the config of an `ablate` run; --force only ever deletes a run folder. Fix: pass another --out.")
             }
             let foreign = Self.foreignEntries(in: folderURL)
             guard foreign.isEmpty else {
-                throw CLIError("\(folderURL.path) holds files that `ablate train` did not write (\(foreign.prefix(5).joined(separator: ", "))"
-                               + "\(foreign.count > 5 ? ", …" : "")); --force only ever deletes a run folder. Fix: move them away, or pass another --out.")
+                throw CLIError(
+                    "\(folderURL.path) holds files that `ablate train` did not write (\(foreign.prefix(5).joined(separator: ", "))"
+                        + "\(foreign.count > 5 ? ", …" : "")); --force only ever deletes a run folder. Fix: move them away, or pass another --out.")
             }
         }
         if config.warmupSteps >= config.totalSteps {
-            print("note: warmup_steps (\(config.warmupSteps)) ≥ the run's \(config.totalSteps) steps: the learning rate never "
-                  + "reaches its peak (set warmup_steps, e.g. --set warmup_steps=\(max(1, config.totalSteps / 10)))")
+            print(
+                "note: warmup_steps (\(config.warmupSteps)) ≥ the run's \(config.totalSteps) steps: the learning rate never "
+                    + "reaches its peak (set warmup_steps, e.g. --set warmup_steps=\(max(1, config.totalSteps / 10)))")
         }
         // Everything is checked (corpus, tokenizer, strategy, model) before the folder is locked or emptied.
         let prepared = try DataLoading.prepare(config)
@@ -166,8 +176,10 @@ struct TrainCommand: ParsableCommand {
         let result = try trainer.run(shouldStop: { stop.isSet })
         switch result.status.state {
         case .finished:
-            print(String(format: "finished: %d steps, %d tokens, final val loss %.4f, %.1f s → %@",
-                         result.steps, result.tokens, result.finalValLoss ?? .nan, result.elapsed, folderURL.path))
+            print(
+                String(
+                    format: "finished: %d steps, %d tokens, final val loss %.4f, %.1f s → %@",
+                    result.steps, result.tokens, result.finalValLoss ?? .nan, result.elapsed, folderURL.path))
         case .running:
             print("stopped at step \(result.steps); checkpoint written. Resume with: ablate train --resume --out \(folderURL.path)")
             throw ExitCode(130)
@@ -181,16 +193,19 @@ struct TrainCommand: ParsableCommand {
 extension TrainCommand {
     /// The refusal when another process holds the run's lock.
     static func busy(_ folder: URL) -> CLIError {
-        CLIError("busy: \(folder.path) is being trained by another process (\(RunLock.holder(folder: folder) ?? "?")). "
-                 + "Fix: wait for it to finish (then --resume), or stop that process.")
+        CLIError(
+            "busy: \(folder.path) is being trained by another process (\(RunLock.holder(folder: folder) ?? "?")). "
+                + "Fix: wait for it to finish (then --resume), or stop that process.")
     }
 
     /// Entries of a run folder that a run does not write (relative paths): `--force` deletes only run folders.
     static func foreignEntries(in folder: URL) -> [String] {
         let fm = FileManager.default
-        let own: Set<String> = [RunFiles.config, RunFiles.metrics, RunFiles.status, RunFiles.summary, RunFiles.probes,
-                                RunFiles.samples, RunFiles.gridRun, RunFiles.trainLog, RunFiles.checkpoints, RunFiles.snapshots,
-                                RunLock.fileName]
+        let own: Set<String> = [
+            RunFiles.config, RunFiles.metrics, RunFiles.status, RunFiles.summary, RunFiles.probes,
+            RunFiles.samples, RunFiles.gridRun, RunFiles.trainLog, RunFiles.checkpoints, RunFiles.snapshots,
+            RunLock.fileName,
+        ]
         let checkpointFiles: Set<String> = [Checkpoint.modelFile, Checkpoint.optimizerFile, Checkpoint.stateFile]
         func list(_ url: URL) -> [String] { (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] }
         func isDirectory(_ url: URL) -> Bool {
@@ -202,15 +217,19 @@ extension TrainCommand {
         var foreign: [String] = []
         for name in list(folder).sorted() where !isTemporary(name) {
             let url = folder.appendingPathComponent(name)
-            guard own.contains(name), isDirectory(url) == [RunFiles.checkpoints, RunFiles.snapshots].contains(name) else { foreign.append(name); continue }
+            guard own.contains(name), isDirectory(url) == [RunFiles.checkpoints, RunFiles.snapshots].contains(name) else {
+                foreign.append(name); continue
+            }
             for inner in list(url).sorted() where !isTemporary(inner) {
                 let innerURL = url.appendingPathComponent(inner)
                 let ok: Bool
                 if name == RunFiles.snapshots {
                     ok = inner == EmbeddingSnapshots.manifestFile || (inner.hasPrefix("step-") && inner.hasSuffix(".safetensors"))
                 } else {
-                    ok = inner == RunFiles.latest || (inner.hasPrefix("step-") && isDirectory(innerURL)
-                                               && Set(list(innerURL)).isSubset(of: checkpointFiles))
+                    ok =
+                        inner == RunFiles.latest
+                        || (inner.hasPrefix("step-") && isDirectory(innerURL)
+                            && Set(list(innerURL)).isSubset(of: checkpointFiles))
                 }
                 if !ok { foreign.append("\(name)/\(inner)") }
             }

@@ -32,9 +32,11 @@ public enum KernelBench {
         let maxThreads = BLAS.threads
         defer { BLAS.setThreads(maxThreads) }
         let settings = maxThreads > 1 ? [1, maxThreads] : [1]
-        var lines = ["kernel timings, N = B·T = \(N) rows, d = \(C), T = \(T), \(H) heads, V = \(V); OpenBLAS core \(BLAS.coreName); best of several calls",
-                     "kernel".padding(toLength: 36, withPad: " ", startingAt: 0)
-                        + settings.map { "  ms (\($0) thr)         rate" }.joined()]
+        var lines = [
+            "kernel timings, N = B·T = \(N) rows, d = \(C), T = \(T), \(H) heads, V = \(V); OpenBLAS core \(BLAS.coreName); best of several calls",
+            "kernel".padding(toLength: 36, withPad: " ", startingAt: 0)
+                + settings.map { "  ms (\($0) thr)         rate" }.joined(),
+        ]
         /// Times `body` only; `before` runs untimed ahead of every call (e.g. an sgemm, to measure a kernel while
         /// OpenBLAS's worker threads are still spinning after a product, as in a training step).
         func time(_ name: String, flops: Double = 0, bytes: Double = 0, repeats: Int = 10, before: () -> Void = {}, _ body: () -> Void) {
@@ -49,8 +51,10 @@ public enum KernelBench {
                     body()
                     best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 }
-                let rate = flops > 0 ? String(format: "%7.1f GFLOP/s", flops / best / 1e9)
-                                     : String(format: "%7.1f GB/s   ", bytes / best / 1e9)
+                let rate =
+                    flops > 0
+                    ? String(format: "%7.1f GFLOP/s", flops / best / 1e9)
+                    : String(format: "%7.1f GB/s   ", bytes / best / 1e9)
                 line += String(format: "%12.3f", best * 1e3) + "  " + rate
             }
             lines.append(line)
@@ -93,9 +97,12 @@ public enum KernelBench {
         time("GELU.forward (N×4d)", bytes: 2 * nd * Double(4 * C) * f) {
             GELU.forward(out: g4, inp: h4, count: N * 4 * C)
         }
-        time("GELU.forward right after an sgemm", bytes: 2 * nd * Double(4 * C) * f, before: {
-            Linear.forward(out: qkv, inp: x, weight: w, bias: nil, rows: N, inFeatures: C, outFeatures: 3 * C)
-        }) {
+        time(
+            "GELU.forward right after an sgemm", bytes: 2 * nd * Double(4 * C) * f,
+            before: {
+                Linear.forward(out: qkv, inp: x, weight: w, bias: nil, rows: N, inFeatures: C, outFeatures: 3 * C)
+            }
+        ) {
             GELU.forward(out: g4, inp: h4, count: N * 4 * C)
         }
         time("GELU.backward (N×4d)", bytes: 4 * nd * Double(4 * C) * f) {

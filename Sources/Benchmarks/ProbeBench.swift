@@ -15,9 +15,10 @@ public enum ProbeBench {
         let counts = (0..<rows).map { i in i % 7 == 0 ? 0 : 1 + (i * 7919) % 1000 }
         // A synthetic word set: random 1–3 token "words".
         let pairs = (0..<pairsPerSet).map { _ in
-            EncodedWordPairSet.Pair(first: (0..<(1 + rng.nextInt(below: 3))).map { _ in Int32(rng.nextInt(below: rows)) },
-                                    second: (0..<(1 + rng.nextInt(below: 3))).map { _ in Int32(rng.nextInt(below: rows)) },
-                                    score: rng.nextDouble(), inCorpus: rng.nextUniform() < 0.5)
+            EncodedWordPairSet.Pair(
+                first: (0..<(1 + rng.nextInt(below: 3))).map { _ in Int32(rng.nextInt(below: rows)) },
+                second: (0..<(1 + rng.nextInt(below: 3))).map { _ in Int32(rng.nextInt(below: rows)) },
+                score: rng.nextDouble(), inCorpus: rng.nextUniform() < 0.5)
         }
         let corpus = ProbeCorpus(tokenCounts: counts, wordSets: ["a", "b", "c"].map { EncodedWordPairSet(name: $0, pairs: pairs) })
         func time(_ f: () throws -> Void) rethrows -> Double {

@@ -21,9 +21,10 @@ public enum ReportBench {
         try? FileManager.default.removeItem(at: root)
         defer { try? FileManager.default.removeItem(at: root) }
         let grid = root.appendingPathComponent("bench")
-        var spec = SyntheticGrid.Spec(strategies: ["learned", "frozen-random", "hashed", "mup", "lowrank"],
-                                      shapes: [.init(64, 2, 2), .init(128, 4, 4), .init(256, 4, 4), .init(384, 6, 6)],
-                                      seeds: [1, 2, 3, 4, 5])
+        var spec = SyntheticGrid.Spec(
+            strategies: ["learned", "frozen-random", "hashed", "mup", "lowrank"],
+            shapes: [.init(64, 2, 2), .init(128, 4, 4), .init(256, 4, 4), .init(384, 6, 6)],
+            seeds: [1, 2, 3, 4, 5])
         spec.steps = 10_000
         spec.logInterval = 10
         spec.evalInterval = 100

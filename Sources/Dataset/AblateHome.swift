@@ -16,8 +16,9 @@ public struct AblateHome: Sendable, Equatable {
     /// `$ABLATE_HOME` if set and non-empty, else `<current directory>/.ablate`. For the CLI.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> AblateHome {
         if let p = env["ABLATE_HOME"], !p.isEmpty { return AblateHome(path: p) }
-        return AblateHome(URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-            .appendingPathComponent(".ablate", isDirectory: true))
+        return AblateHome(
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+                .appendingPathComponent(".ablate", isDirectory: true))
     }
 
     public var corporaURL: URL { url.appendingPathComponent("corpus", isDirectory: true) }

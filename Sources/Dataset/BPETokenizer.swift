@@ -69,8 +69,9 @@ public struct BPETokenizer: Sendable {
     public static func train(bytes: [UInt8], vocabSize: Int, corpusSHA256: String? = nil) throws -> BPETokenizer {
         guard (minVocabSize...maxVocabSize).contains(vocabSize) else { throw DatasetError.invalidVocabSize(vocabSize) }
         let pairs = BPETrainer.learn(bytes: bytes, vocabSize: vocabSize)
-        return try BPETokenizer(merges: pairs.map { Merge($0.0, $0.1) },
-                                corpusSHA256: corpusSHA256 ?? SHA256.hex(bytes), requestedVocabSize: vocabSize)
+        return try BPETokenizer(
+            merges: pairs.map { Merge($0.0, $0.1) },
+            corpusSHA256: corpusSHA256 ?? SHA256.hex(bytes), requestedVocabSize: vocabSize)
     }
 
     /// Learns merges on an in-memory text (tests, other modules' fixtures). Never touches the disk.
@@ -198,24 +199,27 @@ public struct BPETokenizer: Sendable {
             throw DatasetError.corruptCache(path: url.path, detail: "not a tokenizer JSON: \(error)")
         }
         guard f.format == fileFormat, f.algorithmVersion == algorithmVersion else {
-            throw DatasetError.corruptCache(path: url.path, detail: "format \(f.format) v\(f.algorithmVersion), expected \(fileFormat) v\(algorithmVersion)")
+            throw DatasetError.corruptCache(
+                path: url.path, detail: "format \(f.format) v\(f.algorithmVersion), expected \(fileFormat) v\(algorithmVersion)")
         }
         guard f.merges.allSatisfy({ $0.count == 2 }) else {
             throw DatasetError.corruptCache(path: url.path, detail: "a merge is not a pair of ids")
         }
         var t: BPETokenizer
         do {
-            t = try BPETokenizer(merges: f.merges.map { Merge($0[0], $0[1]) }, corpusSHA256: f.corpusSHA256,
-                                 requestedVocabSize: f.requestedVocabSize)
+            t = try BPETokenizer(
+                merges: f.merges.map { Merge($0[0], $0[1]) }, corpusSHA256: f.corpusSHA256,
+                requestedVocabSize: f.requestedVocabSize)
         } catch let e as DatasetError {
             if case .corruptCache(_, let d) = e { throw DatasetError.corruptCache(path: url.path, detail: d) }
             throw e
         }
         // The vocabulary is redundant with the merges: check that they agree.
         guard f.vocabSize == t.vocabSize, f.vocab.count == t.vocabSize,
-              f.vocab.enumerated().allSatisfy({ i, e in
-                  e.id == i && e.hex == t.tokenBytes[i].map { String(format: "%02x", $0) }.joined()
-              }) else {
+            f.vocab.enumerated().allSatisfy({ i, e in
+                e.id == i && e.hex == t.tokenBytes[i].map { String(format: "%02x", $0) }.joined()
+            })
+        else {
             throw DatasetError.corruptCache(path: url.path, detail: "vocab entries disagree with the merges")
         }
         t.loadedFromCache = true

@@ -85,7 +85,7 @@ struct BPETrainer {
                         new.append(old[i]); i += 1
                     }
                 }
-                if !changed { continue } // a stale index entry
+                if !changed { continue }  // a stale index entry
                 let f = freq[w]
                 for i in 0..<(old.count - 1) {
                     let k = Self.key(old[i], old[i + 1])

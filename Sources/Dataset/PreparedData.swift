@@ -19,15 +19,18 @@ public struct StreamsRecord: Codable, Sendable, Equatable {
 public enum TokenizerCache {
     /// Loads the cached tokenizer for (corpus, V), or trains it on `trainBytes()` and saves it.
     /// The result's `loadedFromCache` says which happened.
-    public static func loadOrTrain(corpusSHA256: String, vocabSize: Int, home: AblateHome,
-                                   trainBytes: () throws -> [UInt8]) throws -> BPETokenizer {
+    public static func loadOrTrain(
+        corpusSHA256: String, vocabSize: Int, home: AblateHome,
+        trainBytes: () throws -> [UInt8]
+    ) throws -> BPETokenizer {
         guard (BPETokenizer.minVocabSize...BPETokenizer.maxVocabSize).contains(vocabSize) else {
             throw DatasetError.invalidVocabSize(vocabSize)
         }
         let url = home.tokenizerURL(corpusSHA256: corpusSHA256, vocabSize: vocabSize).appendingPathComponent("tokenizer.json")
         if FileManager.default.fileExists(atPath: url.path),
-           let t = try? BPETokenizer.load(from: url),
-           t.corpusSHA256 == corpusSHA256, t.requestedVocabSize == vocabSize {
+            let t = try? BPETokenizer.load(from: url),
+            t.corpusSHA256 == corpusSHA256, t.requestedVocabSize == vocabSize
+        {
             return t
         }
         let t = try BPETokenizer.train(bytes: try trainBytes(), vocabSize: vocabSize, corpusSHA256: corpusSHA256)
@@ -82,24 +85,28 @@ public struct PreparedData: Sendable {
         let recordURL = dir.appendingPathComponent("streams.json")
         let trainURL = dir.appendingPathComponent("train.bin"), valURL = dir.appendingPathComponent("val.bin")
         if let rec = try? JSONDecoder().decode(StreamsRecord.self, from: Data(contentsOf: recordURL)),
-           rec.tokenizerSHA256 == tokSHA, rec.corpusSHA256 == m.corpusSHA256,
-           let tr = try? TokenStream.read(from: trainURL, vocabSize: tok.vocabSize), tr.count == rec.trainTokens,
-           let va = try? TokenStream.read(from: valURL, vocabSize: tok.vocabSize), va.count == rec.valTokens {
-            return PreparedData(corpusName: name, corpusSHA256: m.corpusSHA256, tokenizer: tok, tokenizerSHA256: tokSHA,
-                                train: tr, val: va, trainBytes: m.train.bytes, valBytes: m.val.bytes, cacheURL: dir,
-                                tokenizerWasCached: tok.loadedFromCache, streamsWereCached: true)
+            rec.tokenizerSHA256 == tokSHA, rec.corpusSHA256 == m.corpusSHA256,
+            let tr = try? TokenStream.read(from: trainURL, vocabSize: tok.vocabSize), tr.count == rec.trainTokens,
+            let va = try? TokenStream.read(from: valURL, vocabSize: tok.vocabSize), va.count == rec.valTokens
+        {
+            return PreparedData(
+                corpusName: name, corpusSHA256: m.corpusSHA256, tokenizer: tok, tokenizerSHA256: tokSHA,
+                train: tr, val: va, trainBytes: m.train.bytes, valBytes: m.val.bytes, cacheURL: dir,
+                tokenizerWasCached: tok.loadedFromCache, streamsWereCached: true)
         }
         let tr = tok.encode(try trainBytes())
         let va = tok.encode(try Corpus.splitBytes("val", name: name, home: home))
         try TokenStream.write(tr, vocabSize: tok.vocabSize, to: trainURL)
         try TokenStream.write(va, vocabSize: tok.vocabSize, to: valURL)
-        let rec = StreamsRecord(format: StreamsRecord.formatDescription, bytesPerToken: TokenStream.width(vocabSize: tok.vocabSize),
-                                tokenizerSHA256: tokSHA, corpusSHA256: m.corpusSHA256, trainTokens: tr.count,
-                                valTokens: va.count, trainBytes: m.train.bytes, valBytes: m.val.bytes)
-        try RunJSON.write(rec, to: recordURL) // last: its presence means the streams are complete
-        return PreparedData(corpusName: name, corpusSHA256: m.corpusSHA256, tokenizer: tok, tokenizerSHA256: tokSHA,
-                            train: tr, val: va, trainBytes: m.train.bytes, valBytes: m.val.bytes, cacheURL: dir,
-                            tokenizerWasCached: tok.loadedFromCache, streamsWereCached: false)
+        let rec = StreamsRecord(
+            format: StreamsRecord.formatDescription, bytesPerToken: TokenStream.width(vocabSize: tok.vocabSize),
+            tokenizerSHA256: tokSHA, corpusSHA256: m.corpusSHA256, trainTokens: tr.count,
+            valTokens: va.count, trainBytes: m.train.bytes, valBytes: m.val.bytes)
+        try RunJSON.write(rec, to: recordURL)  // last: its presence means the streams are complete
+        return PreparedData(
+            corpusName: name, corpusSHA256: m.corpusSHA256, tokenizer: tok, tokenizerSHA256: tokSHA,
+            train: tr, val: va, trainBytes: m.train.bytes, valBytes: m.val.bytes, cacheURL: dir,
+            tokenizerWasCached: tok.loadedFromCache, streamsWereCached: false)
     }
 
     /// Prepares a user's `.txt` file or folder as corpus `name` (default: the file or folder name without
@@ -117,9 +124,10 @@ public struct PreparedData: Sendable {
             works: [CorpusWork(name: name, bytes: Array(text.utf8))], name: name,
             source: .init(kind: "memory", path: name, package: nil, version: nil, sha256: nil), licence: "test text")
         let tok = try BPETokenizer.train(bytes: trainText, vocabSize: vocabSize, corpusSHA256: m.corpusSHA256)
-        return PreparedData(corpusName: name, corpusSHA256: m.corpusSHA256, tokenizer: tok, tokenizerSHA256: tok.sha256,
-                            train: tok.encode(trainText), val: tok.encode(valText), trainBytes: trainText.count,
-                            valBytes: valText.count, cacheURL: nil, tokenizerWasCached: false, streamsWereCached: false)
+        return PreparedData(
+            corpusName: name, corpusSHA256: m.corpusSHA256, tokenizer: tok, tokenizerSHA256: tok.sha256,
+            train: tok.encode(trainText), val: tok.encode(valText), trainBytes: trainText.count,
+            valBytes: valText.count, cacheURL: nil, tokenizerWasCached: false, streamsWereCached: false)
     }
 
     /// Random training windows over the train stream.

@@ -16,7 +16,9 @@ public enum TokenStream {
         data.withUnsafeMutableBytes { raw in
             let p = raw.baseAddress!
             if w == 2 {
-                for (i, t) in tokens.enumerated() { p.storeBytes(of: UInt16(truncatingIfNeeded: t).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
+                for (i, t) in tokens.enumerated() {
+                    p.storeBytes(of: UInt16(truncatingIfNeeded: t).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+                }
             } else {
                 for (i, t) in tokens.enumerated() { p.storeBytes(of: UInt32(bitPattern: t).littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
             }
@@ -36,8 +38,10 @@ public enum TokenStream {
             let p = raw.baseAddress!
             out.withUnsafeMutableBufferPointer { o in
                 for i in 0..<n {
-                    let v = w == 2 ? Int32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-                                   : Int32(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    let v =
+                        w == 2
+                        ? Int32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                        : Int32(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
                     if v < 0 || Int(v) >= vocabSize { bad = i; break }
                     o[i] = v
                 }

@@ -12,9 +12,10 @@ public enum TokenizerBench {
         public var tokens: Int
         public var bytesPerToken: Double { Double(encodeBytes) / Double(max(tokens, 1)) }
         public var description: String {
-            String(format: "train V=%d on %.2f MB: %.2f s (%.2f MB/s)\nencode %.2f MB: %.2f s (%.2f MB/s), %d tokens, %.3f bytes/token",
-                   vocabSize, Double(trainBytes) / 1e6, trainSeconds, Double(trainBytes) / 1e6 / trainSeconds,
-                   Double(encodeBytes) / 1e6, encodeSeconds, Double(encodeBytes) / 1e6 / encodeSeconds, tokens, bytesPerToken)
+            String(
+                format: "train V=%d on %.2f MB: %.2f s (%.2f MB/s)\nencode %.2f MB: %.2f s (%.2f MB/s), %d tokens, %.3f bytes/token",
+                vocabSize, Double(trainBytes) / 1e6, trainSeconds, Double(trainBytes) / 1e6 / trainSeconds,
+                Double(encodeBytes) / 1e6, encodeSeconds, Double(encodeBytes) / 1e6 / encodeSeconds, tokens, bytesPerToken)
         }
     }
 
@@ -25,8 +26,9 @@ public enum TokenizerBench {
         let tt = try clock.measure { tok = try BPETokenizer.train(bytes: train, vocabSize: vocabSize) }
         var ids = [Int32]()
         let te = clock.measure { ids = tok!.encode(encode) }
-        return Result(vocabSize: vocabSize, trainBytes: train.count, encodeBytes: encode.count,
-                      trainSeconds: tt.seconds, encodeSeconds: te.seconds, tokens: ids.count)
+        return Result(
+            vocabSize: vocabSize, trainBytes: train.count, encodeBytes: encode.count,
+            trainSeconds: tt.seconds, encodeSeconds: te.seconds, tokens: ids.count)
     }
 }
 

@@ -147,14 +147,20 @@ extension EmbeddingStrategy {
 
     /// The effective input table from a checkpoint's or snapshot's tensors (by checkpoint name), and its label:
     /// the checkpoint names of the tensors it was computed from, joined by `·` (for lowrank, its A and P).
-    public static func inputTable(checkpoint tensors: [String: Safetensors.Tensor], path: String) throws
-        -> (name: String, table: Safetensors.Tensor) {
+    public static func inputTable(
+        checkpoint tensors: [String: Safetensors.Tensor], path: String
+    ) throws
+        -> (name: String, table: Safetensors.Tensor)
+    {
         let names = checkpointNames
         let stored = names.compactMap { tensors[$0] }
         guard stored.count == names.count else {
             let found = tensors.keys.filter { $0.hasPrefix(EmbeddingTensors.checkpointPrefix) }.sorted()
-            throw StrategyError.incompatible(strategy: Self.name, message:
-                "\(path) lacks the strategy's tensors \(names.filter { tensors[$0] == nil }.joined(separator: ", ")) (it holds \(found.isEmpty ? "none" : found.joined(separator: ", "))); was it written by another strategy?")
+            throw StrategyError.incompatible(
+                strategy: Self.name,
+                message:
+                    "\(path) lacks the strategy's tensors \(names.filter { tensors[$0] == nil }.joined(separator: ", ")) (it holds \(found.isEmpty ? "none" : found.joined(separator: ", "))); was it written by another strategy?"
+            )
         }
         let table = try inputTable(from: stored)
         return (names.joined(separator: "·"), table)

@@ -2,8 +2,10 @@
 public enum EmbeddingTable {
     /// out[i, :] = table[tokens[i], :]
     @inline(__always)
-    public static func gather(into out: UnsafeMutablePointer<Float>, table: UnsafePointer<Float>,
-                              tokens: UnsafePointer<Int32>, count: Int, width: Int) {
+    public static func gather(
+        into out: UnsafeMutablePointer<Float>, table: UnsafePointer<Float>,
+        tokens: UnsafePointer<Int32>, count: Int, width: Int
+    ) {
         for i in 0..<count {
             (out + i * width).update(from: table + Int(tokens[i]) * width, count: width)
         }
@@ -11,8 +13,10 @@ public enum EmbeddingTable {
 
     /// grad[tokens[i], :] += dout[i, :]
     @inline(__always)
-    public static func scatterAdd(into grad: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
-                                  tokens: UnsafePointer<Int32>, count: Int, width: Int) {
+    public static func scatterAdd(
+        into grad: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+        tokens: UnsafePointer<Int32>, count: Int, width: Int
+    ) {
         for i in 0..<count {
             let g = grad + Int(tokens[i]) * width
             let d = dout + i * width

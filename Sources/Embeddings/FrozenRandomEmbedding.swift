@@ -57,7 +57,7 @@ public final class FrozenRandomEmbedding: TableLookupStrategy {
     public var dependsOnRunSeed: Bool { options.seed == .run }
 
     public func initialize(_ values: [UnsafeMutableBufferPointer<Float>]) {
-        let table = values[0]                                    // (V, D) row-major
+        let table = values[0]  // (V, D) row-major
         let (v, d) = (vocabSize, dModel)
         var rng = Xoshiro256(seed: seed, stream: EmbeddingStreams.table)
         // Unit-variance draws in Double (orthogonal: orthonormalised, then scaled to unit RMS).

@@ -38,7 +38,8 @@ import Kernels
 /// vector is just a random vector, i.e. a frozen random table. It needs multi-byte BPE tokens to share n-grams.
 public final class HashedEmbedding: TableLookupStrategy {
     public static let name = "hashed"
-    public static let summary = "EELBERT-style (arXiv:2310.20144): vectors from hashed character 1/2/3-grams of the token text; no trainable parameters."
+    public static let summary =
+        "EELBERT-style (arXiv:2310.20144): vectors from hashed character 1/2/3-grams of the token text; no trainable parameters."
     public static let tensorNames = ["wte_hashed"]
 
     public struct Options: StrategyOptions {
@@ -71,17 +72,21 @@ public final class HashedEmbedding: TableLookupStrategy {
             throw StrategyError.invalidOption(strategy: Self.name, key: "target_std", message: "must be > 0, got \(options.targetStd)")
         }
         guard !options.ngramSizes.isEmpty, options.ngramSizes.allSatisfy({ $0 >= 1 }),
-              Set(options.ngramSizes).count == options.ngramSizes.count else {
-            throw StrategyError.invalidOption(strategy: Self.name, key: "ngram_sizes",
-                                              message: "must be a non-empty list of distinct sizes ≥ 1, got \(options.ngramSizes)")
+            Set(options.ngramSizes).count == options.ngramSizes.count
+        else {
+            throw StrategyError.invalidOption(
+                strategy: Self.name, key: "ngram_sizes",
+                message: "must be a non-empty list of distinct sizes ≥ 1, got \(options.ngramSizes)")
         }
         guard options.prime >= 3, options.prime < 1 << 32, Self.isPrime(options.prime) else {
-            throw StrategyError.invalidOption(strategy: Self.name, key: "prime",
-                                              message: "must be a prime in 3 ..< 2^32 (so (h mod P)·s fits in 64 bits), got \(options.prime)")
+            throw StrategyError.invalidOption(
+                strategy: Self.name, key: "prime",
+                message: "must be a prime in 3 ..< 2^32 (so (h mod P)·s fits in 64 bits), got \(options.prime)")
         }
         guard context.dModel >= options.ngramSizes.count else {
-            throw StrategyError.incompatible(strategy: Self.name,
-                                             message: "d_model \(context.dModel) is smaller than the number of n-gram blocks (\(options.ngramSizes.count))")
+            throw StrategyError.incompatible(
+                strategy: Self.name,
+                message: "d_model \(context.dModel) is smaller than the number of n-gram blocks (\(options.ngramSizes.count))")
         }
         self.options = options
         vocabulary = context.vocabulary
@@ -152,7 +157,7 @@ public final class HashedEmbedding: TableLookupStrategy {
     }
 
     public func initialize(_ values: [UnsafeMutableBufferPointer<Float>]) {
-        let table = values[0]                                    // (V, D) row-major
+        let table = values[0]  // (V, D) row-major
         let seeds = blockSeeds()
         var raw = [Double](); raw.reserveCapacity(vocabulary.count * dModel)
         for id in 0..<vocabulary.count { raw += rawVector(bytes: vocabulary.tokenBytes[id], seeds: seeds) }

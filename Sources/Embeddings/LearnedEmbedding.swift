@@ -27,8 +27,11 @@ public final class LearnedEmbedding: TableLookupStrategy {
         self.dModel = context.dModel
         self.seed = context.seed
         // A vector-like tensor under μP: only its output dimension grows with width (Tensor Programs V, table 3).
-        tensors = [TensorSpec(name: Self.tensorNames[0], shape: [context.vocabulary.count, context.dModel],
-                              trainable: true)]
+        tensors = [
+            TensorSpec(
+                name: Self.tensorNames[0], shape: [context.vocabulary.count, context.dModel],
+                trainable: true)
+        ]
     }
 
     public func initialize(_ values: [UnsafeMutableBufferPointer<Float>]) {

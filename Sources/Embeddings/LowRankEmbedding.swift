@@ -37,8 +37,9 @@ public final class LowRankEmbedding: EmbeddingStrategy, @unchecked Sendable {
 
     public init(options: Options, context: EmbeddingContext) throws {
         guard options.rank >= 1, options.rank <= context.dModel else {
-            throw StrategyError.invalidOption(strategy: Self.name, key: "rank",
-                                              message: "must be in 1...d_model (\(context.dModel)), got \(options.rank)")
+            throw StrategyError.invalidOption(
+                strategy: Self.name, key: "rank",
+                message: "must be in 1...d_model (\(context.dModel)), got \(options.rank)")
         }
         guard options.initStd > 0, options.initStd.isFinite else {
             throw StrategyError.invalidOption(strategy: Self.name, key: "init_std", message: "must be > 0, got \(options.initStd)")
@@ -82,23 +83,26 @@ public final class LowRankEmbedding: EmbeddingStrategy, @unchecked Sendable {
         // out[i, :] = A[tokens[i], :] · P, row by row in a fixed order (not one sgemm over the batch: a BLAS kernel may
         // round a row differently by where it falls in its blocking, and a token's vector must not depend on its
         // position in the batch). As fast as the sgemm at these sizes (r·D multiply-adds per token, P in L1).
-        RowProduct.forward(out: out, table: tensors.values[0], indices: tokens, count: count, inner: rank,
-                           matrix: tensors.values[1], width: dModel)
+        RowProduct.forward(
+            out: out, table: tensors.values[0], indices: tokens, count: count, inner: rank,
+            matrix: tensors.values[1], width: dModel)
     }
 
     public func backward(dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, count: Int, tensors: TensorPointers) {
         guard count > 0 else { return }
-        let g = gatherRows(tensors.values[0], tokens: tokens, count: count)   // (count, r)
+        let g = gatherRows(tensors.values[0], tokens: tokens, count: count)  // (count, r)
         if let dP = tensors.gradients[1] {
             // dP (r, D) += Gᵀ (r, count) · dout (count, D)
-            BLAS.sgemm(transA: true, transB: false, m: rank, n: dModel, k: count,
-                       alpha: 1, a: g, lda: rank, b: dout, ldb: dModel, beta: 1, c: dP, ldc: dModel)
+            BLAS.sgemm(
+                transA: true, transB: false, m: rank, n: dModel, k: count,
+                alpha: 1, a: g, lda: rank, b: dout, ldb: dModel, beta: 1, c: dP, ldc: dModel)
         }
         if let dA = tensors.gradients[0] {
             // dG (count, r) = dout (count, D) · Pᵀ (D, r), written over G (no longer needed), then scattered:
             // dA[tokens[i], :] += dG[i, :] (repeated tokens accumulate).
-            BLAS.sgemm(transA: false, transB: true, m: count, n: rank, k: dModel,
-                       alpha: 1, a: dout, lda: dModel, b: tensors.values[1], ldb: dModel, beta: 0, c: g, ldc: rank)
+            BLAS.sgemm(
+                transA: false, transB: true, m: count, n: rank, k: dModel,
+                alpha: 1, a: dout, lda: dModel, b: tensors.values[1], ldb: dModel, beta: 0, c: g, ldc: rank)
             EmbeddingTable.scatterAdd(into: dA, dout: g, tokens: tokens, count: count, width: rank)
         }
     }
@@ -107,10 +111,13 @@ public final class LowRankEmbedding: EmbeddingStrategy, @unchecked Sendable {
     /// only on its token's row of A (and P), never on how many rows are computed together.
     public static func inputTable(from stored: [Safetensors.Tensor]) throws -> Safetensors.Tensor {
         guard stored.count == 2, stored[0].shape.count == 2, stored[1].shape.count == 2, stored[0].shape[1] == stored[1].shape[0],
-              stored[0].values.count == stored[0].shape[0] * stored[0].shape[1],
-              stored[1].values.count == stored[1].shape[0] * stored[1].shape[1] else {
-            throw StrategyError.incompatible(strategy: name, message:
-                "the stored factors have shapes \(stored.map(\.shape)); expected A [V, r] and P [r, D]")
+            stored[0].values.count == stored[0].shape[0] * stored[0].shape[1],
+            stored[1].values.count == stored[1].shape[0] * stored[1].shape[1]
+        else {
+            throw StrategyError.incompatible(
+                strategy: name,
+                message:
+                    "the stored factors have shapes \(stored.map(\.shape)); expected A [V, r] and P [r, D]")
         }
         let (v, r, d) = (stored[0].shape[0], stored[0].shape[1], stored[1].shape[1])
         // The forward's own kernel over every token id, so the table is bit for bit what the model reads.

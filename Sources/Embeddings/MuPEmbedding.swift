@@ -34,23 +34,29 @@ public final class MuPEmbedding: TableLookupStrategy {
 
     public init(options: Options, context: EmbeddingContext) throws {
         guard context.parametrization.isMuP else {
-            throw StrategyError.incompatible(strategy: Self.name, message:
-                "requires the μP parametrization (the model must apply μP to the hidden matrices, readout and attention); "
-                + "set `parametrization: mup` and `base_width` (e.g. 256) in the run config, or use strategy 'learned' for SP")
+            throw StrategyError.incompatible(
+                strategy: Self.name,
+                message:
+                    "requires the μP parametrization (the model must apply μP to the hidden matrices, readout and attention); "
+                    + "set `parametrization: mup` and `base_width` (e.g. 256) in the run config, or use strategy 'learned' for SP")
         }
         guard options.initStd > 0, options.initStd.isFinite else {
             throw StrategyError.invalidOption(strategy: Self.name, key: "init_std", message: "must be > 0, got \(options.initStd)")
         }
         guard options.inputMultiplier > 0, options.inputMultiplier.isFinite else {
-            throw StrategyError.invalidOption(strategy: Self.name, key: "input_multiplier",
-                                              message: "must be > 0, got \(options.inputMultiplier)")
+            throw StrategyError.invalidOption(
+                strategy: Self.name, key: "input_multiplier",
+                message: "must be > 0, got \(options.inputMultiplier)")
         }
         self.options = options
         dModel = context.dModel
         seed = context.seed
         // Vector-like: init σ_base and Adam LR η at every width (Tensor Programs V, table 3); no weight decay, like `learned`.
-        tensors = [TensorSpec(name: Self.tensorNames[0], shape: [context.vocabulary.count, context.dModel],
-                              trainable: true, lrMultiplier: 1)]
+        tensors = [
+            TensorSpec(
+                name: Self.tensorNames[0], shape: [context.vocabulary.count, context.dModel],
+                trainable: true, lrMultiplier: 1)
+        ]
     }
 
     public var outputMultiplier: Float { Float(options.inputMultiplier) }

@@ -17,8 +17,9 @@ extension OptionEnum {
         let container = try decoder.singleValueContainer()
         let raw = try container.decode(String.self)
         guard let value = Self(rawValue: raw) else {
-            throw InvalidOptionValue(codingPath: decoder.codingPath.map(\.stringValue), value: raw,
-                                     valid: Self.validValues)
+            throw InvalidOptionValue(
+                codingPath: decoder.codingPath.map(\.stringValue), value: raw,
+                valid: Self.validValues)
         }
         self = value
     }
@@ -59,8 +60,9 @@ public enum SeedOption: Codable, Sendable, Equatable {
             if text == "run" { self = .run; return }
             if let seed = UInt64(text) { self = .fixed(seed); return }
         }
-        throw InvalidOptionValue(codingPath: decoder.codingPath.map(\.stringValue),
-                                 value: Self.describe(container), valid: ["run", "a non-negative integer"])
+        throw InvalidOptionValue(
+            codingPath: decoder.codingPath.map(\.stringValue),
+            value: Self.describe(container), valid: ["run", "a non-negative integer"])
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -45,8 +45,9 @@ public enum StrategyRegistry {
             }
             // JSONSerialization raises an Objective-C-style exception (a crash) on non-JSON values: check first.
             guard JSONSerialization.isValidJSONObject([key: options[key]!]) else {
-                throw StrategyError.invalidOption(strategy: strategy, key: key,
-                                                  message: "value \(options[key]!) is not a number, string, boolean or list")
+                throw StrategyError.invalidOption(
+                    strategy: strategy, key: key,
+                    message: "value \(options[key]!) is not a number, string, boolean or list")
             }
             merged[key] = options[key]!
         }
@@ -57,15 +58,17 @@ public enum StrategyRegistry {
             throw StrategyError.invalidOption(strategy: strategy, key: error.codingPath.joined(separator: "."), message: error.message)
         } catch let DecodingError.typeMismatch(type, ctx), let DecodingError.valueNotFound(type, ctx) {
             let key = ctx.codingPath.map(\.stringValue).joined(separator: ".")
-            throw StrategyError.invalidOption(strategy: strategy, key: key,
-                                              message: "expected a value of type \(type), got \(describe(valueAt: ctx.codingPath, in: merged))")
+            throw StrategyError.invalidOption(
+                strategy: strategy, key: key,
+                message: "expected a value of type \(type), got \(describe(valueAt: ctx.codingPath, in: merged))")
         } catch let DecodingError.dataCorrupted(ctx) {
             let key = ctx.codingPath.map(\.stringValue).joined(separator: ".")
             throw StrategyError.invalidOption(strategy: strategy, key: key, message: ctx.debugDescription)
         } catch let DecodingError.keyNotFound(codingKey, _) {
             // Only possible if `Options` encodes fewer keys than it decodes (e.g. an Optional): a bug in the strategy.
-            throw StrategyError.invalidOption(strategy: strategy, key: codingKey.stringValue,
-                                              message: "has no default (Options() must encode every key; avoid optionals)")
+            throw StrategyError.invalidOption(
+                strategy: strategy, key: codingKey.stringValue,
+                message: "has no default (Options() must encode every key; avoid optionals)")
         }
     }
 
@@ -117,7 +120,8 @@ public enum StrategyRegistry {
 
     public static func encodeToObject<O: Encodable>(_ value: O) -> [String: Any] {
         guard let data = try? JSONEncoder().encode(value),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return [:] }
         return object
     }
 

@@ -12,8 +12,10 @@ extension TableLookupStrategy {
     /// The table is the first tensor, as stored.
     public static func inputTable(from stored: [Safetensors.Tensor]) throws -> Safetensors.Tensor {
         guard let table = stored.first, table.shape.count == 2, table.values.count == table.shape[0] * table.shape[1] else {
-            throw StrategyError.incompatible(strategy: name, message:
-                "the stored table \(stored.first.map { "\($0.name) has shape \($0.shape)" } ?? "is missing"); expected a 2-D V×D tensor")
+            throw StrategyError.incompatible(
+                strategy: name,
+                message:
+                    "the stored table \(stored.first.map { "\($0.name) has shape \($0.shape)" } ?? "is missing"); expected a 2-D V×D tensor")
         }
         return table
     }

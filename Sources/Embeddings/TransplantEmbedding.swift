@@ -33,7 +33,7 @@ public final class TransplantEmbedding: TableLookupStrategy {
     public let tensors: [TensorSpec]
     private let dModel: Int
     public var tableWidth: Int { dModel }
-    private let source: [Float]   // (V, D) after projection
+    private let source: [Float]  // (V, D) after projection
 
     public init(options: Options, context: EmbeddingContext) throws {
         func fail(_ key: String, _ message: String) -> StrategyError {
@@ -53,8 +53,11 @@ public final class TransplantEmbedding: TableLookupStrategy {
         let byName = Dictionary(decoded.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let v = context.vocabulary.count, d = context.dModel
         if let fingerprint = decoded.metadata["vocabulary_fnv64"], fingerprint != context.vocabulary.fingerprint {
-            throw StrategyError.incompatible(strategy: Self.name, message:
-                "\(file.path) was trained with another vocabulary (fingerprint \(fingerprint), this run's is \(context.vocabulary.fingerprint)); use a checkpoint trained on the same corpus and vocab_size")
+            throw StrategyError.incompatible(
+                strategy: Self.name,
+                message:
+                    "\(file.path) was trained with another vocabulary (fingerprint \(fingerprint), this run's is \(context.vocabulary.fingerprint)); use a checkpoint trained on the same corpus and vocab_size"
+            )
         }
 
         // The source table (V_src, D_src): the effective input table of the strategy whose tensors the checkpoint
@@ -64,14 +67,20 @@ public final class TransplantEmbedding: TableLookupStrategy {
             let owners = StrategyRegistry.all.filter { $0.checkpointNames.allSatisfy { byName[$0] != nil } }
                 .sorted { $0.tensorNames.count > $1.tensorNames.count }
             guard let owner = owners.first else {
-                throw fail("tensor", "\(file.path) holds no known strategy's input table; its tensors: \(byName.keys.filter { $0.hasPrefix(EmbeddingTensors.checkpointPrefix) }.sorted().joined(separator: ", ")); name one with tensor: <name>")
+                throw fail(
+                    "tensor",
+                    "\(file.path) holds no known strategy's input table; its tensors: \(byName.keys.filter { $0.hasPrefix(EmbeddingTensors.checkpointPrefix) }.sorted().joined(separator: ", ")); name one with tensor: <name>"
+                )
             }
             let t = try owner.inputTable(checkpoint: byName, path: file.path).table
             (table, width) = (t.values, t.shape[1])
             guard t.shape[0] == v else { throw Self.vocabMismatch(file, t.shape[0], v) }
         } else {
             guard let t = byName[options.tensor], t.shape.count == 2 else {
-                throw fail("tensor", "\(file.path) has no 2-D tensor named \(options.tensor); its tensors: \(byName.keys.filter { $0.hasPrefix(EmbeddingTensors.checkpointPrefix) }.sorted().joined(separator: ", "))")
+                throw fail(
+                    "tensor",
+                    "\(file.path) has no 2-D tensor named \(options.tensor); its tensors: \(byName.keys.filter { $0.hasPrefix(EmbeddingTensors.checkpointPrefix) }.sorted().joined(separator: ", "))"
+                )
             }
             guard t.shape[0] == v else { throw Self.vocabMismatch(file, t.shape[0], v) }
             (table, width) = (t.values, t.shape[1])
@@ -79,18 +88,26 @@ public final class TransplantEmbedding: TableLookupStrategy {
         if width != d {
             switch options.projection {
             case .error:
-                throw StrategyError.incompatible(strategy: Self.name, message:
-                    "the checkpoint's table is \(width) wide but d_model is \(d); set projection: random or truncate, or use a checkpoint of the same width")
+                throw StrategyError.incompatible(
+                    strategy: Self.name,
+                    message:
+                        "the checkpoint's table is \(width) wide but d_model is \(d); set projection: random or truncate, or use a checkpoint of the same width"
+                )
             case .truncate:
                 table = (0..<(v * d)).map { i in i % d < width ? table[(i / d) * width + i % d] : 0 }
             case .random:
                 var rng = Xoshiro256(seed: context.seed, stream: EmbeddingStreams.projection)
                 let r = (0..<(width * d)).map { _ in Float(rng.nextNormal() / Double(width).squareRoot()) }
                 var out = [Float](repeating: 0, count: v * d)
-                table.withUnsafeBufferPointer { a in r.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { c in
-                    BLAS.sgemm(transA: false, transB: false, m: v, n: d, k: width, alpha: 1, a: a.baseAddress!, lda: width,
-                               b: b.baseAddress!, ldb: d, beta: 0, c: c.baseAddress!, ldc: d)
-                } } }
+                table.withUnsafeBufferPointer { a in
+                    r.withUnsafeBufferPointer { b in
+                        out.withUnsafeMutableBufferPointer { c in
+                            BLAS.sgemm(
+                                transA: false, transB: false, m: v, n: d, k: width, alpha: 1, a: a.baseAddress!, lda: width,
+                                b: b.baseAddress!, ldb: d, beta: 0, c: c.baseAddress!, ldc: d)
+                        }
+                    }
+                }
                 table = out
             }
         }
@@ -110,7 +127,8 @@ public final class TransplantEmbedding: TableLookupStrategy {
             var rng = Xoshiro256(seed: 42, stream: EmbeddingStreams.table)
             let values = (0..<(v * d)).map { _ in Float(rng.nextNormal() * 0.02) }
             let data = values.withUnsafeBufferPointer {
-                Safetensors.encode([(LearnedEmbedding.checkpointNames[0], [v, d], $0)], metadata: ["vocabulary_fnv64": context.vocabulary.fingerprint])
+                Safetensors.encode(
+                    [(LearnedEmbedding.checkpointNames[0], [v, d], $0)], metadata: ["vocabulary_fnv64": context.vocabulary.fingerprint])
             }
             try data.write(to: url, options: .atomic)
         }
@@ -125,7 +143,10 @@ public final class TransplantEmbedding: TableLookupStrategy {
     }
 
     private static func vocabMismatch(_ file: URL, _ rows: Int, _ v: Int) -> StrategyError {
-        .incompatible(strategy: name, message:
-            "\(file.path) has a \(rows)-token table but this run's vocabulary has \(v) tokens; use a checkpoint trained with the same tokenizer (corpus and vocab_size)")
+        .incompatible(
+            strategy: name,
+            message:
+                "\(file.path) has a \(rows)-token table but this run's vocabulary has \(v) tokens; use a checkpoint trained with the same tokenizer (corpus and vocab_size)"
+        )
     }
 }

@@ -11,8 +11,9 @@ public enum BLASKernelCheck {
         public var passed: Bool { maxRelativeError <= Self.tolerance }
         public static let tolerance = 1e-5
         public var description: String {
-            String(format: "core %@: max relative error %.2e vs a Double reference (tolerance %.0e): %@",
-                   core, maxRelativeError, Self.tolerance, passed ? "ok" : "FAILED")
+            String(
+                format: "core %@: max relative error %.2e vs a Double reference (tolerance %.0e): %@",
+                core, maxRelativeError, Self.tolerance, passed ? "ok" : "FAILED")
         }
     }
 
@@ -26,10 +27,15 @@ public enum BLASKernelCheck {
                 let a = (0..<(m * k)).map { _ in rng.nextUniform() - 0.5 }
                 let b = (0..<(k * n)).map { _ in rng.nextUniform() - 0.5 }
                 var c = [Float](repeating: 0, count: m * n)
-                a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-                    BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: ta ? m : k,
-                               b: pb.baseAddress!, ldb: tb ? k : n, beta: 0, c: pc.baseAddress!, ldc: n)
-                } } }
+                a.withUnsafeBufferPointer { pa in
+                    b.withUnsafeBufferPointer { pb in
+                        c.withUnsafeMutableBufferPointer { pc in
+                            BLAS.sgemm(
+                                transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: ta ? m : k,
+                                b: pb.baseAddress!, ldb: tb ? k : n, beta: 0, c: pc.baseAddress!, ldc: n)
+                        }
+                    }
+                }
                 for i in 0..<m {
                     for j in 0..<n {
                         var s = 0.0, scale = 0.0
@@ -65,7 +71,9 @@ public enum BLASKernelCheck {
             throw GridRunError("blas_kernel \(kernel): the check failed: \(out). Fix: remove `blas_kernel` to use the environment's kernel")
         }
         guard out.lowercased().contains("core \(kernel.lowercased()):") else {
-            throw GridRunError("blas_kernel \(kernel): OpenBLAS did not select that kernel (\(out)). Fix: use a core name this OpenBLAS knows (e.g. Haswell, SkylakeX) or remove `blas_kernel`")
+            throw GridRunError(
+                "blas_kernel \(kernel): OpenBLAS did not select that kernel (\(out)). Fix: use a core name this OpenBLAS knows (e.g. Haswell, SkylakeX) or remove `blas_kernel`"
+            )
         }
         return out
     }

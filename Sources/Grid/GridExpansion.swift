@@ -1,7 +1,7 @@
 import Embeddings
 import Foundation
-import RunFormat
 import Model
+import RunFormat
 import Trainer
 
 /// One run of a grid: its stable id, its resolved config, and where each key came from.
@@ -32,10 +32,15 @@ public enum GridExpansion {
             for c in f.conditions {
                 if let axis = grid.axes.first(where: { $0.name == c.key }) {
                     for v in c.values where !axis.values.contains(where: { matches($0, v) }) {
-                        diags.add(c.location, "filter value '\(v)' matches no value of axis '\(c.key)' (labels: \(axis.values.map(\.label).joined(separator: ", ")))")
+                        diags.add(
+                            c.location,
+                            "filter value '\(v)' matches no value of axis '\(c.key)' (labels: \(axis.values.map(\.label).joined(separator: ", ")))")
                     }
                 } else if !TrainConfig.keys.contains(c.key) {
-                    diags.add(c.location, "filter key '\(c.key)' is neither an axis nor a trainer key.\(GridFile.nearestHint(c.key, in: grid.axes.map(\.name) + TrainConfig.keys))")
+                    diags.add(
+                        c.location,
+                        "filter key '\(c.key)' is neither an axis nor a trainer key.\(GridFile.nearestHint(c.key, in: grid.axes.map(\.name) + TrainConfig.keys))"
+                    )
                 }
             }
         }
@@ -84,8 +89,10 @@ public enum GridExpansion {
             // is valid (building the strategy needs d_model), so a bad size does not hide a misspelt strategy.
             let names = StrategyRegistry.names
             if !names.contains(config.strategy), strategyFailed.insert("name:" + config.strategy).inserted {
-                report(StrategyError.unknownStrategy(name: config.strategy, suggestion: StrategyRegistry.nearest(config.strategy, in: names),
-                                                     known: names))
+                report(
+                    StrategyError.unknownStrategy(
+                        name: config.strategy, suggestion: StrategyRegistry.nearest(config.strategy, in: names),
+                        known: names))
             }
             let model: ModelConfig
             do { model = try config.modelConfig() } catch { report(error); continue }
@@ -110,12 +117,15 @@ public enum GridExpansion {
             // The strategy, built once per distinct (strategy, options, shape) on a stand-in vocabulary.
             let strategyKey = "\(config.strategy)|\(config.strategyOptions)|\(config.vocabSize)|\(model.dModel)|\(model.resolvedParametrization)"
             let embedding: Int
-            if let n = strategyOK[strategyKey] { embedding = n }
-            else if strategyFailed.contains(strategyKey) || !names.contains(config.strategy) { continue }
-            else {
+            if let n = strategyOK[strategyKey] {
+                embedding = n
+            } else if strategyFailed.contains(strategyKey) || !names.contains(config.strategy) {
+                continue
+            } else {
                 do {
-                    let context = EmbeddingContext(vocabulary: .standIn(size: config.vocabSize), dModel: model.dModel, seed: config.seed,
-                                                   parametrization: model.resolvedParametrization)
+                    let context = EmbeddingContext(
+                        vocabulary: .standIn(size: config.vocabSize), dModel: model.dModel, seed: config.seed,
+                        parametrization: model.resolvedParametrization)
                     let s = try StrategyRegistry.make(name: config.strategy, options: config.strategyOptionsObject, context: context)
                     embedding = s.tensors.reduce(0) { $0 + $1.count } + model.contextLength * model.dModel
                     strategyOK[strategyKey] = embedding
@@ -128,21 +138,27 @@ public enum GridExpansion {
             let labels = values.map { (axis: $0.0, label: $0.1.label) }
             guard id.utf8.count <= RunID.maxLength else {
                 let longest = values.max { $0.1.label.utf8.count < $1.1.label.utf8.count }
-                diags.add(longest?.1.location ?? grid.baseLocation,
-                          "the run id '\(id.prefix(60))…' is \(id.utf8.count) bytes long, more than a folder name may be (\(RunID.maxLength)); give the axis values shorter `label:`s")
+                diags.add(
+                    longest?.1.location ?? grid.baseLocation,
+                    "the run id '\(id.prefix(60))…' is \(id.utf8.count) bytes long, more than a folder name may be (\(RunID.maxLength)); give the axis values shorter `label:`s"
+                )
                 continue
             }
             if let (other, otherLabels) = ids[id] {
                 let here = labels.map { "\($0.axis)=\($0.label)" }.joined(separator: ", ")
-                diags.add(values.first?.1.location ?? grid.baseLocation,
-                          "runs \(other) (\(otherLabels.joined(separator: ", "))) and \(runs.count) (\(here)) would share the run id '\(id)'; give the axis values distinct `label:`s")
+                diags.add(
+                    values.first?.1.location ?? grid.baseLocation,
+                    "runs \(other) (\(otherLabels.joined(separator: ", "))) and \(runs.count) (\(here)) would share the run id '\(id)'; give the axis values distinct `label:`s"
+                )
                 continue
             }
             ids[id] = (runs.count, labels.map { "\($0.axis)=\($0.label)" })
             var hash = ""
             do { hash = try ConfigHash.of(config) } catch { report(error); continue }
-            runs.append(GridRun(index: runs.count, id: id, config: config, configHash: hash, axisLabels: labels,
-                                model: model, embeddingParameters: embedding))
+            runs.append(
+                GridRun(
+                    index: runs.count, id: id, config: config, configHash: hash, axisLabels: labels,
+                    model: model, embeddingParameters: embedding))
         }
         if grid.axes.isEmpty && !grid.parseDiagnostics.isEmpty { throw GridFileError(diagnostics: diags.sorted) }
         if diags.isEmpty && runs.isEmpty {
@@ -203,17 +219,20 @@ extension RunID {
                 extra.append(value.label)
             }
         }
-        return compose(arm: strategyLabel, dModel: model.dModel, nLayer: model.nLayer,
-                       sizeLabel: size?.hasExplicitLabel == true ? size?.label : nil, vocabSize: config.vocabSize,
-                       extra: extra, seed: config.seed)
+        return compose(
+            arm: strategyLabel, dModel: model.dModel, nLayer: model.nLayer,
+            sizeLabel: size?.hasExplicitLabel == true ? size?.label : nil, vocabSize: config.vocabSize,
+            extra: extra, seed: config.seed)
     }
 
     /// Short names for trainer keys in ids and labels.
     public static func abbreviation(_ key: String) -> String {
-        let table = ["learning_rate": "lr", "batch_size": "b", "context_length": "T", "weight_decay": "wd",
-                     "warmup_steps": "wu", "max_tokens": "tok", "max_steps": "steps", "init_std": "std",
-                     "base_width": "bw", "n_head": "h", "tie_embeddings": "tie", "output_multiplier": "om",
-                     "grad_clip": "clip", "min_lr_ratio": "minlr"]
+        let table = [
+            "learning_rate": "lr", "batch_size": "b", "context_length": "T", "weight_decay": "wd",
+            "warmup_steps": "wu", "max_tokens": "tok", "max_steps": "steps", "init_std": "std",
+            "base_width": "bw", "n_head": "h", "tie_embeddings": "tie", "output_multiplier": "om",
+            "grad_clip": "clip", "min_lr_ratio": "minlr",
+        ]
         return table[key] ?? key.replacingOccurrences(of: "_", with: "")
     }
 }

@@ -1,7 +1,7 @@
-import Foundation
-import RunFormat
 import Embeddings
+import Foundation
 import Model
+import RunFormat
 import Trainer
 import Yams
 
@@ -138,8 +138,11 @@ extension GridFile {
     /// `parseDiagnostics` and thrown by `GridExpansion.expand` together with its own.
     public static func load(path: String) throws -> GridFile {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw GridFileError(diagnostics: [GridDiagnostic(file: path, location: .init(line: 1, column: 1),
-                                                             message: "cannot read the grid file (no such file?)")])
+            throw GridFileError(diagnostics: [
+                GridDiagnostic(
+                    file: path, location: .init(line: 1, column: 1),
+                    message: "cannot read the grid file (no such file?)")
+            ])
         }
         return try parse(String(decoding: data, as: UTF8.self), path: path)
     }
@@ -149,8 +152,11 @@ extension GridFile {
         let root: Node
         do {
             guard let n = try YAMLLimit.compose(text, path: path) else {
-                throw GridFileError(diagnostics: [GridDiagnostic(file: path, location: .init(line: 1, column: 1),
-                                                                 message: "the grid file is empty; it needs at least `axes:`")])
+                throw GridFileError(diagnostics: [
+                    GridDiagnostic(
+                        file: path, location: .init(line: 1, column: 1),
+                        message: "the grid file is empty; it needs at least `axes:`")
+                ])
             }
             root = n
         } catch let e as YamlError {
@@ -159,8 +165,9 @@ extension GridFile {
             throw GridFileError(diagnostics: [GridDiagnostic(file: path, location: .init(line: 1, column: 1), message: e.message)])
         }
         let defaultName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        var grid = GridFile(path: path, name: defaultName, description: nil, base: [:], baseLocation: SourceLocation(root),
-                            axes: [], budget: nil, exclude: [], only: [], jobs: nil, blasKernel: nil)
+        var grid = GridFile(
+            path: path, name: defaultName, description: nil, base: [:], baseLocation: SourceLocation(root),
+            axes: [], budget: nil, exclude: [], only: [], jobs: nil, blasKernel: nil)
         guard case let .mapping(top) = root else {
             diags.add(SourceLocation(root), "the top level must be a mapping with at least `axes:`")
             throw GridFileError(diagnostics: diags.sorted)
@@ -176,7 +183,10 @@ extension GridFile {
                 if let s = scalarString(v), PathName.problem(s) == nil, GridName.declared(in: text) == s {
                     grid.name = s
                 } else {
-                    diags.add(SourceLocation(v), "'name' must be a plain name on its own top-level line (letters, digits, '.', '_', '-', not starting with '.'); it names the folder runs/<name>")
+                    diags.add(
+                        SourceLocation(v),
+                        "'name' must be a plain name on its own top-level line (letters, digits, '.', '_', '-', not starting with '.'); it names the folder runs/<name>"
+                    )
                 }
             case "description":
                 grid.description = v.string
@@ -191,7 +201,9 @@ extension GridFile {
                     if checkTrainerKey(name, at: SourceLocation(bk), value: bv, context: "base", &diags) {
                         grid.base[name] = Located(value: jsonValue(bv), location: SourceLocation(bv))
                         if name == "strategy_options", case let .mapping(opts) = bv {
-                            for (ok, ov) in opts { grid.base["strategy_options." + (ok.string ?? "")] = Located(value: jsonValue(ov), location: SourceLocation(ok)) }
+                            for (ok, ov) in opts {
+                                grid.base["strategy_options." + (ok.string ?? "")] = Located(value: jsonValue(ov), location: SourceLocation(ok))
+                            }
                         }
                     }
                 }
@@ -210,17 +222,24 @@ extension GridFile {
                 let filters = parseFilters(v, key: key, &diags)
                 if key == "exclude" { grid.exclude = filters } else { grid.only = filters }
             case "jobs":
-                if case let .int(j) = jsonValue(v), j >= 1 { grid.jobs = j } else {
-                    diags.add(SourceLocation(v), "'jobs' must be a positive integer (parallel runs on one machine), got '\(v.string ?? "a collection")'")
+                if case let .int(j) = jsonValue(v), j >= 1 {
+                    grid.jobs = j
+                } else {
+                    diags.add(
+                        SourceLocation(v), "'jobs' must be a positive integer (parallel runs on one machine), got '\(v.string ?? "a collection")'")
                 }
             case "blas_kernel":
-                if let s = scalarString(v), !s.isEmpty { grid.blasKernel = s } else {
+                if let s = scalarString(v), !s.isEmpty {
+                    grid.blasKernel = s
+                } else {
                     diags.add(SourceLocation(v), "'blas_kernel' must be an OpenBLAS core name such as SkylakeX or Haswell")
                 }
             default:
                 let near = nearestHint(key, in: topLevelKeys + TrainConfig.keys)
                 let trainer = TrainConfig.keys.contains(key) ? " '\(key)' is a trainer key: put it under `base:` or `axes:`." : ""
-                diags.add(SourceLocation(k), "unknown key '\(key)'.\(trainer.isEmpty ? near : trainer) Valid top-level keys: \(topLevelKeys.joined(separator: ", ")).")
+                diags.add(
+                    SourceLocation(k),
+                    "unknown key '\(key)'.\(trainer.isEmpty ? near : trainer) Valid top-level keys: \(topLevelKeys.joined(separator: ", ")).")
             }
         }
         if !sawAxes { diags.add(SourceLocation(root), "missing 'axes:' (e.g. axes: {strategy: [learned, frozen-random], seed: [1, 2]})") }
@@ -246,7 +265,10 @@ extension GridFile {
         if !isTrainerKey && name != "size" {
             // A bundle axis: every value must be a mapping. A scalar value means a typo'd trainer key, most likely.
             if seq.contains(where: { if case .mapping = $0 { return false } else { return true } }) {
-                diags.add(loc, "unknown axis '\(name)'.\(nearestHint(name, in: TrainConfig.keys + ["size"])) An axis is a trainer key (its values are that key's values), 'size', or a named bundle whose values are mappings of trainer keys")
+                diags.add(
+                    loc,
+                    "unknown axis '\(name)'.\(nearestHint(name, in: TrainConfig.keys + ["size"])) An axis is a trainer key (its values are that key's values), 'size', or a named bundle whose values are mappings of trainer keys"
+                )
                 return nil
             }
         }
@@ -265,9 +287,12 @@ extension GridFile {
         var distinct = true
         for v in values {
             if let first = seen[v.label] {
-                diags.add(v.location, "axis '\(name)' has two values labelled '\(v.label)' (the first at line \(first.line)); give them distinct `label:`s")
+                diags.add(
+                    v.location, "axis '\(name)' has two values labelled '\(v.label)' (the first at line \(first.line)); give them distinct `label:`s")
                 distinct = false
-            } else { seen[v.label] = v.location }
+            } else {
+                seen[v.label] = v.location
+            }
         }
         return distinct ? Axis(name: name, location: loc, values: values) : nil
     }
@@ -278,10 +303,14 @@ extension GridFile {
         switch (axis, node) {
         case ("strategy", .scalar):
             guard let s = scalarString(node) else { diags.add(loc, "a strategy must be a name or a mapping {name, options}"); return nil }
-            return AxisValue(label: s, hasExplicitLabel: false, settings: ["strategy": .init(value: .string(s), location: loc)], raw: raw, location: loc)
+            return AxisValue(
+                label: s, hasExplicitLabel: false, settings: ["strategy": .init(value: .string(s), location: loc)], raw: raw, location: loc)
         case ("size", .scalar):
-            guard let s = scalarString(node) else { diags.add(loc, "a size must be a preset name or a mapping {d_model, n_layer, n_head}"); return nil }
-            return AxisValue(label: s, hasExplicitLabel: false, settings: ["preset": .init(value: .string(s), location: loc)], raw: raw, location: loc)
+            guard let s = scalarString(node) else {
+                diags.add(loc, "a size must be a preset name or a mapping {d_model, n_layer, n_head}"); return nil
+            }
+            return AxisValue(
+                label: s, hasExplicitLabel: false, settings: ["preset": .init(value: .string(s), location: loc)], raw: raw, location: loc)
         case (_, .mapping(let m)) where axis != "strategy_options":
             var settings: [String: Located] = [:]
             var label: String? = nil
@@ -289,7 +318,11 @@ extension GridFile {
             for (k, v) in m {
                 let key = k.string ?? ""
                 if key == "label" {
-                    if let s = scalarString(v), !s.isEmpty { label = s } else { diags.add(SourceLocation(v), "'label' must be a short name"); ok = false }
+                    if let s = scalarString(v), !s.isEmpty {
+                        label = s
+                    } else {
+                        diags.add(SourceLocation(v), "'label' must be a short name"); ok = false
+                    }
                     continue
                 }
                 if axis == "strategy" && key == "name" {
@@ -299,16 +332,21 @@ extension GridFile {
                 }
                 if axis == "strategy" && key == "options" {
                     guard case let .mapping(opts) = v else {
-                        diags.add(SourceLocation(v), "strategy 'options' must be a mapping of option → value (see `ablate strategies`)"); ok = false; continue
+                        diags.add(SourceLocation(v), "strategy 'options' must be a mapping of option → value (see `ablate strategies`)"); ok = false;
+                        continue
                     }
                     settings["strategy_options"] = .init(value: jsonValue(v), location: SourceLocation(v))
-                    for (ok, ov) in opts { settings["strategy_options." + (ok.string ?? "")] = .init(value: jsonValue(ov), location: SourceLocation(ok)) }
+                    for (ok, ov) in opts {
+                        settings["strategy_options." + (ok.string ?? "")] = .init(value: jsonValue(ov), location: SourceLocation(ok))
+                    }
                     continue
                 }
                 let extra = axis == "strategy" ? ["name", "options", "label"] : ["label"]
                 if checkTrainerKey(key, at: SourceLocation(k), value: v, context: "axis '\(axis)'", extraKeys: extra, &diags) {
                     settings[key] = .init(value: jsonValue(v), location: SourceLocation(v))
-                } else { ok = false }
+                } else {
+                    ok = false
+                }
             }
             if axis == "strategy" && settings["strategy"] == nil {
                 diags.add(loc, "a strategy mapping needs 'name' (e.g. {name: hashed, options: {target_std: 0.02}})"); return nil
@@ -318,14 +356,16 @@ extension GridFile {
             switch axis {
             case "strategy": auto = settings["strategy"]!.value.description
             case "size":
-                if settings.keys.filter({ !["preset"].contains($0) && !$0.hasPrefix("max_") }).isEmpty, let p = settings["preset"] { auto = p.value.description }
-                else {
-                    let parts = [("preset", ""), ("d_model", "d"), ("n_layer", "L"), ("n_head", "h")].compactMap { k, a in settings[k].map { a + $0.value.description } }
+                if settings.keys.filter({ !["preset"].contains($0) && !$0.hasPrefix("max_") }).isEmpty, let p = settings["preset"] {
+                    auto = p.value.description
+                } else {
+                    let parts = [("preset", ""), ("d_model", "d"), ("n_layer", "L"), ("n_head", "h")].compactMap { k, a in
+                        settings[k].map { a + $0.value.description }
+                    }
                     auto = parts.joined(separator: "-")
                 }
             default:
-                if TrainConfig.keys.contains(axis), let own = settings[axis] { auto = own.value.description }
-                else { auto = compact(settings) }
+                if TrainConfig.keys.contains(axis), let own = settings[axis] { auto = own.value.description } else { auto = compact(settings) }
             }
             return AxisValue(label: label ?? auto, hasExplicitLabel: label != nil, settings: settings, raw: raw, location: loc)
         case (_, .sequence) where axis != "strategy_options" && !isListKey(axis):
@@ -358,20 +398,30 @@ extension GridFile {
             let key = k.string ?? ""
             switch key {
             case "tokens_per_parameter":
-                if let x = number(v), x > 0, x <= 1e6 { b.tokensPerParameter = x } else {
-                    diags.add(SourceLocation(v), "'tokens_per_parameter' must be a positive number up to 1e6 (tokens per non-embedding parameter; Chinchilla is 20)"); ok = false
+                if let x = number(v), x > 0, x <= 1e6 {
+                    b.tokensPerParameter = x
+                } else {
+                    diags.add(
+                        SourceLocation(v),
+                        "'tokens_per_parameter' must be a positive number up to 1e6 (tokens per non-embedding parameter; Chinchilla is 20)");
+                    ok = false
                 }
             case "min_tokens", "max_tokens":
-                if let x = integer(v), x > 0 { if key == "min_tokens" { b.minTokens = x } else { b.maxTokens = x } } else {
+                if let x = integer(v), x > 0 {
+                    if key == "min_tokens" { b.minTokens = x } else { b.maxTokens = x }
+                } else {
                     diags.add(SourceLocation(v), "'\(key)' must be a positive integer"); ok = false
                 }
             default:
-                diags.add(SourceLocation(k), "unknown budget key '\(key)'.\(nearestHint(key, in: Budget.keys)) Valid: \(Budget.keys.joined(separator: ", ")).")
+                diags.add(
+                    SourceLocation(k),
+                    "unknown budget key '\(key)'.\(nearestHint(key, in: Budget.keys)) Valid: \(Budget.keys.joined(separator: ", ")).")
                 ok = false
             }
         }
         if b.tokensPerParameter == 0 && ok {
-            diags.add(SourceLocation(node), "'budget' needs 'tokens_per_parameter' (or drop 'budget' and set max_tokens/max_steps in base)"); ok = false
+            diags.add(SourceLocation(node), "'budget' needs 'tokens_per_parameter' (or drop 'budget' and set max_tokens/max_steps in base)");
+            ok = false
         }
         if let lo = b.minTokens, let hi = b.maxTokens, lo > hi {
             diags.add(SourceLocation(node), "budget: min_tokens \(lo) is larger than max_tokens \(hi)"); ok = false
@@ -387,7 +437,9 @@ extension GridFile {
         var out: [Filter] = []
         for entry in seq {
             guard case let .mapping(m) = entry, m.count > 0 else {
-                diags.add(SourceLocation(entry), "each '\(key)' entry must be a mapping of axis or trainer key → value(s), e.g. {strategy: hashed, size: tiny}")
+                diags.add(
+                    SourceLocation(entry),
+                    "each '\(key)' entry must be a mapping of axis or trainer key → value(s), e.g. {strategy: hashed, size: tiny}")
                 continue
             }
             var f = Filter(conditions: [], location: SourceLocation(entry))
@@ -403,10 +455,15 @@ extension GridFile {
 
     /// Is `key` a trainer key with a value of the right type? Reports the problem at the key or the value.
     @discardableResult
-    static func checkTrainerKey(_ key: String, at location: SourceLocation, value: Node, context: String,
-                                extraKeys: [String] = [], _ diags: inout Diagnostics) -> Bool {
+    static func checkTrainerKey(
+        _ key: String, at location: SourceLocation, value: Node, context: String,
+        extraKeys: [String] = [], _ diags: inout Diagnostics
+    ) -> Bool {
         guard TrainConfig.keys.contains(key) else {
-            diags.add(location, "unknown key '\(key)' in \(context).\(nearestHint(key, in: TrainConfig.keys + extraKeys)) (`ablate train --help` lists the trainer keys)")
+            diags.add(
+                location,
+                "unknown key '\(key)' in \(context).\(nearestHint(key, in: TrainConfig.keys + extraKeys)) (`ablate train --help` lists the trainer keys)"
+            )
             return false
         }
         do { _ = try TrainConfig.from([key: jsonValue(value)]) } catch let e as ConfigError {

@@ -16,12 +16,15 @@ extension GridIndex {
             case let .failed(r): name = "failed"; reason = r
             case let .changed(d): name = "changed"; reason = d
             }
-            return Entry(index: run.index, id: run.id, axes: Dictionary(run.axisLabels.map { ($0.axis, $0.label) }, uniquingKeysWith: { a, _ in a }),
-                         configHash: run.configHash, state: name, reason: reason, finalValLoss: loss,
-                         nonEmbeddingParameters: run.model.nonEmbeddingParameters, tokens: run.config.totalSteps * run.config.batchSize * run.config.contextLength)
+            return Entry(
+                index: run.index, id: run.id, axes: Dictionary(run.axisLabels.map { ($0.axis, $0.label) }, uniquingKeysWith: { a, _ in a }),
+                configHash: run.configHash, state: name, reason: reason, finalValLoss: loss,
+                nonEmbeddingParameters: run.model.nonEmbeddingParameters,
+                tokens: run.config.totalSteps * run.config.batchSize * run.config.contextLength)
         }
-        let index = GridIndex(name: grid.name, file: grid.path, axes: grid.axes.map(\.name), runs: entries,
-                              updatedAt: ISO8601DateFormatter().string(from: Date()))
+        let index = GridIndex(
+            name: grid.name, file: grid.path, axes: grid.axes.map(\.name), runs: entries,
+            updatedAt: ISO8601DateFormatter().string(from: Date()))
         try RunJSON.write(index, to: layout.gridFolder.appendingPathComponent(fileName))
         return index
     }

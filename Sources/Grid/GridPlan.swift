@@ -1,7 +1,7 @@
 import Foundation
-import RunFormat
 import Kernels
 import Model
+import RunFormat
 import Trainer
 
 /// Cost of one run: tokens, FLOPs (training + evaluation), memory, and estimated wall time.
@@ -91,15 +91,17 @@ public enum GridPlan {
         for run in runs.prefix(200) {
             let folder = RunFolder(layout.folder(run))
             guard let s = try? folder.read(RunSummary.self), s.elapsed > 0.5,
-                  let rec = try? RunJSON.read(GridRunRecord.self, from: layout.folder(run).appendingPathComponent(GridRunRecord.fileName)),
-                  rec.configHash == run.configHash else { continue }
+                let rec = try? RunJSON.read(GridRunRecord.self, from: layout.folder(run).appendingPathComponent(GridRunRecord.fileName)),
+                rec.configHash == run.configHash
+            else { continue }
             let achieved = flops(run).flops / s.elapsed
             ratios.append(achieved / (throughput.peakGFLOPS(run) * 1e9))
         }
         guard !ratios.isEmpty else { return }
         ratios.sort()
         throughput.efficiency = ratios[ratios.count / 2]
-        throughput.source = String(format: "efficiency %.2f measured on %d finished run%@ of this grid", throughput.efficiency, ratios.count, ratios.count == 1 ? "" : "s")
+        throughput.source = String(
+            format: "efficiency %.2f measured on %d finished run%@ of this grid", throughput.efficiency, ratios.count, ratios.count == 1 ? "" : "s")
     }
 
     /// Wall time of the runs on `jobs` workers, longest first (what the runner does).

@@ -29,14 +29,19 @@ final class GridProgress {
     }
 
     func update(done: Int, failed: Int, tokens: Int, elapsed: Double, eta: Double, active: [(id: String, steps: Int, last: MetricsRecord?)]) {
-        var lines = [String(format: "grid %@: %d/%d runs done%@, %@/%@ tokens, %@ elapsed, ETA %@",
-                            gridName, done, total, failed > 0 ? ", \(failed) failed" : "",
-                            GridPlan.count(Double(tokens)), GridPlan.count(Double(totalTokens)),
-                            GridPlan.duration(elapsed), GridPlan.duration(eta))]
+        var lines = [
+            String(
+                format: "grid %@: %d/%d runs done%@, %@/%@ tokens, %@ elapsed, ETA %@",
+                gridName, done, total, failed > 0 ? ", \(failed) failed" : "",
+                GridPlan.count(Double(tokens)), GridPlan.count(Double(totalTokens)),
+                GridPlan.duration(elapsed), GridPlan.duration(eta))
+        ]
         for a in active {
             if let r = a.last {
-                lines.append(String(format: "  %@  step %d/%d  loss %.4f%@  %.0f tok/s", a.id, r.step, a.steps, r.trainLoss ?? .nan,
-                                    r.valLoss.map { String(format: "  val %.4f", $0) } ?? "", r.tokensPerSecond))
+                lines.append(
+                    String(
+                        format: "  %@  step %d/%d  loss %.4f%@  %.0f tok/s", a.id, r.step, a.steps, r.trainLoss ?? .nan,
+                        r.valLoss.map { String(format: "  val %.4f", $0) } ?? "", r.tokensPerSecond))
             } else {
                 lines.append("  \(a.id)  starting")
             }
@@ -51,8 +56,7 @@ final class GridProgress {
     }
 
     func finish() {
-        if isTerminal { erase(); for l in lastBlock.prefix(1) { output(l) } }
-        else if let first = lastBlock.first { output("[\(gridName)] " + first) }
+        if isTerminal { erase(); for l in lastBlock.prefix(1) { output(l) } } else if let first = lastBlock.first { output("[\(gridName)] " + first) }
     }
 
     private func erase() {

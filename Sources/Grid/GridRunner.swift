@@ -20,8 +20,10 @@ public final class GridRunner {
         /// Seconds between plain progress lines when stdout is not a terminal.
         public var plainInterval: Double
         public var isTerminal: Bool
-        public init(executable: URL, gridPath: String, layout: GridLayout, jobs: Int, threads: Int, force: Bool = false,
-                    environment: [String: String] = [:], plainInterval: Double = 30, isTerminal: Bool = false) {
+        public init(
+            executable: URL, gridPath: String, layout: GridLayout, jobs: Int, threads: Int, force: Bool = false,
+            environment: [String: String] = [:], plainInterval: Double = 30, isTerminal: Bool = false
+        ) {
             self.executable = executable; self.gridPath = gridPath; self.layout = layout; self.jobs = jobs
             self.threads = threads; self.force = force; self.environment = environment
             self.plainInterval = plainInterval; self.isTerminal = isTerminal
@@ -58,7 +60,12 @@ public final class GridRunner {
     private var stopRequested: Bool { stopFlag.load(ordering: .acquiring) }
     private var signalSources: [DispatchSourceSignal] = []
 
-    public init(grid: GridFile, options: Options, output: @escaping (String) -> Void = { print($0); fflush(stdout) }) {
+    public init(
+        grid: GridFile, options: Options,
+        output: @escaping (String) -> Void = {
+            print($0); fflush(stdout)
+        }
+    ) {
         self.grid = grid; self.options = options; self.output = output
     }
 
@@ -91,10 +98,13 @@ public final class GridRunner {
         }
         pending.sort { $0.seconds > $1.seconds }
         let totalTokens = estimates.reduce(0) { $0 + $1.tokens }
-        let progress = GridProgress(gridName: grid.name, total: estimates.count, totalTokens: totalTokens,
-                                    isTerminal: options.isTerminal, plainInterval: options.plainInterval, output: output)
+        let progress = GridProgress(
+            gridName: grid.name, total: estimates.count, totalTokens: totalTokens,
+            isTerminal: options.isTerminal, plainInterval: options.plainInterval, output: output)
         if !outcome.skipped.isEmpty || !outcome.diverged.isEmpty {
-            progress.event("\(outcome.skipped.count) run(s) already finished, \(outcome.diverged.count) diverged earlier; \(pending.count) to run with \(options.jobs) job(s) × \(options.threads) thread(s)")
+            progress.event(
+                "\(outcome.skipped.count) run(s) already finished, \(outcome.diverged.count) diverged earlier; \(pending.count) to run with \(options.jobs) job(s) × \(options.threads) thread(s)"
+            )
         } else {
             progress.event("\(pending.count) run(s) to run with \(options.jobs) job(s) × \(options.threads) thread(s)")
         }
@@ -155,7 +165,10 @@ public final class GridRunner {
                     outcome.failed.append((id, "the run folder holds another config (see \(folder.url.path)/train.log)"))
                     progress.event("REFUSED \(id): the run folder holds another config")
                 default:
-                    let reason = bySignal ? "worker killed by signal \(status)" : (folder.readStatus().flatMap { $0.state == .failed ? $0.reason : nil } ?? "worker exited with status \(status)")
+                    let reason =
+                        bySignal
+                        ? "worker killed by signal \(status)"
+                        : (folder.readStatus().flatMap { $0.state == .failed ? $0.reason : nil } ?? "worker exited with status \(status)")
                     outcome.failed.append((id, reason))
                     progress.event("FAILED \(id): \(reason) (log: \(folder.url.path)/train.log)")
                 }
@@ -172,9 +185,10 @@ public final class GridRunner {
                 activeTokens += a.last?.tokens ?? 0
             }
             let eta = left * scale / Double(max(options.jobs, 1))
-            progress.update(done: outcome.finished.count + outcome.skipped.count + outcome.diverged.count, failed: outcome.failed.count,
-                            tokens: doneTokens + activeTokens, elapsed: Date().timeIntervalSince(start), eta: eta,
-                            active: active.map { ($0.estimate.run.id, $0.estimate.steps, $0.last) })
+            progress.update(
+                done: outcome.finished.count + outcome.skipped.count + outcome.diverged.count, failed: outcome.failed.count,
+                tokens: doneTokens + activeTokens, elapsed: Date().timeIntervalSince(start), eta: eta,
+                active: active.map { ($0.estimate.run.id, $0.estimate.steps, $0.last) })
         }
         progress.finish()
         return outcome
@@ -189,8 +203,10 @@ public final class GridRunner {
         try log.seekToEnd()
         let p = Process()
         p.executableURL = options.executable
-        var args = ["grid", "run-one", options.gridPath, "--run", run.id, "--runs", options.layout.root.path,
-                    "--threads", String(options.threads), "--stop-with-parent"]
+        var args = [
+            "grid", "run-one", options.gridPath, "--run", run.id, "--runs", options.layout.root.path,
+            "--threads", String(options.threads), "--stop-with-parent",
+        ]
         if options.force { args.append("--force") }
         p.arguments = args
         var env = ProcessInfo.processInfo.environment

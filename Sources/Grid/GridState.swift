@@ -9,8 +9,9 @@ extension GridRunFile where Config == TrainConfig {
     public init(grid: GridFile, run: GridRun) {
         var c = run.config
         c.threads = 1
-        self.init(grid: grid.name, runID: run.id, configHash: run.configHash, blasKernel: grid.blasKernel,
-                  axes: Dictionary(run.axisLabels.map { ($0.axis, $0.label) }, uniquingKeysWith: { a, _ in a }), config: c)
+        self.init(
+            grid: grid.name, runID: run.id, configHash: run.configHash, blasKernel: grid.blasKernel,
+            axes: Dictionary(run.axisLabels.map { ($0.axis, $0.label) }, uniquingKeysWith: { a, _ in a }), config: c)
     }
 }
 
@@ -35,7 +36,10 @@ public enum RunDiskState: Equatable, Sendable {
     case changed(detail: String)
 
     public var isDone: Bool {
-        switch self { case .finished, .diverged: return true; default: return false }
+        switch self {
+        case .finished, .diverged: return true;
+        default: return false
+        }
     }
 
     public static func of(_ run: GridRun, grid: GridFile, folder: URL) -> RunDiskState {
@@ -44,10 +48,14 @@ public enum RunDiskState: Equatable, Sendable {
         let recordURL = folder.appendingPathComponent(GridRunRecord.fileName)
         if let rec = try? RunJSON.read(GridRunRecord.self, from: recordURL) {
             if rec.configHash != run.configHash {
-                return .changed(detail: "its config hash is \(rec.configHash), the grid file now gives \(run.configHash)\(diff(rec.config, run.config))")
+                return .changed(
+                    detail: "its config hash is \(rec.configHash), the grid file now gives \(run.configHash)\(diff(rec.config, run.config))")
             }
             if rec.blasKernel != grid.blasKernel {
-                return .changed(detail: "it was trained with BLAS kernel \(rec.blasKernel ?? "the environment's"), the grid file now asks for \(grid.blasKernel ?? "the environment's")")
+                return .changed(
+                    detail:
+                        "it was trained with BLAS kernel \(rec.blasKernel ?? "the environment's"), the grid file now asks for \(grid.blasKernel ?? "the environment's")"
+                )
             }
         } else if fm.fileExists(atPath: rf.configURL.path) {
             return .changed(detail: "it holds a run not written by `ablate grid` (no \(GridRunRecord.fileName))")
@@ -67,7 +75,9 @@ public enum RunDiskState: Equatable, Sendable {
 
     /// The keys whose values differ, for the "config changed" message.
     static func diff(_ old: TrainConfig, _ new: TrainConfig) -> String {
-        guard case let .object(a) = (try? JSONValue.encode(old)) ?? .null, case let .object(b) = (try? JSONValue.encode(new)) ?? .null else { return "" }
+        guard case let .object(a) = (try? JSONValue.encode(old)) ?? .null, case let .object(b) = (try? JSONValue.encode(new)) ?? .null else {
+            return ""
+        }
         let keys = Set(a.keys).union(b.keys).filter { $0 != "threads" && a[$0] != b[$0] }.sorted()
         guard !keys.isEmpty else { return "" }
         return " (" + keys.map { "\($0): \(a[$0]?.description ?? "-") → \(b[$0]?.description ?? "-")" }.joined(separator: ", ") + ")"

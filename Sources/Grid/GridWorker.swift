@@ -30,8 +30,10 @@ public struct GridWorker {
     }
 
     /// `makeData` loads the corpus and tokenizer (the CLI's data loading); `shouldStop` is checked between steps.
-    public func execute(observer: TrainingObserver? = nil, makeData: (TrainConfig) throws -> RunData,
-                        shouldStop: @escaping () -> Bool) -> WorkerExit {
+    public func execute(
+        observer: TrainingObserver? = nil, makeData: (TrainConfig) throws -> RunData,
+        shouldStop: @escaping () -> Bool
+    ) -> WorkerExit {
         let url = layout.folder(run)
         let lock: RunLock
         do {
@@ -50,7 +52,9 @@ public struct GridWorker {
         case let .diverged(reason) where !force:
             log("\(run.id): diverged earlier (\(reason)); --force retrains it"); return .diverged
         case let .changed(detail) where !force:
-            log("refused: \(url.path) holds a different run under the id \(run.id): \(detail). Fix: restore the grid file, or pass --force to discard that folder and retrain")
+            log(
+                "refused: \(url.path) holds a different run under the id \(run.id): \(detail). Fix: restore the grid file, or pass --force to discard that folder and retrain"
+            )
             return .changed
         case .changed, .diverged:
             try? lock.clearFolder()
@@ -73,7 +77,9 @@ public struct GridWorker {
             let result = try trainer.run(shouldStop: shouldStop)
             switch result.status.state {
             case .finished:
-                log(String(format: "%@: finished, %d steps, val loss %.4f, %.1f s", run.id, result.steps, result.finalValLoss ?? .nan, result.elapsed))
+                log(
+                    String(format: "%@: finished, %d steps, val loss %.4f, %.1f s", run.id, result.steps, result.finalValLoss ?? .nan, result.elapsed)
+                )
                 return .finished
             case .running:
                 log("\(run.id): stopped at step \(result.steps), checkpoint written"); return .interrupted
@@ -83,7 +89,8 @@ public struct GridWorker {
         } catch {
             let reason = "\(error)"
             log("\(run.id): failed: \(reason)")
-            try? folder.writeStatus(RunStatus(state: .failed, step: folder.readStatus()?.step ?? 0, totalSteps: run.config.totalSteps, reason: reason))
+            try? folder.writeStatus(
+                RunStatus(state: .failed, step: folder.readStatus()?.step ?? 0, totalSteps: run.config.totalSteps, reason: reason))
             return .failed
         }
     }

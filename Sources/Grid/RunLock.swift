@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An exclusive lock on a run folder (`flock` on `<folder>/.lock`), held by the process that trains the run
@@ -55,9 +56,10 @@ public final class RunLock {
     /// `flock` failed for another reason than "held": ENOLCK, ENOSYS, EOPNOTSUPP … (NFS mounted `nolock`, Lustre
     /// without `flock`). Training without the lock could let two processes write one run, so say what to do.
     static func unsupported(_ url: URL, _ err: Int32) -> GridRunError {
-        GridRunError("cannot lock \(url.path): \(String(cString: strerror(err))) — this filesystem does not support "
-                     + "flock. Fix: keep runs/ on a local disk, or on a shared filesystem with cluster-wide flock "
-                     + "(NFS with locking, or Lustre mounted with -o flock); see README.md, \"Slurm\"")
+        GridRunError(
+            "cannot lock \(url.path): \(String(cString: strerror(err))) — this filesystem does not support "
+                + "flock. Fix: keep runs/ on a local disk, or on a shared filesystem with cluster-wide flock "
+                + "(NFS with locking, or Lustre mounted with -o flock); see README.md, \"Slurm\"")
     }
 
     /// Empties the run folder except the lock file (which this process holds), e.g. to retrain it from scratch.

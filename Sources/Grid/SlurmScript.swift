@@ -15,8 +15,10 @@ public enum SlurmScript {
         public var timeFactor: Double = 3
         public var maxConcurrent: Int?
         public var environment: [String: String] = [:]
-        public init(executable: String, gridPath: String, runsRoot: String, workingDirectory: String, threads: Int,
-                    partition: String? = nil, maxConcurrent: Int? = nil, environment: [String: String] = [:]) {
+        public init(
+            executable: String, gridPath: String, runsRoot: String, workingDirectory: String, threads: Int,
+            partition: String? = nil, maxConcurrent: Int? = nil, environment: [String: String] = [:]
+        ) {
             self.executable = executable; self.gridPath = gridPath; self.runsRoot = runsRoot
             self.workingDirectory = workingDirectory; self.threads = threads; self.partition = partition
             self.maxConcurrent = maxConcurrent; self.environment = environment
@@ -32,18 +34,18 @@ public enum SlurmScript {
         let logDir = "\(o.runsRoot)/\(grid.name)/slurm"
         func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         var s = """
-        #!/bin/bash
-        # Slurm job array for grid '\(grid.name)' (\(o.gridPath)): \(pending.count) pending run(s), written by `ablate grid slurm`.
-        # Each task trains one run with `ablate grid run-one`; re-submitting (or a requeue) resumes unfinished runs.
-        #SBATCH --job-name=ablate-\(grid.name)
-        #SBATCH --array=\(array)
-        #SBATCH --cpus-per-task=\(o.threads)
-        #SBATCH --mem=\(max(memMB, 256))M
-        #SBATCH --time=\(time)
-        #SBATCH --requeue
-        #SBATCH --output=\(logDir)/%A_%a.log
+            #!/bin/bash
+            # Slurm job array for grid '\(grid.name)' (\(o.gridPath)): \(pending.count) pending run(s), written by `ablate grid slurm`.
+            # Each task trains one run with `ablate grid run-one`; re-submitting (or a requeue) resumes unfinished runs.
+            #SBATCH --job-name=ablate-\(grid.name)
+            #SBATCH --array=\(array)
+            #SBATCH --cpus-per-task=\(o.threads)
+            #SBATCH --mem=\(max(memMB, 256))M
+            #SBATCH --time=\(time)
+            #SBATCH --requeue
+            #SBATCH --output=\(logDir)/%A_%a.log
 
-        """
+            """
         if let p = o.partition { s += "#SBATCH --partition=\(p)\n" }
         s += "set -euo pipefail\ncd \(q(o.workingDirectory))\n"
         for (k, v) in o.environment.sorted(by: { $0.key < $1.key }) { s += "export \(k)=\(q(v))\n" }
@@ -53,7 +55,8 @@ public enum SlurmScript {
         s += "runs=(\n"
         for e in pending { s += "  \(e.run.id)\n" }
         s += ")\n"
-        s += "exec \(q(o.executable)) grid run-one \(q(o.gridPath)) --run \"${runs[$SLURM_ARRAY_TASK_ID]}\" --runs \(q(o.runsRoot)) --threads \"${SLURM_CPUS_PER_TASK:-\(o.threads)}\"\n"
+        s +=
+            "exec \(q(o.executable)) grid run-one \(q(o.gridPath)) --run \"${runs[$SLURM_ARRAY_TASK_ID]}\" --runs \(q(o.runsRoot)) --threads \"${SLURM_CPUS_PER_TASK:-\(o.threads)}\"\n"
         return s
     }
 }

@@ -14,8 +14,10 @@ public enum CausalSelfAttention {
     /// qkv[B, T, 3C] → att[B, H, T, T] (softmax probabilities, upper triangle j > i exactly 0) and out[B, T, C].
     /// Per head: S = scale · Q·Kᵀ, P = softmax over j ≤ i of S[i, j], O = P·V.
     /// scale = 1/√hs (standard) or 1/hs (μP); hs = C / heads.
-    public static func forward(out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
-                               batch: Int, seq: Int, channels: Int, heads: Int, scale: Float) {
+    public static func forward(
+        out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
+        batch: Int, seq: Int, channels: Int, heads: Int, scale: Float
+    ) {
         let T = seq, C = channels, C3 = 3 * channels, hs = channels / heads
         let blocks = causalBlocks(seq: T), tb = T / blocks
         // The (batch, head) pairs are split into contiguous ranges, one per thread, and each head's products run
@@ -23,23 +25,25 @@ public enum CausalSelfAttention {
         BLAS.forEachChunkSingleThreaded(count: batch * heads) { start, end in
             for bh in start..<end {
                 let b = bh / heads, h = bh % heads
-                let q = qkv + b * T * C3 + h * hs      // [T, hs], row stride 3C
-                let k = q + C                          // [T, hs], row stride 3C
-                let v = q + 2 * C                      // [T, hs], row stride 3C
-                let p = att + bh * T * T               // [T, T]
-                let o = out + b * T * C + h * hs       // [T, hs], row stride C
+                let q = qkv + b * T * C3 + h * hs  // [T, hs], row stride 3C
+                let k = q + C  // [T, hs], row stride 3C
+                let v = q + 2 * C  // [T, hs], row stride 3C
+                let p = att + bh * T * T  // [T, T]
+                let o = out + b * T * C + h * hs  // [T, hs], row stride C
                 // S[rows of block i, keys 0..<(i+1)·tb] = scale · Q_i · K_{0…i}ᵀ; the softmax zero-fills the rest.
                 for i in 0..<blocks {
                     let r0 = i * tb, keys = (i + 1) * tb
-                    BLAS.sgemm(transA: false, transB: true, m: tb, n: keys, k: hs,
-                               alpha: scale, a: q + r0 * C3, lda: C3, b: k, ldb: C3, beta: 0, c: p + r0 * T, ldc: T)
+                    BLAS.sgemm(
+                        transA: false, transB: true, m: tb, n: keys, k: hs,
+                        alpha: scale, a: q + r0 * C3, lda: C3, b: k, ldb: C3, beta: 0, c: p + r0 * T, ldc: T)
                 }
                 causalSoftmax(att, seq: T, rows: (bh * T)..<((bh + 1) * T))
                 // O_i[tb, hs] = P[block i, keys 0..<(i+1)·tb] · V_{0…i}
                 for i in 0..<blocks {
                     let r0 = i * tb, keys = (i + 1) * tb
-                    BLAS.sgemm(transA: false, transB: false, m: tb, n: hs, k: keys,
-                               alpha: 1, a: p + r0 * T, lda: T, b: v, ldb: C3, beta: 0, c: o + r0 * C, ldc: C)
+                    BLAS.sgemm(
+                        transA: false, transB: false, m: tb, n: hs, k: keys,
+                        alpha: 1, a: p + r0 * T, lda: T, b: v, ldb: C3, beta: 0, c: o + r0 * C, ldc: C)
                 }
             }
         }
@@ -50,9 +54,11 @@ public enum CausalSelfAttention {
     /// dQ += scale · dS·K ; dK += scale · dSᵀ·Q. datt[B, H, T, T] is scratch holding dP then dS (overwritten).
     /// Blocked as in `forward`: row block i of dP and dQ needs key blocks 0…i; key block j of dV and dK needs rows
     /// from block j on (P and dS are 0 above the diagonal).
-    public static func backward(dqkv: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
-                                qkv: UnsafePointer<Float>, att: UnsafePointer<Float>,
-                                batch: Int, seq: Int, channels: Int, heads: Int, scale: Float) {
+    public static func backward(
+        dqkv: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+        qkv: UnsafePointer<Float>, att: UnsafePointer<Float>,
+        batch: Int, seq: Int, channels: Int, heads: Int, scale: Float
+    ) {
         let T = seq, C = channels, C3 = 3 * channels, hs = channels / heads
         let blocks = causalBlocks(seq: T), tb = T / blocks
         // As in forward: contiguous ranges of (batch, head) pairs per thread, single-threaded products per head.
@@ -60,22 +66,24 @@ public enum CausalSelfAttention {
         BLAS.forEachChunkSingleThreaded(count: batch * heads) { start, end in
             for bh in start..<end {
                 let b = bh / heads, h = bh % heads
-                let q = qkv + b * T * C3 + h * hs, k = q + C, v = q + 2 * C       // [T, hs], row stride 3C
+                let q = qkv + b * T * C3 + h * hs, k = q + C, v = q + 2 * C  // [T, hs], row stride 3C
                 let dq = dqkv + b * T * C3 + h * hs, dk = dq + C, dv = dq + 2 * C  // [T, hs], row stride 3C
-                let p = att + bh * T * T                                          // [T, T]
-                let dp = datt + bh * T * T                                        // [T, T]
-                let dO = dout + b * T * C + h * hs                                // [T, hs], row stride C
+                let p = att + bh * T * T  // [T, T]
+                let dp = datt + bh * T * T  // [T, T]
+                let dO = dout + b * T * C + h * hs  // [T, hs], row stride C
                 for i in 0..<blocks {
                     let r0 = i * tb, keys = (i + 1) * tb
                     // dP[block i, keys 0..<(i+1)·tb] = dO_i · V_{0…i}ᵀ
-                    BLAS.sgemm(transA: false, transB: true, m: tb, n: keys, k: hs,
-                               alpha: 1, a: dO + r0 * C, lda: C, b: v, ldb: C3, beta: 0, c: dp + r0 * T, ldc: T)
+                    BLAS.sgemm(
+                        transA: false, transB: true, m: tb, n: keys, k: hs,
+                        alpha: 1, a: dO + r0 * C, lda: C, b: v, ldb: C3, beta: 0, c: dp + r0 * T, ldc: T)
                 }
                 for j in 0..<blocks {
                     let c0 = j * tb
                     // dV_j[tb, hs] += P[rows c0..<T, block j]ᵀ · dO[c0..<T]
-                    BLAS.sgemm(transA: true, transB: false, m: tb, n: hs, k: T - c0,
-                               alpha: 1, a: p + c0 * T + c0, lda: T, b: dO + c0 * C, ldb: C, beta: 1, c: dv + c0 * C3, ldc: C3)
+                    BLAS.sgemm(
+                        transA: true, transB: false, m: tb, n: hs, k: T - c0,
+                        alpha: 1, a: p + c0 * T + c0, lda: T, b: dO + c0 * C, ldb: C, beta: 1, c: dv + c0 * C3, ldc: C3)
                 }
                 // dS = P ⊙ (dP − rowsum(P ⊙ dP)), in place over dP (reads dP up to each row's diagonal lane block,
                 // writes every column of the row).
@@ -83,14 +91,16 @@ public enum CausalSelfAttention {
                 for i in 0..<blocks {
                     let r0 = i * tb, keys = (i + 1) * tb
                     // dQ_i[tb, hs] += scale · dS[block i, keys 0..<(i+1)·tb] · K_{0…i}
-                    BLAS.sgemm(transA: false, transB: false, m: tb, n: hs, k: keys,
-                               alpha: scale, a: dp + r0 * T, lda: T, b: k, ldb: C3, beta: 1, c: dq + r0 * C3, ldc: C3)
+                    BLAS.sgemm(
+                        transA: false, transB: false, m: tb, n: hs, k: keys,
+                        alpha: scale, a: dp + r0 * T, lda: T, b: k, ldb: C3, beta: 1, c: dq + r0 * C3, ldc: C3)
                 }
                 for j in 0..<blocks {
                     let c0 = j * tb
                     // dK_j[tb, hs] += scale · dS[rows c0..<T, block j]ᵀ · Q[c0..<T]
-                    BLAS.sgemm(transA: true, transB: false, m: tb, n: hs, k: T - c0,
-                               alpha: scale, a: dp + c0 * T + c0, lda: T, b: q + c0 * C3, ldb: C3, beta: 1, c: dk + c0 * C3, ldc: C3)
+                    BLAS.sgemm(
+                        transA: true, transB: false, m: tb, n: hs, k: T - c0,
+                        alpha: scale, a: dp + c0 * T + c0, lda: T, b: q + c0 * C3, ldb: C3, beta: 1, c: dk + c0 * C3, ldc: C3)
                 }
             }
         }

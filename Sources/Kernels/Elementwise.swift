@@ -17,8 +17,10 @@ public enum Elementwise {
 
     /// y += Σ_s x_s for `sources` buffers laid out one after another at `stride` (the model's per-shard gradients),
     /// added in source order and split across threads by element, so the result is the same for any thread count.
-    public static func accumulate(into y: UnsafeMutablePointer<Float>, sources x: UnsafePointer<Float>, count sources: Int,
-                                  stride: Int, elements: Int) {
+    public static func accumulate(
+        into y: UnsafeMutablePointer<Float>, sources x: UnsafePointer<Float>, count sources: Int,
+        stride: Int, elements: Int
+    ) {
         Parallel.forEachChunk(count: elements, minimumPerThread: 1 << 14, alignment: 16) { start, end in
             for s in 0..<sources { accumulate(into: y + start, x + s * stride + start, count: end - start) }
         }

@@ -40,7 +40,8 @@ public enum GELU {
         }
         if i < count {
             let n = count - i
-            let d = loadPartial(dinp + i, n, fill: 0)
+            let d =
+                loadPartial(dinp + i, n, fill: 0)
                 + loadPartial(dout + i, n, fill: 0) * derivative(loadPartial(inp + i, n, fill: 0))
             storePartial(d, dinp + i, n)
         }

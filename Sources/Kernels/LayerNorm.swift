@@ -3,9 +3,11 @@
 public enum LayerNorm {
     /// Per row of inp[N, C]: out = (x − mean)·rstd·weight[C] + bias[C], rstd = 1/√(var + eps) (biased variance, as
     /// PyTorch). Saves mean[N], rstd[N]. The variance is a second pass around the mean (no E[x²]−E[x]² cancellation).
-    public static func forward(out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
-                               inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               rows: Int, features: Int, eps: Float = 1e-5) {
+    public static func forward(
+        out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+        inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        rows: Int, features: Int, eps: Float = 1e-5
+    ) {
         let c = features
         let invC = 1 / Float(c)
         Parallel.forEachChunk(count: rows, minimumPerThread: max(1, (1 << 15) / max(1, c))) { start, end in
@@ -36,9 +38,11 @@ public enum LayerNorm {
 
     /// Accumulates, per row with x̂ = (x − mean)·rstd and g = weight ⊙ dout:
     /// dinp += rstd·(g − mean(g) − x̂·mean(g ⊙ x̂)) ; dweight += dout ⊙ x̂ ; dbias += dout.
-    public static func backward(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
-                                dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, features: Int) {
+    public static func backward(
+        dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
+        dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, features: Int
+    ) {
         let c = features
         let invC = 1 / Float(c)
         for r in 0..<rows {

@@ -9,8 +9,10 @@ enum Parallel {
     /// (chunk boundaries are multiples of `alignment`). Runs inline when one chunk suffices.
     /// `threads` overrides the thread count (default `BLAS.threads`), for callers that have set OpenBLAS to 1 thread.
     @inline(__always)
-    static func forEachChunk(count: Int, minimumPerThread: Int, alignment: Int = 1, threads maxThreads: Int? = nil,
-                             _ body: (_ start: Int, _ end: Int) -> Void) {
+    static func forEachChunk(
+        count: Int, minimumPerThread: Int, alignment: Int = 1, threads maxThreads: Int? = nil,
+        _ body: (_ start: Int, _ end: Int) -> Void
+    ) {
         let threads = min(maxThreads ?? BLAS.threads, count / max(1, minimumPerThread))
         if threads <= 1 { body(0, count); return }
         let per = ((count + threads - 1) / threads + alignment - 1) / alignment * alignment

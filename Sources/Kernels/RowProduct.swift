@@ -14,8 +14,10 @@
 /// materialising the V×D table and gathering (V = 512 / 2048 / 4096) — noise next to a training step either way.
 public enum RowProduct {
     /// out (count, width) = table[indices] (count, inner) · matrix (inner, width); `out` is overwritten.
-    public static func forward(out: UnsafeMutablePointer<Float>, table: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
-                               count: Int, inner: Int, matrix: UnsafePointer<Float>, width: Int) {
+    public static func forward(
+        out: UnsafeMutablePointer<Float>, table: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
+        count: Int, inner: Int, matrix: UnsafePointer<Float>, width: Int
+    ) {
         guard inner > 0 else {
             out.update(repeating: 0, count: count * width)
             return
@@ -71,8 +73,10 @@ public enum RowProduct {
 
     /// Columns j0 ..< width of one output row, one element at a time (the same chain of operations as the lanes).
     @inline(__always)
-    static func rowTail(out o: UnsafeMutablePointer<Float>, row a: UnsafePointer<Float>, from j0: Int, inner: Int,
-                        matrix: UnsafePointer<Float>, width: Int) {
+    static func rowTail(
+        out o: UnsafeMutablePointer<Float>, row a: UnsafePointer<Float>, from j0: Int, inner: Int,
+        matrix: UnsafePointer<Float>, width: Int
+    ) {
         var j = j0
         while j < width {
             var c = a[0] * matrix[j]

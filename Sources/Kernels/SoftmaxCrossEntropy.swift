@@ -7,8 +7,10 @@ public enum SoftmaxCrossEntropy {
     /// computed as logsumexp − logit[target] (= max + log Σ − logit), which stays finite even when the target's
     /// probability underflows. Returns the mean loss over N in Double.
     @discardableResult
-    public static func forward(losses: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
-                               targets: UnsafePointer<Int32>, rows: Int, vocab: Int) -> Double {
+    public static func forward(
+        losses: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
+        targets: UnsafePointer<Int32>, rows: Int, vocab: Int
+    ) -> Double {
         Parallel.forEachChunk(count: rows, minimumPerThread: max(1, (1 << 15) / max(1, vocab))) { start, end in
             for r in start..<end {
                 let (m, s) = softmax(from: logits + r * vocab, to: probs + r * vocab, vocab)
@@ -23,8 +25,10 @@ public enum SoftmaxCrossEntropy {
 
     /// dlogits[N, V] += scale · (probs − onehot(target)): the gradient of scale · Σ_n losses[n]
     /// (the caller passes scale = 1/N for a mean loss).
-    public static func backward(dlogits: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
-                                rows: Int, vocab: Int, scale: Float) {
+    public static func backward(
+        dlogits: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
+        rows: Int, vocab: Int, scale: Float
+    ) {
         let sv = Vec(repeating: scale)
         Parallel.forEachChunk(count: rows, minimumPerThread: max(1, (1 << 16) / max(1, vocab))) { start, end in
             for r in start..<end {

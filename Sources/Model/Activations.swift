@@ -6,37 +6,38 @@
 /// model's shards (one per thread) each work on such a view, and together they fill the whole buffers.
 final class Activations {
     struct Layer {
-        let ln1: UnsafeMutablePointer<Float>        // (n, C)
-        let ln1Mean: UnsafeMutablePointer<Float>    // (n)
-        let ln1Rstd: UnsafeMutablePointer<Float>    // (n)
-        let qkv: UnsafeMutablePointer<Float>        // (n, 3C)
-        let att: UnsafeMutablePointer<Float>        // (B, NH, T, T) softmax probabilities
-        let attY: UnsafeMutablePointer<Float>       // (n, C) heads concatenated
-        let attProj: UnsafeMutablePointer<Float>    // (n, C)
+        let ln1: UnsafeMutablePointer<Float>  // (n, C)
+        let ln1Mean: UnsafeMutablePointer<Float>  // (n)
+        let ln1Rstd: UnsafeMutablePointer<Float>  // (n)
+        let qkv: UnsafeMutablePointer<Float>  // (n, 3C)
+        let att: UnsafeMutablePointer<Float>  // (B, NH, T, T) softmax probabilities
+        let attY: UnsafeMutablePointer<Float>  // (n, C) heads concatenated
+        let attProj: UnsafeMutablePointer<Float>  // (n, C)
         let residual2: UnsafeMutablePointer<Float>  // (n, C)
-        let ln2: UnsafeMutablePointer<Float>        // (n, C)
-        let ln2Mean: UnsafeMutablePointer<Float>    // (n)
-        let ln2Rstd: UnsafeMutablePointer<Float>    // (n)
-        let fc: UnsafeMutablePointer<Float>         // (n, 4C)
-        let fcGelu: UnsafeMutablePointer<Float>     // (n, 4C)
-        let fcProj: UnsafeMutablePointer<Float>     // (n, C)
+        let ln2: UnsafeMutablePointer<Float>  // (n, C)
+        let ln2Mean: UnsafeMutablePointer<Float>  // (n)
+        let ln2Rstd: UnsafeMutablePointer<Float>  // (n)
+        let fc: UnsafeMutablePointer<Float>  // (n, 4C)
+        let fcGelu: UnsafeMutablePointer<Float>  // (n, 4C)
+        let fcProj: UnsafeMutablePointer<Float>  // (n, C)
         let residual3: UnsafeMutablePointer<Float>  // (n, C) block output
     }
 
     let embedded: UnsafeMutablePointer<Float>  // (n, C) x₀
-    let lnF: UnsafeMutablePointer<Float>       // (n, C)
-    let lnFMean: UnsafeMutablePointer<Float>   // (n)
-    let lnFRstd: UnsafeMutablePointer<Float>   // (n)
-    let logits: UnsafeMutablePointer<Float>    // (n, V)
-    let probs: UnsafeMutablePointer<Float>     // (n, V)
-    let losses: UnsafeMutablePointer<Float>    // (n)
+    let lnF: UnsafeMutablePointer<Float>  // (n, C)
+    let lnFMean: UnsafeMutablePointer<Float>  // (n)
+    let lnFRstd: UnsafeMutablePointer<Float>  // (n)
+    let logits: UnsafeMutablePointer<Float>  // (n, V)
+    let probs: UnsafeMutablePointer<Float>  // (n, V)
+    let losses: UnsafeMutablePointer<Float>  // (n)
     private let layers: [Layer]
     private let storage: SequenceArena
     private let config: ModelConfig
 
     convenience init(config: ModelConfig, batchSize: Int) {
-        self.init(config: config, storage: SequenceArena(floatsPerSequence: Self.floatsPerSequence(config), sequences: batchSize),
-                  first: 0)
+        self.init(
+            config: config, storage: SequenceArena(floatsPerSequence: Self.floatsPerSequence(config), sequences: batchSize),
+            first: 0)
     }
 
     private init(config: ModelConfig, storage: SequenceArena, first: Int) {
@@ -47,10 +48,11 @@ final class Activations {
         embedded = cursor.take(T * C); lnF = cursor.take(T * C); lnFMean = cursor.take(T); lnFRstd = cursor.take(T)
         logits = cursor.take(T * V); probs = cursor.take(T * V); losses = cursor.take(T)
         layers = (0..<config.nLayer).map { _ in
-            Layer(ln1: cursor.take(T * C), ln1Mean: cursor.take(T), ln1Rstd: cursor.take(T), qkv: cursor.take(T * 3 * C),
-                  att: cursor.take(att), attY: cursor.take(T * C), attProj: cursor.take(T * C), residual2: cursor.take(T * C),
-                  ln2: cursor.take(T * C), ln2Mean: cursor.take(T), ln2Rstd: cursor.take(T), fc: cursor.take(T * 4 * C),
-                  fcGelu: cursor.take(T * 4 * C), fcProj: cursor.take(T * C), residual3: cursor.take(T * C))
+            Layer(
+                ln1: cursor.take(T * C), ln1Mean: cursor.take(T), ln1Rstd: cursor.take(T), qkv: cursor.take(T * 3 * C),
+                att: cursor.take(att), attY: cursor.take(T * C), attProj: cursor.take(T * C), residual2: cursor.take(T * C),
+                ln2: cursor.take(T * C), ln2Mean: cursor.take(T), ln2Rstd: cursor.take(T), fc: cursor.take(T * 4 * C),
+                fcGelu: cursor.take(T * 4 * C), fcProj: cursor.take(T * C), residual3: cursor.take(T * C))
         }
         cursor.finish()
     }
@@ -73,13 +75,13 @@ final class Activations {
 /// Sequence-major like `Activations`, with views for the shards.
 final class ActivationGradients {
     let dresidual: UnsafeMutablePointer<Float>  // (n, C) running gradient of the residual stream
-    let dln: UnsafeMutablePointer<Float>        // (n, C)
-    let dqkv: UnsafeMutablePointer<Float>       // (n, 3C)
-    let datt: UnsafeMutablePointer<Float>       // (B, NH, T, T) scratch
-    let dattY: UnsafeMutablePointer<Float>      // (n, C)
-    let dfc: UnsafeMutablePointer<Float>        // (n, 4C)
-    let dfcGelu: UnsafeMutablePointer<Float>    // (n, 4C)
-    let dlogits: UnsafeMutablePointer<Float>    // (n, V)
+    let dln: UnsafeMutablePointer<Float>  // (n, C)
+    let dqkv: UnsafeMutablePointer<Float>  // (n, 3C)
+    let datt: UnsafeMutablePointer<Float>  // (B, NH, T, T) scratch
+    let dattY: UnsafeMutablePointer<Float>  // (n, C)
+    let dfc: UnsafeMutablePointer<Float>  // (n, 4C)
+    let dfcGelu: UnsafeMutablePointer<Float>  // (n, 4C)
+    let dlogits: UnsafeMutablePointer<Float>  // (n, V)
     private let storage: SequenceArena
     private let config: ModelConfig
 

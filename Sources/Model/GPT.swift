@@ -54,8 +54,12 @@ public final class GPT: @unchecked Sendable {
         var specs: [(TensorSpec, TensorKind)] = []
         func add(_ name: String, _ shape: [Int], _ kind: TensorKind) {
             let r = ParameterRules.rule(for: kind, config: config)
-            specs.append((TensorSpec(name: name, shape: shape, trainable: true,
-                                     lrMultiplier: r.lrMultiplier, weightDecay: r.weightDecay), kind))
+            specs.append(
+                (
+                    TensorSpec(
+                        name: name, shape: shape, trainable: true,
+                        lrMultiplier: r.lrMultiplier, weightDecay: r.weightDecay), kind
+                ))
         }
         for t in strategy.tensors {
             var t = t
@@ -86,9 +90,10 @@ public final class GPT: @unchecked Sendable {
         if config.tieEmbeddings {
             let tables = strategy.tensors.filter { $0.trainable && $0.shape == [v, d] }
             guard tables.count == 1, strategy.tensors.count == 1 else {
-                throw ConfigError(key: "tie_embeddings",
-                                  message: "strategy '\(strategy.name)' has no single trainable V×D table to share with the output head",
-                                  fix: "set tie_embeddings: false (tying needs a trainable table, e.g. 'learned' or 'mup')")
+                throw ConfigError(
+                    key: "tie_embeddings",
+                    message: "strategy '\(strategy.name)' has no single trainable V×D table to share with the output head",
+                    fix: "set tie_embeddings: false (tying needs a trainable table, e.g. 'learned' or 'mup')")
             }
             tiedTable = tables[0]
         } else {
@@ -102,19 +107,22 @@ public final class GPT: @unchecked Sendable {
         func optional(_ name: String) -> UnsafeMutablePointer<Float>? { store[name].map { store.value($0) } }
         func optionalGrad(_ name: String) -> UnsafeMutablePointer<Float>? { store[name].flatMap { store.gradient($0) } }
         func weightAndBias(_ prefix: String) -> WeightAndBias {
-            WeightAndBias(weight: store.value(param(prefix + ".weight")), bias: optional(prefix + ".bias"),
-                          dweight: store.gradient(param(prefix + ".weight")), dbias: optionalGrad(prefix + ".bias"))
+            WeightAndBias(
+                weight: store.value(param(prefix + ".weight")), bias: optional(prefix + ".bias"),
+                dweight: store.gradient(param(prefix + ".weight")), dbias: optionalGrad(prefix + ".bias"))
         }
         let layers = (0..<l).map { i in
             let p = "h.\(i)."
-            return BlockParameters(ln1: weightAndBias(p + "ln_1"), qkv: weightAndBias(p + "attn.c_attn"),
-                                   attnProj: weightAndBias(p + "attn.c_proj"), ln2: weightAndBias(p + "ln_2"),
-                                   fc: weightAndBias(p + "mlp.c_fc"), fcProj: weightAndBias(p + "mlp.c_proj"))
+            return BlockParameters(
+                ln1: weightAndBias(p + "ln_1"), qkv: weightAndBias(p + "attn.c_attn"),
+                attnProj: weightAndBias(p + "attn.c_proj"), ln2: weightAndBias(p + "ln_2"),
+                fc: weightAndBias(p + "mlp.c_fc"), fcProj: weightAndBias(p + "mlp.c_proj"))
         }
         wpe = param("wpe")
         let embeddingParams = strategy.tensors.map { param(EmbeddingTensors.checkpointPrefix + $0.name) }
-        embeddingTensors = TensorPointers(values: embeddingParams.map { store.value($0) },
-                                          gradients: embeddingParams.map { store.gradient($0) })
+        embeddingTensors = TensorPointers(
+            values: embeddingParams.map { store.value($0) },
+            gradients: embeddingParams.map { store.gradient($0) })
         let head = param(tiedTable.map { EmbeddingTensors.checkpointPrefix + $0.name } ?? "lm_head.weight")
         headWeight = store.value(head)
         main = ShardParameterView(layers: layers, lnF: weightAndBias("ln_f"), headGradient: store.gradient(head))
@@ -205,8 +213,9 @@ public final class GPT: @unchecked Sendable {
             let range = (s * batch / count)..<((s + 1) * batch / count)
             let own = s == 0 ? nil : privateGradientArena! + (s - 1) * size
             let parameters = own.map { own in main.redirectingGradients { $0.map { own + ($0 - origin) } } } ?? main
-            return Shard(sequences: range, acts: acts.view(sequences: range), grads: grads.view(sequences: range),
-                         parameters: parameters, privateGradients: own)
+            return Shard(
+                sequences: range, acts: acts.view(sequences: range), grads: grads.view(sequences: range),
+                parameters: parameters, privateGradients: own)
         }
     }
 
@@ -256,25 +265,31 @@ public final class GPT: @unchecked Sendable {
         var residual = UnsafePointer(a.embedded)
         for (l, p) in params.layers.enumerated() {
             let s = a.layer(l)
-            LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: residual, weight: p.ln1.weight,
-                              bias: p.ln1.bias, rows: n, features: C)
+            LayerNorm.forward(
+                out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: residual, weight: p.ln1.weight,
+                bias: p.ln1.bias, rows: n, features: C)
             Linear.forward(out: s.qkv, inp: s.ln1, weight: p.qkv.weight, bias: p.qkv.bias, rows: n, inFeatures: C, outFeatures: 3 * C)
-            CausalSelfAttention.forward(out: s.attY, att: s.att, qkv: s.qkv, batch: batch, seq: T, channels: C, heads: NH,
-                                        scale: attentionScale)
-            Linear.forward(out: s.attProj, inp: s.attY, weight: p.attnProj.weight, bias: p.attnProj.bias, rows: n,
-                           inFeatures: C, outFeatures: C)
+            CausalSelfAttention.forward(
+                out: s.attY, att: s.att, qkv: s.qkv, batch: batch, seq: T, channels: C, heads: NH,
+                scale: attentionScale)
+            Linear.forward(
+                out: s.attProj, inp: s.attY, weight: p.attnProj.weight, bias: p.attnProj.bias, rows: n,
+                inFeatures: C, outFeatures: C)
             Elementwise.add(out: s.residual2, residual, s.attProj, count: n * C)
-            LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.residual2, weight: p.ln2.weight,
-                              bias: p.ln2.bias, rows: n, features: C)
+            LayerNorm.forward(
+                out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.residual2, weight: p.ln2.weight,
+                bias: p.ln2.bias, rows: n, features: C)
             Linear.forward(out: s.fc, inp: s.ln2, weight: p.fc.weight, bias: p.fc.bias, rows: n, inFeatures: C, outFeatures: 4 * C)
             GELU.forward(out: s.fcGelu, inp: s.fc, count: n * 4 * C)
-            Linear.forward(out: s.fcProj, inp: s.fcGelu, weight: p.fcProj.weight, bias: p.fcProj.bias, rows: n,
-                           inFeatures: 4 * C, outFeatures: C)
+            Linear.forward(
+                out: s.fcProj, inp: s.fcGelu, weight: p.fcProj.weight, bias: p.fcProj.bias, rows: n,
+                inFeatures: 4 * C, outFeatures: C)
             Elementwise.add(out: s.residual3, s.residual2, s.fcProj, count: n * C)
             residual = UnsafePointer(s.residual3)
         }
-        LayerNorm.forward(out: a.lnF, mean: a.lnFMean, rstd: a.lnFRstd, inp: residual, weight: params.lnF.weight,
-                          bias: params.lnF.bias, rows: n, features: C)
+        LayerNorm.forward(
+            out: a.lnF, mean: a.lnFMean, rstd: a.lnFRstd, inp: residual, weight: params.lnF.weight,
+            bias: params.lnF.bias, rows: n, features: C)
         Linear.forward(out: a.logits, inp: a.lnF, weight: headWeight, bias: nil, rows: n, inFeatures: C, outFeatures: V)
         if logitMultiplier != 1 { Elementwise.scale(a.logits, by: logitMultiplier, count: n * V) }
         SoftmaxCrossEntropy.forward(losses: a.losses, probs: a.probs, logits: a.logits, targets: targets + first, rows: n, vocab: V)
@@ -293,8 +308,9 @@ public final class GPT: @unchecked Sendable {
         // result is the same for any number of threads doing the adding).
         if shards.count > 1, let arena = privateGradientArena {
             let range = privateRange
-            Elementwise.accumulate(into: store.gradients + range.lowerBound, sources: arena, count: shards.count - 1,
-                                   stride: range.count, elements: range.count)
+            Elementwise.accumulate(
+                into: store.gradients + range.lowerBound, sources: arena, count: shards.count - 1,
+                stride: range.count, elements: range.count)
         }
 
         // x₀ = α_in · embed + wpe: wpe gets dresidual summed over the batch; the strategy gets α_in · dresidual.
@@ -315,43 +331,53 @@ public final class GPT: @unchecked Sendable {
 
         g.dlogits.update(repeating: 0, count: n * V)
         // Scaled by the whole batch's token count: the loss is the mean over all shards' tokens.
-        SoftmaxCrossEntropy.backward(dlogits: g.dlogits, probs: a.probs, targets: targets + first, rows: n, vocab: V,
-                                     scale: logitMultiplier / Float(rows))
+        SoftmaxCrossEntropy.backward(
+            dlogits: g.dlogits, probs: a.probs, targets: targets + first, rows: n, vocab: V,
+            scale: logitMultiplier / Float(rows))
         g.dln.update(repeating: 0, count: n * C)
-        Linear.backward(dinp: g.dln, dweight: params.headGradient, dbias: nil, dout: g.dlogits, inp: a.lnF, weight: headWeight,
-                        rows: n, inFeatures: C, outFeatures: V)
+        Linear.backward(
+            dinp: g.dln, dweight: params.headGradient, dbias: nil, dout: g.dlogits, inp: a.lnF, weight: headWeight,
+            rows: n, inFeatures: C, outFeatures: V)
         // dresidual is the running gradient of the residual stream: each block adds its branch's contribution.
         g.dresidual.update(repeating: 0, count: n * C)
         let lastResidual = config.nLayer > 0 ? UnsafePointer(a.layer(config.nLayer - 1).residual3) : UnsafePointer(a.embedded)
-        LayerNorm.backward(dinp: g.dresidual, dweight: params.lnF.dweight, dbias: params.lnF.dbias, dout: g.dln,
-                           inp: lastResidual, weight: params.lnF.weight, mean: a.lnFMean, rstd: a.lnFRstd, rows: n, features: C)
+        LayerNorm.backward(
+            dinp: g.dresidual, dweight: params.lnF.dweight, dbias: params.lnF.dbias, dout: g.dln,
+            inp: lastResidual, weight: params.lnF.weight, mean: a.lnFMean, rstd: a.lnFRstd, rows: n, features: C)
 
         for l in stride(from: config.nLayer - 1, through: 0, by: -1) {
             let p = params.layers[l], s = a.layer(l)
             let blockInput = l == 0 ? UnsafePointer(a.embedded) : UnsafePointer(a.layer(l - 1).residual3)
             // MLP branch: residual3 = residual2 + fcProj(gelu(fc(LN₂(residual2))))
             g.dfcGelu.update(repeating: 0, count: n * 4 * C)
-            Linear.backward(dinp: g.dfcGelu, dweight: p.fcProj.dweight, dbias: p.fcProj.dbias, dout: g.dresidual,
-                            inp: s.fcGelu, weight: p.fcProj.weight, rows: n, inFeatures: 4 * C, outFeatures: C)
+            Linear.backward(
+                dinp: g.dfcGelu, dweight: p.fcProj.dweight, dbias: p.fcProj.dbias, dout: g.dresidual,
+                inp: s.fcGelu, weight: p.fcProj.weight, rows: n, inFeatures: 4 * C, outFeatures: C)
             g.dfc.update(repeating: 0, count: n * 4 * C)
             GELU.backward(dinp: g.dfc, inp: s.fc, dout: g.dfcGelu, count: n * 4 * C)
             g.dln.update(repeating: 0, count: n * C)
-            Linear.backward(dinp: g.dln, dweight: p.fc.dweight, dbias: p.fc.dbias, dout: g.dfc, inp: s.ln2,
-                            weight: p.fc.weight, rows: n, inFeatures: C, outFeatures: 4 * C)
-            LayerNorm.backward(dinp: g.dresidual, dweight: p.ln2.dweight, dbias: p.ln2.dbias, dout: g.dln, inp: s.residual2,
-                               weight: p.ln2.weight, mean: s.ln2Mean, rstd: s.ln2Rstd, rows: n, features: C)
+            Linear.backward(
+                dinp: g.dln, dweight: p.fc.dweight, dbias: p.fc.dbias, dout: g.dfc, inp: s.ln2,
+                weight: p.fc.weight, rows: n, inFeatures: C, outFeatures: 4 * C)
+            LayerNorm.backward(
+                dinp: g.dresidual, dweight: p.ln2.dweight, dbias: p.ln2.dbias, dout: g.dln, inp: s.residual2,
+                weight: p.ln2.weight, mean: s.ln2Mean, rstd: s.ln2Rstd, rows: n, features: C)
             // Attention branch: residual2 = x + attnProj(attn(qkv(LN₁(x))))
             g.dattY.update(repeating: 0, count: n * C)
-            Linear.backward(dinp: g.dattY, dweight: p.attnProj.dweight, dbias: p.attnProj.dbias, dout: g.dresidual,
-                            inp: s.attY, weight: p.attnProj.weight, rows: n, inFeatures: C, outFeatures: C)
+            Linear.backward(
+                dinp: g.dattY, dweight: p.attnProj.dweight, dbias: p.attnProj.dbias, dout: g.dresidual,
+                inp: s.attY, weight: p.attnProj.weight, rows: n, inFeatures: C, outFeatures: C)
             g.dqkv.update(repeating: 0, count: n * 3 * C)
-            CausalSelfAttention.backward(dqkv: g.dqkv, datt: g.datt, dout: g.dattY, qkv: s.qkv, att: s.att,
-                                         batch: batch, seq: T, channels: C, heads: NH, scale: attentionScale)
+            CausalSelfAttention.backward(
+                dqkv: g.dqkv, datt: g.datt, dout: g.dattY, qkv: s.qkv, att: s.att,
+                batch: batch, seq: T, channels: C, heads: NH, scale: attentionScale)
             g.dln.update(repeating: 0, count: n * C)
-            Linear.backward(dinp: g.dln, dweight: p.qkv.dweight, dbias: p.qkv.dbias, dout: g.dqkv, inp: s.ln1,
-                            weight: p.qkv.weight, rows: n, inFeatures: C, outFeatures: 3 * C)
-            LayerNorm.backward(dinp: g.dresidual, dweight: p.ln1.dweight, dbias: p.ln1.dbias, dout: g.dln, inp: blockInput,
-                               weight: p.ln1.weight, mean: s.ln1Mean, rstd: s.ln1Rstd, rows: n, features: C)
+            Linear.backward(
+                dinp: g.dln, dweight: p.qkv.dweight, dbias: p.qkv.dbias, dout: g.dqkv, inp: s.ln1,
+                weight: p.qkv.weight, rows: n, inFeatures: C, outFeatures: 3 * C)
+            LayerNorm.backward(
+                dinp: g.dresidual, dweight: p.ln1.dweight, dbias: p.ln1.dbias, dout: g.dln, inp: blockInput,
+                weight: p.ln1.weight, mean: s.ln1Mean, rstd: s.ln1Rstd, rows: n, features: C)
         }
     }
 
@@ -411,9 +437,10 @@ struct BlockParameters {
     }
 
     func redirectingGradients(_ move: GradientMove) -> BlockParameters {
-        BlockParameters(ln1: ln1.redirectingGradients(move), qkv: qkv.redirectingGradients(move),
-                        attnProj: attnProj.redirectingGradients(move), ln2: ln2.redirectingGradients(move),
-                        fc: fc.redirectingGradients(move), fcProj: fcProj.redirectingGradients(move))
+        BlockParameters(
+            ln1: ln1.redirectingGradients(move), qkv: qkv.redirectingGradients(move),
+            attnProj: attnProj.redirectingGradients(move), ln2: ln2.redirectingGradients(move),
+            fc: fc.redirectingGradients(move), fcProj: fcProj.redirectingGradients(move))
     }
 }
 
@@ -429,7 +456,8 @@ struct ShardParameterView {
     }
 
     func redirectingGradients(_ move: GradientMove) -> ShardParameterView {
-        ShardParameterView(layers: layers.map { $0.redirectingGradients(move) }, lnF: lnF.redirectingGradients(move),
-                          headGradient: move(headGradient))
+        ShardParameterView(
+            layers: layers.map { $0.redirectingGradients(move) }, lnF: lnF.redirectingGradients(move),
+            headGradient: move(headGradient))
     }
 }

@@ -21,9 +21,11 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// μP's output multiplier α_out (logits × α_out / m). Ignored under SP.
     public var outputMultiplier: Double = 1.0
 
-    public init(vocabSize: Int, dModel: Int, nLayer: Int, nHead: Int, contextLength: Int,
-                bias: Bool = false, tieEmbeddings: Bool = false, parametrization: String = "sp",
-                baseWidth: Int = 128, initStd: Double = 0.02, outputMultiplier: Double = 1.0) {
+    public init(
+        vocabSize: Int, dModel: Int, nLayer: Int, nHead: Int, contextLength: Int,
+        bias: Bool = false, tieEmbeddings: Bool = false, parametrization: String = "sp",
+        baseWidth: Int = 128, initStd: Double = 0.02, outputMultiplier: Double = 1.0
+    ) {
         self.vocabSize = vocabSize; self.dModel = dModel; self.nLayer = nLayer; self.nHead = nHead
         self.contextLength = contextLength; self.bias = bias; self.tieEmbeddings = tieEmbeddings
         self.parametrization = parametrization; self.baseWidth = baseWidth; self.initStd = initStd
@@ -67,8 +69,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         guard dModel % nHead == 0 else {
             // Only head counts up to 64 are suggested, so only those are tried (d_model may be huge).
             let divisors = (1...min(dModel, 64)).filter { dModel % $0 == 0 }.suffix(4).map(String.init).joined(separator: ", ")
-            throw ConfigError(key: "n_head", message: "d_model \(dModel) is not divisible by n_head \(nHead)",
-                              fix: "choose n_head dividing d_model (e.g. \(divisors)) or change d_model")
+            throw ConfigError(
+                key: "n_head", message: "d_model \(dModel) is not divisible by n_head \(nHead)",
+                fix: "choose n_head dividing d_model (e.g. \(divisors)) or change d_model")
         }
         guard parametrization == "sp" || parametrization == "mup" else {
             throw ConfigError(key: "parametrization", message: "unknown value '\(parametrization)'", fix: "use 'sp' or 'mup'")

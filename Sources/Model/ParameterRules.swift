@@ -2,13 +2,13 @@ import Embeddings
 
 /// What a model tensor is for; it decides init, learning rate, weight decay and μP treatment.
 public enum TensorKind: String, Sendable {
-    case embedding            // owned by the embedding strategy
-    case positional           // learned positional table wpe [T, D]
-    case normGain             // LayerNorm weight
-    case bias                 // Linear / LayerNorm bias
-    case hiddenMatrix         // QKV and MLP up-projection
-    case residualProjection   // attention out and MLP down-projection (feed the residual stream)
-    case readout              // output head (lm_head)
+    case embedding  // owned by the embedding strategy
+    case positional  // learned positional table wpe [T, D]
+    case normGain  // LayerNorm weight
+    case bias  // Linear / LayerNorm bias
+    case hiddenMatrix  // QKV and MLP up-projection
+    case residualProjection  // attention out and MLP down-projection (feed the residual stream)
+    case readout  // output head (lm_head)
 }
 
 /// Init std, LR multiplier and weight decay of one tensor.
@@ -52,11 +52,13 @@ public enum ParameterRules {
         case .bias:
             return ParameterRule(initStd: nil, constant: 0, lrMultiplier: 1, weightDecay: false)
         case .hiddenMatrix:
-            return ParameterRule(initStd: sigma / m.squareRoot(), constant: 0, lrMultiplier: Float(1 / m),
-                                 weightDecay: true)
+            return ParameterRule(
+                initStd: sigma / m.squareRoot(), constant: 0, lrMultiplier: Float(1 / m),
+                weightDecay: true)
         case .residualProjection:
-            return ParameterRule(initStd: sigma / (2 * layers * m).squareRoot(), constant: 0, lrMultiplier: Float(1 / m),
-                                 weightDecay: true)
+            return ParameterRule(
+                initStd: sigma / (2 * layers * m).squareRoot(), constant: 0, lrMultiplier: Float(1 / m),
+                weightDecay: true)
         case .readout:
             // One infinite dimension (fan-in): vector-like for Adam's LR; its 1/m lives in the forward multiplier.
             return ParameterRule(initStd: sigma, constant: 0, lrMultiplier: 1, weightDecay: true)

@@ -19,11 +19,12 @@ extension Drift {
             for i in fractions.indices.reversed() { if ok(i) { first = i } else { break } }
             return first.map { fractions[$0] }
         }
-        self.init(steps: snapshots.map(\.step), fractions: fractions,
-                  relativeChangeFromInit: snapshots.map { n0 > 0 ? TableDistance.distance($0.table, e0) / n0 : 0 },
-                  cosineToFinal: cosineToFinal, relativeDistanceToFinal: toFinal.map { nT > 0 ? $0 / nT : 0 },
-                  remainingDrift: remainingDrift, totalDrift: n0 > 0 ? total / n0 : 0, frozen: frozen,
-                  stabilisedAt: firstStable { (remainingDrift[$0] ?? 1) <= Self.driftThreshold },
-                  stabilisedAtCosine: firstStable { (cosineToFinal[$0] ?? 0) >= Self.cosineThreshold })
+        self.init(
+            steps: snapshots.map(\.step), fractions: fractions,
+            relativeChangeFromInit: snapshots.map { n0 > 0 ? TableDistance.distance($0.table, e0) / n0 : 0 },
+            cosineToFinal: cosineToFinal, relativeDistanceToFinal: toFinal.map { nT > 0 ? $0 / nT : 0 },
+            remainingDrift: remainingDrift, totalDrift: n0 > 0 ? total / n0 : 0, frozen: frozen,
+            stabilisedAt: firstStable { (remainingDrift[$0] ?? 1) <= Self.driftThreshold },
+            stabilisedAtCosine: firstStable { (cosineToFinal[$0] ?? 0) >= Self.cosineThreshold })
     }
 }

@@ -25,8 +25,9 @@ public enum Geometry {
         var gram = [Float](repeating: 0, count: d * d)
         m.values.withUnsafeBufferPointer { a in
             gram.withUnsafeMutableBufferPointer { g in
-                BLAS.sgemm(transA: true, transB: false, m: d, n: d, k: n, alpha: 1, a: a.baseAddress!, lda: d,
-                           b: a.baseAddress!, ldb: d, beta: 0, c: g.baseAddress!, ldc: d)
+                BLAS.sgemm(
+                    transA: true, transB: false, m: d, n: d, k: n, alpha: 1, a: a.baseAddress!, lda: d,
+                    b: a.baseAddress!, ldb: d, beta: 0, c: g.baseAddress!, ldc: d)
             }
         }
         GSLSetup.once()
@@ -66,8 +67,9 @@ public enum Geometry {
         m.values.withUnsafeBufferPointer { a in
             v.withUnsafeBufferPointer { b in
                 proj.withUnsafeMutableBufferPointer { c in
-                    BLAS.sgemm(transA: false, transB: false, m: n, n: d, k: d, alpha: 1, a: a.baseAddress!, lda: d,
-                               b: b.baseAddress!, ldb: d, beta: 0, c: c.baseAddress!, ldc: d)
+                    BLAS.sgemm(
+                        transA: false, transB: false, m: n, n: d, k: d, alpha: 1, a: a.baseAddress!, lda: d,
+                        b: b.baseAddress!, ldb: d, beta: 0, c: c.baseAddress!, ldc: d)
                 }
             }
         }

@@ -19,8 +19,9 @@ public struct RunProbe {
     public static func readConfig(_ folder: URL) throws -> RunConfigView {
         let url = folder.appendingPathComponent(RunFiles.config)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ProbeError.run(path: folder.path, message: "has no config.json (not a run folder?)",
-                                 fix: "give a run folder written by `ablate train` or `ablate grid run`")
+            throw ProbeError.run(
+                path: folder.path, message: "has no config.json (not a run folder?)",
+                fix: "give a run folder written by `ablate train` or `ablate grid run`")
         }
         return try RunJSON.read(RunConfigView.self, from: url)
     }
@@ -39,7 +40,9 @@ public struct RunProbe {
 
     /// The effective input table as the strategy computes it from its tensors (`EmbeddingStrategy.inputTable`),
     /// labelled with the checkpoint names it came from.
-    public static func inputTable(_ t: [String: ProbeMatrix], strategy: String, path: String = "checkpoint") throws -> (name: String, table: ProbeMatrix) {
+    public static func inputTable(
+        _ t: [String: ProbeMatrix], strategy: String, path: String = "checkpoint"
+    ) throws -> (name: String, table: ProbeMatrix) {
         let type: any EmbeddingStrategy.Type
         do { type = try StrategyRegistry.type(named: strategy) } catch {
             throw ProbeError.run(path: path, message: String(describing: error), fix: "probe runs of a strategy this build knows")
@@ -75,17 +78,21 @@ public struct RunProbe {
         var info = try Self.runInfo(folder, step: step)
         var notes: [String] = []
         if let note = CheckpointFiles.newest(inRun: folder)?.note { notes.append(note) }
-        if info.status != "finished" { notes.append("run status is \(info.status ?? "unknown"): probed the checkpoint at step \(step) of \(info.totalSteps)") }
+        if info.status != "finished" {
+            notes.append("run status is \(info.status ?? "unknown"): probed the checkpoint at step \(step) of \(info.totalSteps)")
+        }
 
         let (inName, inTable) = try Self.inputTable(finalTensors, strategy: info.strategy, path: ckpt.path)
         let head = finalTensors["lm_head.weight"]
         info.tieEmbeddings = info.tieEmbeddings || head == nil
         guard inTable.rows == corpus.tokenCounts.count else {
-            throw ProbeError.run(path: folder.path, message: "the input table has \(inTable.rows) rows but the tokenizer has \(corpus.tokenCounts.count) tokens",
-                                 fix: "probe with the run's own corpus and vocab_size")
+            throw ProbeError.run(
+                path: folder.path, message: "the input table has \(inTable.rows) rows but the tokenizer has \(corpus.tokenCounts.count) tokens",
+                fix: "probe with the run's own corpus and vocab_size")
         }
         guard inTable.allFinite, head?.allFinite ?? true else {
-            throw ProbeError.run(path: folder.path, message: "the checkpoint holds NaN or infinite weights (diverged run)", fix: "probe a finished run")
+            throw ProbeError.run(
+                path: folder.path, message: "the checkpoint holds NaN or infinite weights (diverged run)", fix: "probe a finished run")
         }
         let finalIn = try TableProbe.measure(inTable, corpus: corpus, settings: settings)
         let finalOut = try head.map { try TableProbe.measure($0, corpus: corpus, settings: settings) }
@@ -99,20 +106,27 @@ public struct RunProbe {
             let (_, tin) = try Self.inputTable(t, strategy: info.strategy, path: url.path)
             let tout = t["lm_head.weight"]
             guard (tin.rows, tin.cols) == (inTable.rows, inTable.cols),
-                  tout.map({ $0.rows == head?.rows && $0.cols == head?.cols }) ?? true else {
-                throw ProbeError.run(path: url.path, message: "the snapshot's tables (\(tin.rows)×\(tin.cols)) do not have the shape of the checkpoint's (\(inTable.rows)×\(inTable.cols))",
-                                     fix: "delete the snapshots folder of this run (it belongs to another model) and probe again")
+                tout.map({ $0.rows == head?.rows && $0.cols == head?.cols }) ?? true
+            else {
+                throw ProbeError.run(
+                    path: url.path,
+                    message:
+                        "the snapshot's tables (\(tin.rows)×\(tin.cols)) do not have the shape of the checkpoint's (\(inTable.rows)×\(inTable.cols))",
+                    fix: "delete the snapshots folder of this run (it belongs to another model) and probe again")
             }
             inSeries.append((s, tin)); if let tout { outSeries.append((s, tout)) }
-            snaps.append(.init(step: s, fraction: Double(s) / Double(max(info.totalSteps, 1)),
-                               input: try TableProbe.measure(tin, corpus: corpus, settings: settings),
-                               output: try tout.map { try TableProbe.measure($0, corpus: corpus, settings: settings) }))
+            snaps.append(
+                .init(
+                    step: s, fraction: Double(s) / Double(max(info.totalSteps, 1)),
+                    input: try TableProbe.measure(tin, corpus: corpus, settings: settings),
+                    output: try tout.map { try TableProbe.measure($0, corpus: corpus, settings: settings) }))
         }
         var drift = ProbeReport.DriftPair(input: nil, output: nil)
         if files.isEmpty {
             notes.append("no snapshots (snapshots: false, or a run from before snapshots existed): no init baseline, no drift")
         } else if files.first!.step != 0 || files.last!.step != info.totalSteps {
-            notes.append("snapshots cover steps \(files.first!.step)…\(files.last!.step) of 0…\(info.totalSteps): drift needs step 0 and the final step")
+            notes.append(
+                "snapshots cover steps \(files.first!.step)…\(files.last!.step) of 0…\(info.totalSteps): drift needs step 0 and the final step")
         } else if files.count >= 2 {
             drift.input = Drift(snapshots: inSeries, totalSteps: info.totalSteps)
             if outSeries.count == files.count { drift.output = Drift(snapshots: outSeries, totalSteps: info.totalSteps) }
@@ -121,15 +135,18 @@ public struct RunProbe {
 
         let report = ProbeReport(
             format: ProbeReport.formatName, createdAt: ISO8601DateFormatter().string(from: Date()), run: info,
-            settings: .init(isotropyPairs: settings.isotropyPairs, isotropySeed: settings.isotropySeed,
-                            driftThreshold: Drift.driftThreshold, cosineThreshold: Drift.cosineThreshold,
-                            wordVector: "mean of the BPE token rows of \" \" + word (leading space, case as in the data set)",
-                            inCorpus: "both words occur in the train split as whole words (maximal ASCII-letter runs, lowercase)",
-                            effectiveRank: "exp(entropy of singular values / their sum), Roy & Vetterli 2007; uncentred table; singular values from the eigenvalues of EᵀE",
-                            seenTokens: "token ids with count ≥ 1 in the train stream",
-                            wordSets: Dictionary(uniqueKeysWithValues: corpus.wordSets.map { ($0.name, $0.sha256 ?? "") })),
-            tables: .init(input: .init(tensor: inName, shape: [inTable.rows, inTable.cols], final: finalIn, initial: initial?.input),
-                          output: head.map { .init(tensor: "lm_head.weight", shape: [$0.rows, $0.cols], final: finalOut!, initial: initial?.output) }),
+            settings: .init(
+                isotropyPairs: settings.isotropyPairs, isotropySeed: settings.isotropySeed,
+                driftThreshold: Drift.driftThreshold, cosineThreshold: Drift.cosineThreshold,
+                wordVector: "mean of the BPE token rows of \" \" + word (leading space, case as in the data set)",
+                inCorpus: "both words occur in the train split as whole words (maximal ASCII-letter runs, lowercase)",
+                effectiveRank:
+                    "exp(entropy of singular values / their sum), Roy & Vetterli 2007; uncentred table; singular values from the eigenvalues of EᵀE",
+                seenTokens: "token ids with count ≥ 1 in the train stream",
+                wordSets: Dictionary(uniqueKeysWithValues: corpus.wordSets.map { ($0.name, $0.sha256 ?? "") })),
+            tables: .init(
+                input: .init(tensor: inName, shape: [inTable.rows, inTable.cols], final: finalIn, initial: initial?.input),
+                output: head.map { .init(tensor: "lm_head.weight", shape: [$0.rows, $0.cols], final: finalOut!, initial: initial?.output) }),
             drift: drift, snapshots: snaps, notes: notes)
         return report
     }

@@ -1,4 +1,5 @@
 import RunFormat
+
 /// What the probes need to know about the corpus a table was trained on.
 public struct ProbeCorpus: Sendable {
     /// Train-stream count of each token id.

@@ -1,6 +1,6 @@
-import RunFormat
 import Dataset
 import Foundation
+import RunFormat
 import Stats
 
 /// A human word-similarity set: pairs of words with a mean human score (WordSim-353, SimLex-999, MEN, …).
@@ -24,8 +24,9 @@ public struct WordPairSet: Sendable, Equatable {
             if t.isEmpty || t.hasPrefix("#") { continue }
             let f = t.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard f.count == 3, let s = Double(f[2]), s.isFinite else {
-                throw ProbeError.data(path: path, message: "line \(n + 1) is not 'word1 word2 score': \(t)",
-                                      fix: "re-fetch the word-similarity sets with `make data`")
+                throw ProbeError.data(
+                    path: path, message: "line \(n + 1) is not 'word1 word2 score': \(t)",
+                    fix: "re-fetch the word-similarity sets with `make data`")
             }
             pairs.append(Pair(String(f[0]), String(f[1]), s))
         }
@@ -38,7 +39,8 @@ public struct WordPairSet: Sendable, Equatable {
         let manifestURL = dir.appendingPathComponent("manifest.json")
         guard FileManager.default.fileExists(atPath: manifestURL.path) else { return [] }
         guard let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any],
-              let sets = obj["sets"] as? [String: [String: Any]] else {
+            let sets = obj["sets"] as? [String: [String: Any]]
+        else {
             throw ProbeError.data(path: manifestURL.path, message: "not a word-similarity manifest", fix: "delete the folder and run `make data`")
         }
         return try sets.keys.sorted().map { name in
@@ -47,8 +49,9 @@ public struct WordPairSet: Sendable, Equatable {
             let data = try Data(contentsOf: url)
             let hash = SHA256.hex([UInt8](data))
             if let want = entry["sha256"] as? String, want != hash {
-                throw ProbeError.data(path: url.path, message: "sha256 \(hash) differs from the manifest's \(want)",
-                                      fix: "delete \(dir.path) and run `make data`")
+                throw ProbeError.data(
+                    path: url.path, message: "sha256 \(hash) differs from the manifest's \(want)",
+                    fix: "delete \(dir.path) and run `make data`")
             }
             var set = try parse(String(decoding: data, as: UTF8.self), name: name, path: url.path)
             set.sha256 = hash
@@ -118,8 +121,9 @@ public struct EncodedWordPairSet: Sendable {
             let e = encoder.encode(w); cache[w] = e; return e
         }
         pairs = set.pairs.map { p in
-            Pair(first: ids(p.first), second: ids(p.second), score: p.score,
-                 inCorpus: encoder.isInCorpus(p.first) && encoder.isInCorpus(p.second))
+            Pair(
+                first: ids(p.first), second: ids(p.second), score: p.score,
+                inCorpus: encoder.isInCorpus(p.first) && encoder.isInCorpus(p.second))
         }
     }
 }
@@ -168,9 +172,10 @@ public enum WordSimilarity {
         let total = set.pairs.count
         let rho = try Correlation.spearman(cos, human)
         let rhoIn = try Correlation.spearman(idx.map { cos[$0] }, idx.map { human[$0] })
-        return Result(rho: rho, pairs: cos.count, rhoInCorpus: rhoIn, pairsInCorpus: idx.count, totalPairs: total,
-                      coverageInCorpus: total > 0 ? Double(set.pairs.filter(\.inCorpus).count) / Double(total) : 0,
-                      rhoCI95: interval(rho: rho, n: cos.count), rhoInCorpusCI95: interval(rho: rhoIn, n: idx.count))
+        return Result(
+            rho: rho, pairs: cos.count, rhoInCorpus: rhoIn, pairsInCorpus: idx.count, totalPairs: total,
+            coverageInCorpus: total > 0 ? Double(set.pairs.filter(\.inCorpus).count) / Double(total) : 0,
+            rhoCI95: interval(rho: rho, n: cos.count), rhoInCorpusCI95: interval(rho: rhoIn, n: idx.count))
     }
 }
 

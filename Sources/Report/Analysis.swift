@@ -149,8 +149,10 @@ public struct RunProblem: Sendable, Equatable {
 // MARK: - Building
 
 extension GridAnalysis {
-    public init(gridName: String, runs allRuns: [RunRecord], baseline: String = "learned", level: Double = 0.95,
-                expectedRunIDs: [String]? = nil) {
+    public init(
+        gridName: String, runs allRuns: [RunRecord], baseline: String = "learned", level: Double = 0.95,
+        expectedRunIDs: [String]? = nil
+    ) {
         self.gridName = gridName
         self.baseline = baseline
         self.level = level
@@ -183,8 +185,9 @@ extension GridAnalysis {
         var cells = [CellKey: Cell]()
         for (key, rs) in grouped {
             let sorted = rs.sorted { ($0.seed, $0.id) < ($1.seed, $1.id) }
-            cells[key] = Cell(runs: sorted, final: MeanSummary(sorted.map { $0.finalValLoss! }, level: level),
-                              curve: GridAnalysis.meanCurve(sorted, level: level))
+            cells[key] = Cell(
+                runs: sorted, final: MeanSummary(sorted.map { $0.finalValLoss! }, level: level),
+                curve: GridAnalysis.meanCurve(sorted, level: level))
         }
         self.cells = cells
 
@@ -193,7 +196,8 @@ extension GridAnalysis {
         for arm in arms where arm != baseline {
             for size in sizes {
                 guard let a = cells[CellKey(arm: arm, size: size)],
-                      let b = cells[CellKey(arm: baseline, size: size)] else { continue }
+                    let b = cells[CellKey(arm: baseline, size: size)]
+                else { continue }
                 comparisons.append(GridAnalysis.compare(arm: arm, size: size, a, b, level: level))
             }
         }
@@ -233,14 +237,16 @@ extension GridAnalysis {
                 guard let c = cells[CellKey(arm: arm, size: size)], !c.curve.isEmpty else { continue }
                 let t = GridAnalysis.firstCrossing(c.curve, target)
                 let ratio: Double? = (t != nil && baseTokens != nil && baseTokens! > 0) ? t! / baseTokens! : nil
-                ttt[CellKey(arm: arm, size: size)] = TokensToTarget(target: target, tokens: t, ratio: ratio,
-                                                                    budget: c.curve.last?.tokens)
+                ttt[CellKey(arm: arm, size: size)] = TokensToTarget(
+                    target: target, tokens: t, ratio: ratio,
+                    budget: c.curve.last?.tokens)
             }
         }
         tokensToTarget = ttt
 
-        problems = GridAnalysis.problems(allRuns, arms: arms, sizes: sizes, seeds: seeds, armName: armName,
-                                         expectedRunIDs: expectedRunIDs)
+        problems = GridAnalysis.problems(
+            allRuns, arms: arms, sizes: sizes, seeds: seeds, armName: armName,
+            expectedRunIDs: expectedRunIDs)
 
         var warnings = [String]()
         for arm in arms {
@@ -248,19 +254,21 @@ extension GridAnalysis {
                 guard let c = cells[CellKey(arm: arm, size: size)] else { continue }
                 for (seed, group) in Dictionary(grouping: c.runs, by: \.seed).sorted(by: { $0.key < $1.key })
                 where group.count > 1 {
-                    warnings.append("runs \(group.map { "`\($0.id)`" }.joined(separator: ", ")) share strategy, size "
-                        + "and seed \(seed): the grid varies a key this report does not separate (e.g. learning_rate); "
-                        + "they are pooled in one cell and only the first is paired")
+                    warnings.append(
+                        "runs \(group.map { "`\($0.id)`" }.joined(separator: ", ")) share strategy, size "
+                            + "and seed \(seed): the grid varies a key this report does not separate (e.g. learning_rate); "
+                            + "they are pooled in one cell and only the first is paired")
                 }
             }
         }
         let machines = Dictionary(grouping: allRuns.filter { $0.state == .finished }, by: { $0.provenance?.machine ?? "unrecorded" })
         if machines.count > 1 {
-            warnings.append("the finished runs come from \(machines.count) different OpenBLAS kernel / CPU combinations ("
-                + machines.keys.sorted().map { "\($0): \(machines[$0]!.count) run\(machines[$0]!.count == 1 ? "" : "s")" }.joined(separator: "; ")
-                + "): matrix products round differently on each, so runs of one strategy, size and seed made on two "
-                + "of them agree only to rounding (differences grow over training), not bit for bit; train a grid whose "
-                + "runs must be bit-comparable on one machine type (e.g. one Slurm partition of identical nodes)")
+            warnings.append(
+                "the finished runs come from \(machines.count) different OpenBLAS kernel / CPU combinations ("
+                    + machines.keys.sorted().map { "\($0): \(machines[$0]!.count) run\(machines[$0]!.count == 1 ? "" : "s")" }.joined(separator: "; ")
+                    + "): matrix products round differently on each, so runs of one strategy, size and seed made on two "
+                    + "of them agree only to rounding (differences grow over training), not bit for bit; train a grid whose "
+                    + "runs must be bit-comparable on one machine type (e.g. one Slurm partition of identical nodes)")
         }
         self.warnings = warnings
     }
@@ -298,8 +306,9 @@ extension GridAnalysis {
             return m
         }
         return meanOverRuns(perRun, level: level).map { p in
-            CurveSummaryPoint(tokens: p.x, mean: p.summary.mean, lower: p.summary.interval?.lower,
-                              upper: p.summary.interval?.upper, n: p.n)
+            CurveSummaryPoint(
+                tokens: p.x, mean: p.summary.mean, lower: p.summary.interval?.lower,
+                upper: p.summary.interval?.upper, n: p.n)
         }
     }
 
@@ -328,32 +337,37 @@ extension GridAnalysis {
             let dropped = a.runs.count + b.runs.count - 2 * common.count
             let dropNote = dropped > 0 ? "\(dropped) unmatched run\(dropped == 1 ? "" : "s") left out of the pairs" : nil
             if let t = try? PairedTTest(xa, xb, level: level) {
-                return Comparison(arm: arm, size: size, test: .paired, delta: t.meanDifference, interval: t.interval,
-                                  pValue: t.pValue, holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count,
-                                  pairs: common.count, probabilityOfImprovement: pi, note: dropNote, seedGaps: diffs)
+                return Comparison(
+                    arm: arm, size: size, test: .paired, delta: t.meanDifference, interval: t.interval,
+                    pValue: t.pValue, holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count,
+                    pairs: common.count, probabilityOfImprovement: pi, note: dropNote, seedGaps: diffs)
             }
             let mean = diffs.reduce(0, +) / Double(diffs.count)
-            return Comparison(arm: arm, size: size, test: .none, delta: mean, interval: nil, pValue: nil,
-                              holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count, pairs: common.count,
-                              probabilityOfImprovement: pi, note: "all paired differences equal: no test",
-                              seedGaps: diffs)
+            return Comparison(
+                arm: arm, size: size, test: .none, delta: mean, interval: nil, pValue: nil,
+                holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count, pairs: common.count,
+                probabilityOfImprovement: pi, note: "all paired differences equal: no test",
+                seedGaps: diffs)
         }
         let gaps = a.finals.map { $0 - b.final.mean }
         if a.runs.count >= 2 && b.runs.count >= 2 {
             let note = common.isEmpty ? nil : "fewer than 2 seed-matched pairs: unpaired test"
             if let w = try? WelchTest(a.finals, b.finals, level: level) {
-                return Comparison(arm: arm, size: size, test: .welch, delta: w.meanDifference, interval: w.interval,
-                                  pValue: w.pValue, holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count,
-                                  pairs: common.count, probabilityOfImprovement: pi, note: note, seedGaps: gaps)
+                return Comparison(
+                    arm: arm, size: size, test: .welch, delta: w.meanDifference, interval: w.interval,
+                    pValue: w.pValue, holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count,
+                    pairs: common.count, probabilityOfImprovement: pi, note: note, seedGaps: gaps)
             }
-            return Comparison(arm: arm, size: size, test: .none, delta: rawDelta, interval: nil, pValue: nil,
-                              holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count, pairs: common.count,
-                              probabilityOfImprovement: pi, note: "zero variance in both arms: no test",
-                              seedGaps: gaps)
+            return Comparison(
+                arm: arm, size: size, test: .none, delta: rawDelta, interval: nil, pValue: nil,
+                holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count, pairs: common.count,
+                probabilityOfImprovement: pi, note: "zero variance in both arms: no test",
+                seedGaps: gaps)
         }
-        return Comparison(arm: arm, size: size, test: .none, delta: rawDelta, interval: nil, pValue: nil,
-                          holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count, pairs: common.count,
-                          probabilityOfImprovement: pi, note: "n too small", seedGaps: gaps)
+        return Comparison(
+            arm: arm, size: size, test: .none, delta: rawDelta, interval: nil, pValue: nil,
+            holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count, pairs: common.count,
+            probabilityOfImprovement: pi, note: "n too small", seedGaps: gaps)
     }
 
     static func fit(_ points: [(Double, Double)]) -> FitResult {
@@ -364,8 +378,9 @@ extension GridAnalysis {
             return FitResult(fit: try ScalingFit(sizes: x, losses: y), sizes: n, note: nil)
         } catch StatsError.notConverged(_, let reason) {
             if let f = try? ScalingFit(logLogSizes: x, losses: y) {
-                return FitResult(fit: f, sizes: n,
-                                 note: "the nonlinear fit did not converge (\(reason)); log-log line instead")
+                return FitResult(
+                    fit: f, sizes: n,
+                    note: "the nonlinear fit did not converge (\(reason)); log-log line instead")
             }
             return FitResult(fit: nil, sizes: n, note: "no fit: \(reason)")
         } catch {
@@ -392,8 +407,9 @@ extension GridAnalysis {
             }
         }
         let rho = try? Correlation.spearman(meanGaps.map { Double($0.size.nonEmbedding) }, meanGaps.map(\.gap))
-        return GapTrend(line: line, slopeInterval: interval, spearman: rho ?? nil, points: xs.count, sizes: sizes,
-                        meanGaps: meanGaps)
+        return GapTrend(
+            line: line, slopeInterval: interval, spearman: rho ?? nil, points: xs.count, sizes: sizes,
+            meanGaps: meanGaps)
     }
 
     /// The two-sided Student-t quantile t₁₋₍₁₋level₎/₂(df) (Stats' `studentTQuantile`); nil for df < 1.
@@ -413,8 +429,10 @@ extension GridAnalysis {
         return nil
     }
 
-    static func problems(_ runs: [RunRecord], arms: [String], sizes: [ModelShape], seeds: [UInt64],
-                         armName: (RunRecord) -> String, expectedRunIDs: [String]?) -> [RunProblem] {
+    static func problems(
+        _ runs: [RunRecord], arms: [String], sizes: [ModelShape], seeds: [UInt64],
+        armName: (RunRecord) -> String, expectedRunIDs: [String]?
+    ) -> [RunProblem] {
         var out = [RunProblem]()
         for r in runs.sorted(by: { $0.id < $1.id }) {
             let at = r.step.map { s in r.totalSteps.map { "step \(s)/\($0)" } ?? "step \(s)" }
@@ -423,8 +441,11 @@ extension GridAnalysis {
             case .finished: continue
             case .diverged: out.append(RunProblem(kind: .diverged, id: r.id, detail: "diverged at \(at ?? "?")\(reason)"))
             case .failed: out.append(RunProblem(kind: .failed, id: r.id, detail: "failed at \(at ?? "?")\(reason)"))
-            case .running: out.append(RunProblem(kind: .unfinished, id: r.id,
-                                                 detail: "not finished (\(at ?? "no status"))\(reason)"))
+            case .running:
+                out.append(
+                    RunProblem(
+                        kind: .unfinished, id: r.id,
+                        detail: "not finished (\(at ?? "no status"))\(reason)"))
             case .unreadable: out.append(RunProblem(kind: .unreadable, id: r.id, detail: r.reason ?? "unreadable"))
             }
         }

@@ -24,8 +24,9 @@ enum Figures {
             let others = a.arms.filter { $0 != a.baseline && !isKnown($0) }
             i = known.count + (others.firstIndex(of: arm) ?? 0)
         }
-        return SVGPlot.Style(color: SVGPlot.palette[i % SVGPlot.palette.count],
-                             marker: SVGPlot.markers[i % SVGPlot.markers.count])
+        return SVGPlot.Style(
+            color: SVGPlot.palette[i % SVGPlot.palette.count],
+            marker: SVGPlot.markers[i % SVGPlot.markers.count])
     }
 
     static func legend(_ a: GridAnalysis, arms: [String], band: Bool = false) -> [SVGPlot.LegendEntry] {
@@ -46,20 +47,24 @@ enum Figures {
                 let st = style(a, arm)
                 let withCI = c.curve.filter { $0.lower != nil }
                 if withCI.count >= 2 {
-                    series.append(.band(x: withCI.map(\.tokens), lower: withCI.map { $0.lower! },
-                                        upper: withCI.map { $0.upper! }, color: st.color, opacity: 0.18))
+                    series.append(
+                        .band(
+                            x: withCI.map(\.tokens), lower: withCI.map { $0.lower! },
+                            upper: withCI.map { $0.upper! }, color: st.color, opacity: 0.18))
                 }
                 var line = st
                 line.marker = .none
                 series.append(.line(c.curve.map { SVGPlot.Point($0.tokens, $0.mean) }, line))
             }
             let n = Self.nonEmbeddingText(size)
-            return SVGPlot.Panel(title: "\(a.label(size))\(n)", x: SVGPlot.Axis("tokens", format: .si),
-                                 y: SVGPlot.Axis("validation loss (nats)"), series: series)
+            return SVGPlot.Panel(
+                title: "\(a.label(size))\(n)", x: SVGPlot.Axis("tokens", format: .si),
+                y: SVGPlot.Axis("validation loss (nats)"), series: series)
         }
-        let figure = SVGPlot.Figure(title: "Validation loss vs tokens (mean over seeds, 95 % t band)",
-                                    panels: panels, columns: panels.count == 4 ? 2 : min(3, max(panels.count, 1)),
-                                    legend: legend(a, arms: a.arms, band: true))
+        let figure = SVGPlot.Figure(
+            title: "Validation loss vs tokens (mean over seeds, 95 % t band)",
+            panels: panels, columns: panels.count == 4 ? 2 : min(3, max(panels.count, 1)),
+            legend: legend(a, arms: a.arms, band: true))
         return Output(fileName: "loss_curves.svg", svg: figure.render())
     }
 
@@ -80,16 +85,19 @@ enum Figures {
             let bars = sizes.compactMap { s -> SVGPlot.ErrorBar? in
                 guard let c = a.cell(arm, s) else { return nil }
                 let x = Double(s.nonEmbedding) * dodge(k, of: a.arms.count)
-                return SVGPlot.ErrorBar(x: x, y: c.final.mean, lower: c.final.interval?.lower ?? c.final.mean,
-                                        upper: c.final.interval?.upper ?? c.final.mean)
+                return SVGPlot.ErrorBar(
+                    x: x, y: c.final.mean, lower: c.final.interval?.lower ?? c.final.mean,
+                    upper: c.final.interval?.upper ?? c.final.mean)
             }
             series.append(.errorBars(bars, st))
         }
-        let panel = SVGPlot.Panel(title: "", x: SVGPlot.Axis("non-embedding parameters N", scale: .log10, format: .si),
-                                  y: SVGPlot.Axis("final validation loss (nats)", scale: .log10), series: series)
-        let figure = SVGPlot.Figure(title: "Final validation loss vs model size (dashed: fitted scaling curve)",
-                                    panels: [panel], panelWidth: 620, panelHeight: 380,
-                                    legend: legend(a, arms: a.arms))
+        let panel = SVGPlot.Panel(
+            title: "", x: SVGPlot.Axis("non-embedding parameters N", scale: .log10, format: .si),
+            y: SVGPlot.Axis("final validation loss (nats)", scale: .log10), series: series)
+        let figure = SVGPlot.Figure(
+            title: "Final validation loss vs model size (dashed: fitted scaling curve)",
+            panels: [panel], panelWidth: 620, panelHeight: 380,
+            legend: legend(a, arms: a.arms))
         return Output(fileName: "scaling.svg", svg: figure.render())
     }
 
@@ -101,8 +109,9 @@ enum Figures {
             let st = style(a, arm)
             let cs = a.comparisons.filter { $0.arm == arm && $0.size.nonEmbedding > 0 }
             let bars = cs.map { c in
-                SVGPlot.ErrorBar(x: Double(c.size.nonEmbedding) * dodge(k, of: arms.count), y: c.delta,
-                                 lower: c.interval?.lower ?? c.delta, upper: c.interval?.upper ?? c.delta)
+                SVGPlot.ErrorBar(
+                    x: Double(c.size.nonEmbedding) * dodge(k, of: arms.count), y: c.delta,
+                    lower: c.interval?.lower ?? c.delta, upper: c.interval?.upper ?? c.delta)
             }
             var line = st
             line.marker = .none
@@ -112,15 +121,23 @@ enum Figures {
         }
         let allN = a.sizes.map { Double($0.nonEmbedding) }.filter { $0 > 0 }
         let noCI = a.comparisons.filter { $0.interval == nil }.map { "\($0.arm) at \(a.label($0.size))" }
-        let panel = SVGPlot.Panel(title: "", x: SVGPlot.Axis("non-embedding parameters N", scale: .log10, format: .si,
-                                                         include: allN),
-                                  y: SVGPlot.Axis("Δ final loss vs \(a.baseline) (nats)", include: [0]),
-                                  series: series, emptyText: "no comparison with \(a.baseline)")
-        let figure = SVGPlot.Figure(title: "Gap to \(a.baseline) vs model size (95 % CI; above 0 = worse)",
-                                    panels: [panel], panelWidth: 620, panelHeight: 380,
-                                    legend: legend(a, arms: arms),
-                                    footnotes: noCI.isEmpty ? [] : ["No CI (n too small or no spread): "
-                                        + noCI.joined(separator: ", ") + "."])
+        let panel = SVGPlot.Panel(
+            title: "",
+            x: SVGPlot.Axis(
+                "non-embedding parameters N", scale: .log10, format: .si,
+                include: allN),
+            y: SVGPlot.Axis("Δ final loss vs \(a.baseline) (nats)", include: [0]),
+            series: series, emptyText: "no comparison with \(a.baseline)")
+        let figure = SVGPlot.Figure(
+            title: "Gap to \(a.baseline) vs model size (95 % CI; above 0 = worse)",
+            panels: [panel], panelWidth: 620, panelHeight: 380,
+            legend: legend(a, arms: arms),
+            footnotes: noCI.isEmpty
+                ? []
+                : [
+                    "No CI (n too small or no spread): "
+                        + noCI.joined(separator: ", ") + "."
+                ])
         return Output(fileName: "gap.svg", svg: figure.render())
     }
 
@@ -145,16 +162,25 @@ enum Figures {
             series.append(.line(pts, st))
         }
         let allN = a.sizes.map { Double($0.nonEmbedding) }.filter { $0 > 0 }
-        let panel = SVGPlot.Panel(title: "", x: SVGPlot.Axis("non-embedding parameters N", scale: .log10, format: .si,
-                                                         include: allN),
-                                  y: SVGPlot.Axis("tokens to reach \(a.baseline)'s final loss (× \(a.baseline))",
-                                                  scale: .log10, include: [1]),
-                                  series: series, emptyText: "no arm reaches \(a.baseline)'s final loss")
-        let figure = SVGPlot.Figure(title: "Tokens needed to reach \(a.baseline)'s final loss (below 1 = faster)",
-                                    panels: [panel], panelWidth: 620, panelHeight: 380,
-                                    legend: legend(a, arms: arms),
-                                    footnotes: notReached.isEmpty ? [] : ["Not reached within the budget: "
-                                        + notReached.joined(separator: "; ") + "."])
+        let panel = SVGPlot.Panel(
+            title: "",
+            x: SVGPlot.Axis(
+                "non-embedding parameters N", scale: .log10, format: .si,
+                include: allN),
+            y: SVGPlot.Axis(
+                "tokens to reach \(a.baseline)'s final loss (× \(a.baseline))",
+                scale: .log10, include: [1]),
+            series: series, emptyText: "no arm reaches \(a.baseline)'s final loss")
+        let figure = SVGPlot.Figure(
+            title: "Tokens needed to reach \(a.baseline)'s final loss (below 1 = faster)",
+            panels: [panel], panelWidth: 620, panelHeight: 380,
+            legend: legend(a, arms: arms),
+            footnotes: notReached.isEmpty
+                ? []
+                : [
+                    "Not reached within the budget: "
+                        + notReached.joined(separator: "; ") + "."
+                ])
         return Output(fileName: "tokens_to_target.svg", svg: figure.render())
     }
 

@@ -47,7 +47,9 @@ enum Format {
     static func bytes(_ b: Int) -> String {
         let a = Double(abs(b))
         let mib = 1_048_576.0, kib = 1024.0
-        let text = a >= mib ? String(format: "%.2f MiB", a / mib)
+        let text =
+            a >= mib
+            ? String(format: "%.2f MiB", a / mib)
             : a >= kib ? String(format: "%.1f KiB", a / kib) : "\(abs(b)) B"
         return b < 0 ? "−" + text : text
     }

@@ -96,9 +96,11 @@ enum Markdown {
                 return "significantly \(dir) by \(Format.fixed(abs(c.delta), 4)) ± \(Format.fixed(half, 4)) nats (\(testText))"
             }
             if ci.lower > 0 || ci.upper < 0 {
-                return "not significant after the Holm correction: Δ = \(Format.signed(c.delta)) nats, unadjusted \(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)) excludes 0 (\(testText))"
+                return
+                    "not significant after the Holm correction: Δ = \(Format.signed(c.delta)) nats, unadjusted \(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)) excludes 0 (\(testText))"
             }
-            return "not distinguishable at this n: Δ = \(Format.signed(c.delta)) nats, \(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)) (\(testText))"
+            return
+                "not distinguishable at this n: Δ = \(Format.signed(c.delta)) nats, \(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)) (\(testText))"
         }
         let why = c.note ?? "n too small"
         return "Δ = \(Format.signed(c.delta)) nats (n = \(c.nText); \(why), no CI or test)"
@@ -115,9 +117,13 @@ enum Markdown {
             if ci.lower > 0 || ci.upper < 0 {
                 let allWorse = gaps.allSatisfy { $0 > 0 }, allBetter = gaps.allSatisfy { $0 < 0 }
                 let rising = ci.lower > 0
-                if allWorse { s += " — the gap \(rising ? "grows" : "shrinks") with size" }
-                else if allBetter { s += " — the advantage \(rising ? "shrinks" : "grows") with size" }
-                else { s += " — Δ \(rising ? "increases" : "decreases") with size" }
+                if allWorse {
+                    s += " — the gap \(rising ? "grows" : "shrinks") with size"
+                } else if allBetter {
+                    s += " — the advantage \(rising ? "shrinks" : "grows") with size"
+                } else {
+                    s += " — Δ \(rising ? "increases" : "decreases") with size"
+                }
             } else {
                 s += " — no trend distinguishable at this n (the CI includes 0)"
             }
@@ -128,9 +134,11 @@ enum Markdown {
             s += "; Spearman ρ(N, mean Δ) = \(Format.fixed(rho, 2)) over \(t.sizes) sizes"
         }
         if t.sizes == 2 {
-            s += ". Caveat: with 2 sizes this is the difference of two gaps, not a trend; the line treats seeds as independent — read it as descriptive"
+            s +=
+                ". Caveat: with 2 sizes this is the difference of two gaps, not a trend; the line treats seeds as independent — read it as descriptive"
         } else if t.sizes == 3 {
-            s += ". Caveat: with 3 sizes the trend rests on 3 distinct N; the line treats seeds as independent and ρ can only be ±1 or ±0.5 — read it as descriptive"
+            s +=
+                ". Caveat: with 3 sizes the trend rests on 3 distinct N; the line treats seeds as independent and ρ can only be ±1 or ±0.5 — read it as descriptive"
         }
         return s
     }
@@ -143,7 +151,9 @@ enum Markdown {
         }
         guard !fitted.isEmpty else { return "- Scaling: too few sizes for a fit.\n" }
         let methods = Set(a.arms.compactMap { a.fits[$0]?.fit?.method })
-        let how = methods == [.nonlinearLeastSquares] ? "L = E + A·N^(−α), nonlinear least squares"
+        let how =
+            methods == [.nonlinearLeastSquares]
+            ? "L = E + A·N^(−α), nonlinear least squares"
             : methods == [.logLogLine] ? "log-log line L = A·N^(−α), fewer than 4 sizes" : "see the fit table for the method per strategy"
         return "- Scaling exponents (\(how); SE asymptotic): \(fitted.joined(separator: ", ")).\n"
     }
@@ -192,20 +202,25 @@ enum Markdown {
         s += "| strategy | " + a.sizes.map { sizeText(a, $0) }.joined(separator: " | ") + " |\n"
         s += "|---|" + a.sizes.map { _ in "---:|" }.joined() + "\n"
         for arm in a.arms {
-            s += "| `\(arm)` | " + a.sizes.map { size -> String in
-                guard let c = a.cell(arm, size) else { return "—" }
-                let m = c.final
-                if let h = m.halfWidth { return "\(Format.loss(m.mean)) ± \(Format.fixed(h, 4)) (n = \(m.n))" }
-                return m.n == 1 ? "\(Format.loss(m.mean)) (n = 1, n too small for a CI)"
-                    : "\(Format.loss(m.mean)) (n = \(m.n), no spread)"
-            }.joined(separator: " | ") + " |\n"
+            s +=
+                "| `\(arm)` | "
+                + a.sizes.map { size -> String in
+                    guard let c = a.cell(arm, size) else { return "—" }
+                    let m = c.final
+                    if let h = m.halfWidth { return "\(Format.loss(m.mean)) ± \(Format.fixed(h, 4)) (n = \(m.n))" }
+                    return m.n == 1
+                        ? "\(Format.loss(m.mean)) (n = 1, n too small for a CI)"
+                        : "\(Format.loss(m.mean)) (n = \(m.n), no spread)"
+                }.joined(separator: " | ") + " |\n"
         }
 
         if a.hasBaseline {
             s += "\n### Difference to `\(a.baseline)`\n\n"
             s += "Δ = strategy − `\(a.baseline)` in final validation loss (nats; positive = worse). p-values are "
             let m = a.comparisons.filter { $0.pValue != nil }.count
-            s += m == 0 ? "two-sided, but no cell allows a test here. "
+            s +=
+                m == 0
+                ? "two-sided, but no cell allows a test here. "
                 : "two-sided; Holm-adjusted over all \(m) test\(m == 1 ? "" : "s") of the table. "
             s += "P(impr.) = probability that a run of the strategy has a lower loss than a run of "
             s += "`\(a.baseline)` (descriptive).\n\n"
@@ -307,9 +322,13 @@ enum Markdown {
         s += "rounds matrix products differently, so its runs agree to rounding only.\n"
         s += "- Seeds: \(a.seeds.map(String.init).joined(separator: ", ")). "
         let tokens = Set(a.runs.filter { $0.state == .finished }.compactMap(\.tokens)).sorted()
-        if tokens.count == 1 { s += "Tokens per finished run: \(Format.count(tokens[0])).\n" }
-        else if tokens.isEmpty { s += "No finished run.\n" }
-        else { s += "Tokens per finished run: \(tokens.map(Format.count).joined(separator: ", ")) (differs between runs).\n" }
+        if tokens.count == 1 {
+            s += "Tokens per finished run: \(Format.count(tokens[0])).\n"
+        } else if tokens.isEmpty {
+            s += "No finished run.\n"
+        } else {
+            s += "Tokens per finished run: \(tokens.map(Format.count).joined(separator: ", ")) (differs between runs).\n"
+        }
         s += "- Primary endpoint: final validation loss (summary.json `final_val_loss`, the last evaluation on the fixed "
         s += "final evaluation batches). Curves use every logged evaluation, aligned by tokens within a size.\n"
         s += "- Intervals: \(pct(a.level)) Student-t intervals over seeds (the unit of replication is a run); none "

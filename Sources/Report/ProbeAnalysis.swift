@@ -175,24 +175,27 @@ public struct ProbeAnalysis: Sendable {
             let i = summary(inits.map { $0?.wordSimilarity[set]?.rhoInCorpus }, level: level)
             var single: ConfidenceInterval? = nil
             if final.n == 1, let ci = finals.compactMap({ $0.wordSimilarity[set]?.rhoInCorpusCI95 }).first, ci.count == 2,
-               ci[0].isFinite, ci[1].isFinite {
+                ci[0].isFinite, ci[1].isFinite
+            {
                 single = ConfidenceInterval(lower: ci[0], upper: ci[1], level: 0.95)
             }
-            ws[set] = WordSimilarityCell(finalValues: f.compactMap { $0 }.filter(\.isFinite), final: final, initial: i,
-                                         singleRunInterval: single)
+            ws[set] = WordSimilarityCell(
+                finalValues: f.compactMap { $0 }.filter(\.isFinite), final: final, initial: i,
+                singleRunInterval: single)
         }
         let moving = drifts.compactMap { $0 }.filter { $0.frozen != true }
-        return Cell(runs: runs.map(\.id), frozen: frozen, dModel: dModel,
-                    effectiveRank: summary(finals.map(\.effectiveRank), level: level),
-                    effectiveRankInit: summary(inits.map { $0?.effectiveRank }, level: level),
-                    isotropy: summary(finals.map(\.isotropy), level: level),
-                    normFrequency: summary(finals.map(\.normFrequencySpearman), level: level),
-                    wordSimilarity: ws,
-                    remainingDrift: frozen ? [] : meanDrift(moving, level: level),
-                    stabilisedAt: moving.compactMap(\.stabilisedAt),
-                    stabilisedAtCosine: moving.compactMap(\.stabilisedAtCosine),
-                    totalDrift: summary(drifts.map { $0?.totalDrift }, level: level),
-                    stabilised: summary(moving.map(\.stabilisedAt), level: level))
+        return Cell(
+            runs: runs.map(\.id), frozen: frozen, dModel: dModel,
+            effectiveRank: summary(finals.map(\.effectiveRank), level: level),
+            effectiveRankInit: summary(inits.map { $0?.effectiveRank }, level: level),
+            isotropy: summary(finals.map(\.isotropy), level: level),
+            normFrequency: summary(finals.map(\.normFrequencySpearman), level: level),
+            wordSimilarity: ws,
+            remainingDrift: frozen ? [] : meanDrift(moving, level: level),
+            stabilisedAt: moving.compactMap(\.stabilisedAt),
+            stabilisedAtCosine: moving.compactMap(\.stabilisedAtCosine),
+            totalDrift: summary(drifts.map { $0?.totalDrift }, level: level),
+            stabilised: summary(moving.map(\.stabilisedAt), level: level))
     }
 
     /// Mean remaining drift over runs on the snapshot fractions every run has (their union when they share fewer
@@ -206,8 +209,9 @@ public struct ProbeAnalysis: Sendable {
             return m
         }.filter { !$0.isEmpty }
         return GridAnalysis.meanOverRuns(perRun, level: level).map { p in
-            DriftPoint(fraction: p.x, mean: p.summary.mean, lower: p.summary.interval?.lower,
-                       upper: p.summary.interval?.upper, n: p.n)
+            DriftPoint(
+                fraction: p.x, mean: p.summary.mean, lower: p.summary.interval?.lower,
+                upper: p.summary.interval?.upper, n: p.n)
         }
     }
 

@@ -49,7 +49,9 @@ extension Markdown {
         }
         let finished = a.runs.filter { $0.state == .finished }.count
         var s = "`ablate probe` measurements (probes.json) of \(p.probedRuns.count) of the \(finished) finished runs"
-        s += p.withoutProbes.isEmpty ? ".\n" : "; \(p.withoutProbes.count) finished run\(p.withoutProbes.count == 1 ? " has" : "s have") no probes.json (listed below).\n"
+        s +=
+            p.withoutProbes.isEmpty
+            ? ".\n" : "; \(p.withoutProbes.count) finished run\(p.withoutProbes.count == 1 ? " has" : "s have") no probes.json (listed below).\n"
         s += "Mean ± half-width of the \(pct(a.level)) Student-t interval over seeds; no ± for n = 1 or no spread. "
         s += "Effective rank exp(H(σ/Σσ)) of the whole table (out of D = d_model); isotropy = mean cosine of random row "
         s += "pairs (0 = isotropic); ρ(norm, freq) = Spearman ρ of row norm vs train-token count. Word similarity: "
@@ -96,7 +98,8 @@ extension Markdown {
         s += "\(percent(p.driftThreshold)) of its total drift from the final table (remaining drift ‖E_t − E_T‖ / "
         s += "‖E_0 − E_T‖ ≤ \(Format.fixed(p.driftThreshold, 2))); by cosine = from which on cos(E_t, E_T) ≥ "
         s += "\(Format.fixed(p.cosineThreshold, 2)). Both are upper bounds at the resolution of the snapshot grid; "
-        s += "100 % = not before the end of training. Mean [\(pct(a.level)) t interval, clipped to 0–100 %] over seeds. Total drift = ‖E_T − E_0‖ / ‖E_0‖. Frozen tables do not move "
+        s +=
+            "100 % = not before the end of training. Mean [\(pct(a.level)) t interval, clipped to 0–100 %] over seeds. Total drift = ‖E_T − E_0‖ / ‖E_0‖. Frozen tables do not move "
         s += "and are left out.\n\n"
         s += "| strategy | table | size | n | stabilised at | per run | not before the end | by cosine (per run) | total drift |\n"
         s += "|---|---|---|---:|---:|---|---:|---|---:|\n"
@@ -130,7 +133,8 @@ extension Markdown {
             s += "**Figure 6.** Remaining drift ‖E_t − E_T‖ / ‖E_0 − E_T‖ (1 at init, 0 at the end) vs the "
             s += "fraction of training (log x; the init snapshot at 0 is off the axis), mean over seeds with a "
             s += "\(pct(a.level)) t band (clipped to 0–1), one panel per size and table. Dashed: the \(Format.fixed(p.driftThreshold, 1)) "
-            s += "threshold; markers on it: each strategy's mean stabilisation point (dodged sideways where they coincide); dotted: 10 % of training. "
+            s +=
+                "threshold; markers on it: each strategy's mean stabilisation point (dodged sideways where they coincide); dotted: 10 % of training. "
             s += "Frozen tables do not move and are not drawn.\n\n"
         }
         if !p.withoutProbes.isEmpty || !p.unusable.isEmpty { s += probeProblems(p) }
@@ -171,7 +175,9 @@ extension Markdown {
                 line += m.halfWidth == nil ? ", no CI); " : "); "
                 line += "\(late) of \(values.count) did not stabilise before the end; \(early) of \(values.count) by 10 %"
                 if kind == .input {
-                    line += early == values.count ? " — consistent with the claim"
+                    line +=
+                        early == values.count
+                        ? " — consistent with the claim"
                         : early == 0 ? " — the claim does not hold here" : " — mixed evidence for the claim"
                 }
                 lines.append(line + ".\n")
@@ -193,7 +199,8 @@ extension Markdown {
             let level = 1 - (1 - a.level) / Double(all.count)
             let signals = all.filter { $0.w.signal(level: level) }
             let lo = all.map(\.w.final.mean).min()!, hi = all.map(\.w.final.mean).max()!
-            var line = "- **Word similarity, `\(arm)` input table** (in-corpus Spearman ρ, \(p.sets.count) set\(p.sets.count == 1 ? "" : "s") × \(cells.count) size\(cells.count == 1 ? "" : "s")): "
+            var line =
+                "- **Word similarity, `\(arm)` input table** (in-corpus Spearman ρ, \(p.sets.count) set\(p.sets.count == 1 ? "" : "s") × \(cells.count) size\(cells.count == 1 ? "" : "s")): "
             if signals.isEmpty {
                 line += "no detectable word-similarity signal at this scale — mean ρ between \(signedFixed(lo, 2)) and "
                 line += "\(signedFixed(hi, 2)); no cell's interval (t over seeds, Bonferroni over the \(all.count) cells) lies "
@@ -206,7 +213,8 @@ extension Markdown {
                 line += "[\(signedFixed(ci.lower, 2)), \(signedFixed(ci.upper, 2))] on \(ProbeAnalysis.setTitle(best.set)) at "
                 line += "\(a.label(best.size))"
                 if let i = best.w.initial { line += " (init table: \(signedFixed(i.mean, 2)))" }
-                line += best.w.final.mean < 0.2
+                line +=
+                    best.w.final.mean < 0.2
                     ? ". A ρ this small means the cosines barely follow human judgements: a weak signal, not learned word similarity."
                     : "."
             }

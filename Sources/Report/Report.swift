@@ -19,22 +19,26 @@ public enum Report {
         guard !runs.isEmpty else {
             throw ReportError("\(gridFolder.path): holds no run folders. Fix: run the grid first (ablate grid run), or check the path.")
         }
-        return build(runs: runs, name: name ?? gridFolder.standardizedFileURL.lastPathComponent, baseline: baseline,
-                     expectedRunIDs: try RunReader.listedRuns(gridFolder))
+        return build(
+            runs: runs, name: name ?? gridFolder.standardizedFileURL.lastPathComponent, baseline: baseline,
+            expectedRunIDs: try RunReader.listedRuns(gridFolder))
     }
 
     /// - Parameter expectedRunIDs: every run the grid defines (from its grid.json); runs without a folder are listed
     ///   as missing. Without it, the grid is taken to be every arm × size × seed that appears among the runs.
-    public static func build(runs: [RunRecord], name: String, baseline: String = "learned",
-                             expectedRunIDs: [String]? = nil) -> Output {
+    public static func build(
+        runs: [RunRecord], name: String, baseline: String = "learned",
+        expectedRunIDs: [String]? = nil
+    ) -> Output {
         let analysis = GridAnalysis(gridName: name, runs: runs, baseline: baseline, expectedRunIDs: expectedRunIDs)
         var figures = [Figures.lossCurves(analysis), Figures.scaling(analysis)]
         if analysis.hasBaseline { figures += [Figures.gap(analysis), Figures.tokensToTarget(analysis)] }
         let probes = ProbeAnalysis(analysis)
         if probes.hasProbes { figures += [Figures.probesVsSize(analysis, probes), Figures.probeDrift(analysis, probes)] }
         let markdown = Markdown.render(analysis, probes: probes, figures: figures.map(\.fileName))
-        return Output(analysis: analysis, probes: probes, markdown: markdown,
-                      figures: figures.map { ($0.fileName, $0.svg) })
+        return Output(
+            analysis: analysis, probes: probes, markdown: markdown,
+            figures: figures.map { ($0.fileName, $0.svg) })
     }
 
     /// Writes README.md and the figures into `directory` (created if needed), each atomically (`AtomicWrite`).

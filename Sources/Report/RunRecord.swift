@@ -122,11 +122,13 @@ enum RunReader {
     /// Reads one run folder; never throws — an unreadable folder becomes a record in state `.unreadable`.
     static func read(_ url: URL) -> RunRecord {
         let id = url.lastPathComponent
-        var record = RunRecord(id: id, state: .unreadable, reason: nil, step: nil, totalSteps: nil, strategy: "?",
-                               strategyOptions: "", seed: 0,
-                               shape: ModelShape(dModel: 0, nLayer: 0, nHead: 0, vocabSize: 0, contextLength: 0,
-                                                 nonEmbedding: 0),
-                               parameters: nil, provenance: nil, finalValLoss: nil, tokens: nil, curve: [])
+        var record = RunRecord(
+            id: id, state: .unreadable, reason: nil, step: nil, totalSteps: nil, strategy: "?",
+            strategyOptions: "", seed: 0,
+            shape: ModelShape(
+                dModel: 0, nLayer: 0, nHead: 0, vocabSize: 0, contextLength: 0,
+                nonEmbedding: 0),
+            parameters: nil, provenance: nil, finalValLoss: nil, tokens: nil, curve: [])
         let configURL = url.appendingPathComponent(RunFiles.config)
         guard FileManager.default.fileExists(atPath: configURL.path) else {
             record.reason = "no config.json"
@@ -146,17 +148,20 @@ enum RunReader {
         record.strategyOptions = canonical(config.config.strategyOptions)
         record.seed = config.config.seed ?? config.provenance?.seed ?? 0
         let m = config.model
-        record.shape = ModelShape(dModel: m.dModel, nLayer: m.nLayer, nHead: m.nHead, vocabSize: m.vocabSize,
-                                  contextLength: m.contextLength ?? config.config.contextLength ?? 0,
-                                  nonEmbedding: config.parameters?.nonEmbedding ?? 0)
+        record.shape = ModelShape(
+            dModel: m.dModel, nLayer: m.nLayer, nHead: m.nHead, vocabSize: m.vocabSize,
+            contextLength: m.contextLength ?? config.config.contextLength ?? 0,
+            nonEmbedding: config.parameters?.nonEmbedding ?? 0)
         if let p = config.parameters {
-            record.parameters = ParameterCounts(total: p.total, trainable: p.trainable, embedding: p.embedding ?? 0,
-                                                nonEmbedding: p.nonEmbedding, optimizerStateBytes: p.optimizerStateBytes)
+            record.parameters = ParameterCounts(
+                total: p.total, trainable: p.trainable, embedding: p.embedding ?? 0,
+                nonEmbedding: p.nonEmbedding, optimizerStateBytes: p.optimizerStateBytes)
         }
         if let p = config.provenance {
-            record.provenance = RunProvenance(packageVersion: p.packageVersion, gitCommit: p.gitCommit,
-                                              corpusSHA256: p.corpusSHA256, tokenizerSHA256: p.tokenizerSHA256,
-                                              corpus: config.config.corpus, blasCore: p.blasCore, cpu: p.cpu)
+            record.provenance = RunProvenance(
+                packageVersion: p.packageVersion, gitCommit: p.gitCommit,
+                corpusSHA256: p.corpusSHA256, tokenizerSHA256: p.tokenizerSHA256,
+                corpus: config.config.corpus, blasCore: p.blasCore, cpu: p.cpu)
         }
 
         do {
@@ -196,7 +201,8 @@ enum RunReader {
         record.samples = try? RunSamples.read(fromRun: url)
         if record.state == .finished {
             if let summary = try? RunJSON.read(RunSummary.self, from: url.appendingPathComponent(RunFiles.summary)),
-               summary.finalValLoss.isFinite {
+                summary.finalValLoss.isFinite
+            {
                 record.finalValLoss = summary.finalValLoss
                 record.tokens = summary.tokens
                 if record.shape.nonEmbedding == 0 { record.shape.nonEmbedding = summary.nonEmbeddingParameters }

@@ -91,8 +91,10 @@ public enum SVGPlot {
         public var legend: [LegendEntry]
         /// Lines of small print below the panels (e.g. what could not be drawn).
         public var footnotes: [String]
-        public init(title: String, panels: [Panel], columns: Int? = nil, panelWidth: Double = 380,
-                    panelHeight: Double = 280, legend: [LegendEntry] = [], footnotes: [String] = []) {
+        public init(
+            title: String, panels: [Panel], columns: Int? = nil, panelWidth: Double = 380,
+            panelHeight: Double = 280, legend: [LegendEntry] = [], footnotes: [String] = []
+        ) {
             self.title = title; self.panels = panels; self.footnotes = footnotes
             self.columns = max(1, min(columns ?? panels.count, max(panels.count, 1)))
             self.panelWidth = panelWidth; self.panelHeight = panelHeight; self.legend = legend
@@ -102,8 +104,10 @@ public enum SVGPlot {
     }
 
     /// Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), black first, yellow last (weak on white).
-    public static let palette = ["#000000", "#E69F00", "#0072B2", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
-                                 "#F0E442"]
+    public static let palette = [
+        "#000000", "#E69F00", "#0072B2", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
+        "#F0E442",
+    ]
     public static let markers: [Marker] = [.circle, .square, .triangle, .diamond, .triangleDown]
 }
 
@@ -255,12 +259,14 @@ private struct Renderer {
         out += legendLayout.svg
         for (i, panel) in f.panels.enumerated() {
             let col = i % f.columns, row = i / f.columns
-            out += renderPanel(panel, index: i, x0: xOffset + Double(col) * f.panelWidth,
-                               y0: headerHeight + Double(row) * f.panelHeight)
+            out += renderPanel(
+                panel, index: i, x0: xOffset + Double(col) * f.panelWidth,
+                y0: headerHeight + Double(row) * f.panelHeight)
         }
         for (i, note) in notes.enumerated() {
-            out += text(note, x: xOffset + margin.left, y: panelsBottom + 8 + Double(i) * 16, size: 11, anchor: "start",
-                        color: "#444444")
+            out += text(
+                note, x: xOffset + margin.left, y: panelsBottom + 8 + Double(i) * 16, size: 11, anchor: "start",
+                color: "#444444")
         }
         out += "</svg>\n"
         return out
@@ -301,7 +307,8 @@ private struct Renderer {
                 if e.band {
                     svg += "<rect x=\"\(n(x))\" y=\"\(n(y - 6))\" width=\"24\" height=\"12\" fill=\"\(e.style.color)\" fill-opacity=\"0.18\"/>\n"
                 }
-                svg += "<line x1=\"\(n(x))\" y1=\"\(n(y))\" x2=\"\(n(x + 24))\" y2=\"\(n(y))\" stroke=\"\(e.style.color)\" stroke-width=\"\(n(e.style.width))\"\(dash(e.style.dash))/>\n"
+                svg +=
+                    "<line x1=\"\(n(x))\" y1=\"\(n(y))\" x2=\"\(n(x + 24))\" y2=\"\(n(y))\" stroke=\"\(e.style.color)\" stroke-width=\"\(n(e.style.width))\"\(dash(e.style.dash))/>\n"
                 svg += marker(e.style.marker, x: x + 12, y: y, color: e.style.color)
                 svg += text(e.label, x: x + 30, y: y + 4, size: fontSize, anchor: "start")
                 x += w
@@ -359,14 +366,17 @@ private struct Renderer {
             out += "<line x1=\"\(n(left - 4))\" y1=\"\(n(py))\" x2=\"\(n(left))\" y2=\"\(n(py))\" stroke=\"#333333\"/>\n"
             out += text(label, x: left - 7, y: py + 4, size: 11, anchor: "end")
         }
-        out += "<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(right - left))\" height=\"\(n(bottom - top))\" fill=\"none\" stroke=\"#333333\"/>\n"
+        out +=
+            "<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(right - left))\" height=\"\(n(bottom - top))\" fill=\"none\" stroke=\"#333333\"/>\n"
         out += text(p.x.label, x: (left + right) / 2, y: bottom + 36, size: 12, anchor: "middle")
         let yMid = (top + bottom) / 2, yLabelX = x0 + 16
-        out += "<text x=\"\(n(yLabelX))\" y=\"\(n(yMid))\" font-size=\"12\" text-anchor=\"middle\" fill=\"#000000\" transform=\"rotate(-90 \(n(yLabelX)) \(n(yMid)))\">\(escape(p.y.label))</text>\n"
+        out +=
+            "<text x=\"\(n(yLabelX))\" y=\"\(n(yMid))\" font-size=\"12\" text-anchor=\"middle\" fill=\"#000000\" transform=\"rotate(-90 \(n(yLabelX)) \(n(yMid)))\">\(escape(p.y.label))</text>\n"
 
         // Data, clipped to the plot area.
         let clip = "clip\(index)"
-        out += "<clipPath id=\"\(clip)\"><rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(right - left))\" height=\"\(n(bottom - top))\"/></clipPath>\n"
+        out +=
+            "<clipPath id=\"\(clip)\"><rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(right - left))\" height=\"\(n(bottom - top))\"/></clipPath>\n"
         out += "<g clip-path=\"url(#\(clip))\">\n"
         // Bands first, reference lines next, then lines and markers on top.
         for s in p.series { if case .band = s { out += draw(s, mx, my) } }
@@ -388,29 +398,36 @@ private struct Renderer {
         return out
     }
 
-    private func draw(_ s: SVGPlot.Series, _ mx: AxisMap, _ my: AxisMap, left: Double = 0, right: Double = 0,
-                      top: Double = 0, bottom: Double = 0) -> String {
+    private func draw(
+        _ s: SVGPlot.Series, _ mx: AxisMap, _ my: AxisMap, left: Double = 0, right: Double = 0,
+        top: Double = 0, bottom: Double = 0
+    ) -> String {
         switch s {
         case .line(let pts, let style):
             let ok = pts.filter { mx.valid($0.x) && my.valid($0.y) }
             var out = ""
             if ok.count >= 2 {
                 let d = ok.map { "\(n(mx.pixel($0.x))),\(n(my.pixel($0.y)))" }.joined(separator: " ")
-                out += "<polyline points=\"\(d)\" fill=\"none\" stroke=\"\(style.color)\" stroke-width=\"\(n(style.width))\" stroke-linejoin=\"round\"\(dash(style.dash))/>\n"
+                out +=
+                    "<polyline points=\"\(d)\" fill=\"none\" stroke=\"\(style.color)\" stroke-width=\"\(n(style.width))\" stroke-linejoin=\"round\"\(dash(style.dash))/>\n"
             }
             for p in ok { out += marker(style.marker, x: mx.pixel(p.x), y: my.pixel(p.y), color: style.color) }
             return out
         case .scatter(let pts, let style):
             return pts.filter { mx.valid($0.x) && my.valid($0.y) }
-                .map { marker(style.marker == .none ? .circle : style.marker, x: mx.pixel($0.x), y: my.pixel($0.y),
-                              color: style.color) }
+                .map {
+                    marker(
+                        style.marker == .none ? .circle : style.marker, x: mx.pixel($0.x), y: my.pixel($0.y),
+                        color: style.color)
+                }
                 .joined()
         case .band(let x, let lower, let upper, let color, let opacity):
             let idx = x.indices.filter { mx.valid(x[$0]) && my.valid(lower[$0]) && my.valid(upper[$0]) }
             guard idx.count >= 2 else { return "" }
             let upperPath = idx.map { "\(n(mx.pixel(x[$0]))),\(n(my.pixel(upper[$0])))" }
             let lowerPath = idx.reversed().map { "\(n(mx.pixel(x[$0]))),\(n(my.pixel(lower[$0])))" }
-            return "<polygon points=\"\((upperPath + lowerPath).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"\(n(opacity))\" stroke=\"none\"/>\n"
+            return
+                "<polygon points=\"\((upperPath + lowerPath).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"\(n(opacity))\" stroke=\"none\"/>\n"
         case .errorBars(let bars, let style):
             var out = ""
             for b in bars where mx.valid(b.x) && my.valid(b.y) {
@@ -418,8 +435,10 @@ private struct Renderer {
                 if my.valid(b.lower) && my.valid(b.upper) {
                     let lo = my.pixel(b.lower), hi = my.pixel(b.upper)
                     out += "<line x1=\"\(n(px))\" y1=\"\(n(lo))\" x2=\"\(n(px))\" y2=\"\(n(hi))\" stroke=\"\(style.color)\" stroke-width=\"1.4\"/>\n"
-                    out += "<line x1=\"\(n(px - 4))\" y1=\"\(n(lo))\" x2=\"\(n(px + 4))\" y2=\"\(n(lo))\" stroke=\"\(style.color)\" stroke-width=\"1.4\"/>\n"
-                    out += "<line x1=\"\(n(px - 4))\" y1=\"\(n(hi))\" x2=\"\(n(px + 4))\" y2=\"\(n(hi))\" stroke=\"\(style.color)\" stroke-width=\"1.4\"/>\n"
+                    out +=
+                        "<line x1=\"\(n(px - 4))\" y1=\"\(n(lo))\" x2=\"\(n(px + 4))\" y2=\"\(n(lo))\" stroke=\"\(style.color)\" stroke-width=\"1.4\"/>\n"
+                    out +=
+                        "<line x1=\"\(n(px - 4))\" y1=\"\(n(hi))\" x2=\"\(n(px + 4))\" y2=\"\(n(hi))\" stroke=\"\(style.color)\" stroke-width=\"1.4\"/>\n"
                 }
                 out += marker(style.marker == .none ? .circle : style.marker, x: px, y: my.pixel(b.y), color: style.color)
             }
@@ -444,11 +463,14 @@ private struct Renderer {
         case .square:
             return "<rect x=\"\(n(x - r))\" y=\"\(n(y - r))\" width=\"\(n(2 * r))\" height=\"\(n(2 * r))\" \(common)/>\n"
         case .triangle:
-            return "<polygon points=\"\(n(x)),\(n(y - r * 1.2)) \(n(x + r * 1.1)),\(n(y + r * 0.8)) \(n(x - r * 1.1)),\(n(y + r * 0.8))\" \(common)/>\n"
+            return
+                "<polygon points=\"\(n(x)),\(n(y - r * 1.2)) \(n(x + r * 1.1)),\(n(y + r * 0.8)) \(n(x - r * 1.1)),\(n(y + r * 0.8))\" \(common)/>\n"
         case .triangleDown:
-            return "<polygon points=\"\(n(x)),\(n(y + r * 1.2)) \(n(x + r * 1.1)),\(n(y - r * 0.8)) \(n(x - r * 1.1)),\(n(y - r * 0.8))\" \(common)/>\n"
+            return
+                "<polygon points=\"\(n(x)),\(n(y + r * 1.2)) \(n(x + r * 1.1)),\(n(y - r * 0.8)) \(n(x - r * 1.1)),\(n(y - r * 0.8))\" \(common)/>\n"
         case .diamond:
-            return "<polygon points=\"\(n(x)),\(n(y - r * 1.3)) \(n(x + r * 1.1)),\(n(y)) \(n(x)),\(n(y + r * 1.3)) \(n(x - r * 1.1)),\(n(y))\" \(common)/>\n"
+            return
+                "<polygon points=\"\(n(x)),\(n(y - r * 1.3)) \(n(x + r * 1.1)),\(n(y)) \(n(x)),\(n(y + r * 1.3)) \(n(x - r * 1.1)),\(n(y))\" \(common)/>\n"
         }
     }
 
@@ -458,8 +480,10 @@ private struct Renderer {
 
     private func dash(_ d: String?) -> String { d.map { " stroke-dasharray=\"\($0)\"" } ?? "" }
 
-    private func text(_ s: String, x: Double, y: Double, size: Double, anchor: String, weight: String? = nil,
-                      color: String = "#000000") -> String {
+    private func text(
+        _ s: String, x: Double, y: Double, size: Double, anchor: String, weight: String? = nil,
+        color: String = "#000000"
+    ) -> String {
         let w = weight.map { " font-weight=\"\($0)\"" } ?? ""
         return "<text x=\"\(n(x))\" y=\"\(n(y))\" font-size=\"\(n(size))\" text-anchor=\"\(anchor)\" fill=\"\(color)\"\(w)>\(escape(s))</text>\n"
     }

@@ -11,9 +11,11 @@ extension Markdown {
         s += "with the same prompt and sampling seed (`ablate sample --save`). Read them as an impression, not a measurement.\n\n"
         for strategy in Set(atLargest.map(\.strategy)).sorted() {
             guard let run = atLargest.filter({ $0.strategy == strategy }).min(by: { $0.seed < $1.seed }),
-                  let sample = run.samples else { continue }
+                let sample = run.samples
+            else { continue }
             let topK = sample.topK.map { ", top-k \($0)" } ?? ""
-            s += "**`\(strategy)`** (run `\(run.id)`, \(sample.checkpoint), temperature \(String(format: "%g", sample.temperature))\(topK), seed \(sample.seed)):\n\n"
+            s +=
+                "**`\(strategy)`** (run `\(run.id)`, \(sample.checkpoint), temperature \(String(format: "%g", sample.temperature))\(topK), seed \(sample.seed)):\n\n"
             let body = (sample.prompt + sample.text).replacingOccurrences(of: "```", with: "'''")
             s += "```text\n" + body + (body.hasSuffix("\n") ? "" : "\n") + "```\n\n"
         }

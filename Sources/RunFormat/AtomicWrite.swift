@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The one atomic write: the bytes go to a temporary file in the same folder (same file system), which is
@@ -15,8 +16,9 @@ public enum AtomicWrite {
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         } catch {
-            throw RunFormatError(path: dir.path, message: "cannot create the folder (\((error as NSError).localizedDescription))",
-                                 fix: "check permissions and free space")
+            throw RunFormatError(
+                path: dir.path, message: "cannot create the folder (\((error as NSError).localizedDescription))",
+                fix: "check permissions and free space")
         }
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -60,7 +62,8 @@ public enum AtomicWrite {
     }
 
     private static func failure(_ url: URL, _ what: String, _ code: Int32) -> RunFormatError {
-        RunFormatError(path: url.path, message: "\(what): \(String(cString: strerror(code)))",
-                       fix: code == ENOSPC ? "free disk space and run again" : "check permissions and free space, then run again")
+        RunFormatError(
+            path: url.path, message: "\(what): \(String(cString: strerror(code)))",
+            fix: code == ENOSPC ? "free disk space and run again" : "check permissions and free space, then run again")
     }
 }

@@ -30,8 +30,9 @@ public enum CheckpointFiles {
         let name = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         try PathName.validate(name, what: "the checkpoint name", source: url.path)
         guard step(ofName: name) != nil else {
-            throw RunFormatError(path: url.path, message: "holds '\(name)', not a checkpoint name (step-NNNNNNN)",
-                                 fix: "delete it: the newest complete checkpoint is then used")
+            throw RunFormatError(
+                path: url.path, message: "holds '\(name)', not a checkpoint name (step-NNNNNNN)",
+                fix: "delete it: the newest complete checkpoint is then used")
         }
         return name
     }

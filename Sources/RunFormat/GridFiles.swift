@@ -17,8 +17,10 @@ public struct GridIndex: RunFormatFile, Sendable {
         public var finalValLoss: Double?
         public var nonEmbeddingParameters: Int
         public var tokens: Int
-        public init(index: Int, id: String, axes: [String: String], configHash: String, state: String, reason: String?,
-                    finalValLoss: Double?, nonEmbeddingParameters: Int, tokens: Int) {
+        public init(
+            index: Int, id: String, axes: [String: String], configHash: String, state: String, reason: String?,
+            finalValLoss: Double?, nonEmbeddingParameters: Int, tokens: Int
+        ) {
             self.index = index; self.id = id; self.axes = axes; self.configHash = configHash; self.state = state
             self.reason = reason; self.finalValLoss = finalValLoss; self.nonEmbeddingParameters = nonEmbeddingParameters
             self.tokens = tokens
@@ -74,8 +76,10 @@ public struct GridRunFile<Config: Codable & Sendable & Equatable>: RunFormatFile
 /// Run ids: `<arm>-d<d_model>-L<n_layer>[-<size label>]-v<vocab>[-<other axes>]-s<seed>`, made only here so the
 /// grid, `ablate train`'s default folder and the report's list of missing runs spell them the same way.
 public enum RunID {
-    public static func compose(arm: String, dModel: Int, nLayer: Int, sizeLabel: String? = nil, vocabSize: Int,
-                               extra: [String] = [], seed: UInt64) -> String {
+    public static func compose(
+        arm: String, dModel: Int, nLayer: Int, sizeLabel: String? = nil, vocabSize: Int,
+        extra: [String] = [], seed: UInt64
+    ) -> String {
         let parts = [arm, "d\(dModel)", "L\(nLayer)"] + (sizeLabel.map { [$0] } ?? []) + ["v\(vocabSize)"] + extra + ["s\(seed)"]
         return sanitize(parts.joined(separator: "-"))
     }

@@ -11,8 +11,10 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     public var tokensPerSecond: Double
     public var elapsed: Double
 
-    public init(step: Int, tokens: Int, trainLoss: Double?, valLoss: Double?, lr: Double, gradNorm: Double?,
-                tokensPerSecond: Double, elapsed: Double) {
+    public init(
+        step: Int, tokens: Int, trainLoss: Double?, valLoss: Double?, lr: Double, gradNorm: Double?,
+        tokensPerSecond: Double, elapsed: Double
+    ) {
         self.step = step; self.tokens = tokens; self.trainLoss = trainLoss; self.valLoss = valLoss; self.lr = lr
         self.gradNorm = gradNorm; self.tokensPerSecond = tokensPerSecond; self.elapsed = elapsed
     }
@@ -53,7 +55,8 @@ public enum MetricsFile {
         guard FileManager.default.fileExists(atPath: url.path) else { return [] }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw RunFormatError(path: url.path, message: "cannot be read (\((error as NSError).localizedDescription))", fix: "check the file's permissions")
+            throw RunFormatError(
+                path: url.path, message: "cannot be read (\((error as NSError).localizedDescription))", fix: "check the file's permissions")
         }
         return try scan(data, path: url.path)
     }
@@ -107,8 +110,9 @@ public enum MetricsFile {
     }
 
     static func malformed(_ path: String, _ line: Int, _ why: String) -> RunFormatError {
-        RunFormatError(path: path, message: "line \(line) is malformed (\(why)); nothing was changed",
-                       fix: "repair or delete that line (only a partial last line, from a kill mid-write, is dropped automatically)")
+        RunFormatError(
+            path: path, message: "line \(line) is malformed (\(why)); nothing was changed",
+            fix: "repair or delete that line (only a partial last line, from a kill mid-write, is dropped automatically)")
     }
 
     private static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {

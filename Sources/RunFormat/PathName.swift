@@ -12,7 +12,9 @@ public enum PathName {
         if name.isEmpty { return "is empty" }
         if name.utf8.count > maxLength { return "is \(name.utf8.count) bytes long (at most \(maxLength))" }
         if name.hasPrefix(".") { return "starts with '.'" }
-        if let bad = name.unicodeScalars.first(where: { !(($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "._-".unicodeScalars.contains($0)) }) {
+        if let bad = name.unicodeScalars.first(where: {
+            !(($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "._-".unicodeScalars.contains($0))
+        }) {
             return "contains '\(bad.escaped(asASCII: true))' (allowed: letters, digits, '.', '_', '-')"
         }
         return nil
@@ -22,8 +24,9 @@ public enum PathName {
     @discardableResult
     public static func validate(_ name: String, what: String, source: String) throws -> String {
         if let p = problem(name) {
-            throw RunFormatError(path: source, message: "\(what) '\(name)' \(p)",
-                                 fix: "use only letters, digits, '.', '_' and '-', not starting with '.'")
+            throw RunFormatError(
+                path: source, message: "\(what) '\(name)' \(p)",
+                fix: "use only letters, digits, '.', '_' and '-', not starting with '.'")
         }
         return name
     }
@@ -35,8 +38,9 @@ public enum PathName {
         let url = root.appendingPathComponent(name).standardizedFileURL
         let base = root.standardizedFileURL.path
         guard url.path.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
-            throw RunFormatError(path: source, message: "\(what) '\(name)' leads to \(url.path), outside \(base)",
-                                 fix: "use a plain name")
+            throw RunFormatError(
+                path: source, message: "\(what) '\(name)' leads to \(url.path), outside \(base)",
+                fix: "use a plain name")
         }
         return url
     }

@@ -28,9 +28,11 @@ public struct ProbeReport: RunFormatFile, Sendable {
             case nonEmbeddingParameters = "non_embedding_parameters", seed, tieEmbeddings = "tie_embeddings"
             case configHash = "config_hash", status, totalSteps = "total_steps", step, finalValLoss = "final_val_loss"
         }
-        public init(folder: String, strategy: String, corpus: String, dModel: Int, nLayer: Int, nHead: Int, vocabSize: Int,
-                    nonEmbeddingParameters: Int?, seed: Int, tieEmbeddings: Bool, configHash: String?, status: String?,
-                    totalSteps: Int, step: Int, finalValLoss: Double?) {
+        public init(
+            folder: String, strategy: String, corpus: String, dModel: Int, nLayer: Int, nHead: Int, vocabSize: Int,
+            nonEmbeddingParameters: Int?, seed: Int, tieEmbeddings: Bool, configHash: String?, status: String?,
+            totalSteps: Int, step: Int, finalValLoss: Double?
+        ) {
             self.folder = folder; self.strategy = strategy; self.corpus = corpus; self.dModel = dModel; self.nLayer = nLayer
             self.nHead = nHead; self.vocabSize = vocabSize; self.nonEmbeddingParameters = nonEmbeddingParameters
             self.seed = seed; self.tieEmbeddings = tieEmbeddings; self.configHash = configHash; self.status = status
@@ -55,8 +57,10 @@ public struct ProbeReport: RunFormatFile, Sendable {
             case cosineThreshold = "cosine_threshold", wordVector = "word_vector", inCorpus = "in_corpus"
             case effectiveRank = "effective_rank", seenTokens = "seen_tokens", wordSets = "word_sets"
         }
-        public init(isotropyPairs: Int, isotropySeed: UInt64, driftThreshold: Double, cosineThreshold: Double,
-                    wordVector: String?, inCorpus: String?, effectiveRank: String?, seenTokens: String?, wordSets: [String: String]?) {
+        public init(
+            isotropyPairs: Int, isotropySeed: UInt64, driftThreshold: Double, cosineThreshold: Double,
+            wordVector: String?, inCorpus: String?, effectiveRank: String?, seenTokens: String?, wordSets: [String: String]?
+        ) {
             self.isotropyPairs = isotropyPairs; self.isotropySeed = isotropySeed; self.driftThreshold = driftThreshold
             self.cosineThreshold = cosineThreshold; self.wordVector = wordVector; self.inCorpus = inCorpus
             self.effectiveRank = effectiveRank; self.seenTokens = seenTokens; self.wordSets = wordSets
@@ -117,8 +121,10 @@ public struct ProbeReport: RunFormatFile, Sendable {
         case format, createdAt = "created_at", run, settings, tables, drift, snapshots, notes
     }
 
-    public init(format: String, createdAt: String, run: RunInfo, settings: Settings?, tables: Tables, drift: DriftPair,
-                snapshots: [Snapshot], notes: [String]) {
+    public init(
+        format: String, createdAt: String, run: RunInfo, settings: Settings?, tables: Tables, drift: DriftPair,
+        snapshots: [Snapshot], notes: [String]
+    ) {
         self.format = format; self.createdAt = createdAt; self.run = run; self.settings = settings; self.tables = tables
         self.drift = drift; self.snapshots = snapshots; self.notes = notes
     }
@@ -136,7 +142,6 @@ public struct ProbeReport: RunFormatFile, Sendable {
         notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? []
     }
 }
-
 
 /// Everything the probes measure on one table (input table or output head, at one step).
 public struct TableMetrics: Codable, Sendable, Equatable {
@@ -162,15 +167,16 @@ public struct TableMetrics: Codable, Sendable, Equatable {
         case wordSimilarity = "word_similarity"
     }
 
-    public init(rows: Int, rowsSeen: Int, effectiveRank: Double?, effectiveRankSeen: Double?, effectiveRankRatio: Double?,
-                isotropy: Double?, isotropySeen: Double?, meanRowNorm: Double, normFrequencySpearman: Double?,
-                wordSimilarity: [String: WordSimilarityResult]) {
+    public init(
+        rows: Int, rowsSeen: Int, effectiveRank: Double?, effectiveRankSeen: Double?, effectiveRankRatio: Double?,
+        isotropy: Double?, isotropySeen: Double?, meanRowNorm: Double, normFrequencySpearman: Double?,
+        wordSimilarity: [String: WordSimilarityResult]
+    ) {
         self.rows = rows; self.rowsSeen = rowsSeen; self.effectiveRank = effectiveRank; self.effectiveRankSeen = effectiveRankSeen
         self.effectiveRankRatio = effectiveRankRatio; self.isotropy = isotropy; self.isotropySeen = isotropySeen
         self.meanRowNorm = meanRowNorm; self.normFrequencySpearman = normFrequencySpearman; self.wordSimilarity = wordSimilarity
     }
 }
-
 
 /// One word-similarity set's result on one table (Spearman ρ between cosine similarities and human scores).
 public struct WordSimilarityResult: Codable, Sendable, Equatable {
@@ -192,8 +198,10 @@ public struct WordSimilarityResult: Codable, Sendable, Equatable {
         case totalPairs = "total_pairs", coverageInCorpus = "coverage_in_corpus"
         case rhoCI95 = "rho_ci95", rhoInCorpusCI95 = "rho_in_corpus_ci95"
     }
-    public init(rho: Double?, pairs: Int, rhoInCorpus: Double?, pairsInCorpus: Int, totalPairs: Int, coverageInCorpus: Double,
-                rhoCI95: [Double]?, rhoInCorpusCI95: [Double]?) {
+    public init(
+        rho: Double?, pairs: Int, rhoInCorpus: Double?, pairsInCorpus: Int, totalPairs: Int, coverageInCorpus: Double,
+        rhoCI95: [Double]?, rhoInCorpusCI95: [Double]?
+    ) {
         self.rho = rho; self.pairs = pairs; self.rhoInCorpus = rhoInCorpus; self.pairsInCorpus = pairsInCorpus
         self.totalPairs = totalPairs; self.coverageInCorpus = coverageInCorpus; self.rhoCI95 = rhoCI95
         self.rhoInCorpusCI95 = rhoInCorpusCI95
@@ -237,9 +245,11 @@ public struct Drift: Codable, Sendable, Equatable {
         case totalDrift = "total_drift", frozen, stabilisedAt = "stabilised_at", stabilisedAtCosine = "stabilised_at_cosine"
     }
 
-    public init(steps: [Int], fractions: [Double], relativeChangeFromInit: [Double], cosineToFinal: [Double?],
-                relativeDistanceToFinal: [Double], remainingDrift: [Double?], totalDrift: Double, frozen: Bool,
-                stabilisedAt: Double?, stabilisedAtCosine: Double?) {
+    public init(
+        steps: [Int], fractions: [Double], relativeChangeFromInit: [Double], cosineToFinal: [Double?],
+        relativeDistanceToFinal: [Double], remainingDrift: [Double?], totalDrift: Double, frozen: Bool,
+        stabilisedAt: Double?, stabilisedAtCosine: Double?
+    ) {
         self.steps = steps; self.fractions = fractions; self.relativeChangeFromInit = relativeChangeFromInit
         self.cosineToFinal = cosineToFinal; self.relativeDistanceToFinal = relativeDistanceToFinal
         self.remainingDrift = remainingDrift; self.totalDrift = totalDrift; self.frozen = frozen

@@ -18,8 +18,10 @@ public struct RunConfigFile<Config: Codable & Sendable, Model: Codable & Sendabl
     /// `config.batch_shards` as resolved (the default when the config leaves it out): it decides the rounding.
     public var batchShards: Int?
 
-    public init(config: Config, model: Model, strategyOptions: JSONValue, parameters: ParameterCounts,
-                provenance: Provenance, configHash: String, batchShards: Int?) {
+    public init(
+        config: Config, model: Model, strategyOptions: JSONValue, parameters: ParameterCounts,
+        provenance: Provenance, configHash: String, batchShards: Int?
+    ) {
         format = FormatVersion(Self.formatVersion)
         self.config = config; self.model = model; self.strategyOptions = strategyOptions; self.parameters = parameters
         self.provenance = provenance; self.configHash = configHash; self.batchShards = batchShards
@@ -108,8 +110,10 @@ public struct Provenance: Codable, Sendable, Equatable {
     public var threads: Int?
     public var createdAt: String?
 
-    public init(packageVersion: String, gitCommit: String, corpusSHA256: String, tokenizerSHA256: String, seed: UInt64,
-                blasCore: String, cpu: String? = nil, threads: Int, createdAt: String) {
+    public init(
+        packageVersion: String, gitCommit: String, corpusSHA256: String, tokenizerSHA256: String, seed: UInt64,
+        blasCore: String, cpu: String? = nil, threads: Int, createdAt: String
+    ) {
         self.packageVersion = packageVersion; self.gitCommit = gitCommit; self.corpusSHA256 = corpusSHA256
         self.tokenizerSHA256 = tokenizerSHA256; self.seed = seed; self.blasCore = blasCore; self.cpu = cpu; self.threads = threads
         self.createdAt = createdAt

@@ -66,12 +66,14 @@ public enum RunJSON {
     /// Decodes `data` read from `file`, first checking its `format` version; errors name the file.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data, file: String, supported: Int) throws -> T {
         if let header = try? decoder.decode(FormatHeader.self, from: data), let found = header.format?.major, found > supported {
-            throw RunFormatError(path: file, message: "is format version \(found); this build reads up to version \(supported)",
-                                 fix: "read it with a newer ablate (the one that wrote it)")
+            throw RunFormatError(
+                path: file, message: "is format version \(found); this build reads up to version \(supported)",
+                fix: "read it with a newer ablate (the one that wrote it)")
         }
         do { return try decoder.decode(T.self, from: data) } catch {
-            throw RunFormatError(path: file, message: "cannot be read (\(describe(error)))",
-                                 fix: "restore the file, or delete the run folder and train it again")
+            throw RunFormatError(
+                path: file, message: "cannot be read (\(describe(error)))",
+                fix: "restore the file, or delete the run folder and train it again")
         }
     }
 
@@ -79,8 +81,9 @@ public enum RunJSON {
     public static func read<T: RunFormatFile>(_ type: T.Type, from url: URL) throws -> T {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw RunFormatError(path: url.path, message: "cannot be read (\((error as NSError).localizedDescription))",
-                                 fix: "check that the run folder is complete and readable")
+            throw RunFormatError(
+                path: url.path, message: "cannot be read (\((error as NSError).localizedDescription))",
+                fix: "check that the run folder is complete and readable")
         }
         return try decode(T.self, from: data, file: url.path, supported: T.formatVersion)
     }

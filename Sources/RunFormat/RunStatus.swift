@@ -35,8 +35,10 @@ public struct RunSummary: RunFormatFile, Sendable, Equatable {
     public var totalParameters: Int
     public var nonEmbeddingParameters: Int
 
-    public init(finalValLoss: Double, steps: Int, tokens: Int, elapsed: Double, trainableParameters: Int,
-                totalParameters: Int, nonEmbeddingParameters: Int) {
+    public init(
+        finalValLoss: Double, steps: Int, tokens: Int, elapsed: Double, trainableParameters: Int,
+        totalParameters: Int, nonEmbeddingParameters: Int
+    ) {
         format = FormatVersion(Self.formatVersion)
         self.finalValLoss = finalValLoss; self.steps = steps; self.tokens = tokens; self.elapsed = elapsed
         self.trainableParameters = trainableParameters; self.totalParameters = totalParameters

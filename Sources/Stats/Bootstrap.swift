@@ -26,8 +26,10 @@ public struct BootstrapEstimate: Sendable, Equatable {
 /// ratio by 0 is not). A constant sample gives a zero-width interval.
 public enum Bootstrap {
     /// One-sample percentile bootstrap of `statistic`.
-    public static func percentile(_ x: [Double], resamples: Int = 10_000, level: Double = 0.95, seed: UInt,
-                                  statistic: ([Double]) throws -> Double) throws -> BootstrapEstimate {
+    public static func percentile(
+        _ x: [Double], resamples: Int = 10_000, level: Double = 0.95, seed: UInt,
+        statistic: ([Double]) throws -> Double
+    ) throws -> BootstrapEstimate {
         try validate([x], resamples: resamples, level: level)
         return try run(resamples: resamples, level: level, seed: seed, estimate: statistic(x)) { rng, buffer in
             try statistic(resample(x, rng, into: &buffer[0]))
@@ -36,9 +38,11 @@ public enum Bootstrap {
 
     /// Two-sample percentile bootstrap of `statistic(a, b)`; `a` and `b` are resampled independently
     /// (e.g. the difference of means of two strategies over their own seeds).
-    public static func percentile(_ a: [Double], _ b: [Double], resamples: Int = 10_000, level: Double = 0.95,
-                                  seed: UInt,
-                                  statistic: ([Double], [Double]) throws -> Double) throws -> BootstrapEstimate {
+    public static func percentile(
+        _ a: [Double], _ b: [Double], resamples: Int = 10_000, level: Double = 0.95,
+        seed: UInt,
+        statistic: ([Double], [Double]) throws -> Double
+    ) throws -> BootstrapEstimate {
         try validate([a, b], resamples: resamples, level: level)
         return try run(resamples: resamples, level: level, seed: seed, estimate: statistic(a, b)) { rng, buffer in
             let ra = resample(a, rng, into: &buffer[0])
@@ -56,16 +60,21 @@ public enum Bootstrap {
         guard resamples >= 1 else { throw StatsError.invalidArgument("resamples must be ≥ 1") }
     }
 
-    private static func resample(_ x: [Double], _ rng: UnsafeMutablePointer<gsl_rng>,
-                                 into buffer: inout [Double]) -> [Double] {
+    private static func resample(
+        _ x: [Double], _ rng: UnsafeMutablePointer<gsl_rng>,
+        into buffer: inout [Double]
+    ) -> [Double] {
         buffer.removeAll(keepingCapacity: true)
         for _ in 0..<x.count { buffer.append(x[Int(gsl_rng_uniform_int(rng, UInt(x.count)))]) }
         return buffer
     }
 
-    private static func run(resamples: Int, level: Double, seed: UInt, estimate: Double,
-                            draw: (UnsafeMutablePointer<gsl_rng>, inout [[Double]]) throws -> Double)
-        throws -> BootstrapEstimate {
+    private static func run(
+        resamples: Int, level: Double, seed: UInt, estimate: Double,
+        draw: (UnsafeMutablePointer<gsl_rng>, inout [[Double]]) throws -> Double
+    )
+        throws -> BootstrapEstimate
+    {
         guard estimate.isFinite else { throw StatsError.nonFiniteStatistic }
         GSL.setUp()
         guard let rng = gsl_rng_alloc(gsl_rng_mt19937) else {
@@ -85,8 +94,9 @@ public enum Bootstrap {
         let alpha = (1 - level) / 2
         return BootstrapEstimate(
             estimate: estimate,
-            interval: ConfidenceInterval(lower: dist.sortedQuantile(alpha), upper: dist.sortedQuantile(1 - alpha),
-                                         level: level),
+            interval: ConfidenceInterval(
+                lower: dist.sortedQuantile(alpha), upper: dist.sortedQuantile(1 - alpha),
+                level: level),
             resamples: resamples, seed: seed)
     }
 }

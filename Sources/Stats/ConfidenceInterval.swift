@@ -37,8 +37,9 @@ public struct MeanEstimate: Sendable, Equatable {
         mean = sample.mean
         standardError = sample.standardError!  // n ≥ 2
         degreesOfFreedom = Double(sample.count - 1)
-        interval = try studentInterval(center: mean, standardError: standardError,
-                                       degreesOfFreedom: degreesOfFreedom, level: level)
+        interval = try studentInterval(
+            center: mean, standardError: standardError,
+            degreesOfFreedom: degreesOfFreedom, level: level)
     }
 }
 
@@ -53,8 +54,10 @@ public func studentTQuantile(level: Double, degreesOfFreedom df: Double) throws 
 }
 
 /// center ± t_q(df)·se with q = 1 − (1 − level)/2; the building block of every t interval here.
-func studentInterval(center: Double, standardError se: Double, degreesOfFreedom df: Double,
-                     level: Double) throws -> ConfidenceInterval {
+func studentInterval(
+    center: Double, standardError se: Double, degreesOfFreedom df: Double,
+    level: Double
+) throws -> ConfidenceInterval {
     let t = try studentTQuantile(level: level, degreesOfFreedom: df)
     return ConfidenceInterval(lower: center - t * se, upper: center + t * se, level: level)
 }

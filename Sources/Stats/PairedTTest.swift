@@ -38,8 +38,9 @@ public struct PairedTTest: Sendable, Equatable {
         t = meanDifference / standardError
         degreesOfFreedom = Double(d.count - 1)
         pValue = twoSidedPValue(t: t, degreesOfFreedom: degreesOfFreedom)
-        interval = try studentInterval(center: meanDifference, standardError: standardError,
-                                       degreesOfFreedom: degreesOfFreedom, level: level)
+        interval = try studentInterval(
+            center: meanDifference, standardError: standardError,
+            degreesOfFreedom: degreesOfFreedom, level: level)
         cohensDz = meanDifference / sd
     }
 }

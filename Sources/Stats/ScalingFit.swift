@@ -97,8 +97,10 @@ public struct ScalingFit: Sendable, Equatable {
         reciprocalConditionNumber = nil
     }
 
-    private init(E: Double, A: Double, alpha: Double, covariance: [Double], rss: Double, count: Int,
-                 iterations: Int, convergence: Convergence, rcond: Double) {
+    private init(
+        E: Double, A: Double, alpha: Double, covariance: [Double], rss: Double, count: Int,
+        iterations: Int, convergence: Convergence, rcond: Double
+    ) {
         method = .nonlinearLeastSquares
         self.E = E
         self.A = A
@@ -136,26 +138,32 @@ public struct ScalingFit: Sendable, Equatable {
     }
 
     // Internal parameters θ' = (E, a, α) with model E + a·x^(−α), x = N/N₀ (so A = a·N₀^α).
-    private static let residuals: @convention(c) (UnsafePointer<gsl_vector>?, UnsafeMutableRawPointer?,
-                                                  UnsafeMutablePointer<gsl_vector>?) -> Int32 = { theta, params, f in
-        let p = Unmanaged<Problem>.fromOpaque(params!).takeUnretainedValue()
-        let e = gsl_vector_get(theta, 0), a = gsl_vector_get(theta, 1), alpha = gsl_vector_get(theta, 2)
-        for i in p.x.indices { gsl_vector_set(f, i, e + a * exp(-alpha * p.logX[i]) - p.L[i]) }
-        return Int32(GSL_SUCCESS)
-    }
-
-    private static let jacobian: @convention(c) (UnsafePointer<gsl_vector>?, UnsafeMutableRawPointer?,
-                                                 UnsafeMutablePointer<gsl_matrix>?) -> Int32 = { theta, params, J in
-        let p = Unmanaged<Problem>.fromOpaque(params!).takeUnretainedValue()
-        let a = gsl_vector_get(theta, 1), alpha = gsl_vector_get(theta, 2)
-        for i in p.x.indices {
-            let power = exp(-alpha * p.logX[i])  // x^(−α)
-            gsl_matrix_set(J, i, 0, 1)
-            gsl_matrix_set(J, i, 1, power)
-            gsl_matrix_set(J, i, 2, -a * power * p.logX[i])
+    private static let residuals:
+        @convention(c) (
+            UnsafePointer<gsl_vector>?, UnsafeMutableRawPointer?,
+            UnsafeMutablePointer<gsl_vector>?
+        ) -> Int32 = { theta, params, f in
+            let p = Unmanaged<Problem>.fromOpaque(params!).takeUnretainedValue()
+            let e = gsl_vector_get(theta, 0), a = gsl_vector_get(theta, 1), alpha = gsl_vector_get(theta, 2)
+            for i in p.x.indices { gsl_vector_set(f, i, e + a * exp(-alpha * p.logX[i]) - p.L[i]) }
+            return Int32(GSL_SUCCESS)
         }
-        return Int32(GSL_SUCCESS)
-    }
+
+    private static let jacobian:
+        @convention(c) (
+            UnsafePointer<gsl_vector>?, UnsafeMutableRawPointer?,
+            UnsafeMutablePointer<gsl_matrix>?
+        ) -> Int32 = { theta, params, J in
+            let p = Unmanaged<Problem>.fromOpaque(params!).takeUnretainedValue()
+            let a = gsl_vector_get(theta, 1), alpha = gsl_vector_get(theta, 2)
+            for i in p.x.indices {
+                let power = exp(-alpha * p.logX[i])  // x^(−α)
+                gsl_matrix_set(J, i, 0, 1)
+                gsl_matrix_set(J, i, 1, power)
+                gsl_matrix_set(J, i, 2, -a * power * p.logX[i])
+            }
+            return Int32(GSL_SUCCESS)
+        }
 
     private static func nonlinear(_ sizes: [Double], _ losses: [Double], maxIterations: Int) throws -> ScalingFit {
         GSL.setUp()
@@ -179,7 +187,7 @@ public struct ScalingFit: Sendable, Equatable {
         var parameters = gsl_multifit_nlinear_default_parameters()
         parameters.trs = gsl_multifit_nlinear_trs_lm
         guard let w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &parameters, n, np),
-              let theta0 = gsl_vector_alloc(np), let J = gsl_matrix_alloc(n, np), let covar = gsl_matrix_alloc(np, np)
+            let theta0 = gsl_vector_alloc(np), let J = gsl_matrix_alloc(n, np), let covar = gsl_matrix_alloc(np, np)
         else {
             throw StatsError.gsl(status: Int32(GSL_ENOMEM), function: "gsl_multifit_nlinear_alloc", reason: "out of memory")
         }
@@ -206,8 +214,9 @@ public struct ScalingFit: Sendable, Equatable {
         case Int(GSL_SUCCESS): break
         case Int(GSL_EMAXITER) where Int(info) == Int(GSL_ENOPROG):
             // The driver's code for "the very first iteration found no step that lowers χ²".
-            throw StatsError.notConverged(iterations: iterations,
-                                          reason: "no step from the starting values reduces χ² (GSL_ENOPROG)")
+            throw StatsError.notConverged(
+                iterations: iterations,
+                reason: "no step from the starting values reduces χ² (GSL_ENOPROG)")
         case Int(GSL_EMAXITER):
             throw StatsError.notConverged(iterations: iterations, reason: "reached maxIterations = \(maxIterations)")
         case Int(GSL_ENOPROG):
@@ -241,8 +250,9 @@ public struct ScalingFit: Sendable, Equatable {
         guard ([e, bigA, alpha, rss] + cov).allSatisfy(\.isFinite) else {
             throw StatsError.notConverged(iterations: iterations, reason: "non-finite parameters or covariance")
         }
-        return ScalingFit(E: e, A: bigA, alpha: alpha, covariance: cov, rss: rss, count: n,
-                          iterations: iterations, convergence: info == 2 ? .smallGradient : .smallStep,
-                          rcond: rcond)
+        return ScalingFit(
+            E: e, A: bigA, alpha: alpha, covariance: cov, rss: rss, count: n,
+            iterations: iterations, convergence: info == 2 ? .smallGradient : .smallStep,
+            rcond: rcond)
     }
 }

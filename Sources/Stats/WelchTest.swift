@@ -46,8 +46,9 @@ public struct WelchTest: Sendable, Equatable {
         t = meanDifference / standardError
         degreesOfFreedom = (va + vb) * (va + vb) / (va * va / (na - 1) + vb * vb / (nb - 1))
         pValue = twoSidedPValue(t: t, degreesOfFreedom: degreesOfFreedom)
-        interval = try studentInterval(center: meanDifference, standardError: standardError,
-                                       degreesOfFreedom: degreesOfFreedom, level: level)
+        interval = try studentInterval(
+            center: meanDifference, standardError: standardError,
+            degreesOfFreedom: degreesOfFreedom, level: level)
 
         let m = na + nb - 2
         let pooledSD = (((na - 1) * sa.variance! + (nb - 1) * sb.variance!) / m).squareRoot()

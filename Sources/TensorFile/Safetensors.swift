@@ -16,20 +16,24 @@ public enum Safetensors {
         public var description: String {
             switch self {
             case let .corrupt(path, reason):
-                return "\(path): not a valid safetensors checkpoint (\(reason)). Fix: use a checkpoint written by `ablate train`, or delete it and resume from an earlier one."
+                return
+                    "\(path): not a valid safetensors checkpoint (\(reason)). Fix: use a checkpoint written by `ablate train`, or delete it and resume from an earlier one."
             }
         }
     }
 
     /// Stored element type: F32 (checkpoints) or F16 (embedding snapshots, half the size; values are rounded to
     /// nearest, relative error ≤ 2⁻¹¹).
-    public enum DType: String, Sendable { case f32 = "F32", f16 = "F16"
+    public enum DType: String, Sendable {
+        case f32 = "F32", f16 = "F16"
         var width: Int { self == .f32 ? 4 : 2 }
     }
 
     /// Serialises tensors (in the given order) with string metadata, as F32 unless `dtype` says F16.
-    public static func encode(_ tensors: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)],
-                              metadata: [String: String] = [:], dtype: DType = .f32) -> Data {
+    public static func encode(
+        _ tensors: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)],
+        metadata: [String: String] = [:], dtype: DType = .f32
+    ) -> Data {
         var header = "{"
         var offset = 0
         var entries: [String] = []
@@ -39,7 +43,9 @@ public enum Safetensors {
         }
         for t in tensors {
             let bytes = t.data.count * dtype.width
-            entries.append("\(quote(t.name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            entries.append(
+                "\(quote(t.name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
+            )
             offset += bytes
         }
         header += entries.joined(separator: ",") + "}"
@@ -50,7 +56,7 @@ public enum Safetensors {
         withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
         data.append(contentsOf: Array(header.utf8))
         #if _endian(big)
-        fatalError("big-endian hosts are not supported")
+            fatalError("big-endian hosts are not supported")
         #endif
         for t in tensors {
             if dtype == .f16 {
@@ -69,7 +75,9 @@ public enum Safetensors {
     public static func decode(_ data: Data, path: String) throws -> (tensors: [Tensor], metadata: [String: String]) {
         guard data.count >= 8 else { throw Error.corrupt(path: path, reason: "file is \(data.count) bytes, shorter than the header length field") }
         let n = data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian
-        guard n > 0, n <= UInt64(data.count - 8) else { throw Error.corrupt(path: path, reason: "header length \(n) exceeds the file size \(data.count)") }
+        guard n > 0, n <= UInt64(data.count - 8) else {
+            throw Error.corrupt(path: path, reason: "header length \(n) exceeds the file size \(data.count)")
+        }
         let headerData = data.subdata(in: 8..<(8 + Int(n)))
         guard let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
             throw Error.corrupt(path: path, reason: "header is not a JSON object")
@@ -83,7 +91,8 @@ public enum Safetensors {
                 continue
             }
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-                  let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
+                let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+            else {
                 throw Error.corrupt(path: path, reason: "entry '\(name)' is malformed")
             }
             guard let type = DType(rawValue: dtype) else {
@@ -97,7 +106,8 @@ public enum Safetensors {
             for dim in shape + [type.width] {
                 let (product, overflow) = count.multipliedReportingOverflow(by: dim)
                 guard !overflow, product <= body.count else {
-                    throw Error.corrupt(path: path, reason: "tensor '\(name)' of shape \(shape) is larger than the file (\(body.count) bytes of data)")
+                    throw Error.corrupt(
+                        path: path, reason: "tensor '\(name)' of shape \(shape) is larger than the file (\(body.count) bytes of data)")
                 }
                 count = product
             }
@@ -105,13 +115,15 @@ public enum Safetensors {
             count /= type.width
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, begin <= end, end <= body.count, end - begin == bytes else {
-                throw Error.corrupt(path: path, reason: "tensor '\(name)' data [\(begin), \(end)) does not fit the file or its shape \(shape) (truncated?)")
+                throw Error.corrupt(
+                    path: path, reason: "tensor '\(name)' data [\(begin), \(end)) does not fit the file or its shape \(shape) (truncated?)")
             }
             var values = [Float](repeating: 0, count: count)
             if type == .f16 {
                 body.withUnsafeBytes { src in
                     for i in 0..<count {
-                        values[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: begin + 2 * i, as: UInt16.self))))
+                        values[i] = Float(
+                            Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: begin + 2 * i, as: UInt16.self))))
                     }
                 }
             } else {

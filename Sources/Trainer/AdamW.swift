@@ -35,10 +35,11 @@ public final class AdamW: @unchecked Sendable {
         let bc2Sqrt = Float((1 - pow(Double(beta2), t)).squareRoot())
         for p in store.parameters {
             guard let offset = p.gradientOffset else { continue }
-            AdamWKernel.step(param: store.value(p), grad: store.gradients + offset, m: m + offset, v: v + offset,
-                             count: p.count, lr: Float(lr) * p.spec.lrMultiplier, beta1: beta1, beta2: beta2, eps: eps,
-                             weightDecay: p.spec.weightDecay ? weightDecay : 0,
-                             biasCorrection1: bc1, biasCorrection2Sqrt: bc2Sqrt, gradScale: gradScale)
+            AdamWKernel.step(
+                param: store.value(p), grad: store.gradients + offset, m: m + offset, v: v + offset,
+                count: p.count, lr: Float(lr) * p.spec.lrMultiplier, beta1: beta1, beta2: beta2, eps: eps,
+                weightDecay: p.spec.weightDecay ? weightDecay : 0,
+                biasCorrection1: bc1, biasCorrection2Sqrt: bc2Sqrt, gradScale: gradScale)
         }
     }
 }

@@ -49,7 +49,8 @@ public struct CSVTable: Sendable {
     }
 
     static func quoted(_ s: String) -> String {
-        let needs = s.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
+        let needs =
+            s.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
             || s.first == " " || s.last == " " || s.isEmpty
         return needs ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
@@ -59,8 +60,11 @@ public struct CSVTable: Sendable {
         var out: [String: CSVValue] = [:]
         for (key, value) in object {
             let name = prefix.isEmpty ? key : prefix + "." + key
-            if case let .object(nested) = value, !nested.isEmpty { out.merge(flatten(nested, prefix: name)) { a, _ in a } }
-            else { out[name] = CSVValue(json: value) }
+            if case let .object(nested) = value, !nested.isEmpty {
+                out.merge(flatten(nested, prefix: name)) { a, _ in a }
+            } else {
+                out[name] = CSVValue(json: value)
+            }
         }
         return out
     }

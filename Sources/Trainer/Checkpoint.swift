@@ -1,7 +1,7 @@
 import Foundation
+import Model
 import RunFormat
 import TensorFile
-import Model
 
 /// state.json of a checkpoint (declared in RunFormat).
 public typealias TrainerState = CheckpointState
@@ -21,16 +21,20 @@ public enum Checkpoint {
         store.parameters.map { p in (p.name, p.spec.shape, UnsafeBufferPointer(start: store.value(p), count: p.count)) }
     }
 
-    public static func save(model: GPT, optimizer: AdamW, state: TrainerState, configJSON: String,
-                            vocabularyFingerprint: String, in folder: RunFolder, keepLast: Int = 2) throws {
+    public static func save(
+        model: GPT, optimizer: AdamW, state: TrainerState, configJSON: String,
+        vocabularyFingerprint: String, in folder: RunFolder, keepLast: Int = 2
+    ) throws {
         let fm = FileManager.default
         let final = folder.checkpointsURL.appendingPathComponent(name(step: state.step))
         let tmp = folder.checkpointsURL.appendingPathComponent(name(step: state.step) + ".tmp")
         try? fm.removeItem(at: tmp)
         try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
         let store = model.store
-        let meta = ["format": "ablate-checkpoint-1", "step": String(state.step), "config": configJSON,
-                    "vocabulary_fnv64": vocabularyFingerprint]
+        let meta = [
+            "format": "ablate-checkpoint-1", "step": String(state.step), "config": configJSON,
+            "vocabulary_fnv64": vocabularyFingerprint,
+        ]
         try AtomicWrite.write(Safetensors.encode(modelTensors(store), metadata: meta), to: tmp.appendingPathComponent(modelFile))
         var moments: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)] = []
         for p in store.parameters {
@@ -38,8 +42,9 @@ public enum Checkpoint {
             moments.append(("exp_avg." + p.name, p.spec.shape, UnsafeBufferPointer(start: optimizer.m + o, count: p.count)))
             moments.append(("exp_avg_sq." + p.name, p.spec.shape, UnsafeBufferPointer(start: optimizer.v + o, count: p.count)))
         }
-        try AtomicWrite.write(Safetensors.encode(moments, metadata: ["adam_step": String(optimizer.stepCount)]),
-                              to: tmp.appendingPathComponent(optimizerFile))
+        try AtomicWrite.write(
+            Safetensors.encode(moments, metadata: ["adam_step": String(optimizer.stepCount)]),
+            to: tmp.appendingPathComponent(optimizerFile))
         try AtomicWrite.write(RunJSON.encode(state), to: tmp.appendingPathComponent(stateFile))
         try? fm.removeItem(at: final)
         try AtomicWrite.move(tmp, to: final)
@@ -66,7 +71,8 @@ public enum Checkpoint {
                 throw CheckpointError(path: file.path, message: "has no tensor '\(p.name)' (written for another model or strategy?)")
             }
             guard t.shape == p.spec.shape else {
-                let hint = p.name.hasPrefix("embedding.") || p.name == "lm_head.weight"
+                let hint =
+                    p.name.hasPrefix("embedding.") || p.name == "lm_head.weight"
                     ? " — the checkpoint's vocabulary or width differs from the config" : ""
                 throw CheckpointError(path: file.path, message: "tensor '\(p.name)' has shape \(t.shape), the model expects \(p.spec.shape)\(hint)")
             }
@@ -78,15 +84,19 @@ public enum Checkpoint {
     public static func loadOptimizer(from file: URL, into optimizer: AdamW, store: ParameterStore) throws {
         let data: Data
         do { data = try Data(contentsOf: file) } catch {
-            throw CheckpointError(path: file.path, message: "cannot be read (\(FileProblem.describe(error)))",
-                                  fix: "delete the checkpoint folder \(file.deletingLastPathComponent().path) to resume from an earlier checkpoint, or pass --force to start over")
+            throw CheckpointError(
+                path: file.path, message: "cannot be read (\(FileProblem.describe(error)))",
+                fix:
+                    "delete the checkpoint folder \(file.deletingLastPathComponent().path) to resume from an earlier checkpoint, or pass --force to start over"
+            )
         }
         let (tensors, meta) = try Safetensors.decode(data, path: file.path)
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for p in store.parameters {
             guard let o = p.gradientOffset else { continue }
             guard let m = byName["exp_avg." + p.name], let v = byName["exp_avg_sq." + p.name],
-                  m.values.count == p.count, v.values.count == p.count else {
+                m.values.count == p.count, v.values.count == p.count
+            else {
                 throw CheckpointError(path: file.path, message: "optimizer state for '\(p.name)' is missing or has the wrong size")
             }
             m.values.withUnsafeBufferPointer { (optimizer.m + o).update(from: $0.baseAddress!, count: p.count) }

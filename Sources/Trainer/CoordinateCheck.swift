@@ -48,8 +48,10 @@ public enum CoordinateCheck {
     }
 
     /// Runs SP (strategy `learned`) and μP (strategy `mup`, `parametrization: mup`) at every width.
-    public static func run(_ s: Settings, parametrizations: [String] = ["sp", "mup"],
-                           progress: (String) -> Void = { _ in }) throws -> [Record] {
+    public static func run(
+        _ s: Settings, parametrizations: [String] = ["sp", "mup"],
+        progress: (String) -> Void = { _ in }
+    ) throws -> [Record] {
         var records: [Record] = []
         for p in parametrizations {
             for width in s.widths {
@@ -61,10 +63,11 @@ public enum CoordinateCheck {
                 c.gradClip = 0; c.weightDecay = 0
                 c.parametrization = p; c.baseWidth = s.baseWidth
                 c.strategy = p == "mup" ? "mup" : "learned"
-                let data = RunData(vocabulary: Vocabulary(tokenBytes: (0..<s.vocab).map { [UInt8($0 % 256)] }),
-                                   batches: FixedBatch(vocab: s.vocab, count: s.batch * s.context, seed: s.seed),
-                                   corpusSHA256: "fixed-batch", tokenizerSHA256: "bytes",
-                                   trainTokens: 1 << 20, validationTokens: 1 << 20)
+                let data = RunData(
+                    vocabulary: Vocabulary(tokenBytes: (0..<s.vocab).map { [UInt8($0 % 256)] }),
+                    batches: FixedBatch(vocab: s.vocab, count: s.batch * s.context, seed: s.seed),
+                    corpusSHA256: "fixed-batch", tokenizerSHA256: "bytes",
+                    trainTokens: 1 << 20, validationTokens: 1 << 20)
                 let trainer = try Trainer(config: c, data: data, folder: nil)
                 let model = trainer.model
                 for step in 1...s.steps {

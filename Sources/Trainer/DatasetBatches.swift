@@ -27,10 +27,12 @@ public final class DatasetBatches: BatchSource, @unchecked Sendable {
 extension RunData {
     /// Run data from a prepared corpus and tokenizer, with the batch layout of `config`.
     public init(prepared: PreparedData, config: TrainConfig) throws {
-        self.init(vocabulary: Vocabulary(tokenBytes: prepared.tokenBytes),
-                  batches: try DatasetBatches(data: prepared, context: config.contextLength, batchSize: config.batchSize,
-                                              seed: config.seed),
-                  corpusSHA256: prepared.corpusSHA256, tokenizerSHA256: prepared.tokenizerSHA256,
-                  trainTokens: prepared.train.count, validationTokens: prepared.val.count)
+        self.init(
+            vocabulary: Vocabulary(tokenBytes: prepared.tokenBytes),
+            batches: try DatasetBatches(
+                data: prepared, context: config.contextLength, batchSize: config.batchSize,
+                seed: config.seed),
+            corpusSHA256: prepared.corpusSHA256, tokenizerSHA256: prepared.tokenizerSHA256,
+            trainTokens: prepared.train.count, validationTokens: prepared.val.count)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
+import Model
 import RunFormat
 import TensorFile
-import Model
 
 /// Snapshots of the embedding tables during training, for the drift and stability probes (`ablate probe`).
 ///
@@ -44,8 +44,9 @@ public enum EmbeddingSnapshots {
     public static func prepare(store: ParameterStore, totalSteps: Int, count: Int, currentStep: Int, in run: RunFolder) throws {
         let dir = folder(run)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let manifest = Manifest(format: format, dtype: Safetensors.DType.f16.rawValue, totalSteps: totalSteps,
-                                steps: steps(total: totalSteps, count: count), tensors: tensorNames(store))
+        let manifest = Manifest(
+            format: format, dtype: Safetensors.DType.f16.rawValue, totalSteps: totalSteps,
+            steps: steps(total: totalSteps, count: count), tensors: tensorNames(store))
         try AtomicWrite.write(RunJSON.encode(manifest), to: dir.appendingPathComponent(manifestFile))
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] {
             if let s = step(ofFile: name), s > currentStep { try FileManager.default.removeItem(at: dir.appendingPathComponent(name)) }
@@ -56,8 +57,9 @@ public enum EmbeddingSnapshots {
     public static func write(store: ParameterStore, step: Int, totalSteps: Int, in run: RunFolder) throws {
         let names = Set(tensorNames(store))
         let tensors = Checkpoint.modelTensors(store).filter { names.contains($0.name) }
-        let data = Safetensors.encode(tensors, metadata: ["format": format, "step": String(step), "total_steps": String(totalSteps)],
-                                      dtype: .f16)
+        let data = Safetensors.encode(
+            tensors, metadata: ["format": format, "step": String(step), "total_steps": String(totalSteps)],
+            dtype: .f16)
         try AtomicWrite.write(data, to: folder(run).appendingPathComponent(fileName(step: step)))
     }
 }

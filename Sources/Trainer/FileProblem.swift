@@ -6,7 +6,7 @@ import RunFormat
 enum FileProblem {
     static func describe(_ error: Error) -> String {
         switch error {
-        case let e as RunFormatError: return e.message   // the caller names the file and the fix
+        case let e as RunFormatError: return e.message  // the caller names the file and the fix
         case let e as CocoaError where e.code == .fileReadNoSuchFile: return "no such file"
         case let e as CocoaError:
             if let posix = e.underlying as NSError?, posix.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(posix.code))) }

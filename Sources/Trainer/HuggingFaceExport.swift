@@ -38,7 +38,10 @@ public enum HuggingFaceExport {
     public static func folder(model: GPT, tokenizer: BPETokenizer, provenance: [String: String]) throws -> Folder {
         let c = model.config
         guard tokenizer.vocabSize == c.vocabSize else {
-            throw ExportError(message: "the tokenizer has \(tokenizer.vocabSize) tokens but the model \(c.vocabSize). Fix: export with the run's own corpus and vocab_size.")
+            throw ExportError(
+                message:
+                    "the tokenizer has \(tokenizer.vocabSize) tokens but the model \(c.vocabSize). Fix: export with the run's own corpus and vocab_size."
+            )
         }
         let (tensors, tied, notes) = weights(model)
         var ablate: [String: Any] = provenance
@@ -124,7 +127,9 @@ public enum HuggingFaceExport {
         // HF ties by sharing one tensor: possible only when the two folded tables are equal.
         let tied = c.tieEmbeddings && head == table
         if c.tieEmbeddings && !tied {
-            notes.append("the run ties its input and output tables, but with different multipliers on each side; exported untied (two tensors) so the logits are unchanged")
+            notes.append(
+                "the run ties its input and output tables, but with different multipliers on each side; exported untied (two tensors) so the logits are unchanged"
+            )
         }
         if !tied { add("lm_head.weight", [v, d], head) }
         if !c.bias { notes.append("the run has no biases: GPT-2's biases are exported as zeros") }
@@ -152,9 +157,11 @@ public enum HuggingFaceExport {
         let letter = #"[A-Za-z\x{80}-\x{10FFFF}]"#, digit = "[0-9]"
         let space = #"[\t\n\x0B\f\r ]"#, notSpace = #"[^\t\n\x0B\f\r ]"#
         let punct = #"[\x00-\x08\x0E-\x1F!-/:-@\[-`{-\x7F]"#
-        return [" \(letter)+", " \(digit)+", " \(punct)+",        // rule 1: a space joins the run after it
-                "\(space)+(?= \(notSpace))", "\(space)+",            // rule 2: whitespace, leaving the last space
-                "\(letter)+", "\(digit)+", "\(punct)+"].joined(separator: "|") // rule 3
+        return [
+            " \(letter)+", " \(digit)+", " \(punct)+",  // rule 1: a space joins the run after it
+            "\(space)+(?= \(notSpace))", "\(space)+",  // rule 2: whitespace, leaving the last space
+            "\(letter)+", "\(digit)+", "\(punct)+",
+        ].joined(separator: "|")  // rule 3
     }()
 
     static func tokenizerFiles(_ t: BPETokenizer, contextLength: Int) throws -> ([String: Any], [String: Any]) {
@@ -162,7 +169,10 @@ public enum HuggingFaceExport {
         var vocab: [String: Int] = [:]
         for (id, s) in spelled.enumerated() {
             if let other = vocab[s] {
-                throw ExportError(message: "tokens \(other) and \(id) have the same bytes (two merges build the same string); a Hugging Face BPE vocabulary maps each string to one id, so this tokenizer cannot be exported exactly")
+                throw ExportError(
+                    message:
+                        "tokens \(other) and \(id) have the same bytes (two merges build the same string); a Hugging Face BPE vocabulary maps each string to one id, so this tokenizer cannot be exported exactly"
+                )
             }
             vocab[s] = id
         }
@@ -170,15 +180,20 @@ public enum HuggingFaceExport {
         let null = NSNull()
         let tokenizer: [String: Any] = [
             "version": "1.0", "truncation": null, "padding": null, "added_tokens": [] as [Any], "normalizer": null,
-            "pre_tokenizer": ["type": "Sequence", "pretokenizers": [
-                ["type": "Split", "pattern": ["Regex": preSplitPattern], "behavior": "Isolated", "invert": false],
-                ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false],
-            ]],
+            "pre_tokenizer": [
+                "type": "Sequence",
+                "pretokenizers": [
+                    ["type": "Split", "pattern": ["Regex": preSplitPattern], "behavior": "Isolated", "invert": false],
+                    ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false],
+                ],
+            ],
             "post_processor": null,
             "decoder": ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false],
-            "model": ["type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
-                      "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
-                      "vocab": vocab, "merges": merges],
+            "model": [
+                "type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
+                "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
+                "vocab": vocab, "merges": merges,
+            ],
         ]
         let config: [String: Any] = [
             "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": contextLength,
@@ -193,10 +208,12 @@ public enum HuggingFaceExport {
         let fm = FileManager.default
         if fm.fileExists(atPath: dir.path) {
             let empty = (try? fm.contentsOfDirectory(atPath: dir.path))?.isEmpty == true
-            let earlier = (try? Data(contentsOf: dir.appendingPathComponent("config.json")))
+            let earlier =
+                (try? Data(contentsOf: dir.appendingPathComponent("config.json")))
                 .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }?["model_type"] as? String == "gpt2"
             guard empty || earlier else {
-                throw ExportError(message: "\(dir.path): exists and is not an earlier Hugging Face export; it would be replaced. Fix: choose a new --out folder.")
+                throw ExportError(
+                    message: "\(dir.path): exists and is not an earlier Hugging Face export; it would be replaced. Fix: choose a new --out folder.")
             }
         }
         let tmp = dir.deletingLastPathComponent().appendingPathComponent(dir.lastPathComponent + ".tmp")

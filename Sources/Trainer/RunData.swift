@@ -19,8 +19,10 @@ public struct RunData: Sendable {
     public var trainTokens: Int
     public var validationTokens: Int
 
-    public init(vocabulary: Vocabulary, batches: any BatchSource, corpusSHA256: String, tokenizerSHA256: String,
-                trainTokens: Int, validationTokens: Int) {
+    public init(
+        vocabulary: Vocabulary, batches: any BatchSource, corpusSHA256: String, tokenizerSHA256: String,
+        trainTokens: Int, validationTokens: Int
+    ) {
         self.vocabulary = vocabulary; self.batches = batches; self.corpusSHA256 = corpusSHA256
         self.tokenizerSHA256 = tokenizerSHA256; self.trainTokens = trainTokens; self.validationTokens = validationTokens
     }

@@ -106,8 +106,9 @@ extension GPT {
     /// for every strategy (a hashed or low-rank table is materialised; a frozen one is returned as is).
     public func effectiveInputTable() -> [Float] {
         let v = config.vocabSize, d = config.dModel
-        let pointers = TensorPointers(values: strategy.tensors.map { store.value(store["embedding." + $0.name]!) },
-                                      gradients: strategy.tensors.map { _ in nil })
+        let pointers = TensorPointers(
+            values: strategy.tensors.map { store.value(store["embedding." + $0.name]!) },
+            gradients: strategy.tensors.map { _ in nil })
         let ids = (0..<v).map { Int32($0) }
         var table = [Float](repeating: 0, count: v * d)
         table.withUnsafeMutableBufferPointer { out in

@@ -1,7 +1,7 @@
 import Embeddings
 import Foundation
-import RunFormat
 import Model
+import RunFormat
 
 /// Everything one training run needs, flat so that any key can be a grid axis. Keys are snake_case in files.
 public struct TrainConfig: Codable, Sendable, Equatable {
@@ -92,7 +92,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         for (key, value) in object {
             guard keys.contains(key) else {
                 let near = StrategyRegistry.nearest(key, in: keys).map { " (did you mean '\($0)'?)" } ?? ""
-                throw ConfigError(key: key, message: "unknown key\(near)", fix: "use one of the valid keys: \(keys.joined(separator: ", "))", file: source)
+                throw ConfigError(
+                    key: key, message: "unknown key\(near)", fix: "use one of the valid keys: \(keys.joined(separator: ", "))", file: source)
             }
             fields[key] = value
         }
@@ -115,17 +116,21 @@ public struct TrainConfig: Codable, Sendable, Equatable {
             guard let p = ModelConfig.presets[preset] else {
                 let names = ModelConfig.presets.keys.sorted()
                 let near = StrategyRegistry.nearest(preset, in: names).map { " (did you mean '\($0)'?)" } ?? ""
-                throw ConfigError(key: "preset", message: "unknown preset '\(preset)'\(near)", fix: "use one of \(names.joined(separator: ", ")) or give d_model, n_layer and n_head")
+                throw ConfigError(
+                    key: "preset", message: "unknown preset '\(preset)'\(near)",
+                    fix: "use one of \(names.joined(separator: ", ")) or give d_model, n_layer and n_head")
             }
             d = d ?? p.dModel; l = l ?? p.nLayer; h = h ?? p.nHead
         }
         guard let d, let l, let h else {
-            throw ConfigError(key: d == nil ? "d_model" : (l == nil ? "n_layer" : "n_head"),
-                              message: "model size is not set", fix: "set 'preset' (e.g. small) or all of d_model, n_layer, n_head")
+            throw ConfigError(
+                key: d == nil ? "d_model" : (l == nil ? "n_layer" : "n_head"),
+                message: "model size is not set", fix: "set 'preset' (e.g. small) or all of d_model, n_layer, n_head")
         }
-        let m = ModelConfig(vocabSize: vocabSize, dModel: d, nLayer: l, nHead: h, contextLength: contextLength, bias: bias,
-                            tieEmbeddings: tieEmbeddings, parametrization: parametrization, baseWidth: baseWidth,
-                            initStd: initStd, outputMultiplier: outputMultiplier)
+        let m = ModelConfig(
+            vocabSize: vocabSize, dModel: d, nLayer: l, nHead: h, contextLength: contextLength, bias: bias,
+            tieEmbeddings: tieEmbeddings, parametrization: parametrization, baseWidth: baseWidth,
+            initStd: initStd, outputMultiplier: outputMultiplier)
         try m.validate()
         return m
     }
@@ -143,17 +148,23 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         }
         try check(batchSize > 0, "batch_size", "must be ≥ 1, got \(batchSize)", "set batch_size to e.g. 16")
         try check(batchSize <= Self.maxBatchSize, "batch_size", "must be at most \(Self.maxBatchSize), got \(batchSize)", "set batch_size to e.g. 16")
-        try check((maxTokens ?? 0) <= Self.maxTokenBudget, "max_tokens", "must be at most \(Self.maxTokenBudget), got \(maxTokens ?? 0)",
-                  "set max_tokens (or max_steps) to a budget this machine can train")
+        try check(
+            (maxTokens ?? 0) <= Self.maxTokenBudget, "max_tokens", "must be at most \(Self.maxTokenBudget), got \(maxTokens ?? 0)",
+            "set max_tokens (or max_steps) to a budget this machine can train")
         let model = try modelConfig()
         let gib = Self.estimatedTrainingBytes(model, batchSize: batchSize) / Double(1 << 30)
-        try check(gib <= Self.maxTrainingGiB, "d_model", String(format: "the model would need about %.3g GiB to train (more than %.0f GiB)", gib, Self.maxTrainingGiB),
-                  "choose a smaller d_model, n_layer, context_length, vocab_size or batch_size")
-        try check(totalSteps > 0, maxTokens != nil ? "max_tokens" : "max_steps", "the budget is zero steps", "set max_steps or max_tokens to a positive number")
+        try check(
+            gib <= Self.maxTrainingGiB, "d_model",
+            String(format: "the model would need about %.3g GiB to train (more than %.0f GiB)", gib, Self.maxTrainingGiB),
+            "choose a smaller d_model, n_layer, context_length, vocab_size or batch_size")
+        try check(
+            totalSteps > 0, maxTokens != nil ? "max_tokens" : "max_steps", "the budget is zero steps",
+            "set max_steps or max_tokens to a positive number")
         let (budgetTokens, overflow) = totalSteps.multipliedReportingOverflow(by: batchSize * model.contextLength)
-        try check(!overflow && budgetTokens <= Self.maxTokenBudget, maxTokens != nil ? "max_tokens" : "max_steps",
-                  "\(totalSteps) steps of \(batchSize * model.contextLength) tokens exceed \(Self.maxTokenBudget) tokens",
-                  "set max_steps (or max_tokens) to a budget this machine can train")
+        try check(
+            !overflow && budgetTokens <= Self.maxTokenBudget, maxTokens != nil ? "max_tokens" : "max_steps",
+            "\(totalSteps) steps of \(batchSize * model.contextLength) tokens exceed \(Self.maxTokenBudget) tokens",
+            "set max_steps (or max_tokens) to a budget this machine can train")
         try check(learningRate > 0 && learningRate.isFinite, "learning_rate", "must be a positive number, got \(learningRate)", "use e.g. 1e-3")
         try check((0...1).contains(minLRRatio), "min_lr_ratio", "must be in [0, 1], got \(minLRRatio)", "use e.g. 0.1")
         try check(warmupSteps >= 0, "warmup_steps", "must be ≥ 0, got \(warmupSteps)", "use e.g. 100")
@@ -169,8 +180,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         try check(checkpointInterval > 0, "checkpoint_interval", "must be ≥ 1, got \(checkpointInterval)", "use e.g. 250")
         try check((2...64).contains(resolvedSnapshotCount), "snapshot_count", "must be in 2…64, got \(resolvedSnapshotCount)", "use e.g. 12")
         try check((1...1024).contains(threads), "threads", "must be in 1…1024, got \(threads)", "use 1 or 2")
-        try check((1...batchSize).contains(resolvedBatchShards), "batch_shards", "must be in 1…batch_size (\(batchSize)), got \(resolvedBatchShards)",
-                  "use 2 (or the number of threads you train with)")
+        try check(
+            (1...batchSize).contains(resolvedBatchShards), "batch_shards", "must be in 1…batch_size (\(batchSize)), got \(resolvedBatchShards)",
+            "use 2 (or the number of threads you train with)")
         try check(vocabSize >= 256 && vocabSize <= 32768, "vocab_size", "must be in 256…32768 (byte-level BPE), got \(vocabSize)", "use e.g. 2048")
     }
 

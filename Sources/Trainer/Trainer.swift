@@ -1,8 +1,8 @@
 import Embeddings
 import Foundation
-import RunFormat
 import Kernels
 import Model
+import RunFormat
 
 /// Receives progress of one run (the CLI draws it; grids aggregate it).
 public protocol TrainingObserver: AnyObject {
@@ -46,30 +46,38 @@ public final class Trainer {
         if data.vocabulary.count != modelConfig.vocabSize {
             // BPE stops early on a small corpus (no pair left to merge): size the model by the real vocabulary.
             guard data.vocabulary.count < modelConfig.vocabSize else {
-                throw ConfigError(key: "vocab_size", message: "the tokenizer has \(data.vocabulary.count) tokens but vocab_size is \(modelConfig.vocabSize)",
-                                  fix: "set vocab_size to \(data.vocabulary.count) or retrain the tokenizer")
+                throw ConfigError(
+                    key: "vocab_size", message: "the tokenizer has \(data.vocabulary.count) tokens but vocab_size is \(modelConfig.vocabSize)",
+                    fix: "set vocab_size to \(data.vocabulary.count) or retrain the tokenizer")
             }
-            vocabularyNote = "the tokenizer stopped at \(data.vocabulary.count) tokens (no pair left to merge in this corpus), below vocab_size \(modelConfig.vocabSize); the model uses \(data.vocabulary.count)"
+            vocabularyNote =
+                "the tokenizer stopped at \(data.vocabulary.count) tokens (no pair left to merge in this corpus), below vocab_size \(modelConfig.vocabSize); the model uses \(data.vocabulary.count)"
             modelConfig.vocabSize = data.vocabulary.count
         }
         let needed = config.contextLength + 1
         guard data.trainTokens >= needed, data.validationTokens >= needed else {
-            throw ConfigError(key: "context_length",
-                              message: "the corpus '\(config.corpus)' has \(min(data.trainTokens, data.validationTokens)) tokens in its smaller split, fewer than one window of context_length + 1 = \(needed)",
-                              fix: "lower context_length or use a larger corpus")
+            throw ConfigError(
+                key: "context_length",
+                message:
+                    "the corpus '\(config.corpus)' has \(min(data.trainTokens, data.validationTokens)) tokens in its smaller split, fewer than one window of context_length + 1 = \(needed)",
+                fix: "lower context_length or use a larger corpus")
         }
-        let context = EmbeddingContext(vocabulary: data.vocabulary, dModel: modelConfig.dModel, seed: config.seed,
-                                       parametrization: modelConfig.resolvedParametrization)
+        let context = EmbeddingContext(
+            vocabulary: data.vocabulary, dModel: modelConfig.dModel, seed: config.seed,
+            parametrization: modelConfig.resolvedParametrization)
         let strategy = try StrategyRegistry.make(name: config.strategy, options: config.strategyOptionsObject, context: context)
         self.config = config
         self.data = data
         self.folder = folder
-        model = try GPT(config: modelConfig, strategy: strategy, batchSize: config.batchSize,
-                            shards: config.resolvedBatchShards, seed: config.seed)
-        optimizer = AdamW(store: model.store, beta1: config.beta1, beta2: config.beta2, eps: config.adamEps,
-                          weightDecay: config.weightDecay)
-        schedule = LRSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.totalSteps,
-                              minRatio: config.minLRRatio)
+        model = try GPT(
+            config: modelConfig, strategy: strategy, batchSize: config.batchSize,
+            shards: config.resolvedBatchShards, seed: config.seed)
+        optimizer = AdamW(
+            store: model.store, beta1: config.beta1, beta2: config.beta2, eps: config.adamEps,
+            weightDecay: config.weightDecay)
+        schedule = LRSchedule(
+            peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.totalSteps,
+            minRatio: config.minLRRatio)
         configJSON = String(decoding: try RunJSON.encode(config, pretty: false), as: UTF8.self)
         configHash = try ConfigHash.of(config)
     }
@@ -82,13 +90,15 @@ public final class Trainer {
         return ResolvedRunConfig(
             config: config, model: model.config,
             strategyOptions: try JSONValue(any: StrategyRegistry.encodeToObject(model.strategy.options)),
-            parameters: ParameterCounts(total: store.totalCount, trainable: store.trainableCount, embedding: embeddingCount,
-                              nonEmbedding: model.config.nonEmbeddingParameters,
-                              optimizerStateBytes: optimizer.stateBytes),
-            provenance: Provenance(packageVersion: AblateVersion.string, gitCommit: Provenance.gitCommit(),
-                                   corpusSHA256: data.corpusSHA256, tokenizerSHA256: data.tokenizerSHA256,
-                                   seed: config.seed, blasCore: BLAS.coreName, cpu: CPUInfo.summary, threads: config.threads,
-                                   createdAt: ISO8601DateFormatter().string(from: Date())),
+            parameters: ParameterCounts(
+                total: store.totalCount, trainable: store.trainableCount, embedding: embeddingCount,
+                nonEmbedding: model.config.nonEmbeddingParameters,
+                optimizerStateBytes: optimizer.stateBytes),
+            provenance: Provenance(
+                packageVersion: AblateVersion.string, gitCommit: Provenance.gitCommit(),
+                corpusSHA256: data.corpusSHA256, tokenizerSHA256: data.tokenizerSHA256,
+                seed: config.seed, blasCore: BLAS.coreName, cpu: CPUInfo.summary, threads: config.threads,
+                createdAt: ISO8601DateFormatter().string(from: Date())),
             configHash: configHash, batchShards: model.shardCount)
     }
 
@@ -111,12 +121,16 @@ public final class Trainer {
         let stateURL = ckpt.appendingPathComponent(Checkpoint.stateFile)
         let state: TrainerState
         do { state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: stateURL)) } catch {
-            throw CheckpointError(path: stateURL.path, message: "cannot be read as a checkpoint state (\(FileProblem.describe(error)))",
-                                  fix: "delete the checkpoint folder \(ckpt.path) to resume from an earlier checkpoint, or pass --force to start over")
+            throw CheckpointError(
+                path: stateURL.path, message: "cannot be read as a checkpoint state (\(FileProblem.describe(error)))",
+                fix: "delete the checkpoint folder \(ckpt.path) to resume from an earlier checkpoint, or pass --force to start over")
         }
         guard state.configHash == configHash else {
-            throw ConfigError(key: "config", message: "the run folder \(folder.url.path) holds a checkpoint of a different config",
-                              fix: "resume with the run's own settings (`ablate train --resume --out \(folder.url.path)` alone reuses them), use a new --out, or pass --force to discard the run and start over")
+            throw ConfigError(
+                key: "config", message: "the run folder \(folder.url.path) holds a checkpoint of a different config",
+                fix:
+                    "resume with the run's own settings (`ablate train --resume --out \(folder.url.path)` alone reuses them), use a new --out, or pass --force to discard the run and start over"
+            )
         }
         _ = try Checkpoint.loadModel(from: ckpt.appendingPathComponent(Checkpoint.modelFile), into: model)
         try Checkpoint.loadOptimizer(from: ckpt.appendingPathComponent(Checkpoint.optimizerFile), into: optimizer, store: model.store)
@@ -125,7 +139,9 @@ public final class Trainer {
         let shardsBefore = state.batchShards ?? 1
         resumeNote = resolved.note
         if shardsBefore != model.shardCount {
-            resumeNote = (resumeNote.map { $0 + "; " } ?? "") + "the checkpoint was trained with \(shardsBefore) batch shard(s), this resume uses \(model.shardCount): "
+            resumeNote =
+                (resumeNote.map { $0 + "; " } ?? "")
+                + "the checkpoint was trained with \(shardsBefore) batch shard(s), this resume uses \(model.shardCount): "
                 + "the remaining steps round differently from an uninterrupted run (set batch_shards to keep them equal)"
         }
         try folder.truncateMetrics(toStep: step)
@@ -160,11 +176,13 @@ public final class Trainer {
             try folder.write(try resolvedConfig())
             try folder.writeStatus(RunStatus(state: .running, step: step, totalSteps: total))
         }
-        let snapshotSteps = Set(folder != nil && config.snapshotsEnabled
-                                ? EmbeddingSnapshots.steps(total: total, count: config.resolvedSnapshotCount) : [])
+        let snapshotSteps = Set(
+            folder != nil && config.snapshotsEnabled
+                ? EmbeddingSnapshots.steps(total: total, count: config.resolvedSnapshotCount) : [])
         if let folder, config.snapshotsEnabled {
-            try EmbeddingSnapshots.prepare(store: model.store, totalSteps: total, count: config.resolvedSnapshotCount,
-                                           currentStep: step, in: folder)
+            try EmbeddingSnapshots.prepare(
+                store: model.store, totalSteps: total, count: config.resolvedSnapshotCount,
+                currentStep: step, in: folder)
             if snapshotSteps.contains(step) { try EmbeddingSnapshots.write(store: model.store, step: step, totalSteps: total, in: folder) }
         }
         let clock = ContinuousClock()
@@ -211,8 +229,9 @@ public final class Trainer {
                 let rate = Double(windowTokens) / max(seconds(now - windowStart), 1e-9)
                 var valLoss: Double? = nil
                 if evalNow { valLoss = evaluate(batches: isLast ? config.finalEvalBatches : config.evalBatches) }
-                let record = MetricsRecord(step: step, tokens: step * tokensPerStep, trainLoss: loss, valLoss: valLoss,
-                                           lr: lr, gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed())
+                let record = MetricsRecord(
+                    step: step, tokens: step * tokensPerStep, trainLoss: loss, valLoss: valLoss,
+                    lr: lr, gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed())
                 try folder?.appendMetrics(record)
                 observer?.trainer(didLog: record, totalSteps: total)
                 windowStart = clock.now; windowTokens = 0
@@ -229,10 +248,12 @@ public final class Trainer {
         try saveCheckpoint(elapsed: elapsed())
         let status = RunStatus(state: .finished, step: step, totalSteps: total)
         if let folder {
-            try folder.write(RunSummary(finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep,
-                                            elapsed: elapsed(), trainableParameters: model.store.trainableCount,
-                                            totalParameters: model.store.totalCount,
-                                            nonEmbeddingParameters: model.config.nonEmbeddingParameters))
+            try folder.write(
+                RunSummary(
+                    finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep,
+                    elapsed: elapsed(), trainableParameters: model.store.trainableCount,
+                    totalParameters: model.store.totalCount,
+                    nonEmbeddingParameters: model.config.nonEmbeddingParameters))
             try folder.writeStatus(status)
         }
         return RunResult(status: status, finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep, elapsed: elapsed())
@@ -240,26 +261,30 @@ public final class Trainer {
 
     private func saveCheckpoint(elapsed: Double) throws {
         guard let folder else { return }
-        let state = TrainerState(step: step, tokens: step * config.batchSize * config.contextLength,
-                                 adamStep: optimizer.stepCount, elapsed: elapsed, configHash: configHash,
-                                 batchShards: model.shardCount)
+        let state = TrainerState(
+            step: step, tokens: step * config.batchSize * config.contextLength,
+            adamStep: optimizer.stepCount, elapsed: elapsed, configHash: configHash,
+            batchShards: model.shardCount)
         do {
-            try Checkpoint.save(model: model, optimizer: optimizer, state: state, configJSON: configJSON,
-                                vocabularyFingerprint: data.vocabulary.fingerprint, in: folder)
+            try Checkpoint.save(
+                model: model, optimizer: optimizer, state: state, configJSON: configJSON,
+                vocabularyFingerprint: data.vocabulary.fingerprint, in: folder)
         } catch {
             // Leave no half-written step-N.tmp behind; earlier checkpoints are untouched.
             let tmp = folder.checkpointsURL.appendingPathComponent(Checkpoint.name(step: step) + ".tmp")
             try? FileManager.default.removeItem(at: tmp)
-            throw CheckpointError(path: tmp.path, message: "the checkpoint of step \(step) could not be written (\(FileProblem.describe(error)))",
-                                  fix: "free disk space (or fix the folder's permissions), then continue with `ablate train --resume --out \(folder.url.path)`")
+            throw CheckpointError(
+                path: tmp.path, message: "the checkpoint of step \(step) could not be written (\(FileProblem.describe(error)))",
+                fix: "free disk space (or fix the folder's permissions), then continue with `ablate train --resume --out \(folder.url.path)`")
         }
     }
 
     private func diverged(_ reason: String, elapsed: Double) throws -> RunResult {
         let status = RunStatus(state: .diverged, step: step, totalSteps: config.totalSteps, reason: reason)
         try folder?.writeStatus(status)
-        return RunResult(status: status, finalValLoss: nil, steps: step, tokens: step * config.batchSize * config.contextLength,
-                         elapsed: elapsed)
+        return RunResult(
+            status: status, finalValLoss: nil, steps: step, tokens: step * config.batchSize * config.contextLength,
+            elapsed: elapsed)
     }
 
     private func firstNonFiniteGradient() -> String? {

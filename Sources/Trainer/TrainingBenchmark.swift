@@ -71,8 +71,9 @@ public enum TrainingBenchmark {
             i < 256 ? [UInt8(i)] : [UInt8(i % 256), UInt8(i / 256)]
         }
         let vocab = Vocabulary(tokenBytes: tokenBytes)
-        let data = RunData(vocabulary: vocab, batches: RandomBatches(vocab: shape.vocab, count: shape.batch * shape.context),
-                           corpusSHA256: "random", tokenizerSHA256: "none", trainTokens: 1 << 30, validationTokens: 1 << 30)
+        let data = RunData(
+            vocabulary: vocab, batches: RandomBatches(vocab: shape.vocab, count: shape.batch * shape.context),
+            corpusSHA256: "random", tokenizerSHA256: "none", trainTokens: 1 << 30, validationTokens: 1 << 30)
         let trainer = try Trainer(config: config, data: data, folder: nil)
         // Warm-up steps (page faults, thread start-up), then the timed steps.
         let tokensPerStep = shape.batch * shape.context
@@ -99,11 +100,12 @@ public enum TrainingBenchmark {
         let flops = trainer.model.config.trainingFLOPsPerToken
         let peak = max(peakBefore, sgemmPeak(for: shape))
         let modelGFLOPS = flops * tps / 1e9
-        return Result(shape: shape, threads: threads, kernel: BLAS.coreName, steps: steps, tokensPerSecond: tps,
-                      msForward: 1000 * seconds(fwd) / Double(steps), msBackward: 1000 * seconds(bwd) / Double(steps),
-                      msOptimizer: 1000 * seconds(opt) / Double(steps), flopsPerToken: flops, modelGFLOPS: modelGFLOPS,
-                      sgemmPeakGFLOPS: peak, mfu: modelGFLOPS / peak,
-                      nonEmbeddingParameters: trainer.model.config.nonEmbeddingParameters, peakRSSMiB: peakRSSMiB())
+        return Result(
+            shape: shape, threads: threads, kernel: BLAS.coreName, steps: steps, tokensPerSecond: tps,
+            msForward: 1000 * seconds(fwd) / Double(steps), msBackward: 1000 * seconds(bwd) / Double(steps),
+            msOptimizer: 1000 * seconds(opt) / Double(steps), flopsPerToken: flops, modelGFLOPS: modelGFLOPS,
+            sgemmPeakGFLOPS: peak, mfu: modelGFLOPS / peak,
+            nonEmbeddingParameters: trainer.model.config.nonEmbeddingParameters, peakRSSMiB: peakRSSMiB())
     }
 
     private static func step(_ trainer: Trainer, _ s: Int) {

@@ -1,5 +1,5 @@
-import XCTest
 import Dataset
+import XCTest
 
 final class CorpusTests: XCTestCase {
     // MARK: split rule
@@ -7,24 +7,24 @@ final class CorpusTests: XCTestCase {
     func testSplitCutsAtFirstLineBoundaryAtOrAfterNinetyPercent() {
         // 20 bytes: floor(0.9*20) = 18. Line ends at offsets 9 and 19 ('\n' at index 9 and 19).
         let work = Array("abcdefghi\nABCDEFGHI\n".utf8)
-        XCTAssertEqual(Corpus.splitPoint(work), 20) // no boundary in [18, 20) but the end
+        XCTAssertEqual(Corpus.splitPoint(work), 20)  // no boundary in [18, 20) but the end
         // Boundary exactly at floor(0.9*size): 10 bytes, '\n' at index 8 → position 9 = floor(0.9*10).
         XCTAssertEqual(Corpus.splitPoint(Array("aaaaaaaa\nb".utf8)), 9)
         // 100 bytes of 10-byte lines: cut at 90, on a boundary.
         let lines = Array(String(repeating: "123456789\n", count: 10).utf8)
         XCTAssertEqual(Corpus.splitPoint(lines), 90)
         // 0.9*size falls mid-line: moves forward to the next line start.
-        let mid = Array((String(repeating: "x", count: 85) + "\n" + String(repeating: "y", count: 13) + "\n").utf8) // 100 bytes
-        XCTAssertEqual(Corpus.splitPoint(mid), 100) // no '\n' at 89...98 → end of file
+        let mid = Array((String(repeating: "x", count: 85) + "\n" + String(repeating: "y", count: 13) + "\n").utf8)  // 100 bytes
+        XCTAssertEqual(Corpus.splitPoint(mid), 100)  // no '\n' at 89...98 → end of file
         let mid2 = Array((String(repeating: "x", count: 89) + "\n" + String(repeating: "y", count: 9) + "\n").utf8)
         XCTAssertEqual(Corpus.splitPoint(mid2), 90)
         XCTAssertEqual(Corpus.splitPoint([]), 0)
     }
 
     func testSplitIsPerWorkInSortedOrderWithManifest() throws {
-        let b = Array((String(repeating: "bbbbbbbbb\n", count: 10)).utf8)      // 100 bytes → 90/10
-        let a = Array((String(repeating: "aaaa\n", count: 40)).utf8)           // 200 bytes → 180/20
-        let c = Array((String(repeating: "cc\n", count: 10) + "tail").utf8)     // 34 bytes, no final LF
+        let b = Array((String(repeating: "bbbbbbbbb\n", count: 10)).utf8)  // 100 bytes → 90/10
+        let a = Array((String(repeating: "aaaa\n", count: 40)).utf8)  // 200 bytes → 180/20
+        let c = Array((String(repeating: "cc\n", count: 10) + "tail").utf8)  // 34 bytes, no final LF
         let (train, val, m) = try Corpus.build(
             works: [.init(name: "b.txt", bytes: b), .init(name: "c.txt", bytes: c), .init(name: "a.txt", bytes: a)],
             name: "t", source: .init(kind: "folder", path: "/x", package: nil, version: nil, sha256: nil), licence: "L")
@@ -140,7 +140,7 @@ final class CorpusTests: XCTestCase {
             return false
         }
         let latin1 = tmp.appendingPathComponent("latin1.txt")
-        try Data([0x63, 0x61, 0x66, 0xE9, 0x0A]).write(to: latin1) // "café" in Latin-1
+        try Data([0x63, 0x61, 0x66, 0xE9, 0x0A]).write(to: latin1)  // "café" in Latin-1
         XCTAssertThrowsDatasetError(try Corpus.prepare(corpusAt: latin1, name: "l", home: home)) {
             $0 == .notText(path: latin1.path, reason: "invalid UTF-8 at byte offset 3") && $0.description.contains("iconv")
         }
@@ -156,7 +156,7 @@ final class CorpusTests: XCTestCase {
         let tmp = try makeTempDir(self)
         let home = AblateHome(tmp.appendingPathComponent("home"))
         let small = tmp.appendingPathComponent("small.txt")
-        try write(String(repeating: "short line\n", count: 20), to: small) // 220 bytes: val 22 bytes
+        try write(String(repeating: "short line\n", count: 20), to: small)  // 220 bytes: val 22 bytes
         XCTAssertThrowsDatasetError(try Corpus.prepare(corpusAt: small, name: "s", home: home, minSplitBytes: 65)) {
             if case .corpusTooSmall(let c, 22, 65, "bytes", 64) = $0 {
                 return c.contains(small.path) && c.contains("validation") && $0.description.contains("context 64")

@@ -1,5 +1,6 @@
-import XCTest
 import Dataset
+import Kernels
+import XCTest
 
 final class PreparedDataTests: XCTestCase {
     private func preparedHome() throws -> AblateHome {
@@ -52,7 +53,7 @@ final class PreparedDataTests: XCTestCase {
         XCTAssertEqual(a.tokenizer.decode(a.train), try Corpus.splitBytes("train", name: "toy", home: home))
         XCTAssertEqual(a.tokenizer.decode(a.val), try Corpus.splitBytes("val", name: "toy", home: home))
         let bin = a.cacheURL!.appendingPathComponent("train.bin")
-        XCTAssertEqual(try Data(contentsOf: bin).count, 2 * a.train.count) // uint16 per token
+        XCTAssertEqual(try Data(contentsOf: bin).count, 2 * a.train.count)  // uint16 per token
         XCTAssertEqual(try TokenStream.read(from: bin, vocabSize: 320), a.train)
         XCTAssertEqual(a.tokenBytes.count, 320)
     }
@@ -77,7 +78,7 @@ final class PreparedDataTests: XCTestCase {
     func testTokenStreamFormat() throws {
         let tokens: [Int32] = [0, 1, 255, 256, 4095, 32_767]
         let data = TokenStream.encode(tokens, vocabSize: 32_768)
-        XCTAssertEqual([UInt8](data.prefix(8)), [0, 0, 1, 0, 255, 0, 0, 1]) // little-endian uint16
+        XCTAssertEqual([UInt8](data.prefix(8)), [0, 0, 1, 0, 255, 0, 0, 1])  // little-endian uint16
         XCTAssertEqual(try TokenStream.decode(data, vocabSize: 32_768), tokens)
         XCTAssertEqual(TokenStream.width(vocabSize: 65_536), 2)
         XCTAssertEqual(TokenStream.width(vocabSize: 65_537), 4)
@@ -137,7 +138,7 @@ final class BatchLoaderTests: XCTestCase {
     func testEveryWindowStartIsReachableIncludingTheLast() throws {
         let l = try BatchLoader(tokens: Array(stream.prefix(12)), context: 10, batchSize: 8, seed: 0)
         let seen = Set((0..<20).flatMap { l.starts(step: $0) })
-        XCTAssertEqual(seen, [0, 1]) // N - T = 2 windows: [0, 10) and [1, 11)
+        XCTAssertEqual(seen, [0, 1])  // N - T = 2 windows: [0, 10) and [1, 11)
     }
 
     func testValidationBatchesAreFixedAndEvenlySpaced() throws {
@@ -145,7 +146,7 @@ final class BatchLoaderTests: XCTestCase {
         let v = l.validationBatches(count: 3)
         XCTAssertEqual(v.count, 3)
         XCTAssertEqual(v.flatMap(\.starts), [0, 197, 395, 593, 791, 989])  // ⌊k·989/5⌋
-        XCTAssertEqual(v[2].targets.last, 999)                              // the last window ends at the last token
+        XCTAssertEqual(v[2].targets.last, 999)  // the last window ends at the last token
         XCTAssertEqual(v, try BatchLoader(tokens: stream, context: 10, batchSize: 2, seed: 99).validationBatches(count: 3))
         XCTAssertEqual(v[1].inputs[0...2], [395, 396, 397])
         XCTAssertEqual(v[1].targets[0...2], [396, 397, 398])
@@ -169,7 +170,6 @@ final class BatchLoaderTests: XCTestCase {
     }
 }
 
-import Kernels
 enum Xoshiro256ForTest {
     static func make(seed: UInt64, step: Int) -> Xoshiro256 { Xoshiro256(seed: seed, stream: UInt64(step)) }
 }

@@ -1,7 +1,7 @@
+import Dataset
 import Foundation
 import TestSupport
 import XCTest
-import Dataset
 
 /// A fresh temporary folder per test, removed afterwards.
 func makeTempDir(_ test: XCTestCase) throws -> URL {
@@ -14,8 +14,10 @@ func makeTempDir(_ test: XCTestCase) throws -> URL {
 
 /// Deterministic English-like text: `lines` lines of words drawn from a small vocabulary.
 func sampleText(lines: Int, seed: UInt64 = 1) -> String {
-    let words = ["the", "king", "queen", "and", "of", "to", "my", "lord", "thou", "art", "so", "fair",
-                 "HAMLET.", "Enter", "Exit", "o'er", "'tis", "1599", "--", "love", "sweet", "night"]
+    let words = [
+        "the", "king", "queen", "and", "of", "to", "my", "lord", "thou", "art", "so", "fair",
+        "HAMLET.", "Enter", "Exit", "o'er", "'tis", "1599", "--", "love", "sweet", "night",
+    ]
     var rng = SplitMix64(seed)
     var out = ""
     for _ in 0..<lines {
@@ -26,15 +28,16 @@ func sampleText(lines: Int, seed: UInt64 = 1) -> String {
     return out
 }
 
-
 func write(_ s: String, to url: URL) throws {
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try Data(s.utf8).write(to: url)
 }
 
 /// Asserts that `body` throws exactly `expected`.
-func XCTAssertThrowsDatasetError<T>(_ body: @autoclosure () throws -> T, _ check: (DatasetError) -> Bool,
-                                    file: StaticString = #filePath, line: UInt = #line) {
+func XCTAssertThrowsDatasetError<T>(
+    _ body: @autoclosure () throws -> T, _ check: (DatasetError) -> Bool,
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertThrowsError(try body(), file: file, line: line) { e in
         guard let d = e as? DatasetError else { return XCTFail("not a DatasetError: \(e)", file: file, line: line) }
         XCTAssertTrue(check(d), "unexpected error: \(d)", file: file, line: line)

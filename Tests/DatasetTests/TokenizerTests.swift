@@ -1,17 +1,17 @@
-import XCTest
 import Dataset
 import TestSupport
+import XCTest
 
 final class PreTokenizerTests: XCTestCase {
     func testChunksFollowTheDocumentedRules() {
         XCTAssertEqual(PreTokenizer.chunks("Hello world"), ["Hello", " world"])
         XCTAssertEqual(PreTokenizer.chunks("To be, or not"), ["To", " be", ",", " or", " not"])
         XCTAssertEqual(PreTokenizer.chunks("o'er 1599 --end"), ["o", "'", "er", " 1599", " --", "end"])
-        XCTAssertEqual(PreTokenizer.chunks("a   b"), ["a", "  ", " b"])          // last space goes to the word
+        XCTAssertEqual(PreTokenizer.chunks("a   b"), ["a", "  ", " b"])  // last space goes to the word
         XCTAssertEqual(PreTokenizer.chunks("line\n\n  Next"), ["line", "\n\n ", " Next"])
         XCTAssertEqual(PreTokenizer.chunks("end.\n"), ["end", ".", "\n"])
-        XCTAssertEqual(PreTokenizer.chunks("trail  "), ["trail", "  "])         // whitespace at the end stays whole
-        XCTAssertEqual(PreTokenizer.chunks("café naïve"), ["café", " naïve"])   // UTF-8 stays inside words
+        XCTAssertEqual(PreTokenizer.chunks("trail  "), ["trail", "  "])  // whitespace at the end stays whole
+        XCTAssertEqual(PreTokenizer.chunks("café naïve"), ["café", " naïve"])  // UTF-8 stays inside words
         XCTAssertEqual(PreTokenizer.chunks("x\t y"), ["x", "\t", " y"])
         XCTAssertEqual(PreTokenizer.chunks(""), [])
     }
@@ -34,13 +34,17 @@ final class BPETokenizerTests: XCTestCase {
     /// (261,259) → 262; then the chunk is one token and training stops short of the requested size.
     func testToyCorpusMergesByHand() throws {
         let t = try BPETokenizer.train(text: "aaabdaaabac", vocabSize: 300)
-        XCTAssertEqual(t.merges, [.init(97, 97), .init(97, 98), .init(256, 257), .init(97, 99),
-                                  .init(100, 258), .init(258, 260), .init(261, 259)])
+        XCTAssertEqual(
+            t.merges,
+            [
+                .init(97, 97), .init(97, 98), .init(256, 257), .init(97, 99),
+                .init(100, 258), .init(258, 260), .init(261, 259),
+            ])
         XCTAssertEqual(t.vocabSize, 263)
         XCTAssertEqual(t.requestedVocabSize, 300)
         XCTAssertEqual(t.tokenBytes[258], Array("aaab".utf8))
         XCTAssertEqual(t.encode("aaabdaaabac"), [262])
-        XCTAssertEqual(t.encode("aaab aaab"), [258, 32, 258]) // " aaab" is not a learned token: ' ' + 258
+        XCTAssertEqual(t.encode("aaab aaab"), [258, 32, 258])  // " aaab" is not a learned token: ' ' + 258
     }
 
     func testTieBreakSmallestPairFirst() throws {
@@ -79,9 +83,11 @@ final class BPETokenizerTests: XCTestCase {
         while expected.count < 340 - 256 {
             var counts = [BPETokenizer.Merge: Int]()
             for (w, n) in list where w.count > 1 { for i in 0..<(w.count - 1) { counts[.init(w[i], w[i + 1]), default: 0] += n } }
-            guard let best = counts.min(by: { x, y in
-                x.value != y.value ? x.value > y.value : (x.key.left, x.key.right) < (y.key.left, y.key.right)
-            }) else { break }
+            guard
+                let best = counts.min(by: { x, y in
+                    x.value != y.value ? x.value > y.value : (x.key.left, x.key.right) < (y.key.left, y.key.right)
+                })
+            else { break }
             let z = Int32(256 + expected.count)
             expected.append(best.key)
             list = list.map { w, n in
@@ -126,14 +132,15 @@ final class BPETokenizerTests: XCTestCase {
             Array("0123456789 3.14159 1,000,000 2024-01-01".utf8),
             Array("Ünïcödé — 日本語のテキスト 🎭🗡️ naïve café\u{0}\u{7f}".utf8),
             Array("the the the  the\t\tthe\r\nthe".utf8),
-            [0xff, 0xfe, 0x80, 0xc3], // invalid UTF-8 still round-trips byte for byte
+            [0xff, 0xfe, 0x80, 0xc3],  // invalid UTF-8 still round-trips byte for byte
         ]
         var rng = SplitMix64(42)
         for _ in 0..<100 {
             let n = Int(rng.next() % 200)
-            cases.append((0..<n).map { _ in
-                rng.next() % 2 == 0 ? UInt8(truncatingIfNeeded: rng.next()) : Array(" etaoin\n,".utf8)[Int(rng.next() % 9)]
-            })
+            cases.append(
+                (0..<n).map { _ in
+                    rng.next() % 2 == 0 ? UInt8(truncatingIfNeeded: rng.next()) : Array(" etaoin\n,".utf8)[Int(rng.next() % 9)]
+                })
         }
         for t in [trained, bytesOnly] {
             for c in cases {

@@ -23,15 +23,17 @@ final class ConformanceTests: XCTestCase {
         XCTAssertEqual(Set(StrategyRegistry.names).count, all.count, "strategy names must be unique")
         try forEachStrategy { type in
             let name = type.name
-            XCTAssertNotNil(name.range(of: "^[a-z][a-z0-9]*(-[a-z0-9]+)*$", options: .regularExpression),
-                            "\(name): names are lower-case kebab-case")
+            XCTAssertNotNil(
+                name.range(of: "^[a-z][a-z0-9]*(-[a-z0-9]+)*$", options: .regularExpression),
+                "\(name): names are lower-case kebab-case")
             XCTAssertFalse(type.summary.isEmpty, "\(name): needs a summary for `ablate strategies`")
             XCTAssertFalse(type.summary.contains("\n"), "\(name): the summary is one line")
             // The defaults must survive the registry's decode path unchanged (every key encodes, no optionals).
             let defaults = StrategyRegistry.defaultOptions(of: type)
             let again = try Fixture.make(type, options: defaults)
-            XCTAssertEqual(NSDictionary(dictionary: defaults),
-                           NSDictionary(dictionary: StrategyRegistry.defaultOptions(of: Swift.type(of: again))), name)
+            XCTAssertEqual(
+                NSDictionary(dictionary: defaults),
+                NSDictionary(dictionary: StrategyRegistry.defaultOptions(of: Swift.type(of: again))), name)
             XCTAssertNoThrow(try Fixture.make(type), name)
         }
     }
@@ -53,7 +55,7 @@ final class ConformanceTests: XCTestCase {
 
     func testInitializeWritesEveryElement() throws {
         try forEachStrategy { type in
-            let h = Harness(try Fixture.make(type))   // buffers start as NaN
+            let h = Harness(try Fixture.make(type))  // buffers start as NaN
             for (spec, v) in zip(h.specs, h.values) {
                 XCTAssertTrue(v.allSatisfy(\.isFinite), "\(type.name).\(spec.name): initialize must write every element")
             }
@@ -64,7 +66,7 @@ final class ConformanceTests: XCTestCase {
         try forEachStrategy { type in
             let h = Harness(try Fixture.make(type))
             let d = Fixture.dModel, tokens = Fixture.tokens, guardRows = 3
-            let sentinel = Float(bitPattern: 0x7FC0_BEEF)   // a NaN with a recognisable payload
+            let sentinel = Float(bitPattern: 0x7FC0_BEEF)  // a NaN with a recognisable payload
             var out = [Float](repeating: sentinel, count: (tokens.count + guardRows) * d)
             let p = h.pointers
             tokens.withUnsafeBufferPointer { t in
@@ -75,9 +77,10 @@ final class ConformanceTests: XCTestCase {
                 }
             }
             XCTAssertTrue(out[..<(tokens.count * d)].allSatisfy(\.isFinite), "\(type.name): forward writes all count×D")
-            XCTAssertEqual(bits(Array(out[(tokens.count * d)...])),
-                           [UInt32](repeating: sentinel.bitPattern, count: guardRows * d),
-                           "\(type.name): forward wrote past count×D")
+            XCTAssertEqual(
+                bits(Array(out[(tokens.count * d)...])),
+                [UInt32](repeating: sentinel.bitPattern, count: guardRows * d),
+                "\(type.name): forward wrote past count×D")
         }
     }
 
@@ -98,8 +101,9 @@ final class ConformanceTests: XCTestCase {
                     for p in positions { batch[p] = probe }
                     let out = h.forward(batch)
                     for p in positions.sorted() {
-                        XCTAssertEqual(bits(Array(out[(p * d)..<((p + 1) * d)])), alone,
-                                       "\(type.name): token \(probe) at position \(p) of a batch of \(size) differs from the token alone")
+                        XCTAssertEqual(
+                            bits(Array(out[(p * d)..<((p + 1) * d)])), alone,
+                            "\(type.name): token \(probe) at position \(p) of a batch of \(size) differs from the token alone")
                     }
                 }
             }
@@ -136,8 +140,10 @@ final class ConformanceTests: XCTestCase {
             let differs = bits(a.forward(Fixture.tokens)) != bits(c.forward(Fixture.tokens))
             // Documented exception: strategies that declare `dependsOnRunSeed == false` (hashed: a function of the
             // text; frozen-random with a fixed `seed`) must give the *same* output for every run seed.
-            XCTAssertEqual(differs, a.strategy.dependsOnRunSeed,
-                           "\(type.name): dependsOnRunSeed = \(a.strategy.dependsOnRunSeed) but outputs for seeds 7 and 8 \(differs ? "differ" : "are identical")")
+            XCTAssertEqual(
+                differs, a.strategy.dependsOnRunSeed,
+                "\(type.name): dependsOnRunSeed = \(a.strategy.dependsOnRunSeed) but outputs for seeds 7 and 8 \(differs ? "differ" : "are identical")"
+            )
         }
     }
 
@@ -158,7 +164,7 @@ final class ConformanceTests: XCTestCase {
     func testGradientsMatchFiniteDifferences() throws {
         try forEachStrategy { type in
             let h = Harness(try Fixture.make(type))
-            defer { withExtendedLifetime(h) {} }   // `value` below points into h's buffers
+            defer { withExtendedLifetime(h) {} }  // `value` below points into h's buffers
             let tokens = Fixture.tokens
             let r = uniformVector(count: tokens.count * h.dModel, seed: 5)
             h.zeroGradients()
@@ -228,10 +234,12 @@ final class ConformanceTests: XCTestCase {
                 // Float sums in a different order (one sgemm over 2 rows vs two calls): agree to ~1e-7 of the scale.
                 let repeatedError = zip(together[i]!, separately[i]!).map { abs($0 - $1) }.max()!
                 let accumulateError = zip(twice[i]!, once[i]!).map { abs($0 - 2 * $1) }.max()!
-                XCTAssertLessThanOrEqual(repeatedError, 1e-5 * scale,
-                                         "\(type.name).\(spec.name): repeated tokens in a batch must accumulate")
-                XCTAssertLessThanOrEqual(accumulateError, 1e-6 * scale,
-                                         "\(type.name).\(spec.name): backward must accumulate (+=) into the gradient, not overwrite it")
+                XCTAssertLessThanOrEqual(
+                    repeatedError, 1e-5 * scale,
+                    "\(type.name).\(spec.name): repeated tokens in a batch must accumulate")
+                XCTAssertLessThanOrEqual(
+                    accumulateError, 1e-6 * scale,
+                    "\(type.name).\(spec.name): backward must accumulate (+=) into the gradient, not overwrite it")
             }
         }
     }
@@ -260,8 +268,9 @@ final class ConformanceTests: XCTestCase {
             let outAfter = h.forward(Fixture.tokens)
             XCTAssertTrue(outAfter.allSatisfy(\.isFinite), type.name)
             let trains = h.specs.contains(where: \.trainable)
-            XCTAssertEqual(bits(outAfter) != bits(outBefore), trains,
-                           "\(type.name): output should change after an update iff something is trainable")
+            XCTAssertEqual(
+                bits(outAfter) != bits(outBefore), trains,
+                "\(type.name): output should change after an update iff something is trainable")
 
             let noGrads = Harness(try Fixture.make(type), withGradients: false)
             let frozenBefore = noGrads.snapshot()

@@ -3,10 +3,13 @@ import Kernels
 import XCTest
 
 final class FrozenRandomTests: XCTestCase {
-    func make(_ options: [String: Any], vocabulary: Vocabulary = Fixture.vocabulary, dModel: Int = Fixture.dModel,
-              seed: UInt64 = Fixture.seed) throws -> Harness {
-        let s = try StrategyRegistry.make(name: "frozen-random", options: options,
-                                          context: Fixture.context(seed: seed, vocabulary: vocabulary, dModel: dModel))
+    func make(
+        _ options: [String: Any], vocabulary: Vocabulary = Fixture.vocabulary, dModel: Int = Fixture.dModel,
+        seed: UInt64 = Fixture.seed
+    ) throws -> Harness {
+        let s = try StrategyRegistry.make(
+            name: "frozen-random", options: options,
+            context: Fixture.context(seed: seed, vocabulary: vocabulary, dModel: dModel))
         return Harness(s, dModel: dModel)
     }
 
@@ -51,7 +54,7 @@ final class FrozenRandomTests: XCTestCase {
         // V = 300 > D = 48: the D columns are orthogonal with equal norms; the table's RMS is init_std.
         let table = rows(try make(["distribution": "orthogonal"]))
         let v = table.count, d = Fixture.dModel
-        let expected = 0.02 * 0.02 * Double(v)   // squared column norm: V · init_std²
+        let expected = 0.02 * 0.02 * Double(v)  // squared column norm: V · init_std²
         for a in 0..<d {
             for b in 0..<d {
                 let g = (0..<v).reduce(0.0) { $0 + table[$1][a] * table[$1][b] }
@@ -65,14 +68,14 @@ final class FrozenRandomTests: XCTestCase {
         let c = Float(0.05)
         XCTAssertTrue(h.table(0).allSatisfy { $0 == c || $0 == -c })
         let positive = h.table(0).filter { $0 > 0 }.count
-        XCTAssertEqual(Double(positive) / Double(h.table(0).count), 0.5, accuracy: 0.02)   // sd ≈ 0.004
+        XCTAssertEqual(Double(positive) / Double(h.table(0).count), 0.5, accuracy: 0.02)  // sd ≈ 0.004
     }
 
     func testUniformIsBoundedWithTheRequestedStd() throws {
         let h = try make(["distribution": "uniform"])
         let bound = Float(0.02 * 3.0.squareRoot()) * 1.000001
         XCTAssertTrue(h.table(0).allSatisfy { abs($0) <= bound })
-        XCTAssertEqual(standardDeviation(h.table(0)), 0.02, accuracy: 0.0005)        // 14400 samples: sd ≈ 0.00012
+        XCTAssertEqual(standardDeviation(h.table(0)), 0.02, accuracy: 0.0005)  // 14400 samples: sd ≈ 0.00012
     }
 
     func testAFixedSeedGivesTheSameTableForEveryRunSeed() throws {
@@ -85,9 +88,11 @@ final class FrozenRandomTests: XCTestCase {
 
     func testInvalidEnumValuesListTheValidOnes() {
         XCTAssertThrowsError(try make(["distribution": "gaussian"])) { error in
-            XCTAssertEqual(error as? StrategyError, .invalidOption(
-                strategy: "frozen-random", key: "distribution",
-                message: "'gaussian' is not valid; expected one of: normal, uniform, sign, orthogonal"))
+            XCTAssertEqual(
+                error as? StrategyError,
+                .invalidOption(
+                    strategy: "frozen-random", key: "distribution",
+                    message: "'gaussian' is not valid; expected one of: normal, uniform, sign, orthogonal"))
         }
         XCTAssertThrowsError(try make(["scale": "unit"])) { error in
             XCTAssertTrue("\(error)".contains("expected one of: match-init, unit-norm"), "\(error)")
@@ -96,7 +101,8 @@ final class FrozenRandomTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("'seed'") && "\(error)".contains("run"), "\(error)")
         }
         XCTAssertThrowsError(try make(["init_std": -1]))
-        XCTAssertEqual(StrategyRegistry.optionChoices(of: FrozenRandomEmbedding.self)["distribution"],
-                       ["normal", "uniform", "sign", "orthogonal"])
+        XCTAssertEqual(
+            StrategyRegistry.optionChoices(of: FrozenRandomEmbedding.self)["distribution"],
+            ["normal", "uniform", "sign", "orthogonal"])
     }
 }

@@ -3,10 +3,13 @@ import Kernels
 import XCTest
 
 final class HashedTests: XCTestCase {
-    func make(_ options: [String: Any] = [:], vocabulary: Vocabulary = Fixture.vocabulary,
-              dModel: Int = Fixture.dModel) throws -> Harness {
-        let s = try StrategyRegistry.make(name: "hashed", options: options,
-                                          context: Fixture.context(vocabulary: vocabulary, dModel: dModel))
+    func make(
+        _ options: [String: Any] = [:], vocabulary: Vocabulary = Fixture.vocabulary,
+        dModel: Int = Fixture.dModel
+    ) throws -> Harness {
+        let s = try StrategyRegistry.make(
+            name: "hashed", options: options,
+            context: Fixture.context(vocabulary: vocabulary, dModel: dModel))
         return Harness(s, dModel: dModel)
     }
 
@@ -37,16 +40,23 @@ final class HashedTests: XCTestCase {
     func testGoldenValuesPinCrossRunAndCrossMachineStability() throws {
         let s = try XCTUnwrap(make().strategy as? HashedEmbedding)
         let seeds = s.blockSeeds()
-        XCTAssertEqual(seeds.map { Array($0.prefix(2)) },
-                       [[169_655_198, 687_009_560], [570_680_072, 74_332_991], [566_541_398, 627_424_614]])
+        XCTAssertEqual(
+            seeds.map { Array($0.prefix(2)) },
+            [[169_655_198, 687_009_560], [570_680_072, 74_332_991], [566_541_398, 627_424_614]])
         XCTAssertEqual(HashedEmbedding.units(of: Array(" the".utf8)), [257, 116, 104, 101, 258])
         let golden: [String: [Double]] = [
-            " the": [-0.075441475047351159, -0.22217642916694141, 0.18686838737878972, -0.28136524981180849,
-                     0.1023818940523753, 0.746245509522527],
-            "ing": [-0.24579572852522566, 0.1525212470848725, -0.088553841468676953, -0.1020220948878674,
-                    -0.1540550744090029, 0.35457470453921847],
-            "a": [-0.38069054771585675, 0.5522512086864928, -0.31638467210169197, 0.11641443930151341,
-                  -0.52019713687881719, -0.021904955868570219],
+            " the": [
+                -0.075441475047351159, -0.22217642916694141, 0.18686838737878972, -0.28136524981180849,
+                0.1023818940523753, 0.746245509522527,
+            ],
+            "ing": [
+                -0.24579572852522566, 0.1525212470848725, -0.088553841468676953, -0.1020220948878674,
+                -0.1540550744090029, 0.35457470453921847,
+            ],
+            "a": [
+                -0.38069054771585675, 0.5522512086864928, -0.31638467210169197, 0.11641443930151341,
+                -0.52019713687881719, -0.021904955868570219,
+            ],
         ]
         for (text, expected) in golden {
             let v = s.rawVector(bytes: Array(text.utf8), seeds: seeds)
@@ -62,13 +72,15 @@ final class HashedTests: XCTestCase {
         let h = try make(vocabulary: vocabulary)
         XCTAssertEqual(row(h, id(" the")), row(h, vocabulary.count - 1))
         XCTAssertFalse(h.strategy.dependsOnRunSeed)
-        XCTAssertEqual(standardDeviation(h.table(0)), 0.02, accuracy: 1e-6)   // rescaled exactly to target_std
+        XCTAssertEqual(standardDeviation(h.table(0)), 0.02, accuracy: 1e-6)  // rescaled exactly to target_std
     }
 
     func testTokensSharingNGramsAreCloserThanRandomPairs() throws {
         let h = try make()
-        let related = [(" the", " then"), (" the", "the"), ("ing", "ring"), (" thee", " the"), ("tion", "ion"),
-                       (" thou", " thee"), (" king", "ing"), (" that", "at"), (" café", "é")]
+        let related = [
+            (" the", " then"), (" the", "the"), ("ing", "ring"), (" thee", " the"), ("tion", "ion"),
+            (" thou", " thee"), (" king", "ing"), (" that", "at"), (" café", "é"),
+        ]
         let relatedMean = related.map { cosine(row(h, id($0.0)), row(h, id($0.1))) }.reduce(0, +) / Double(related.count)
         var rng = Xoshiro256(seed: 11)
         let merges = (256..<Fixture.vocabulary.count)
@@ -99,8 +111,8 @@ final class HashedTests: XCTestCase {
     }
 
     func testInvalidOptions() {
-        XCTAssertThrowsError(try make(["prime": 1_000_000_008]))   // not prime
-        XCTAssertThrowsError(try make(["prime": 4_294_967_311]))   // prime but ≥ 2^32
+        XCTAssertThrowsError(try make(["prime": 1_000_000_008]))  // not prime
+        XCTAssertThrowsError(try make(["prime": 4_294_967_311]))  // prime but ≥ 2^32
         XCTAssertThrowsError(try make(["ngram_sizes": [Int]()]))
         XCTAssertThrowsError(try make(["ngram_sizes": [1, 1]]))
         XCTAssertThrowsError(try make(["ngram_sizes": [0, 2]]))

@@ -52,7 +52,8 @@ final class InputTableTests: XCTestCase {
         let t = Safetensors.Tensor(name: "embedding.wte", shape: [2, 2], values: [1, 2, 3, 4])
         XCTAssertThrowsError(try LowRankEmbedding.inputTable(checkpoint: ["embedding.wte": t], path: "/x/model.safetensors")) { error in
             let message = String(describing: error)
-            XCTAssertTrue(message.contains("/x/model.safetensors") && message.contains("embedding.wte_a") && message.contains("embedding.wte"), message)
+            XCTAssertTrue(
+                message.contains("/x/model.safetensors") && message.contains("embedding.wte_a") && message.contains("embedding.wte"), message)
         }
         XCTAssertThrowsError(try LearnedEmbedding.inputTable(from: [Safetensors.Tensor(name: "x", shape: [4], values: [1, 2, 3, 4])]))
     }
@@ -71,8 +72,9 @@ final class InputTableTests: XCTestCase {
         for file in files where !(file.path.contains("/Sources/Embeddings/") && file.lastPathComponent.hasSuffix("Embedding.swift")) {
             let text = try String(contentsOf: file, encoding: .utf8)
             for name in names {
-                XCTAssertFalse(text.contains("\"\(name)\"") || text.contains("embedding.\(name)\""),
-                               "\(file.path) names the tensor '\(name)': ask the strategy (tensorNames, checkpointNames, inputTable)")
+                XCTAssertFalse(
+                    text.contains("\"\(name)\"") || text.contains("embedding.\(name)\""),
+                    "\(file.path) names the tensor '\(name)': ask the strategy (tensorNames, checkpointNames, inputTable)")
             }
         }
     }

@@ -12,8 +12,11 @@ final class RegistryTests: XCTestCase {
 
     func testUnknownStrategySuggestsTheNearestName() {
         XCTAssertThrowsError(try StrategyRegistry.make(name: "frozen-randon", context: Fixture.context())) { error in
-            XCTAssertEqual(error as? StrategyError, .unknownStrategy(name: "frozen-randon", suggestion: "frozen-random",
-                                                                     known: StrategyRegistry.names))
+            XCTAssertEqual(
+                error as? StrategyError,
+                .unknownStrategy(
+                    name: "frozen-randon", suggestion: "frozen-random",
+                    known: StrategyRegistry.names))
         }
     }
 

@@ -15,8 +15,10 @@ enum Fixture {
     static let dModel = 48
     static let seed: UInt64 = 1234
 
-    static func context(seed: UInt64 = seed, parametrization: Parametrization = .sp,
-                        vocabulary: Vocabulary = vocabulary, dModel: Int = dModel) -> EmbeddingContext {
+    static func context(
+        seed: UInt64 = seed, parametrization: Parametrization = .sp,
+        vocabulary: Vocabulary = vocabulary, dModel: Int = dModel
+    ) -> EmbeddingContext {
         EmbeddingContext(vocabulary: vocabulary, dModel: dModel, seed: seed, parametrization: parametrization)
     }
 
@@ -31,8 +33,10 @@ enum Fixture {
 
     /// Makes `type` with default options (or `options`): in an SP context, or — if the strategy rejects SP as
     /// `.incompatible` (e.g. `mup`) — in a μP context with base width d_model.
-    static func make(_ type: any EmbeddingStrategy.Type, options userOptions: [String: Any] = [:], seed: UInt64 = seed,
-                     vocabulary: Vocabulary = vocabulary, dModel: Int = dModel) throws -> any EmbeddingStrategy {
+    static func make(
+        _ type: any EmbeddingStrategy.Type, options userOptions: [String: Any] = [:], seed: UInt64 = seed,
+        vocabulary: Vocabulary = vocabulary, dModel: Int = dModel
+    ) throws -> any EmbeddingStrategy {
         // A strategy's example options (e.g. transplant's source checkpoint) under the test's own; a test that passes
         // an option's default value back explicitly does not undo the example.
         let defaults = StrategyRegistry.defaultOptions(of: type)
@@ -43,12 +47,15 @@ enum Fixture {
         let options = try type.exampleOptions(for: context(seed: seed, vocabulary: vocabulary, dModel: dModel))
             .merging(explicit) { _, user in user }
         do {
-            return try StrategyRegistry.make(name: type.name, options: options,
-                                             context: context(seed: seed, vocabulary: vocabulary, dModel: dModel))
+            return try StrategyRegistry.make(
+                name: type.name, options: options,
+                context: context(seed: seed, vocabulary: vocabulary, dModel: dModel))
         } catch StrategyError.incompatible {
-            return try StrategyRegistry.make(name: type.name, options: options,
-                                             context: context(seed: seed, parametrization: .mup(baseWidth: dModel),
-                                                              vocabulary: vocabulary, dModel: dModel))
+            return try StrategyRegistry.make(
+                name: type.name, options: options,
+                context: context(
+                    seed: seed, parametrization: .mup(baseWidth: dModel),
+                    vocabulary: vocabulary, dModel: dModel))
         }
     }
 }

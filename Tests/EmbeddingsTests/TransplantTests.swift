@@ -17,8 +17,9 @@ final class TransplantTests: XCTestCase {
         let buffers = tensors.map { ($0.0, $0.1, UnsafeMutableBufferPointer<Float>.allocate(capacity: $0.2.count)) }
         defer { buffers.forEach { $0.2.deallocate() } }
         for i in buffers.indices { _ = buffers[i].2.initialize(from: tensors[i].2) }
-        let data = Safetensors.encode(buffers.map { ($0.0, $0.1, UnsafeBufferPointer($0.2)) },
-                                      metadata: fingerprint.map { ["vocabulary_fnv64": $0] } ?? [:])
+        let data = Safetensors.encode(
+            buffers.map { ($0.0, $0.1, UnsafeBufferPointer($0.2)) },
+            metadata: fingerprint.map { ["vocabulary_fnv64": $0] } ?? [:])
         try data.write(to: url)
         return url.path
     }
@@ -35,15 +36,19 @@ final class TransplantTests: XCTestCase {
         XCTAssertEqual(s.tensors.map(\.trainable), [false])
         let h = Harness(s)
         XCTAssertEqual(Array(h.values[0]), values)
-        let tuned = try make(["checkpoint": try write([(LearnedEmbedding.checkpointNames[0], [Fixture.vocabulary.count, Fixture.dModel], values)]),
-                              "trainable": true])
+        let tuned = try make([
+            "checkpoint": try write([(LearnedEmbedding.checkpointNames[0], [Fixture.vocabulary.count, Fixture.dModel], values)]),
+            "trainable": true,
+        ])
         XCTAssertEqual(tuned.tensors.map(\.trainable), [true])
     }
 
     func testLowRankSourceIsMultipliedOut() throws {
         let v = Fixture.vocabulary.count, d = Fixture.dModel
         let a = (0..<(v * 2)).map { Float($0 % 5) }, p = (0..<(2 * d)).map { Float($0 % 3) }
-        let s = try make(["checkpoint": try write([(LowRankEmbedding.checkpointNames[0], [v, 2], a), (LowRankEmbedding.checkpointNames[1], [2, d], p)])])
+        let s = try make([
+            "checkpoint": try write([(LowRankEmbedding.checkpointNames[0], [v, 2], a), (LowRankEmbedding.checkpointNames[1], [2, d], p)])
+        ])
         let h = Harness(s)
         for (r, c) in [(0, 0), (7, 5), (299, 47)] {
             XCTAssertEqual(h.values[0][r * d + c], a[r * 2] * p[c] + a[r * 2 + 1] * p[d + c])
@@ -51,12 +56,14 @@ final class TransplantTests: XCTestCase {
     }
 
     func testOtherVocabularyIsRefused() throws {
-        let path = try write([(LearnedEmbedding.checkpointNames[0], [Fixture.vocabulary.count, Fixture.dModel], table(width: Fixture.dModel))],
-                             fingerprint: "deadbeef")
+        let path = try write(
+            [(LearnedEmbedding.checkpointNames[0], [Fixture.vocabulary.count, Fixture.dModel], table(width: Fixture.dModel))],
+            fingerprint: "deadbeef")
         XCTAssertThrowsError(try make(["checkpoint": path])) { e in
             XCTAssertTrue("\(e)".contains("another vocabulary"), "\(e)")
         }
-        let rows = try write([(LearnedEmbedding.checkpointNames[0], [10, Fixture.dModel], [Float](repeating: 0, count: 10 * Fixture.dModel))], fingerprint: nil)
+        let rows = try write(
+            [(LearnedEmbedding.checkpointNames[0], [10, Fixture.dModel], [Float](repeating: 0, count: 10 * Fixture.dModel))], fingerprint: nil)
         XCTAssertThrowsError(try make(["checkpoint": rows])) { e in XCTAssertTrue("\(e)".contains("10-token table"), "\(e)") }
     }
 

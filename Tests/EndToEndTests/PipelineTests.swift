@@ -81,11 +81,13 @@ final class PipelineTests: XCTestCase {
 
         // Transplant from the two-tensor strategy: the new run's frozen table is A·P of the source checkpoint.
         let source = try XCTUnwrap(lowrankRun)
-        let train = try ablate.run(["train", "--strategy", "transplant", "--corpus", "tiny.txt", "--vocab", "256", "--steps", "3",
-                                    "--set", "context_length=16", "--set", "batch_size=4", "--set", "d_model=16",
-                                    "--set", "n_layer=1", "--set", "n_head=2", "--set", "eval_interval=3", "--set", "eval_batches=1",
-                                    "--set", "final_eval_batches=1", "--set", "strategy_options={checkpoint: \(source.path)}",
-                                    "--out", "runs/single/transplanted"])
+        let train = try ablate.run([
+            "train", "--strategy", "transplant", "--corpus", "tiny.txt", "--vocab", "256", "--steps", "3",
+            "--set", "context_length=16", "--set", "batch_size=4", "--set", "d_model=16",
+            "--set", "n_layer=1", "--set", "n_head=2", "--set", "eval_interval=3", "--set", "eval_batches=1",
+            "--set", "final_eval_batches=1", "--set", "strategy_options={checkpoint: \(source.path)}",
+            "--out", "runs/single/transplanted",
+        ])
         XCTAssertEqual(train.status, 0, train.output)
         func tensors(_ run: URL) throws -> [String: Safetensors.Tensor] {
             let file = try CheckpointLocator.modelFile(at: run.path)

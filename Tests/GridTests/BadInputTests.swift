@@ -1,7 +1,7 @@
 import Foundation
-import XCTest
 import Grid
 import Trainer
+import XCTest
 
 /// Bad input to the release binary, end to end: every case exits with a non-zero status and one clear message
 /// (never a Swift trap, exit status 132) and changes nothing outside the run folder it names. Two writers on one
@@ -9,9 +9,11 @@ import Trainer
 final class BadInputTests: BinaryTestCase {
     /// Tiny training settings on the generated corpus (`tiny`, prepared by `trainBase`).
     func tinyTraining(corpus: String = "tiny") -> [String] {
-        ["--corpus", corpus, "--set", "vocab_size=256", "--set", "context_length=16", "--set", "batch_size=4",
-         "--set", "d_model=16", "--set", "n_layer=1", "--set", "n_head=2", "--set", "warmup_steps=1",
-         "--set", "checkpoint_interval=2", "--set", "eval_batches=2", "--set", "final_eval_batches=2"]
+        [
+            "--corpus", corpus, "--set", "vocab_size=256", "--set", "context_length=16", "--set", "batch_size=4",
+            "--set", "d_model=16", "--set", "n_layer=1", "--set", "n_head=2", "--set", "warmup_steps=1",
+            "--set", "checkpoint_interval=2", "--set", "eval_batches=2", "--set", "final_eval_batches=2",
+        ]
     }
 
     /// Prepares corpus `tiny` and a finished 3-step run in `base/` (and so the tokenizer caches).
@@ -37,7 +39,9 @@ final class BadInputTests: BinaryTestCase {
     /// Every file and folder under the temp dir except `own`, with size and modification time.
     func listing(excluding own: String?) -> [String] {
         let root = tmp.path
-        guard let e = FileManager.default.enumerator(at: tmp, includingPropertiesForKeys: [.fileSizeKey, .contentModificationDateKey]) else { return [] }
+        guard let e = FileManager.default.enumerator(at: tmp, includingPropertiesForKeys: [.fileSizeKey, .contentModificationDateKey]) else {
+            return []
+        }
         var out: [String] = []
         for case let url as URL in e {
             let rel = String(url.path.dropFirst(root.count + 1))
@@ -82,7 +86,8 @@ final class BadInputTests: BinaryTestCase {
     }
 
     /// ~600 bytes of YAML whose aliases expand to 9¹⁰ values.
-    static let aliasBomb = (["x0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    static let aliasBomb =
+        (["x0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
         + (1...9).map { i in "x\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 9).joined(separator: ", ") + "]" })
         .joined(separator: "\n")
 
@@ -91,48 +96,79 @@ final class BadInputTests: BinaryTestCase {
         let model = "checkpoints/step-0000003/model.safetensors"
         let tiny = tinyTraining()
         let cases: [Case] = [
-            Case(name: "--force on a folder holding other files", args: ["train", "--out", "victim", "--force", "--steps", "3"] + tiny,
-                 message: "holds files that `ablate train` did not write (sub)") { _ in
+            Case(
+                name: "--force on a folder holding other files", args: ["train", "--out", "victim", "--force", "--steps", "3"] + tiny,
+                message: "holds files that `ablate train` did not write (sub)"
+            ) { _ in
                 try self.copy("base", "victim"); try self.write("my thesis", "victim/sub/thesis.tex")
             },
-            Case(name: "a new run in a folder holding other files", args: ["train", "--out", "mine", "--steps", "3"] + tiny,
-                 message: "holds other files (notes.txt); a run needs a folder of its own") { _ in try self.write("my notes", "mine/notes.txt") },
-            Case(name: "--force with a config.json that is not a run's", args: ["train", "--out", "notrun", "--force", "--steps", "3"] + tiny,
-                 message: "is not the config of an `ablate` run") { _ in try self.write("{}", "notrun/config.json") },
-            Case(name: "--force validates before deleting", args: ["train", "--out", "victim2", "--force", "--steps", "3"] + tinyTraining(corpus: "no-such-corpus"),
-                 message: "corpus 'no-such-corpus' is not prepared") { _ in try self.copy("base", "victim2") },
-            Case(name: "d_model with a huge divisor search", args: ["train", "--out", "x"] + tiny + ["--set", "d_model=1000000000001", "--set", "n_head=2"],
-                 message: "'d_model': must be at most 65536"),
-            Case(name: "d_model not divisible by n_head", args: ["train", "--out", "x"] + tiny + ["--set", "d_model=65535", "--set", "n_head=2"],
-                 message: "d_model 65535 is not divisible by n_head 2"),
-            Case(name: "max_tokens = Int.max", args: ["train", "--out", "x"] + tiny + ["--set", "max_tokens=9223372036854775807"],
-                 message: "'max_tokens': must be at most"),
-            Case(name: "batch_size = 2^62", args: ["train", "--out", "x"] + tiny + ["--set", "batch_size=4611686018427387904"],
-                 message: "'batch_size': must be at most"),
-            Case(name: "d_model = 2^32", args: ["train", "--out", "x"] + tiny + ["--set", "d_model=4294967296"],
-                 message: "'d_model': must be at most"),
-            Case(name: "max_steps × tokens per step overflowing", args: ["train", "--out", "x"] + tiny + ["--steps", "9223372036854775807"],
-                 message: "'max_steps': 9223372036854775807 steps of 64 tokens exceed"),
-            Case(name: "--seed beyond Int.max", args: ["train", "--out", "x", "--seed", "18446744073709551615"] + tiny,
-                 message: "--seed 18446744073709551615: must be at most"),
-            Case(name: "data prepare --context Int.max", args: ["data", "prepare", "--corpus", "tiny.txt", "--name", "t2", "--context", "9223372036854775807"],
-                 message: "--context must be in 1…65536", status: 64),
-            Case(name: "a model too large to train", args: ["train", "--out", "x"] + tiny + ["--set", "d_model=65536", "--set", "n_layer=1024"],
-                 message: "GiB to train"),
-            Case(name: "config file alias bomb", args: ["train", "--config", "bomb.yaml", "--out", "x"],
-                 message: "bomb.yaml: the YAML expands to more than") { _ in try self.write(Self.aliasBomb + "\nstrategy_options: {o: *a9}\n", "bomb.yaml") },
-            Case(name: "--set alias bomb", args: ["train", "--out", "x", "--set", "strategy_options={a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c], e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d], f: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]}"],
-                 message: "--set strategy_options: the YAML expands to more than"),
+            Case(
+                name: "a new run in a folder holding other files", args: ["train", "--out", "mine", "--steps", "3"] + tiny,
+                message: "holds other files (notes.txt); a run needs a folder of its own"
+            ) { _ in try self.write("my notes", "mine/notes.txt") },
+            Case(
+                name: "--force with a config.json that is not a run's", args: ["train", "--out", "notrun", "--force", "--steps", "3"] + tiny,
+                message: "is not the config of an `ablate` run"
+            ) { _ in try self.write("{}", "notrun/config.json") },
+            Case(
+                name: "--force validates before deleting",
+                args: ["train", "--out", "victim2", "--force", "--steps", "3"] + tinyTraining(corpus: "no-such-corpus"),
+                message: "corpus 'no-such-corpus' is not prepared"
+            ) { _ in try self.copy("base", "victim2") },
+            Case(
+                name: "d_model with a huge divisor search",
+                args: ["train", "--out", "x"] + tiny + ["--set", "d_model=1000000000001", "--set", "n_head=2"],
+                message: "'d_model': must be at most 65536"),
+            Case(
+                name: "d_model not divisible by n_head", args: ["train", "--out", "x"] + tiny + ["--set", "d_model=65535", "--set", "n_head=2"],
+                message: "d_model 65535 is not divisible by n_head 2"),
+            Case(
+                name: "max_tokens = Int.max", args: ["train", "--out", "x"] + tiny + ["--set", "max_tokens=9223372036854775807"],
+                message: "'max_tokens': must be at most"),
+            Case(
+                name: "batch_size = 2^62", args: ["train", "--out", "x"] + tiny + ["--set", "batch_size=4611686018427387904"],
+                message: "'batch_size': must be at most"),
+            Case(
+                name: "d_model = 2^32", args: ["train", "--out", "x"] + tiny + ["--set", "d_model=4294967296"],
+                message: "'d_model': must be at most"),
+            Case(
+                name: "max_steps × tokens per step overflowing", args: ["train", "--out", "x"] + tiny + ["--steps", "9223372036854775807"],
+                message: "'max_steps': 9223372036854775807 steps of 64 tokens exceed"),
+            Case(
+                name: "--seed beyond Int.max", args: ["train", "--out", "x", "--seed", "18446744073709551615"] + tiny,
+                message: "--seed 18446744073709551615: must be at most"),
+            Case(
+                name: "data prepare --context Int.max",
+                args: ["data", "prepare", "--corpus", "tiny.txt", "--name", "t2", "--context", "9223372036854775807"],
+                message: "--context must be in 1…65536", status: 64),
+            Case(
+                name: "a model too large to train", args: ["train", "--out", "x"] + tiny + ["--set", "d_model=65536", "--set", "n_layer=1024"],
+                message: "GiB to train"),
+            Case(
+                name: "config file alias bomb", args: ["train", "--config", "bomb.yaml", "--out", "x"],
+                message: "bomb.yaml: the YAML expands to more than"
+            ) { _ in try self.write(Self.aliasBomb + "\nstrategy_options: {o: *a9}\n", "bomb.yaml") },
+            Case(
+                name: "--set alias bomb",
+                args: [
+                    "train", "--out", "x", "--set",
+                    "strategy_options={a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c], e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d], f: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]}",
+                ],
+                message: "--set strategy_options: the YAML expands to more than"),
             Case(name: "grid alias bomb", args: ["grid", "plan", "bomb-grid.yaml"], message: "the YAML expands to more than") { _ in
                 try self.write(Self.aliasBomb + "\naxes:\n  strategy:\n    - {name: learned, options: {o: *a9}}\n", "bomb-grid.yaml")
             },
             Case(name: "grid plan --jobs 0", args: ["grid", "plan", "g.yaml", "--jobs", "0"], message: "jobs must be in 1…4096, got 0") { _ in
                 _ = try self.writeGrid("g", axes: "  seed: [1]")
             },
-            Case(name: "grid plan --threads 0", args: ["grid", "plan", "g.yaml", "--threads", "0"], message: "threads must be in 1…1024, got 0") { _ in
+            Case(name: "grid plan --threads 0", args: ["grid", "plan", "g.yaml", "--threads", "0"], message: "threads must be in 1…1024, got 0") {
+                _ in
                 _ = try self.writeGrid("g", axes: "  seed: [1]")
             },
-            Case(name: "budget tokens_per_parameter 1e30", args: ["grid", "plan", "budget.yaml"], message: "'tokens_per_parameter' must be a positive number up to 1e6") { _ in
+            Case(
+                name: "budget tokens_per_parameter 1e30", args: ["grid", "plan", "budget.yaml"],
+                message: "'tokens_per_parameter' must be a positive number up to 1e6"
+            ) { _ in
                 _ = try self.writeGrid("budget", axes: "  seed: [1]", extra: "budget: {tokens_per_parameter: 1e30}")
             },
             Case(name: "an over-long label", args: ["grid", "plan", "label.yaml"], message: "give the axis values shorter `label:`s") { _ in
@@ -142,10 +178,14 @@ final class BadInputTests: BinaryTestCase {
                 _ = try self.writeGrid("g", axes: "  seed: [1]"); try self.write("not a folder", "afile")
             },
             Case(name: "probe --bench --rows=-1", args: ["probe", "--bench", "--rows=-1"], message: "--rows must be in 2…", status: 64),
-            Case(name: "tokenizer --name ../../x", args: ["tokenizer", "train", "--name", "../../evilcorpus", "--vocab", "256"],
-                 message: "'../../evilcorpus' is not a valid corpus name") { _ in try self.copy(".ablate/corpus/tiny", "evilcorpus") },
-            Case(name: "a manifest whose corpusSHA256 is a path", args: ["tokenizer", "train", "--name", "bad", "--vocab", "300"],
-                 message: "corpusSHA256 '../../../pwned/x' is not a hash") { tmp in
+            Case(
+                name: "tokenizer --name ../../x", args: ["tokenizer", "train", "--name", "../../evilcorpus", "--vocab", "256"],
+                message: "'../../evilcorpus' is not a valid corpus name"
+            ) { _ in try self.copy(".ablate/corpus/tiny", "evilcorpus") },
+            Case(
+                name: "a manifest whose corpusSHA256 is a path", args: ["tokenizer", "train", "--name", "bad", "--vocab", "300"],
+                message: "corpusSHA256 '../../../pwned/x' is not a hash"
+            ) { tmp in
                 try self.copy(".ablate/corpus/tiny", ".ablate/corpus/bad")
                 let url = tmp.appendingPathComponent(".ablate/corpus/bad/manifest.json")
                 var m = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
@@ -184,14 +224,19 @@ final class BadInputTests: BinaryTestCase {
                     h["embedding.wte"] = e
                 }
             },
-            Case(name: "a corrupt state.json", args: ["train", "--resume", "--out", "state"], message: "state.json: cannot be read as a checkpoint state (not valid JSON)",
-                 own: "state") { _ in
+            Case(
+                name: "a corrupt state.json", args: ["train", "--resume", "--out", "state"],
+                message: "state.json: cannot be read as a checkpoint state (not valid JSON)",
+                own: "state"
+            ) { _ in
                 try self.copy("base", "state"); try self.write("{\"step\": 3, \"tok", "state/checkpoints/step-0000003/state.json")
             },
             // An incomplete newest checkpoint is not an error: resume falls back to the newest complete one and says so.
-            Case(name: "a missing optimizer.safetensors", args: ["train", "--resume", "--out", "opt"],
-                 message: "names step-0000003, which is missing or incomplete: using step-0000002, the newest complete checkpoint",
-                 status: 0, own: "opt") { tmp in
+            Case(
+                name: "a missing optimizer.safetensors", args: ["train", "--resume", "--out", "opt"],
+                message: "names step-0000003, which is missing or incomplete: using step-0000002, the newest complete checkpoint",
+                status: 0, own: "opt"
+            ) { tmp in
                 try self.copy("base", "opt")
                 try FileManager.default.removeItem(at: tmp.appendingPathComponent("opt/checkpoints/step-0000003/optimizer.safetensors"))
             },
@@ -203,7 +248,10 @@ final class BadInputTests: BinaryTestCase {
             XCTAssertEqual(r.status, c.status, "\(c.name): \(r.output)")
             XCTAssertTrue(r.output.split(separator: "\n").contains { $0.contains(c.message) }, "\(c.name): expected '\(c.message)' in: \(r.output)")
             let after = listing(excluding: c.own)
-            XCTAssertEqual(after, before, "\(c.name): changed outside \(c.own ?? "nothing"): before \(Set(before).subtracting(after).sorted()), after \(Set(after).subtracting(before).sorted())")
+            XCTAssertEqual(
+                after, before,
+                "\(c.name): changed outside \(c.own ?? "nothing"): before \(Set(before).subtracting(after).sorted()), after \(Set(after).subtracting(before).sorted())"
+            )
         }
     }
 

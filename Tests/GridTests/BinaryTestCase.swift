@@ -9,7 +9,9 @@ class BinaryTestCase: XCTestCase {
     var binary: AblateBinary!
 
     override func setUpWithError() throws {
-        guard let b = AblateBinary.find() else { throw XCTSkip("the ablate binary is not built next to the tests (swift build --build-tests builds it)") }
+        guard let b = AblateBinary.find() else {
+            throw XCTSkip("the ablate binary is not built next to the tests (swift build --build-tests builds it)")
+        }
         tmp = FileManager.default.temporaryDirectory.appendingPathComponent("ablate-grid-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         binary = AblateBinary(url: b, folder: tmp)

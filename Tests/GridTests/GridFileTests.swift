@@ -1,9 +1,9 @@
-import Foundation
-import RunFormat
-import XCTest
 import Embeddings
+import Foundation
 import Grid
+import RunFormat
 import Trainer
+import XCTest
 
 /// Grid files: expansion, filters, budget, run ids, and the exact validation messages (golden).
 final class GridFileTests: XCTestCase {
@@ -22,59 +22,71 @@ final class GridFileTests: XCTestCase {
     }
 
     func testCartesianProductFirstAxisOutermost() throws {
-        let (_, runs) = try expand("""
-        base: \(Self.tinyBase)
-        axes:
-          strategy: [learned, frozen-random]
-          size: [{d_model: 16, n_layer: 1, n_head: 2}, {d_model: 32, n_layer: 2, n_head: 2}]
-          seed: [1, 2, 3]
-        """)
+        let (_, runs) = try expand(
+            """
+            base: \(Self.tinyBase)
+            axes:
+              strategy: [learned, frozen-random]
+              size: [{d_model: 16, n_layer: 1, n_head: 2}, {d_model: 32, n_layer: 2, n_head: 2}]
+              seed: [1, 2, 3]
+            """)
         XCTAssertEqual(runs.count, 12)
         XCTAssertEqual(runs.map(\.index), Array(0..<12))
-        XCTAssertEqual(runs.prefix(4).map(\.id), ["learned-d16-L1-v256-s1", "learned-d16-L1-v256-s2", "learned-d16-L1-v256-s3",
-                                                   "learned-d32-L2-v256-s1"])
+        XCTAssertEqual(
+            runs.prefix(4).map(\.id),
+            [
+                "learned-d16-L1-v256-s1", "learned-d16-L1-v256-s2", "learned-d16-L1-v256-s3",
+                "learned-d32-L2-v256-s1",
+            ])
         XCTAssertEqual(runs.last?.id, "frozen-random-d32-L2-v256-s3")
         XCTAssertEqual(runs[0].axisLabels.map(\.label), ["learned", "d16-L1-h2", "1"])
         XCTAssertEqual(Set(runs.map(\.configHash)).count, 12)
     }
 
     func testExcludeAndOnlyFilters() throws {
-        let (_, runs) = try expand("""
-        base: \(Self.tinyBase)
-        axes:
-          strategy: [learned, {name: hashed, options: {target_std: 0.02}}, {name: mup, parametrization: mup}]
-          size: [{preset: tiny}, {d_model: 32, n_layer: 1, n_head: 2}]
-          seed: [1, 2]
-        exclude: [{strategy: hashed, size: tiny}, {strategy: mup, seed: 2}]
-        only: [{size: [tiny, {d_model: 32}]}]
-        """)
+        let (_, runs) = try expand(
+            """
+            base: \(Self.tinyBase)
+            axes:
+              strategy: [learned, {name: hashed, options: {target_std: 0.02}}, {name: mup, parametrization: mup}]
+              size: [{preset: tiny}, {d_model: 32, n_layer: 1, n_head: 2}]
+              seed: [1, 2]
+            exclude: [{strategy: hashed, size: tiny}, {strategy: mup, seed: 2}]
+            only: [{size: [tiny, {d_model: 32}]}]
+            """)
         let ids = runs.map(\.id)
-        XCTAssertEqual(ids, ["learned-d64-L2-v256-s1", "learned-d64-L2-v256-s2", "learned-d32-L1-v256-s1", "learned-d32-L1-v256-s2",
-                             "hashed-d32-L1-v256-s1", "hashed-d32-L1-v256-s2", "mup-d64-L2-v256-s1", "mup-d32-L1-v256-s1"])
+        XCTAssertEqual(
+            ids,
+            [
+                "learned-d64-L2-v256-s1", "learned-d64-L2-v256-s2", "learned-d32-L1-v256-s1", "learned-d32-L1-v256-s2",
+                "hashed-d32-L1-v256-s1", "hashed-d32-L1-v256-s2", "mup-d64-L2-v256-s1", "mup-d32-L1-v256-s1",
+            ])
         XCTAssertEqual(runs.first { $0.id.hasPrefix("mup") }?.config.parametrization, "mup")
         XCTAssertEqual(runs.first { $0.id.hasPrefix("hashed") }?.config.strategyOptions["target_std"], .double(0.02))
     }
 
     /// Filters may also name a trainer key: it matches the run's resolved config.
     func testFilterOnTrainerKey() throws {
-        let (_, runs) = try expand("""
-        base: \(Self.tinyBase)
-        axes:
-          size: [{d_model: 16, n_layer: 1, n_head: 2}, {d_model: 32, n_layer: 1, n_head: 2}]
-          learning_rate: [1e-3, 3e-3]
-        exclude: [{d_model: 32, learning_rate: 0.001}]
-        """)
+        let (_, runs) = try expand(
+            """
+            base: \(Self.tinyBase)
+            axes:
+              size: [{d_model: 16, n_layer: 1, n_head: 2}, {d_model: 32, n_layer: 1, n_head: 2}]
+              learning_rate: [1e-3, 3e-3]
+            exclude: [{d_model: 32, learning_rate: 0.001}]
+            """)
         XCTAssertEqual(runs.map(\.id), ["learned-d16-L1-v256-lr0.001-s1", "learned-d16-L1-v256-lr0.003-s1", "learned-d32-L1-v256-lr0.003-s1"])
     }
 
     /// Budget: tokens ∝ non-embedding parameters, clamped; an axis value's own max_tokens/max_steps wins.
     func testBudget() throws {
-        let (_, runs) = try expand("""
-        base: \(Self.tinyBase)
-        axes:
-          size: [{d_model: 16, n_layer: 1, n_head: 2}, {d_model: 32, n_layer: 2, n_head: 2}, {d_model: 32, n_layer: 1, n_head: 2, max_steps: 7}]
-        budget: {tokens_per_parameter: 2, min_tokens: 20000, max_tokens: 60000}
-        """)
+        let (_, runs) = try expand(
+            """
+            base: \(Self.tinyBase)
+            axes:
+              size: [{d_model: 16, n_layer: 1, n_head: 2}, {d_model: 32, n_layer: 2, n_head: 2}, {d_model: 32, n_layer: 1, n_head: 2, max_steps: 7}]
+            budget: {tokens_per_parameter: 2, min_tokens: 20000, max_tokens: 60000}
+            """)
         let n0 = runs[0].model.nonEmbeddingParameters, n1 = runs[1].model.nonEmbeddingParameters
         XCTAssertEqual(runs[0].config.maxTokens, max(20000, 2 * n0))
         XCTAssertEqual(runs[1].config.maxTokens, min(60000, 2 * n1))
@@ -85,25 +97,27 @@ final class GridFileTests: XCTestCase {
     /// Run ids are part of the on-disk layout: they must not change between versions for the same file.
     func testRunIDsAreStable() throws {
         let text = """
-        name: ids
-        base: \(Self.tinyBase)
-        axes:
-          strategy: [learned, {name: hashed, options: {target_std: 0.02}}, {name: hashed, options: {target_std: 0.05}}, {name: mup, parametrization: mup, label: mup-base}]
-          size: [tiny, {d_model: 32, n_layer: 2, n_head: 4, label: narrow}]
-          weight_decay: [0.1]
-          schedule: [{label: short, warmup_steps: 1}]
-          seed: [7]
-        """
+            name: ids
+            base: \(Self.tinyBase)
+            axes:
+              strategy: [learned, {name: hashed, options: {target_std: 0.02}}, {name: hashed, options: {target_std: 0.05}}, {name: mup, parametrization: mup, label: mup-base}]
+              size: [tiny, {d_model: 32, n_layer: 2, n_head: 4, label: narrow}]
+              weight_decay: [0.1]
+              schedule: [{label: short, warmup_steps: 1}]
+              seed: [7]
+            """
         let (_, a) = try expand(text)
         let (_, b) = try expand(text)
         XCTAssertEqual(a.map(\.id), b.map(\.id))
         XCTAssertEqual(a.map(\.configHash), b.map(\.configHash))
-        XCTAssertEqual(a.map(\.id), [
-            "learned-d64-L2-v256-wd0.1-short-s7", "learned-d32-L2-narrow-v256-wd0.1-short-s7",
-            "hashed-target_std0.02-d64-L2-v256-wd0.1-short-s7", "hashed-target_std0.02-d32-L2-narrow-v256-wd0.1-short-s7",
-            "hashed-target_std0.05-d64-L2-v256-wd0.1-short-s7", "hashed-target_std0.05-d32-L2-narrow-v256-wd0.1-short-s7",
-            "mup-base-d64-L2-v256-wd0.1-short-s7", "mup-base-d32-L2-narrow-v256-wd0.1-short-s7",
-        ])
+        XCTAssertEqual(
+            a.map(\.id),
+            [
+                "learned-d64-L2-v256-wd0.1-short-s7", "learned-d32-L2-narrow-v256-wd0.1-short-s7",
+                "hashed-target_std0.02-d64-L2-v256-wd0.1-short-s7", "hashed-target_std0.02-d32-L2-narrow-v256-wd0.1-short-s7",
+                "hashed-target_std0.05-d64-L2-v256-wd0.1-short-s7", "hashed-target_std0.05-d32-L2-narrow-v256-wd0.1-short-s7",
+                "mup-base-d64-L2-v256-wd0.1-short-s7", "mup-base-d32-L2-narrow-v256-wd0.1-short-s7",
+            ])
         // The hash ignores the thread count (a resource setting), nothing else.
         var c = a[0].config
         c.threads = 2
@@ -114,76 +128,88 @@ final class GridFileTests: XCTestCase {
 
     /// Every problem at once, each at its place, with the nearest valid key.
     func testValidationMessagesGolden() {
-        let lines = errors("""
-        name: bad
-        base: {corpus: tiny.txt, vocab_size: 256, context_lenght: 16, batch_size: eight}
-        axes:
-          strategy: [learned, lerned, mup, {name: hashed, options: {target_sd: 0.02}}]
-          size: [{d_model: 30, n_head: 4, n_layer: 1}, {preset: tiny}, {preset: huge}]
-          seed: [1]
-        budget: {tokens_per_parameter: 20, max_token: 5}
-        jbos: 2
-        exclude: [{strategy: hashd}]
-        """)
-        XCTAssertEqual(lines, [
-            "bad.yaml:2:43: unknown key 'context_lenght' in base. Did you mean 'context_length'? (`ablate train --help` lists the trainer keys)",
-            "bad.yaml:2:75: 'batch_size': expected an integer, got 'eight'",
-            // The registry's names, not a list: a newly added strategy must not break this test.
-            "bad.yaml:4:23: unknown embedding strategy 'lerned'. Did you mean 'learned'? Known strategies: \(StrategyRegistry.names.joined(separator: ", ")) (see `ablate strategies`).",
-            "bad.yaml:4:31: strategy 'mup': requires the μP parametrization (the model must apply μP to the hidden matrices, readout and attention); set `parametrization: mup` and `base_width` (e.g. 256) in the run config, or use strategy 'learned' for SP.",
-            "bad.yaml:4:61: strategy 'hashed' has no option 'target_sd'. Did you mean 'target_std'? Valid options: hash_seed, ngram_sizes, prime, target_std.",
-            "bad.yaml:5:32: 'n_head': d_model 30 is not divisible by n_head 4. Fix: choose n_head dividing d_model (e.g. 6, 10, 15, 30) or change d_model.",
-            "bad.yaml:5:73: 'preset': unknown preset 'huge'. Fix: use one of base, large, medium, small, tiny or give d_model, n_layer and n_head.",
-            "bad.yaml:7:36: unknown budget key 'max_token'. Did you mean 'max_tokens'? Valid: tokens_per_parameter, min_tokens, max_tokens.",
-            "bad.yaml:8:1: unknown key 'jbos'. Did you mean 'jobs'? Valid top-level keys: name, description, base, axes, budget, exclude, only, jobs, blas_kernel.",
-            "bad.yaml:9:12: filter value 'hashd' matches no value of axis 'strategy' (labels: learned, lerned, mup, hashed)",
-        ])
+        let lines = errors(
+            """
+            name: bad
+            base: {corpus: tiny.txt, vocab_size: 256, context_lenght: 16, batch_size: eight}
+            axes:
+              strategy: [learned, lerned, mup, {name: hashed, options: {target_sd: 0.02}}]
+              size: [{d_model: 30, n_head: 4, n_layer: 1}, {preset: tiny}, {preset: huge}]
+              seed: [1]
+            budget: {tokens_per_parameter: 20, max_token: 5}
+            jbos: 2
+            exclude: [{strategy: hashd}]
+            """)
+        XCTAssertEqual(
+            lines,
+            [
+                "bad.yaml:2:43: unknown key 'context_lenght' in base. Did you mean 'context_length'? (`ablate train --help` lists the trainer keys)",
+                "bad.yaml:2:75: 'batch_size': expected an integer, got 'eight'",
+                // The registry's names, not a list: a newly added strategy must not break this test.
+                "bad.yaml:4:23: unknown embedding strategy 'lerned'. Did you mean 'learned'? Known strategies: \(StrategyRegistry.names.joined(separator: ", ")) (see `ablate strategies`).",
+                "bad.yaml:4:31: strategy 'mup': requires the μP parametrization (the model must apply μP to the hidden matrices, readout and attention); set `parametrization: mup` and `base_width` (e.g. 256) in the run config, or use strategy 'learned' for SP.",
+                "bad.yaml:4:61: strategy 'hashed' has no option 'target_sd'. Did you mean 'target_std'? Valid options: hash_seed, ngram_sizes, prime, target_std.",
+                "bad.yaml:5:32: 'n_head': d_model 30 is not divisible by n_head 4. Fix: choose n_head dividing d_model (e.g. 6, 10, 15, 30) or change d_model.",
+                "bad.yaml:5:73: 'preset': unknown preset 'huge'. Fix: use one of base, large, medium, small, tiny or give d_model, n_layer and n_head.",
+                "bad.yaml:7:36: unknown budget key 'max_token'. Did you mean 'max_tokens'? Valid: tokens_per_parameter, min_tokens, max_tokens.",
+                "bad.yaml:8:1: unknown key 'jbos'. Did you mean 'jobs'? Valid top-level keys: name, description, base, axes, budget, exclude, only, jobs, blas_kernel.",
+                "bad.yaml:9:12: filter value 'hashd' matches no value of axis 'strategy' (labels: learned, lerned, mup, hashed)",
+            ])
     }
 
     /// A misspelt strategy is reported even when every size is invalid too (the strategy cannot be built then).
     func testUnknownStrategyReportedWhenNoSizeIsValid() {
-        let lines = errors("""
-        name: bad
-        base: {corpus: tiny.txt, vocab_size: 256, context_length: 16, batch_size: 4}
-        axes:
-          strategy: [learned, hashd]
-          size: [{d_model: 30, n_head: 4, n_layer: 1}]
-        """)
+        let lines = errors(
+            """
+            name: bad
+            base: {corpus: tiny.txt, vocab_size: 256, context_length: 16, batch_size: 4}
+            axes:
+              strategy: [learned, hashd]
+              size: [{d_model: 30, n_head: 4, n_layer: 1}]
+            """)
         XCTAssertEqual(lines.count, 2, lines.joined(separator: "\n"))
-        XCTAssertTrue(lines.contains { $0.hasPrefix("bad.yaml:4:23: unknown embedding strategy 'hashd'. Did you mean 'hashed'?") },
-                      lines.joined(separator: "\n"))
+        XCTAssertTrue(
+            lines.contains { $0.hasPrefix("bad.yaml:4:23: unknown embedding strategy 'hashd'. Did you mean 'hashed'?") },
+            lines.joined(separator: "\n"))
         XCTAssertTrue(lines.contains { $0.hasPrefix("bad.yaml:5:") && $0.contains("not divisible") }, lines.joined(separator: "\n"))
     }
 
     func testStructuralErrorsGolden() {
-        XCTAssertEqual(errors("""
-        base: {preset: tiny}
-        axes:
-          strategy: learned
-          learning_rat: [1e-3]
-          seed: [1, two]
-        jobs: 0
-        """), [
-            "bad.yaml:3:13: axis 'strategy' must be a non-empty list of values, e.g. strategy: [a, b]",
-            "bad.yaml:4:3: unknown axis 'learning_rat'. Did you mean 'learning_rate'? An axis is a trainer key (its values are that key's values), 'size', or a named bundle whose values are mappings of trainer keys",
-            "bad.yaml:5:13: 'seed': expected an integer, got 'two'",
-            "bad.yaml:6:7: 'jobs' must be a positive integer (parallel runs on one machine), got '0'",
-        ])
+        XCTAssertEqual(
+            errors(
+                """
+                base: {preset: tiny}
+                axes:
+                  strategy: learned
+                  learning_rat: [1e-3]
+                  seed: [1, two]
+                jobs: 0
+                """),
+            [
+                "bad.yaml:3:13: axis 'strategy' must be a non-empty list of values, e.g. strategy: [a, b]",
+                "bad.yaml:4:3: unknown axis 'learning_rat'. Did you mean 'learning_rate'? An axis is a trainer key (its values are that key's values), 'size', or a named bundle whose values are mappings of trainer keys",
+                "bad.yaml:5:13: 'seed': expected an integer, got 'two'",
+                "bad.yaml:6:7: 'jobs' must be a positive integer (parallel runs on one machine), got '0'",
+            ])
         XCTAssertEqual(errors("axes: {seed: [1]\nbase: [", path: "syntax.yaml").count, 1)
         XCTAssertTrue(errors("axes: {seed: [1]\nbase: [", path: "syntax.yaml")[0].hasPrefix("syntax.yaml:2:"))
     }
 
     func testDuplicateLabelsAndEmptyGridAreErrors() {
-        XCTAssertEqual(errors("""
-        base: \(Self.tinyBase)
-        axes:
-          schedule: [{label: a, warmup_steps: 1}, {label: a, warmup_steps: 2}]
-        """), ["bad.yaml:3:43: axis 'schedule' has two values labelled 'a' (the first at line 3); give them distinct `label:`s"])
-        XCTAssertEqual(errors("""
-        base: \(Self.tinyBase)
-        axes: {seed: [1]}
-        only: [{seed: 1, learning_rate: 5}]
-        """), ["bad.yaml:1:7: the grid has no runs: the filters (`exclude`/`only`) removed every combination"])
+        XCTAssertEqual(
+            errors(
+                """
+                base: \(Self.tinyBase)
+                axes:
+                  schedule: [{label: a, warmup_steps: 1}, {label: a, warmup_steps: 2}]
+                """), ["bad.yaml:3:43: axis 'schedule' has two values labelled 'a' (the first at line 3); give them distinct `label:`s"])
+        XCTAssertEqual(
+            errors(
+                """
+                base: \(Self.tinyBase)
+                axes: {seed: [1]}
+                only: [{seed: 1, learning_rate: 5}]
+                """), ["bad.yaml:1:7: the grid has no runs: the filters (`exclude`/`only`) removed every combination"])
     }
 
     /// The shipped grid files validate, and default.yaml has the shape the issue asks for.

@@ -1,9 +1,9 @@
 import Foundation
+import Grid
 import RunFormat
 import TestSupport
-import XCTest
-import Grid
 import Trainer
+import XCTest
 
 /// `ablate grid run` end to end with the built binary: worker processes, resume after kill -9 at several points
 /// (bit-identical to an uninterrupted run), Ctrl-C, lock contention, a diverging run, changed configs, progress
@@ -12,7 +12,9 @@ final class GridProcessTests: BinaryTestCase {
     /// Everything deterministic about a finished run: metrics without timings, and the final weights' bytes.
     func fingerprint(_ folder: URL) throws -> (metrics: [String], weights: Data) {
         let rf = RunFolder(folder)
-        let metrics = try rf.readMetrics().map { r in "\(r.step) \(r.tokens) \(String(describing: r.trainLoss)) \(String(describing: r.valLoss)) \(r.lr) \(String(describing: r.gradNorm))" }
+        let metrics = try rf.readMetrics().map { r in
+            "\(r.step) \(r.tokens) \(String(describing: r.trainLoss)) \(String(describing: r.valLoss)) \(r.lr) \(String(describing: r.gradNorm))"
+        }
         let ckpt = try XCTUnwrap(Checkpoint.latest(in: rf), "no checkpoint in \(folder.path)")
         return (metrics, try Data(contentsOf: ckpt.appendingPathComponent(Checkpoint.modelFile)))
     }
@@ -100,10 +102,12 @@ final class GridProcessTests: BinaryTestCase {
 
     /// A diverging run (huge learning rate) is recorded; the rest of the grid finishes; the exit status says so.
     func testDivergingRunDoesNotStopTheGrid() throws {
-        let grid = try writeGrid("div", axes: """
-          lr: [{label: ok, learning_rate: 3e-3}, {label: huge, learning_rate: 1e6, grad_clip: 0, warmup_steps: 0}]
-          seed: [1]
-        """)
+        let grid = try writeGrid(
+            "div",
+            axes: """
+                  lr: [{label: ok, learning_rate: 3e-3}, {label: huge, learning_rate: 1e6, grad_clip: 0, warmup_steps: 0}]
+                  seed: [1]
+                """)
         let r = try ablate(["grid", "run", grid, "--jobs", "1", "--log-every", "0"])
         XCTAssertEqual(r.status, 3, r.output)
         XCTAssertTrue(r.output.contains("DIVERGED learned-d16-L1-v256-huge-s1"), r.output)

@@ -1,5 +1,5 @@
-import XCTest
 import Kernels
+import XCTest
 
 /// The AdamW kernel is a loop the compiler vectorises (square root and division 8 lanes wide); it must still equal a
 /// plain scalar loop in the documented operation order bit for bit, with and without weight decay, over a count that
@@ -17,8 +17,9 @@ final class AdamWKernelTests: XCTestCase {
             var (pRef, mRef, vRef) = (p, m, v)
             let lr: Float = 3e-4, beta1: Float = 0.9, beta2: Float = 0.95, eps: Float = 1e-8
             let bc1: Float = 0.19, bc2Sqrt: Float = 0.31, gradScale: Float = 0.7
-            AdamWKernel.step(param: &p, grad: g, m: &m, v: &v, count: n, lr: lr, beta1: beta1, beta2: beta2, eps: eps,
-                             weightDecay: weightDecay, biasCorrection1: bc1, biasCorrection2Sqrt: bc2Sqrt, gradScale: gradScale)
+            AdamWKernel.step(
+                param: &p, grad: g, m: &m, v: &v, count: n, lr: lr, beta1: beta1, beta2: beta2, eps: eps,
+                weightDecay: weightDecay, biasCorrection1: bc1, biasCorrection2Sqrt: bc2Sqrt, gradScale: gradScale)
             // The scalar loop the kernel replaced: torch.optim.AdamW's steps (param.mul_(1 − lr·wd); the moment updates;
             // denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps); param.addcdiv_(exp_avg, denom, −step_size)),
             // with m updated as β₁m + (1 − β₁)g where torch uses lerp_ (same value up to rounding).

@@ -1,11 +1,14 @@
-import XCTest
 import Foundation
 import Kernels
+import XCTest
 
 /// Causal multi-head attention over qkv[B, T, 3C] in Double: for each (b, h, i), scores over j ≤ i only,
 /// softmax, weighted sum of values. Returns out[B, T, C] and att[B, H, T, T] (zero above the diagonal).
-func attentionReference(_ qkv: [Double], batch B: Int, seq T: Int, channels C: Int, heads H: Int, scale: Double)
-    -> (out: [Double], att: [Double]) {
+func attentionReference(
+    _ qkv: [Double], batch B: Int, seq T: Int, channels C: Int, heads H: Int, scale: Double
+)
+    -> (out: [Double], att: [Double])
+{
     let hs = C / H
     var out = [Double](repeating: 0, count: B * T * C), att = [Double](repeating: 0, count: B * H * T * T)
     func at(_ b: Int, _ t: Int, _ part: Int, _ h: Int, _ d: Int) -> Double { qkv[(b * T + t) * 3 * C + part * C + h * hs + d] }
@@ -68,8 +71,9 @@ final class AttentionTests: XCTestCase {
 
         // datt is scratch: start it as NaN to prove backward overwrites rather than reads it.
         let dqkv = zeros(qkv.count), datt = filled(.nan, B * H * T * T)
-        CausalSelfAttention.backward(dqkv: dqkv.p, datt: datt.p, dout: buffer(r).p, qkv: bq.p, att: att.p,
-                                     batch: B, seq: T, channels: C, heads: H, scale: scale)
+        CausalSelfAttention.backward(
+            dqkv: dqkv.p, datt: datt.p, dout: buffer(r).p, qkv: bq.p, att: att.p,
+            batch: B, seq: T, channels: C, heads: H, scale: scale)
         let fd = numericalGradient([qkv], wrt: 0, weights: r) {
             attentionReference($0[0], batch: B, seq: T, channels: C, heads: H, scale: Double(scale)).out
         }
@@ -99,11 +103,13 @@ final class AttentionTests: XCTestCase {
         CausalSelfAttention.forward(out: out.p, att: att.p, qkv: qkv.p, batch: B, seq: T, channels: C, heads: H, scale: 0.5)
         let start = randomValues(B * T * 3 * C, &rng)
         let once = buffer(start), twice = buffer(start)
-        CausalSelfAttention.backward(dqkv: once.p, datt: datt.p, dout: dout.p, qkv: qkv.p, att: att.p,
-                                     batch: B, seq: T, channels: C, heads: H, scale: 0.5)
+        CausalSelfAttention.backward(
+            dqkv: once.p, datt: datt.p, dout: dout.p, qkv: qkv.p, att: att.p,
+            batch: B, seq: T, channels: C, heads: H, scale: 0.5)
         for _ in 0..<2 {
-            CausalSelfAttention.backward(dqkv: twice.p, datt: datt.p, dout: dout.p, qkv: qkv.p, att: att.p,
-                                         batch: B, seq: T, channels: C, heads: H, scale: 0.5)
+            CausalSelfAttention.backward(
+                dqkv: twice.p, datt: datt.p, dout: dout.p, qkv: qkv.p, att: att.p,
+                batch: B, seq: T, channels: C, heads: H, scale: 0.5)
         }
         let g1 = zip(once.doubles, start).map { $0 - $1 }, g2 = zip(twice.doubles, start).map { $0 - $1 }
         XCTAssertGreaterThan(g1.map(abs).max()!, 0.1)

@@ -1,6 +1,6 @@
-import XCTest
 import Dispatch
 import Kernels
+import XCTest
 
 /// Attention splits the (batch, head) pairs across our own threads and calls OpenBLAS concurrently with OpenBLAS
 /// set to 1 thread. These tests pin down that this is safe and that results do not depend on the thread count.
@@ -9,8 +9,8 @@ final class AttentionThreadsTests: XCTestCase {
     /// (T = 128, hs = 32) and with a pair count that does not divide evenly; the thread count is restored.
     func testTwoThreadsBitIdenticalToOne() {
         check(batch: 4, seq: 128, channels: 128, heads: 4, seed: 41)  // 16 pairs
-        check(batch: 1, seq: 64, channels: 96, heads: 3, seed: 42)    // 3 pairs: uneven split
-        check(batch: 1, seq: 20, channels: 8, heads: 1, seed: 43)     // 1 pair: inline path
+        check(batch: 1, seq: 64, channels: 96, heads: 3, seed: 42)  // 3 pairs: uneven split
+        check(batch: 1, seq: 20, channels: 8, heads: 1, seed: 43)  // 1 pair: inline path
     }
 
     func check(batch B: Int, seq T: Int, channels C: Int, heads H: Int, seed: UInt64) {
@@ -27,8 +27,9 @@ final class AttentionThreadsTests: XCTestCase {
             let out = filled(.nan, B * T * C), att = filled(.nan, B * H * T * T), datt = filled(.nan, B * H * T * T)
             let dqkv = buffer(dqkv0)
             CausalSelfAttention.forward(out: out.p, att: att.p, qkv: qkv.p, batch: B, seq: T, channels: C, heads: H, scale: scale)
-            CausalSelfAttention.backward(dqkv: dqkv.p, datt: datt.p, dout: dout.p, qkv: qkv.p, att: att.p,
-                                         batch: B, seq: T, channels: C, heads: H, scale: scale)
+            CausalSelfAttention.backward(
+                dqkv: dqkv.p, datt: datt.p, dout: dout.p, qkv: qkv.p, att: att.p,
+                batch: B, seq: T, channels: C, heads: H, scale: scale)
             XCTAssertEqual(BLAS.threads, threads, "attention must restore the OpenBLAS thread count")
             results.append([out.floats, att.floats, dqkv.floats, datt.floats])
         }
@@ -51,8 +52,9 @@ final class AttentionThreadsTests: XCTestCase {
         let a = buffer(randomValues(calls * M * K, &rng)), b = buffer(randomValues(calls * K * N, &rng))
         let serial = filled(.nan, calls * M * N)
         func product(_ i: Int, into c: UnsafeMutablePointer<Float>) {
-            BLAS.sgemm(transA: i % 2 == 1, transB: true, m: M, n: N, k: K, alpha: 0.5,
-                       a: a.p + i * M * K, lda: i % 2 == 1 ? M : K, b: b.p + i * K * N, ldb: K, beta: 0, c: c + i * M * N, ldc: N)
+            BLAS.sgemm(
+                transA: i % 2 == 1, transB: true, m: M, n: N, k: K, alpha: 0.5,
+                a: a.p + i * M * K, lda: i % 2 == 1 ? M : K, b: b.p + i * K * N, ldb: K, beta: 0, c: c + i * M * N, ldc: N)
         }
         for i in 0..<calls { product(i, into: serial.p) }
         for round in 0..<20 {

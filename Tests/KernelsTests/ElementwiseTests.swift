@@ -1,5 +1,5 @@
-import XCTest
 import Kernels
+import XCTest
 
 final class ElementwiseTests: XCTestCase {
     let n = 5003  // 312 vector blocks and a 11-element tail

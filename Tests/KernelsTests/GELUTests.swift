@@ -1,6 +1,6 @@
-import XCTest
 import Foundation
 import Kernels
+import XCTest
 
 /// The tanh form exactly as written in GPT-2, in Double (independent of the kernel's σ(2u) identity).
 func geluReference(_ x: [Double]) -> [Double] {

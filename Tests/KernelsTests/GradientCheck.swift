@@ -1,5 +1,5 @@
-import XCTest
 import Kernels
+import XCTest
 
 // Shared test machinery: Float buffers built from Double values, Double reference helpers, central finite
 // differences, and a comparison that reports the worst element so failures are diagnosable.
@@ -46,8 +46,10 @@ func dot(_ a: [Double], _ b: [Double]) -> Double {
 /// Central differences of L(x) = Σ f(x) ⊙ r with respect to inputs[which], step h, all in Double.
 /// Truncation error ≈ h²·|L'''|/6 ≈ 1e-12; rounding error ≈ 1e-16·|L|/h ≈ 1e-9 for |L| ≲ 10: both far below
 /// the 1e-4 tolerance the Float kernels are held to.
-func numericalGradient(_ inputs: [[Double]], wrt which: Int, weights r: [Double], h: Double = 1e-6,
-                       _ f: ([[Double]]) -> [Double]) -> [Double] {
+func numericalGradient(
+    _ inputs: [[Double]], wrt which: Int, weights r: [Double], h: Double = 1e-6,
+    _ f: ([[Double]]) -> [Double]
+) -> [Double] {
     var x = inputs
     var g = [Double](repeating: 0, count: inputs[which].count)
     for i in g.indices {
@@ -86,15 +88,18 @@ func compare(_ actual: [Double], _ expected: [Double], rtol: Double, atol: Doubl
     return c
 }
 
-func assertClose(_ actual: [Double], _ expected: [Double], rtol: Double, atol: Double, _ what: String,
-                 file: StaticString = #filePath, line: UInt = #line) {
+func assertClose(
+    _ actual: [Double], _ expected: [Double], rtol: Double, atol: Double, _ what: String,
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(actual.count, expected.count, "\(what): length", file: file, line: line)
     guard actual.count == expected.count else { return }
     let c = compare(actual, expected, rtol: rtol, atol: atol)
-    XCTAssertEqual(c.failures, 0,
-                   "\(what): \(c.failures)/\(actual.count) elements out of tolerance; worst [\(c.worstIndex)] " +
-                   "got \(c.worstActual), expected \(c.worstExpected) (\(c.worstExcess)× the bound)",
-                   file: file, line: line)
+    XCTAssertEqual(
+        c.failures, 0,
+        "\(what): \(c.failures)/\(actual.count) elements out of tolerance; worst [\(c.worstIndex)] "
+            + "got \(c.worstActual), expected \(c.worstExpected) (\(c.worstExcess)× the bound)",
+        file: file, line: line)
 }
 
 // Tolerances, stated once.

@@ -1,9 +1,12 @@
-import XCTest
 import Kernels
+import XCTest
 
 /// Per row: (x − mean)/√(var + eps)·w + b with the biased variance, in Double.
-func layerNormReference(_ x: [Double], _ w: [Double], _ b: [Double]?, rows: Int, features c: Int, eps: Double = 1e-5)
-    -> (out: [Double], mean: [Double], rstd: [Double]) {
+func layerNormReference(
+    _ x: [Double], _ w: [Double], _ b: [Double]?, rows: Int, features c: Int, eps: Double = 1e-5
+)
+    -> (out: [Double], mean: [Double], rstd: [Double])
+{
     var out = [Double](repeating: 0, count: rows * c), mean = [Double](), rstd = [Double]()
     for n in 0..<rows {
         let row = Array(x[(n * c)..<(n * c + c)])
@@ -39,8 +42,9 @@ final class LayerNormTests: XCTestCase {
         assertClose(rstd.doubles, ref.rstd, rtol: forwardRtol, atol: forwardAtol, "LayerNorm rstd")
 
         let dx = zeros(x.count), dw = zeros(c), db = zeros(c)
-        LayerNorm.backward(dinp: dx.p, dweight: dw.p, dbias: bias ? db.p : nil, dout: buffer(r).p, inp: bx.p, weight: bw.p,
-                           mean: mean.p, rstd: rstd.p, rows: rows, features: c)
+        LayerNorm.backward(
+            dinp: dx.p, dweight: dw.p, dbias: bias ? db.p : nil, dout: buffer(r).p, inp: bx.p, weight: bw.p,
+            mean: mean.p, rstd: rstd.p, rows: rows, features: c)
         let f: ([[Double]]) -> [Double] = { layerNormReference($0[0], $0[1], bias ? $0[2] : nil, rows: rows, features: c).out }
         let inputs = [x, w, b ?? []]
         assertClose(dx.doubles, numericalGradient(inputs, wrt: 0, weights: r, f), rtol: gradRtol, atol: gradAtol, "LayerNorm dinp")
@@ -61,11 +65,13 @@ final class LayerNormTests: XCTestCase {
         LayerNorm.forward(out: out.p, mean: mean.p, rstd: rstd.p, inp: x.p, weight: w.p, bias: b.p, rows: rows, features: c)
         let start = [randomValues(rows * c, &rng), randomValues(c, &rng), randomValues(c, &rng)]
         let once = start.map { buffer($0) }, twice = start.map { buffer($0) }
-        LayerNorm.backward(dinp: once[0].p, dweight: once[1].p, dbias: once[2].p, dout: dout.p, inp: x.p, weight: w.p,
-                           mean: mean.p, rstd: rstd.p, rows: rows, features: c)
+        LayerNorm.backward(
+            dinp: once[0].p, dweight: once[1].p, dbias: once[2].p, dout: dout.p, inp: x.p, weight: w.p,
+            mean: mean.p, rstd: rstd.p, rows: rows, features: c)
         for _ in 0..<2 {
-            LayerNorm.backward(dinp: twice[0].p, dweight: twice[1].p, dbias: twice[2].p, dout: dout.p, inp: x.p, weight: w.p,
-                               mean: mean.p, rstd: rstd.p, rows: rows, features: c)
+            LayerNorm.backward(
+                dinp: twice[0].p, dweight: twice[1].p, dbias: twice[2].p, dout: dout.p, inp: x.p, weight: w.p,
+                mean: mean.p, rstd: rstd.p, rows: rows, features: c)
         }
         for k in 0..<3 {
             let g1 = zip(once[k].doubles, start[k]).map { $0 - $1 }, g2 = zip(twice[k].doubles, start[k]).map { $0 - $1 }
@@ -74,8 +80,9 @@ final class LayerNormTests: XCTestCase {
         }
         // dweight/dbias nil: dinp is the same as with them.
         let alone = buffer(start[0])
-        LayerNorm.backward(dinp: alone.p, dweight: nil, dbias: nil, dout: dout.p, inp: x.p, weight: w.p,
-                           mean: mean.p, rstd: rstd.p, rows: rows, features: c)
+        LayerNorm.backward(
+            dinp: alone.p, dweight: nil, dbias: nil, dout: dout.p, inp: x.p, weight: w.p,
+            mean: mean.p, rstd: rstd.p, rows: rows, features: c)
         XCTAssertEqual(alone.floats, once[0].floats)
     }
 }

@@ -1,5 +1,5 @@
-import XCTest
 import Kernels
+import XCTest
 
 /// out[n, o] = Σ_c inp[n, c]·w[o, c] + b[o], in Double.
 func linearReference(_ inp: [Double], _ w: [Double], _ b: [Double]?, rows: Int, inFeatures c: Int, outFeatures oc: Int) -> [Double] {
@@ -33,8 +33,9 @@ final class LinearTests: XCTestCase {
         assertClose(out.doubles, ref, rtol: forwardRtol, atol: forwardAtol, "Linear forward")
 
         let dx = zeros(x.count), dw = zeros(w.count), db = zeros(oc), dout = buffer(r)
-        Linear.backward(dinp: dx.p, dweight: dw.p, dbias: bias ? db.p : nil, dout: dout.p, inp: bx.p, weight: bw.p,
-                        rows: rows, inFeatures: c, outFeatures: oc)
+        Linear.backward(
+            dinp: dx.p, dweight: dw.p, dbias: bias ? db.p : nil, dout: dout.p, inp: bx.p, weight: bw.p,
+            rows: rows, inFeatures: c, outFeatures: oc)
         let f: ([[Double]]) -> [Double] = { linearReference($0[0], $0[1], bias ? $0[2] : nil, rows: rows, inFeatures: c, outFeatures: oc) }
         let inputs = [x, w, b ?? []]
         assertClose(dx.doubles, numericalGradient(inputs, wrt: 0, weights: r, f), rtol: gradRtol, atol: gradAtol, "Linear dinp")
@@ -53,11 +54,13 @@ final class LinearTests: XCTestCase {
         let x = buffer(randomValues(rows * c, &rng)), w = buffer(randomValues(oc * c, &rng)), dout = buffer(randomValues(rows * oc, &rng))
         let start = [randomValues(rows * c, &rng), randomValues(oc * c, &rng), randomValues(oc, &rng)]
         let once = start.map { buffer($0) }, twice = start.map { buffer($0) }
-        Linear.backward(dinp: once[0].p, dweight: once[1].p, dbias: once[2].p, dout: dout.p, inp: x.p, weight: w.p,
-                        rows: rows, inFeatures: c, outFeatures: oc)
+        Linear.backward(
+            dinp: once[0].p, dweight: once[1].p, dbias: once[2].p, dout: dout.p, inp: x.p, weight: w.p,
+            rows: rows, inFeatures: c, outFeatures: oc)
         for _ in 0..<2 {
-            Linear.backward(dinp: twice[0].p, dweight: twice[1].p, dbias: twice[2].p, dout: dout.p, inp: x.p, weight: w.p,
-                            rows: rows, inFeatures: c, outFeatures: oc)
+            Linear.backward(
+                dinp: twice[0].p, dweight: twice[1].p, dbias: twice[2].p, dout: dout.p, inp: x.p, weight: w.p,
+                rows: rows, inFeatures: c, outFeatures: oc)
         }
         for k in 0..<3 {
             let g1 = zip(once[k].doubles, start[k]).map { $0 - $1 }
@@ -73,8 +76,9 @@ final class LinearTests: XCTestCase {
         var rng = Xoshiro256(seed: 5)
         let x = randomValues(rows * c, &rng), w = randomValues(oc * c, &rng), r = randomValues(rows * oc, &rng)
         let dw = zeros(w.count)
-        Linear.backward(dinp: nil, dweight: dw.p, dbias: nil, dout: buffer(r).p, inp: buffer(x).p, weight: buffer(w).p,
-                        rows: rows, inFeatures: c, outFeatures: oc)
+        Linear.backward(
+            dinp: nil, dweight: dw.p, dbias: nil, dout: buffer(r).p, inp: buffer(x).p, weight: buffer(w).p,
+            rows: rows, inFeatures: c, outFeatures: oc)
         let fd = numericalGradient([x, w], wrt: 1, weights: r) { linearReference($0[0], $0[1], nil, rows: rows, inFeatures: c, outFeatures: oc) }
         var good = dw.doubles
         XCTAssertEqual(compare(good, fd, rtol: gradRtol, atol: gradAtol).failures, 0)

@@ -1,5 +1,5 @@
-import XCTest
 import Kernels
+import XCTest
 
 final class RNGTests: XCTestCase {
     /// xoshiro256** must give the same stream everywhere. The expected values come from an independent transcription
@@ -13,7 +13,8 @@ final class RNGTests: XCTestCase {
         var b = Xoshiro256(seed: 7)
         XCTAssertEqual((0..<12).map { _ in b.nextInt(below: 10) }, [7, 2, 8, 9, 9, 8, 0, 1, 4, 1, 5, 7])
         var d = Xoshiro256(seed: 9)
-        XCTAssertEqual((0..<3).map { _ in d.nextDouble() }, [23269556011828, 2265214887799391, 1193113880498187].map { Double($0) / 9_007_199_254_740_992 })
+        XCTAssertEqual(
+            (0..<3).map { _ in d.nextDouble() }, [23269556011828, 2265214887799391, 1193113880498187].map { Double($0) / 9_007_199_254_740_992 })
         var c = Xoshiro256(seed: 43)
         XCTAssertNotEqual(c.next(), 0x1578_0B2E_0C2E_C716)
     }
@@ -22,7 +23,7 @@ final class RNGTests: XCTestCase {
         var r = Xoshiro256(seed: 7)
         var counts = [Int](repeating: 0, count: 10)
         for _ in 0..<100_000 { counts[r.nextInt(below: 10)] += 1 }
-        for c in counts { XCTAssertEqual(Double(c), 10_000, accuracy: 500) } // > 5 sigma (sigma ≈ 95)
+        for c in counts { XCTAssertEqual(Double(c), 10_000, accuracy: 500) }  // > 5 sigma (sigma ≈ 95)
     }
 
     func testNormalMoments() {
@@ -30,7 +31,7 @@ final class RNGTests: XCTestCase {
         let n = 200_000
         var s = 0.0, s2 = 0.0
         for _ in 0..<n { let x = r.nextNormal(); s += x; s2 += x * x }
-        XCTAssertEqual(s / Double(n), 0, accuracy: 0.01)   // sd of the mean ≈ 0.0022
-        XCTAssertEqual(s2 / Double(n), 1, accuracy: 0.015) // sd of the variance estimate ≈ 0.0032
+        XCTAssertEqual(s / Double(n), 0, accuracy: 0.01)  // sd of the mean ≈ 0.0022
+        XCTAssertEqual(s2 / Double(n), 1, accuracy: 0.015)  // sd of the variance estimate ≈ 0.0032
     }
 }

@@ -35,7 +35,7 @@ final class RowProductTests: XCTestCase {
         let matrix = (0..<(inner * width)).map { _ in rng.nextUniform() * 2 - 1 }
         var alone = [Float](repeating: 0, count: width)
         RowProduct.forward(out: &alone, table: table, indices: [3], count: 1, inner: inner, matrix: matrix, width: width)
-        let indices: [Int32] = [3, 1, 3, 0, 2, 3, 3, 5, 6, 3]   // 3 in blocks and in the tail
+        let indices: [Int32] = [3, 1, 3, 0, 2, 3, 3, 5, 6, 3]  // 3 in blocks and in the tail
         var out = [Float](repeating: 0, count: indices.count * width)
         RowProduct.forward(out: &out, table: table, indices: indices, count: indices.count, inner: inner, matrix: matrix, width: width)
         for (i, t) in indices.enumerated() where t == 3 {

@@ -1,6 +1,6 @@
-import XCTest
 import Foundation
 import Kernels
+import XCTest
 
 /// Stable softmax and per-row negative log-likelihood in Double.
 func crossEntropyReference(_ logits: [Double], _ targets: [Int32], rows: Int, vocab: Int) -> (losses: [Double], probs: [Double]) {
@@ -29,8 +29,9 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
     func testForwardMatchesReference() {
         let (logits, targets) = data(seed: 41)
         let losses = zeros(rows), probs = zeros(rows * vocab)
-        let mean = SoftmaxCrossEntropy.forward(losses: losses.p, probs: probs.p, logits: buffer(logits).p, targets: targets,
-                                               rows: rows, vocab: vocab)
+        let mean = SoftmaxCrossEntropy.forward(
+            losses: losses.p, probs: probs.p, logits: buffer(logits).p, targets: targets,
+            rows: rows, vocab: vocab)
         let ref = crossEntropyReference(logits, targets, rows: rows, vocab: vocab)
         assertClose(losses.doubles, ref.losses, rtol: forwardRtol, atol: forwardAtol, "per-row losses")
         assertClose(probs.doubles, ref.probs, rtol: forwardRtol, atol: forwardAtol, "probabilities")

@@ -1,5 +1,5 @@
-import XCTest
 import Kernels
+import XCTest
 
 /// The row-parallel kernels split work by `BLAS.threads`; the split must not change a single bit of the result.
 /// Sizes are large enough that two threads really are used (≥ 2 × 32 768 elements per kernel).
@@ -46,7 +46,8 @@ final class ThreadInvarianceTests: XCTestCase {
 
         // LayerNorm, 300 × 256.
         let lr = 300, c = 256
-        let lx = buffer(randomValues(lr * c, &rng, scale: 2, offset: 0.5)), w = buffer(randomValues(c, &rng, offset: 1)), b = buffer(randomValues(c, &rng))
+        let lx = buffer(randomValues(lr * c, &rng, scale: 2, offset: 0.5)), w = buffer(randomValues(c, &rng, offset: 1)),
+            b = buffer(randomValues(c, &rng))
         let ln: () -> [Float] = {
             let out = self.zeros(lr * c), mean = self.zeros(lr), rstd = self.zeros(lr)
             LayerNorm.forward(out: out.p, mean: mean.p, rstd: rstd.p, inp: lx.p, weight: w.p, bias: b.p, rows: lr, features: c)
@@ -61,7 +62,8 @@ final class ThreadInvarianceTests: XCTestCase {
         let attention: () -> [Float] = {
             let out = self.zeros(B * T * C), att = self.zeros(B * H * T * T), datt = self.zeros(B * H * T * T), dqkv = self.zeros(B * T * 3 * C)
             CausalSelfAttention.forward(out: out.p, att: att.p, qkv: qkv.p, batch: B, seq: T, channels: C, heads: H, scale: 0.25)
-            CausalSelfAttention.backward(dqkv: dqkv.p, datt: datt.p, dout: ao.p, qkv: qkv.p, att: att.p, batch: B, seq: T, channels: C, heads: H, scale: 0.25)
+            CausalSelfAttention.backward(
+                dqkv: dqkv.p, datt: datt.p, dout: ao.p, qkv: qkv.p, att: att.p, batch: B, seq: T, channels: C, heads: H, scale: 0.25)
             return out.floats + att.floats + dqkv.floats
         }
         let a1 = run(threads: 1, attention)

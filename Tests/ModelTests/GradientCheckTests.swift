@@ -11,13 +11,17 @@ import XCTest
 /// (|g·u| ~ 1e-2…1) with |fd − g·u| ≤ 2e-3 + 2 %·|g·u|: a wrong sign, a missing term or a wrong scale in any
 /// layer's backward changes g·u by far more (checked by perturbing the test: dropping the 1/N breaks it).
 final class GradientCheckTests: XCTestCase {
-    static func makeModel(bias: Bool, parametrization: String, tie: Bool = false, strategy: String = "learned",
-                          options: [String: Any] = ["init_std": 0.5], shards: Int = 1) throws -> GPT {
-        let config = ModelConfig(vocabSize: 23, dModel: 16, nLayer: 2, nHead: 2, contextLength: 6, bias: bias,
-                                 tieEmbeddings: tie, parametrization: parametrization, baseWidth: 8, initStd: 0.2)
+    static func makeModel(
+        bias: Bool, parametrization: String, tie: Bool = false, strategy: String = "learned",
+        options: [String: Any] = ["init_std": 0.5], shards: Int = 1
+    ) throws -> GPT {
+        let config = ModelConfig(
+            vocabSize: 23, dModel: 16, nLayer: 2, nHead: 2, contextLength: 6, bias: bias,
+            tieEmbeddings: tie, parametrization: parametrization, baseWidth: 8, initStd: 0.2)
         let vocab = Vocabulary(tokenBytes: (0..<23).map { [UInt8($0 + 97)] })
-        let context = EmbeddingContext(vocabulary: vocab, dModel: 16, seed: 5,
-                                       parametrization: config.resolvedParametrization)
+        let context = EmbeddingContext(
+            vocabulary: vocab, dModel: 16, seed: 5,
+            parametrization: config.resolvedParametrization)
         let embedding = try StrategyRegistry.make(name: strategy, options: options, context: context)
         let model = try GPT(config: config, strategy: embedding, batchSize: 3, shards: shards, seed: 11)
         var rng = Xoshiro256(seed: 99)
@@ -50,8 +54,9 @@ final class GradientCheckTests: XCTestCase {
             let minus = model.forward(batch: 3)
             for i in 0..<p.count { w[i] += h * u[i] }
             let numeric = (plus - minus) / (2 * Double(h))
-            XCTAssertEqual(numeric, analytic, accuracy: 2e-3 + 0.02 * abs(analytic),
-                           "gradient of \(p.name): finite difference \(numeric) vs backward \(analytic)", file: file, line: line)
+            XCTAssertEqual(
+                numeric, analytic, accuracy: 2e-3 + 0.02 * abs(analytic),
+                "gradient of \(p.name): finite difference \(numeric) vs backward \(analytic)", file: file, line: line)
         }
     }
 
@@ -60,8 +65,10 @@ final class GradientCheckTests: XCTestCase {
     func testGradientsMuP() throws { Self.checkPerTensor(try Self.makeModel(bias: false, parametrization: "mup")) }
     /// The μP strategy multiplies its output by α_in: the chain rule must carry α_in into the table's gradient.
     func testGradientsMuPStrategyWithInputMultiplier() throws {
-        Self.checkPerTensor(try Self.makeModel(bias: false, parametrization: "mup", strategy: "mup",
-                                     options: ["init_std": 0.05, "input_multiplier": 10.0]))
+        Self.checkPerTensor(
+            try Self.makeModel(
+                bias: false, parametrization: "mup", strategy: "mup",
+                options: ["init_std": 0.05, "input_multiplier": 10.0]))
     }
     func testGradientsTied() throws { Self.checkPerTensor(try Self.makeModel(bias: false, parametrization: "sp", tie: true)) }
 
@@ -93,12 +100,14 @@ final class GradientCheckTests: XCTestCase {
         let config = ModelConfig(vocabSize: 256, dModel: 16, nLayer: 1, nHead: 2, contextLength: 4)
         let context = EmbeddingContext(vocabulary: .bytes, dModel: 16, seed: 3)
         let a = try GPT(config: config, strategy: try StrategyRegistry.make(name: "learned", context: context), batchSize: 1, seed: 3)
-        let b = try GPT(config: config, strategy: try StrategyRegistry.make(name: "learned", options: ["init_std": 0.5], context: context),
-                        batchSize: 1, seed: 3)
+        let b = try GPT(
+            config: config, strategy: try StrategyRegistry.make(name: "learned", options: ["init_std": 0.5], context: context),
+            batchSize: 1, seed: 3)
         for p in a.store.parameters where p.kind != .embedding {
             let q = b.store[p.name]!
-            XCTAssertEqual(Array(UnsafeBufferPointer(start: a.store.value(p), count: p.count)),
-                           Array(UnsafeBufferPointer(start: b.store.value(q), count: q.count)), p.name)
+            XCTAssertEqual(
+                Array(UnsafeBufferPointer(start: a.store.value(p), count: p.count)),
+                Array(UnsafeBufferPointer(start: b.store.value(q), count: q.count)), p.name)
         }
     }
 

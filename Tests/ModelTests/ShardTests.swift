@@ -92,8 +92,10 @@ final class ShardTests: XCTestCase {
 
     // MARK: - helpers
 
-    func makeModel(batch: Int, shards: Int, bias: Bool, tie: Bool, dModel: Int = 16, context T: Int = 32,
-                   strategy name: String = "learned") throws -> GPT {
+    func makeModel(
+        batch: Int, shards: Int, bias: Bool, tie: Bool, dModel: Int = 16, context T: Int = 32,
+        strategy name: String = "learned"
+    ) throws -> GPT {
         let config = ModelConfig(vocabSize: 31, dModel: dModel, nLayer: 2, nHead: 2, contextLength: T, bias: bias, tieEmbeddings: tie)
         let vocab = Vocabulary(tokenBytes: (0..<31).map { [UInt8($0 + 65)] })
         let context = EmbeddingContext(vocabulary: vocab, dModel: dModel, seed: 2)
@@ -108,8 +110,10 @@ final class ShardTests: XCTestCase {
         return model
     }
 
-    func lossAndGradients(threads: Int, shards: Int, bias: Bool = false, tie: Bool = false, dModel: Int = 16,
-                          context: Int = 32, strategy: String = "learned") throws -> (loss: Double, gradients: [String: [Float]]) {
+    func lossAndGradients(
+        threads: Int, shards: Int, bias: Bool = false, tie: Bool = false, dModel: Int = 16,
+        context: Int = 32, strategy: String = "learned"
+    ) throws -> (loss: Double, gradients: [String: [Float]]) {
         BLAS.setThreads(threads)
         let model = try makeModel(batch: 5, shards: shards, bias: bias, tie: tie, dModel: dModel, context: context, strategy: strategy)
         let loss = model.forward(batch: 5)

@@ -1,8 +1,8 @@
 import Benchmarks
 import Foundation
-import RunFormat
 import Kernels
 import Probes
+import RunFormat
 import XCTest
 
 /// Probe metrics on synthetic tables with known answers, and against NumPy/SciPy (Tests/ProbesTests/scipy_reference.py).
@@ -26,9 +26,10 @@ final class ProbeMetricTests: XCTestCase {
         // The float Gram matrix's eigenvalues alone leave a round-off floor under the σ's (why `automatic` switches).
         XCTAssertGreaterThan(try XCTUnwrap(Geometry.effectiveRank(singularValues: try Geometry.singularValues(one, method: .gramEigenvalues))), 1.001)
         // Three orthogonal directions with equal energy, duplicated: effective rank 3.
-        let three = ProbeMatrix(rows: (0..<90).map { i -> [Float] in
-            var r = [Float](repeating: 0, count: 32); r[(i % 3) * 7] = 2; return r
-        })
+        let three = ProbeMatrix(
+            rows: (0..<90).map { i -> [Float] in
+                var r = [Float](repeating: 0, count: 32); r[(i % 3) * 7] = 2; return r
+            })
         XCTAssertEqual(try XCTUnwrap(try Geometry.effectiveRank(three)), 3, accuracy: 1e-3)
         // A random Gaussian table is close to full rank (≥ 80 % of D for V = 16·D).
         let random = ProbeMatrix(rows: 512, cols: 32, values: (0..<(512 * 32)).map { _ in Float(rng.nextNormal()) })
@@ -83,20 +84,25 @@ final class ProbeMetricTests: XCTestCase {
 
     /// Words "w0"…"w5" are tokens 0…5; "w0w1" is two tokens; anything else encodes to nothing.
     func encoder(inCorpus: Set<String> = ["w0", "w1", "w2", "w3", "w4", "w5", "w0w1", "w2w3w4"]) -> WordEncoder {
-        WordEncoder(encode: { word in
-            if word == "w0w1" { return [0, 1] }
-            if word == "w2w3w4" { return [2, 3, 4] }
-            if word.hasPrefix("w"), let i = Int32(word.dropFirst()), (0..<6).contains(i) { return [i] }
-            return []
-        }, corpusWords: inCorpus)
+        WordEncoder(
+            encode: { word in
+                if word == "w0w1" { return [0, 1] }
+                if word == "w2w3w4" { return [2, 3, 4] }
+                if word.hasPrefix("w"), let i = Int32(word.dropFirst()), (0..<6).contains(i) { return [i] }
+                return []
+            }, corpusWords: inCorpus)
     }
 
     let table = ProbeMatrix(rows: [[1, 0, 2], [2, 1, 0], [0, 3, 1], [1, 1, 1], [-1, 2, 0], [3, -1, 1]])
 
     func testWordSimilaritySpearmanMatchesSciPy() throws {
-        let set = WordPairSet(name: "t", pairs: [.init("w0", "w1", 5), .init("w0", "w2", 3.5), .init("w1", "w3", 7.25),
-                                                 .init("w2", "w4", 3.5), .init("w3", "w5", 9), .init("w4", "w5", 1),
-                                                 .init("w0", "w5", 6), .init("w1", "w4", 2)])
+        let set = WordPairSet(
+            name: "t",
+            pairs: [
+                .init("w0", "w1", 5), .init("w0", "w2", 3.5), .init("w1", "w3", 7.25),
+                .init("w2", "w4", 3.5), .init("w3", "w5", 9), .init("w4", "w5", 1),
+                .init("w0", "w5", 6), .init("w1", "w4", 2),
+            ])
         let r = try WordSimilarity.evaluate(EncodedWordPairSet(set, encoder: encoder()), table: table)
         // stats.spearmanr(cos, human).statistic with cos from the same table (scipy_reference.py)
         XCTAssertEqual(try XCTUnwrap(r.rho), 0.6347419188140272, accuracy: 1e-12)
@@ -143,15 +149,19 @@ final class ProbeMetricTests: XCTestCase {
 
     func testMissingWordsAreSkippedAndCounted() throws {
         // "zebra" encodes to no token; "w9" is outside the table; "w3" is not in the corpus.
-        let set = WordPairSet(name: "m", pairs: [.init("w0", "w1", 5), .init("w0", "zebra", 3), .init("w9", "w2", 1),
-                                                 .init("w1", "w2", 2), .init("w2", "w3", 8), .init("w3", "w4", 4),
-                                                 .init("w4", "w5", 6), .init("w0", "w5", 7)])
+        let set = WordPairSet(
+            name: "m",
+            pairs: [
+                .init("w0", "w1", 5), .init("w0", "zebra", 3), .init("w9", "w2", 1),
+                .init("w1", "w2", 2), .init("w2", "w3", 8), .init("w3", "w4", 4),
+                .init("w4", "w5", 6), .init("w0", "w5", 7),
+            ])
         let enc = encoder(inCorpus: ["w0", "w1", "w2", "w4", "w5", "zebra"])
         let r = try WordSimilarity.evaluate(EncodedWordPairSet(set, encoder: enc), table: table)
         XCTAssertEqual(r.totalPairs, 8)
-        XCTAssertEqual(r.pairs, 6)             // two pairs without a vector
-        XCTAssertEqual(r.pairsInCorpus, 4)     // of the 6: not (w2, w3), (w3, w4)
-        XCTAssertEqual(r.coverageInCorpus, 5.0 / 8, accuracy: 1e-12) // (w0, zebra) is in the corpus but has no vector
+        XCTAssertEqual(r.pairs, 6)  // two pairs without a vector
+        XCTAssertEqual(r.pairsInCorpus, 4)  // of the 6: not (w2, w3), (w3, w4)
+        XCTAssertEqual(r.coverageInCorpus, 5.0 / 8, accuracy: 1e-12)  // (w0, zebra) is in the corpus but has no vector
         XCTAssertNotNil(r.rho); XCTAssertNotNil(r.rhoInCorpus)
         // Fewer than 3 usable pairs: ρ undefined (nil), never NaN.
         let tiny = WordPairSet(name: "x", pairs: [.init("w0", "w1", 1), .init("w1", "w2", 2), .init("a", "b", 3)])
@@ -193,7 +203,8 @@ final class ProbeMetricTests: XCTestCase {
         // E_t = E_0 + g_t·Δ: remaining drift = 1 − g_t. g reaches 0.9 at step 40 of 100 and stays above it.
         let steps = [0, 1, 5, 10, 20, 40, 60, 100]
         let g: [Float] = [0, 0.1, 0.3, 0.5, 0.8, 0.92, 0.95, 1]
-        let snaps = zip(steps, g).map { s, gt in (step: s, table: ProbeMatrix(rows: 20, cols: 8, values: zip(e0.values, delta).map { $0 + gt * $1 })) }
+        let snaps = zip(steps, g).map { s, gt in (step: s, table: ProbeMatrix(rows: 20, cols: 8, values: zip(e0.values, delta).map { $0 + gt * $1 }))
+        }
         let d = Drift(snapshots: snaps, totalSteps: 100)
         XCTAssertEqual(d.fractions, steps.map { Double($0) / 100 })
         for (r, gt) in zip(d.remainingDrift, g) { XCTAssertEqual(try XCTUnwrap(r), 1 - Double(gt), accuracy: 1e-5) }
@@ -206,7 +217,9 @@ final class ProbeMetricTests: XCTestCase {
         XCTAssertFalse(d.frozen)
         // Moving away again after being close resets the stabilisation point.
         var g2 = g; g2[6] = 0.7
-        let snaps2 = zip(steps, g2).map { s, gt in (step: s, table: ProbeMatrix(rows: 20, cols: 8, values: zip(e0.values, delta).map { $0 + gt * $1 })) }
+        let snaps2 = zip(steps, g2).map { s, gt in
+            (step: s, table: ProbeMatrix(rows: 20, cols: 8, values: zip(e0.values, delta).map { $0 + gt * $1 }))
+        }
         XCTAssertEqual(try XCTUnwrap(Drift(snapshots: snaps2, totalSteps: 100).stabilisedAt), 1.0)
         // A frozen table: no drift, no stabilisation point.
         let frozen = Drift(snapshots: steps.map { (step: $0, table: e0) }, totalSteps: 100)

@@ -19,10 +19,12 @@ final class RetrievalTests: XCTestCase {
         let queries = Array(passages.indices)
         let labels = passages.map(\.work)
         let pooled = Retrieval.pooledVectors(table: table, passages: passages)
-        XCTAssertEqual(try XCTUnwrap(Retrieval.meanAveragePrecision(normalized: pooled, labels: labels, queries: queries)),
-                       0.7074074074074075, accuracy: 1e-12)
-        XCTAssertEqual(try XCTUnwrap(Retrieval.tfidfMeanAveragePrecision(passages, queries: queries)),
-                       0.7203703703703703, accuracy: 1e-12)
+        XCTAssertEqual(
+            try XCTUnwrap(Retrieval.meanAveragePrecision(normalized: pooled, labels: labels, queries: queries)),
+            0.7074074074074075, accuracy: 1e-12)
+        XCTAssertEqual(
+            try XCTUnwrap(Retrieval.tfidfMeanAveragePrecision(passages, queries: queries)),
+            0.7203703703703703, accuracy: 1e-12)
     }
 
     /// Perfectly separated works give MAP 1; a query whose work has no other passage is skipped; nothing relevant → nil.
@@ -39,7 +41,7 @@ final class RetrievalTests: XCTestCase {
         let a = Retrieval.passages(works: works, length: 8, perWork: 5, seed: 3)
         XCTAssertEqual(a, Retrieval.passages(works: works, length: 8, perWork: 5, seed: 3))
         XCTAssertEqual(a.filter { $0.work == 0 }.count, 5)
-        XCTAssertEqual(a.filter { $0.work == 1 }.map(\.tokens), [Array(100..<108)])   // the 2-token tail is dropped
+        XCTAssertEqual(a.filter { $0.work == 1 }.map(\.tokens), [Array(100..<108)])  // the 2-token tail is dropped
         for p in a { XCTAssertEqual(p.tokens.count, 8); XCTAssertEqual(p.tokens.first! % 8, p.work == 0 ? 0 : 4) }
         let starts = a.filter { $0.work == 0 }.map { $0.tokens[0] }
         XCTAssertEqual(starts, starts.sorted())
@@ -57,10 +59,10 @@ final class RetrievalTests: XCTestCase {
         let added = (0..<10).flatMap { Array(p.row($0).dropFirst(4)) }
         let rms = table.frobeniusNorm / (40.0).squareRoot()
         let addedRMS = (added.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(added.count)).squareRoot()
-        XCTAssertEqual(addedRMS, rms, accuracy: 0.05 * rms)   // 3,960 draws: the RMS is within ~2 % of σ
+        XCTAssertEqual(addedRMS, rms, accuracy: 0.05 * rms)  // 3,960 draws: the RMS is within ~2 % of σ
         let x = Retrieval.xavierNormal(rows: 300, cols: 100, seed: 9)
         let std = x.frobeniusNorm / Double(x.values.count).squareRoot()
-        XCTAssertEqual(std, (2.0 / 400).squareRoot(), accuracy: 0.03 * (2.0 / 400).squareRoot())   // 30,000 draws
+        XCTAssertEqual(std, (2.0 / 400).squareRoot(), accuracy: 0.03 * (2.0 / 400).squareRoot())  // 30,000 draws
         XCTAssertEqual(x, Retrieval.xavierNormal(rows: 300, cols: 100, seed: 9))
     }
 }

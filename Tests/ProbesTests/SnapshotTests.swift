@@ -1,9 +1,9 @@
 import Embeddings
 import Foundation
-import RunFormat
-import TensorFile
 import Kernels
 import Probes
+import RunFormat
+import TensorFile
 import Trainer
 import XCTest
 
@@ -58,8 +58,9 @@ final class SnapshotTests: XCTestCase {
     }
 
     func data(_ c: TrainConfig) -> RunData {
-        RunData(vocabulary: .bytes, batches: ChainBatches(context: c.contextLength, batchSize: c.batchSize, seed: c.seed),
-                corpusSHA256: "test", tokenizerSHA256: "test", trainTokens: 18_000, validationTokens: 2_000)
+        RunData(
+            vocabulary: .bytes, batches: ChainBatches(context: c.contextLength, batchSize: c.batchSize, seed: c.seed),
+            corpusSHA256: "test", tokenizerSHA256: "test", trainTokens: 18_000, validationTokens: 2_000)
     }
 
     func snapshotDir(_ name: String) -> URL { tmp.appendingPathComponent(name).appendingPathComponent("snapshots") }
@@ -93,8 +94,9 @@ final class SnapshotTests: XCTestCase {
         _ = try Trainer(config: c, data: data(c), folder: RunFolder(tmp.appendingPathComponent("on"))).run()
         let files = RunProbe.snapshotFiles(tmp.appendingPathComponent("on"))
         XCTAssertEqual(files.map(\.step), EmbeddingSnapshots.steps(total: 40, count: 7))
-        let manifest = try JSONDecoder().decode(EmbeddingSnapshots.Manifest.self,
-                                                from: Data(contentsOf: snapshotDir("on").appendingPathComponent("manifest.json")))
+        let manifest = try JSONDecoder().decode(
+            EmbeddingSnapshots.Manifest.self,
+            from: Data(contentsOf: snapshotDir("on").appendingPathComponent("manifest.json")))
         XCTAssertEqual(manifest.steps, files.map(\.step))
         XCTAssertEqual(manifest.tensors, ["embedding.wte", "lm_head.weight"])
         XCTAssertEqual(manifest.dtype, "F16")
@@ -123,8 +125,9 @@ final class SnapshotTests: XCTestCase {
         let names = { (d: URL) in try FileManager.default.contentsOfDirectory(atPath: d.path).sorted() }
         XCTAssertEqual(try names(snapshotDir("a")), try names(snapshotDir("b")))
         for n in try names(snapshotDir("a")) {
-            XCTAssertEqual(try Data(contentsOf: snapshotDir("a").appendingPathComponent(n)),
-                           try Data(contentsOf: snapshotDir("b").appendingPathComponent(n)), n)
+            XCTAssertEqual(
+                try Data(contentsOf: snapshotDir("a").appendingPathComponent(n)),
+                try Data(contentsOf: snapshotDir("b").appendingPathComponent(n)), n)
         }
     }
 
@@ -138,7 +141,8 @@ final class SnapshotTests: XCTestCase {
     /// End to end: learned vs frozen-random run → probes.json with drift (frozen input for frozen-random).
     func testProbeRunFolderWritesProbesJSON() throws {
         let tokens = ChainBatches(context: 16, batchSize: 4, seed: 1).tokens
-        let set = WordPairSet(name: "chain", pairs: [.init("a", "b", 1), .init("a", "c", 2), .init("b", "c", 3), .init("d", "e", 4), .init("q", "z", 5)])
+        let set = WordPairSet(
+            name: "chain", pairs: [.init("a", "b", 1), .init("a", "c", 2), .init("b", "c", 3), .init("d", "e", 4), .init("q", "z", 5)])
         let enc = WordEncoder(encode: { $0.utf8.map { Int32($0) } }, corpusWords: ["a", "b", "c", "d", "e"])
         let corpus = ProbeCorpus(tokenCounts: ProbeCorpus.counts(of: tokens, vocabSize: 256), wordSets: [EncodedWordPairSet(set, encoder: enc)])
         XCTAssertEqual(corpus.seen.count, 16)
@@ -150,7 +154,9 @@ final class SnapshotTests: XCTestCase {
             let context = EmbeddingContext(vocabulary: .bytes, dModel: c.dModel!, seed: c.seed)
             c.strategyOptions = try type.exampleOptions(for: context).mapValues { try JSONValue(any: $0) }
             let built: any EmbeddingStrategy
-            do { built = try StrategyRegistry.make(name: strategy, options: c.strategyOptionsObject, context: context) } catch StrategyError.incompatible {
+            do { built = try StrategyRegistry.make(name: strategy, options: c.strategyOptionsObject, context: context) } catch StrategyError
+                .incompatible
+            {
                 c.parametrization = "mup"; c.baseWidth = 16
                 var mup = context; mup.parametrization = .mup(baseWidth: 16)
                 built = try StrategyRegistry.make(name: strategy, options: c.strategyOptionsObject, context: mup)

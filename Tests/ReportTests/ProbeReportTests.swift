@@ -1,8 +1,8 @@
 import Foundation
-import TestSupport
-import Stats
-import XCTest
 import Report
+import Stats
+import TestSupport
+import XCTest
 
 /// The "Embedding probes" section: present/absent, frozen tables, runs without or with unusable probes.json,
 /// stabilisation and word-similarity statistics against independent computations, and the calibrated wording.
@@ -114,8 +114,9 @@ final class ProbeReportTests: XCTestCase {
         XCTAssertTrue(out.markdown.contains("no detectable word-similarity signal at this scale"))
         XCTAssertFalse(out.markdown.contains("capture"))
         // A strong synthetic signal is reported, with its interval and the init baseline.
-        var spec = SyntheticGrid.Spec(strategies: ["learned", "frozen-random"], shapes: [.init(64, 2, 2), .init(256, 4, 4)],
-                                      seeds: [1, 2, 3])
+        var spec = SyntheticGrid.Spec(
+            strategies: ["learned", "frozen-random"], shapes: [.init(64, 2, 2), .init(256, 4, 4)],
+            seeds: [1, 2, 3])
         spec.probes = true
         spec.wordSimilaritySignal = 12
         let strong = try syntheticReport(self, spec, name: "g-strong")
@@ -140,8 +141,9 @@ final class ProbeReportTests: XCTestCase {
         // A broken probes.json; a probes.json in an unfinished run (ablate probe --unfinished).
         try Data("{\"format\": \"ablate-probes-1\", \"tables\": ".utf8)
             .write(to: grid.appendingPathComponent("learned-d64-L2-v2048-s2/probes.json"))
-        try FileManager.default.copyItem(at: grid.appendingPathComponent("hashed-d64-L2-v2048-s1/probes.json"),
-                                         to: grid.appendingPathComponent("hashed-d64-L2-v2048-s2/probes.json"))
+        try FileManager.default.copyItem(
+            at: grid.appendingPathComponent("hashed-d64-L2-v2048-s1/probes.json"),
+            to: grid.appendingPathComponent("hashed-d64-L2-v2048-s2/probes.json"))
         // A tied head, and a minimal file: only the keys the report needs (lenient decoding).
         let url = grid.appendingPathComponent("learned-d64-L2-v2048-s1/probes.json")
         var obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])

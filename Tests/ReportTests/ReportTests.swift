@@ -1,9 +1,9 @@
 import Foundation
-import TestSupport
+import Report
 import RunFormat
 import Stats
+import TestSupport
 import XCTest
-import Report
 
 /// Behaviour of the report on partial grids, tiny cells, missing baselines and unpaired seeds.
 final class ReportTests: XCTestCase {
@@ -54,22 +54,27 @@ final class ReportTests: XCTestCase {
         try SyntheticGrid.write(spec, to: grid)
         XCTAssertEqual(try Report.build(gridFolder: grid).analysis.problems.map(\.id), ["hashed-d64-L2-v2048-s2"])
 
-        let listed = ["learned-d64-L2-v2048-s1", "learned-d64-L2-v2048-s2", "hashed-d64-L2-v2048-s1",
-                      "hashed-d64-L2-v2048-s2", "hashed-d64-L2-v2048-s3"]
+        let listed = [
+            "learned-d64-L2-v2048-s1", "learned-d64-L2-v2048-s2", "hashed-d64-L2-v2048-s1",
+            "hashed-d64-L2-v2048-s2", "hashed-d64-L2-v2048-s3",
+        ]
         let entries = listed.enumerated().map { i, id in
-            GridIndex.Entry(index: i, id: id, axes: [:], configHash: "", state: "pending", reason: nil, finalValLoss: nil,
-                            nonEmbeddingParameters: 0, tokens: 0)
+            GridIndex.Entry(
+                index: i, id: id, axes: [:], configHash: "", state: "pending", reason: nil, finalValLoss: nil,
+                nonEmbeddingParameters: 0, tokens: 0)
         }
-        try RunJSON.write(GridIndex(name: "g", file: "g.yaml", axes: [], runs: entries, updatedAt: ""),
-                          to: grid.appendingPathComponent(GridIndex.fileName))
+        try RunJSON.write(
+            GridIndex(name: "g", file: "g.yaml", axes: [], runs: entries, updatedAt: ""),
+            to: grid.appendingPathComponent(GridIndex.fileName))
         let out = try Report.build(gridFolder: grid)
         XCTAssertEqual(out.analysis.problems.map(\.id), ["hashed-d64-L2-v2048-s2", "hashed-d64-L2-v2048-s3"])
         XCTAssertTrue(out.markdown.contains("| `hashed-d64-L2-v2048-s3` | missing | no run folder (listed in grid.json) |"))
     }
 
     func testSingleRunCellsSayNTooSmall() throws {
-        let spec = SyntheticGrid.Spec(strategies: ["learned", "frozen-random"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
-                                      seeds: [1])
+        let spec = SyntheticGrid.Spec(
+            strategies: ["learned", "frozen-random"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
+            seeds: [1])
         let out = try syntheticReport(self, spec)
         XCTAssertTrue(out.analysis.comparisons.allSatisfy { $0.test == .none && $0.pValue == nil && $0.interval == nil })
         XCTAssertTrue(out.markdown.contains("(n = 1, n too small for a CI)"))
@@ -80,8 +85,9 @@ final class ReportTests: XCTestCase {
     }
 
     func testNoBaselineInGrid() throws {
-        let spec = SyntheticGrid.Spec(strategies: ["frozen-random", "hashed"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
-                                      seeds: [1, 2])
+        let spec = SyntheticGrid.Spec(
+            strategies: ["frozen-random", "hashed"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
+            seeds: [1, 2])
         let out = try syntheticReport(self, spec)
         XCTAssertFalse(out.analysis.hasBaseline)
         XCTAssertTrue(out.analysis.comparisons.isEmpty)
@@ -92,8 +98,9 @@ final class ReportTests: XCTestCase {
     }
 
     func testStrategyWithoutBaselineAtSomeSizes() throws {
-        var spec = SyntheticGrid.Spec(strategies: ["learned", "hashed"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
-                                      seeds: [1, 2, 3])
+        var spec = SyntheticGrid.Spec(
+            strategies: ["learned", "hashed"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
+            seeds: [1, 2, 3])
         spec.missing = Set((1...3).map { "learned-d128-L4-v2048-s\($0)" })
         let out = try syntheticReport(self, spec)
         XCTAssertEqual(out.analysis.comparisons.count, 1)
@@ -102,8 +109,9 @@ final class ReportTests: XCTestCase {
     }
 
     func testWelchWhenSeedsAreNotShared() throws {
-        var spec = SyntheticGrid.Spec(strategies: ["learned", "hashed"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
-                                      seeds: [1, 2, 3])
+        var spec = SyntheticGrid.Spec(
+            strategies: ["learned", "hashed"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
+            seeds: [1, 2, 3])
         spec.seedShift = ["hashed": 10]
         let out = try syntheticReport(self, spec)
         XCTAssertEqual(out.analysis.comparisons.map(\.test), [.welch, .welch])
@@ -131,9 +139,10 @@ final class ReportTests: XCTestCase {
     }
 
     func testFourSizesUseTheNonlinearFit() throws {
-        let spec = SyntheticGrid.Spec(strategies: ["learned", "frozen-random"],
-                                      shapes: [.init(64, 2, 2), .init(128, 4, 4), .init(256, 4, 4), .init(384, 6, 6)],
-                                      seeds: [1, 2, 3])
+        let spec = SyntheticGrid.Spec(
+            strategies: ["learned", "frozen-random"],
+            shapes: [.init(64, 2, 2), .init(128, 4, 4), .init(256, 4, 4), .init(384, 6, 6)],
+            seeds: [1, 2, 3])
         let out = try syntheticReport(self, spec)
         for arm in ["learned", "frozen-random"] {
             let r = try XCTUnwrap(out.analysis.fits[arm])
@@ -179,12 +188,19 @@ final class ReportTests: XCTestCase {
         let out = try fixture()
         let dir = try temporaryFolder(self).appendingPathComponent("reports/fixture-grid")
         let files = try Report.write(out, to: dir)
-        XCTAssertEqual(files.map(\.lastPathComponent),
-                       ["loss_curves.svg", "scaling.svg", "gap.svg", "tokens_to_target.svg", "probes_vs_size.svg",
-                        "probe_drift.svg", "README.md"])
+        XCTAssertEqual(
+            files.map(\.lastPathComponent),
+            [
+                "loss_curves.svg", "scaling.svg", "gap.svg", "tokens_to_target.svg", "probes_vs_size.svg",
+                "probe_drift.svg", "README.md",
+            ])
         let listing = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
-        XCTAssertEqual(listing, ["README.md", "gap.svg", "loss_curves.svg", "probe_drift.svg", "probes_vs_size.svg",
-                                 "scaling.svg", "tokens_to_target.svg"])
+        XCTAssertEqual(
+            listing,
+            [
+                "README.md", "gap.svg", "loss_curves.svg", "probe_drift.svg", "probes_vs_size.svg",
+                "scaling.svg", "tokens_to_target.svg",
+            ])
         XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8), out.markdown)
     }
 
@@ -200,8 +216,9 @@ final class ReportTests: XCTestCase {
         let grid = root.appendingPathComponent("g")
         try SyntheticGrid.write(spec, to: grid)
         // A copy of a run under another name: same strategy, size and seed (e.g. a learning-rate axis).
-        try FileManager.default.copyItem(at: grid.appendingPathComponent("hashed-d64-L2-v2048-s1"),
-                                         to: grid.appendingPathComponent("hashed-d64-L2-v2048-s1-lr3e-4"))
+        try FileManager.default.copyItem(
+            at: grid.appendingPathComponent("hashed-d64-L2-v2048-s1"),
+            to: grid.appendingPathComponent("hashed-d64-L2-v2048-s1-lr3e-4"))
         let out = try Report.build(gridFolder: grid)
         XCTAssertEqual(out.analysis.warnings.count, 1)
         XCTAssertTrue(out.markdown.contains("**Warning:** runs `hashed-d64-L2-v2048-s1`, `hashed-d64-L2-v2048-s1-lr3e-4` share"))

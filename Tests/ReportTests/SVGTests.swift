@@ -1,7 +1,7 @@
 import Foundation
+import Report
 import TestSupport
 import XCTest
-import Report
 
 /// Every figure must render with rsvg-convert (librsvg). PNGs go to $ABLATE_REPORT_PNG_DIR when set (to look at
 /// them), otherwise to a temporary folder.
@@ -42,11 +42,13 @@ final class SVGTests: XCTestCase {
         } else {
             dir = try temporaryFolder(self)
         }
-        try render(try Report.build(gridFolder: FixtureGrid.bundled.appendingPathComponent(FixtureGrid.name)),
-                   prefix: "fixture", into: dir, tool: tool)
-        var five = SyntheticGrid.Spec(strategies: ["learned", "frozen-random", "hashed", "mup", "lowrank"],
-                                      shapes: [.init(64, 2, 2), .init(128, 4, 4), .init(256, 4, 4), .init(384, 6, 6)],
-                                      seeds: [1, 2, 3])
+        try render(
+            try Report.build(gridFolder: FixtureGrid.bundled.appendingPathComponent(FixtureGrid.name)),
+            prefix: "fixture", into: dir, tool: tool)
+        var five = SyntheticGrid.Spec(
+            strategies: ["learned", "frozen-random", "hashed", "mup", "lowrank"],
+            shapes: [.init(64, 2, 2), .init(128, 4, 4), .init(256, 4, 4), .init(384, 6, 6)],
+            seeds: [1, 2, 3])
         five.probes = true
         var probesN1 = SyntheticGrid.Spec(strategies: ["learned", "frozen-random"], shapes: [.init(64, 2, 2)], seeds: [1])
         probesN1.probes = true
@@ -57,8 +59,9 @@ final class SVGTests: XCTestCase {
             ("probes-n1", probesN1),
         ]
         for (name, spec) in cases {
-            try render(try syntheticReport(self, spec, name: name, function: "svg-\(name)"), prefix: name, into: dir,
-                       tool: tool)
+            try render(
+                try syntheticReport(self, spec, name: name, function: "svg-\(name)"), prefix: name, into: dir,
+                tool: tool)
         }
     }
 

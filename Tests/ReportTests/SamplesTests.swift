@@ -1,15 +1,17 @@
 import Foundation
+import Report
 import RunFormat
 import TestSupport
 import XCTest
-import Report
 
 /// samples.json (written by `ablate sample --save` through `RunSamples.write`) read back into the Samples section.
 final class SamplesTests: XCTestCase {
     func testSamplesSectionShowsTheLargestSizeOncePerStrategy() throws {
         let grid = try temporaryFolder(self).appendingPathComponent("g")
-        try SyntheticGrid.write(SyntheticGrid.Spec(strategies: ["learned", "hashed"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
-                                                   seeds: [1, 2]), to: grid)
+        try SyntheticGrid.write(
+            SyntheticGrid.Spec(
+                strategies: ["learned", "hashed"], shapes: [.init(64, 2, 2), .init(128, 4, 4)],
+                seeds: [1, 2]), to: grid)
         func sample(_ text: String) -> RunSamples {
             RunSamples(prompt: "ROMEO:", text: text, seed: 1337, temperature: 0.8, topK: 200, tokens: 5, checkpoint: "step-0000200")
         }

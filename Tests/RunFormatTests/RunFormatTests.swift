@@ -37,13 +37,14 @@ final class RunFormatTests: XCTestCase {
     }
 
     func testScanReadsValuesAndDropsOnlyAPartialLastLine() throws {
-        let url = try write("""
-        {"elapsed_s":0.1,"step":1,"tokens":2048,"train_loss":6.25}
-        {"step":20,"tokens":40960,"train_loss":5.5,"val_loss":5.4321,"lr":1e-05}
-        {"step":30,"tokens":61440,"val_loss":"nan"}
-        { "step" : 40 , "tokens" : 81920 , "val_loss" : 4.5e0 }
-        {"step":50,"tokens":102400,"val_lo
-        """)
+        let url = try write(
+            """
+            {"elapsed_s":0.1,"step":1,"tokens":2048,"train_loss":6.25}
+            {"step":20,"tokens":40960,"train_loss":5.5,"val_loss":5.4321,"lr":1e-05}
+            {"step":30,"tokens":61440,"val_loss":"nan"}
+            { "step" : 40 , "tokens" : 81920 , "val_loss" : 4.5e0 }
+            {"step":50,"tokens":102400,"val_lo
+            """)
         let lines = try MetricsFile.lines(at: url)
         XCTAssertEqual(lines.map(\.step), [1, 20, 30, 40])
         XCTAssertEqual(lines[1].valLoss, 5.4321)
@@ -57,7 +58,11 @@ final class RunFormatTests: XCTestCase {
         let good = #"{"step":1,"tokens":1,"lr":1,"tokens_per_s":1,"elapsed_s":1}"#
         for (bad, why) in [("not json", "numeric step"), ("{\"step\":2,\"tokens\":\"\u{FFFD}\"}", "")] {
             var data = Data((good + "\n" + good + "\n").utf8)
-            if why.isEmpty { data.append(contentsOf: [0x7B, 0x22, 0x73, 0xFF, 0x22, 0x7D, 0x0A]) } else { data.append(contentsOf: Array((bad + "\n").utf8)) }
+            if why.isEmpty {
+                data.append(contentsOf: [0x7B, 0x22, 0x73, 0xFF, 0x22, 0x7D, 0x0A])
+            } else {
+                data.append(contentsOf: Array((bad + "\n").utf8))
+            }
             data.append(contentsOf: Array((good + "\n").utf8))
             let url = tmp.appendingPathComponent("m.jsonl")
             try data.write(to: url)
@@ -75,8 +80,9 @@ final class RunFormatTests: XCTestCase {
     func testAppendThenReadAndTruncate() throws {
         let url = tmp.appendingPathComponent("run/metrics.jsonl")
         let records = (1...5).map { s in
-            MetricsRecord(step: s * 10, tokens: s * 100, trainLoss: 5 - Double(s) / 10, valLoss: s == 3 ? .nan : Double(s),
-                          lr: 1e-3, gradNorm: 0.5, tokensPerSecond: 123.5, elapsed: Double(s))
+            MetricsRecord(
+                step: s * 10, tokens: s * 100, trainLoss: 5 - Double(s) / 10, valLoss: s == 3 ? .nan : Double(s),
+                lr: 1e-3, gradNorm: 0.5, tokensPerSecond: 123.5, elapsed: Double(s))
         }
         for r in records { try MetricsFile.append(r, to: url) }
         let back = try MetricsFile.records(at: url)
@@ -106,7 +112,8 @@ final class RunFormatTests: XCTestCase {
         let written = tmp.appendingPathComponent("status2.json")
         try RunJSON.write(RunStatus(state: .running, step: 1, totalSteps: 2), to: written)
         XCTAssertTrue(String(decoding: try Data(contentsOf: written), as: UTF8.self).contains(#""format" : 1"#))
-        XCTAssertEqual(try RunJSON.decode(FormatVersionBox.self, from: Data(#"{"format":"ablate-probes-1"}"#.utf8), file: "p", supported: 1).format.major, 1)
+        XCTAssertEqual(
+            try RunJSON.decode(FormatVersionBox.self, from: Data(#"{"format":"ablate-probes-1"}"#.utf8), file: "p", supported: 1).format.major, 1)
         XCTAssertThrowsError(try RunJSON.decode(FormatVersionBox.self, from: Data(#"{"format":"ablate-probes-3"}"#.utf8), file: "p", supported: 1))
     }
     struct FormatVersionBox: Codable { var format: FormatVersion }

@@ -1,5 +1,5 @@
-import XCTest
 import Stats
+import XCTest
 
 final class BootstrapTests: XCTestCase {
     let bx = [2.31, 2.27, 2.35, 2.29, 2.44]
@@ -35,8 +35,9 @@ final class BootstrapTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(a.interval.lower, bx.min()!)
         XCTAssertLessThanOrEqual(a.interval.upper, bx.max()!)
         // GSL's mt19937 maps seed 0 to 4357.
-        XCTAssertEqual(try Bootstrap.percentile(bx, resamples: 50, seed: 0, statistic: mean).interval,
-                       try Bootstrap.percentile(bx, resamples: 50, seed: 4357, statistic: mean).interval)
+        XCTAssertEqual(
+            try Bootstrap.percentile(bx, resamples: 50, seed: 0, statistic: mean).interval,
+            try Bootstrap.percentile(bx, resamples: 50, seed: 4357, statistic: mean).interval)
     }
 
     func testDegenerateInputs() throws {
@@ -55,8 +56,9 @@ final class BootstrapTests: XCTestCase {
     func testProbabilityOfImprovement() throws {
         // scipy.stats.mannwhitneyu([2.45, 2.52, 2.6], [2.4, 2.45, 2.45, 2.5]).statistic / 12 -> 0.8333333333333334
         // (pairs with candidate < baseline, ties counting ½: 10 of 12)
-        assertClose(try probabilityOfImprovement(candidate: [2.40, 2.45, 2.45, 2.50], baseline: [2.45, 2.52, 2.60]),
-                    0.8333333333333334)
+        assertClose(
+            try probabilityOfImprovement(candidate: [2.40, 2.45, 2.45, 2.50], baseline: [2.45, 2.52, 2.60]),
+            0.8333333333333334)
         XCTAssertEqual(try probabilityOfImprovement(candidate: [1, 2], baseline: [1, 2]), 0.5)
         assertThrows(.tooFewValues(needed: 1, got: 0)) { try probabilityOfImprovement(candidate: [], baseline: [1]) }
         assertThrows(.nonFinite) { try probabilityOfImprovement(candidate: [1], baseline: [.nan]) }

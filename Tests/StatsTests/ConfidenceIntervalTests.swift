@@ -1,5 +1,5 @@
-import XCTest
 import Stats
+import XCTest
 
 final class ConfidenceIntervalTests: XCTestCase {
     let t4 = [2.31, 2.27, 2.35, 2.29]

@@ -1,5 +1,5 @@
-import XCTest
 import Stats
+import XCTest
 
 final class CorrelationTests: XCTestCase {
     func testSpearmanWithTiesAndPearsonMatchSciPy() throws {
@@ -17,9 +17,9 @@ final class CorrelationTests: XCTestCase {
     }
 
     func testDegenerateInputs() throws {
-        XCTAssertNil(try Correlation.pearson([1, 2], [3, 5]))          // n < 3
+        XCTAssertNil(try Correlation.pearson([1, 2], [3, 5]))  // n < 3
         XCTAssertNil(try Correlation.spearman([], []))
-        XCTAssertNil(try Correlation.pearson([1, 2, 3], [4, 4, 4]))    // zero variance (SciPy: NaN)
+        XCTAssertNil(try Correlation.pearson([1, 2, 3], [4, 4, 4]))  // zero variance (SciPy: NaN)
         XCTAssertNil(try Correlation.spearman([2, 2, 2], [1, 2, 3]))
         assertThrows(.lengthMismatch(3, 2)) { try Correlation.pearson([1, 2, 3], [1, 2]) }
         assertThrows(.nonFinite) { try Correlation.spearman([1, 2, .nan], [1, 2, 3]) }

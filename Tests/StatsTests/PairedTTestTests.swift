@@ -1,5 +1,5 @@
-import XCTest
 import Stats
+import XCTest
 
 final class PairedTTestTests: XCTestCase {
     func testMatchesSciPy() throws {

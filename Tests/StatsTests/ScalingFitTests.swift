@@ -1,5 +1,5 @@
-import XCTest
 import Stats
+import XCTest
 
 final class ScalingFitTests: XCTestCase {
     let sizes: [Double] = [1e5, 2e5, 5e5, 1e6, 2e6, 5e6]

@@ -1,5 +1,5 @@
-import XCTest
 import Stats
+import XCTest
 
 final class WelchTestTests: XCTestCase {
     func testEqualSizesMatchSciPy() throws {

@@ -1,7 +1,7 @@
 import Foundation
-import XCTest
 import TensorFile
 import TestSupport
+import XCTest
 
 /// Safetensors.decode reads files from disk (checkpoints, snapshots, transplanted tables): whatever the bytes,
 /// it must return tensors consistent with their shapes or throw — never trap. Seeded random mutations of a valid
@@ -17,8 +17,10 @@ final class SafetensorsFuzzTests: XCTestCase {
     }
 
     /// Numbers a mutation puts into a shape or offsets: edge values, signs, overflowing products.
-    static let numbers: [Int] = [0, 1, 2, 3, 4, 5, 6, 12, 24, 48, 96, -1, -2, -4, 1 << 31, 1 << 32, 1 << 62, -(1 << 62),
-                                 Int.max, Int.min, Int.max / 4, 3_037_000_500]
+    static let numbers: [Int] = [
+        0, 1, 2, 3, 4, 5, 6, 12, 24, 48, 96, -1, -2, -4, 1 << 31, 1 << 32, 1 << 62, -(1 << 62),
+        Int.max, Int.min, Int.max / 4, 3_037_000_500,
+    ]
 
     func mutate(_ data: Data, _ rng: inout SplitMix64) -> Data {
         var d = data

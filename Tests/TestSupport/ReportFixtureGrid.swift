@@ -11,8 +11,9 @@ public enum ReportFixtureGrid {
     public static let unprobed = "mup-d64-L2-v2048-s3"
 
     public static var spec: SyntheticGrid.Spec {
-        var s = SyntheticGrid.Spec(strategies: ["learned", "frozen-random", "hashed", "mup"],
-                                   shapes: [.init(64, 2, 2), .init(128, 4, 4), .init(256, 4, 4)], seeds: [1, 2, 3])
+        var s = SyntheticGrid.Spec(
+            strategies: ["learned", "frozen-random", "hashed", "mup"],
+            shapes: [.init(64, 2, 2), .init(128, 4, 4), .init(256, 4, 4)], seeds: [1, 2, 3])
         s.missing = [missing]
         s.diverged = [diverged]
         s.probes = true

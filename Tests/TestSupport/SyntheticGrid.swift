@@ -59,8 +59,9 @@ public enum SyntheticGrid {
                     let seed = baseSeed + (spec.seedShift[strategy] ?? 0)
                     let id = runID(strategy, shape, vocab: spec.vocabSize, seed: seed)
                     if spec.missing.contains(id) { continue }
-                    try writeRun(spec, strategy: strategy, shape: shape, seed: seed, id: id,
-                                 to: directory.appendingPathComponent(id))
+                    try writeRun(
+                        spec, strategy: strategy, shape: shape, seed: seed, id: id,
+                        to: directory.appendingPathComponent(id))
                     ids.append(id)
                 }
             }
@@ -84,8 +85,10 @@ public enum SyntheticGrid {
         }
     }
 
-    private static func writeRun(_ spec: Spec, strategy: String, shape: Shape, seed: UInt64, id: String,
-                                 to url: URL) throws {
+    private static func writeRun(
+        _ spec: Spec, strategy: String, shape: Shape, seed: UInt64, id: String,
+        to url: URL
+    ) throws {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         let v = spec.vocabSize, d = shape.dModel, t = spec.contextLength
         let n = nonEmbedding(shape, vocab: v)
@@ -129,8 +132,9 @@ public enum SyntheticGrid {
                 val = r(isFinal ? final : mean + 0.012 * rng.normal(), 6)
                 if isFinal { finalEval = val! }
             }
-            let record = MetricsRecord(step: s, tokens: s * tokensPerStep, trainLoss: train, valLoss: val, lr: lr,
-                                       gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed)
+            let record = MetricsRecord(
+                step: s, tokens: s * tokensPerStep, trainLoss: train, valLoss: val, lr: lr,
+                gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed)
             metrics.append(try RunJSON.encode(record, pretty: false))
             metrics.append(0x0A)
         }
@@ -140,28 +144,33 @@ public enum SyntheticGrid {
             config: .init(strategy: strategy, strategyOptions: .object([:]), seed: seed, corpus: "shakespeare", contextLength: t),
             model: .init(dModel: d, nLayer: shape.nLayer, nHead: shape.nHead, vocabSize: v, contextLength: t, tieEmbeddings: false),
             strategyOptions: .object([:]),
-            parameters: ParameterCounts(total: total, trainable: trainable, embedding: embedding, nonEmbedding: n,
-                                        optimizerStateBytes: trainable * 8),
-            provenance: Provenance(packageVersion: "0.1.0", gitCommit: "8131129062b92246de3ad809dfade126f7103d82",
-                                   corpusSHA256: "3a494a4023b9f314f593e68b868cc53d34de580a1f79542d07a1366b35e5340d",
-                                   tokenizerSHA256: "34c0a683c54e97656be81d51d69297271db58708eb680441e74e63cc50cc7ce3",
-                                   seed: seed, blasCore: "Haswell", threads: 1, createdAt: "2026-11-25T09:00:00Z"),
+            parameters: ParameterCounts(
+                total: total, trainable: trainable, embedding: embedding, nonEmbedding: n,
+                optimizerStateBytes: trainable * 8),
+            provenance: Provenance(
+                packageVersion: "0.1.0", gitCommit: "8131129062b92246de3ad809dfade126f7103d82",
+                corpusSHA256: "3a494a4023b9f314f593e68b868cc53d34de580a1f79542d07a1366b35e5340d",
+                tokenizerSHA256: "34c0a683c54e97656be81d51d69297271db58708eb680441e74e63cc50cc7ce3",
+                seed: seed, blasCore: "Haswell", threads: 1, createdAt: "2026-11-25T09:00:00Z"),
             configHash: String(stableHash(id + "config"), radix: 16), batchShards: nil)
         try RunJSON.write(config, to: url.appendingPathComponent(RunFiles.config))
 
-        var status = RunStatus(state: diverges ? .diverged : runs ? .running : .finished, step: lastStep, totalSteps: spec.steps,
-                               reason: diverges ? "non-finite training loss (nan) at step \(lastStep)" : nil)
+        var status = RunStatus(
+            state: diverges ? .diverged : runs ? .running : .finished, step: lastStep, totalSteps: spec.steps,
+            reason: diverges ? "non-finite training loss (nan) at step \(lastStep)" : nil)
         status.updatedAt = "2026-11-25T09:00:00Z"
         try RunJSON.write(status, to: url.appendingPathComponent(RunFiles.status))
         guard !diverges && !runs else { return }
-        let summary = RunSummary(finalValLoss: finalEval, steps: spec.steps, tokens: spec.steps * tokensPerStep,
-                                 elapsed: r(Double(spec.steps) * 0.05 * Double(d) / 64, 4), trainableParameters: trainable,
-                                 totalParameters: total, nonEmbeddingParameters: n)
+        let summary = RunSummary(
+            finalValLoss: finalEval, steps: spec.steps, tokens: spec.steps * tokensPerStep,
+            elapsed: r(Double(spec.steps) * 0.05 * Double(d) / 64, 4), trainableParameters: trainable,
+            totalParameters: total, nonEmbeddingParameters: n)
         try RunJSON.write(summary, to: url.appendingPathComponent(RunFiles.summary))
         if spec.probes && !spec.withoutProbes.contains(id) {
-            try SyntheticProbes.write(strategy: strategy, dModel: d, nLayer: shape.nLayer, nHead: shape.nHead, vocab: v,
-                                      nonEmbedding: n, seed: seed, steps: spec.steps, signal: spec.wordSimilaritySignal,
-                                      id: id, to: url)
+            try SyntheticProbes.write(
+                strategy: strategy, dModel: d, nLayer: shape.nLayer, nHead: shape.nHead, vocab: v,
+                nonEmbedding: n, seed: seed, steps: spec.steps, signal: spec.wordSimilaritySignal,
+                id: id, to: url)
         }
     }
 

@@ -15,45 +15,56 @@ import RunFormat
 /// then decay) with τ growing with D (larger models settle later),
 /// so some runs do not stabilise before the end.
 enum SyntheticProbes {
-    static let sets: [(name: String, inCorpus: Int, total: Int)] = [("men", 1507, 3000), ("simlex999", 689, 999),
-                                                                     ("wordsim353", 155, 353)]
+    static let sets: [(name: String, inCorpus: Int, total: Int)] = [
+        ("men", 1507, 3000), ("simlex999", 689, 999),
+        ("wordsim353", 155, 353),
+    ]
 
     /// The trainer's snapshot steps (declared once, in RunFormat).
     static func snapshotSteps(_ total: Int, count: Int = 12) -> [Int] { SnapshotFiles.plannedSteps(total: total, count: count) }
 
     static func frozenInput(_ strategy: String) -> Bool { strategy == "frozen-random" || strategy == "hashed" }
 
-    static func write(strategy: String, dModel d: Int, nLayer: Int, nHead: Int, vocab v: Int, nonEmbedding: Int,
-                      seed: UInt64, steps total: Int, signal: Double, id: String, to url: URL) throws {
+    static func write(
+        strategy: String, dModel d: Int, nLayer: Int, nHead: Int, vocab v: Int, nonEmbedding: Int,
+        seed: UInt64, steps total: Int, signal: Double, id: String, to url: URL
+    ) throws {
         let depth = log2(Double(d) / 64)
         // The init tables: shared by the strategies of one seed (hashed has its own).
         func initMetrics(_ kind: String) -> TableMetrics {
             let own = (strategy == "hashed" || strategy == "lowrank") && kind == "input"
             let tag = strategy == "lowrank" && own ? "lowrank-" : ""
             var rng = SplitMix64(SyntheticGrid.stableHash("init-\(tag)\(kind)-\(own)-\(d)-\(nLayer)-\(seed)"))
-            let erank = strategy == "lowrank" && kind == "input" ? 15.2 + 0.1 * rng.normal()  // rank-16 product A·P
+            let erank =
+                strategy == "lowrank" && kind == "input"
+                ? 15.2 + 0.1 * rng.normal()  // rank-16 product A·P
                 : (own ? 0.80 : 0.983) * Double(d) + 0.002 * Double(d) * rng.normal()
-            return metrics(rows: v, d: d, erank: erank,
-                           isotropy: (own ? 0.05 : 0) + 0.002 * rng.normal(), norm: 0.02 * Double(d).squareRoot(),
-                           normFreq: (own ? nil : 0.03 * rng.normal()),
-                           rho: { _ in (own ? 0.08 : 0.01) + 0.03 * rng.normal() })
+            return metrics(
+                rows: v, d: d, erank: erank,
+                isotropy: (own ? 0.05 : 0) + 0.002 * rng.normal(), norm: 0.02 * Double(d).squareRoot(),
+                normFreq: (own ? nil : 0.03 * rng.normal()),
+                rho: { _ in (own ? 0.08 : 0.01) + 0.03 * rng.normal() })
         }
         var rng = SplitMix64(SyntheticGrid.stableHash("probe-\(id)"))
         func trainedMetrics(_ kind: String) -> TableMetrics {
             let out = kind == "output"
-            let erank = !out && strategy == "lowrank" ? 13.5 + 0.3 * rng.normal()
+            let erank =
+                !out && strategy == "lowrank"
+                ? 13.5 + 0.3 * rng.normal()
                 : Double(d) * (out ? 0.66 - 0.04 * depth : 0.93 - 0.05 * depth) + 0.01 * Double(d) * rng.normal()
-            return metrics(rows: v, d: d, erank: erank, isotropy: (out ? 0.2 : 0.01) + 0.01 * rng.normal(),
-                           norm: out ? 0.45 : 0.19, normFreq: (out ? 0.1 : 0.3 + 0.05 * depth) + 0.05 * rng.normal(),
-                           rho: { _ in 0.01 + signal * 0.015 * (depth + 1) + 0.03 * rng.normal() })
+            return metrics(
+                rows: v, d: d, erank: erank, isotropy: (out ? 0.2 : 0.01) + 0.01 * rng.normal(),
+                norm: out ? 0.45 : 0.19, normFreq: (out ? 0.1 : 0.3 + 0.05 * depth) + 0.05 * rng.normal(),
+                rho: { _ in 0.01 + signal * 0.015 * (depth + 1) + 0.03 * rng.normal() })
         }
         func drift(_ kind: String, frozen: Bool) -> Drift {
             let steps = snapshotSteps(total)
             let f = steps.map { g(Double($0) / Double(total)) }
             if frozen {
-                return Drift(steps: steps, fractions: f, relativeChangeFromInit: f.map { _ in 0 }, cosineToFinal: f.map { _ in 1 },
-                             relativeDistanceToFinal: f.map { _ in 0 }, remainingDrift: f.map { _ in nil }, totalDrift: 0,
-                             frozen: true, stabilisedAt: nil, stabilisedAtCosine: nil)
+                return Drift(
+                    steps: steps, fractions: f, relativeChangeFromInit: f.map { _ in 0 }, cosineToFinal: f.map { _ in 1 },
+                    relativeDistanceToFinal: f.map { _ in 0 }, remainingDrift: f.map { _ in nil }, totalDrift: 0,
+                    frozen: true, stabilisedAt: nil, stabilisedAtCosine: nil)
             }
             let tau = (kind == "output" ? 1.2 : 1) * 0.15 * pow(1.8, depth) * exp(0.2 * rng.normal())
             let t = (kind == "output" ? 2.6 : 0.75) * exp(0.1 * rng.normal())
@@ -73,10 +84,11 @@ enum SyntheticProbes {
                 for i in f.indices.reversed() { if ok(i) { first = i } else { break } }
                 return f[first]
             }
-            return Drift(steps: steps, fractions: f, relativeChangeFromInit: r.map { g((1 - $0) * t) }, cosineToFinal: cos.map { g($0) },
-                         relativeDistanceToFinal: r.map { g($0 * t / (1 + t * t).squareRoot()) }, remainingDrift: r.map { g($0) },
-                         totalDrift: g(t), frozen: false, stabilisedAt: g(firstStable { r[$0] <= 0.1 }),
-                         stabilisedAtCosine: g(firstStable { cos[$0] >= 0.99 }))
+            return Drift(
+                steps: steps, fractions: f, relativeChangeFromInit: r.map { g((1 - $0) * t) }, cosineToFinal: cos.map { g($0) },
+                relativeDistanceToFinal: r.map { g($0 * t / (1 + t * t).squareRoot()) }, remainingDrift: r.map { g($0) },
+                totalDrift: g(t), frozen: false, stabilisedAt: g(firstStable { r[$0] <= 0.1 }),
+                stabilisedAtCosine: g(firstStable { cos[$0] >= 0.99 }))
         }
         let inInit = initMetrics("input"), outInit = initMetrics("output")
         let inFinal = frozenInput(strategy) ? inInit : trainedMetrics("input")
@@ -84,20 +96,25 @@ enum SyntheticProbes {
         let tensor = ((try? StrategyRegistry.type(named: strategy)) ?? LearnedEmbedding.self).checkpointNames.joined(separator: "·")
         let report = ProbeReport(
             format: ProbeReport.formatName, createdAt: "2026-11-25T09:00:00Z",
-            run: .init(folder: id, strategy: strategy, corpus: "shakespeare", dModel: d, nLayer: nLayer, nHead: nHead, vocabSize: v,
-                       nonEmbeddingParameters: nonEmbedding, seed: Int(seed), tieEmbeddings: false, configHash: nil,
-                       status: "finished", totalSteps: total, step: total, finalValLoss: nil),
-            settings: .init(isotropyPairs: 10000, isotropySeed: 0x150, driftThreshold: 0.1, cosineThreshold: 0.99,
-                            wordVector: nil, inCorpus: nil, effectiveRank: nil, seenTokens: nil, wordSets: nil),
-            tables: .init(input: .init(tensor: tensor, shape: [v, d], final: inFinal, initial: inInit),
-                          output: .init(tensor: "lm_head.weight", shape: [v, d], final: outFinal, initial: outInit)),
+            run: .init(
+                folder: id, strategy: strategy, corpus: "shakespeare", dModel: d, nLayer: nLayer, nHead: nHead, vocabSize: v,
+                nonEmbeddingParameters: nonEmbedding, seed: Int(seed), tieEmbeddings: false, configHash: nil,
+                status: "finished", totalSteps: total, step: total, finalValLoss: nil),
+            settings: .init(
+                isotropyPairs: 10000, isotropySeed: 0x150, driftThreshold: 0.1, cosineThreshold: 0.99,
+                wordVector: nil, inCorpus: nil, effectiveRank: nil, seenTokens: nil, wordSets: nil),
+            tables: .init(
+                input: .init(tensor: tensor, shape: [v, d], final: inFinal, initial: inInit),
+                output: .init(tensor: "lm_head.weight", shape: [v, d], final: outFinal, initial: outInit)),
             drift: .init(input: drift("input", frozen: frozenInput(strategy)), output: drift("output", frozen: false)),
             snapshots: [], notes: ["synthetic (TestSupport/SyntheticProbes.swift); per-snapshot metrics omitted"])
         try RunJSON.write(report, to: url.appendingPathComponent(RunFiles.probes))
     }
 
-    static func metrics(rows v: Int, d: Int, erank: Double, isotropy: Double, norm: Double, normFreq: Double?,
-                        rho: (String) -> Double) -> TableMetrics {
+    static func metrics(
+        rows v: Int, d: Int, erank: Double, isotropy: Double, norm: Double, normFreq: Double?,
+        rho: (String) -> Double
+    ) -> TableMetrics {
         var ws = [String: WordSimilarityResult]()
         for s in sets {
             let r = max(-0.95, min(0.95, rho(s.name)))
@@ -106,13 +123,15 @@ enum SyntheticProbes {
                 let z = atanh(r), se = (1.06 / Double(n - 3)).squareRoot()
                 return [g(tanh(z - 1.959964 * se)), g(tanh(z + 1.959964 * se))]
             }
-            ws[s.name] = WordSimilarityResult(rho: g(all), pairs: s.total, rhoInCorpus: g(r), pairsInCorpus: s.inCorpus,
-                                              totalPairs: s.total, coverageInCorpus: g(Double(s.inCorpus) / Double(s.total)),
-                                              rhoCI95: ci(all, s.total), rhoInCorpusCI95: ci(r, s.inCorpus))
+            ws[s.name] = WordSimilarityResult(
+                rho: g(all), pairs: s.total, rhoInCorpus: g(r), pairsInCorpus: s.inCorpus,
+                totalPairs: s.total, coverageInCorpus: g(Double(s.inCorpus) / Double(s.total)),
+                rhoCI95: ci(all, s.total), rhoInCorpusCI95: ci(r, s.inCorpus))
         }
-        return TableMetrics(rows: v, rowsSeen: Int(0.7 * Double(v)), effectiveRank: g(erank), effectiveRankSeen: g(erank * 0.99),
-                            effectiveRankRatio: g(erank / Double(d)), isotropy: g(isotropy), isotropySeen: g(isotropy * 1.1),
-                            meanRowNorm: g(norm), normFrequencySpearman: normFreq.map(g), wordSimilarity: ws)
+        return TableMetrics(
+            rows: v, rowsSeen: Int(0.7 * Double(v)), effectiveRank: g(erank), effectiveRankSeen: g(erank * 0.99),
+            effectiveRankRatio: g(erank / Double(d)), isotropy: g(isotropy), isotropySeen: g(isotropy * 1.1),
+            meanRowNorm: g(norm), normFrequencySpearman: normFreq.map(g), wordSimilarity: ws)
     }
 
     /// `x` to 6 significant digits, as the synthetic files always stored it (stable, small files).

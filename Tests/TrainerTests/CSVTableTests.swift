@@ -5,12 +5,16 @@ import XCTest
 
 final class CSVTableTests: XCTestCase {
     func testQuotingMissingValuesAndNumbers() {
-        let table = CSVTable(columns: ["id", "note", "n", "x", "ok"], rows: [
-            ["id": .text("a"), "note": .text("plain"), "n": .integer(3), "x": .number(0.25), "ok": .bool(true)],
-            ["id": .text("b,c"), "note": .text("say \"hi\"\nnext line"), "x": .number(.nan), "ok": .bool(false)],
-            ["id": .text(" padded "), "note": .text(""), "n": .missing, "x": .number(-.infinity)],
-        ])
-        XCTAssertEqual(table.text, """
+        let table = CSVTable(
+            columns: ["id", "note", "n", "x", "ok"],
+            rows: [
+                ["id": .text("a"), "note": .text("plain"), "n": .integer(3), "x": .number(0.25), "ok": .bool(true)],
+                ["id": .text("b,c"), "note": .text("say \"hi\"\nnext line"), "x": .number(.nan), "ok": .bool(false)],
+                ["id": .text(" padded "), "note": .text(""), "n": .missing, "x": .number(-.infinity)],
+            ])
+        XCTAssertEqual(
+            table.text,
+            """
             id,note,n,x,ok
             a,plain,3,0.25,true
             "b,c","say ""hi""

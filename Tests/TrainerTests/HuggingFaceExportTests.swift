@@ -15,8 +15,10 @@ final class HuggingFaceExportTests: XCTestCase {
     func testPreSplitPatternEqualsThePreTokenizer() throws {
         let regex = try NSRegularExpression(pattern: HuggingFaceExport.preSplitPattern)
         // Characters of every class, weighted towards the whitespace and space/word boundaries the rules are about.
-        let alphabet: [String] = ["a", "Z", "é", "日", "🙂", "7", "0", ".", "'", "-", "\u{0}", "\u{7f}", " ", " ", " ",
-                                  "\n", "\t", "\r", "\u{0b}", "\u{0c}"]
+        let alphabet: [String] = [
+            "a", "Z", "é", "日", "🙂", "7", "0", ".", "'", "-", "\u{0}", "\u{7f}", " ", " ", " ",
+            "\n", "\t", "\r", "\u{0b}", "\u{0c}",
+        ]
         var rng = Xoshiro256(seed: 3)
         for _ in 0..<2000 {
             let text = (0..<rng.nextInt(below: 14)).map { _ in alphabet[rng.nextInt(below: alphabet.count)] }.joined()
@@ -27,8 +29,9 @@ final class HuggingFaceExportTests: XCTestCase {
     }
 
     func testWeightsAreGPT2LayoutWithTheAttentionScaleInTheQueries() throws {
-        let config = ModelConfig(vocabSize: 256, dModel: 16, nLayer: 1, nHead: 2, contextLength: 8,
-                                 tieEmbeddings: true, parametrization: "mup", baseWidth: 8, outputMultiplier: 3)
+        let config = ModelConfig(
+            vocabSize: 256, dModel: 16, nLayer: 1, nHead: 2, contextLength: 8,
+            tieEmbeddings: true, parametrization: "mup", baseWidth: 8, outputMultiplier: 3)
         let context = EmbeddingContext(vocabulary: .bytes, dModel: 16, seed: 1, parametrization: config.resolvedParametrization)
         let model = try GPT(config: config, strategy: try StrategyRegistry.make(name: "mup", context: context), batchSize: 1, seed: 1)
         let tokenizer = try BPETokenizer(merges: [], corpusSHA256: "test", requestedVocabSize: 256)
@@ -41,9 +44,11 @@ final class HuggingFaceExportTests: XCTestCase {
         let d = 16, s = Float(1.0 / 8.0 * 8.0.squareRoot())  // (1/d_head) · √d_head, d_head = 8
         let qkv = ours("h.0.attn.c_attn.weight"), exported = try XCTUnwrap(byName["transformer.h.0.attn.c_attn.weight"])
         XCTAssertEqual(exported.shape, [d, 3 * d])
-        for o in 0..<(3 * d) { for i in 0..<d {
-            XCTAssertEqual(exported.values[i * 3 * d + o], qkv[o * d + i] * (o < d ? s : 1))
-        } }
+        for o in 0..<(3 * d) {
+            for i in 0..<d {
+                XCTAssertEqual(exported.values[i * 3 * d + o], qkv[o * d + i] * (o < d ? s : 1))
+            }
+        }
         XCTAssertEqual(byName["transformer.h.0.ln_1.bias"]?.values, [Float](repeating: 0, count: d))
         XCTAssertEqual(byName["transformer.h.0.mlp.c_fc.weight"]?.shape, [d, 4 * d])
         // Tied with α_in ≠ α_out/m: exported as two tables, each with its multiplier folded in.
@@ -59,10 +64,12 @@ final class HuggingFaceExportTests: XCTestCase {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("ablate-hf-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let context = EmbeddingContext(vocabulary: .bytes, dModel: 8, seed: 1)
-        let model = try GPT(config: ModelConfig(vocabSize: 256, dModel: 8, nLayer: 1, nHead: 1, contextLength: 4),
-                            strategy: try StrategyRegistry.make(name: "learned", context: context), batchSize: 1, seed: 1)
-        let folder = try HuggingFaceExport.folder(model: model, tokenizer: try BPETokenizer(merges: [], corpusSHA256: "t", requestedVocabSize: 256),
-                                                  provenance: [:])
+        let model = try GPT(
+            config: ModelConfig(vocabSize: 256, dModel: 8, nLayer: 1, nHead: 1, contextLength: 4),
+            strategy: try StrategyRegistry.make(name: "learned", context: context), batchSize: 1, seed: 1)
+        let folder = try HuggingFaceExport.folder(
+            model: model, tokenizer: try BPETokenizer(merges: [], corpusSHA256: "t", requestedVocabSize: 256),
+            provenance: [:])
         let out = root.appendingPathComponent("hf")
         try HuggingFaceExport.write(folder, to: out)
         try HuggingFaceExport.write(folder, to: out)  // an earlier export is replaced
@@ -80,8 +87,9 @@ final class HuggingFaceExportTests: XCTestCase {
         let merges = [BPETokenizer.Merge(97, 98), BPETokenizer.Merge(256, 99), BPETokenizer.Merge(98, 99), BPETokenizer.Merge(97, 258)]
         let tokenizer = try BPETokenizer(merges: merges, corpusSHA256: "test", requestedVocabSize: 260)
         let context = EmbeddingContext(vocabulary: Vocabulary(tokenBytes: tokenizer.tokenBytes), dModel: 8, seed: 1)
-        let model = try GPT(config: ModelConfig(vocabSize: 260, dModel: 8, nLayer: 1, nHead: 1, contextLength: 4),
-                            strategy: try StrategyRegistry.make(name: "learned", context: context), batchSize: 1, seed: 1)
+        let model = try GPT(
+            config: ModelConfig(vocabSize: 260, dModel: 8, nLayer: 1, nHead: 1, contextLength: 4),
+            strategy: try StrategyRegistry.make(name: "learned", context: context), batchSize: 1, seed: 1)
         XCTAssertThrowsError(try HuggingFaceExport.folder(model: model, tokenizer: tokenizer, provenance: [:])) {
             XCTAssertTrue("\($0)".contains("tokens 257 and 259 have the same bytes"), "\($0)")
         }

@@ -1,8 +1,8 @@
 import Embeddings
 import Foundation
-import TensorFile
 import Kernels
 import Model
+import TensorFile
 import Trainer
 import XCTest
 
@@ -82,11 +82,13 @@ final class PyTorchReferenceTests: XCTestCase {
         XCTAssertEqual(double("input_multiplier"), 1)
 
         let V = int("vocab_size"), D = int("d_model"), T = int("context_length"), B = int("batch_size")
-        let config = ModelConfig(vocabSize: V, dModel: D, nLayer: int("n_layer"), nHead: int("n_head"), contextLength: T,
-                                 bias: bias, parametrization: parametrization, baseWidth: baseWidth,
-                                 outputMultiplier: double("output_multiplier"))
-        let context = EmbeddingContext(vocabulary: Vocabulary(tokenBytes: (0..<V).map { [UInt8($0)] }), dModel: D, seed: 0,
-                                       parametrization: config.resolvedParametrization)
+        let config = ModelConfig(
+            vocabSize: V, dModel: D, nLayer: int("n_layer"), nHead: int("n_head"), contextLength: T,
+            bias: bias, parametrization: parametrization, baseWidth: baseWidth,
+            outputMultiplier: double("output_multiplier"))
+        let context = EmbeddingContext(
+            vocabulary: Vocabulary(tokenBytes: (0..<V).map { [UInt8($0)] }), dModel: D, seed: 0,
+            parametrization: config.resolvedParametrization)
         let strategy = try StrategyRegistry.make(name: "learned", context: context)
         let model = try GPT(config: config, strategy: strategy, batchSize: B, shards: shards, seed: 0)
         let store = model.store
@@ -130,14 +132,17 @@ final class PyTorchReferenceTests: XCTestCase {
             let (err, at) = maxAbsDiff(UnsafeBufferPointer(start: g, count: p.count), ref)
             let rel = err / max(scale, 1e-30)
             if rel > worstGrad.0 { worstGrad = (rel, p.name) }
-            XCTAssertLessThanOrEqual(rel, 1e-5, "\(fixtureName): grad.\(p.name)[\(at)] = \(g[at]) vs torch \(ref[at]) "
-                + "(max |grad| \(scale), max error \(err))")
+            XCTAssertLessThanOrEqual(
+                rel, 1e-5,
+                "\(fixtureName): grad.\(p.name)[\(at)] = \(g[at]) vs torch \(ref[at]) "
+                    + "(max |grad| \(scale), max error \(err))")
         }
 
         // Ten AdamW steps on the same batch, clipped at global norm 1 as Trainer.run does.
         let train = c["train"] as? [String: Double] ?? [:]
-        let optimizer = AdamW(store: store, beta1: train["beta1"] ?? .nan, beta2: train["beta2"] ?? .nan,
-                              eps: train["eps"] ?? .nan, weightDecay: train["weight_decay"] ?? .nan)
+        let optimizer = AdamW(
+            store: store, beta1: train["beta1"] ?? .nan, beta2: train["beta2"] ?? .nan,
+            eps: train["eps"] ?? .nan, weightDecay: train["weight_decay"] ?? .nan)
         let lr = train["lr"] ?? .nan, clip = train["grad_clip"] ?? .nan
         let steps = Int(train["steps"] ?? 0)
         var losses: [Double] = [], norms: [Double] = []
@@ -175,7 +180,8 @@ final class PyTorchReferenceTests: XCTestCase {
             if err > worstFinal.0 { worstFinal = (err, p.name) }
             XCTAssertLessThanOrEqual(err, 1e-5, "\(fixtureName): \(p.name)[\(at)] after \(steps) steps = \(w[at]) vs torch \(ref[at])")
         }
-        print("""
+        print(
+            """
             \(fixtureName) (torch \(fx.metadata["torch_version"] ?? "?")): loss rel err \(lossRel), logits max abs err \(logitErr), \
             worst grad rel err \(worstGrad.0) (\(worstGrad.1)), training losses max abs err \(worstLoss), \
             grad norms max rel err \(worstNorm), final weights max abs err \(worstFinal.0) (\(worstFinal.1))

@@ -1,8 +1,8 @@
 import Embeddings
 import Foundation
-import RunFormat
 import Kernels
 import Model
+import RunFormat
 import TensorFile
 import Trainer
 import XCTest
@@ -29,8 +29,9 @@ final class TextGenerationTests: XCTestCase {
         let context = EmbeddingContext(vocabulary: .bytes, dModel: 32, seed: c.seed)
         c.strategyOptions = try strategy.exampleOptions(for: context).mapValues { try JSONValue(any: $0) }
         func make(_ c: TrainConfig) throws -> Trainer {
-            let data = RunData(vocabulary: .bytes, batches: MarkovBatches(context: c.contextLength, batchSize: c.batchSize, seed: c.seed),
-                               corpusSHA256: "test", tokenizerSHA256: "test", trainTokens: 36_000, validationTokens: 4_000)
+            let data = RunData(
+                vocabulary: .bytes, batches: MarkovBatches(context: c.contextLength, batchSize: c.batchSize, seed: c.seed),
+                corpusSHA256: "test", tokenizerSHA256: "test", trainTokens: 36_000, validationTokens: 4_000)
             return try Trainer(config: c, data: data, folder: nil)
         }
         let t: Trainer
@@ -117,8 +118,9 @@ final class TextGenerationTests: XCTestCase {
             var config = source.config
             config.tieEmbeddings = false
             let context = EmbeddingContext(vocabulary: .bytes, dModel: config.dModel, seed: 1)
-            let copy = try GPT(config: config, strategy: try StrategyRegistry.make(name: "learned", context: context),
-                               batchSize: source.batchSize, seed: 2)
+            let copy = try GPT(
+                config: config, strategy: try StrategyRegistry.make(name: "learned", context: context),
+                batchSize: source.batchSize, seed: 2)
             let table = source.effectiveInputTable()
             for p in copy.store.parameters {
                 let target = copy.store.value(p)

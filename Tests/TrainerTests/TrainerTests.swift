@@ -1,9 +1,9 @@
 import Embeddings
 import Foundation
-import TensorFile
 import Kernels
 import Model
 import RunFormat
+import TensorFile
 import Trainer
 import XCTest
 
@@ -75,8 +75,9 @@ final class TrainerTests: XCTestCase {
     }
 
     func data(_ c: TrainConfig) -> RunData {
-        RunData(vocabulary: .bytes, batches: MarkovBatches(context: c.contextLength, batchSize: c.batchSize, seed: c.seed),
-                corpusSHA256: "test", tokenizerSHA256: "test", trainTokens: 36_000, validationTokens: 4_000)
+        RunData(
+            vocabulary: .bytes, batches: MarkovBatches(context: c.contextLength, batchSize: c.batchSize, seed: c.seed),
+            corpusSHA256: "test", tokenizerSHA256: "test", trainTokens: 36_000, validationTokens: 4_000)
     }
 
     func weights(_ t: Trainer) -> [Float] { Array(UnsafeBufferPointer(start: t.model.store.values, count: t.model.store.valueCount)) }
@@ -192,8 +193,10 @@ final class TrainerTests: XCTestCase {
         c.checkpointInterval = 1000
         let folder = RunFolder(tmp.appendingPathComponent("early"))
         try folder.create()
-        try folder.appendMetrics(MetricsRecord(step: 5, tokens: 640, trainLoss: 9, valLoss: nil, lr: 1, gradNorm: 1,
-                                               tokensPerSecond: 1, elapsed: 1))
+        try folder.appendMetrics(
+            MetricsRecord(
+                step: 5, tokens: 640, trainLoss: 9, valLoss: nil, lr: 1, gradNorm: 1,
+                tokensPerSecond: 1, elapsed: 1))
         let t = try Trainer(config: c, data: data(c), folder: folder)
         XCTAssertNil(try t.resumeIfPossible())
         _ = try t.run()
@@ -269,8 +272,9 @@ final class TrainerTests: XCTestCase {
         let b = try Trainer(config: t, data: data(t), folder: nil)
         _ = try b.run()
         let trained = a.model.store[LearnedEmbedding.checkpointNames[0]]!, moved = b.model.store[TransplantEmbedding.checkpointNames[0]]!
-        XCTAssertEqual(Array(UnsafeBufferPointer(start: a.model.store.value(trained), count: trained.count)),
-                       Array(UnsafeBufferPointer(start: b.model.store.value(moved), count: moved.count)))
+        XCTAssertEqual(
+            Array(UnsafeBufferPointer(start: a.model.store.value(trained), count: trained.count)),
+            Array(UnsafeBufferPointer(start: b.model.store.value(moved), count: moved.count)))
         XCTAssertFalse(moved.spec.trainable)
     }
 
@@ -279,7 +283,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(s.lr(at: 0), 0.1, accuracy: 1e-12)
         XCTAssertEqual(s.lr(at: 9), 1.0, accuracy: 1e-12)
         XCTAssertEqual(s.lr(at: 10), 1.0, accuracy: 1e-12)
-        XCTAssertEqual(s.lr(at: 60), 0.55, accuracy: 1e-12)   // halfway: 0.1 + 0.9·0.5
+        XCTAssertEqual(s.lr(at: 60), 0.55, accuracy: 1e-12)  // halfway: 0.1 + 0.9·0.5
         XCTAssertEqual(s.lr(at: 110), 0.1, accuracy: 1e-12)
     }
 
@@ -333,9 +337,11 @@ final class TrainerTests: XCTestCase {
 
     func testSafetensorsRoundTrip() throws {
         let a: [Float] = [1, -2, 3.5, .pi], b: [Float] = [0.25]
-        let data = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
-            Safetensors.encode([("a", [2, 2], pa), ("b.x", [1], pb)], metadata: ["k": "v \"quoted\""])
-        } }
+        let data = a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                Safetensors.encode([("a", [2, 2], pa), ("b.x", [1], pb)], metadata: ["k": "v \"quoted\""])
+            }
+        }
         let (tensors, meta) = try Safetensors.decode(data, path: "mem")
         XCTAssertEqual(tensors, [.init(name: "a", shape: [2, 2], values: a), .init(name: "b.x", shape: [1], values: b)])
         XCTAssertEqual(meta["k"], "v \"quoted\"")
