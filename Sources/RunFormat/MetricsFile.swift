@@ -1,11 +1,13 @@
 import Foundation
 
-/// One line of metrics.jsonl. `valLoss` only on evaluation steps.
+/// One line of metrics.jsonl. `valLoss` (nats per token) and `valBpb` (bits per UTF-8 byte of the predicted tokens,
+/// comparable across tokenizers) only on evaluation steps; `valBpb` is absent in runs written before it existed.
 public struct MetricsRecord: Codable, Sendable, Equatable {
     public var step: Int
     public var tokens: Int
     public var trainLoss: Double?
     public var valLoss: Double?
+    public var valBpb: Double?
     public var lr: Double
     public var gradNorm: Double?
     public var tokensPerSecond: Double
@@ -13,13 +15,13 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
 
     public init(
         step: Int, tokens: Int, trainLoss: Double?, valLoss: Double?, lr: Double, gradNorm: Double?,
-        tokensPerSecond: Double, elapsed: Double
+        tokensPerSecond: Double, elapsed: Double, valBpb: Double? = nil
     ) {
-        self.step = step; self.tokens = tokens; self.trainLoss = trainLoss; self.valLoss = valLoss; self.lr = lr
+        self.step = step; self.tokens = tokens; self.trainLoss = trainLoss; self.valLoss = valLoss; self.valBpb = valBpb; self.lr = lr
         self.gradNorm = gradNorm; self.tokensPerSecond = tokensPerSecond; self.elapsed = elapsed
     }
     enum CodingKeys: String, CodingKey {
-        case step, tokens, trainLoss = "train_loss", valLoss = "val_loss", lr, gradNorm = "grad_norm"
+        case step, tokens, trainLoss = "train_loss", valLoss = "val_loss", valBpb = "val_bpb", lr, gradNorm = "grad_norm"
         case tokensPerSecond = "tokens_per_s", elapsed = "elapsed_s"
     }
 }
@@ -35,7 +37,9 @@ public enum MetricsFile {
     public struct Line: Sendable, Equatable {
         public var step: Int
         public var tokens: Double?
+        public var trainLoss: Double?
         public var valLoss: Double?
+        public var valBpb: Double?
         public var end: Int
     }
 
@@ -102,7 +106,10 @@ public enum MetricsFile {
                 guard let line = parseLine(bytes, start, end), let step = line.step, step == step.rounded(), step >= 0, step < 1e15 else {
                     throw malformed(path, number, "not a JSON object with a numeric step")
                 }
-                out.append(Line(step: Int(step), tokens: line.tokens, valLoss: line.valLoss, end: end + 1))
+                out.append(
+                    Line(
+                        step: Int(step), tokens: line.tokens, trainLoss: line.trainLoss, valLoss: line.valLoss, valBpb: line.valBpb,
+                        end: end + 1))
                 start = end + 1
             }
             return out
@@ -120,7 +127,7 @@ public enum MetricsFile {
         return Array(String(decoding: bytes, as: UTF8.self).utf8).elementsEqual(bytes)
     }
 
-    private struct Parsed { var step: Double?; var tokens: Double?; var valLoss: Double? }
+    private struct Parsed { var step: Double?; var tokens: Double?; var trainLoss: Double?; var valLoss: Double?; var valBpb: Double? }
 
     /// Parses `{"key":value,...}` with number, string, null, true/false values (no nesting).
     private static func parseLine(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Parsed? {
@@ -170,7 +177,9 @@ public enum MetricsFile {
             switch key {
             case .step: line.step = value
             case .tokens: line.tokens = value
+            case .trainLoss: line.trainLoss = value
             case .valLoss: line.valLoss = value
+            case .valBpb: line.valBpb = value
             case .other: break
             }
         }
@@ -178,7 +187,7 @@ public enum MetricsFile {
     }
 
     private enum Key {
-        case step, tokens, valLoss, other
+        case step, tokens, trainLoss, valLoss, valBpb, other
         init(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) {
             func equals(_ literal: StaticString) -> Bool {
                 guard literal.utf8CodeUnitCount == e - s else { return false }
@@ -186,7 +195,12 @@ public enum MetricsFile {
                 for k in 0..<(e - s) where p[k] != b[s + k] { return false }
                 return true
             }
-            self = equals("step") ? .step : equals("tokens") ? .tokens : equals("val_loss") ? .valLoss : .other
+            self =
+                equals("step")
+                ? .step
+                : equals("tokens")
+                    ? .tokens
+                    : equals("train_loss") ? .trainLoss : equals("val_loss") ? .valLoss : equals("val_bpb") ? .valBpb : .other
         }
     }
 

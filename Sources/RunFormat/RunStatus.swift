@@ -34,6 +34,11 @@ public struct RunSummary: RunFormatFile, Sendable, Equatable {
     public var trainableParameters: Int
     public var totalParameters: Int
     public var nonEmbeddingParameters: Int
+    /// Bits per UTF-8 byte of the final evaluation (absent in runs written before it existed).
+    public var finalValBpb: Double?
+    /// UTF-8 bytes of the target tokens trained on, and the training FLOPs (the model `grid plan` estimates with).
+    public var trainBytes: Int?
+    public var trainFlops: Double?
 
     public init(
         finalValLoss: Double, steps: Int, tokens: Int, elapsed: Double, trainableParameters: Int,
@@ -48,5 +53,6 @@ public struct RunSummary: RunFormatFile, Sendable, Equatable {
         case format, finalValLoss = "final_val_loss", steps, tokens, elapsed = "elapsed_s"
         case trainableParameters = "trainable_parameters", totalParameters = "total_parameters"
         case nonEmbeddingParameters = "non_embedding_parameters"
+        case finalValBpb = "final_val_bpb", trainBytes = "train_bytes", trainFlops = "train_flops"
     }
 }

@@ -135,16 +135,19 @@ final class GridProcessTests: BinaryTestCase {
         XCTAssertEqual(RunFolder(runFolder("chg", "learned-d16-L1-v256-s1")).readStatus()?.step, 25)
     }
 
-    /// Not a terminal: plain lines (events and periodic status), no escape sequences.
+    /// Not a terminal: plain lines (events and periodic status), no escape sequences. The runs are long enough
+    /// (several seconds on a fast CPU, sparse checkpoints) for the 0.1 s status poll to see them mid-training.
     func testProgressWhenNotATerminal() throws {
-        let grid = try writeGrid("prog", steps: 400, axes: "  seed: [1, 2, 3]")
+        let grid = try writeGrid(
+            "prog", steps: 3000,
+            axes: "  cadence: [{label: long, eval_interval: 1000, checkpoint_interval: 1000, log_interval: 50}]\n  seed: [1, 2, 3]")
         let r = try ablate(["grid", "run", grid, "--log-every", "0"])
         XCTAssertEqual(r.status, 0, r.output)
         XCTAssertFalse(r.output.contains("\u{1B}["), "escape sequences in non-terminal output")
-        XCTAssertTrue(r.output.contains("[prog] started learned-d16-L1-v256-s1"), r.output)
-        XCTAssertTrue(r.output.contains("[prog] finished learned-d16-L1-v256-s3"), r.output)
+        XCTAssertTrue(r.output.contains("[prog] started learned-d16-L1-v256-long-s1"), r.output)
+        XCTAssertTrue(r.output.contains("[prog] finished learned-d16-L1-v256-long-s3"), r.output)
         XCTAssertTrue(r.output.contains("[prog] grid prog: 3/3 runs done"), r.output)
-        XCTAssertNotNil(r.output.range(of: #"\[prog\] learned-d16-L1-v256-s\d  step \d+/400  loss \d"#, options: .regularExpression), r.output)
+        XCTAssertNotNil(r.output.range(of: #"\[prog\] learned-d16-L1-v256-long-s\d  step \d+/3000  loss \d"#, options: .regularExpression), r.output)
     }
 
     /// `grid plan` prints every run and the total; invalid files print every error and exit 1.

@@ -40,7 +40,7 @@ final class RunFormatTests: XCTestCase {
         let url = try write(
             """
             {"elapsed_s":0.1,"step":1,"tokens":2048,"train_loss":6.25}
-            {"step":20,"tokens":40960,"train_loss":5.5,"val_loss":5.4321,"lr":1e-05}
+            {"step":20,"tokens":40960,"train_loss":5.5,"val_loss":5.4321,"val_bpb":2.125,"lr":1e-05}
             {"step":30,"tokens":61440,"val_loss":"nan"}
             { "step" : 40 , "tokens" : 81920 , "val_loss" : 4.5e0 }
             {"step":50,"tokens":102400,"val_lo
@@ -52,6 +52,8 @@ final class RunFormatTests: XCTestCase {
         XCTAssertTrue(lines[2].valLoss!.isNaN)
         XCTAssertEqual(lines[3].valLoss, 4.5)
         XCTAssertEqual(lines[3].tokens, 81920)
+        XCTAssertEqual(lines.map(\.trainLoss), [6.25, 5.5, nil, nil])
+        XCTAssertEqual(lines.map(\.valBpb), [nil, 2.125, nil, nil])
     }
 
     func testMalformedOrNonUTF8LineIsAnErrorNamingFileAndLineAndNothingChanges() throws {
@@ -82,13 +84,15 @@ final class RunFormatTests: XCTestCase {
         let records = (1...5).map { s in
             MetricsRecord(
                 step: s * 10, tokens: s * 100, trainLoss: 5 - Double(s) / 10, valLoss: s == 3 ? .nan : Double(s),
-                lr: 1e-3, gradNorm: 0.5, tokensPerSecond: 123.5, elapsed: Double(s))
+                lr: 1e-3, gradNorm: 0.5, tokensPerSecond: 123.5, elapsed: Double(s), valBpb: s == 2 ? 1.75 : nil)
         }
         for r in records { try MetricsFile.append(r, to: url) }
         let back = try MetricsFile.records(at: url)
         XCTAssertEqual(back.count, 5)
         XCTAssertEqual(back[0], records[0]); XCTAssertEqual(back[4], records[4]); XCTAssertTrue(back[2].valLoss!.isNaN)
         XCTAssertEqual(try MetricsFile.lines(at: url).map(\.valLoss?.description), records.map(\.valLoss?.description))
+        XCTAssertEqual(try MetricsFile.lines(at: url).map(\.valBpb), records.map(\.valBpb))
+        XCTAssertEqual(try MetricsFile.lines(at: url).map(\.trainLoss), records.map(\.trainLoss))
         let before = try Data(contentsOf: url)
         // A kill mid-append: a partial last line, dropped by truncation.
         let h = try FileHandle(forWritingTo: url); try h.seekToEnd(); try h.write(contentsOf: Data(#"{"step":60,"tok"#.utf8)); try h.close()
