@@ -11,13 +11,14 @@ import Trainer
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Print the mean loss of a checkpoint on the validation set or on a token file.",
+        abstract: "Print the mean loss and bits per byte of a checkpoint on the validation set or on a token file.",
         discussion: """
             CHECKPOINT is a run folder (its latest checkpoint is used), a checkpoint folder, or a model.safetensors file.
             --tokens FILE holds raw little-endian token ids with no header: uint16 (--dtype u16, the format of the
             tokenizer cache's .bin streams) or int32 (--dtype i32). The file is cut into consecutive non-overlapping
             windows of context_length + 1 tokens (a trailing partial window is dropped); the loss is the mean over all
-            predicted tokens.
+            predicted tokens. The second line gives bits per byte over the same tokens, Σ loss / (ln 2 · Σ bytes), with
+            each predicted token's UTF-8 byte length from the tokenizer: comparable across vocabularies.
             """)
 
     @Argument(help: "Run folder, checkpoint folder, or model.safetensors.") var checkpoint: String
@@ -44,13 +45,20 @@ struct EvalCommand: ParsableCommand {
         let trainer = loaded.trainer, config = loaded.config, file = loaded.file
         if let tokens {
             let windows = trainer.data.batches as! WindowBatches
-            let loss = windows.meanLoss(model: trainer.model)
+            let evaluation = windows.evaluate(model: trainer.model, byteLengths: trainer.tokenByteLengths)
             if let dumpLogits { try windows.dumpFirstBatchLogits(model: trainer.model, to: dumpLogits) }
-            print(String(format: "%.6f  mean loss over %d tokens of %@ (%@)", loss, windows.predictedTokens, tokens, file.path))
+            print(String(format: "%.6f  mean loss over %d tokens of %@ (%@)", evaluation.loss, evaluation.tokens, tokens, file.path))
+            Self.printBitsPerByte(evaluation)
         } else {
             let n = batches ?? config.finalEvalBatches
-            print(String(format: "%.6f  mean validation loss over %d batches (%@)", trainer.evaluate(batches: n), n, file.path))
+            let evaluation = trainer.evaluate(batches: n)
+            print(String(format: "%.6f  mean validation loss over %d batches (%@)", evaluation.loss, n, file.path))
+            Self.printBitsPerByte(evaluation)
         }
+    }
+
+    static func printBitsPerByte(_ e: Evaluation) {
+        print(String(format: "%.6f  bits per byte over the %d UTF-8 bytes of those %d tokens", e.bitsPerByte, e.bytes, e.tokens))
     }
 
     static func readTokens(path: String, dtype: String, vocabSize: Int) throws -> [Int32] {
@@ -107,9 +115,10 @@ final class WindowBatches: BatchSource, @unchecked Sendable {
         try AtomicWrite.write(Data(buffer: model.lastLogits), to: URL(fileURLWithPath: path))
     }
 
-    /// Mean loss over every window exactly once (the last batch's padding rows are excluded).
-    func meanLoss(model: GPT) -> Double {
-        var total = 0.0
+    /// Mean loss over every window exactly once (the last batch's padding rows are excluded), with the bytes of
+    /// the same predicted tokens.
+    func evaluate(model: GPT, byteLengths: TokenByteLengths) -> Evaluation {
+        var total = 0.0, bytes = 0
         let batches = (windowCount + batchSize - 1) / batchSize
         for i in 0..<batches {
             validationBatch(index: i, of: batches, inputs: model.inputs, targets: model.targets)
@@ -117,7 +126,8 @@ final class WindowBatches: BatchSource, @unchecked Sendable {
             let valid = min(batchSize, windowCount - i * batchSize)
             let losses = model.lastLosses
             for r in 0..<(valid * context) { total += Double(losses[r]) }
+            bytes += byteLengths.bytes(of: model.targets, count: valid * context)
         }
-        return total / Double(predictedTokens)
+        return Evaluation(loss: total / Double(predictedTokens), tokens: predictedTokens, bytes: bytes)
     }
 }

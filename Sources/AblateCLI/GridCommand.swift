@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dataset
 import Foundation
 import Grid
 import Trainer
@@ -81,6 +82,31 @@ enum GridSupport {
         let result = try BLASKernelCheck.verify(kernel: kernel, executable: executable)
         log("blas_kernel \(kernel): \(result)")
         return ["OPENBLAS_CORETYPE": kernel]
+    }
+
+    /// Fills `trainSplit` of the runs with a byte budget (its steps depend on the tokenizer): from the tokenizer cache,
+    /// or, with `prepare`, by training and caching the tokenizer as the run itself would (once per corpus and V). A
+    /// run whose data cannot be prepared keeps nil: its worker reports the problem.
+    static func resolveTrainSplits(_ runs: [GridRun], prepare: Bool) -> [GridRun] {
+        var splits: [String: TrainSplit?] = [:]
+        let home = AblateHome.fromEnvironment()
+        return runs.map { run in
+            guard run.config.maxTrainBytes != nil else { return run }
+            let key = "\(run.config.corpus)|\(run.config.vocabSize)"
+            if splits[key] == nil {
+                let name = DataLoading.preparedName(run.config.corpus)
+                var split = PreparedData.cachedTrainSplit(corpus: name, vocabSize: run.config.vocabSize, home: home).map {
+                    TrainSplit(tokens: $0.tokens, bytes: $0.bytes)
+                }
+                if split == nil && prepare, let p = try? DataLoading.prepare(run.config) {
+                    split = TrainSplit(tokens: p.train.count, bytes: p.trainBytes)
+                }
+                splits[key] = .some(split)
+            }
+            var r = run
+            r.trainSplit = splits[key]!
+            return r
+        }
     }
 
     static func estimates(_ runs: [GridRun], layout: GridLayout, threads: Int, efficiency: Double?) -> ([RunEstimate], Throughput) {

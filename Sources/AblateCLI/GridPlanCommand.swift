@@ -13,6 +13,8 @@ struct GridPlanCommand: ParsableCommand {
             the sgemm GFLOP/s measured now on this machine at each model's own matrix shapes, times an efficiency
             factor: the median achieved/sgemm ratio of this grid's finished runs when there are any, else a default
             calibrated on an idle 2-core Zen 4 VM. Both numbers are printed.
+            A grid with max_train_bytes shows each run's byte budget; its steps follow from the training split's bytes
+            per token under the run's tokenizer, known once that tokenizer is cached (`grid run` trains it first).
             """)
 
     @OptionGroup var file: GridFileOptions
@@ -26,7 +28,8 @@ struct GridPlanCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (grid, runs) = try file.load()
+        let (grid, expanded) = try file.load()
+        let runs = GridSupport.resolveTrainSplits(expanded, prepare: false)
         let (jobs, threads) = try parallel.resolve(grid)
         let layout = file.layout(grid)
         let (estimates, tp) = GridSupport.estimates(runs, layout: layout, threads: threads, efficiency: efficiency)
@@ -38,9 +41,10 @@ struct GridPlanCommand: ParsableCommand {
         func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
             s.count >= w ? s : (left ? s + String(repeating: " ", count: w - s.count) : String(repeating: " ", count: w - s.count) + s)
         }
+        let showBytes = runs.contains { $0.config.maxTrainBytes != nil }
         print(
-            pad("#", 4) + "  " + pad("run id", idWidth, left: true) + pad("non-emb N", 11) + pad("emb", 9) + pad("tokens", 9)
-                + pad("steps", 7) + pad("FLOPs", 9) + pad("est.", 8) + pad("mem", 8) + "  state")
+            pad("#", 4) + "  " + pad("run id", idWidth, left: true) + pad("non-emb N", 11) + pad("emb", 9) + (showBytes ? pad("bytes", 9) : "")
+                + pad("tokens", 9) + pad("steps", 7) + pad("FLOPs", 9) + pad("est.", 8) + pad("mem", 8) + "  state")
         for e in estimates {
             let state: String
             switch RunDiskState.of(e.run, grid: grid, folder: layout.folder(e.run)) {
@@ -51,11 +55,14 @@ struct GridPlanCommand: ParsableCommand {
             case .failed: state = "failed"
             case .changed: state = "CHANGED (config differs from the folder's)"
             }
+            let bytes = showBytes ? pad(e.run.config.maxTrainBytes.map { GridPlan.count(Double($0)) } ?? "-", 9) : ""
+            func known(_ s: String) -> String { e.known ? s : "?" }
             print(
                 pad(String(e.run.index), 4) + "  " + pad(e.run.id, idWidth, left: true)
                     + pad(GridPlan.count(Double(e.nonEmbeddingParameters)), 11) + pad(GridPlan.count(Double(e.run.embeddingParameters)), 9)
-                    + pad(GridPlan.count(Double(e.tokens)), 9) + pad(String(e.steps), 7) + pad(GridPlan.count(e.flops), 9)
-                    + pad(GridPlan.duration(e.seconds), 8) + pad("\(e.memoryBytes >> 20)M", 8) + "  " + state)
+                    + bytes + pad(known(GridPlan.count(Double(e.tokens))), 9) + pad(known(String(e.steps)), 7)
+                    + pad(known(GridPlan.count(e.flops)), 9) + pad(known(GridPlan.duration(e.seconds)), 8) + pad("\(e.memoryBytes >> 20)M", 8)
+                    + "  " + state)
         }
         let cpu = estimates.reduce(0) { $0 + $1.seconds }
         let pending = estimates.filter { !RunDiskState.of($0.run, grid: grid, folder: layout.folder($0.run)).isDone }
@@ -66,6 +73,12 @@ struct GridPlanCommand: ParsableCommand {
                 runs.count, GridPlan.count(Double(estimates.reduce(0) { $0 + $1.tokens })),
                 GridPlan.count(estimates.reduce(0) { $0 + $1.flops }), GridPlan.duration(cpu), pending.count,
                 GridPlan.duration(wall), jobs, threads))
+        let unknown = estimates.filter { !$0.known }.count
+        if unknown > 0 {
+            print(
+                "\(unknown) run(s) with max_train_bytes have no tokenizer cached yet: their steps, FLOPs and time (shown as ?) are not in the total; `ablate grid run` trains the tokenizers first"
+            )
+        }
         let peaks = runs.isEmpty ? [] : [runs.first!, runs.max { $0.model.nonEmbeddingParameters < $1.model.nonEmbeddingParameters }!]
         var tp2 = tp
         let peakText = peaks.map { String(format: "%@ %.0f", $0.id, tp2.peakGFLOPS($0)) }.joined(separator: ", ")

@@ -28,7 +28,8 @@ struct GridRunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (grid, runs) = try file.load()
+        let (grid, expanded) = try file.load()
+        let runs = GridSupport.resolveTrainSplits(expanded, prepare: true)
         let (jobs, threads) = try parallel.resolve(grid)
         let layout = file.layout(grid)
         let changed = runs.compactMap { run -> String? in

@@ -24,7 +24,8 @@ struct GridSlurmCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (grid, runs) = try file.load()
+        let (grid, expanded) = try file.load()
+        let runs = GridSupport.resolveTrainSplits(expanded, prepare: true)
         let layout = file.layout(grid)
         let changed = runs.filter {
             if case .changed = RunDiskState.of($0, grid: grid, folder: layout.folder($0)) { return true } else { return false }

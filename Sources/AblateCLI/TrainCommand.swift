@@ -38,7 +38,7 @@ struct ConfigOptions: ParsableArguments {
         if let preset { object["preset"] = .string(preset) }
         if let corpus { object["corpus"] = .string(corpus) }
         if let vocab { object["vocab_size"] = .int(vocab) }
-        if let steps { object["max_steps"] = .int(steps); object["max_tokens"] = .null }
+        if let steps { object["max_steps"] = .int(steps); object["max_tokens"] = .null; object["max_train_bytes"] = .null }
         if let seed {
             guard let s = Int(exactly: seed) else { throw CLIError("--seed \(seed): must be at most \(Int.max). Fix: use a smaller seed.") }
             object["seed"] = .int(s)
@@ -149,14 +149,14 @@ struct TrainCommand: ParsableCommand {
                         + "\(foreign.count > 5 ? ", …" : "")); --force only ever deletes a run folder. Fix: move them away, or pass another --out.")
             }
         }
-        if config.warmupSteps >= config.totalSteps {
-            print(
-                "note: warmup_steps (\(config.warmupSteps)) ≥ the run's \(config.totalSteps) steps: the learning rate never "
-                    + "reaches its peak (set warmup_steps, e.g. --set warmup_steps=\(max(1, config.totalSteps / 10)))")
-        }
         // Everything is checked (corpus, tokenizer, strategy, model) before the folder is locked or emptied.
         let prepared = try DataLoading.prepare(config)
         let trainer = try Trainer(config: config, data: try RunData(prepared: prepared, config: config), folder: folder)
+        if config.warmupSteps >= trainer.totalSteps {
+            print(
+                "note: warmup_steps (\(config.warmupSteps)) ≥ the run's \(trainer.totalSteps) steps: the learning rate never "
+                    + "reaches its peak (set warmup_steps, e.g. --set warmup_steps=\(max(1, trainer.totalSteps / 10)))")
+        }
         // The grid workers' lock: a second writer (another `train`, or `grid run` on this run) stops here.
         guard let lock = try RunLock.tryAcquire(folder: folderURL) else { throw Self.busy(folderURL) }
         defer { lock.release() }
@@ -178,8 +178,8 @@ struct TrainCommand: ParsableCommand {
         case .finished:
             print(
                 String(
-                    format: "finished: %d steps, %d tokens, final val loss %.4f, %.1f s → %@",
-                    result.steps, result.tokens, result.finalValLoss ?? .nan, result.elapsed, folderURL.path))
+                    format: "finished: %d steps, %d tokens, final val loss %.4f (%.4f bits/byte), %.1f s → %@",
+                    result.steps, result.tokens, result.finalValLoss ?? .nan, result.finalValBpb ?? .nan, result.elapsed, folderURL.path))
         case .running:
             print("stopped at step \(result.steps); checkpoint written. Resume with: ablate train --resume --out \(folderURL.path)")
             throw ExitCode(130)

@@ -130,6 +130,17 @@ public struct PreparedData: Sendable {
             valBytes: valText.count, cacheURL: nil, tokenizerWasCached: false, streamsWereCached: false)
     }
 
+    /// The training split's tokens and UTF-8 bytes for (corpus, V) from the tokenizer cache's streams.json, without
+    /// training or encoding anything; nil when that tokenizer's streams are not cached yet.
+    public static func cachedTrainSplit(corpus name: String, vocabSize: Int, home: AblateHome) -> (tokens: Int, bytes: Int)? {
+        guard let m = try? Corpus.manifest(name: name, home: home) else { return nil }
+        let url = home.tokenizerURL(corpusSHA256: m.corpusSHA256, vocabSize: vocabSize).appendingPathComponent("streams.json")
+        guard let rec = try? JSONDecoder().decode(StreamsRecord.self, from: Data(contentsOf: url)), rec.corpusSHA256 == m.corpusSHA256 else {
+            return nil
+        }
+        return (rec.trainTokens, rec.trainBytes)
+    }
+
     /// Random training windows over the train stream.
     public func trainBatches(context: Int, batchSize: Int, seed: UInt64) throws -> BatchLoader {
         try BatchLoader(tokens: train, context: context, batchSize: batchSize, seed: seed, name: "\(corpusName) (train split)")

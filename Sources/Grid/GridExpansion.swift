@@ -18,6 +18,10 @@ public struct GridRun: Sendable {
     public var model: ModelConfig
     /// Parameters of the embedding strategy's tensors (trainable or not) plus the positional table.
     public var embeddingParameters: Int
+    /// The training split's tokens and bytes under this run's tokenizer, once known: a byte budget's steps need it.
+    public var trainSplit: TrainSplit? = nil
+    /// Optimizer steps of the budget (0 for a byte budget whose `trainSplit` is not known yet).
+    public var totalSteps: Int { config.totalSteps(trainSplit: trainSplit) ?? 0 }
 }
 
 /// Expands a grid file into runs and validates each one (config, model shape, strategy and its options, built dry).
@@ -56,6 +60,18 @@ public enum GridExpansion {
             var origin: [String: SourceLocation] = [:]
             func apply(_ settings: [String: GridFile.Located]) {
                 if settings["max_steps"] != nil && settings["max_tokens"] == nil { object["max_tokens"] = .null }
+                // One budget per run: a later layer's budget replaces an earlier layer's of another kind; one mapping
+                // with a byte budget and a step or token budget is an error.
+                if let bytes = settings["max_train_bytes"] {
+                    let others = ["max_steps", "max_tokens"].filter { settings[$0] != nil }
+                    if !others.isEmpty {
+                        let e = TrainConfig.budgetConflict(others)
+                        diags.add(bytes.location, "'max_train_bytes': \(e.message). Fix: \(e.fix).")
+                    }
+                    object["max_steps"] = .null; object["max_tokens"] = .null
+                } else if settings["max_steps"] != nil || settings["max_tokens"] != nil {
+                    object["max_train_bytes"] = .null
+                }
                 for (k, v) in settings {
                     origin[k] = v.location
                     if !k.contains(".") { object[k] = v.value }
@@ -63,7 +79,7 @@ public enum GridExpansion {
             }
             apply(grid.base)
             for (_, v) in values { apply(v.settings) }
-            let setByAxis = values.contains { $0.1.settings["max_tokens"] != nil || $0.1.settings["max_steps"] != nil }
+            let setByAxis = values.contains { v in ["max_tokens", "max_steps", "max_train_bytes"].contains { v.1.settings[$0] != nil } }
             var config: TrainConfig
             do { config = try TrainConfig.from(object) } catch { continue }  // types were reported by GridFile
             func report(_ error: Error) {
@@ -96,6 +112,12 @@ public enum GridExpansion {
             }
             let model: ModelConfig
             do { model = try config.modelConfig() } catch { report(error); continue }
+            if let budget = grid.budget, !setByAxis, config.maxTrainBytes != nil {
+                diags.add(
+                    budget.location,
+                    "'budget' sets max_tokens per run, but max_train_bytes is set too: a run has one budget. Fix: drop 'budget' or max_train_bytes.")
+                continue
+            }
             if let budget = grid.budget, !setByAxis {
                 config.maxTokens = budget.tokens(nonEmbeddingParameters: model.nonEmbeddingParameters)
                 origin["max_tokens"] = budget.location

@@ -28,8 +28,9 @@ import Yams
 /// Axis values: for `strategy`, a name or a mapping {name, options, label, + any trainer key (e.g. parametrization)};
 /// for `size`, a preset name or a mapping of trainer keys (preset, d_model, n_layer, n_head, + any other, e.g. a
 /// per-size max_tokens); for a trainer key, that key's values; for any other axis name, mappings of trainer keys
-/// with an optional `label`. Later axes override earlier ones and `base`; an axis value that sets `max_tokens` or
-/// `max_steps` overrides the `budget`. Filters match an axis by its value's label (`tiny`, `hashed`, `3`), by its
+/// with an optional `label`. Later axes override earlier ones and `base`; an axis value that sets `max_tokens`,
+/// `max_steps` or `max_train_bytes` overrides the `budget` (a byte budget in `base` and a `budget` conflict), and a
+/// byte budget replaces an earlier layer's step or token budget (and the reverse). Filters match an axis by its value's label (`tiny`, `hashed`, `3`), by its
 /// value, or by a sub-mapping ({d_model: 96}); a trainer key in a filter matches the run's resolved config.
 public struct GridFile: Sendable {
     public var path: String

@@ -20,7 +20,7 @@ extension GridIndex {
                 index: run.index, id: run.id, axes: Dictionary(run.axisLabels.map { ($0.axis, $0.label) }, uniquingKeysWith: { a, _ in a }),
                 configHash: run.configHash, state: name, reason: reason, finalValLoss: loss,
                 nonEmbeddingParameters: run.model.nonEmbeddingParameters,
-                tokens: run.config.totalSteps * run.config.batchSize * run.config.contextLength)
+                tokens: run.totalSteps * run.config.batchSize * run.config.contextLength)
         }
         let index = GridIndex(
             name: grid.name, file: grid.path, axes: grid.axes.map(\.name), runs: entries,

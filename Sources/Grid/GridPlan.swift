@@ -13,6 +13,8 @@ public struct RunEstimate: Sendable {
     /// Seconds on one worker with `threads` threads.
     public var seconds: Double
     public var memoryBytes: Int
+    /// False for a byte budget whose tokenizer is not trained yet: steps, tokens, FLOPs and time are then 0.
+    public var known = true
     public var nonEmbeddingParameters: Int { run.model.nonEmbeddingParameters }
 }
 
@@ -57,14 +59,12 @@ public struct Throughput: Sendable {
 }
 
 public enum GridPlan {
-    /// FLOPs of a run: 6N+12LdT per trained token, a third of that per evaluated token.
-    public static func flops(_ run: GridRun) -> (steps: Int, tokens: Int, flops: Double) {
+    /// FLOPs of a run (`TrainingCost`: 6N+12LdT per trained token, a third of that per evaluated token). A byte
+    /// budget's steps need the run's `trainSplit`; without it they are nil (the tokenizer is not trained yet).
+    public static func flops(_ run: GridRun) -> (steps: Int, tokens: Int, flops: Double)? {
         let c = run.config
-        let steps = c.totalSteps, perStep = c.batchSize * c.contextLength
-        let evals = steps / c.evalInterval - (steps % c.evalInterval == 0 ? 1 : 0)
-        let evalTokens = (evals * c.evalBatches + c.finalEvalBatches) * perStep
-        let f = run.model.trainingFLOPsPerToken
-        return (steps, steps * perStep, f * Double(steps * perStep) + f / 3 * Double(evalTokens))
+        guard let steps = c.totalSteps(trainSplit: run.trainSplit) else { return nil }
+        return (steps, steps * c.batchSize * c.contextLength, TrainingCost.flops(config: c, model: run.model, steps: steps))
     }
 
     /// Bytes a run needs: parameters, gradients and Adam moments (4 × fp32 per parameter), activations of one
@@ -79,7 +79,9 @@ public enum GridPlan {
 
     public static func estimate(_ runs: [GridRun], throughput: inout Throughput) -> [RunEstimate] {
         runs.map { run in
-            let (steps, tokens, f) = flops(run)
+            guard let (steps, tokens, f) = flops(run) else {
+                return RunEstimate(run: run, steps: 0, tokens: 0, flops: 0, seconds: 0, memoryBytes: memoryBytes(run), known: false)
+            }
             let rate = throughput.peakGFLOPS(run) * 1e9 * throughput.efficiency
             return RunEstimate(run: run, steps: steps, tokens: tokens, flops: f, seconds: f / rate, memoryBytes: memoryBytes(run))
         }
@@ -94,7 +96,8 @@ public enum GridPlan {
                 let rec = try? RunJSON.read(GridRunRecord.self, from: layout.folder(run).appendingPathComponent(GridRunRecord.fileName)),
                 rec.configHash == run.configHash
             else { continue }
-            let achieved = flops(run).flops / s.elapsed
+            guard let f = flops(run)?.flops else { continue }
+            let achieved = f / s.elapsed
             ratios.append(achieved / (throughput.peakGFLOPS(run) * 1e9))
         }
         guard !ratios.isEmpty else { return }

@@ -90,7 +90,7 @@ public struct GridWorker {
             let reason = "\(error)"
             log("\(run.id): failed: \(reason)")
             try? folder.writeStatus(
-                RunStatus(state: .failed, step: folder.readStatus()?.step ?? 0, totalSteps: run.config.totalSteps, reason: reason))
+                RunStatus(state: .failed, step: folder.readStatus()?.step ?? 0, totalSteps: run.totalSteps, reason: reason))
             return .failed
         }
     }

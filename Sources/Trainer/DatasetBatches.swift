@@ -33,6 +33,6 @@ extension RunData {
                 data: prepared, context: config.contextLength, batchSize: config.batchSize,
                 seed: config.seed),
             corpusSHA256: prepared.corpusSHA256, tokenizerSHA256: prepared.tokenizerSHA256,
-            trainTokens: prepared.train.count, validationTokens: prepared.val.count)
+            trainTokens: prepared.train.count, validationTokens: prepared.val.count, trainBytes: prepared.trainBytes)
     }
 }

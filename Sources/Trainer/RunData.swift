@@ -18,12 +18,19 @@ public struct RunData: Sendable {
     public var tokenizerSHA256: String
     public var trainTokens: Int
     public var validationTokens: Int
+    /// UTF-8 bytes of the training split's text (nil for synthetic token sources): with `trainTokens` it turns a
+    /// byte budget into steps.
+    public var trainBytes: Int?
 
     public init(
         vocabulary: Vocabulary, batches: any BatchSource, corpusSHA256: String, tokenizerSHA256: String,
-        trainTokens: Int, validationTokens: Int
+        trainTokens: Int, validationTokens: Int, trainBytes: Int? = nil
     ) {
         self.vocabulary = vocabulary; self.batches = batches; self.corpusSHA256 = corpusSHA256
         self.tokenizerSHA256 = tokenizerSHA256; self.trainTokens = trainTokens; self.validationTokens = validationTokens
+        self.trainBytes = trainBytes
     }
+
+    /// The training split's tokens and bytes, when its bytes are known.
+    public var trainSplit: TrainSplit? { trainBytes.map { TrainSplit(tokens: trainTokens, bytes: $0) } }
 }

@@ -30,9 +30,12 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
     // Optimisation
     public var batchSize: Int = 16
-    /// Budget: steps, or tokens (tokens win when both are set; steps = ⌈tokens / (batch·context)⌉).
+    /// Budget: steps, or tokens (tokens win when both are set; steps = ⌈tokens / (batch·context)⌉), or UTF-8 bytes of
+    /// training text (`max_train_bytes`, exclusive with the other two: see `totalSteps(trainSplit:)`).
     public var maxSteps: Int? = 1000
     public var maxTokens: Int? = nil
+    /// A byte budget: every run sees about the same amount of training text whatever its vocabulary.
+    public var maxTrainBytes: Int? = nil
     public var learningRate: Double = 1e-3
     /// Cosine decay ends at min_lr_ratio × peak (10 %).
     public var minLRRatio: Double = 0.1
@@ -72,7 +75,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case contextLength = "context_length", bias, tieEmbeddings = "tie_embeddings", parametrization
         case baseWidth = "base_width", initStd = "init_std", outputMultiplier = "output_multiplier"
         case strategy, strategyOptions = "strategy_options"
-        case batchSize = "batch_size", maxSteps = "max_steps", maxTokens = "max_tokens", learningRate = "learning_rate"
+        case batchSize = "batch_size", maxSteps = "max_steps", maxTokens = "max_tokens", maxTrainBytes = "max_train_bytes"
+        case learningRate = "learning_rate"
         case minLRRatio = "min_lr_ratio", warmupSteps = "warmup_steps", weightDecay = "weight_decay"
         case beta1, beta2, adamEps = "adam_eps", gradClip = "grad_clip"
         case evalInterval = "eval_interval", evalBatches = "eval_batches", finalEvalBatches = "final_eval_batches"
@@ -89,6 +93,11 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public static func from(_ object: [String: JSONValue], source: String? = nil) throws -> TrainConfig {
         var merged = try JSONValue.encode(TrainConfig())
         guard case var .object(fields) = merged else { fatalError("TrainConfig encodes to an object") }
+        if let bytes = object["max_train_bytes"], bytes != .null {
+            let others = ["max_steps", "max_tokens"].filter { object[$0] != nil && object[$0] != .null }
+            guard others.isEmpty else { throw budgetConflict(others, file: source) }
+            fields["max_steps"] = .null  // the default step budget gives way to the byte budget
+        }
         for (key, value) in object {
             guard keys.contains(key) else {
                 let near = StrategyRegistry.nearest(key, in: keys).map { " (did you mean '\($0)'?)" } ?? ""
@@ -135,11 +144,42 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         return m
     }
 
-    /// Total optimizer steps of the budget.
-    public var totalSteps: Int {
-        if let maxTokens { return (maxTokens + batchSize * contextLength - 1) / (batchSize * contextLength) }
+    /// The error for a byte budget set together with `others` (max_steps, max_tokens).
+    public static func budgetConflict(_ others: [String], file: String? = nil) -> ConfigError {
+        ConfigError(
+            key: "max_train_bytes", message: "max_train_bytes cannot be combined with \(others.joined(separator: " or ")): a run has one budget",
+            fix:
+                "keep max_train_bytes and remove \(others.joined(separator: " and ")) (or set \(others.count == 1 ? "it" : "them") to null), or drop max_train_bytes",
+            file: file)
+    }
+
+    /// Total optimizer steps of a step or token budget. A byte budget's steps depend on the tokenizer: this is 0
+    /// for it, use `totalSteps(trainSplit:)`.
+    public var totalSteps: Int { totalSteps(trainSplit: nil) ?? 0 }
+
+    /// Total optimizer steps of the budget. For a byte budget, `trainSplit` (the training split's tokens and bytes
+    /// under this run's tokenizer) turns bytes into steps; nil without it.
+    ///
+    /// steps = ⌈max_train_bytes · tokens / (bytes · batch · context)⌉, in exact integer arithmetic: the number of
+    /// steps whose batch·context target tokens hold, at the split's mean bytes per token, at least max_train_bytes.
+    /// Training windows start at random positions, so the bytes actually trained on differ from that by sampling
+    /// (typically well under 1 %); summary.json records the exact count as `train_bytes`.
+    public func totalSteps(trainSplit: TrainSplit?) -> Int? {
+        let perStep = batchSize * contextLength
+        if let maxTrainBytes {
+            guard let trainSplit, trainSplit.bytes > 0, trainSplit.tokens > 0, maxTrainBytes > 0, perStep > 0 else { return nil }
+            let numerator = maxTrainBytes.multipliedFullWidth(by: trainSplit.tokens)
+            let (denominator, overflow) = trainSplit.bytes.multipliedReportingOverflow(by: perStep)
+            guard !overflow, denominator > numerator.high else { return nil }
+            let (q, r) = denominator.dividingFullWidth(numerator)
+            return q + (r > 0 ? 1 : 0)
+        }
+        if let maxTokens { return (maxTokens + perStep - 1) / perStep }
         return maxSteps ?? 0
     }
+
+    /// The key that sets the budget (for error messages).
+    public var budgetKey: String { maxTrainBytes != nil ? "max_train_bytes" : maxTokens != nil ? "max_tokens" : "max_steps" }
 
     /// Rejects impossible optimisation settings (sizes are checked by `modelConfig()`).
     public func validate() throws {
@@ -157,14 +197,21 @@ public struct TrainConfig: Codable, Sendable, Equatable {
             gib <= Self.maxTrainingGiB, "d_model",
             String(format: "the model would need about %.3g GiB to train (more than %.0f GiB)", gib, Self.maxTrainingGiB),
             "choose a smaller d_model, n_layer, context_length, vocab_size or batch_size")
-        try check(
-            totalSteps > 0, maxTokens != nil ? "max_tokens" : "max_steps", "the budget is zero steps",
-            "set max_steps or max_tokens to a positive number")
-        let (budgetTokens, overflow) = totalSteps.multipliedReportingOverflow(by: batchSize * model.contextLength)
-        try check(
-            !overflow && budgetTokens <= Self.maxTokenBudget, maxTokens != nil ? "max_tokens" : "max_steps",
-            "\(totalSteps) steps of \(batchSize * model.contextLength) tokens exceed \(Self.maxTokenBudget) tokens",
-            "set max_steps (or max_tokens) to a budget this machine can train")
+        if let maxTrainBytes {
+            // Every token holds at least one byte, so a byte budget within this bound also bounds the tokens.
+            try check(
+                maxTrainBytes > 0 && maxTrainBytes <= Self.maxTokenBudget, "max_train_bytes",
+                "must be in 1…\(Self.maxTokenBudget), got \(maxTrainBytes)", "set max_train_bytes to e.g. 2000000")
+            let others = [maxSteps.map { _ in "max_steps" }, maxTokens.map { _ in "max_tokens" }].compactMap { $0 }
+            if !others.isEmpty { throw Self.budgetConflict(others) }
+        } else {
+            try check(totalSteps > 0, budgetKey, "the budget is zero steps", "set max_steps or max_tokens to a positive number")
+            let (budgetTokens, overflow) = totalSteps.multipliedReportingOverflow(by: batchSize * model.contextLength)
+            try check(
+                !overflow && budgetTokens <= Self.maxTokenBudget, budgetKey,
+                "\(totalSteps) steps of \(batchSize * model.contextLength) tokens exceed \(Self.maxTokenBudget) tokens",
+                "set max_steps (or max_tokens) to a budget this machine can train")
+        }
         try check(learningRate > 0 && learningRate.isFinite, "learning_rate", "must be a positive number, got \(learningRate)", "use e.g. 1e-3")
         try check((0...1).contains(minLRRatio), "min_lr_ratio", "must be in [0, 1], got \(minLRRatio)", "use e.g. 0.1")
         try check(warmupSteps >= 0, "warmup_steps", "must be ≥ 0, got \(warmupSteps)", "use e.g. 100")
@@ -208,4 +255,12 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
     /// The strategy options as a plain object for the registry.
     public var strategyOptionsObject: [String: Any] { strategyOptions.mapValues { $0.anyValue } }
+}
+
+/// The training split's size under a run's tokenizer: what turns a byte budget into steps.
+public struct TrainSplit: Sendable, Equatable {
+    public var tokens: Int
+    /// UTF-8 bytes of the split's text (= Σ byte lengths of its tokens: the byte-level tokenizer is lossless).
+    public var bytes: Int
+    public init(tokens: Int, bytes: Int) { self.tokens = tokens; self.bytes = bytes }
 }

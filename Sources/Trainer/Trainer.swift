@@ -16,6 +16,8 @@ public struct RunResult: Sendable {
     public var steps: Int
     public var tokens: Int
     public var elapsed: Double
+    /// Bits per UTF-8 byte of the final evaluation.
+    public var finalValBpb: Double? = nil
 }
 
 /// Wall time of each phase, summed over steps (for the benchmark's forward/backward/optimizer split).
@@ -39,6 +41,10 @@ public final class Trainer {
     public let configHash: String
     /// Set when the model's vocabulary is smaller than the config asked for (BPE ran out of merges).
     public private(set) var vocabularyNote: String?
+    /// Optimizer steps of the budget (a byte budget resolved with the training split's bytes per token).
+    public let totalSteps: Int
+    /// Byte length of each token id, for bits per byte.
+    public let tokenByteLengths: TokenByteLengths
 
     public init(config: TrainConfig, data: RunData, folder: RunFolder?) throws {
         try config.validate()
@@ -62,6 +68,22 @@ public final class Trainer {
                     "the corpus '\(config.corpus)' has \(min(data.trainTokens, data.validationTokens)) tokens in its smaller split, fewer than one window of context_length + 1 = \(needed)",
                 fix: "lower context_length or use a larger corpus")
         }
+        if config.maxTrainBytes != nil && data.trainSplit == nil {
+            throw ConfigError(
+                key: "max_train_bytes", message: "this run's data does not say how many bytes its training split holds",
+                fix: "use max_steps or max_tokens with this data source")
+        }
+        guard let steps = config.totalSteps(trainSplit: data.trainSplit), steps > 0 else {
+            throw ConfigError(key: config.budgetKey, message: "the budget is zero steps", fix: "set a positive \(config.budgetKey)")
+        }
+        let (budgetTokens, overflow) = steps.multipliedReportingOverflow(by: config.batchSize * config.contextLength)
+        guard !overflow && budgetTokens <= TrainConfig.maxTokenBudget else {
+            throw ConfigError(
+                key: config.budgetKey, message: "\(steps) steps exceed \(TrainConfig.maxTokenBudget) tokens",
+                fix: "set \(config.budgetKey) to a budget this machine can train")
+        }
+        totalSteps = steps
+        tokenByteLengths = TokenByteLengths(data.vocabulary)
         let context = EmbeddingContext(
             vocabulary: data.vocabulary, dModel: modelConfig.dModel, seed: config.seed,
             parametrization: modelConfig.resolvedParametrization)
@@ -76,7 +98,7 @@ public final class Trainer {
             store: model.store, beta1: config.beta1, beta2: config.beta2, eps: config.adamEps,
             weightDecay: config.weightDecay)
         schedule = LRSchedule(
-            peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.totalSteps,
+            peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: steps,
             minRatio: config.minLRRatio)
         configJSON = String(decoding: try RunJSON.encode(config, pretty: false), as: UTF8.self)
         configHash = try ConfigHash.of(config)
@@ -148,28 +170,44 @@ public final class Trainer {
         return step
     }
 
-    /// Mean loss over the fixed validation set of `batches` batches.
-    public func evaluate(batches: Int) -> Double {
-        var total = 0.0
+    /// Mean loss over the fixed validation set of `batches` batches, with the bytes of its predicted tokens.
+    public func evaluate(batches: Int) -> Evaluation {
+        var total = 0.0, bytes = 0
+        let perBatch = config.batchSize * config.contextLength
         for i in 0..<batches {
             data.batches.validationBatch(index: i, of: batches, inputs: model.inputs, targets: model.targets)
+            bytes += tokenByteLengths.bytes(of: model.targets, count: perBatch)
             total += model.forward(batch: config.batchSize)
         }
-        return total / Double(batches)
+        return Evaluation(loss: total / Double(batches), tokens: batches * perBatch, bytes: bytes)
+    }
+
+    /// UTF-8 bytes of the target tokens of training steps 0..<steps, exactly: batches are a pure function of the
+    /// step, so they are drawn again (one copy and look-up per token, negligible beside a step's forward pass).
+    public func trainedBytes(steps: Int) -> Int {
+        let count = config.batchSize * config.contextLength
+        let inputs = UnsafeMutablePointer<Int32>.allocate(capacity: count), targets = UnsafeMutablePointer<Int32>.allocate(capacity: count)
+        defer { inputs.deallocate(); targets.deallocate() }
+        var bytes = 0
+        for s in 0..<steps {
+            data.batches.trainBatch(step: s, inputs: inputs, targets: targets)
+            bytes += tokenByteLengths.bytes(of: targets, count: count)
+        }
+        return bytes
     }
 
     /// Trains to the end of the budget (or until `shouldStop` says so, after writing a checkpoint). An error (a
     /// failed write: disk full, …) marks the run `failed` with the reason before it is thrown.
     public func run(shouldStop: () -> Bool = { false }) throws -> RunResult {
         do { return try train(shouldStop: shouldStop) } catch {
-            try? folder?.writeStatus(RunStatus(state: .failed, step: step, totalSteps: config.totalSteps, reason: "\(error)"))
+            try? folder?.writeStatus(RunStatus(state: .failed, step: step, totalSteps: totalSteps, reason: "\(error)"))
             throw error
         }
     }
 
     private func train(shouldStop: () -> Bool) throws -> RunResult {
         BLAS.setThreads(config.threads)
-        let total = config.totalSteps
+        let total = totalSteps
         let tokensPerStep = config.batchSize * config.contextLength
         if let folder {
             try folder.create()
@@ -227,11 +265,11 @@ public final class Trainer {
             if step % config.logInterval == 0 || evalNow || step == 1 {
                 let now = clock.now
                 let rate = Double(windowTokens) / max(seconds(now - windowStart), 1e-9)
-                var valLoss: Double? = nil
-                if evalNow { valLoss = evaluate(batches: isLast ? config.finalEvalBatches : config.evalBatches) }
+                let evaluation = evalNow ? evaluate(batches: isLast ? config.finalEvalBatches : config.evalBatches) : nil
+                let valLoss = evaluation?.loss
                 let record = MetricsRecord(
                     step: step, tokens: step * tokensPerStep, trainLoss: loss, valLoss: valLoss,
-                    lr: lr, gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed())
+                    lr: lr, gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed(), valBpb: evaluation?.bitsPerByte)
                 try folder?.appendMetrics(record)
                 observer?.trainer(didLog: record, totalSteps: total)
                 windowStart = clock.now; windowTokens = 0
@@ -244,19 +282,26 @@ public final class Trainer {
         }
 
         // The last metrics line holds the final evaluation (on `final_eval_batches`).
-        let finalVal = try folder.flatMap { try MetricsFile.lines(at: $0.metricsURL).last?.valLoss } ?? evaluate(batches: config.finalEvalBatches)
+        let lastLine = try folder.flatMap { try MetricsFile.lines(at: $0.metricsURL).last }
+        let finalEvaluation = lastLine?.valLoss == nil ? evaluate(batches: config.finalEvalBatches) : nil
+        let finalVal = lastLine?.valLoss ?? finalEvaluation!.loss
+        let finalBpb = lastLine?.valLoss != nil ? lastLine?.valBpb : finalEvaluation?.bitsPerByte
         try saveCheckpoint(elapsed: elapsed())
         let status = RunStatus(state: .finished, step: step, totalSteps: total)
         if let folder {
-            try folder.write(
-                RunSummary(
-                    finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep,
-                    elapsed: elapsed(), trainableParameters: model.store.trainableCount,
-                    totalParameters: model.store.totalCount,
-                    nonEmbeddingParameters: model.config.nonEmbeddingParameters))
+            var summary = RunSummary(
+                finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep,
+                elapsed: elapsed(), trainableParameters: model.store.trainableCount,
+                totalParameters: model.store.totalCount,
+                nonEmbeddingParameters: model.config.nonEmbeddingParameters)
+            summary.finalValBpb = finalBpb
+            summary.trainBytes = trainedBytes(steps: step)
+            summary.trainFlops = TrainingCost.flops(config: config, model: model.config, steps: step)
+            try folder.write(summary)
             try folder.writeStatus(status)
         }
-        return RunResult(status: status, finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep, elapsed: elapsed())
+        return RunResult(
+            status: status, finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep, elapsed: elapsed(), finalValBpb: finalBpb)
     }
 
     private func saveCheckpoint(elapsed: Double) throws {
@@ -280,7 +325,7 @@ public final class Trainer {
     }
 
     private func diverged(_ reason: String, elapsed: Double) throws -> RunResult {
-        let status = RunStatus(state: .diverged, step: step, totalSteps: config.totalSteps, reason: reason)
+        let status = RunStatus(state: .diverged, step: step, totalSteps: totalSteps, reason: reason)
         try folder?.writeStatus(status)
         return RunResult(
             status: status, finalValLoss: nil, steps: step, tokens: step * config.batchSize * config.contextLength,

@@ -126,6 +126,18 @@ final class BadInputTests: BinaryTestCase {
                 name: "max_tokens = Int.max", args: ["train", "--out", "x"] + tiny + ["--set", "max_tokens=9223372036854775807"],
                 message: "'max_tokens': must be at most"),
             Case(
+                name: "max_train_bytes with max_steps",
+                args: ["train", "--out", "x"] + tiny + ["--set", "max_train_bytes=100000", "--set", "max_steps=3"],
+                message:
+                    "'max_train_bytes': max_train_bytes cannot be combined with max_steps: a run has one budget. Fix: keep max_train_bytes and remove max_steps"
+            ),
+            Case(
+                name: "max_train_bytes with max_tokens in a grid mapping", args: ["grid", "plan", "bytes.yaml"],
+                message: "'max_train_bytes': max_train_bytes cannot be combined with max_tokens"
+            ) { _ in
+                _ = try self.writeGrid("bytes", axes: "  b: [{label: both, max_train_bytes: 100000, max_tokens: 5000}]")
+            },
+            Case(
                 name: "batch_size = 2^62", args: ["train", "--out", "x"] + tiny + ["--set", "batch_size=4611686018427387904"],
                 message: "'batch_size': must be at most"),
             Case(

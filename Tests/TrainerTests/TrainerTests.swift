@@ -115,7 +115,13 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(a.map(\.step), b.map(\.step))
         XCTAssertEqual(a.map(\.trainLoss), b.map(\.trainLoss))
         XCTAssertEqual(a.map(\.valLoss), b.map(\.valLoss))
+        XCTAssertEqual(a.map(\.valBpb), b.map(\.valBpb))
+        XCTAssertEqual(a.filter { $0.valBpb != nil }.map(\.step), [10, 20])
         XCTAssertEqual(a.map(\.gradNorm), b.map(\.gradNorm))
+        let sa = try RunFolder(tmp.appendingPathComponent("a")).read(RunSummary.self), sb = try folder.read(RunSummary.self)
+        XCTAssertEqual(sa.finalValBpb, sb.finalValBpb)
+        XCTAssertEqual(sa.trainBytes, sb.trainBytes)
+        XCTAssertEqual(sa.trainFlops, sb.trainFlops)
     }
 
     /// `checkpoints/latest` with surrounding whitespace is read; when the checkpoint it names is gone (deleted after a
