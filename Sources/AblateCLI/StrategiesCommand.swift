@@ -28,15 +28,23 @@ struct StrategiesCommand: ParsableCommand {
         for type in StrategyRegistry.all {
             print("")
             print("\(type.name) — \(type.summary)")
-            printOptions(of: type)
+            printOptions(of: type, vocabulary: vocabulary)
             printTensors(of: type, vocabulary: vocabulary)
         }
         print("")
         print("Adding a strategy: Sources/Embeddings/ADDING_A_STRATEGY.md")
     }
 
-    private func printOptions(of type: any EmbeddingStrategy.Type) {
-        let defaults = StrategyRegistry.defaultOptions(of: type)
+    /// The defaults in the parametrization the strategy is shown in (μP only for one that refuses SP), and a
+    /// default that μP changes (a table's scale, `TableScale`) with its μP value beside it.
+    private func printOptions(of type: any EmbeddingStrategy.Type, vocabulary: Vocabulary) {
+        let sp = EmbeddingContext(vocabulary: vocabulary, dModel: dModel, seed: 0)
+        var mup = sp
+        mup.parametrization = .mup(baseWidth: dModel)
+        var refusesSP = false
+        do { _ = try StrategyRegistry.make(name: type.name, context: sp) } catch StrategyError.incompatible { refusesSP = true } catch {}
+        let defaults = StrategyRegistry.defaultOptions(of: type, in: refusesSP ? mup : sp)
+        let mupDefaults = StrategyRegistry.defaultOptions(of: type, in: mup)
         guard !defaults.isEmpty else { print("  options:    none"); return }
         let types = StrategyRegistry.optionTypes(of: type)
         let choices = StrategyRegistry.optionChoices(of: type)
@@ -45,8 +53,9 @@ struct StrategiesCommand: ParsableCommand {
         for key in defaults.keys.sorted() {
             let value = Self.render(defaults[key]!)
             let kind = choices[key].map { "one of: " + $0.joined(separator: ", ") } ?? types[key] ?? "?"
+            let underMuP = mupDefaults[key].map(Self.render).flatMap { $0 == value ? nil : ", under μP: \($0)" } ?? ""
             print(
-                "    \(key.padding(toLength: width, withPad: " ", startingAt: 0))  = \(value.padding(toLength: 12, withPad: " ", startingAt: 0)) (\(kind))"
+                "    \(key.padding(toLength: width, withPad: " ", startingAt: 0))  = \(value.padding(toLength: 12, withPad: " ", startingAt: 0)) (\(kind)\(underMuP))"
             )
         }
     }

@@ -88,9 +88,25 @@ public struct TensorPointers: @unchecked Sendable {
     }
 }
 
-/// Typed options of a strategy. `init()` gives the defaults; the registry decodes user keys over them,
-/// so every option has a default and an unknown key is an error listing the valid keys.
-public protocol StrategyOptions: Codable, Sendable { init() }
+/// Typed options of a strategy. `init(defaultsFor:)` gives the defaults for a context (by default `init()`, the
+/// same in every context); the registry decodes user keys over them, so every option has a default and an unknown
+/// key is an error listing the valid keys. A default that depends on the context (a table's `init_std` and
+/// `input_multiplier` under μP, see `TableScale`) is resolved there, so the built strategy's `options` are the values
+/// actually used, and config.json records them.
+public protocol StrategyOptions: Codable, Sendable {
+    /// The defaults under SP (what `ablate strategies` lists).
+    init()
+    /// The defaults in `context`.
+    init(defaultsFor context: EmbeddingContext)
+    /// Keys an option was once spelled with → its key now. Configs written with the old key (old run folders, grid
+    /// files) keep decoding; giving both is an error.
+    static var renamedKeys: [String: String] { get }
+}
+
+extension StrategyOptions {
+    public init(defaultsFor context: EmbeddingContext) { self.init() }
+    public static var renamedKeys: [String: String] { [:] }
+}
 
 /// An input embedding strategy: token ids → vectors of width d_model. One file per strategy, one registry line.
 public protocol EmbeddingStrategy: AnyObject, Sendable {

@@ -15,6 +15,9 @@ import Kernels
 ///   are).
 /// - `seed`: `run` (default: derived from the run seed, like every other random draw) or a fixed integer, which makes
 ///   the table identical across model seeds.
+/// - `init_std`, `input_multiplier`: the table's scale (`TableScale`): 0.02 and 1 under SP; under μP σ_base 0.08 and
+///   α_in 10, exactly as a trained table, so frozen and learned differ only in whether the table trains. `unit-norm`
+///   ignores `init_std` but not the multiplier.
 ///
 /// With the defaults (normal, match-init 0.02, seed run) the table is bit-for-bit the initial table of `learned` for
 /// the same run seed (same RNG stream): the two runs differ only in whether the table trains.
@@ -26,14 +29,18 @@ public final class FrozenRandomEmbedding: TableLookupStrategy {
     public enum Distribution: String, OptionEnum { case normal, uniform, sign, orthogonal }
     public enum Scale: String, OptionEnum { case matchInit = "match-init", unitNorm = "unit-norm" }
 
-    public struct Options: StrategyOptions {
+    public struct Options: TableScaleOptions {
         public var distribution: Distribution = .normal
         public var scale: Scale = .matchInit
-        /// Element standard deviation under `match-init` (nanoGPT's 0.02); ignored by `unit-norm`.
-        public var initStd: Double = 0.02
+        /// Element standard deviation under `match-init` (SP: nanoGPT's 0.02; μP: σ_base); ignored by `unit-norm`.
+        public var initStd: Double = TableScale.standard.initStd
+        /// The model multiplies the output by this (SP: 1; μP: α_in).
+        public var inputMultiplier: Double = TableScale.standard.inputMultiplier
         public var seed: SeedOption = .run
         public init() {}
-        enum CodingKeys: String, CodingKey { case distribution, scale, initStd = "init_std", seed }
+        enum CodingKeys: String, CodingKey {
+            case distribution, scale, initStd = "init_std", inputMultiplier = "input_multiplier", seed
+        }
     }
 
     public let options: Options
@@ -44,9 +51,7 @@ public final class FrozenRandomEmbedding: TableLookupStrategy {
     private let seed: UInt64
 
     public init(options: Options, context: EmbeddingContext) throws {
-        guard options.initStd > 0, options.initStd.isFinite else {
-            throw StrategyError.invalidOption(strategy: Self.name, key: "init_std", message: "must be > 0, got \(options.initStd)")
-        }
+        try options.tableScale.validate(strategy: Self.name)
         self.options = options
         vocabSize = context.vocabulary.count
         dModel = context.dModel

@@ -23,8 +23,10 @@ import Kernels
 ///    linearly from [0, P−1] to [−1, 1].
 /// 5. Coordinates are averaged over the token's n-grams of size n; the blocks are concatenated in the order of
 ///    `ngram_sizes`. k_n = D / (number of sizes); choice: the **first** block (1-grams by default) gets the remainder.
-/// 6. The table is scaled (not shifted) so its standard deviation over all V×D entries equals `target_std`
-///    (raw values are ~30× larger than a 0.02 init).
+/// 6. The table is scaled (not shifted) so its standard deviation over all V×D entries equals `init_std`
+///    (raw values are ~30× larger than a 0.02 init). The model multiplies the output by `input_multiplier`.
+///    Both follow `TableScale`, like a trained table's init: 0.02 and 1 under SP, σ_base 0.08 and α_in 10 under μP.
+///    (`init_std` was once called `target_std`; that name is still read.)
 ///
 /// Storage: one **frozen tensor** `wte_hashed` (V×D) computed in `initialize`, rather than an internal buffer or
 /// on-the-fly hashing: the forward pass is a plain gather, the model allocates no gradient or optimizer state for it,
@@ -42,9 +44,11 @@ public final class HashedEmbedding: TableLookupStrategy {
         "EELBERT-style (arXiv:2310.20144): vectors from hashed character 1/2/3-grams of the token text; no trainable parameters."
     public static let tensorNames = ["wte_hashed"]
 
-    public struct Options: StrategyOptions {
-        /// Standard deviation of the final table (0.02 = the learned init).
-        public var targetStd: Double = 0.02
+    public struct Options: TableScaleOptions {
+        /// Standard deviation of the final table: the learned table's init (SP 0.02, μP σ_base).
+        public var initStd: Double = TableScale.standard.initStd
+        /// The model multiplies the output by this (SP: 1; μP: α_in).
+        public var inputMultiplier: Double = TableScale.standard.inputMultiplier
         /// n-gram sizes, one block of dimensions each, in this order.
         public var ngramSizes: [Int] = [1, 2, 3]
         /// The modulus P of (h · s_i) mod P: a prime < 2^32, so that the product fits in 64 bits.
@@ -53,8 +57,9 @@ public final class HashedEmbedding: TableLookupStrategy {
         public var hashSeed: UInt64 = 0
         public init() {}
         enum CodingKeys: String, CodingKey {
-            case targetStd = "target_std", ngramSizes = "ngram_sizes", prime, hashSeed = "hash_seed"
+            case initStd = "init_std", inputMultiplier = "input_multiplier", ngramSizes = "ngram_sizes", prime, hashSeed = "hash_seed"
         }
+        public static var renamedKeys: [String: String] { ["target_std": "init_std"] }
     }
 
     static let continuationMarker: UInt16 = 256, wordStartMarker: UInt16 = 257, endMarker: UInt16 = 258
@@ -68,9 +73,7 @@ public final class HashedEmbedding: TableLookupStrategy {
     public let blockWidths: [Int]
 
     public init(options: Options, context: EmbeddingContext) throws {
-        guard options.targetStd > 0, options.targetStd.isFinite else {
-            throw StrategyError.invalidOption(strategy: Self.name, key: "target_std", message: "must be > 0, got \(options.targetStd)")
-        }
+        try options.tableScale.validate(strategy: Self.name)
         guard !options.ngramSizes.isEmpty, options.ngramSizes.allSatisfy({ $0 >= 1 }),
             Set(options.ngramSizes).count == options.ngramSizes.count
         else {
@@ -163,7 +166,7 @@ public final class HashedEmbedding: TableLookupStrategy {
         for id in 0..<vocabulary.count { raw += rawVector(bytes: vocabulary.tokenBytes[id], seeds: seeds) }
         let mean = raw.reduce(0, +) / Double(raw.count)
         let variance = raw.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(raw.count)
-        let scale = variance > 0 ? options.targetStd / variance.squareRoot() : 0
+        let scale = variance > 0 ? options.initStd / variance.squareRoot() : 0
         for i in raw.indices { table[i] = Float(raw[i] * scale) }
     }
 }

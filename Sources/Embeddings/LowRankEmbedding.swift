@@ -6,20 +6,24 @@ import TensorFile
 /// The worked example of `ADDING_A_STRATEGY.md`.
 ///
 /// Init: A ~ N(0, init_std²) and P ~ N(0, 1/r), so an output element Σ_k A[t,k]·P[k,j] has variance
-/// r · init_std² · (1/r) = init_std²: the same scale as the `learned` table (0.02 by default).
+/// r · init_std² · (1/r) = init_std²: the same scale as the `learned` table. Under μP the product is an input table
+/// like any other (neither A nor P has more than one dimension that grows with width), so `init_std` and
+/// `input_multiplier` follow `TableScale` as for `learned`: 0.02 and 1 under SP, σ_base 0.08 and α_in 10 under μP.
 public final class LowRankEmbedding: EmbeddingStrategy, @unchecked Sendable {
     public static let name = "lowrank"
     public static let summary = "Factorised table: trainable V×r A times trainable r×D projection P (rank r, default 32)."
     /// A (V×r), then P (r×D).
     public static let tensorNames = ["wte_a", "wte_p"]
 
-    public struct Options: StrategyOptions {
+    public struct Options: TableScaleOptions {
         /// r, the inner dimension: 1 ≤ r ≤ d_model.
         public var rank: Int = 32
-        /// Standard deviation of the product A·P at init (the learned table's 0.02).
-        public var initStd: Double = 0.02
+        /// Standard deviation of the product A·P at init (the learned table's: SP 0.02, μP σ_base).
+        public var initStd: Double = TableScale.standard.initStd
+        /// The model multiplies the output by this (SP: 1; μP: α_in).
+        public var inputMultiplier: Double = TableScale.standard.inputMultiplier
         public init() {}
-        enum CodingKeys: String, CodingKey { case rank, initStd = "init_std" }
+        enum CodingKeys: String, CodingKey { case rank, initStd = "init_std", inputMultiplier = "input_multiplier" }
     }
 
     public let options: Options
@@ -41,9 +45,7 @@ public final class LowRankEmbedding: EmbeddingStrategy, @unchecked Sendable {
                 strategy: Self.name, key: "rank",
                 message: "must be in 1...d_model (\(context.dModel)), got \(options.rank)")
         }
-        guard options.initStd > 0, options.initStd.isFinite else {
-            throw StrategyError.invalidOption(strategy: Self.name, key: "init_std", message: "must be > 0, got \(options.initStd)")
-        }
+        try options.tableScale.validate(strategy: Self.name)
         self.options = options
         dModel = context.dModel
         rank = options.rank

@@ -25,20 +25,37 @@ public enum StrategyRegistry {
     }
 
     private static func make<S: EmbeddingStrategy>(_ type: S.Type, options: [String: Any], context: EmbeddingContext) throws -> S {
-        try S(options: decodeOptions(S.Options.self, strategy: S.name, options: options), context: context)
+        try S(
+            options: decodeOptions(S.Options.self, strategy: S.name, options: options, defaults: S.Options(defaultsFor: context)),
+            context: context)
     }
 
-    /// The default options as a JSON object: the valid keys and their default values.
-    public static func defaultOptions(of type: any EmbeddingStrategy.Type) -> [String: Any] {
-        func defaults<S: EmbeddingStrategy>(_: S.Type) -> [String: Any] { encodeToObject(S.Options()) }
+    /// The default options as a JSON object: the valid keys and their default values (in `context`: some defaults
+    /// depend on the parametrization; without one, the SP defaults).
+    public static func defaultOptions(of type: any EmbeddingStrategy.Type, in context: EmbeddingContext? = nil) -> [String: Any] {
+        func defaults<S: EmbeddingStrategy>(_: S.Type) -> [String: Any] {
+            encodeToObject(context.map { S.Options(defaultsFor: $0) } ?? S.Options())
+        }
         return defaults(type)
     }
 
-    /// Decodes `options` laid over the defaults, so every key has a value, and rejects unknown keys (suggesting the
-    /// nearest valid key), values that are not JSON-representable, values of the wrong type, and enum values outside
-    /// their closed set (listing the valid ones).
-    public static func decodeOptions<O: StrategyOptions>(_: O.Type, strategy: String, options: [String: Any]) throws -> O {
-        var merged = encodeToObject(O())
+    /// Decodes `options` laid over the defaults (`O()` unless given), so every key has a value, and rejects unknown
+    /// keys (suggesting the nearest valid key), values that are not JSON-representable, values of the wrong type, and
+    /// enum values outside their closed set (listing the valid ones). A key's old spelling (`O.renamedKeys`) is read
+    /// as the new one.
+    public static func decodeOptions<O: StrategyOptions>(
+        _: O.Type, strategy: String, options given: [String: Any], defaults: O = O()
+    ) throws -> O {
+        var options = given
+        for (old, new) in O.renamedKeys.sorted(by: { $0.key < $1.key }) {
+            guard let value = options.removeValue(forKey: old) else { continue }
+            guard options[new] == nil else {
+                throw StrategyError.invalidOption(
+                    strategy: strategy, key: old, message: "is the old name of '\(new)', which is also set; keep only '\(new)'")
+            }
+            options[new] = value
+        }
+        var merged = encodeToObject(defaults)
         for key in options.keys.sorted() {
             guard merged[key] != nil else {
                 throw StrategyError.unknownOption(strategy: strategy, key: key, valid: merged.keys.sorted())

@@ -55,6 +55,10 @@ public enum GridExpansion {
         let combos = grid.axes.reduce([[Int]]([[]])) { acc, axis in acc.flatMap { p in axis.values.indices.map { p + [$0] } } }
         for combo in combos {
             let values = zip(grid.axes, combo).map { ($0.name, $0.values[$1]) }
+            // Two axis values that set one key to different values never meet: e.g. a strategy entry pinned to
+            // `parametrization: sp` crossed with a parametrization axis runs under sp only (no run would be labelled
+            // `mup` while training under SP).
+            if Self.disagree(values.map(\.1.settings)) { continue }
             // Lay base, then each axis value, over the defaults; remember which node set each key.
             var object: [String: JSONValue] = [:]
             var origin: [String: SourceLocation] = [:]
@@ -206,6 +210,18 @@ public enum GridExpansion {
                 if k == "name", let s = value.settings["strategy"] { return same(v, s.value) }
                 if k == "options", let s = value.settings["strategy_options"] { return same(v, s.value) }
                 return value.settings[k].map { same(v, $0.value) } ?? false
+            }
+        }
+        return false
+    }
+
+    /// Whether two of these axis values set one trainer key to different values.
+    static func disagree(_ settings: [[String: GridFile.Located]]) -> Bool {
+        var seen: [String: JSONValue] = [:]
+        for s in settings {
+            for (key, v) in s where !key.contains(".") {
+                if let earlier = seen[key], !same(earlier, v.value) { return true }
+                seen[key] = v.value
             }
         }
         return false

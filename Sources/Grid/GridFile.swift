@@ -14,7 +14,7 @@ import Yams
 ///     description: "…"               # free text, shown by `grid plan`
 ///     base: {corpus: shakespeare, vocab_size: 2048, learning_rate: 3e-3, …}   # laid over the trainer defaults
 ///     axes:                          # the cartesian product of all axes, first axis outermost
-///       strategy: [learned, {name: hashed, options: {target_std: 0.02}}, {name: mup, parametrization: mup}]
+///       strategy: [learned, {name: hashed, options: {init_std: 0.02}}, {name: mup, parametrization: mup}]
 ///       size: [tiny, {d_model: 96, n_layer: 3, n_head: 3}, {preset: small, max_tokens: 400000}]
 ///       seed: [1, 2, 3]
 ///       learning_rate: [1e-3, 3e-3]  # any trainer key is an axis; its values are that key's values
@@ -28,9 +28,11 @@ import Yams
 /// Axis values: for `strategy`, a name or a mapping {name, options, label, + any trainer key (e.g. parametrization)};
 /// for `size`, a preset name or a mapping of trainer keys (preset, d_model, n_layer, n_head, + any other, e.g. a
 /// per-size max_tokens); for a trainer key, that key's values; for any other axis name, mappings of trainer keys
-/// with an optional `label`. Later axes override earlier ones and `base`; an axis value that sets `max_tokens`,
-/// `max_steps` or `max_train_bytes` overrides the `budget` (a byte budget in `base` and a `budget` conflict), and a
-/// byte budget replaces an earlier layer's step or token budget (and the reverse). Filters match an axis by its value's label (`tiny`, `hashed`, `3`), by its
+/// with an optional `label`. Later axes override earlier ones and `base`, except that two axis values setting one key
+/// to different values never meet (no run: a strategy entry pinned to `parametrization: sp`, crossed with a
+/// `parametrization: [sp, mup]` axis, runs under sp only); an axis value that sets `max_tokens`, `max_steps` or
+/// `max_train_bytes` overrides the `budget` (a byte budget in `base` and a `budget` conflict), and a byte budget
+/// replaces an earlier layer's step or token budget (and the reverse). Filters match an axis by its value's label (`tiny`, `hashed`, `3`), by its
 /// value, or by a sub-mapping ({d_model: 96}); a trainer key in a filter matches the run's resolved config.
 public struct GridFile: Sendable {
     public var path: String
@@ -350,7 +352,7 @@ extension GridFile {
                 }
             }
             if axis == "strategy" && settings["strategy"] == nil {
-                diags.add(loc, "a strategy mapping needs 'name' (e.g. {name: hashed, options: {target_std: 0.02}})"); return nil
+                diags.add(loc, "a strategy mapping needs 'name' (e.g. {name: hashed, options: {init_std: 0.02}})"); return nil
             }
             guard ok else { return nil }
             let auto: String

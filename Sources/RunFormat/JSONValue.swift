@@ -46,6 +46,15 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable, CustomStringConve
     public init(any value: Any?) throws {
         switch value {
         case nil, is NSNull: self = .null
+        case let n as NSNumber where ![Bool.self, Int.self, Double.self].contains(where: { type(of: value!) == $0 }):
+            // A Foundation number (JSONSerialization's): on Linux every NSNumber, 0 and 1 included, casts to Bool, so
+            // its own type decides: a boolean, a floating-point number, or an integer (beyond Int: as a Double).
+            switch String(cString: n.objCType) {
+            case "c", "B": self = .bool(n.boolValue)
+            case "f", "d": self = .double(n.doubleValue)
+            case "Q" where n.uint64Value > UInt64(Int.max): self = .double(n.doubleValue)
+            default: self = .int(n.intValue)
+            }
         case let b as Bool: self = .bool(b)
         case let i as Int: self = .int(i)
         case let d as Double: self = .double(d)

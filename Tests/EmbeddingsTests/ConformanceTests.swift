@@ -3,18 +3,41 @@ import Foundation
 import Kernels
 import XCTest
 
-/// The conformance suite: every test runs over **every** entry of `StrategyRegistry.all`, with default options (in a
-/// μP context for strategies that reject SP), so a new strategy gets all of it by adding its registry line.
+/// The conformance suite: every test runs over **every** entry of `StrategyRegistry.all`, with default options, under
+/// both parametrizations (SP — or μP for strategies that reject SP — then μP), so a new strategy gets all of it by
+/// adding its registry line. A failure names the parametrization it happened under.
 ///
 /// Conventions a strategy can rely on (see ADDING_A_STRATEGY.md):
-/// - an option named `init_std` or `target_std` is taken as the documented standard deviation of the output;
+/// - an option named `init_std` is taken as the documented standard deviation of the output (as resolved in the
+///   context: under μP a table's default is σ_base, see `TableScale`);
 /// - `dependsOnRunSeed == false` declares that the tensors do not vary with the run seed (checked both ways).
 final class ConformanceTests: XCTestCase {
     let all = StrategyRegistry.all
 
+    /// The parametrization the current `forEachStrategy` pass builds strategies in.
+    private var parametrization: Parametrization = .sp
+
     func forEachStrategy(_ body: (any EmbeddingStrategy.Type) throws -> Void) rethrows {
         XCTAssertFalse(all.isEmpty)
-        for type in all { try body(type) }
+        defer { parametrization = .sp }
+        for p in [Parametrization.sp, .mup(baseWidth: 16)] {
+            parametrization = p
+            for type in all { try body(type) }
+        }
+    }
+
+    /// `Fixture.make` in the current pass's parametrization.
+    func make(
+        _ type: any EmbeddingStrategy.Type, options: [String: Any] = [:], seed: UInt64 = Fixture.seed
+    ) throws
+        -> any EmbeddingStrategy
+    {
+        try Fixture.make(type, options: options, seed: seed, parametrization: parametrization)
+    }
+
+    override func recordFailure(withDescription description: String, inFile filePath: String, atLine lineNumber: Int, expected: Bool) {
+        let pass = parametrization.isMuP ? "under μP" : "under SP"
+        super.recordFailure(withDescription: "[\(pass)] \(description)", inFile: filePath, atLine: lineNumber, expected: expected)
     }
 
     // MARK: - Registry entry
@@ -29,18 +52,18 @@ final class ConformanceTests: XCTestCase {
             XCTAssertFalse(type.summary.isEmpty, "\(name): needs a summary for `ablate strategies`")
             XCTAssertFalse(type.summary.contains("\n"), "\(name): the summary is one line")
             // The defaults must survive the registry's decode path unchanged (every key encodes, no optionals).
-            let defaults = StrategyRegistry.defaultOptions(of: type)
-            let again = try Fixture.make(type, options: defaults)
-            XCTAssertEqual(
-                NSDictionary(dictionary: defaults),
-                NSDictionary(dictionary: StrategyRegistry.defaultOptions(of: Swift.type(of: again))), name)
-            XCTAssertNoThrow(try Fixture.make(type), name)
+            // …and a strategy built with no options uses the defaults of its context (what config.json records).
+            // The resolved options of a strategy built with none (what config.json records) build it again unchanged.
+            let built = StrategyRegistry.encodeToObject(try make(type).options)
+            XCTAssertEqual(Set(built.keys), Set(StrategyRegistry.defaultOptions(of: type).keys), name)
+            let again = try make(type, options: built)
+            XCTAssertEqual(NSDictionary(dictionary: built), NSDictionary(dictionary: StrategyRegistry.encodeToObject(again.options)), name)
         }
     }
 
     func testTensorSpecsAreConsistent() throws {
         try forEachStrategy { type in
-            let s = try Fixture.make(type)
+            let s = try make(type)
             XCTAssertEqual(Set(s.tensors.map(\.name)).count, s.tensors.count, "\(type.name): tensor names are unique")
             for spec in s.tensors {
                 XCTAssertFalse(spec.shape.isEmpty, "\(type.name).\(spec.name)")
@@ -55,7 +78,7 @@ final class ConformanceTests: XCTestCase {
 
     func testInitializeWritesEveryElement() throws {
         try forEachStrategy { type in
-            let h = Harness(try Fixture.make(type))  // buffers start as NaN
+            let h = Harness(try make(type))  // buffers start as NaN
             for (spec, v) in zip(h.specs, h.values) {
                 XCTAssertTrue(v.allSatisfy(\.isFinite), "\(type.name).\(spec.name): initialize must write every element")
             }
@@ -64,7 +87,7 @@ final class ConformanceTests: XCTestCase {
 
     func testForwardFillsExactlyCountTimesD() throws {
         try forEachStrategy { type in
-            let h = Harness(try Fixture.make(type))
+            let h = Harness(try make(type))
             let d = Fixture.dModel, tokens = Fixture.tokens, guardRows = 3
             let sentinel = Float(bitPattern: 0x7FC0_BEEF)  // a NaN with a recognisable payload
             var out = [Float](repeating: sentinel, count: (tokens.count + guardRows) * d)
@@ -90,7 +113,7 @@ final class ConformanceTests: XCTestCase {
     /// typical GEMM-block boundary (1…257 rows), where an sgemm over the batch would switch micro-kernels.
     func testATokensRowDoesNotDependOnItsPositionOrTheBatchSize() throws {
         try forEachStrategy { type in
-            let h = Harness(try Fixture.make(type))
+            let h = Harness(try make(type))
             let d = Fixture.dModel, v = Int32(Fixture.vocabulary.count)
             var rng = Xoshiro256(seed: 11, stream: 0)
             for probe in [Int32(0), 97, 299] {
@@ -112,13 +135,12 @@ final class ConformanceTests: XCTestCase {
 
     func testOutputIsFiniteAndOfTheDocumentedScale() throws {
         try forEachStrategy { type in
-            let h = Harness(try Fixture.make(type))
+            let h = Harness(try make(type))
             let everyToken = (0..<Int32(Fixture.vocabulary.count)).map { $0 }
             let out = h.forward(everyToken)
             XCTAssertTrue(out.allSatisfy(\.isFinite), type.name)
             let std = standardDeviation(out)
-            let defaults = StrategyRegistry.defaultOptions(of: type)
-            if let documented = (defaults["init_std"] ?? defaults["target_std"]) as? Double {
+            if let documented = StrategyRegistry.encodeToObject(h.strategy.options)["init_std"] as? Double {
                 // 300×48 samples: the empirical std of a table drawn with std σ is within a few % of σ; a factor of 2
                 // catches a wrong variance convention (σ² for σ, 1/r for 1/√r, a missing rescale) without flakiness.
                 XCTAssertGreaterThan(std, documented / 2, "\(type.name): output std \(std) vs documented \(documented)")
@@ -133,10 +155,10 @@ final class ConformanceTests: XCTestCase {
 
     func testSameSeedIsIdenticalAndOtherSeedDiffersIffDeclared() throws {
         try forEachStrategy { type in
-            let a = Harness(try Fixture.make(type, seed: 7)), b = Harness(try Fixture.make(type, seed: 7))
+            let a = Harness(try make(type, seed: 7)), b = Harness(try make(type, seed: 7))
             XCTAssertEqual(a.snapshot().map(bits), b.snapshot().map(bits), "\(type.name): same seed ⇒ identical tensors")
             XCTAssertEqual(bits(a.forward(Fixture.tokens)), bits(b.forward(Fixture.tokens)), "\(type.name): same seed ⇒ identical output")
-            let c = Harness(try Fixture.make(type, seed: 8))
+            let c = Harness(try make(type, seed: 8))
             let differs = bits(a.forward(Fixture.tokens)) != bits(c.forward(Fixture.tokens))
             // Documented exception: strategies that declare `dependsOnRunSeed == false` (hashed: a function of the
             // text; frozen-random with a fixed `seed`) must give the *same* output for every run seed.
@@ -163,7 +185,7 @@ final class ConformanceTests: XCTestCase {
     ///   O(1). Rows of tokens absent from the batch must have exactly zero gradient, and do (outputs unchanged bitwise).
     func testGradientsMatchFiniteDifferences() throws {
         try forEachStrategy { type in
-            let h = Harness(try Fixture.make(type))
+            let h = Harness(try make(type))
             defer { withExtendedLifetime(h) {} }  // `value` below points into h's buffers
             let tokens = Fixture.tokens
             let r = uniformVector(count: tokens.count * h.dModel, seed: 5)
@@ -208,7 +230,7 @@ final class ConformanceTests: XCTestCase {
     /// two single-token batches (repeated tokens accumulate, they do not overwrite).
     func testBackwardAccumulatesOverCallsAndRepeatedTokens() throws {
         try forEachStrategy { type in
-            let h = Harness(try Fixture.make(type))
+            let h = Harness(try make(type))
             guard h.specs.contains(where: \.trainable) else { return }
             let d = h.dModel
             let g1 = uniformVector(count: d, seed: 1), g2 = uniformVector(count: d, seed: 2)
@@ -249,7 +271,7 @@ final class ConformanceTests: XCTestCase {
     /// a trainable tensor) must not crash either.
     func testFrozenTensorsReceiveNoGradientAndStayUnchanged() throws {
         try forEachStrategy { type in
-            let h = Harness(try Fixture.make(type))
+            let h = Harness(try make(type))
             for (spec, g) in zip(h.specs, h.gradients) {
                 XCTAssertEqual(g == nil, !spec.trainable, "\(type.name).\(spec.name)")
             }
@@ -272,7 +294,7 @@ final class ConformanceTests: XCTestCase {
                 bits(outAfter) != bits(outBefore), trains,
                 "\(type.name): output should change after an update iff something is trainable")
 
-            let noGrads = Harness(try Fixture.make(type), withGradients: false)
+            let noGrads = Harness(try make(type), withGradients: false)
             let frozenBefore = noGrads.snapshot()
             noGrads.backward(dout: uniformVector(count: Fixture.tokens.count * h.dModel, seed: 3), tokens: Fixture.tokens)
             XCTAssertEqual(noGrads.snapshot().map(bits), frozenBefore.map(bits), "\(type.name): backward changed values")
@@ -284,7 +306,7 @@ final class ConformanceTests: XCTestCase {
     func testUnknownOptionKeyListsTheValidKeys() throws {
         try forEachStrategy { type in
             let valid = StrategyRegistry.defaultOptions(of: type).keys.sorted()
-            XCTAssertThrowsError(try Fixture.make(type, options: ["no_such_option": 1]), type.name) { error in
+            XCTAssertThrowsError(try make(type, options: ["no_such_option": 1]), type.name) { error in
                 guard case let StrategyError.unknownOption(strategy, key, listed) = error else {
                     return XCTFail("\(type.name): expected unknownOption, got \(error)")
                 }
@@ -296,7 +318,7 @@ final class ConformanceTests: XCTestCase {
             // A near miss suggests the intended key.
             if let key = valid.first(where: { $0.count >= 4 }) {
                 let typo = String(key.dropLast())
-                XCTAssertThrowsError(try Fixture.make(type, options: [typo: 1])) { error in
+                XCTAssertThrowsError(try make(type, options: [typo: 1])) { error in
                     XCTAssertTrue("\(error)".contains("Did you mean '\(key)'"), "\(type.name): \(error)")
                 }
             }
@@ -307,18 +329,18 @@ final class ConformanceTests: XCTestCase {
         try forEachStrategy { type in
             for (key, value) in StrategyRegistry.defaultOptions(of: type) {
                 // A value of the wrong shape (an object) for every key.
-                XCTAssertThrowsError(try Fixture.make(type, options: [key: ["nested": 1]])) { error in
+                XCTAssertThrowsError(try make(type, options: [key: ["nested": 1]])) { error in
                     guard case let StrategyError.invalidOption(_, k, _) = error else {
                         return XCTFail("\(type.name).\(key): expected invalidOption, got \(error)")
                     }
                     XCTAssertEqual(k, key, "\(type.name): \(error)")
                 }
                 // A value that is not JSON at all must be an error, not a crash.
-                XCTAssertThrowsError(try Fixture.make(type, options: [key: Date()]), "\(type.name).\(key)")
+                XCTAssertThrowsError(try make(type, options: [key: Date()]), "\(type.name).\(key)")
                 // An unknown string for an enum-like option (a closed set of values) lists the valid values.
                 // Free-form strings (e.g. transplant's checkpoint path) are checked by their strategy's own tests.
                 if value is String, StrategyRegistry.optionChoices(of: type)[key] != nil {
-                    XCTAssertThrowsError(try Fixture.make(type, options: [key: "definitely-not-valid"])) { error in
+                    XCTAssertThrowsError(try make(type, options: [key: "definitely-not-valid"])) { error in
                         XCTAssertTrue("\(error)".contains(key) && "\(error)".contains("expected one of"), "\(type.name): \(error)")
                     }
                 }

@@ -72,7 +72,7 @@ final class HashedTests: XCTestCase {
         let h = try make(vocabulary: vocabulary)
         XCTAssertEqual(row(h, id(" the")), row(h, vocabulary.count - 1))
         XCTAssertFalse(h.strategy.dependsOnRunSeed)
-        XCTAssertEqual(standardDeviation(h.table(0)), 0.02, accuracy: 1e-6)  // rescaled exactly to target_std
+        XCTAssertEqual(standardDeviation(h.table(0)), 0.02, accuracy: 1e-6)  // rescaled exactly to init_std
     }
 
     func testTokensSharingNGramsAreCloserThanRandomPairs() throws {

@@ -22,7 +22,8 @@ final class RegistryTests: XCTestCase {
 
     func testUnknownOptionSuggestsTheNearestKey() {
         XCTAssertThrowsError(try StrategyRegistry.make(name: "lowrank", options: ["rnak": 4], context: Fixture.context())) { error in
-            XCTAssertEqual("\(error)", "strategy 'lowrank' has no option 'rnak'. Did you mean 'rank'? Valid options: init_std, rank.")
+            XCTAssertEqual(
+                "\(error)", "strategy 'lowrank' has no option 'rnak'. Did you mean 'rank'? Valid options: init_std, input_multiplier, rank.")
         }
     }
 
@@ -45,7 +46,7 @@ final class RegistryTests: XCTestCase {
 final class RegistryIntrospectionTests: XCTestCase {
     /// What `ablate strategies` shows, found by probing the decoders: types and closed value sets.
     func testOptionTypesAndChoices() {
-        XCTAssertEqual(StrategyRegistry.optionTypes(of: LowRankEmbedding.self), ["rank": "Int", "init_std": "Double"])
+        XCTAssertEqual(StrategyRegistry.optionTypes(of: LowRankEmbedding.self), ["rank": "Int", "init_std": "Double", "input_multiplier": "Double"])
         XCTAssertEqual(StrategyRegistry.optionTypes(of: HashedEmbedding.self)["ngram_sizes"], "[Int]")
         XCTAssertEqual(StrategyRegistry.optionChoices(of: FrozenRandomEmbedding.self)["scale"], ["match-init", "unit-norm"])
         XCTAssertEqual(StrategyRegistry.optionChoices(of: FrozenRandomEmbedding.self)["seed"], ["run", "a non-negative integer"])

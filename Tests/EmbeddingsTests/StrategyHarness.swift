@@ -31,25 +31,25 @@ enum Fixture {
         return t
     }()
 
-    /// Makes `type` with default options (or `options`): in an SP context, or — if the strategy rejects SP as
-    /// `.incompatible` (e.g. `mup`) — in a μP context with base width d_model.
+    /// Makes `type` with default options (or `options`): in a `parametrization` context (default SP), or — if the
+    /// strategy rejects SP as `.incompatible` (e.g. `mup`) — in a μP context with base width d_model.
     static func make(
         _ type: any EmbeddingStrategy.Type, options userOptions: [String: Any] = [:], seed: UInt64 = seed,
-        vocabulary: Vocabulary = vocabulary, dModel: Int = dModel
+        vocabulary: Vocabulary = vocabulary, dModel: Int = dModel, parametrization: Parametrization = .sp
     ) throws -> any EmbeddingStrategy {
         // A strategy's example options (e.g. transplant's source checkpoint) under the test's own; a test that passes
-        // an option's default value back explicitly does not undo the example.
+        // an example option's default value back explicitly does not undo the example.
         let defaults = StrategyRegistry.defaultOptions(of: type)
+        let example = try type.exampleOptions(for: context(seed: seed, vocabulary: vocabulary, dModel: dModel))
         let explicit = userOptions.filter { key, value in
-            guard let d = defaults[key] else { return true }
+            guard example[key] != nil, let d = defaults[key] else { return true }
             return "\(d)" != "\(value)"
         }
-        let options = try type.exampleOptions(for: context(seed: seed, vocabulary: vocabulary, dModel: dModel))
-            .merging(explicit) { _, user in user }
+        let options = example.merging(explicit) { _, user in user }
         do {
             return try StrategyRegistry.make(
                 name: type.name, options: options,
-                context: context(seed: seed, vocabulary: vocabulary, dModel: dModel))
+                context: context(seed: seed, parametrization: parametrization, vocabulary: vocabulary, dModel: dModel))
         } catch StrategyError.incompatible {
             return try StrategyRegistry.make(
                 name: type.name, options: options,

@@ -65,6 +65,41 @@ final class GridFileTests: XCTestCase {
         XCTAssertEqual(runs.first { $0.id.hasPrefix("hashed") }?.config.strategyOptions["target_std"], .double(0.02))
     }
 
+    /// Parametrization as an axis crossed with every strategy, with the decomposition arms of μP's gain (SP network +
+    /// μP-scaled table, μP network + plain table) pinned to their parametrization, a per-strategy learning rate, and
+    /// base_width: readable distinct ids, and an arm pinned to one parametrization never runs under the other.
+    func testParametrizationAxisCrossedWithStrategiesAndDecompositionArms() throws {
+        let (_, runs) = try expand(
+            """
+            base: {preset: tiny, corpus: tiny.txt, vocab_size: 256, context_length: 16, batch_size: 4, max_steps: 10, base_width: 32}
+            axes:
+              parametrization: [sp, mup]
+              strategy:
+                - learned
+                - {name: frozen-random, learning_rate: 0.002}
+                - hashed
+                - {name: mup, parametrization: mup}
+                - {name: learned, label: learned-mup-table, parametrization: sp, options: {init_std: 0.08, input_multiplier: 10}}
+                - {name: learned, label: learned-plain-table, parametrization: mup, options: {init_std: 0.02, input_multiplier: 1}}
+            """)
+        XCTAssertEqual(
+            runs.map(\.id),
+            [
+                "learned-d64-L2-v256-sp-s1", "frozen-random-d64-L2-v256-sp-s1", "hashed-d64-L2-v256-sp-s1",
+                "learned-mup-table-d64-L2-v256-sp-s1", "learned-d64-L2-v256-mup-s1", "frozen-random-d64-L2-v256-mup-s1",
+                "hashed-d64-L2-v256-mup-s1", "mup-d64-L2-v256-mup-s1", "learned-plain-table-d64-L2-v256-mup-s1",
+            ])
+        XCTAssertEqual(Set(runs.map(\.configHash)).count, runs.count)
+        for run in runs {
+            XCTAssertEqual(run.config.parametrization, run.id.hasSuffix("-mup-s1") ? "mup" : "sp", run.id)
+            XCTAssertEqual(run.config.baseWidth, 32, run.id)
+            XCTAssertEqual(run.config.learningRate, run.config.strategy == "frozen-random" ? 0.002 : TrainConfig().learningRate, run.id)
+        }
+        let plain = try XCTUnwrap(runs.first { $0.id.hasPrefix("learned-plain-table") })
+        XCTAssertEqual(plain.config.strategyOptions["input_multiplier"], .int(1))
+        XCTAssertEqual(plain.config.strategyOptions["init_std"], .double(0.02))
+    }
+
     /// Filters may also name a trainer key: it matches the run's resolved config.
     func testFilterOnTrainerKey() throws {
         let (_, runs) = try expand(
@@ -148,7 +183,7 @@ final class GridFileTests: XCTestCase {
                 // The registry's names, not a list: a newly added strategy must not break this test.
                 "bad.yaml:4:23: unknown embedding strategy 'lerned'. Did you mean 'learned'? Known strategies: \(StrategyRegistry.names.joined(separator: ", ")) (see `ablate strategies`).",
                 "bad.yaml:4:31: strategy 'mup': requires the μP parametrization (the model must apply μP to the hidden matrices, readout and attention); set `parametrization: mup` and `base_width` (e.g. 256) in the run config, or use strategy 'learned' for SP.",
-                "bad.yaml:4:61: strategy 'hashed' has no option 'target_sd'. Did you mean 'target_std'? Valid options: hash_seed, ngram_sizes, prime, target_std.",
+                "bad.yaml:4:61: strategy 'hashed' has no option 'target_sd'. Valid options: hash_seed, init_std, input_multiplier, ngram_sizes, prime.",
                 "bad.yaml:5:32: 'n_head': d_model 30 is not divisible by n_head 4. Fix: choose n_head dividing d_model (e.g. 6, 10, 15, 30) or change d_model.",
                 "bad.yaml:5:73: 'preset': unknown preset 'huge'. Fix: use one of base, large, medium, small, tiny or give d_model, n_layer and n_head.",
                 "bad.yaml:7:36: unknown budget key 'max_token'. Did you mean 'max_tokens'? Valid: tokens_per_parameter, min_tokens, max_tokens.",

@@ -178,3 +178,24 @@ final class RunFormatTests: XCTestCase {
         XCTAssertNil(PathName.problem(id))
     }
 }
+
+/// `JSONValue(any:)` on what Foundation's JSON parser returns: on Linux a number 0 or 1 also casts to Bool, so a
+/// number must not come back as a boolean (a table's `input_multiplier: 1` in config.json, hashed's `hash_seed: 0`).
+final class JSONValueFoundationTests: XCTestCase {
+    func testNumbersFromJSONSerializationKeepTheirType() throws {
+        let text = #"{"one": 1, "zero": 0, "ten": 10, "third": 0.25, "yes": true, "no": false, "big": 18446744073709551615}"#
+        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        guard case let .object(o) = try JSONValue(any: parsed) else { return XCTFail("not an object") }
+        XCTAssertEqual(o["one"], .int(1))
+        XCTAssertEqual(o["zero"], .int(0))
+        XCTAssertEqual(o["ten"], .int(10))
+        XCTAssertEqual(o["third"], .double(0.25))
+        XCTAssertEqual(o["yes"], .bool(true))
+        XCTAssertEqual(o["no"], .bool(false))
+        XCTAssertEqual(o["big"], .double(18446744073709551615))
+        // Swift's own values as before.
+        XCTAssertEqual(try JSONValue(any: true), .bool(true))
+        XCTAssertEqual(try JSONValue(any: 1), .int(1))
+        XCTAssertEqual(try JSONValue(any: 1.0), .double(1))
+    }
+}

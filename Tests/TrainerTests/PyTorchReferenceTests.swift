@@ -89,7 +89,9 @@ final class PyTorchReferenceTests: XCTestCase {
         let context = EmbeddingContext(
             vocabulary: Vocabulary(tokenBytes: (0..<V).map { [UInt8($0)] }), dModel: D, seed: 0,
             parametrization: config.resolvedParametrization)
-        let strategy = try StrategyRegistry.make(name: "learned", context: context)
+        // The fixture's table is unscaled (α_in = 1) under both parametrizations: say so, since μP's default is α_in 10.
+        let strategy = try StrategyRegistry.make(
+            name: "learned", options: ["input_multiplier": double("input_multiplier")], context: context)
         let model = try GPT(config: config, strategy: strategy, batchSize: B, shards: shards, seed: 0)
         let store = model.store
 

@@ -284,6 +284,38 @@ final class TrainerTests: XCTestCase {
         XCTAssertFalse(moved.spec.trainable)
     }
 
+    /// config.json's `strategy_options` are the values the run used: a table's `init_std` and `input_multiplier` after
+    /// the parametrization's defaults (`TableScale`), so a reader can tell a μP-scaled table from a plain one.
+    func testConfigJSONRecordsTheResolvedTableScale() throws {
+        for (strategy, parametrization, expected) in [
+            ("learned", "sp", (0.02, 1.0)), ("frozen-random", "sp", (0.02, 1)), ("hashed", "sp", (0.02, 1)),
+            ("learned", "mup", (0.08, 10)), ("frozen-random", "mup", (0.08, 10)), ("hashed", "mup", (0.08, 10)),
+            ("mup", "mup", (0.08, 10)), ("lowrank", "mup", (0.08, 10)),
+        ] {
+            var c = config(steps: 2, strategy: strategy)
+            c.parametrization = parametrization; c.baseWidth = 16
+            let folder = RunFolder(tmp.appendingPathComponent("\(strategy)-\(parametrization)"))
+            let t = try Trainer(config: c, data: data(c), folder: folder)
+            _ = try t.run()
+            XCTAssertEqual(t.model.strategy.outputMultiplier, Float(expected.1), strategy)
+            // As a reader outside the trainer sees the file.
+            let written = try RunJSON.read(RunConfigView.self, from: folder.url.appendingPathComponent(RunFiles.config))
+            guard case let .object(options) = written.strategyOptions else { return XCTFail("\(strategy): no strategy_options") }
+            // JSON does not keep 10.0 apart from 10: a whole number reads back as an integer.
+            func number(_ key: String) -> Double? {
+                switch options[key] {
+                case let .double(d): return d
+                case let .int(i): return Double(i)
+                default: return nil
+                }
+            }
+            XCTAssertEqual(number("init_std"), expected.0, "\(strategy) under \(parametrization)")
+            XCTAssertEqual(number("input_multiplier"), expected.1, "\(strategy) under \(parametrization)")
+            // The user's config stays as given (no options): the run's identity and hash do not change.
+            XCTAssertEqual(written.config.strategyOptions, .object([:]), strategy)
+        }
+    }
+
     func testScheduleWarmupAndCosine() {
         let s = LRSchedule(peak: 1, warmupSteps: 10, totalSteps: 110, minRatio: 0.1)
         XCTAssertEqual(s.lr(at: 0), 0.1, accuracy: 1e-12)
