@@ -48,8 +48,9 @@ struct ExportCommand: ParsableCommand {
             abstract: "Write runs.csv (one row per run) and metrics.csv (one row per logged step and split) for pandas.",
             discussion: """
                 runs.csv: run_id, every key of config.json flattened with dots (config.*, model.*, strategy_options.*,
-                parameters.*, provenance.*), summary.* (final_val_loss in nats, tokens, elapsed_s, parameter counts) and
-                status.* (state, step, reason). metrics.csv: run_id, step, tokens, split (train | val), loss (nats), lr,
+                parameters.*, provenance.*), summary.* (final_val_loss in nats, final_val_bpb in bits per byte,
+                tokens, train_bytes, train_flops, elapsed_s, parameter counts) and status.* (state, step, reason).
+                metrics.csv: run_id, step, tokens, split (train | val), loss (nats), bpb (val rows: bits per byte), lr,
                 grad_norm, tokens_per_s, elapsed_s. Missing values are empty fields; pandas.read_csv reads both with
                 numeric columns as int64/float64.
                 """)

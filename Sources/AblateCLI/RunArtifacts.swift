@@ -115,9 +115,11 @@ enum RunArtifacts {
                         "tokens_per_s": .number(m.tokensPerSecond),
                     ]) { a, _ in a })
             }
-            if let loss = m.valLoss { rows.append(common.merging(["split": .text("val"), "loss": .number(loss)]) { a, _ in a }) }
+            if let loss = m.valLoss {
+                rows.append(common.merging(["split": .text("val"), "loss": .number(loss), "bpb": value(m.valBpb)]) { a, _ in a })
+            }
         }
         return rows
     }
-    static let metricColumns = ["run_id", "step", "tokens", "split", "loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s"]
+    static let metricColumns = ["run_id", "step", "tokens", "split", "loss", "bpb", "lr", "grad_norm", "tokens_per_s", "elapsed_s"]
 }

@@ -27,6 +27,8 @@ public struct GridAnalysis: Sendable {
     public let problems: [RunProblem]
     /// Things the reader must know that are not run failures (e.g. two runs of one cell with the same seed).
     public let warnings: [String]
+    /// Nats per token, or bits per byte across vocabularies or corpora (VocabularyAnalysis.swift).
+    public let metric: PrimaryMetric
 
     public struct CellKey: Hashable, Sendable {
         public let arm: String
@@ -150,9 +152,13 @@ public struct RunProblem: Sendable, Equatable {
 
 extension GridAnalysis {
     public init(
-        gridName: String, runs allRuns: [RunRecord], baseline: String = "learned", level: Double = 0.95,
+        gridName: String, runs inputRuns: [RunRecord], baseline: String = "learned", level: Double = 0.95,
         expectedRunIDs: [String]? = nil
     ) {
+        // Vocabulary axis hook: across tokenizers every statistic below is in bits per byte (VocabularyAnalysis.swift).
+        let metric = PrimaryMetric(inputRuns)
+        self.metric = metric
+        let allRuns = metric.primary(inputRuns)
         self.gridName = gridName
         self.baseline = baseline
         self.level = level
@@ -214,7 +220,9 @@ extension GridAnalysis {
                 guard let c = cells[CellKey(arm: arm, size: s)], s.nonEmbedding > 0 else { return nil }
                 return (Double(s.nonEmbedding), c.final.mean)
             }
-            fits[arm] = GridAnalysis.fit(points)
+            // Vocabulary axis hook: no scaling law across vocabularies.
+            fits[arm] =
+                metric.acrossVocabularies ? FitResult(fit: nil, sizes: 0, note: PrimaryMetric.noFitAcrossVocabularies) : GridAnalysis.fit(points)
         }
         self.fits = fits
 
@@ -222,7 +230,7 @@ extension GridAnalysis {
         var trends = [String: GapTrend]()
         for arm in arms where arm != baseline {
             let cs = comparisons.filter { $0.arm == arm && $0.size.nonEmbedding > 0 }
-            guard !cs.isEmpty else { continue }
+            guard !cs.isEmpty, !metric.acrossVocabularies else { continue }  // vocabulary axis hook: the gap's trend is vs V there
             trends[arm] = GridAnalysis.trend(cs, level: level)
         }
         self.trends = trends

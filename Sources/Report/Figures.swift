@@ -59,7 +59,7 @@ enum Figures {
             let n = Self.nonEmbeddingText(size)
             return SVGPlot.Panel(
                 title: "\(a.label(size))\(n)", x: SVGPlot.Axis("tokens", format: .si),
-                y: SVGPlot.Axis("validation loss (nats)"), series: series)
+                y: SVGPlot.Axis("validation loss (\(a.metric.unit))"), series: series)
         }
         let figure = SVGPlot.Figure(
             title: "Validation loss vs tokens (mean over seeds, 95 % t band)",
@@ -93,7 +93,7 @@ enum Figures {
         }
         let panel = SVGPlot.Panel(
             title: "", x: SVGPlot.Axis("non-embedding parameters N", scale: .log10, format: .si),
-            y: SVGPlot.Axis("final validation loss (nats)", scale: .log10), series: series)
+            y: SVGPlot.Axis("final validation loss (\(a.metric.unit))", scale: .log10), series: series)
         let figure = SVGPlot.Figure(
             title: "Final validation loss vs model size (dashed: fitted scaling curve)",
             panels: [panel], panelWidth: 620, panelHeight: 380,
@@ -126,7 +126,7 @@ enum Figures {
             x: SVGPlot.Axis(
                 "non-embedding parameters N", scale: .log10, format: .si,
                 include: allN),
-            y: SVGPlot.Axis("Δ final loss vs \(a.baseline) (nats)", include: [0]),
+            y: SVGPlot.Axis("Δ final loss vs \(a.baseline) (\(a.metric.unit))", include: [0]),
             series: series, emptyText: "no comparison with \(a.baseline)")
         let figure = SVGPlot.Figure(
             title: "Gap to \(a.baseline) vs model size (95 % CI; above 0 = worse)",

@@ -3,10 +3,11 @@ import Stats
 
 /// The report's README.md, written from a `GridAnalysis`: Findings, Figures, Tables, runs not analysed, Methods.
 enum Markdown {
-    static func render(_ a: GridAnalysis, probes p: ProbeAnalysis, figures: [String]) -> String {
+    static func render(_ a: GridAnalysis, probes p: ProbeAnalysis, figures: [String], vocabulary: VocabularyAnalysis? = nil) -> String {
         var md = "# Report: `\(a.gridName)`\n\n"
         md += overview(a) + "\n"
         md += "## Findings\n\n" + findings(a) + probeFindings(a, p) + "\n"
+        if let vocabulary { md += "## Vocabulary\n\n" + VocabularyMarkdown.section(a, vocabulary, figures: figures) }  // vocabulary axis hook
         md += "## Figures\n\n" + figureSection(a, figures) + "\n"
         md += "## Tables\n\n" + tables(a) + "\n"
         md += "## Embedding probes\n\n" + probeSection(a, p, figures: figures) + "\n"
@@ -38,6 +39,7 @@ enum Markdown {
             s += "\n**Incomplete grid:** \(a.problems.count) of the expected runs are missing or did not finish; "
             s += "see [Runs not in the analysis](#runs-not-in-the-analysis). Every number below uses the finished runs only.\n"
         }
+        if let why = a.metric.reason { s += "\n**Bits per byte:** \(why).\n" }  // vocabulary axis hook
         for w in a.warnings { s += "\n**Warning:** \(w).\n" }
         if !a.hasBaseline {
             s += "\n**No `\(a.baseline)` runs in this grid:** there is no baseline, so no differences, tests, gap or "
@@ -93,24 +95,24 @@ enum Markdown {
             let half = (ci.upper - ci.lower) / 2
             if significant(c) {
                 let dir = c.delta > 0 ? "worse" : "better"
-                return "significantly \(dir) by \(Format.fixed(abs(c.delta), 4)) ± \(Format.fixed(half, 4)) nats (\(testText))"
+                return "significantly \(dir) by \(Format.fixed(abs(c.delta), 4)) ± \(Format.fixed(half, 4)) \(a.metric.unit) (\(testText))"
             }
             if ci.lower > 0 || ci.upper < 0 {
                 return
-                    "not significant after the Holm correction: Δ = \(Format.signed(c.delta)) nats, unadjusted \(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)) excludes 0 (\(testText))"
+                    "not significant after the Holm correction: Δ = \(Format.signed(c.delta)) \(a.metric.unit), unadjusted \(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)) excludes 0 (\(testText))"
             }
             return
-                "not distinguishable at this n: Δ = \(Format.signed(c.delta)) nats, \(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)) (\(testText))"
+                "not distinguishable at this n: Δ = \(Format.signed(c.delta)) \(a.metric.unit), \(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)) (\(testText))"
         }
         let why = c.note ?? "n too small"
-        return "Δ = \(Format.signed(c.delta)) nats (n = \(c.nText); \(why), no CI or test)"
+        return "Δ = \(Format.signed(c.delta)) \(a.metric.unit) (n = \(c.nText); \(why), no CI or test)"
     }
 
     static func trendSentence(_ t: GapTrend, _ a: GridAnalysis) -> String {
         guard t.sizes >= 2, let line = t.line else {
             return "only \(t.sizes) size with a comparison: no trend"
         }
-        var s = "Δ changes by \(Format.signed(line.slope)) nats per decade of N"
+        var s = "Δ changes by \(Format.signed(line.slope)) \(a.metric.unit) per decade of N"
         if let ci = t.slopeInterval {
             s += " (\(pct(ci.level)) CI \(Format.interval(ci.lower, ci.upper)); line over \(t.points) seed-level gaps at \(t.sizes) sizes)"
             let gaps = t.meanGaps.map(\.gap)
@@ -149,7 +151,10 @@ enum Markdown {
             let se = f.alphaStandardError.map { " ± \(Format.fixed($0, 3))" } ?? ""
             return "`\(arm)` α = \(Format.fixed(f.alpha, 3))\(se)"
         }
-        guard !fitted.isEmpty else { return "- Scaling: too few sizes for a fit.\n" }
+        guard !fitted.isEmpty else {
+            // Vocabulary axis hook.
+            return a.metric.acrossVocabularies ? "- Scaling: \(PrimaryMetric.noFitAcrossVocabularies).\n" : "- Scaling: too few sizes for a fit.\n"
+        }
         let methods = Set(a.arms.compactMap { a.fits[$0]?.fit?.method })
         let how =
             methods == [.nonlinearLeastSquares]
@@ -206,17 +211,17 @@ enum Markdown {
                 "| `\(arm)` | "
                 + a.sizes.map { size -> String in
                     guard let c = a.cell(arm, size) else { return "—" }
-                    let m = c.final
-                    if let h = m.halfWidth { return "\(Format.loss(m.mean)) ± \(Format.fixed(h, 4)) (n = \(m.n))" }
+                    let m = c.final, bpb = VocabularyMarkdown.beside(a, c)  // vocabulary axis hook: bpb beside nats
+                    if let h = m.halfWidth { return "\(Format.loss(m.mean)) ± \(Format.fixed(h, 4)) (n = \(m.n))\(bpb)" }
                     return m.n == 1
-                        ? "\(Format.loss(m.mean)) (n = 1, n too small for a CI)"
-                        : "\(Format.loss(m.mean)) (n = \(m.n), no spread)"
+                        ? "\(Format.loss(m.mean)) (n = 1, n too small for a CI)\(bpb)"
+                        : "\(Format.loss(m.mean)) (n = \(m.n), no spread)\(bpb)"
                 }.joined(separator: " | ") + " |\n"
         }
 
         if a.hasBaseline {
             s += "\n### Difference to `\(a.baseline)`\n\n"
-            s += "Δ = strategy − `\(a.baseline)` in final validation loss (nats; positive = worse). p-values are "
+            s += "Δ = strategy − `\(a.baseline)` in final validation loss (\(a.metric.unit); positive = worse). p-values are "
             let m = a.comparisons.filter { $0.pValue != nil }.count
             s +=
                 m == 0
@@ -331,6 +336,10 @@ enum Markdown {
         }
         s += "- Primary endpoint: final validation loss (summary.json `final_val_loss`, the last evaluation on the fixed "
         s += "final evaluation batches). Curves use every logged evaluation, aligned by tokens within a size.\n"
+        if a.metric.kind == .bitsPerByte {  // vocabulary axis hook
+            s += "- In bits per byte: `final_val_bpb` and the `val_bpb` curve instead, Σ NLL / (ln 2 · Σ UTF-8 bytes) over "
+            s += "the same predicted tokens; N = non-embedding parameters without the output head's V·d.\n"
+        }
         s += "- Intervals: \(pct(a.level)) Student-t intervals over seeds (the unit of replication is a run); none "
         s += "for n = 1 or when all values are equal.\n"
         if a.hasBaseline {

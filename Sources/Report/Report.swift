@@ -11,6 +11,8 @@ public enum Report {
         public let markdown: String
         /// (file name, SVG text), in figure order.
         public let figures: [(name: String, svg: String)]
+        /// The vocabulary axis (nil unless the runs span several vocabularies).
+        public var vocabulary: VocabularyAnalysis? = nil
     }
 
     /// Reads `gridFolder` and builds the report in memory. `name` defaults to the folder's name.
@@ -31,14 +33,23 @@ public enum Report {
         expectedRunIDs: [String]? = nil
     ) -> Output {
         let analysis = GridAnalysis(gridName: name, runs: runs, baseline: baseline, expectedRunIDs: expectedRunIDs)
-        var figures = [Figures.lossCurves(analysis), Figures.scaling(analysis)]
-        if analysis.hasBaseline { figures += [Figures.gap(analysis), Figures.tokensToTarget(analysis)] }
+        var figures = [Figures.lossCurves(analysis)]
+        // Vocabulary axis hook: across vocabularies the figures over N would treat vocabularies as sizes; the
+        // vocabulary figures replace them.
+        let vocabulary = VocabularyAnalysis(analysis)
+        if let vocabulary {
+            figures += [VocabularyFigures.bitsPerByte(analysis, vocabulary)]
+            if analysis.hasBaseline { figures += [VocabularyFigures.gap(analysis, vocabulary)] }
+        } else {
+            figures += [Figures.scaling(analysis)]
+            if analysis.hasBaseline { figures += [Figures.gap(analysis), Figures.tokensToTarget(analysis)] }
+        }
         let probes = ProbeAnalysis(analysis)
         if probes.hasProbes { figures += [Figures.probesVsSize(analysis, probes), Figures.probeDrift(analysis, probes)] }
-        let markdown = Markdown.render(analysis, probes: probes, figures: figures.map(\.fileName))
+        let markdown = Markdown.render(analysis, probes: probes, figures: figures.map(\.fileName), vocabulary: vocabulary)
         return Output(
             analysis: analysis, probes: probes, markdown: markdown,
-            figures: figures.map { ($0.fileName, $0.svg) })
+            figures: figures.map { ($0.fileName, $0.svg) }, vocabulary: vocabulary)
     }
 
     /// Writes README.md and the figures into `directory` (created if needed), each atomically (`AtomicWrite`).

@@ -40,6 +40,16 @@ public struct RunRecord: Sendable {
     public var probesProblem: String? = nil
     /// `samples.json` (written by `ablate sample --save`); nil when the folder has none or it cannot be read.
     public var samples: RunSamples? = nil
+    /// Bits per UTF-8 byte: `summary.json` `final_val_bpb` (or the last metrics line's), and the curve of
+    /// (tokens, val_bpb); nil / empty for runs written before the trainer recorded it.
+    public var finalValBpb: Double? = nil
+    public var bpbCurve: [CurvePoint] = []
+    /// `summary.json` `train_bytes` and `train_flops` (nil for older runs).
+    public var trainBytes: Int? = nil
+    public var trainFlops: Double? = nil
+    /// Parameters of the output head counted in `shape.nonEmbedding` (V·d when untied, 0 when tied): a vocabulary
+    /// changes N through them, so they are left out where sizes are compared across vocabularies.
+    public var headParameters: Int = 0
 }
 
 public struct CurvePoint: Sendable, Equatable {
@@ -152,6 +162,7 @@ enum RunReader {
             dModel: m.dModel, nLayer: m.nLayer, nHead: m.nHead, vocabSize: m.vocabSize,
             contextLength: m.contextLength ?? config.config.contextLength ?? 0,
             nonEmbedding: config.parameters?.nonEmbedding ?? 0)
+        record.headParameters = (m.tieEmbeddings ?? false) ? 0 : m.vocabSize * m.dModel
         if let p = config.parameters {
             record.parameters = ParameterCounts(
                 total: p.total, trainable: p.trainable, embedding: p.embedding ?? 0,
@@ -171,6 +182,10 @@ enum RunReader {
                 return CurvePoint(tokens: t, loss: v)
             }
             record.tokens = lines.last?.tokens.map { Int($0) }
+            record.bpbCurve = lines.compactMap { line in
+                guard let b = line.valBpb, b.isFinite, line.valLoss != nil, let t = line.tokens else { return nil }
+                return CurvePoint(tokens: t, loss: b)
+            }
         } catch let error as RunFormatError {
             record.reason = "metrics.jsonl \(error.message)"
             return record
@@ -204,11 +219,15 @@ enum RunReader {
                 summary.finalValLoss.isFinite
             {
                 record.finalValLoss = summary.finalValLoss
+                record.finalValBpb = summary.finalValBpb.flatMap { $0.isFinite ? $0 : nil } ?? record.bpbCurve.last?.loss
+                record.trainBytes = summary.trainBytes
+                record.trainFlops = summary.trainFlops
                 record.tokens = summary.tokens
                 if record.shape.nonEmbedding == 0 { record.shape.nonEmbedding = summary.nonEmbeddingParameters }
             } else if let last = record.curve.last {
                 // The last metrics line holds the final evaluation; use it when summary.json is missing.
                 record.finalValLoss = last.loss
+                record.finalValBpb = record.bpbCurve.last?.loss
             } else {
                 record.state = .unreadable
                 record.reason = "finished, but neither summary.json nor a final val_loss can be read"

@@ -4,7 +4,8 @@ import Foundation
 /// translucent bands, scatter markers and vertical error bars, a shared legend and a title. Output is
 /// deterministic (fixed-precision coordinates, no ids that depend on time or memory).
 public enum SVGPlot {
-    public enum Scale: Sendable { case linear, log10 }
+    /// log2: for quantities that double (vocabulary sizes), major ticks at powers of two.
+    public enum Scale: Sendable { case linear, log10, log2 }
 
     /// How tick labels are written: plain decimals (the same number of decimals on every tick), each tick with
     /// its own shortest decimals (0.5, 1, 2: for log axes spanning decades), or SI suffixes (12k, 3.4M) for counts.
@@ -124,16 +125,23 @@ public struct AxisMap {
         self.scale = scale; self.lo = lo; self.hi = hi; self.pixelLo = pixelLo; self.pixelHi = pixelHi
     }
 
-    func t(_ v: Double) -> Double { scale == .log10 ? log10(v) : v }
+    func t(_ v: Double) -> Double { AxisMap.transform(v, scale) }
+    static func transform(_ v: Double, _ scale: SVGPlot.Scale) -> Double {
+        switch scale {
+        case .linear: return v
+        case .log10: return log10(v)
+        case .log2: return log2(v)
+        }
+    }
     func valid(_ v: Double) -> Bool { v.isFinite && (scale == .linear || v > 0) }
     public func pixel(_ v: Double) -> Double { pixelLo + (t(v) - lo) / (hi - lo) * (pixelHi - pixelLo) }
 
     /// The range covering `values` (transformed), padded by 5 %, never empty.
     static func range(_ values: [Double], scale: SVGPlot.Scale) -> (Double, Double) {
-        let ts = values.filter { $0.isFinite && (scale == .linear || $0 > 0) }.map { scale == .log10 ? log10($0) : $0 }
-        guard var lo = ts.min(), var hi = ts.max() else { return scale == .log10 ? (0, 1) : (0, 1) }
+        let ts = values.filter { $0.isFinite && (scale == .linear || $0 > 0) }.map { transform($0, scale) }
+        guard var lo = ts.min(), var hi = ts.max() else { return (0, 1) }
         if hi - lo < 1e-12 {
-            let pad = scale == .log10 ? 0.15 : max(abs(lo) * 0.05, 0.05)
+            let pad = scale == .log10 ? 0.15 : scale == .log2 ? 0.5 : max(abs(lo) * 0.05, 0.05)
             lo -= pad; hi += pad
         } else {
             let pad = (hi - lo) * 0.05
@@ -147,6 +155,12 @@ public struct AxisMap {
         switch scale {
         case .linear:
             return (AxisMap.linearTicks(lo, hi), [])
+        case .log2:
+            // Every power of two in range (every second one beyond 12 doublings).
+            let k0 = Int(ceil(lo - 1e-9)), k1 = Int(floor(hi + 1e-9))
+            guard k0 <= k1 else { return (AxisMap.linearTicks(pow(2, lo), pow(2, hi)).filter { $0 > 0 }, []) }
+            let step = k1 - k0 > 12 ? 2 : 1
+            return (stride(from: k0, through: k1, by: step).map { pow(2, Double($0)) }, [])
         case .log10:
             let decades = hi - lo
             var major = [Double](), minor = [Double]()

@@ -118,10 +118,11 @@ def check_tables(ablate, runs_dir, work):
                          ("config.learning_rate", "f"), ("config.tie_embeddings", "b"), ("config.bias", "b")]:
         assert runs[column].dtype.kind == kind, f"runs.csv {column}: dtype {runs[column].dtype}, expected kind {kind}"
     assert (runs["status.state"] == "finished").all()
-    for column, kind in [("step", "i"), ("tokens", "i"), ("loss", "f"), ("lr", "f"), ("grad_norm", "f"),
+    for column, kind in [("step", "i"), ("tokens", "i"), ("loss", "f"), ("bpb", "f"), ("lr", "f"), ("grad_norm", "f"),
                          ("tokens_per_s", "f"), ("elapsed_s", "f")]:
         assert metrics[column].dtype.kind == kind, f"metrics.csv {column}: dtype {metrics[column].dtype}"
     assert set(metrics["split"]) == {"train", "val"}
+    assert metrics[metrics.split == "val"]["bpb"].notna().all() and metrics[metrics.split == "train"]["bpb"].isna().all()
     for run_id in RUNS:
         folder = os.path.join(runs_dir, run_id)
         summary = json.load(open(os.path.join(folder, "summary.json")))

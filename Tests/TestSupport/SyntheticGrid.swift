@@ -35,6 +35,11 @@ public enum SyntheticGrid {
         public var probes = false
         public var withoutProbes: Set<String> = []
         public var wordSimilaritySignal = 1.0
+        /// A vocabulary axis: every strategy × shape × seed at each of these sizes (empty: `vocabSize` only).
+        public var vocabSizes: [Int] = []
+        /// Write bits per byte (val_bpb, final_val_bpb) and train_bytes / train_flops, as the trainer does since it
+        /// records them. Bytes per token grow with the vocabulary: 1 + 0.6·log₂(V/256).
+        public var bitsPerByte = false
         public init(strategies: [String], shapes: [Shape], seeds: [UInt64]) {
             self.strategies = strategies; self.shapes = shapes; self.seeds = seeds
         }
@@ -53,16 +58,20 @@ public enum SyntheticGrid {
     @discardableResult
     public static func write(_ spec: Spec, to directory: URL) throws -> [String] {
         var ids = [String]()
-        for strategy in spec.strategies {
-            for shape in spec.shapes {
-                for baseSeed in spec.seeds {
-                    let seed = baseSeed + (spec.seedShift[strategy] ?? 0)
-                    let id = runID(strategy, shape, vocab: spec.vocabSize, seed: seed)
-                    if spec.missing.contains(id) { continue }
-                    try writeRun(
-                        spec, strategy: strategy, shape: shape, seed: seed, id: id,
-                        to: directory.appendingPathComponent(id))
-                    ids.append(id)
+        for vocab in spec.vocabSizes.isEmpty ? [spec.vocabSize] : spec.vocabSizes {
+            var spec = spec
+            spec.vocabSize = vocab
+            for strategy in spec.strategies {
+                for shape in spec.shapes {
+                    for baseSeed in spec.seeds {
+                        let seed = baseSeed + (spec.seedShift[strategy] ?? 0)
+                        let id = runID(strategy, shape, vocab: spec.vocabSize, seed: seed)
+                        if spec.missing.contains(id) { continue }
+                        try writeRun(
+                            spec, strategy: strategy, shape: shape, seed: seed, id: id,
+                            to: directory.appendingPathComponent(id))
+                        ids.append(id)
+                    }
                 }
             }
         }
@@ -73,6 +82,9 @@ public enum SyntheticGrid {
         let d = s.dModel
         return s.nLayer * (12 * d * d + 2 * d) + d + vocab * d
     }
+
+    /// Mean UTF-8 bytes per token of the synthetic tokenizer with `vocab` tokens.
+    static func bytesPerToken(_ vocab: Int) -> Double { 1 + 0.6 * log2(Double(vocab) / 256) }
 
     static func gap(_ strategy: String, _ n: Double) -> Double {
         switch strategy {
@@ -132,9 +144,10 @@ public enum SyntheticGrid {
                 val = r(isFinal ? final : mean + 0.012 * rng.normal(), 6)
                 if isFinal { finalEval = val! }
             }
+            let bpb = spec.bitsPerByte ? val.map { r($0 / (log(2.0) * bytesPerToken(v)), 6) } : nil
             let record = MetricsRecord(
                 step: s, tokens: s * tokensPerStep, trainLoss: train, valLoss: val, lr: lr,
-                gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed)
+                gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed, valBpb: bpb)
             metrics.append(try RunJSON.encode(record, pretty: false))
             metrics.append(0x0A)
         }
@@ -161,10 +174,15 @@ public enum SyntheticGrid {
         status.updatedAt = "2026-11-25T09:00:00Z"
         try RunJSON.write(status, to: url.appendingPathComponent(RunFiles.status))
         guard !diverges && !runs else { return }
-        let summary = RunSummary(
+        var summary = RunSummary(
             finalValLoss: finalEval, steps: spec.steps, tokens: spec.steps * tokensPerStep,
             elapsed: r(Double(spec.steps) * 0.05 * Double(d) / 64, 4), trainableParameters: trainable,
             totalParameters: total, nonEmbeddingParameters: n)
+        if spec.bitsPerByte {
+            summary.finalValBpb = r(finalEval / (log(2.0) * bytesPerToken(v)), 6)
+            summary.trainBytes = Int((Double(spec.steps * tokensPerStep) * bytesPerToken(v)).rounded())
+            summary.trainFlops = (6 * Double(n) + 12 * Double(shape.nLayer * d * t)) * Double(spec.steps * tokensPerStep)
+        }
         try RunJSON.write(summary, to: url.appendingPathComponent(RunFiles.summary))
         if spec.probes && !spec.withoutProbes.contains(id) {
             try SyntheticProbes.write(
