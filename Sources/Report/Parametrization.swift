@@ -13,6 +13,7 @@ public struct MuPDecomposition: Sendable {
     public struct Quadrant: Hashable, Sendable {
         public let network: String  // "sp" | "mup"
         public let scaledTable: Bool
+        public init(network: String, scaledTable: Bool) { self.network = network; self.scaledTable = scaledTable }
     }
     public static let quadrants = [
         Quadrant(network: "sp", scaledTable: false), Quadrant(network: "sp", scaledTable: true),
