@@ -153,7 +153,7 @@ public struct RunProblem: Sendable, Equatable {
 extension GridAnalysis {
     public init(
         gridName: String, runs inputRuns: [RunRecord], baseline: String = "learned", level: Double = 0.95,
-        expectedRunIDs: [String]? = nil
+        expectedRunIDs: [String]? = nil, armName: ((RunRecord) -> String)? = nil
     ) {
         // Vocabulary axis hook: across tokenizers every statistic below is in bits per byte (VocabularyAnalysis.swift).
         let metric = PrimaryMetric(inputRuns)
@@ -165,13 +165,7 @@ extension GridAnalysis {
         runs = allRuns
         let readable = allRuns.filter { $0.state != .unreadable }
 
-        // Arms: a strategy is split by options only when it appears with several option sets.
-        var optionSets = [String: Set<String>]()
-        for r in readable { optionSets[r.strategy, default: []].insert(r.strategyOptions) }
-        func armName(_ r: RunRecord) -> String {
-            (optionSets[r.strategy]?.count ?? 0) > 1 && !r.strategyOptions.isEmpty
-                ? "\(r.strategy)(\(r.strategyOptions))" : r.strategy
-        }
+        let armName = armName ?? GridAnalysis.armNamer(readable)
         let strategyOf = Dictionary(readable.map { (armName($0), $0.strategy) }, uniquingKeysWith: { a, _ in a })
         armStrategies = strategyOf
         arms = strategyOf.keys.sorted { a, b in
@@ -279,6 +273,18 @@ extension GridAnalysis {
                     + "runs must be bit-comparable on one machine type (e.g. one Slurm partition of identical nodes)")
         }
         self.warnings = warnings
+    }
+
+    /// Names runs' arms: the grid's label when it gave the strategy value one; otherwise a strategy is split by
+    /// options only when it appears with several option sets among `runs`.
+    static func armNamer(_ runs: [RunRecord]) -> (RunRecord) -> String {
+        var optionSets = [String: Set<String>]()
+        for r in runs where r.armLabel == nil { optionSets[r.strategy, default: []].insert(r.strategyOptions) }
+        return { r in
+            if let label = r.armLabel { return label }
+            return (optionSets[r.strategy]?.count ?? 0) > 1 && !r.strategyOptions.isEmpty
+                ? "\(r.strategy)(\(r.strategyOptions))" : r.strategy
+        }
     }
 
     /// Known strategies in a fixed order (so colours stay put between reports); others alphabetically after.

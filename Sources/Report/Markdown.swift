@@ -86,7 +86,9 @@ enum Markdown {
         return s + scalingFinding(a)
     }
 
-    static func significant(_ c: Comparison) -> Bool { (c.holmPValue ?? 1) < 0.05 }
+    static func significant(_ c: Comparison) -> Bool { significantP(c.holmPValue) }
+    /// Holm-adjusted p < 0.05 (no test: not significant).
+    static func significantP(_ holm: Double?) -> Bool { (holm ?? 1) < 0.05 }
 
     static func sentence(_ c: Comparison, _ a: GridAnalysis) -> String {
         let ci = c.interval
@@ -165,28 +167,29 @@ enum Markdown {
 
     // MARK: figures
 
-    static func figureSection(_ a: GridAnalysis, _ files: [String]) -> String {
+    /// `prefix`: the file-name prefix of a slice's figures (GridSlices), "" for an unsliced grid.
+    static func figureSection(_ a: GridAnalysis, _ files: [String], prefix: String = "") -> String {
         var s = ""
-        if files.contains("loss_curves.svg") {
-            s += "![Validation loss vs tokens](loss_curves.svg)\n\n"
+        if files.contains(prefix + "loss_curves.svg") {
+            s += "![Validation loss vs tokens](\(prefix)loss_curves.svg)\n\n"
             s += "**Figure 1.** Validation loss vs training tokens, one panel per size; lines are the mean over the "
             s += "finished seeds, bands the \(pct(a.level)) Student-t interval (no band where a cell has one run).\n\n"
         }
-        if files.contains("scaling.svg") {
+        if files.contains(prefix + "scaling.svg") {
             let methods = a.arms.compactMap { arm in a.fits[arm]?.fit.map { "`\(arm)`: \(methodText($0.method))" } }
-            s += "![Final loss vs non-embedding parameters](scaling.svg)\n\n"
+            s += "![Final loss vs non-embedding parameters](\(prefix)scaling.svg)\n\n"
             s += "**Figure 2.** Final validation loss vs non-embedding parameters N (log-log), mean ± \(pct(a.level)) "
             s += "t interval per strategy (points dodged sideways for legibility); dashed: fitted scaling curves"
             s += methods.isEmpty ? " (none: too few sizes).\n\n" : " (\(methods.joined(separator: "; "))).\n\n"
         }
-        if files.contains("gap.svg") {
-            s += "![Gap to \(a.baseline) vs model size](gap.svg)\n\n"
+        if files.contains(prefix + "gap.svg") {
+            s += "![Gap to \(a.baseline) vs model size](\(prefix)gap.svg)\n\n"
             s += "**Figure 3.** Δ = final loss of the strategy − final loss of `\(a.baseline)` at each size, with its "
             s += "\(pct(a.level)) CI from the test in the Δ table (paired t on seed-matched pairs or Welch); above 0 "
             s += "= worse than `\(a.baseline)`. Cells with n too small are drawn without a bar.\n\n"
         }
-        if files.contains("tokens_to_target.svg") {
-            s += "![Tokens to reach the baseline's final loss](tokens_to_target.svg)\n\n"
+        if files.contains(prefix + "tokens_to_target.svg") {
+            s += "![Tokens to reach the baseline's final loss](\(prefix)tokens_to_target.svg)\n\n"
             s += "**Figure 4.** Tokens the strategy's mean validation curve needs to reach `\(a.baseline)`'s mean final "
             s += "loss, relative to the tokens `\(a.baseline)`'s own mean curve needs (linear interpolation between "
             s += "evaluations); below 1 = faster. Strategies that never reach it are left out (see the table).\n\n"
@@ -219,26 +222,7 @@ enum Markdown {
                 }.joined(separator: " | ") + " |\n"
         }
 
-        if a.hasBaseline {
-            s += "\n### Difference to `\(a.baseline)`\n\n"
-            s += "Δ = strategy − `\(a.baseline)` in final validation loss (\(a.metric.unit); positive = worse). p-values are "
-            let m = a.comparisons.filter { $0.pValue != nil }.count
-            s +=
-                m == 0
-                ? "two-sided, but no cell allows a test here. "
-                : "two-sided; Holm-adjusted over all \(m) test\(m == 1 ? "" : "s") of the table. "
-            s += "P(impr.) = probability that a run of the strategy has a lower loss than a run of "
-            s += "`\(a.baseline)` (descriptive).\n\n"
-            s += "| strategy | size | Δ | \(pct(a.level)) CI (unadjusted) | test | p | p (Holm) | n | P(impr.) | note |\n"
-            s += "|---|---|---:|---|---|---:|---:|---|---:|---|\n"
-            for c in a.comparisons {
-                let ci = c.interval.map { Format.interval($0.lower, $0.upper) } ?? "—"
-                s += "| `\(c.arm)` | \(a.label(c.size)) | \(Format.signed(c.delta)) | \(ci) | \(c.test.rawValue) | "
-                s += "\(c.pValue.map(Format.p) ?? "—") | \(c.holmPValue.map(Format.p) ?? "—") | \(c.nText) | "
-                s += "\(c.probabilityOfImprovement.map { Format.fixed($0, 2) } ?? "—") | \(c.note ?? "") |\n"
-            }
-            if a.comparisons.isEmpty { s += "| — | — | — | — | — | — | — | — | — | no cell with both arms |\n" }
-        }
+        if a.hasBaseline { s += "\n### Difference to `\(a.baseline)`\n\n" + differenceTable(a) }
 
         s += "\n### Scaling fits\n\n"
         s += "Fitted to the per-size mean final loss against non-embedding parameters N. ± asymptotic standard "
@@ -294,6 +278,29 @@ enum Markdown {
                 s += "\(p.optimizerStateBytes.map(Format.bytes) ?? "—") | \(saved) |\n"
             }
         }
+        return s
+    }
+
+    /// The Δ-to-baseline table (with its lead paragraph) of `a`'s comparisons.
+    static func differenceTable(_ a: GridAnalysis) -> String {
+        var s = ""
+        s += "Δ = strategy − `\(a.baseline)` in final validation loss (\(a.metric.unit); positive = worse). p-values are "
+        let m = a.comparisons.filter { $0.pValue != nil }.count
+        s +=
+            m == 0
+            ? "two-sided, but no cell allows a test here. "
+            : "two-sided; Holm-adjusted over all \(m) test\(m == 1 ? "" : "s") of the table. "
+        s += "P(impr.) = probability that a run of the strategy has a lower loss than a run of "
+        s += "`\(a.baseline)` (descriptive).\n\n"
+        s += "| strategy | size | Δ | \(pct(a.level)) CI (unadjusted) | test | p | p (Holm) | n | P(impr.) | note |\n"
+        s += "|---|---|---:|---|---|---:|---:|---|---:|---|\n"
+        for c in a.comparisons {
+            let ci = c.interval.map { Format.interval($0.lower, $0.upper) } ?? "—"
+            s += "| `\(c.arm)` | \(a.label(c.size)) | \(Format.signed(c.delta)) | \(ci) | \(c.test.rawValue) | "
+            s += "\(c.pValue.map(Format.p) ?? "—") | \(c.holmPValue.map(Format.p) ?? "—") | \(c.nText) | "
+            s += "\(c.probabilityOfImprovement.map { Format.fixed($0, 2) } ?? "—") | \(c.note ?? "") |\n"
+        }
+        if a.comparisons.isEmpty { s += "| — | — | — | — | — | — | — | — | — | no cell with both arms |\n" }
         return s
     }
 

@@ -8,6 +8,9 @@ public enum Report {
         public let analysis: GridAnalysis
         /// The embedding-probe numbers (empty when no run folder holds probes.json).
         public let probes: ProbeAnalysis
+        /// The slices of a grid with a learning-rate or parametrization axis (`analysis` is then the first slice's);
+        /// nil for other grids.
+        public let slices: GridSlices?
         public let markdown: String
         /// (file name, SVG text), in figure order.
         public let figures: [(name: String, svg: String)]
@@ -32,6 +35,15 @@ public enum Report {
         runs: [RunRecord], name: String, baseline: String = "learned",
         expectedRunIDs: [String]? = nil
     ) -> Output {
+        if GridSlices.needsSlicing(runs) {
+            let slices = GridSlices(gridName: name, runs: runs, baseline: baseline, expectedRunIDs: expectedRunIDs)
+            let figures = SlicedReport.figures(slices)
+            let first = slices.slices[0].tuned
+            return Output(
+                analysis: first, probes: ProbeAnalysis(first), slices: slices,
+                markdown: SlicedReport.render(slices, figures: figures.map(\.fileName)),
+                figures: figures.map { ($0.fileName, $0.svg) })
+        }
         let analysis = GridAnalysis(gridName: name, runs: runs, baseline: baseline, expectedRunIDs: expectedRunIDs)
         var figures = [Figures.lossCurves(analysis)]
         // Vocabulary axis hook: across vocabularies the figures over N would treat vocabularies as sizes; the
@@ -48,7 +60,7 @@ public enum Report {
         if probes.hasProbes { figures += [Figures.probesVsSize(analysis, probes), Figures.probeDrift(analysis, probes)] }
         let markdown = Markdown.render(analysis, probes: probes, figures: figures.map(\.fileName), vocabulary: vocabulary)
         return Output(
-            analysis: analysis, probes: probes, markdown: markdown,
+            analysis: analysis, probes: probes, slices: nil, markdown: markdown,
             figures: figures.map { ($0.fileName, $0.svg) }, vocabulary: vocabulary)
     }
 

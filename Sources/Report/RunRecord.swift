@@ -50,6 +50,19 @@ public struct RunRecord: Sendable {
     /// Parameters of the output head counted in `shape.nonEmbedding` (V·d when untied, 0 when tied): a vocabulary
     /// changes N through them, so they are left out where sizes are compared across vocabularies.
     public var headParameters: Int = 0
+    /// config.json `config.learning_rate`; nil in files without it.
+    public var learningRate: Double? = nil
+    /// config.json `config.parametrization` ("sp" when the file predates the key).
+    public var parametrization: String = "sp"
+    /// The grid's label of this run's strategy value (grid-run.json `axes.strategy`), when the grid gave one that
+    /// differs from the strategy's name (e.g. `learned-mup-table`); nil otherwise.
+    public var armLabel: String? = nil
+    /// The input multiplier the table was built with: config.json `strategy_options.input_multiplier` (the
+    /// strategy's resolved options), nil when not recorded.
+    public var inputMultiplier: Double? = nil
+    /// The LR-selection loss: mean training loss over the last 10 % of the logged steps (`LearningRateSelection`);
+    /// nil when metrics.jsonl has no finite train_loss.
+    public var selectionLoss: Double? = nil
 }
 
 public struct CurvePoint: Sendable, Equatable {
@@ -156,6 +169,14 @@ enum RunReader {
         }
         record.strategy = config.config.strategy
         record.strategyOptions = canonical(config.config.strategyOptions)
+        record.learningRate = config.config.learningRate
+        record.parametrization = config.config.parametrization ?? "sp"
+        record.inputMultiplier = number(config.strategyOptions, "input_multiplier") ?? number(config.config.strategyOptions, "input_multiplier")
+        if let gridRun = try? RunJSON.read(GridRunFile<JSONValue>.self, from: url.appendingPathComponent(RunFiles.gridRun)),
+            let label = gridRun.axes["strategy"], label != record.strategy
+        {
+            record.armLabel = label
+        }
         record.seed = config.config.seed ?? config.provenance?.seed ?? 0
         let m = config.model
         record.shape = ModelShape(
@@ -186,6 +207,7 @@ enum RunReader {
                 guard let b = line.valBpb, b.isFinite, line.valLoss != nil, let t = line.tokens else { return nil }
                 return CurvePoint(tokens: t, loss: b)
             }
+            record.selectionLoss = LearningRateSelection.selectionLoss(trainLosses: lines.compactMap(\.trainLoss))
         } catch let error as RunFormatError {
             record.reason = "metrics.jsonl \(error.message)"
             return record
@@ -234,6 +256,16 @@ enum RunReader {
             }
         }
         return record
+    }
+
+    /// The number under `key` of a JSON object, nil when absent or not a number.
+    static func number(_ value: JSONValue?, _ key: String) -> Double? {
+        guard case .object(let fields)? = value else { return nil }
+        switch fields[key] {
+        case .int(let i)?: return Double(i)
+        case .double(let x)?: return x
+        default: return nil
+        }
     }
 
     /// Canonical text of a JSON value with sorted keys (for grouping runs by strategy options).

@@ -44,12 +44,20 @@ public enum RunConfigSections {
         public var seed: UInt64?
         public var corpus: String?
         public var contextLength: Int?
-        public init(strategy: String, strategyOptions: JSONValue?, seed: UInt64?, corpus: String?, contextLength: Int?) {
+        /// The peak learning rate (a grid may sweep it); the report picks each arm's best.
+        public var learningRate: Double?
+        /// "sp" or "mup"; absent in files that predate the key (read as "sp").
+        public var parametrization: String?
+        public init(
+            strategy: String, strategyOptions: JSONValue?, seed: UInt64?, corpus: String?, contextLength: Int?,
+            learningRate: Double? = nil, parametrization: String? = nil
+        ) {
             self.strategy = strategy; self.strategyOptions = strategyOptions; self.seed = seed; self.corpus = corpus
-            self.contextLength = contextLength
+            self.contextLength = contextLength; self.learningRate = learningRate; self.parametrization = parametrization
         }
         enum CodingKeys: String, CodingKey {
             case strategy, strategyOptions = "strategy_options", seed, corpus, contextLength = "context_length"
+            case learningRate = "learning_rate", parametrization
         }
     }
 

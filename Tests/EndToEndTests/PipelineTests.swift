@@ -54,6 +54,9 @@ final class PipelineTests: XCTestCase {
             XCTAssertEqual(entry.finalValLoss, summary.finalValLoss)
             // The summary's loss is the last metrics line's (the final evaluation).
             XCTAssertEqual(try MetricsFile.records(at: run.appendingPathComponent(RunFiles.metrics)).last?.valLoss, summary.finalValLoss)
+            // The keys the report reads from config.json are the ones the trainer writes.
+            XCTAssertNotNil(config.config.learningRate)
+            XCTAssertNotNil(config.config.parametrization)
             losses[config.config.strategy, default: []].append(summary.finalValLoss)
             if config.config.strategy == "lowrank", lowrankRun == nil { lowrankRun = run }
             // probes.json: the probe read the trainer's config and the strategy's own input table.
