@@ -32,8 +32,14 @@ struct CoordCheckCommand: ParsableCommand {
         var s = CoordinateCheck.Settings()
         s.widths = widths.split(separator: ",").compactMap { Int($0) }
         s.steps = steps; s.learningRate = lr; s.baseWidth = baseWidth
-        let records = try CoordinateCheck.run(s) {
+        var records = try CoordinateCheck.run(s) {
             print("coord-check: \($0)"); fflush(stdout)
+        }
+        // Frozen tables follow μP's table scale too: check that they are width-stable like the trained one.
+        for strategy in Self.frozenUnderMuP {
+            records += try CoordinateCheck.run(s, parametrizations: ["mup"], strategy: strategy) {
+                print("coord-check: \($0)"); fflush(stdout)
+            }
         }
         let folder = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -46,6 +52,8 @@ struct CoordCheckCommand: ParsableCommand {
         try AtomicWrite.write(Self.page(records, modules: modules, settings: s), to: folder.appendingPathComponent("README.md"))
         print("wrote \(out)/README.md")
     }
+
+    static let frozenUnderMuP = ["frozen-random", "hashed"]
 
     static func figure(
         _ records: [CoordinateCheck.Record], parametrization p: String, modules: [String],
@@ -90,16 +98,25 @@ struct CoordCheckCommand: ParsableCommand {
         md += "module's output before that step's update (Yang et al. 2022, Tensor Programs V, §D).\n\n"
         md += "![SP](coord-check-sp.svg)\n\n![μP](coord-check-mup.svg)\n\n"
         md += "## Spread across widths at the last step (max / min of mean |activation|)\n\n"
-        md += "| module | SP | μP |\n|---|---|---|\n"
+        md += "| module | SP | μP | μP, " + frozenUnderMuP.joined(separator: " | μP, ") + " |\n"
+        md += "|---|---|---|" + String(repeating: "---|", count: frozenUnderMuP.count) + "\n"
         for m in modules {
+            let frozen = frozenUnderMuP.map {
+                String(format: "%.2f×", CoordinateCheck.spread(records, parametrization: "mup", strategy: $0, module: m, step: s.steps))
+            }
             md += String(
-                format: "| %@ | %.2f× | %.2f× |\n", m,
+                format: "| %@ | %.2f× | %.2f× | ", m,
                 CoordinateCheck.spread(records, parametrization: "sp", module: m, step: s.steps),
                 CoordinateCheck.spread(records, parametrization: "mup", module: m, step: s.steps))
+            md += frozen.joined(separator: " | ") + " |\n"
         }
         md += "\nUnder μP every module stays within a small factor across an \(s.widths.last! / s.widths.first!)× range of widths; "
         md += "under SP the hidden activations grow with width (each Adam step moves every weight by ~lr and a fan-in of d sums d "
         md += "such moves). The test `CoordinateCheckTests` asserts μP < 1.5× and SP > 3× at the last step.\n\n"
+        md += "The last columns train μP networks whose input table is frozen (`frozen-random`, `hashed`): under μP they "
+        md += "get the same σ_base and α_in as the trained table (`TableScale`), and `CoordinateCheckTests` asserts their "
+        md += "embedding and first-block outputs stay within 1.5× across widths. They are less flat than the trained table, "
+        md += "and their logits least (not asserted).\n\n"
         md += "One expected non-flat curve: μP logits at step 1 shrink like 1/√width, because the readout is initialised "
         md += "with a width-independent σ and multiplied by α_out/m (microsoft/mup's `MuReadout`); what μP keeps width-stable "
         md += "is the change made by training, which the later steps show.\n"

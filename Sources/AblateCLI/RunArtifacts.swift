@@ -68,6 +68,8 @@ enum RunArtifacts {
                     + "\(config.vocabSize) gives (\(runData.vocabulary.fingerprint)). Fix: use the ABLATE_HOME the run was trained with.")
         }
         try adjust(&runData, prepared.vocabSize, config)
+        // A checkpoint from before tables followed μP's table scale is rebuilt with the scale it was trained with.
+        config = Checkpoint.configRebuilding(config, metadata: meta)
         let trainer = try Trainer(config: config, data: runData, folder: nil)
         _ = try Checkpoint.loadModel(from: file, into: trainer.model)
         return LoadedModel(config: config, trainer: trainer, tokenizer: prepared.tokenizer, file: file)

@@ -1,3 +1,4 @@
+import Embeddings
 import Foundation
 import Model
 import RunFormat
@@ -33,7 +34,7 @@ public enum Checkpoint {
         let store = model.store
         let meta = [
             "format": "ablate-checkpoint-1", "step": String(state.step), "config": configJSON,
-            "vocabulary_fnv64": vocabularyFingerprint,
+            "vocabulary_fnv64": vocabularyFingerprint, strategyOptionsKey: try resolvedOptionsJSON(model.strategy),
         ]
         try AtomicWrite.write(Safetensors.encode(modelTensors(store), metadata: meta), to: tmp.appendingPathComponent(modelFile))
         var moments: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)] = []
@@ -53,6 +54,31 @@ public enum Checkpoint {
         let all = (try? fm.contentsOfDirectory(atPath: folder.checkpointsURL.path)) ?? []
         let steps = all.filter { CheckpointFiles.step(ofName: $0) != nil }.sorted()
         for old in steps.dropLast(keepLast) { try? fm.removeItem(at: folder.checkpointsURL.appendingPathComponent(old)) }
+    }
+
+    /// Metadata key of the strategy's options as resolved (after the parametrization's defaults), as in config.json.
+    public static let strategyOptionsKey = "strategy_options"
+
+    static func resolvedOptionsJSON(_ strategy: any EmbeddingStrategy) throws -> String {
+        let data = try JSONSerialization.data(withJSONObject: StrategyRegistry.encodeToObject(strategy.options), options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The config that rebuilds the model a checkpoint was trained with. A checkpoint without `strategy_options` was
+    /// written before a table's `init_std` and `input_multiplier` followed the parametrization (`TableScale`): then
+    /// every table strategy but `mup` ran with SP's scale under μP too, so a μP run that left them unset gets SP's
+    /// values back. Anything else is returned unchanged.
+    public static func configRebuilding(_ config: TrainConfig, metadata: [String: String]) -> TrainConfig {
+        guard metadata[strategyOptionsKey] == nil, config.parametrization == "mup", config.strategy != MuPEmbedding.name,
+            let type = try? StrategyRegistry.type(named: config.strategy)
+        else { return config }
+        var rebuilt = config
+        let keys = StrategyRegistry.defaultOptions(of: type).keys
+        for (key, value) in [("init_std", TableScale.standard.initStd), ("input_multiplier", TableScale.standard.inputMultiplier)]
+        where keys.contains(key) && config.strategyOptions[key] == nil {
+            rebuilt.strategyOptions[key] = .double(value)
+        }
+        return rebuilt
     }
 
     /// The newest complete checkpoint folder of a run, if any.

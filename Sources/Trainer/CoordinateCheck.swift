@@ -9,6 +9,7 @@ import Model
 public enum CoordinateCheck {
     public struct Record: Codable, Sendable, Equatable {
         public var parametrization: String
+        public var strategy: String
         public var width: Int
         public var step: Int
         public var module: String
@@ -47,22 +48,27 @@ public enum CoordinateCheck {
         }
     }
 
-    /// Runs SP (strategy `learned`) and μP (strategy `mup`, `parametrization: mup`) at every width.
+    /// The strategy a parametrization is checked with by default: `learned` under SP, `mup` under μP.
+    public static func defaultStrategy(_ parametrization: String) -> String { parametrization == "mup" ? "mup" : "learned" }
+
+    /// Runs each parametrization at every width, with `strategy` (default: `defaultStrategy`) and its default options
+    /// (under μP a table's σ_base and α_in, see `TableScale`).
     public static func run(
-        _ s: Settings, parametrizations: [String] = ["sp", "mup"],
+        _ s: Settings, parametrizations: [String] = ["sp", "mup"], strategy: String? = nil,
         progress: (String) -> Void = { _ in }
     ) throws -> [Record] {
         var records: [Record] = []
         for p in parametrizations {
+            let name = strategy ?? defaultStrategy(p)
             for width in s.widths {
-                progress("\(p) width \(width)")
+                progress("\(p) \(name) width \(width)")
                 var c = TrainConfig()
                 c.vocabSize = s.vocab; c.dModel = width; c.nLayer = s.layers; c.nHead = max(1, width / s.headSize)
                 c.contextLength = s.context; c.batchSize = s.batch; c.seed = s.seed
                 c.learningRate = s.learningRate; c.warmupSteps = 0; c.minLRRatio = 1; c.maxSteps = s.steps
                 c.gradClip = 0; c.weightDecay = 0
                 c.parametrization = p; c.baseWidth = s.baseWidth
-                c.strategy = p == "mup" ? "mup" : "learned"
+                c.strategy = name
                 let data = RunData(
                     vocabulary: Vocabulary(tokenBytes: (0..<s.vocab).map { [UInt8($0 % 256)] }),
                     batches: FixedBatch(vocab: s.vocab, count: s.batch * s.context, seed: s.seed),
@@ -74,7 +80,8 @@ public enum CoordinateCheck {
                     data.batches.trainBatch(step: step, inputs: model.inputs, targets: model.targets)
                     _ = model.forward(batch: s.batch)
                     for (module, value) in model.activationScales() {
-                        records.append(Record(parametrization: p, width: width, step: step, module: module, meanAbs: value))
+                        records.append(
+                            Record(parametrization: p, strategy: name, width: width, step: step, module: module, meanAbs: value))
                     }
                     model.store.zeroGradients()
                     model.backward()
@@ -85,9 +92,13 @@ public enum CoordinateCheck {
         return records
     }
 
-    /// max/min over widths of a module's mean |activation| at `step` (1 = flat in width).
-    public static func spread(_ records: [Record], parametrization: String, module: String, step: Int) -> Double {
-        let values = records.filter { $0.parametrization == parametrization && $0.module == module && $0.step == step }.map(\.meanAbs)
+    /// max/min over widths of a module's mean |activation| at `step` (1 = flat in width), for one strategy (default:
+    /// the parametrization's `defaultStrategy`).
+    public static func spread(_ records: [Record], parametrization: String, strategy: String? = nil, module: String, step: Int) -> Double {
+        let name = strategy ?? defaultStrategy(parametrization)
+        let values = records.filter {
+            $0.parametrization == parametrization && $0.strategy == name && $0.module == module && $0.step == step
+        }.map(\.meanAbs)
         guard let lo = values.min(), let hi = values.max(), lo > 0 else { return .infinity }
         return hi / lo
     }

@@ -154,7 +154,18 @@ public final class Trainer {
                     "resume with the run's own settings (`ablate train --resume --out \(folder.url.path)` alone reuses them), use a new --out, or pass --force to discard the run and start over"
             )
         }
-        _ = try Checkpoint.loadModel(from: ckpt.appendingPathComponent(Checkpoint.modelFile), into: model)
+        let metadata = try Checkpoint.loadModel(from: ckpt.appendingPathComponent(Checkpoint.modelFile), into: model)
+        let trainedWith = Checkpoint.configRebuilding(config, metadata: metadata)
+        guard trainedWith.strategyOptions == config.strategyOptions else {
+            let given = trainedWith.strategyOptions.filter { config.strategyOptions[$0.key] == nil }
+            throw ConfigError(
+                key: "strategy_options",
+                message:
+                    "the run folder \(folder.url.path) holds a checkpoint trained before table strategies followed μP's table scale: its \(config.strategy) table ran with \(given.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")), which this version would change to μP's defaults (init_std \(TableScale.muP.initStd), input_multiplier \(TableScale.muP.inputMultiplier)) mid-run",
+                fix:
+                    "pass --force to retrain it with μP's table scale, or train it anew with those options set explicitly (the μP network with a plain table)"
+            )
+        }
         try Checkpoint.loadOptimizer(from: ckpt.appendingPathComponent(Checkpoint.optimizerFile), into: optimizer, store: model.store)
         step = state.step
         elapsedBefore = state.elapsed

@@ -44,6 +44,9 @@ RUNS = {
     # The other strategies (their effective tables: a product, a frozen table, another run's table).
     "lowrank": ["--strategy", "lowrank"],
     "frozen-random": ["--strategy", "frozen-random"],
+    # Frozen tables under μP: σ_base 0.08 and α_in 10 (folded into wte), like the trained table.
+    "frozen-random-mup": ["--strategy", "frozen-random", "--set", "parametrization=mup", "--set", "base_width=64"],
+    "hashed-mup": ["--strategy", "hashed", "--set", "parametrization=mup", "--set", "base_width=64"],
     "transplant": ["--strategy", "transplant", "--set", "strategy_options={checkpoint: {runs}/sp, trainable: true}"],
 }
 # Text the tokenizer was not trained on (the corpus is ASCII Shakespeare), one case per pre-split rule.

@@ -60,6 +60,22 @@ final class HuggingFaceExportTests: XCTestCase {
         XCTAssertEqual(folder.config["layer_norm_epsilon"] as? Double, 1e-5)
     }
 
+    /// Frozen tables under μP carry α_in like the trained one: the exported wte is the stored table × α_in (10).
+    func testFrozenTablesUnderMuPFoldTheirInputMultiplier() throws {
+        let config = ModelConfig(vocabSize: 256, dModel: 16, nLayer: 1, nHead: 2, contextLength: 8, parametrization: "mup", baseWidth: 8)
+        let context = EmbeddingContext(vocabulary: .bytes, dModel: 16, seed: 1, parametrization: config.resolvedParametrization)
+        let tokenizer = try BPETokenizer(merges: [], corpusSHA256: "test", requestedVocabSize: 256)
+        for name in ["frozen-random", "hashed"] {
+            let model = try GPT(config: config, strategy: try StrategyRegistry.make(name: name, context: context), batchSize: 1, seed: 1)
+            XCTAssertEqual(model.strategy.outputMultiplier, 10, name)
+            let folder = try HuggingFaceExport.folder(model: model, tokenizer: tokenizer, provenance: [:])
+            let p = model.store["embedding." + model.strategy.tensors[0].name]!
+            let table = Array(UnsafeBufferPointer(start: model.store.value(p), count: p.count))
+            XCTAssertEqual(folder.tensors.first { $0.name == "transformer.wte.weight" }?.values, table.map { $0 * 10 }, name)
+            XCTAssertTrue(folder.notes.contains("input multiplier 10.0 folded into wte"), "\(name): \(folder.notes)")
+        }
+    }
+
     func testWriteReplacesOnlyAnEarlierExport() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("ablate-hf-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }

@@ -316,6 +316,47 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// A μP run of a table strategy checkpointed before tables followed μP's scale (no `strategy_options` in its
+    /// metadata) ran unscaled: loading rebuilds it so, and resuming refuses to switch its scale mid-run.
+    func testCheckpointsFromBeforeTheMuPTableScaleKeepTheirScale() throws {
+        var c = config(steps: 10)
+        c.parametrization = "mup"; c.baseWidth = 16
+        let folder = RunFolder(tmp.appendingPathComponent("old-mup-learned"))
+        _ = try Trainer(config: c, data: data(c), folder: folder).run()
+        let file = try XCTUnwrap(Checkpoint.latest(in: folder)).appendingPathComponent(Checkpoint.modelFile)
+        var (tensors, metadata) = try Safetensors.decode(try Data(contentsOf: file), path: file.path)
+        XCTAssertEqual(metadata[Checkpoint.strategyOptionsKey], #"{"init_std":0.08,"input_multiplier":10}"#)
+        XCTAssertEqual(Checkpoint.configRebuilding(c, metadata: metadata).strategyOptions, [:])
+        // Rewrite it as the version before wrote it.
+        metadata[Checkpoint.strategyOptionsKey] = nil
+        let buffers = tensors.map { t in
+            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: t.values.count)
+            _ = b.initialize(from: t.values)
+            return b
+        }
+        defer { buffers.forEach { $0.deallocate() } }
+        let old = zip(tensors, buffers).map { t, b in (name: t.name, shape: t.shape, data: UnsafeBufferPointer(b)) }
+        try Safetensors.encode(old, metadata: metadata).write(to: file)
+        tensors = []
+        let rebuilt = Checkpoint.configRebuilding(c, metadata: metadata)
+        XCTAssertEqual(rebuilt.strategyOptions, ["init_std": .double(0.02), "input_multiplier": .double(1)])
+        XCTAssertEqual(try Trainer(config: rebuilt, data: data(rebuilt), folder: nil).model.strategy.outputMultiplier, 1)
+        // `mup`, SP runs and options the run set itself are what they were.
+        var mup = c; mup.strategy = "mup"
+        XCTAssertEqual(Checkpoint.configRebuilding(mup, metadata: metadata).strategyOptions, [:])
+        var sp = c; sp.parametrization = "sp"
+        XCTAssertEqual(Checkpoint.configRebuilding(sp, metadata: metadata).strategyOptions, [:])
+        var set = c; set.strategyOptions = ["input_multiplier": .double(4)]
+        XCTAssertEqual(
+            Checkpoint.configRebuilding(set, metadata: metadata).strategyOptions, ["input_multiplier": .double(4), "init_std": .double(0.02)])
+
+        XCTAssertThrowsError(try Trainer(config: c, data: data(c), folder: folder).resumeIfPossible()) { error in
+            guard let e = error as? ConfigError else { return XCTFail("\(error)") }
+            XCTAssertEqual(e.key, "strategy_options")
+            XCTAssertTrue(e.message.contains("init_std 0.02, input_multiplier 1"), e.message)
+        }
+    }
+
     func testScheduleWarmupAndCosine() {
         let s = LRSchedule(peak: 1, warmupSteps: 10, totalSteps: 110, minRatio: 0.1)
         XCTAssertEqual(s.lr(at: 0), 0.1, accuracy: 1e-12)
