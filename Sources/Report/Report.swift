@@ -35,6 +35,7 @@ public enum Report {
         if analysis.hasBaseline { figures += [Figures.gap(analysis), Figures.tokensToTarget(analysis)] }
         let probes = ProbeAnalysis(analysis)
         if probes.hasProbes { figures += [Figures.probesVsSize(analysis, probes), Figures.probeDrift(analysis, probes)] }
+        if probes.retrieval.hasRetrieval { figures.append(Figures.retrieval(analysis, probes.retrieval)) }
         let markdown = Markdown.render(analysis, probes: probes, figures: figures.map(\.fileName))
         return Output(
             analysis: analysis, probes: probes, markdown: markdown,

@@ -35,6 +35,8 @@ public enum SyntheticGrid {
         public var probes = false
         public var withoutProbes: Set<String> = []
         public var wordSimilaritySignal = 1.0
+        /// Also write retrieval MAPs (variants, per snapshot) and nearest neighbours into the synthetic probes.json.
+        public var retrieval = false
         public init(strategies: [String], shapes: [Shape], seeds: [UInt64]) {
             self.strategies = strategies; self.shapes = shapes; self.seeds = seeds
         }
@@ -170,7 +172,7 @@ public enum SyntheticGrid {
             try SyntheticProbes.write(
                 strategy: strategy, dModel: d, nLayer: shape.nLayer, nHead: shape.nHead, vocab: v,
                 nonEmbedding: n, seed: seed, steps: spec.steps, signal: spec.wordSimilaritySignal,
-                id: id, to: url)
+                retrieval: spec.retrieval, id: id, to: url)
         }
     }
 
