@@ -33,7 +33,8 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Word-similarity folder (default: $ABLATE_HOME/wordsim).") var wordsim: String?
     @Option(help: "Random token pairs for isotropy.") var pairs = 10_000
     @Flag(help: "Probe runs that are not finished too (their latest checkpoint).") var unfinished = false
-    @Flag(help: "Re-probe runs whose probes.json is newer than their latest checkpoint.") var force = false
+    @Flag(help: "Re-probe runs whose probes.json is newer than their latest checkpoint (older probes.json without retrieval are re-probed anyway).")
+    var force = false
     @Option(help: "OpenBLAS threads.") var threads = 1
     @Option(help: "Retrieval: crop tables to this many columns (default: the smallest d_model among the runs probed).")
     var cropWidth: Int?
@@ -164,8 +165,10 @@ struct ProbeCommand: ParsableCommand {
         return out.sorted { $0.path < $1.path }
     }
 
-    /// probes.json exists and is newer than the latest checkpoint.
+    /// probes.json exists, is newer than the latest checkpoint, and was written by a probe that lists neighbours
+    /// (older ones lack retrieval too, so they are probed again).
     static func isUpToDate(_ folder: URL) -> Bool {
+        guard (try? RunProbe.read(folder))?.neighbours != nil else { return false }
         let fm = FileManager.default
         guard let p = try? fm.attributesOfItem(atPath: folder.appendingPathComponent(ProbeReport.fileName).path)[.modificationDate] as? Date,
             let ck = try? RunProbe.latestCheckpoint(folder),

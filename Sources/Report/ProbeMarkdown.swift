@@ -278,7 +278,11 @@ extension Markdown {
         s += "over the training snapshots. Means and t intervals over seeds as above; unfinished runs are left out. "
         s += "\"No detectable word-similarity signal\" means that no size × set cell of the strategy has a t interval "
         s += "over seeds (Bonferroni-adjusted over its cells) above both 0 and the init table's mean ρ; cells with one "
-        s += "run never count (the run's Fisher-z interval covers word-pair sampling, not seed variation).\n"
+        s += "run never count (the run's Fisher-z interval covers word-pair sampling, not seed variation). "
+        s += "Stabilisation is judged only for runs whose validation loss fell by at most "
+        s += "\(percent(ProbeAnalysis.lossFallLimit)) over the last \(percent(ProbeAnalysis.lossFallWindow)) of training "
+        s += "((L(0.9·T) − L(T)) / L(0.9·T) on the validation curve, L(0.9·T) interpolated); other runs are \"not testable at "
+        s += "this budget\".\n"
         return s
     }
 }
