@@ -18,7 +18,11 @@ struct ProbeCommand: ParsableCommand {
             Measures, for the input table and the output head, at the final checkpoint and at every snapshot:
             effective rank, isotropy, Spearman ρ of row norm with token frequency, and Spearman ρ with human
             word-similarity scores (WordSim-353, SimLex-999, MEN, … from $ABLATE_HOME/wordsim, fetched by `make data`);
-            and the drift of each table over the snapshots with its stabilisation point.
+            and the drift of each table over the snapshots with its stabilisation point. Retrieval: mean average
+            precision of the input table alone (mean-pooled 64-token passages of each work's validation text,
+            relevant = same work) for the trained table, its init, a shared-seed xavier-normal table, the table
+            cropped to the smallest and padded to the largest d_model among the runs probed (or --crop-width /
+            --pad-width), a TF-IDF bag-of-tokens baseline, and at every snapshot; nearest tokens of a few frequent words.
             The format of probes.json is documented in Sources/Probes/README.md.
             """)
 
@@ -29,8 +33,13 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Word-similarity folder (default: $ABLATE_HOME/wordsim).") var wordsim: String?
     @Option(help: "Random token pairs for isotropy.") var pairs = 10_000
     @Flag(help: "Probe runs that are not finished too (their latest checkpoint).") var unfinished = false
-    @Flag(help: "Re-probe runs whose probes.json is newer than their latest checkpoint.") var force = false
+    @Flag(help: "Re-probe runs whose probes.json is newer than their latest checkpoint (older probes.json without retrieval are re-probed anyway).")
+    var force = false
     @Option(help: "OpenBLAS threads.") var threads = 1
+    @Option(help: "Retrieval: crop tables to this many columns (default: the smallest d_model among the runs probed).")
+    var cropWidth: Int?
+    @Option(help: "Retrieval: pad tables to this many columns (default: the largest d_model among the runs probed).")
+    var padWidth: Int?
 
     func validate() throws {
         if !bench && path == nil { throw ValidationError("give a run folder (or --bench)") }
@@ -39,6 +48,9 @@ struct ProbeCommand: ParsableCommand {
         if !(1...1 << 16).contains(cols) { throw ValidationError("--cols must be in 1…\(1 << 16), got \(cols)") }
         if rows * cols > 1 << 28 { throw ValidationError("--rows × --cols must be at most \(1 << 28) values (1 GiB), got \(rows) × \(cols)") }
         if !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1…1024, got \(threads)") }
+        for (name, w) in [("--crop-width", cropWidth), ("--pad-width", padWidth)] {
+            if let w, !(1...1 << 16).contains(w) { throw ValidationError("\(name) must be in 1…\(1 << 16), got \(w)") }
+        }
     }
 
     func run() throws {
@@ -55,6 +67,9 @@ struct ProbeCommand: ParsableCommand {
         if sets.isEmpty { print("note: no word-similarity sets in \(wordsimURL.path) (run `make data`); word similarity skipped") }
         var corpora: [String: ProbeCorpus] = [:]
         var probed = 0, skipped = 0
+        let configs = try folders.map { try RunJSON.read(ResolvedRunConfig.self, from: $0.appendingPathComponent(RunFiles.config)) }
+        let widths = configs.map(\.model.dModel)
+        let crop = cropWidth ?? widths.min(), pad = padWidth ?? widths.max()
         for folder in folders {
             let status = RunFolder(folder).readStatus()?.state
             if status != .finished && !unfinished && folders.count > 1 { skipped += 1; continue }
@@ -66,12 +81,24 @@ struct ProbeCommand: ParsableCommand {
                 let encoder = WordEncoder(
                     tokenizer: prepared.tokenizer,
                     corpusWords: WordEncoder.words(of: prepared.tokenizer.decode(prepared.train)))
+                let works = try Corpus.splitWorks("val", name: DataLoading.preparedName(config.corpus), home: home)
+                let retrieval = RetrievalCorpus(works: works.map { prepared.tokenizer.encode($0.bytes) })
+                // Relevance is "same work": with fewer than two works holding a passage every passage is relevant.
+                let usable = retrieval.works >= 2
                 corpora[key] = ProbeCorpus(
                     tokenCounts: ProbeCorpus.counts(of: prepared.train, vocabSize: prepared.vocabSize),
-                    wordSets: sets.map { EncodedWordPairSet($0, encoder: encoder) })
+                    wordSets: sets.map { EncodedWordPairSet($0, encoder: encoder) },
+                    retrieval: usable ? retrieval : nil, tokenizer: prepared.tokenizer)
+                if !usable {
+                    print(
+                        "note: retrieval skipped: the validation text of \(config.corpus) has \(retrieval.works) work(s) of at least "
+                            + "\(RetrievalCorpus.passageLength) tokens; passages of two or more works are needed (relevant = same work)")
+                }
             }
             var probe = RunProbe(folder: folder, load: Self.loadTensors)
             probe.settings.isotropyPairs = pairs
+            probe.cropWidth = crop
+            probe.padWidth = pad
             let t0 = DispatchTime.now().uptimeNanoseconds
             let report = try probe.probe(corpus: corpora[key]!)
             try RunProbe.write(report, to: folder)
@@ -90,7 +117,7 @@ struct ProbeCommand: ParsableCommand {
     static func table(_ reports: [ProbeReport]) -> String {
         func f(_ x: Double?, _ spec: String) -> String { x.map { String(format: spec, $0) } ?? "–" }
         func pair(_ a: String, _ b: String?) -> String { b.map { "\(a)/\($0)" } ?? a }
-        let header = ["run", "strategy", "d", "loss", "erank in/out", "iso in/out", "simlex ρ in/out", "men ρ in/out", "stable in/out"]
+        let header = ["run", "strategy", "d", "loss", "erank in/out", "iso in/out", "simlex ρ in/out", "men ρ in/out", "stable in/out", "MAP"]
         var rows = [header]
         for r in reports.sorted(by: { ($0.run.strategy, $0.run.dModel, $0.run.seed) < ($1.run.strategy, $1.run.dModel, $1.run.seed) }) {
             let i = r.tables.input.final, o = r.tables.output?.final
@@ -101,13 +128,13 @@ struct ProbeCommand: ParsableCommand {
                 pair(f(i.isotropySeen, "%.2f"), o.map { f($0.isotropySeen, "%.2f") }),
                 pair(f(i.wordSimilarity["simlex999"]?.rhoInCorpus, "%.2f"), o.map { f($0.wordSimilarity["simlex999"]?.rhoInCorpus, "%.2f") }),
                 pair(f(i.wordSimilarity["men"]?.rhoInCorpus, "%.2f"), o.map { f($0.wordSimilarity["men"]?.rhoInCorpus, "%.2f") }),
-                pair(stable(r.drift.input) ?? "–", stable(r.drift.output)),
+                pair(stable(r.drift.input) ?? "–", stable(r.drift.output)), f(r.retrieval?.trained, "%.3f"),
             ])
         }
         let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }
         return rows.map { row in row.enumerated().map { $1.padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined() }
             .joined(separator: "\n")
-            + "\n(ρ: in-corpus pairs; stable: fraction of training after which the table stays within 10 % of its total drift from the final table)"
+            + "\n(ρ: in-corpus pairs; MAP: retrieval by the input table alone; stable: fraction of training after which the table stays within 10 % of its total drift from the final table)"
     }
 
     func runBench() throws {
@@ -118,6 +145,9 @@ struct ProbeCommand: ParsableCommand {
         print(String(format: "norm–frequency Spearman         %.3f s", r.normFrequency))
         print(String(format: "word similarity (3 × 1,000)     %.3f s", r.wordSimilarity))
         print(String(format: "all metrics of one table        %.3f s", r.all))
+        print(String(format: "retrieval: %d passages + TF-IDF  %.3f s (once per tokenizer)", r.passages, r.retrievalSetup))
+        print(String(format: "retrieval MAP of one table      %.3f s (each snapshot)", r.retrievalOne))
+        print(String(format: "retrieval, all variants of a run %.3f s (trained, init, random, cropped, padded)", r.retrievalRun))
     }
 
     /// The folder itself if it is a run, else every run folder below it (sorted).
@@ -135,8 +165,10 @@ struct ProbeCommand: ParsableCommand {
         return out.sorted { $0.path < $1.path }
     }
 
-    /// probes.json exists and is newer than the latest checkpoint.
+    /// probes.json exists, is newer than the latest checkpoint, and was written by a probe that lists neighbours
+    /// (older ones lack retrieval too, so they are probed again).
     static func isUpToDate(_ folder: URL) -> Bool {
+        guard (try? RunProbe.read(folder))?.neighbours != nil else { return false }
         let fm = FileManager.default
         guard let p = try? fm.attributesOfItem(atPath: folder.appendingPathComponent(ProbeReport.fileName).path)[.modificationDate] as? Date,
             let ck = try? RunProbe.latestCheckpoint(folder),
@@ -202,6 +234,21 @@ struct ProbeCommand: ParsableCommand {
             let curve = zip(d.fractions, d.remainingDrift).map { fr, rd in String(format: "%.3g:%@", fr, rd.map { String(format: "%.2f", $0) } ?? "–")
             }
             lines.append("  remaining drift by training fraction: " + curve.joined(separator: " "))
+        }
+        if let q = r.retrieval {
+            var parts = ["trained \(f(q.trained))", "init \(f(q.initial))", "random \(f(q.random))"]
+            if let k = q.croppedWidth { parts.append("cropped to \(k) \(f(q.cropped))") }
+            if let w = q.paddedWidth { parts.append("padded to \(w) \(f(q.padded))") }
+            parts.append("TF-IDF \(f(q.tfidf))")
+            lines.append("retrieval MAP (\(q.passages) passages of \(q.works) works): " + parts.joined(separator: ", "))
+            let overTraining = r.snapshots.compactMap { s in s.retrievalMAP.map { String(format: "%.3g:%.3f", s.fraction, $0) } }
+            if !overTraining.isEmpty { lines.append("  retrieval MAP by training fraction: " + overTraining.joined(separator: " ")) }
+        }
+        for n in r.neighbours ?? [] {
+            lines.append("nearest to \"\(n.word)\": " + n.nearest.map { "\"\($0.text)\"" }.joined(separator: " "))
+        }
+        if let skipped = r.neighboursSkipped, !skipped.isEmpty {
+            lines.append("not a single token (no neighbours): " + skipped.map { "\"\($0)\"" }.joined(separator: " "))
         }
         for n in r.notes { lines.append("note: \(n)") }
         return lines.joined(separator: "\n")

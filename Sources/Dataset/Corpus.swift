@@ -264,6 +264,36 @@ public enum Corpus {
         return try readBytes(url)
     }
 
+    /// Each work's part of a split (`"train"` or `"val"`) of a prepared corpus, in manifest order, with names: the
+    /// split text cut back into works by the manifest's byte counts (inverse of how `build` concatenates them).
+    public static func splitWorks(_ split: String, name: String, home: AblateHome) throws -> [(name: String, bytes: [UInt8])] {
+        let m = try manifest(name: name, home: home)
+        let bytes = try splitBytes(split, name: name, home: home)
+        let sizes = m.files.map { split == "train" ? $0.trainBytes : $0.valBytes }
+        guard let parts = parts(of: bytes, sizes: sizes) else {
+            throw DatasetError.corruptCache(
+                path: home.corpusURL(name).appendingPathComponent("\(split).txt").path,
+                detail: "its bytes do not match the per-work sizes in manifest.json; prepare the corpus again (ablate data)")
+        }
+        return zip(m.files, parts).map { ($0.name, $1) }
+    }
+
+    /// Cuts a concatenation written by `appendPart` back into parts of the given sizes; nil when it does not fit.
+    static func parts(of bytes: [UInt8], sizes: [Int]) -> [[UInt8]]? {
+        var out = [[UInt8]](), at = 0
+        for size in sizes {
+            guard size >= 0, at + size <= bytes.count else { return nil }
+            let part = Array(bytes[at..<(at + size)])
+            at += size
+            if let last = part.last, last != 0x0a {
+                guard at < bytes.count, bytes[at] == 0x0a else { return nil }
+                at += 1
+            }
+            out.append(part)
+        }
+        return at == bytes.count ? out : nil
+    }
+
     private static func write(
         works: [CorpusWork], name: String, source: CorpusManifest.Source, licence: String,
         home: AblateHome, minSplitBytes: Int

@@ -25,7 +25,10 @@ public struct TensorSpec: Sendable, Equatable {
 /// the token begins a word (its text starts with a space), so text-based strategies (hashed) can use it.
 public struct Vocabulary: Sendable {
     public let tokenBytes: [[UInt8]]
-    public init(tokenBytes: [[UInt8]]) { self.tokenBytes = tokenBytes }
+    /// True for `standIn`: only the size is real, so checks against a real token list (fingerprints) do not apply.
+    public let isStandIn: Bool
+    public init(tokenBytes: [[UInt8]]) { self.init(tokenBytes: tokenBytes, isStandIn: false) }
+    private init(tokenBytes: [[UInt8]], isStandIn: Bool) { self.tokenBytes = tokenBytes; self.isStandIn = isStandIn }
     public var count: Int { tokenBytes.count }
     /// The token's text, with invalid UTF-8 (a byte-level token may split a character) shown as U+FFFD.
     public func text(of id: Int) -> String { String(decoding: tokenBytes[id], as: UTF8.self) }
@@ -53,7 +56,7 @@ public struct Vocabulary: Sendable {
             tokens.append(i % 2 == 0 ? [0x20] + triple : triple)
             i += 1
         }
-        return Vocabulary(tokenBytes: tokens)
+        return Vocabulary(tokenBytes: tokens, isStandIn: true)
     }
 }
 

@@ -52,7 +52,11 @@ public final class TransplantEmbedding: TableLookupStrategy {
         }
         let byName = Dictionary(decoded.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let v = context.vocabulary.count, d = context.dModel
-        if let fingerprint = decoded.metadata["vocabulary_fnv64"], fingerprint != context.vocabulary.fingerprint {
+        // A stand-in vocabulary (grid validation before the tokenizer is loaded) has only the right size: the row count
+        // is still checked below; the fingerprint is checked when the run itself builds the strategy.
+        if let fingerprint = decoded.metadata["vocabulary_fnv64"], !context.vocabulary.isStandIn,
+            fingerprint != context.vocabulary.fingerprint
+        {
             throw StrategyError.incompatible(
                 strategy: Self.name,
                 message:

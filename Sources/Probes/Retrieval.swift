@@ -64,55 +64,92 @@ public enum Retrieval {
 
     /// MAP of ranking by cosine between rows of `normalized` (unit rows, from `pooledVectors`), relevance = same label.
     /// Queries whose label has no other passage are skipped; nil when no query has a relevant document.
+    ///
+    /// All scores come from one double-precision GEMM (queries × passages). A GEMM may round the same dot product
+    /// differently by where it falls in its blocking, so rows with identical values are first mapped to one
+    /// representative column: two identical passages then tie exactly, as scikit-learn scores them.
     public static func meanAveragePrecision(normalized v: ProbeMatrix, labels: [Int], queries: [Int]) -> Double? {
         precondition(labels.count == v.rows, "Retrieval: one label per row")
-        // Each score is its own Double dot product in a fixed order, not an sgemm over all pairs: an optimised sgemm
-        // may round a pair by where it falls in its blocking, and two identical passages must tie exactly.
-        let d = v.cols
-        return v.values.withUnsafeBufferPointer { x in
-            meanAveragePrecision(labels: labels, queries: queries) { qi, doc in
-                let a = queries[qi] * d, b = doc * d
-                var s = 0.0
-                for j in 0..<d { s += Double(x[a + j]) * Double(x[b + j]) }
-                return s
+        let (p, d, q) = (v.rows, v.cols, queries.count)
+        guard p > 0, q > 0 else { return nil }
+        let representative = identicalRowRepresentatives(v)
+        let docs = v.values.map(Double.init)
+        var queryRows = [Double](repeating: 0, count: q * d)
+        for (qi, row) in queries.enumerated() { for j in 0..<d { queryRows[qi * d + j] = docs[row * d + j] } }
+        var scores = [Double](repeating: 0, count: q * p)
+        if d > 0 {
+            docs.withUnsafeBufferPointer { b in
+                queryRows.withUnsafeBufferPointer { a in
+                    scores.withUnsafeMutableBufferPointer { c in
+                        BLAS.dgemm(
+                            transA: false, transB: true, m: q, n: p, k: d, alpha: 1, a: a.baseAddress!, lda: d,
+                            b: b.baseAddress!, ldb: d, beta: 0, c: c.baseAddress!, ldc: p)
+                    }
+                }
             }
+        }
+        return scores.withUnsafeBufferPointer { s in
+            meanAveragePrecision(labels: labels, queries: queries) { qi, doc in s[qi * p + representative[doc]] }
+        }
+    }
+
+    /// For each row, the first row with bit-identical values (itself when it has no earlier twin).
+    static func identicalRowRepresentatives(_ v: ProbeMatrix) -> [Int] {
+        var first: [[UInt32]: Int] = [:]
+        return (0..<v.rows).map { i in
+            let key = v.row(i).map(\.bitPattern)
+            if let r = first[key] { return r }
+            first[key] = i
+            return i
         }
     }
 
     /// MAP for any score function `score(queryIndex, document)` (queryIndex indexes `queries`).
     public static func meanAveragePrecision(labels: [Int], queries: [Int], score: (Int, Int) -> Double) -> Double? {
         var sum = 0.0, counted = 0
-        var ranked: [(score: Double, relevant: Bool)] = []
-        ranked.reserveCapacity(labels.count)
+        var relevant: [Double] = [], others: [Double] = []
         for (qi, query) in queries.enumerated() {
-            ranked.removeAll(keepingCapacity: true)
+            relevant.removeAll(keepingCapacity: true)
+            others.removeAll(keepingCapacity: true)
             for doc in labels.indices where doc != query {
-                ranked.append((score(qi, doc), labels[doc] == labels[query]))
+                if labels[doc] == labels[query] { relevant.append(score(qi, doc)) } else { others.append(score(qi, doc)) }
             }
-            guard let ap = averagePrecision(&ranked) else { continue }
+            guard let ap = averagePrecision(relevant: &relevant, others: others) else { continue }
             sum += ap; counted += 1
         }
         return counted == 0 ? nil : sum / Double(counted)
     }
 
-    /// scikit-learn's average precision: sort by score (descending), and at each distinct score add
-    /// (recall gained) × (precision at that threshold). nil without a relevant document.
-    static func averagePrecision(_ ranked: inout [(score: Double, relevant: Bool)]) -> Double? {
-        let relevant = ranked.reduce(0) { $0 + ($1.relevant ? 1 : 0) }
-        guard relevant > 0 else { return nil }
-        ranked.sort { $0.score > $1.score }
-        var ap = 0.0, seen = 0, hits = 0, i = 0
-        while i < ranked.count {
-            var groupHits = 0, j = i
-            while j < ranked.count && ranked[j].score == ranked[i].score {
-                if ranked[j].relevant { groupHits += 1 }
-                j += 1
+    /// scikit-learn's average precision, Σₙ (Rₙ − Rₙ₋₁)·Pₙ over the distinct score thresholds (descending), written as
+    /// the mean over the relevant documents r of the precision at threshold s_r: (relevant with score ≥ s_r) /
+    /// (all with score ≥ s_r) — tied relevant documents share one threshold, as in scikit-learn. Counting "score ≥
+    /// s_r" by binary search among the R relevant scores avoids sorting all documents. nil without a relevant document.
+    static func averagePrecision(relevant: inout [Double], others: [Double]) -> Double? {
+        let r = relevant.count
+        guard r > 0 else { return nil }
+        relevant.sort(by: >)
+        // atOrAbove[i]: documents whose score is ≥ relevant[i] but < relevant[j] for every j < i with a larger score;
+        // a document lands at the first index whose threshold it reaches.
+        var firstReached = [Int](repeating: 0, count: r + 1)
+        func bucket(_ x: Double) -> Int {
+            var lo = 0, hi = r  // first i with relevant[i] <= x
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if relevant[mid] <= x { hi = mid } else { lo = mid + 1 }
             }
-            seen += j - i; hits += groupHits
-            if groupHits > 0 { ap += Double(groupHits) / Double(relevant) * Double(hits) / Double(seen) }
+            return lo
+        }
+        for x in others { firstReached[bucket(x)] += 1 }
+        for x in relevant { firstReached[bucket(x)] += 1 }
+        var ap = 0.0, seen = 0, i = 0
+        while i < r {
+            var j = i
+            while j < r && relevant[j] == relevant[i] { j += 1 }  // a group of tied relevant scores
+            for k in i..<j { seen += firstReached[k] }
+            ap += Double(j - i) * Double(j) / Double(seen)  // j relevant documents reach this threshold
             i = j
         }
-        return ap
+        return ap / Double(r)
     }
 
     // MARK: - Baselines and variants
@@ -133,15 +170,22 @@ public enum Retrieval {
         }
     }
 
-    /// MAP of the TF-IDF baseline (cosine of the L2-normalised sparse rows).
+    /// MAP of the TF-IDF baseline (cosine of the L2-normalised sparse rows). Scores are accumulated query by query
+    /// through an inverted index (token → passages holding it), in the query's token order, so identical passages
+    /// get bit-identical scores and tie as in scikit-learn.
     public static func tfidfMeanAveragePrecision(_ passages: [Passage], queries: [Int]) -> Double? {
-        let rows = tfidf(passages)
+        let rows = tfidf(passages).map { $0.sorted { $0.key < $1.key } }
+        var postings: [Int32: [(doc: Int, weight: Double)]] = [:]
+        for (doc, row) in rows.enumerated() { for (t, w) in row { postings[t, default: []].append((doc, w)) } }
+        var scores = [Double](repeating: 0, count: passages.count)
+        var current = -1
         return meanAveragePrecision(labels: passages.map(\.work), queries: queries) { qi, doc in
-            let (a, b) = (rows[queries[qi]], rows[doc])
-            let (small, large) = a.count <= b.count ? (a, b) : (b, a)
-            var s = 0.0
-            for (t, w) in small { if let x = large[t] { s += w * x } }
-            return s
+            if qi != current {
+                current = qi
+                for i in scores.indices { scores[i] = 0 }
+                for (t, w) in rows[queries[qi]] { for (d, x) in postings[t]! { scores[d] += w * x } }
+            }
+            return scores[doc]
         }
     }
 

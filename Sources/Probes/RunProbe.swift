@@ -12,6 +12,10 @@ public struct RunProbe {
     public let folder: URL
     public let load: TensorLoader
     public var settings = ProbeSettings()
+    /// Widths of the retrieval probe's cropped and padded variants (the grid's smallest and largest d_model); nil
+    /// or equal to the table's width: that variant is not measured.
+    public var cropWidth: Int?
+    public var padWidth: Int?
 
     public init(folder: URL, load: @escaping TensorLoader) { self.folder = folder; self.load = load }
 
@@ -119,7 +123,8 @@ public struct RunProbe {
                 .init(
                     step: s, fraction: Double(s) / Double(max(info.totalSteps, 1)),
                     input: try TableProbe.measure(tin, corpus: corpus, settings: settings),
-                    output: try tout.map { try TableProbe.measure($0, corpus: corpus, settings: settings) }))
+                    output: try tout.map { try TableProbe.measure($0, corpus: corpus, settings: settings) },
+                    retrievalMAP: corpus.retrieval?.meanAveragePrecision(tin)))
         }
         var drift = ProbeReport.DriftPair(input: nil, output: nil)
         if files.isEmpty {
@@ -132,6 +137,11 @@ public struct RunProbe {
             if outSeries.count == files.count { drift.output = Drift(snapshots: outSeries, totalSteps: info.totalSteps) }
         }
         let initial = snaps.first.flatMap { $0.step == 0 ? $0 : nil }
+        let initialTable = inSeries.first.flatMap { $0.step == 0 ? $0.table : nil }
+        let retrieval = corpus.retrieval?.scores(trained: inTable, initial: initialTable, cropWidth: cropWidth, padWidth: padWidth)
+        let neighbours = corpus.tokenizer.map { tok in
+            NearestTokens.neighbours(inTable, encode: { tok.encode($0) }, text: { tok.displayText(of: $0) })
+        }
 
         let report = ProbeReport(
             format: ProbeReport.formatName, createdAt: ISO8601DateFormatter().string(from: Date()), run: info,
@@ -147,7 +157,8 @@ public struct RunProbe {
             tables: .init(
                 input: .init(tensor: inName, shape: [inTable.rows, inTable.cols], final: finalIn, initial: initial?.input),
                 output: head.map { .init(tensor: "lm_head.weight", shape: [$0.rows, $0.cols], final: finalOut!, initial: initial?.output) }),
-            drift: drift, snapshots: snaps, notes: notes)
+            drift: drift, snapshots: snaps, notes: notes, retrieval: retrieval, neighbours: neighbours?.found,
+            neighboursSkipped: neighbours?.skipped)
         return report
     }
 

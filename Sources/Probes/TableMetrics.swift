@@ -1,3 +1,4 @@
+import Dataset
 import RunFormat
 
 /// What the probes need to know about the corpus a table was trained on.
@@ -7,11 +8,17 @@ public struct ProbeCorpus: Sendable {
     /// Token ids with count ≥ 1, ascending.
     public let seen: [Int]
     public let wordSets: [EncodedWordPairSet]
+    /// Validation passages for the retrieval probe (nil: retrieval is not measured).
+    public var retrieval: RetrievalCorpus?
+    /// The run's tokenizer, for the nearest-neighbour words (nil: neighbours are not listed).
+    public var tokenizer: BPETokenizer?
 
-    public init(tokenCounts: [Int], wordSets: [EncodedWordPairSet]) {
+    public init(tokenCounts: [Int], wordSets: [EncodedWordPairSet], retrieval: RetrievalCorpus? = nil, tokenizer: BPETokenizer? = nil) {
         self.tokenCounts = tokenCounts
         self.seen = tokenCounts.indices.filter { tokenCounts[$0] > 0 }
         self.wordSets = wordSets
+        self.retrieval = retrieval
+        self.tokenizer = tokenizer
     }
 
     /// Counts the train stream's tokens (ids outside 0..<vocabSize are ignored).

@@ -69,6 +69,34 @@ public struct ProbeAnalysis: Sendable {
         public let stabilised: MeanSummary?
         /// Runs whose table reached the threshold only at the final snapshot ("not before the end").
         public var notStabilised: Int { stabilisedAt.filter { $0 >= 1 }.count }
+        /// Per run with a drift record, aligned with `stabilisedAt`: the relative fall of its validation loss over the
+        /// last 10 % of training (`ProbeAnalysis.lossFall`), nil without enough of a curve.
+        public let lossFall: [Double?]
+        /// The runs whose stabilisation can be judged: loss no longer falling by more than `lossFallLimit`.
+        public var testableStabilisedAt: [Double] {
+            zip(stabilisedAt, lossFall).filter { ProbeAnalysis.isTestable($0.1) }.map(\.0)
+        }
+    }
+
+    /// A run whose validation loss still fell by more than this fraction over the last `lossFallWindow` of training
+    /// was stopped while still learning: whether its tables would have stopped moving is not testable at this budget,
+    /// and "not stabilised" would be a statement about the budget, not about the tables.
+    public static let lossFallLimit = 0.01
+    public static let lossFallWindow = 0.1
+
+    public static func isTestable(_ fall: Double?) -> Bool { fall.map { $0 <= lossFallLimit } ?? false }
+
+    /// (L(0.9·T) − L(T)) / L(0.9·T) over the validation curve (tokens, loss), T its last point and L(0.9·T) linearly
+    /// interpolated between the points around it; nil with fewer than two points or none at or before 0.9·T.
+    public static func lossFall(_ curve: [CurvePoint], window: Double = lossFallWindow) -> Double? {
+        let pts = curve.filter { $0.tokens.isFinite && $0.loss.isFinite }.sorted { $0.tokens < $1.tokens }
+        guard pts.count >= 2, let last = pts.last else { return nil }
+        let x = last.tokens * (1 - window)
+        guard let i = pts.lastIndex(where: { $0.tokens <= x }) else { return nil }
+        let a = pts[i], b = pts[i + 1 < pts.count ? i + 1 : i]
+        let start = b.tokens > a.tokens ? a.loss + (b.loss - a.loss) * (x - a.tokens) / (b.tokens - a.tokens) : a.loss
+        guard start > 0 else { return nil }
+        return (start - last.loss) / start
     }
 
     public let level: Double
@@ -92,6 +120,8 @@ public struct ProbeAnalysis: Sendable {
     public let coverage: [String: (pairsMin: Int, pairsMax: Int, total: Int)]
     public let driftThreshold: Double
     public let cosineThreshold: Double
+    /// The retrieval probe (MAP of the input tables alone), nearest neighbours.
+    public let retrieval: RetrievalAnalysis
 
     public var hasProbes: Bool { !probedRuns.isEmpty }
     public func cell(_ arm: String, _ size: ModelShape, _ kind: ProbeRecord.Kind) -> Cell? {
@@ -155,6 +185,7 @@ public struct ProbeAnalysis: Sendable {
         }
         self.kinds = ProbeRecord.Kind.allCases.filter(kinds.contains)
         self.cells = cells
+        retrieval = RetrievalAnalysis(a)
     }
 
     static func summary(_ values: [Double?], level: Double) -> MeanSummary? {
@@ -183,7 +214,8 @@ public struct ProbeAnalysis: Sendable {
                 finalValues: f.compactMap { $0 }.filter(\.isFinite), final: final, initial: i,
                 singleRunInterval: single)
         }
-        let moving = drifts.compactMap { $0 }.filter { $0.frozen != true }
+        let movingRuns = zip(runs, drifts).compactMap { r, d in d.flatMap { $0.frozen != true ? (r, $0) : nil } }
+        let moving = movingRuns.map(\.1)
         return Cell(
             runs: runs.map(\.id), frozen: frozen, dModel: dModel,
             effectiveRank: summary(finals.map(\.effectiveRank), level: level),
@@ -195,7 +227,8 @@ public struct ProbeAnalysis: Sendable {
             stabilisedAt: moving.compactMap(\.stabilisedAt),
             stabilisedAtCosine: moving.compactMap(\.stabilisedAtCosine),
             totalDrift: summary(drifts.map { $0?.totalDrift }, level: level),
-            stabilised: summary(moving.map(\.stabilisedAt), level: level))
+            stabilised: summary(moving.map(\.stabilisedAt), level: level),
+            lossFall: movingRuns.filter { $0.1.stabilisedAt != nil }.map { lossFall($0.0.curve) })
     }
 
     /// Mean remaining drift over runs on the snapshot fractions every run has (their union when they share fewer
@@ -231,5 +264,10 @@ public struct ProbeAnalysis: Sendable {
     /// Every stabilisation point of an arm's table, pooled over sizes.
     public func stabilisation(_ a: GridAnalysis, _ arm: String, _ kind: ProbeRecord.Kind) -> [Double] {
         a.sizes.flatMap { cell(arm, $0, kind)?.stabilisedAt ?? [] }
+    }
+
+    /// The loss falls of an arm's runs with a stabilisation point, pooled over sizes (aligned with `stabilisation`).
+    public func lossFalls(_ a: GridAnalysis, _ arm: String, _ kind: ProbeRecord.Kind) -> [Double?] {
+        a.sizes.flatMap { cell(arm, $0, kind)?.lossFall ?? [] }
     }
 }

@@ -114,6 +114,14 @@ extension Figures {
             "Markers on the dashed threshold line: mean stabilisation point over seeds (upper bounds at the snapshot resolution); dotted: 10 % of training."
         ]
         if !frozenNotes.isEmpty { notes.append("Frozen, not drawn: " + frozenNotes.joined(separator: "; ") + ".") }
+        let falls = p.cells.values.filter { !$0.frozen }.flatMap(\.lossFall)
+        let untestable = falls.filter { !ProbeAnalysis.isTestable($0) }.count
+        if untestable > 0 {
+            notes.append(
+                "\(untestable) of the \(falls.count) runs drawn still had a validation loss falling by more than "
+                    + "\(Int(100 * ProbeAnalysis.lossFallLimit)) % over the last \(Int(100 * ProbeAnalysis.lossFallWindow)) % of training: "
+                    + "whether those tables stabilise is not testable at this budget.")
+        }
         let figure = SVGPlot.Figure(
             title: "Remaining drift to the final table vs training fraction (mean over seeds, 95 % t band)",
             panels: panels, columns: a.sizes.count <= 4 ? max(a.sizes.count, 1) : 3,

@@ -100,7 +100,10 @@ extension Markdown {
         s += "\(Format.fixed(p.cosineThreshold, 2)). Both are upper bounds at the resolution of the snapshot grid; "
         s +=
             "100 % = not before the end of training. Mean [\(pct(a.level)) t interval, clipped to 0–100 %] over seeds. Total drift = ‖E_T − E_0‖ / ‖E_0‖. Frozen tables do not move "
-        s += "and are left out.\n\n"
+        s += "and are left out. *Not before the end* counts only runs trained to a plateau (validation loss falling by at most "
+        s += "\(percent(ProbeAnalysis.lossFallLimit)) over the last \(percent(ProbeAnalysis.lossFallWindow)) of training); "
+        s += "for the others stabilisation is not testable at their budget (*loss still falling* = the relative fall of the "
+        s += "validation loss over the last \(percent(ProbeAnalysis.lossFallWindow)) of training, range over those runs).\n\n"
         s += "| strategy | table | size | n | stabilised at | per run | not before the end | by cosine (per run) | total drift |\n"
         s += "|---|---|---|---:|---:|---|---:|---|---:|\n"
         var rows = 0
@@ -111,7 +114,13 @@ extension Markdown {
                     rows += 1
                     let mean = fractionText(st)
                     s += "| `\(arm)` | \(kind.title) | \(a.label(size)) | \(st.n) | \(mean) | "
-                    s += c.stabilisedAt.map(percent).joined(separator: ", ") + " | \(c.notStabilised) of \(st.n) | "
+                    let untestable = c.lossFall.filter { !ProbeAnalysis.isTestable($0) }
+                    let verdict =
+                        untestable.count == c.lossFall.count
+                        ? notTestableText(untestable, short: true)
+                        : "\(c.testableStabilisedAt.filter { $0 >= 1 }.count) of \(c.testableStabilisedAt.count)"
+                            + (untestable.isEmpty ? "" : "; \(untestable.count) \(notTestableText(untestable, short: true))")
+                    s += c.stabilisedAt.map(percent).joined(separator: ", ") + " | \(verdict) | "
                     s += (c.stabilisedAtCosine.isEmpty ? "—" : c.stabilisedAtCosine.map(percent).joined(separator: ", "))
                     s += " | \(meanText(c.totalDrift, 2)) |\n"
                 }
@@ -137,9 +146,30 @@ extension Markdown {
                 "threshold; markers on it: each strategy's mean stabilisation point (dodged sideways where they coincide); dotted: 10 % of training. "
             s += "Frozen tables do not move and are not drawn.\n\n"
         }
+        let retrieval = retrievalSection(a, p.retrieval, figures: figures)
+        if !retrieval.isEmpty { s += retrieval + "\n" }
         if !p.withoutProbes.isEmpty || !p.unusable.isEmpty { s += probeProblems(p) }
         return s
     }
+
+    /// "not testable at this budget (loss still falling by 2.10–3.40 % over the last 10 % of training)" for runs whose
+    /// loss falls (nil: no validation curve to check) are given; `short` for table cells ("not testable (loss −2.10 …
+    /// −3.40 %)", the table's caption says the rest).
+    static func notTestableText(_ falls: [Double?], short: Bool = false) -> String {
+        let known = falls.compactMap { $0 }
+        var reasons = [String]()
+        if let lo = known.min(), let hi = known.max() {
+            let range = lo == hi ? percentDecimal(lo) : "\(percentDecimal(lo).replacingOccurrences(of: " %", with: ""))–\(percentDecimal(hi))"
+            reasons.append(
+                short
+                    ? "loss still falling \(range)"
+                    : "loss still falling by \(range) over the last \(percent(ProbeAnalysis.lossFallWindow)) of training")
+        }
+        if known.count < falls.count { reasons.append("\(falls.count - known.count) without a validation curve to check") }
+        return "not testable\(short ? "" : " at this budget") (\(reasons.joined(separator: "; ")))"
+    }
+
+    static func percentDecimal(_ f: Double) -> String { String(format: "%.2f %%", 100 * f) }
 
     static func probeProblems(_ p: ProbeAnalysis) -> String {
         var s = ""
@@ -164,12 +194,19 @@ extension Markdown {
         var lines = [String]()
         for kind in p.kinds {
             for arm in p.movingArms(a, kind) {
-                let values = p.stabilisation(a, arm, kind)
-                guard !values.isEmpty else { continue }
+                let all = p.stabilisation(a, arm, kind)
+                guard !all.isEmpty else { continue }
+                let falls = p.lossFalls(a, arm, kind)
+                let values = zip(all, falls).filter { ProbeAnalysis.isTestable($0.1) }.map(\.0)
+                let untestable = falls.filter { !ProbeAnalysis.isTestable($0) }
+                guard !values.isEmpty else {
+                    lines.append("  - `\(arm)` \(kind.title): \(notTestableText(untestable)) in all \(all.count) run\(all.count == 1 ? "" : "s").\n")
+                    continue
+                }
                 let m = MeanSummary(values, level: a.level)
                 let late = values.filter { $0 >= 1 }.count
                 let early = values.filter { $0 <= 0.1 }.count
-                let sizes = a.sizes.filter { !(p.cell(arm, $0, kind)?.stabilisedAt.isEmpty ?? true) }.count
+                let sizes = a.sizes.filter { !(p.cell(arm, $0, kind)?.testableStabilisedAt.isEmpty ?? true) }.count
                 var line = "  - `\(arm)` \(kind.title): \(fractionText(m))"
                 line += " of training (\(values.count) run\(values.count == 1 ? "" : "s") over \(sizes) size\(sizes == 1 ? "" : "s")"
                 line += m.halfWidth == nil ? ", no CI); " : "); "
@@ -180,6 +217,9 @@ extension Markdown {
                         ? " — consistent with the claim"
                         : early == 0 ? " — the claim does not hold here" : " — mixed evidence for the claim"
                 }
+                if !untestable.isEmpty {
+                    line += "; \(untestable.count) more run\(untestable.count == 1 ? "" : "s") left out: \(notTestableText(untestable))"
+                }
                 lines.append(line + ".\n")
             }
         }
@@ -187,7 +227,10 @@ extension Markdown {
             s += "- **When do the tables stop moving?** Claim to test: \"embeddings stabilise by ~10 % of training\". "
             s += "Stabilisation point = remaining drift ≤ \(Format.fixed(p.driftThreshold, 1)) from then on (an upper bound "
             s += "at the snapshot resolution; runs that never stabilised count as 100 %); mean [\(pct(a.level)) t interval] "
-            s += "over runs pooled across sizes, clipped to 0–100 % (per size in [Stabilisation during training](#stabilisation-during-training)):\n"
+            s += "over runs pooled across sizes, clipped to 0–100 % (per size in [Stabilisation during training](#stabilisation-during-training)). "
+            s += "Only runs trained to a plateau count: a run whose validation loss still fell by more than "
+            s += "\(percent(ProbeAnalysis.lossFallLimit)) over the last \(percent(ProbeAnalysis.lossFallWindow)) of training "
+            s += "was stopped while learning, so whether its tables stabilise is not testable at its budget:\n"
             s += lines.joined()
         }
         // Word similarity of the input tables that are trained, Bonferroni over the cells looked at per strategy.
@@ -235,7 +278,11 @@ extension Markdown {
         s += "over the training snapshots. Means and t intervals over seeds as above; unfinished runs are left out. "
         s += "\"No detectable word-similarity signal\" means that no size × set cell of the strategy has a t interval "
         s += "over seeds (Bonferroni-adjusted over its cells) above both 0 and the init table's mean ρ; cells with one "
-        s += "run never count (the run's Fisher-z interval covers word-pair sampling, not seed variation).\n"
+        s += "run never count (the run's Fisher-z interval covers word-pair sampling, not seed variation). "
+        s += "Stabilisation is judged only for runs whose validation loss fell by at most "
+        s += "\(percent(ProbeAnalysis.lossFallLimit)) over the last \(percent(ProbeAnalysis.lossFallWindow)) of training "
+        s += "((L(0.9·T) − L(T)) / L(0.9·T) on the validation curve, L(0.9·T) interpolated); other runs are \"not testable at "
+        s += "this budget\".\n"
         return s
     }
 }

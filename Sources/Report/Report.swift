@@ -58,6 +58,7 @@ public enum Report {
         }
         let probes = ProbeAnalysis(analysis)
         if probes.hasProbes { figures += [Figures.probesVsSize(analysis, probes), Figures.probeDrift(analysis, probes)] }
+        if probes.retrieval.hasRetrieval { figures.append(Figures.retrieval(analysis, probes.retrieval)) }
         let markdown = Markdown.render(analysis, probes: probes, figures: figures.map(\.fileName), vocabulary: vocabulary)
         return Output(
             analysis: analysis, probes: probes, slices: nil, markdown: markdown,

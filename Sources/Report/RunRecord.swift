@@ -68,6 +68,7 @@ public struct RunRecord: Sendable {
 public struct CurvePoint: Sendable, Equatable {
     public var tokens: Double
     public var loss: Double
+    public init(tokens: Double, loss: Double) { self.tokens = tokens; self.loss = loss }
 }
 
 /// The model shape that defines a "size" in the report.

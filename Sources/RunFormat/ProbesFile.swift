@@ -99,9 +99,74 @@ public struct ProbeReport: RunFormatFile, Sendable {
         public var fraction: Double
         public var input: TableMetrics
         public var output: TableMetrics?
-        public init(step: Int, fraction: Double, input: TableMetrics, output: TableMetrics?) {
+        /// Retrieval MAP of the snapshot's input table (`Retrieval` below); absent in older files.
+        public var retrievalMAP: Double?
+        enum CodingKeys: String, CodingKey { case step, fraction, input, output, retrievalMAP = "retrieval_map" }
+        public init(step: Int, fraction: Double, input: TableMetrics, output: TableMetrics?, retrievalMAP: Double? = nil) {
             self.step = step; self.fraction = fraction; self.input = input; self.output = output
+            self.retrievalMAP = retrievalMAP
         }
+    }
+
+    /// Retrieval quality of the input table **alone** (tokenizer + table + mean pooling, no transformer layer) by mean
+    /// average precision, as in the embedding-scaling study; definitions in Sources/Probes/README.md. Every MAP is nil
+    /// when undefined (no query with a relevant passage) or not measured (`init` without a step-0 snapshot, `cropped`
+    /// / `padded` when the width equals the table's).
+    public struct Retrieval: Codable, Sendable, Equatable {
+        /// Passages (queries and documents), works they come from, tokens per passage, at most this many per work,
+        /// and the seed that chose them.
+        public var passages: Int
+        public var works: Int
+        public var passageLength: Int
+        public var perWork: Int
+        public var seed: UInt64
+        /// The final input table; the run's own init (snapshot 0).
+        public var trained: Double?
+        public var initial: Double?
+        /// A xavier-normal table of the same shape, N(0, 2/(V + D)), from `randomSeed` (shared by every run and size).
+        public var random: Double?
+        public var randomSeed: UInt64
+        /// The final table cropped to its first `croppedWidth` columns (the grid's smallest d_model).
+        public var cropped: Double?
+        public var croppedWidth: Int?
+        /// The final table padded to `paddedWidth` columns (the grid's largest d_model) with noise at its own RMS.
+        public var padded: Double?
+        public var paddedWidth: Int?
+        /// TF-IDF over token ids (bag of tokens, no table): what token overlap alone gives; the same for every run
+        /// of a tokenizer.
+        public var tfidf: Double?
+        enum CodingKeys: String, CodingKey {
+            case passages, works, passageLength = "passage_length", perWork = "per_work", seed, trained
+            case initial = "init", random, randomSeed = "random_seed", cropped, croppedWidth = "cropped_width", padded
+            case paddedWidth = "padded_width", tfidf
+        }
+        public init(
+            passages: Int, works: Int, passageLength: Int, perWork: Int, seed: UInt64, trained: Double?, initial: Double?,
+            random: Double?, randomSeed: UInt64, cropped: Double?, croppedWidth: Int?, padded: Double?, paddedWidth: Int?,
+            tfidf: Double?
+        ) {
+            self.passages = passages; self.works = works; self.passageLength = passageLength; self.perWork = perWork
+            self.seed = seed; self.trained = trained; self.initial = initial; self.random = random
+            self.randomSeed = randomSeed; self.cropped = cropped; self.croppedWidth = croppedWidth; self.padded = padded
+            self.paddedWidth = paddedWidth; self.tfidf = tfidf
+        }
+    }
+
+    /// The nearest tokens of a word (a single token in the run's tokenizer) by cosine in the final input table.
+    public struct Neighbours: Codable, Sendable, Equatable {
+        public struct Neighbour: Codable, Sendable, Equatable {
+            public var token: Int
+            /// The token's text for display (printable ASCII as is, other bytes as `\\xNN`).
+            public var text: String
+            public var cosine: Double
+            public init(token: Int, text: String, cosine: Double) { self.token = token; self.text = text; self.cosine = cosine }
+        }
+        /// The word with its leading space, e.g. " king".
+        public var word: String
+        public var token: Int
+        /// Nearest first; ties by token id.
+        public var nearest: [Neighbour]
+        public init(word: String, token: Int, nearest: [Neighbour]) { self.word = word; self.token = token; self.nearest = nearest }
     }
 
     public var format: String
@@ -116,17 +181,27 @@ public struct ProbeReport: RunFormatFile, Sendable {
     public var snapshots: [Snapshot]
     /// Anything the reader should know (missing snapshots, unfinished run, …).
     public var notes: [String]
+    /// Retrieval MAP of the input table and its variants; absent in older files and when the corpus has no
+    /// validation passages.
+    public var retrieval: Retrieval?
+    /// Nearest tokens of a fixed list of frequent words; absent in older files.
+    public var neighbours: [Neighbours]?
+    /// Words of that list that are not a single token in this run's tokenizer (so have no neighbours here).
+    public var neighboursSkipped: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case format, createdAt = "created_at", run, settings, tables, drift, snapshots, notes
+        case format, createdAt = "created_at", run, settings, tables, drift, snapshots, notes, retrieval, neighbours
+        case neighboursSkipped = "neighbours_skipped"
     }
 
     public init(
         format: String, createdAt: String, run: RunInfo, settings: Settings?, tables: Tables, drift: DriftPair,
-        snapshots: [Snapshot], notes: [String]
+        snapshots: [Snapshot], notes: [String], retrieval: Retrieval? = nil, neighbours: [Neighbours]? = nil,
+        neighboursSkipped: [String]? = nil
     ) {
         self.format = format; self.createdAt = createdAt; self.run = run; self.settings = settings; self.tables = tables
-        self.drift = drift; self.snapshots = snapshots; self.notes = notes
+        self.drift = drift; self.snapshots = snapshots; self.notes = notes; self.retrieval = retrieval
+        self.neighbours = neighbours; self.neighboursSkipped = neighboursSkipped
     }
 
     /// Lenient where files differ: `settings`, `snapshots` and `notes` may be absent (files that carry only the numbers).
@@ -140,6 +215,9 @@ public struct ProbeReport: RunFormatFile, Sendable {
         drift = try c.decodeIfPresent(DriftPair.self, forKey: .drift) ?? DriftPair(input: nil, output: nil)
         snapshots = try c.decodeIfPresent([Snapshot].self, forKey: .snapshots) ?? []
         notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? []
+        retrieval = try c.decodeIfPresent(Retrieval.self, forKey: .retrieval)
+        neighbours = try c.decodeIfPresent([Neighbours].self, forKey: .neighbours)
+        neighboursSkipped = try c.decodeIfPresent([String].self, forKey: .neighboursSkipped)
     }
 }
 

@@ -43,6 +43,26 @@ final class CorpusTests: XCTestCase {
         XCTAssertEqual(m.splitRule, Corpus.splitRule)
     }
 
+    /// The split text of a prepared corpus cuts back into its works (a part without a final LF had one appended),
+    /// and a split that does not match the manifest's sizes is reported, not silently mis-cut.
+    func testSplitWorksInvertsTheConcatenation() throws {
+        let tmp = try makeTempDir(self)
+        let src = tmp.appendingPathComponent("texts")
+        try write(String(repeating: "aaaa\n", count: 40), to: src.appendingPathComponent("a.txt"))
+        try write(String(repeating: "cc\n", count: 10) + "tail", to: src.appendingPathComponent("c.txt"))
+        let home = AblateHome(tmp.appendingPathComponent("home"))
+        try Corpus.prepare(corpusAt: src, name: "w", home: home, minSplitBytes: 2)
+        let val = try Corpus.splitWorks("val", name: "w", home: home)
+        XCTAssertEqual(val.map(\.name), ["a.txt", "c.txt"])
+        XCTAssertEqual(val.map(\.bytes), [Array(String(repeating: "aaaa\n", count: 4).utf8), Array("tail".utf8)])
+        let train = try Corpus.splitWorks("train", name: "w", home: home)
+        XCTAssertEqual(train.map(\.bytes.count), [180, 30])
+        try write("tail\n", to: home.corpusURL("w").appendingPathComponent("val.txt"))
+        XCTAssertThrowsError(try Corpus.splitWorks("val", name: "w", home: home)) { error in
+            XCTAssertTrue("\(error)".contains("val.txt"), "\(error)")
+        }
+    }
+
     func testPrepareFolderWritesFilesAndManifest() throws {
         let tmp = try makeTempDir(self)
         let src = tmp.appendingPathComponent("texts")

@@ -67,6 +67,19 @@ final class TransplantTests: XCTestCase {
         XCTAssertThrowsError(try make(["checkpoint": rows])) { e in XCTAssertTrue("\(e)".contains("10-token table"), "\(e)") }
     }
 
+    /// Grid validation builds strategies on a stand-in vocabulary of the right size: a real checkpoint's fingerprint
+    /// cannot match it, so only the row count is checked there (the run checks the fingerprint against its tokenizer).
+    func testStandInVocabularyChecksRowsNotFingerprint() throws {
+        let v = Fixture.vocabulary.count, d = Fixture.dModel
+        let path = try write([(LearnedEmbedding.checkpointNames[0], [v, d], table(width: d))])
+        XCTAssertNotEqual(Vocabulary.standIn(size: v).fingerprint, Fixture.vocabulary.fingerprint)
+        let standIn = Fixture.context(vocabulary: .standIn(size: v))
+        XCTAssertNoThrow(try StrategyRegistry.make(name: "transplant", options: ["checkpoint": path], context: standIn))
+        let smaller = Fixture.context(vocabulary: .standIn(size: v - 1))
+        XCTAssertThrowsError(try StrategyRegistry.make(name: "transplant", options: ["checkpoint": path], context: smaller))
+        XCTAssertFalse(Fixture.vocabulary.isStandIn)
+    }
+
     func testOtherWidthNeedsAProjection() throws {
         let path = try write([(LearnedEmbedding.checkpointNames[0], [Fixture.vocabulary.count, 24], table(width: 24))])
         XCTAssertThrowsError(try make(["checkpoint": path])) { e in XCTAssertTrue("\(e)".contains("projection"), "\(e)") }

@@ -70,7 +70,11 @@ final class PipelineTests: XCTestCase {
             XCTAssertEqual(probes.tables.input.shape, [256, 16])
             XCTAssertEqual(probes.snapshots.first?.step, 0)
             XCTAssertEqual(probes.snapshots.last?.step, 40)
+            // One text file is one work: retrieval (relevant = same work) needs two, so it is skipped, not scored 1.
+            XCTAssertNil(probes.retrieval)
+            XCTAssertNotNil(probes.neighbours)
         }
+        XCTAssertTrue(probe.output.contains("note: retrieval skipped"), probe.output)
 
         // The report's numbers are the runs' numbers.
         XCTAssertTrue(markdown.contains("4 run folders, 4 finished and analysed."), markdown)

@@ -1,3 +1,4 @@
+import Kernels
 import Probes
 import XCTest
 
@@ -64,5 +65,81 @@ final class RetrievalTests: XCTestCase {
         let std = x.frobeniusNorm / Double(x.values.count).squareRoot()
         XCTAssertEqual(std, (2.0 / 400).squareRoot(), accuracy: 0.03 * (2.0 / 400).squareRoot())  // 30,000 draws
         XCTAssertEqual(x, Retrieval.xavierNormal(rows: 300, cols: 100, seed: 9))
+    }
+
+    /// The one-GEMM MAP equals per-pair Double dot products in a fixed order (the path the scikit-learn example checks
+    /// above) on a realistic-size problem: 6 works × 20 passages over a 300 × 48 table, with exact duplicate passages
+    /// (which must tie) and permuted duplicates (same multiset of tokens).
+    func testGEMMScoresMatchPairwiseDotProducts() throws {
+        var rng = Xoshiro256(seed: 11)
+        let table = ProbeMatrix(rows: 300, cols: 48, values: (0..<(300 * 48)).map { _ in Float(rng.nextNormal()) })
+        var ps = (0..<120).map { i in
+            Retrieval.Passage(work: i / 20, tokens: (0..<16).map { _ in Int32((i / 20) * 40 + rng.nextInt(below: 60)) })
+        }
+        ps[7] = Retrieval.Passage(work: 0, tokens: ps[30].tokens)  // an exact duplicate in another work
+        ps[8] = Retrieval.Passage(work: 0, tokens: ps[30].tokens.reversed())
+        let pooled = Retrieval.pooledVectors(table: table, passages: ps)
+        let labels = ps.map(\.work), queries = Array(ps.indices)
+        let d = pooled.cols
+        let reference = Retrieval.meanAveragePrecision(labels: labels, queries: queries) { q, doc in
+            var s = 0.0
+            for j in 0..<d { s += Double(pooled.values[q * d + j]) * Double(pooled.values[doc * d + j]) }
+            return s
+        }
+        let fast = try XCTUnwrap(Retrieval.meanAveragePrecision(normalized: pooled, labels: labels, queries: queries))
+        XCTAssertEqual(fast, try XCTUnwrap(reference), accuracy: 1e-12)
+        XCTAssertGreaterThan(fast, 0.3)  // works draw from shifted token ranges: well above chance (≈ 0.16)
+        // A subset of queries scores only those queries.
+        let some = [0, 25, 119]
+        let subset = Retrieval.meanAveragePrecision(labels: labels, queries: some) { qi, doc in
+            var s = 0.0
+            for j in 0..<d { s += Double(pooled.values[some[qi] * d + j]) * Double(pooled.values[doc * d + j]) }
+            return s
+        }
+        XCTAssertEqual(
+            try XCTUnwrap(Retrieval.meanAveragePrecision(normalized: pooled, labels: labels, queries: some)), try XCTUnwrap(subset),
+            accuracy: 1e-12)
+    }
+
+    /// The run-level variants: cropped / padded only when the width differs from the table's, a random baseline that
+    /// depends on the shape alone, init only when given, the TF-IDF baseline once per corpus.
+    func testRetrievalCorpusVariants() throws {
+        var rng = Xoshiro256(seed: 5)
+        let works: [[Int32]] = (0..<4).map { w in (0..<400).map { _ in Int32(w * 20 + rng.nextInt(below: 40)) } }
+        let corpus = RetrievalCorpus(works: works, length: 16, perWork: 10, seed: 1)
+        XCTAssertEqual(corpus.passages.count, 40)
+        XCTAssertEqual(corpus.works, 4)
+        let trained = ProbeMatrix(rows: 100, cols: 12, values: (0..<1200).map { _ in Float(rng.nextNormal()) })
+        let other = ProbeMatrix(rows: 100, cols: 12, values: (0..<1200).map { _ in Float(rng.nextNormal()) })
+        let a = corpus.scores(trained: trained, initial: nil, cropWidth: 4, padWidth: 40)
+        XCTAssertEqual(a.trained, corpus.meanAveragePrecision(trained))
+        XCTAssertNil(a.initial)
+        XCTAssertEqual(a.croppedWidth, 4)
+        XCTAssertEqual(a.cropped, corpus.meanAveragePrecision(Retrieval.cropped(trained, to: 4)))
+        XCTAssertEqual(a.paddedWidth, 40)
+        XCTAssertEqual(a.padded, corpus.meanAveragePrecision(Retrieval.padded(trained, to: 40, seed: RetrievalCorpus.paddingSeed)))
+        XCTAssertEqual(a.tfidf, Retrieval.tfidfMeanAveragePrecision(corpus.passages, queries: Array(corpus.passages.indices)))
+        XCTAssertEqual([a.passages, a.works, a.passageLength, a.perWork, Int(a.seed)], [40, 4, 16, 10, 1])
+        let b = corpus.scores(trained: other, initial: trained, cropWidth: 12, padWidth: 12)
+        XCTAssertEqual(b.initial, a.trained)
+        XCTAssertEqual(b.random, a.random)  // same shape, shared seed
+        XCTAssertNotEqual(b.trained, a.trained)
+        XCTAssertNil(b.cropped); XCTAssertNil(b.croppedWidth); XCTAssertNil(b.padded); XCTAssertNil(b.paddedWidth)
+        for m in [a.trained, a.random, a.cropped, a.padded, a.tfidf] { XCTAssertTrue((0...1).contains(try XCTUnwrap(m))) }
+    }
+
+    /// Nearest tokens by cosine, nearest first, ties by id, the word itself and zero rows excluded; words that are
+    /// not one token are skipped and named.
+    func testNearestTokens() {
+        let t = ProbeMatrix(rows: [[1, 0], [2, 0.1], [0, 1], [-1, 0], [0, 0], [1, 0.1], [5, 0], [3, 0]])
+        let n = NearestTokens.nearest(t, token: 0, k: 4)
+        XCTAssertEqual(n.map(\.token), [6, 7, 1, 5])  // cos 1 (tied: by id), 0.9988, 0.9950
+        XCTAssertEqual(n[0].cosine, 1, accuracy: 1e-12)
+        let (found, skipped) = NearestTokens.neighbours(
+            t, words: [" a", " bc", " z"], k: 2, encode: { w in w == " a" ? [0] : w == " bc" ? [1, 2] : [99] },
+            text: { "t\($0)" })
+        XCTAssertEqual(found.map(\.word), [" a"])
+        XCTAssertEqual(found[0].nearest.map(\.text), ["t6", "t7"])
+        XCTAssertEqual(skipped, [" bc", " z"])
     }
 }

@@ -144,8 +144,9 @@ final class SnapshotTests: XCTestCase {
         let set = WordPairSet(
             name: "chain", pairs: [.init("a", "b", 1), .init("a", "c", 2), .init("b", "c", 3), .init("d", "e", 4), .init("q", "z", 5)])
         let enc = WordEncoder(encode: { $0.utf8.map { Int32($0) } }, corpusWords: ["a", "b", "c", "d", "e"])
-        let corpus = ProbeCorpus(tokenCounts: ProbeCorpus.counts(of: tokens, vocabSize: 256), wordSets: [EncodedWordPairSet(set, encoder: enc)])
+        var corpus = ProbeCorpus(tokenCounts: ProbeCorpus.counts(of: tokens, vocabSize: 256), wordSets: [EncodedWordPairSet(set, encoder: enc)])
         XCTAssertEqual(corpus.seen.count, 16)
+        corpus.retrieval = RetrievalCorpus(works: [Array(tokens.prefix(200)), Array(tokens.suffix(200))], length: 10, perWork: 6, seed: 1)
         // Every registered strategy, with its example options (transplant's source checkpoint), in a μP model for
         // those that need one: probing needs nothing but the strategy's own tensorNames/inputTable.
         for type in StrategyRegistry.all {
@@ -184,12 +185,25 @@ final class SnapshotTests: XCTestCase {
             XCTAssertNotNil(out.stabilisedAt)
             XCTAssertGreaterThan(out.totalDrift, 0)
             if !drift.frozen { XCTAssertGreaterThan(drift.totalDrift, 0) }
+            // Retrieval of the strategy's effective table: final, init (= snapshot 0's), random, every snapshot; no
+            // crop or pad widths given, so no cropped or padded variant.
+            let retrieval = try XCTUnwrap(back.retrieval, strategy)
+            XCTAssertNotNil(retrieval.trained); XCTAssertNotNil(retrieval.random)
+            XCTAssertEqual(retrieval.initial, back.snapshots.first?.retrievalMAP)
+            XCTAssertEqual(back.snapshots.compactMap(\.retrievalMAP).count, back.snapshots.count)
+            XCTAssertNil(retrieval.cropped); XCTAssertNil(retrieval.padded)
+            XCTAssertEqual(retrieval.passages, 12)
         }
         // Tied input and output: one table, no output head, no output drift.
         var tied = config(); tied.tieEmbeddings = true
         let url = tmp.appendingPathComponent("tied")
         _ = try Trainer(config: tied, data: data(tied), folder: RunFolder(url)).run()
-        let report = try RunProbe(folder: url, load: loader).probe(corpus: corpus)
+        var probe = RunProbe(folder: url, load: loader)
+        (probe.cropWidth, probe.padWidth) = (8, 40)
+        let report = try probe.probe(corpus: corpus)
+        XCTAssertEqual(report.retrieval?.croppedWidth, 8); XCTAssertNotNil(report.retrieval?.cropped)
+        XCTAssertEqual(report.retrieval?.paddedWidth, 40); XCTAssertNotNil(report.retrieval?.padded)
+        XCTAssertNil(report.neighbours, "no tokenizer given: no neighbours")
         XCTAssertTrue(report.run.tieEmbeddings)
         XCTAssertNil(report.tables.output); XCTAssertNil(report.drift.output); XCTAssertNotNil(report.drift.input)
         XCTAssertNil(report.snapshots.last?.output)

@@ -99,11 +99,19 @@ final class ProbeReportTests: XCTestCase {
         for (i, point) in cell.remainingDrift.enumerated() {
             XCTAssertEqual(point.mean, drifts.map { $0[i] }.reduce(0, +) / Double(drifts.count), accuracy: 1e-12)
         }
-        // Findings: pooled over sizes, with the counts of runs that did not stabilise.
+        // Findings: pooled over sizes. Every fixture run's loss still falls by more than 1 % over its last 10 %
+        // (1.00–2.12 % for `learned`, from the runs' curves), so no verdict, but "not testable at this budget".
         let pooled = out.probes.stabilisation(out.analysis, "learned", .input)
         XCTAssertEqual(pooled.count, 9)
-        let late = pooled.filter { $0 >= 1 }.count
-        XCTAssertTrue(out.markdown.contains("\(late) of 9 did not stabilise before the end"))
+        let falls = out.probes.lossFalls(out.analysis, "learned", .input).map { $0! }
+        XCTAssertEqual(falls.count, 9)
+        XCTAssertTrue(falls.allSatisfy { $0 > ProbeAnalysis.lossFallLimit })
+        let range = String(format: "%.2f–%.2f %%", 100 * falls.min()!, 100 * falls.max()!)
+        XCTAssertTrue(
+            out.markdown.contains(
+                "- `learned` input embedding: not testable at this budget (loss still falling by \(range) over the last 10 % of training) in all 9 runs."
+            ), range)
+        XCTAssertFalse(out.markdown.contains("`learned` input embedding: 79 %"))
         XCTAssertTrue(out.markdown.contains("embeddings stabilise by ~10 % of training"))
     }
 

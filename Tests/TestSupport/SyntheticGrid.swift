@@ -40,6 +40,8 @@ public enum SyntheticGrid {
         /// Write bits per byte (val_bpb, final_val_bpb) and train_bytes / train_flops, as the trainer does since it
         /// records them. Bytes per token grow with the vocabulary: 1 + 0.6·log₂(V/256).
         public var bitsPerByte = false
+        /// Also write retrieval MAPs (variants, per snapshot) and nearest neighbours into the synthetic probes.json.
+        public var retrieval = false
         public init(strategies: [String], shapes: [Shape], seeds: [UInt64]) {
             self.strategies = strategies; self.shapes = shapes; self.seeds = seeds
         }
@@ -188,7 +190,7 @@ public enum SyntheticGrid {
             try SyntheticProbes.write(
                 strategy: strategy, dModel: d, nLayer: shape.nLayer, nHead: shape.nHead, vocab: v,
                 nonEmbedding: n, seed: seed, steps: spec.steps, signal: spec.wordSimilaritySignal,
-                id: id, to: url)
+                retrieval: spec.retrieval, id: id, to: url)
         }
     }
 

@@ -27,7 +27,7 @@ enum SyntheticProbes {
 
     static func write(
         strategy: String, dModel d: Int, nLayer: Int, nHead: Int, vocab v: Int, nonEmbedding: Int,
-        seed: UInt64, steps total: Int, signal: Double, id: String, to url: URL
+        seed: UInt64, steps total: Int, signal: Double, retrieval: Bool = false, id: String, to url: URL
     ) throws {
         let depth = log2(Double(d) / 64)
         // The init tables: shared by the strategies of one seed (hashed has its own).
@@ -108,7 +108,37 @@ enum SyntheticProbes {
                 output: .init(tensor: "lm_head.weight", shape: [v, d], final: outFinal, initial: outInit)),
             drift: .init(input: drift("input", frozen: frozenInput(strategy)), output: drift("output", frozen: false)),
             snapshots: [], notes: ["synthetic (TestSupport/SyntheticProbes.swift); per-snapshot metrics omitted"])
-        try RunJSON.write(report, to: url.appendingPathComponent(RunFiles.probes))
+        var withRetrieval = report
+        if retrieval { addRetrieval(&withRetrieval, strategy: strategy, d: d, seed: seed, total: total, rng: &rng) }
+        try RunJSON.write(withRetrieval, to: url.appendingPathComponent(RunFiles.probes))
+    }
+
+    /// Retrieval MAPs shaped like the study's: the random table's MAP depends on the width only (shared seed), a trained
+    /// table gains over it with D, frozen tables stay at their init; MAP over training rises like √fraction; the
+    /// snapshots carry the final input metrics (the report reads only their MAP).
+    static func addRetrieval(_ r: inout ProbeReport, strategy: String, d: Int, seed: UInt64, total: Int, rng: inout SplitMix64) {
+        let depth = log2(Double(d) / 64)
+        let random = g(0.040 + 0.002 * depth)
+        var initRNG = SplitMix64(SyntheticGrid.stableHash("retrieval-init-\(d)-\(seed)"))
+        let initial = g(random + 0.002 * initRNG.normal())
+        let trained = frozenInput(strategy) ? initial : g(0.045 + 0.012 * (depth + 1) + 0.003 * rng.normal())
+        r.retrieval = .init(
+            passages: 1261, works: 42, passageLength: 64, perWork: 32, seed: 0x5E7, trained: trained, initial: initial,
+            random: random, randomSeed: 0xB45E, cropped: d > 64 ? g(trained * 0.9) : nil, croppedWidth: d > 64 ? 64 : nil,
+            padded: d < 256 ? g(trained + 0.002) : nil, paddedWidth: d < 256 ? 256 : nil, tfidf: 0.148)
+        r.snapshots = snapshotSteps(total).map { step in
+            let f = Double(step) / Double(total)
+            return .init(
+                step: step, fraction: f, input: r.tables.input.final, output: nil,
+                retrievalMAP: g(initial + (trained - initial) * f.squareRoot()))
+        }
+        let words = [" king", " love", " lord"]
+        r.neighbours = words.enumerated().map { i, w in
+            .init(
+                word: w, token: 300 + i,
+                nearest: (0..<8).map { k in .init(token: 400 + k, text: "\(strategy.prefix(2))\(w)\(k)", cosine: g(0.9 - 0.05 * Double(k))) })
+        }
+        r.neighboursSkipped = [" heaven"]
     }
 
     static func metrics(

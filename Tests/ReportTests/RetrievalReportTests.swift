@@ -1,0 +1,129 @@
+import Foundation
+import Report
+import Stats
+import TestSupport
+import XCTest
+
+/// The retrieval part of the probe section (MAP table, figure, neighbours) against the probes.json files read
+/// independently, and the stabilisation verdict: "not testable at this budget" while the loss still falls, a verdict
+/// once it has plateaued.
+final class RetrievalReportTests: XCTestCase {
+    func spec(steps: Int = 200) -> SyntheticGrid.Spec {
+        var spec = SyntheticGrid.Spec(
+            strategies: ["learned", "frozen-random"], shapes: [.init(64, 2, 2), .init(256, 4, 4)], seeds: [1, 2, 3])
+        spec.probes = true
+        spec.retrieval = true
+        spec.steps = steps
+        return spec
+    }
+
+    func testRetrievalTableFigureAndNeighboursMatchTheFiles() throws {
+        let root = try temporaryFolder(self)
+        let grid = root.appendingPathComponent("g-retrieval")
+        try SyntheticGrid.write(spec(), to: grid)
+        let out = try Report.build(gridFolder: grid)
+        let r = out.probes.retrieval
+        XCTAssertTrue(r.hasRetrieval)
+        XCTAssertTrue(out.figures.map(\.name).contains("probe_retrieval.svg"))
+        let md = out.markdown
+        XCTAssertTrue(md.contains("### Retrieval by the input table alone"), md)
+        XCTAssertTrue(md.contains("1261 windows of 64 tokens of the validation text of 42 works (at most 32 per work, seeded)"))
+        XCTAssertTrue(md.contains("![Retrieval MAP vs embedding dimension](probe_retrieval.svg)"))
+        // Each cell's trained MAP: mean and t half-width over the three seeds' files, read with JSONSerialization.
+        let big = out.analysis.sizes.last!
+        for arm in ["learned", "frozen-random"] {
+            var values = [Double](), initials = [Double]()
+            for seed in 1...3 {
+                let id = SyntheticGrid.runID(arm, .init(256, 4, 4), vocab: 2048, seed: UInt64(seed))
+                let data = try Data(contentsOf: grid.appendingPathComponent(id).appendingPathComponent("probes.json"))
+                let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+                let retrieval = try XCTUnwrap(obj["retrieval"] as? [String: Any])
+                values.append(try XCTUnwrap(retrieval["trained"] as? Double))
+                initials.append(try XCTUnwrap(retrieval["init"] as? Double))
+            }
+            let cell = try XCTUnwrap(r.cell(arm, big))
+            let m = try MeanEstimate(values)
+            XCTAssertEqual(cell.trained!.mean, m.mean, accuracy: 1e-12)
+            XCTAssertEqual(cell.trained!.interval, m.interval)
+            XCTAssertEqual(cell.initial!.mean, initials.reduce(0, +) / 3, accuracy: 1e-12)
+            XCTAssertEqual(cell.croppedWidth, 64)
+            XCTAssertNil(cell.padded)  // the largest width is not padded
+            let section = try XCTUnwrap(md.components(separatedBy: "### Retrieval by the input table alone").last)
+            let row = try XCTUnwrap(section.split(separator: "\n").first { $0.hasPrefix("| `\(arm)` | d256-L4 (D = 256) | 3 | ") })
+            XCTAssertTrue(row.contains(String(format: "%.3f ± %.3f", m.mean, m.interval.upper - m.mean)), String(row))
+            XCTAssertTrue(row.contains("(k = 64)"), String(row))
+            // MAP over training: the mean of the seeds at each snapshot.
+            XCTAssertEqual(cell.overTraining.count, SyntheticGrid.probeSnapshotSteps(200).count)
+            XCTAssertEqual(cell.overTraining.last!.mean, m.mean, accuracy: 1e-12)
+        }
+        // Neighbours: the lowest seed of each strategy at the largest size; skipped words named once.
+        XCTAssertEqual(r.largest, big)
+        XCTAssertEqual(r.neighbours.map(\.arm), ["learned", "frozen-random"])
+        XCTAssertEqual(r.neighbours.map(\.run), ["learned-d256-L4-v2048-s1", "frozen-random-d256-L4-v2048-s1"])
+        XCTAssertTrue(md.contains("| `·king` | `le·king0` "), md)
+        XCTAssertTrue(md.contains("Not a single token in the tokenizer, so left out: `·heaven`."))
+    }
+
+    /// probes.json written before retrieval existed: no retrieval section, no figure, and the golden fixture's other
+    /// figures unchanged.
+    func testOlderProbesHaveNoRetrievalSection() throws {
+        let out = try Report.build(gridFolder: FixtureGrid.bundled.appendingPathComponent(FixtureGrid.name))
+        XCTAssertFalse(out.probes.retrieval.hasRetrieval)
+        XCTAssertFalse(out.markdown.contains("Retrieval by the input table alone"))
+        XCTAssertFalse(out.figures.map(\.name).contains("probe_retrieval.svg"))
+    }
+
+    /// (L(0.9·T) − L(T)) / L(0.9·T), L(0.9·T) interpolated; hand-computed values.
+    func testLossFall() throws {
+        func curve(_ p: [(Double, Double)]) -> [CurvePoint] { p.map { CurvePoint(tokens: $0.0, loss: $0.1) } }
+        // A point at exactly 90: (5.5 − 5.445) / 5.5 = 0.01 — on the limit, so still testable.
+        let onLimit = try XCTUnwrap(ProbeAnalysis.lossFall(curve([(0, 10), (80, 6), (90, 5.5), (100, 5.445)])))
+        XCTAssertEqual(onLimit, 0.01, accuracy: 1e-12)
+        XCTAssertTrue(ProbeAnalysis.isTestable(0.01))
+        XCTAssertFalse(ProbeAnalysis.isTestable(0.0101))
+        XCTAssertFalse(ProbeAnalysis.isTestable(nil))
+        // Interpolated between 85 (6.0) and 95 (5.0): L(90) = 5.5; (5.5 − 4.95) / 5.5 = 0.1.
+        XCTAssertEqual(try XCTUnwrap(ProbeAnalysis.lossFall(curve([(0, 10), (85, 6), (95, 5), (100, 4.95)]))), 0.1, accuracy: 1e-12)
+        // A rising loss is a negative fall (testable); unsorted input is sorted first.
+        XCTAssertEqual(try XCTUnwrap(ProbeAnalysis.lossFall(curve([(100, 5.5), (0, 10), (90, 5)]))), -0.1, accuracy: 1e-12)
+        XCTAssertNil(ProbeAnalysis.lossFall(curve([(100, 5)])))
+        XCTAssertNil(ProbeAnalysis.lossFall(curve([(95, 5), (100, 4.9)])))  // nothing at or before 90 %
+    }
+
+    /// 200 synthetic steps: the loss still falls by more than 1 % over the last 10 % in every run, so the report
+    /// says "not testable at this budget" and never "did not stabilise".
+    func testStabilisationNotTestableWhileLossStillFalls() throws {
+        let out = try syntheticReport(self, spec(steps: 200), name: "g-short")
+        let md = out.markdown
+        let line = try XCTUnwrap(md.split(separator: "\n").first { $0.contains("- `learned` input embedding:") })
+        XCTAssertTrue(line.contains("not testable at this budget (loss still falling by "), String(line))
+        XCTAssertTrue(line.contains("over the last 10 % of training) in all 6 runs"), String(line))
+        XCTAssertFalse(line.contains("did not stabilise"), String(line))
+        let rows = md.split(separator: "\n").filter { $0.hasPrefix("| `learned` | input embedding |") }
+        XCTAssertEqual(rows.count, 2)
+        for row in rows { XCTAssertTrue(row.contains("| not testable (loss still falling "), String(row)) }
+        let size = out.analysis.sizes[0]
+        let falls = try XCTUnwrap(out.probes.cell("learned", size, .input)).lossFall
+        XCTAssertEqual(falls.count, 3)
+        for f in falls { XCTAssertGreaterThan(try XCTUnwrap(f), ProbeAnalysis.lossFallLimit) }
+        // The per-run fall is the curve's own: recomputed from the run records.
+        let runs = out.analysis.runs.filter { $0.id.hasPrefix("learned-d64") }.sorted { $0.seed < $1.seed }
+        XCTAssertEqual(falls, runs.map { ProbeAnalysis.lossFall($0.curve) })
+    }
+
+    /// 4,000 synthetic steps: the loss has plateaued, so the stabilisation verdict is given for every run.
+    func testStabilisationVerdictOnceLossPlateaued() throws {
+        let out = try syntheticReport(self, spec(steps: 4000), name: "g-long")
+        let md = out.markdown
+        for line in md.split(separator: "\n") where line.hasPrefix("  - `") || line.hasPrefix("| `") {
+            XCTAssertFalse(line.contains("not testable"), String(line))
+        }
+        let line = try XCTUnwrap(md.split(separator: "\n").first { $0.contains("- `learned` input embedding:") })
+        XCTAssertTrue(line.contains("of training (6 runs over 2 sizes"), String(line))
+        XCTAssertTrue(line.contains("did not stabilise before the end"), String(line))
+        for size in out.analysis.sizes {
+            let c = try XCTUnwrap(out.probes.cell("learned", size, .input))
+            XCTAssertEqual(c.testableStabilisedAt, c.stabilisedAt)
+        }
+    }
+}
