@@ -87,7 +87,8 @@ public struct ProbeAnalysis: Sendable {
     public static func isTestable(_ fall: Double?) -> Bool { fall.map { $0 <= lossFallLimit } ?? false }
 
     /// (L(0.9·T) − L(T)) / L(0.9·T) over the validation curve (tokens, loss), T its last point and L(0.9·T) linearly
-    /// interpolated between the points around it; nil with fewer than two points or none at or before 0.9·T.
+    /// interpolated between the points around it; nil with fewer than two points or none at or before 0.9·T. Pass a
+    /// curve on one evaluation set (`RunRecord.regularCurve`): two sets of batches differ by more than the 1 % limit.
     public static func lossFall(_ curve: [CurvePoint], window: Double = lossFallWindow) -> Double? {
         let pts = curve.filter { $0.tokens.isFinite && $0.loss.isFinite }.sorted { $0.tokens < $1.tokens }
         guard pts.count >= 2, let last = pts.last else { return nil }
@@ -228,7 +229,7 @@ public struct ProbeAnalysis: Sendable {
             stabilisedAtCosine: moving.compactMap(\.stabilisedAtCosine),
             totalDrift: summary(drifts.map { $0?.totalDrift }, level: level),
             stabilised: summary(moving.map(\.stabilisedAt), level: level),
-            lossFall: movingRuns.filter { $0.1.stabilisedAt != nil }.map { lossFall($0.0.curve) })
+            lossFall: movingRuns.filter { $0.1.stabilisedAt != nil }.map { lossFall($0.0.regularCurve) })
     }
 
     /// Mean remaining drift over runs on the snapshot fractions every run has (their union when they share fewer

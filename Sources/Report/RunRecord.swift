@@ -44,6 +44,11 @@ public struct RunRecord: Sendable {
     /// (tokens, val_bpb); nil / empty for runs written before the trainer recorded it.
     public var finalValBpb: Double? = nil
     public var bpbCurve: [CurvePoint] = []
+    /// The validation curve restricted to evaluations on one set (`eval_batches`): `curve` itself, except in runs
+    /// written before the final evaluation was recorded apart, whose last point (the final set) is left out.
+    public var regularCurve: [CurvePoint] = []
+    /// The last metrics line's final evaluation (`final_val_loss`, `final_val_bpb`), when recorded.
+    public var finalFromMetrics: (loss: Double, bpb: Double?)? = nil
     /// `summary.json` `train_bytes` and `train_flops` (nil for older runs).
     public var trainBytes: Int? = nil
     public var trainFlops: Double? = nil
@@ -204,6 +209,11 @@ enum RunReader {
                 return CurvePoint(tokens: t, loss: v)
             }
             record.tokens = lines.last?.tokens.map { Int($0) }
+            // Runs written before the final evaluation was recorded apart (`final_val_loss`) hold it in the last
+            // line's val_loss, on the larger final set: that point is not comparable with the curve before it.
+            let finalLine = lines.last { $0.finalValLoss != nil }
+            record.finalFromMetrics = finalLine.map { ($0.finalValLoss!, $0.finalValBpb) }
+            record.regularCurve = finalLine != nil || record.curve.count < 2 ? record.curve : Array(record.curve.dropLast())
             record.bpbCurve = lines.compactMap { line in
                 guard let b = line.valBpb, b.isFinite, line.valLoss != nil, let t = line.tokens else { return nil }
                 return CurvePoint(tokens: t, loss: b)
@@ -247,8 +257,11 @@ enum RunReader {
                 record.trainFlops = summary.trainFlops
                 record.tokens = summary.tokens
                 if record.shape.nonEmbedding == 0 { record.shape.nonEmbedding = summary.nonEmbeddingParameters }
-            } else if let last = record.curve.last {
+            } else if let final = record.finalFromMetrics {
                 // The last metrics line holds the final evaluation; use it when summary.json is missing.
+                record.finalValLoss = final.loss
+                record.finalValBpb = final.bpb
+            } else if let last = record.curve.last {
                 record.finalValLoss = last.loss
                 record.finalValBpb = record.bpbCurve.last?.loss
             } else {

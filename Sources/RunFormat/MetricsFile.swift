@@ -1,13 +1,18 @@
 import Foundation
 
 /// One line of metrics.jsonl. `valLoss` (nats per token) and `valBpb` (bits per UTF-8 byte of the predicted tokens,
-/// comparable across tokenizers) only on evaluation steps; `valBpb` is absent in runs written before it existed.
+/// comparable across tokenizers) only on evaluation steps, always on the same `eval_batches` validation batches, so the
+/// curve compares like with like; the last line also holds `finalValLoss`/`finalValBpb`, the final evaluation on the
+/// larger `final_eval_batches` set (the number summary.json reports). Runs written before these existed lack `valBpb`,
+/// and their last line's `valLoss` is the final evaluation (on the other set).
 public struct MetricsRecord: Codable, Sendable, Equatable {
     public var step: Int
     public var tokens: Int
     public var trainLoss: Double?
     public var valLoss: Double?
     public var valBpb: Double?
+    public var finalValLoss: Double?
+    public var finalValBpb: Double?
     public var lr: Double
     public var gradNorm: Double?
     public var tokensPerSecond: Double
@@ -15,13 +20,15 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
 
     public init(
         step: Int, tokens: Int, trainLoss: Double?, valLoss: Double?, lr: Double, gradNorm: Double?,
-        tokensPerSecond: Double, elapsed: Double, valBpb: Double? = nil
+        tokensPerSecond: Double, elapsed: Double, valBpb: Double? = nil, finalValLoss: Double? = nil, finalValBpb: Double? = nil
     ) {
+        self.finalValLoss = finalValLoss; self.finalValBpb = finalValBpb
         self.step = step; self.tokens = tokens; self.trainLoss = trainLoss; self.valLoss = valLoss; self.valBpb = valBpb; self.lr = lr
         self.gradNorm = gradNorm; self.tokensPerSecond = tokensPerSecond; self.elapsed = elapsed
     }
     enum CodingKeys: String, CodingKey {
         case step, tokens, trainLoss = "train_loss", valLoss = "val_loss", valBpb = "val_bpb", lr, gradNorm = "grad_norm"
+        case finalValLoss = "final_val_loss", finalValBpb = "final_val_bpb"
         case tokensPerSecond = "tokens_per_s", elapsed = "elapsed_s"
     }
 }
@@ -40,6 +47,9 @@ public enum MetricsFile {
         public var trainLoss: Double?
         public var valLoss: Double?
         public var valBpb: Double?
+        /// The final evaluation (last line only; nil in runs written before it was recorded separately).
+        public var finalValLoss: Double? = nil
+        public var finalValBpb: Double? = nil
         public var end: Int
     }
 
@@ -109,7 +119,7 @@ public enum MetricsFile {
                 out.append(
                     Line(
                         step: Int(step), tokens: line.tokens, trainLoss: line.trainLoss, valLoss: line.valLoss, valBpb: line.valBpb,
-                        end: end + 1))
+                        finalValLoss: line.finalValLoss, finalValBpb: line.finalValBpb, end: end + 1))
                 start = end + 1
             }
             return out
@@ -127,7 +137,10 @@ public enum MetricsFile {
         return Array(String(decoding: bytes, as: UTF8.self).utf8).elementsEqual(bytes)
     }
 
-    private struct Parsed { var step: Double?; var tokens: Double?; var trainLoss: Double?; var valLoss: Double?; var valBpb: Double? }
+    private struct Parsed {
+        var step: Double?, tokens: Double?, trainLoss: Double?, valLoss: Double?, valBpb: Double?
+        var finalValLoss: Double?, finalValBpb: Double?
+    }
 
     /// Parses `{"key":value,...}` with number, string, null, true/false values (no nesting).
     private static func parseLine(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Parsed? {
@@ -180,6 +193,8 @@ public enum MetricsFile {
             case .trainLoss: line.trainLoss = value
             case .valLoss: line.valLoss = value
             case .valBpb: line.valBpb = value
+            case .finalValLoss: line.finalValLoss = value
+            case .finalValBpb: line.finalValBpb = value
             case .other: break
             }
         }
@@ -187,7 +202,11 @@ public enum MetricsFile {
     }
 
     private enum Key {
-        case step, tokens, trainLoss, valLoss, valBpb, other
+        case step, tokens, trainLoss, valLoss, valBpb, finalValLoss, finalValBpb, other
+        static let names: [(StaticString, Key)] = [
+            ("step", .step), ("tokens", .tokens), ("train_loss", .trainLoss), ("val_loss", .valLoss), ("val_bpb", .valBpb),
+            ("final_val_loss", .finalValLoss), ("final_val_bpb", .finalValBpb),
+        ]
         init(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) {
             func equals(_ literal: StaticString) -> Bool {
                 guard literal.utf8CodeUnitCount == e - s else { return false }
@@ -195,12 +214,7 @@ public enum MetricsFile {
                 for k in 0..<(e - s) where p[k] != b[s + k] { return false }
                 return true
             }
-            self =
-                equals("step")
-                ? .step
-                : equals("tokens")
-                    ? .tokens
-                    : equals("train_loss") ? .trainLoss : equals("val_loss") ? .valLoss : equals("val_bpb") ? .valBpb : .other
+            self = Key.names.first { equals($0.0) }?.1 ?? .other
         }
     }
 

@@ -276,15 +276,20 @@ public final class Trainer {
             if step % config.logInterval == 0 || evalNow || step == 1 {
                 let now = clock.now
                 let rate = Double(windowTokens) / max(seconds(now - windowStart), 1e-9)
-                let evaluation = evalNow ? evaluate(batches: isLast ? config.finalEvalBatches : config.evalBatches) : nil
-                let valLoss = evaluation?.loss
+                // Every point of the curve is on the same `eval_batches` set (a curve that switched sets at its last
+                // point would show a drop or rise that is only the change of set); the last step also evaluates the
+                // larger final set, which summary.json reports.
+                let evaluation = evalNow ? evaluate(batches: config.evalBatches) : nil
+                let final = isLast ? (config.finalEvalBatches == config.evalBatches ? evaluation : evaluate(batches: config.finalEvalBatches)) : nil
                 let record = MetricsRecord(
-                    step: step, tokens: step * tokensPerStep, trainLoss: loss, valLoss: valLoss,
-                    lr: lr, gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed(), valBpb: evaluation?.bitsPerByte)
+                    step: step, tokens: step * tokensPerStep, trainLoss: loss, valLoss: evaluation?.loss,
+                    lr: lr, gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed(), valBpb: evaluation?.bitsPerByte,
+                    finalValLoss: final?.loss, finalValBpb: final?.bitsPerByte)
                 try folder?.appendMetrics(record)
                 observer?.trainer(didLog: record, totalSteps: total)
                 windowStart = clock.now; windowTokens = 0
-                if let v = valLoss, !v.isFinite { return try diverged("non-finite validation loss at step \(step)", elapsed: elapsed()) }
+                if let v = evaluation?.loss, !v.isFinite { return try diverged("non-finite validation loss at step \(step)", elapsed: elapsed()) }
+                if let v = final?.loss, !v.isFinite { return try diverged("non-finite final validation loss at step \(step)", elapsed: elapsed()) }
             }
             if let folder, snapshotSteps.contains(step) {
                 try EmbeddingSnapshots.write(store: model.store, step: step, totalSteps: total, in: folder)
@@ -292,11 +297,13 @@ public final class Trainer {
             if step % config.checkpointInterval == 0 && !isLast { try saveCheckpoint(elapsed: elapsed()) }
         }
 
-        // The last metrics line holds the final evaluation (on `final_eval_batches`).
+        // The last metrics line holds the final evaluation (on `final_eval_batches`): `final_val_loss`, or `val_loss`
+        // in a line written before the two were recorded separately (a run resumed across that change).
         let lastLine = try folder.flatMap { try MetricsFile.lines(at: $0.metricsURL).last }
-        let finalEvaluation = lastLine?.valLoss == nil ? evaluate(batches: config.finalEvalBatches) : nil
-        let finalVal = lastLine?.valLoss ?? finalEvaluation!.loss
-        let finalBpb = lastLine?.valLoss != nil ? lastLine?.valBpb : finalEvaluation?.bitsPerByte
+        let recorded = lastLine.flatMap { l in l.finalValLoss.map { ($0, l.finalValBpb) } ?? l.valLoss.map { ($0, l.valBpb) } }
+        let finalEvaluation = recorded == nil ? evaluate(batches: config.finalEvalBatches) : nil
+        let finalVal = recorded?.0 ?? finalEvaluation!.loss
+        let finalBpb = recorded != nil ? recorded?.1 : finalEvaluation?.bitsPerByte
         try saveCheckpoint(elapsed: elapsed())
         let status = RunStatus(state: .finished, step: step, totalSteps: total)
         if let folder {

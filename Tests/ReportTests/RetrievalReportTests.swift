@@ -108,7 +108,7 @@ final class RetrievalReportTests: XCTestCase {
         for f in falls { XCTAssertGreaterThan(try XCTUnwrap(f), ProbeAnalysis.lossFallLimit) }
         // The per-run fall is the curve's own: recomputed from the run records.
         let runs = out.analysis.runs.filter { $0.id.hasPrefix("learned-d64") }.sorted { $0.seed < $1.seed }
-        XCTAssertEqual(falls, runs.map { ProbeAnalysis.lossFall($0.curve) })
+        XCTAssertEqual(falls, runs.map { ProbeAnalysis.lossFall($0.regularCurve) })
     }
 
     /// 4,000 synthetic steps: the loss has plateaued, so the stabilisation verdict is given for every run.

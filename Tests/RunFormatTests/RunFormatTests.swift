@@ -42,7 +42,7 @@ final class RunFormatTests: XCTestCase {
             {"elapsed_s":0.1,"step":1,"tokens":2048,"train_loss":6.25}
             {"step":20,"tokens":40960,"train_loss":5.5,"val_loss":5.4321,"val_bpb":2.125,"lr":1e-05}
             {"step":30,"tokens":61440,"val_loss":"nan"}
-            { "step" : 40 , "tokens" : 81920 , "val_loss" : 4.5e0 }
+            { "step" : 40 , "tokens" : 81920 , "val_loss" : 4.5e0 , "final_val_loss" : 4.25, "final_val_bpb": 2.5 }
             {"step":50,"tokens":102400,"val_lo
             """)
         let lines = try MetricsFile.lines(at: url)
@@ -54,6 +54,8 @@ final class RunFormatTests: XCTestCase {
         XCTAssertEqual(lines[3].tokens, 81920)
         XCTAssertEqual(lines.map(\.trainLoss), [6.25, 5.5, nil, nil])
         XCTAssertEqual(lines.map(\.valBpb), [nil, 2.125, nil, nil])
+        XCTAssertEqual(lines.map(\.finalValLoss), [nil, nil, nil, 4.25])
+        XCTAssertEqual(lines.map(\.finalValBpb), [nil, nil, nil, 2.5])
     }
 
     func testMalformedOrNonUTF8LineIsAnErrorNamingFileAndLineAndNothingChanges() throws {

@@ -149,7 +149,8 @@ public enum SyntheticGrid {
             let bpb = spec.bitsPerByte ? val.map { r($0 / (log(2.0) * bytesPerToken(v)), 6) } : nil
             let record = MetricsRecord(
                 step: s, tokens: s * tokensPerStep, trainLoss: train, valLoss: val, lr: lr,
-                gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed, valBpb: bpb)
+                gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed, valBpb: bpb,
+                finalValLoss: isFinal ? val : nil, finalValBpb: isFinal ? bpb : nil)  // as if final_eval_batches == eval_batches
             metrics.append(try RunJSON.encode(record, pretty: false))
             metrics.append(0x0A)
         }

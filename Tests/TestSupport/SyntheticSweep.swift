@@ -100,7 +100,7 @@ public enum SyntheticSweep {
                 isFinal ? final : s % spec.evalInterval == 0 ? rounded(final + (start - final) * fraction + 0.01 * rng.normal()) : nil
             let record = MetricsRecord(
                 step: s, tokens: s * 16 * t, trainLoss: train, valLoss: val, lr: lr, gradNorm: 0.5, tokensPerSecond: 10_000,
-                elapsed: Double(s) / 10)
+                elapsed: Double(s) / 10, finalValLoss: isFinal ? val : nil)
             metrics.append(try RunJSON.encode(record, pretty: false))
             metrics.append(0x0A)
         }

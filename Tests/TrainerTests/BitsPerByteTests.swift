@@ -61,11 +61,11 @@ final class BitsPerByteTests: XCTestCase {
         XCTAssertEqual(summary.finalValBpb, summary.finalValLoss / log(2.0))
         XCTAssertEqual(result.finalValBpb, summary.finalValBpb)
         XCTAssertEqual(summary.trainBytes, 20 * 4 * 16)
-        // 6N + 12·L·d·T per trained token, a third of that per evaluated token: one mid-run evaluation of 2
-        // batches and the final one of 3, 64 tokens each.
+        // 6N + 12·L·d·T per trained token, a third of that per evaluated token: evaluations of 2 batches at steps 10
+        // and 20, and the final one of 3 at step 20, 64 tokens each.
         let n = Double(try c.modelConfig().nonEmbeddingParameters)
         let perToken = 6 * n + 12 * 1 * 16 * 16
-        XCTAssertEqual(try XCTUnwrap(summary.trainFlops), perToken * 1280 + perToken / 3 * Double((2 + 3) * 64), accuracy: 1e-6)
+        XCTAssertEqual(try XCTUnwrap(summary.trainFlops), perToken * 1280 + perToken / 3 * Double((2 + 2 + 3) * 64), accuracy: 1e-6)
         // The fast reader sees the same bpb.
         XCTAssertEqual(try MetricsFile.lines(at: folder.metricsURL).last?.valBpb, evals.last?.valBpb)
     }

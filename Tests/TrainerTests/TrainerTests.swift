@@ -251,6 +251,27 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(leftovers, [])
     }
 
+    /// Every point of the validation curve is on the `eval_batches` set, the last one included; the final evaluation
+    /// on the larger `final_eval_batches` set is recorded beside it on the last line and is what summary.json reports.
+    func testCurveStaysOnOneEvaluationSetAndTheFinalSetIsRecordedApart() throws {
+        let c = config(steps: 20)  // eval_batches 2, final_eval_batches 4
+        let folder = RunFolder(tmp.appendingPathComponent("run"))
+        let trainer = try Trainer(config: c, data: data(c), folder: folder)
+        let result = try trainer.run()
+        let metrics = try folder.readMetrics()
+        let last = try XCTUnwrap(metrics.last)
+        XCTAssertEqual(last.step, 20)
+        XCTAssertEqual(last.valLoss, trainer.evaluate(batches: c.evalBatches).loss, "the curve's last point is on eval_batches")
+        XCTAssertEqual(last.valBpb, trainer.evaluate(batches: c.evalBatches).bitsPerByte)
+        let final = trainer.evaluate(batches: c.finalEvalBatches)
+        XCTAssertEqual(last.finalValLoss, final.loss)
+        XCTAssertEqual(last.finalValBpb, final.bitsPerByte)
+        XCTAssertNotEqual(last.finalValLoss, last.valLoss, "the two sets differ, so the test can tell them apart")
+        XCTAssertEqual(result.finalValLoss, final.loss)
+        XCTAssertEqual(try RunJSON.read(RunSummary.self, from: folder.summaryURL).finalValLoss, final.loss)
+        XCTAssertEqual(metrics.filter { $0.finalValLoss != nil }.map(\.step), [20], "only the last line")
+    }
+
     /// A frozen table is bit-identical after training, has no gradient or optimizer state, while the rest trains.
     func testFrozenTableIsBitIdenticalAfterTraining() throws {
         let c = config(steps: 15, strategy: "frozen-random")
