@@ -2,10 +2,11 @@ import Foundation
 import RunFormat
 import Stats
 
-/// The slice layer between the run folders and the per-size analysis: a grid that sweeps `learning_rate`, or trains
-/// table strategies under more than one parametrization, is cut into slices — one per parametrization, each cell at
-/// its own best learning rate — and every slice gets the ordinary `GridAnalysis`. Grids with neither axis are one
-/// slice and report exactly as before.
+/// The slice layer between the run folders and the per-size analysis: a grid that sweeps `learning_rate` (some
+/// (strategy, parametrization, size) cell trained at several rates), or trains table strategies under more than one
+/// parametrization, is cut into slices — one per parametrization, each cell at its own best learning rate — and every
+/// slice gets the ordinary `GridAnalysis`. Grids with neither axis (including grids that give each strategy its own
+/// fixed learning rate: there is nothing to select) take the ordinary, unsliced report.
 public struct GridSlices: Sendable {
     public struct Slice: Sendable {
         /// The network parametrization of this slice; nil when the grid is not split by parametrization.
@@ -26,7 +27,7 @@ public struct GridSlices: Sendable {
     public let slices: [Slice]
     /// The 2×2 μP decomposition, when the grid has its four arms.
     public let decomposition: MuPDecomposition?
-    /// Runs that did not finish, and runs grid.json lists without a folder.
+    /// Runs that did not finish or that the primary metric sets aside, and runs grid.json lists without a folder.
     public let problems: [RunProblem]
 
     /// Does this grid need slices (an LR sweep, or table strategies under several parametrizations)?
@@ -34,8 +35,17 @@ public struct GridSlices: Sendable {
         variesLearningRate(runs) || splitsParametrization(runs)
     }
 
+    /// True when some (strategy, parametrization, size) cell holds runs at more than one learning rate: only then is
+    /// there a learning rate to select. A rate fixed per strategy (or per size) by the grid varies only across cells.
     static func variesLearningRate(_ runs: [RunRecord]) -> Bool {
-        Set(runs.filter { $0.state != .unreadable }.compactMap(\.learningRate)).count > 1
+        struct Cell: Hashable { let arm: String, parametrization: String, size: ModelShape }
+        let readable = runs.filter { $0.state != .unreadable }
+        let armName = GridAnalysis.armNamer(readable)
+        var rates = [Cell: Set<Double>]()
+        for r in readable {
+            if let lr = r.learningRate { rates[Cell(arm: armName(r), parametrization: r.parametrization, size: r.shape), default: []].insert(lr) }
+        }
+        return rates.values.contains { $0.count > 1 }
     }
 
     /// True when strategies other than `mup` (which always means a μP network) run under more than one
@@ -78,7 +88,9 @@ public struct GridSlices: Sendable {
                 sharedLR: analysis(selection.sharedRuns(rs, baseline: base, armName: armName)))
         }
         decomposition = MuPDecomposition(slices.map(\.tuned), level: level)
-        problems = GridAnalysis.problems(runs, arms: [], sizes: [], seeds: [], armName: { $0.id }, expectedRunIDs: expectedRunIDs)
+        // Through the grid's primary metric, so a finished run it cannot compare (no bits per byte) is listed too.
+        problems = GridAnalysis.problems(
+            PrimaryMetric(runs).primary(runs), arms: [], sizes: [], seeds: [], armName: { $0.id }, expectedRunIDs: expectedRunIDs)
     }
 
     /// The baseline of one slice: `baseline` when the slice has it; under μP without a `learned` arm, the `mup`

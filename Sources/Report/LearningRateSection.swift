@@ -45,6 +45,12 @@ enum LearningRateSection {
                 s += "- `\(panelTitle(slice, arm: c.arm))` at \(sizeLabel(slice, c.size)): no eligible learning rate "
                 s += "(every one has a diverged or failed run, or no finished run with a training loss): left out.\n"
             }
+            let waiting = sel.choices.values.filter { $0.candidates.contains(where: \.waitsForRuns) }
+            for c in waiting.sorted(by: { ($0.arm, $0.size) < ($1.arm, $1.size) }) {
+                let rates = c.candidates.filter(\.waitsForRuns).map { lrText($0.learningRate) }.joined(separator: ", ")
+                s += "- `\(panelTitle(slice, arm: c.arm))` at \(sizeLabel(slice, c.size)): learning rate \(rates) still has "
+                s += "unfinished runs and is not compared until they finish; the choice may change.\n"
+            }
             for arm in sweptArms(slice) { s += "- μTransfer, `\(panelTitle(slice, arm: arm))`: \(transferSentence(slice, arm: arm)).\n" }
         }
         return s
@@ -83,14 +89,17 @@ enum LearningRateSection {
         s += "**training loss** (metrics.jsonl `train_loss`, mean over the last \(Int(LearningRateSelection.selectionWindow * 100)) % "
         s += "of the logged steps, averaged over the cell's finished seeds at that learning rate), never on the validation "
         s += "loss the report compares: training batches come from the training split, disjoint from the validation "
-        s += "batches, and choosing on the reported numbers would pick each arm's luckiest evaluation and bias its loss "
-        s += "downwards (the winner's curse). A learning rate at which any run diverged or failed is not eligible. "
+        s += "batches, so the choice avoids selecting on the evaluation set (the winner's curse of picking each arm's "
+        s += "luckiest evaluation). Seed noise is shared by a run's training and validation loss, so it still biases the "
+        s += "chosen cell's validation loss slightly downwards, more for arms with more learning rates. A learning rate "
+        s += "at which any run diverged or failed is not eligible; one with unfinished runs is not compared while "
+        s += "another rate of the cell has all its runs finished. "
         s += "A shared-learning-rate comparison (every strategy at the baseline's best learning rate) is shown per "
         s += "parametrization for reference.\n\n"
-        s += "Selection loss per learning rate (mean training loss, nats; n finished runs); **bold** = chosen; "
-        s += "final validation loss of the chosen learning rate for reference.\n\n"
+        s += "Selection loss per learning rate (mean training loss, nats per token; n finished runs); **bold** = chosen; "
+        s += "final validation loss of the chosen learning rate (nats per token, as summary.json records it) for reference.\n\n"
         let rates = Set(g.slices.flatMap { $0.selection?.learningRates ?? [] }).sorted()
-        s += "| strategy | size | " + rates.map { "LR \(lrText($0))" }.joined(separator: " | ") + " | best LR | final val loss at best |\n"
+        s += "| strategy | size | " + rates.map { "LR \(lrText($0))" }.joined(separator: " | ") + " | best LR | final val loss at best (nats) |\n"
         s += "|---|---|" + rates.map { _ in "---:|" }.joined() + "---:|---:|\n"
         for slice in g.slices {
             guard let sel = slice.selection else { continue }
@@ -102,6 +111,7 @@ enum LearningRateSection {
                         guard let k = c.candidates.first(where: { $0.learningRate == lr }) else { s += "— | "; continue }
                         var cell = k.selectionLoss.map { Format.loss($0) + " (n = \(k.finished))" } ?? "no train loss"
                         if k.failed > 0 { cell += ", \(k.failed) diverged/failed" }
+                        if k.unfinished > 0 { cell += ", \(k.unfinished) unfinished" + (k.waitsForRuns ? ", not compared" : "") }
                         s += (c.best == lr ? "**\(cell)**" : cell) + " | "
                     }
                     let chosen = c.candidates.first { $0.learningRate == c.best }
@@ -116,7 +126,7 @@ enum LearningRateSection {
         }
         if let figure {
             s += "\n![Final validation loss vs learning rate](\(figure))\n\n"
-            s += "**μTransfer.** Final validation loss vs learning rate (log scale), mean ± \(Markdown.pct(g.level)) t "
+            s += "**μTransfer.** Final validation loss (nats per token) vs learning rate (log scale), mean ± \(Markdown.pct(g.level)) t "
             s += "interval over seeds, one panel per strategy and parametrization, one line per size; the black square "
             s += "marks the learning rate chosen on the training loss. Under μP the optimum should stay put across "
             s += "widths, under SP it tends to move; the findings state what this grid shows.\n"
@@ -167,7 +177,7 @@ enum LearningRateSection {
         }
         legend.append(SVGPlot.LegendEntry("chosen (training loss)", SVGPlot.Style(color: "#000000", marker: .square)))
         let figure = SVGPlot.Figure(
-            title: "Final validation loss vs learning rate (mean ± 95 % t interval; square: chosen on training loss)",
+            title: "Final validation loss vs learning rate (mean ± \(Markdown.pct(g.level)) t interval; square: chosen on training loss)",
             panels: panels, columns: min(3, panels.count), legend: legend)
         return Figures.Output(fileName: "learning_rate_transfer.svg", svg: figure.render())
     }

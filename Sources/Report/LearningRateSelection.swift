@@ -4,7 +4,9 @@ import Stats
 /// The best learning rate of every (arm, size) cell of a grid that sweeps `learning_rate`, chosen on the training
 /// loss, never on the validation loss the report compares: choosing on the reported numbers would pick each arm's
 /// luckiest evaluation and bias its loss downwards (the winner's curse), more for arms with more LRs or more noise.
-/// Training batches are drawn from the training split, disjoint from the validation batches.
+/// Training batches are drawn from the training split, disjoint from the validation batches, so the evaluation
+/// set's noise stays out of the choice. Seed noise does not: a run's training and validation loss share its
+/// initialisation and data order, so the chosen rate's validation loss is still biased slightly downwards.
 public struct LearningRateSelection: Sendable {
     /// One learning rate of one cell.
     public struct Candidate: Sendable {
@@ -16,7 +18,12 @@ public struct LearningRateSelection: Sendable {
         public let finished: Int
         /// Runs at this LR that diverged or failed: such an LR is not eligible.
         public let failed: Int
-        public var eligible: Bool { selectionLoss != nil && failed == 0 }
+        /// Runs at this LR that have not finished (still running, or stopped without a final state).
+        public let unfinished: Int
+        /// Set when this LR has unfinished runs while another LR of the cell has all its runs finished: its mean
+        /// would rest on fewer seeds than the complete LR's, so the two are not compared.
+        public internal(set) var waitsForRuns = false
+        public var eligible: Bool { selectionLoss != nil && failed == 0 && !waitsForRuns }
     }
 
     /// The learning rates of one (arm, size) cell, ascending, and the chosen one.
@@ -63,7 +70,7 @@ public struct LearningRateSelection: Sendable {
         }
         var choices = [GridAnalysis.CellKey: Choice]()
         for (key, byRate) in grouped {
-            let candidates = byRate.keys.sorted().map { lr -> Candidate in
+            var candidates = byRate.keys.sorted().map { lr -> Candidate in
                 let rs = byRate[lr]!
                 let finished = rs.filter { $0.state == .finished }
                 let losses = finished.compactMap(\.selectionLoss)
@@ -71,7 +78,13 @@ public struct LearningRateSelection: Sendable {
                     learningRate: lr,
                     selectionLoss: losses.isEmpty ? nil : losses.reduce(0, +) / Double(losses.count),
                     finalValLoss: finished.isEmpty ? nil : MeanSummary(finished.map { $0.finalValLoss! }, level: level),
-                    finished: finished.count, failed: rs.filter { $0.state == .diverged || $0.state == .failed }.count)
+                    finished: finished.count, failed: rs.filter { $0.state == .diverged || $0.state == .failed }.count,
+                    unfinished: rs.filter { $0.state == .running }.count)
+            }
+            // While some rates of the cell are complete, a rate still waiting for runs is compared over fewer seeds:
+            // leave it out until it completes. When every rate still waits, all are compared on what finished.
+            if candidates.contains(where: { $0.eligible && $0.unfinished == 0 }) {
+                for i in candidates.indices where candidates[i].unfinished > 0 { candidates[i].waitsForRuns = true }
             }
             // Lowest selection loss; a tie goes to the smaller learning rate (candidates are ascending).
             let best = candidates.filter(\.eligible).min { $0.selectionLoss! < $1.selectionLoss! }?.learningRate

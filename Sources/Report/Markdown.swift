@@ -3,15 +3,12 @@ import Stats
 
 /// The report's README.md, written from a `GridAnalysis`: Findings, Figures, Tables, runs not analysed, Methods.
 enum Markdown {
-    static func render(_ a: GridAnalysis, probes p: ProbeAnalysis, figures: [String], vocabulary: VocabularyAnalysis? = nil) -> String {
+    static func render(_ sections: AnalysisSections) -> String {
+        let a = sections.analysis, p = sections.probes
         var md = "# Report: `\(a.gridName)`\n\n"
         md += overview(a) + "\n"
         md += "## Findings\n\n" + findings(a) + probeFindings(a, p) + "\n"
-        if let vocabulary { md += "## Vocabulary\n\n" + VocabularyMarkdown.section(a, vocabulary, figures: figures) }  // vocabulary axis hook
-        md += "## Figures\n\n" + figureSection(a, figures) + "\n"
-        md += "## Tables\n\n" + tables(a) + "\n"
-        md += "## Embedding probes\n\n" + probeSection(a, p, figures: figures) + "\n"
-        if let samples = samplesSection(a) { md += "## Samples\n\n" + samples }
+        for section in sections.sections { md += "## \(section.title)\n\n" + section.body }
         md += "## Runs not in the analysis\n\n" + problems(a) + "\n"
         md += "## Methods\n\n" + methods(a) + probeMethods(a, p)
         return md
@@ -40,6 +37,10 @@ enum Markdown {
             s += "see [Runs not in the analysis](#runs-not-in-the-analysis). Every number below uses the finished runs only.\n"
         }
         if let why = a.metric.reason { s += "\n**Bits per byte:** \(why).\n" }  // vocabulary axis hook
+        if let rates = learningRateText(a) {
+            s += "\n**Learning rate per strategy** (fixed by the grid, config.json `learning_rate`; not selected by this "
+            s += "report): \(rates). Differences between strategies include the effect of their learning rates.\n"
+        }
         for w in a.warnings { s += "\n**Warning:** \(w).\n" }
         if !a.hasBaseline {
             s += "\n**No `\(a.baseline)` runs in this grid:** there is no baseline, so no differences, tests, gap or "
@@ -308,10 +309,16 @@ enum Markdown {
 
     static func problems(_ a: GridAnalysis) -> String {
         guard !a.problems.isEmpty else { return "None: every expected run finished.\n" }
-        var s = "The expected grid is taken to be every strategy × size × seed that appears in the folder "
-        s += "(\(a.arms.count) × \(a.sizes.count) × \(a.seeds.count) = \(a.arms.count * a.sizes.count * a.seeds.count) runs).\n\n"
-        s += "| run | status | detail |\n|---|---|---|\n"
-        for p in a.problems {
+        let expected =
+            "The expected grid is taken to be every strategy × size × seed that appears in the folder "
+            + "(\(a.arms.count) × \(a.sizes.count) × \(a.seeds.count) = \(a.arms.count * a.sizes.count * a.seeds.count) runs)."
+        return problemTable(a.problems, lead: expected)
+    }
+
+    /// The runs-not-analysed table under its lead sentence.
+    static func problemTable(_ problems: [RunProblem], lead: String) -> String {
+        var s = lead + "\n\n| run | status | detail |\n|---|---|---|\n"
+        for p in problems {
             s += "| `\(p.id)` | \(p.kind.rawValue) | \(p.detail.replacingOccurrences(of: "|", with: "\\|")) |\n"
         }
         return s
@@ -319,21 +326,50 @@ enum Markdown {
 
     // MARK: methods
 
+    /// Each arm's learning rate over its analysed runs ("`learned` 0.01, `hashed` 0.003 at d64-L2, 0.001 at
+    /// d128-L2"); nil when every analysed run has the same one (or none is recorded).
+    static func learningRateText(_ a: GridAnalysis) -> String? {
+        let finished = a.sizes.flatMap { size in a.arms.compactMap { a.cell($0, size) } }.flatMap(\.runs)
+        guard Set(finished.compactMap(\.learningRate)).count > 1 else { return nil }
+        return a.arms.compactMap { arm -> String? in
+            let bySize = a.sizes.compactMap { size in
+                a.cell(arm, size).map { c in (size, Set(c.runs.compactMap(\.learningRate)).sorted()) }
+            }
+            let all = Set(bySize.flatMap(\.1)).sorted()
+            guard !all.isEmpty else { return nil }
+            if all.count == 1 { return "`\(arm)` \(LearningRateSection.lrText(all[0]))" }
+            let parts = bySize.map { size, rates in "\(rates.map(LearningRateSection.lrText).joined(separator: "/")) at \(a.label(size))" }
+            return "`\(arm)` " + parts.joined(separator: ", ")
+        }.joined(separator: ", ")
+    }
+
     static func methods(_ a: GridAnalysis) -> String {
-        let readable = a.runs.filter { $0.state != .unreadable }
+        var s = provenanceMethods(gridName: a.gridName, runs: a.runs) + analysisMethods(a, scope: "this grid")
+        if let rates = learningRateText(a) {
+            s += "- Learning rate: as config.json records it, fixed per strategy by the grid rather than selected by "
+            s += "this report: \(rates).\n"
+        }
+        s += "- Missing runs are inferred as the full strategy × size × seed product of what appears in the folder; "
+        s += "diverged, failed and unfinished runs are excluded from every statistic.\n"
+        return s
+    }
+
+    /// Where the runs come from: grid, corpus, code, machines, seeds, tokens and the primary endpoint.
+    static func provenanceMethods(gridName: String, runs: [RunRecord]) -> String {
+        let readable = runs.filter { $0.state != .unreadable }
         func values(_ f: (RunRecord) -> String?) -> String {
             let v = Set(readable.compactMap(f)).sorted()
             return v.isEmpty ? "unknown" : v.map { "`\($0)`" }.joined(separator: ", ")
         }
-        var s = "- Grid: `\(a.gridName)`, read from its run folders (config.json, status.json, summary.json, metrics.jsonl).\n"
+        var s = "- Grid: `\(gridName)`, read from its run folders (config.json, status.json, summary.json, metrics.jsonl).\n"
         s += "- Corpus: \(values { $0.provenance?.corpus }); corpus SHA-256: \(values { $0.provenance?.corpusSHA256 }); "
         s += "tokenizer SHA-256: \(values { $0.provenance?.tokenizerSHA256 }).\n"
         s += "- Code: git commit(s) \(values { $0.provenance?.gitCommit }); package version(s) \(values { $0.provenance?.packageVersion }).\n"
         s += "- Machines: \(values { $0.provenance?.machine }). Same machine type and kernel ⇒ bit-identical numbers "
         s += "for a config and seed (any thread count, after a resume); another CPU generation or OpenBLAS kernel "
         s += "rounds matrix products differently, so its runs agree to rounding only.\n"
-        s += "- Seeds: \(a.seeds.map(String.init).joined(separator: ", ")). "
-        let tokens = Set(a.runs.filter { $0.state == .finished }.compactMap(\.tokens)).sorted()
+        s += "- Seeds: \(Set(readable.map(\.seed)).sorted().map(String.init).joined(separator: ", ")). "
+        let tokens = Set(runs.filter { $0.state == .finished }.compactMap(\.tokens)).sorted()
         if tokens.count == 1 {
             s += "Tokens per finished run: \(Format.count(tokens[0])).\n"
         } else if tokens.isEmpty {
@@ -343,6 +379,13 @@ enum Markdown {
         }
         s += "- Primary endpoint: final validation loss (summary.json `final_val_loss`, the last evaluation on the fixed "
         s += "final evaluation batches). Curves use every logged evaluation, aligned by tokens within a size.\n"
+        return s
+    }
+
+    /// How `a`'s numbers were computed: metric, intervals, tests (counted in `scope`, e.g. "this grid"), gap trend,
+    /// tokens to target, scaling fits.
+    static func analysisMethods(_ a: GridAnalysis, scope: String) -> String {
+        var s = ""
         if a.metric.kind == .bitsPerByte {  // vocabulary axis hook
             s += "- In bits per byte: `final_val_bpb` and the `val_bpb` curve instead, Σ NLL / (ln 2 · Σ UTF-8 bytes) over "
             s += "the same predicted tokens; N = non-embedding parameters without the output head's V·d.\n"
@@ -355,7 +398,7 @@ enum Markdown {
             let none = a.comparisons.filter { $0.test == .none }.count
             s += "- Tests against `\(a.baseline)`: runs with the same seed share data order and non-embedding "
             s += "initialisation, so where a strategy's runs share at least 2 seeds with `\(a.baseline)`'s the "
-            s += "paired t-test on the seed-matched pairs is used, otherwise Welch's t-test. In this grid: "
+            s += "paired t-test on the seed-matched pairs is used, otherwise Welch's t-test. In \(scope): "
             s += "\(paired) paired, \(welch) Welch, \(none) without a test (n too small or no spread). "
             s += "p-values are Holm–Bonferroni adjusted over the family of all \(paired + welch) strategy × size "
             s += "tests; “significant” means adjusted p < 0.05. Confidence intervals are per comparison (not "
@@ -368,8 +411,6 @@ enum Markdown {
         }
         s += "- Scaling fits: L(N) = E + A·N^(−α) by nonlinear least squares (GSL trust region) with ≥ 4 sizes; "
         s += "with fewer, a straight line in log-log (E = 0). N = non-embedding parameters (config.json).\n"
-        s += "- Missing runs are inferred as the full strategy × size × seed product of what appears in the folder; "
-        s += "diverged, failed and unfinished runs are excluded from every statistic.\n"
         return s
     }
 }

@@ -46,6 +46,8 @@ public struct MuPDecomposition: Sendable {
     public let means: [ModelShape: [Quadrant: MeanSummary]]
     public let effects: [EffectTest]
     public let sizeLabels: [ModelShape: String]
+    /// The unit of the slices' losses (`PrimaryMetric.unit`).
+    public let unit: String
 
     /// A table counts as μP-scaled when its recorded input multiplier is not 1; the `mup` strategy's default is 10
     /// (runs written before the multiplier was recorded).
@@ -70,6 +72,7 @@ public struct MuPDecomposition: Sendable {
         }
         guard !ambiguous, arms.count == 4 else { return nil }
         self.arms = arms
+        unit = analyses[0].metric.unit
         let sizes = Set(analyses.flatMap(\.sizes)).sorted()
         self.sizes = sizes
         sizeLabels = GridAnalysis.labels(sizes)

@@ -30,7 +30,7 @@ enum ParametrizationSection {
                 if higher > 0 { parts.append("\(opposite) at \(higher) of \(ts.count) sizes") }
                 s += parts.joined(separator: ", ") + " (family-wise α = 0.05, Holm)"
             }
-            s += "; Δ by size: " + ts.map { "\(label(d, $0.size)) \(Format.signed($0.delta))" }.joined(separator: ", ") + " nats.\n"
+            s += "; Δ by size: " + ts.map { "\(label(d, $0.size)) \(Format.signed($0.delta))" }.joined(separator: ", ") + " \(d.unit).\n"
         }
         return s
     }
@@ -55,7 +55,7 @@ enum ParametrizationSection {
             }
         }
         s += "\n### Effects\n\n"
-        s += "Δ final validation loss (nats; negative = the μP part lowers the loss): μP network = (μP network, plain) − "
+        s += "Δ final validation loss (\(d.unit); negative = the μP part lowers the loss): μP network = (μP network, plain) − "
         s += "(SP, plain); μP table = (SP, μP table) − (SP, plain); both = (μP, μP table) − (SP, plain); interaction = "
         s += "[(μP, μP table) − (μP, plain)] − [(SP, μP table) − (SP, plain)]. Paired t-tests over the seeds every "
         s += "involved arm has; p Holm-adjusted over all \(d.effects.filter { $0.pValue != nil }.count) tests of this table.\n\n"

@@ -37,32 +37,17 @@ public enum Report {
     ) -> Output {
         if GridSlices.needsSlicing(runs) {
             let slices = GridSlices(gridName: name, runs: runs, baseline: baseline, expectedRunIDs: expectedRunIDs)
-            let figures = SlicedReport.figures(slices)
-            let first = slices.slices[0].tuned
+            let report = SlicedReport(slices)
+            let first = report.slices[0]
             return Output(
-                analysis: first, probes: ProbeAnalysis(first), slices: slices,
-                markdown: SlicedReport.render(slices, figures: figures.map(\.fileName)),
-                figures: figures.map { ($0.fileName, $0.svg) })
+                analysis: first.analysis, probes: first.probes, slices: slices, markdown: report.markdown,
+                figures: report.figures.map { ($0.fileName, $0.svg) }, vocabulary: first.vocabulary)
         }
         let analysis = GridAnalysis(gridName: name, runs: runs, baseline: baseline, expectedRunIDs: expectedRunIDs)
-        var figures = [Figures.lossCurves(analysis)]
-        // Vocabulary axis hook: across vocabularies the figures over N would treat vocabularies as sizes; the
-        // vocabulary figures replace them.
-        let vocabulary = VocabularyAnalysis(analysis)
-        if let vocabulary {
-            figures += [VocabularyFigures.bitsPerByte(analysis, vocabulary)]
-            if analysis.hasBaseline { figures += [VocabularyFigures.gap(analysis, vocabulary)] }
-        } else {
-            figures += [Figures.scaling(analysis)]
-            if analysis.hasBaseline { figures += [Figures.gap(analysis), Figures.tokensToTarget(analysis)] }
-        }
-        let probes = ProbeAnalysis(analysis)
-        if probes.hasProbes { figures += [Figures.probesVsSize(analysis, probes), Figures.probeDrift(analysis, probes)] }
-        if probes.retrieval.hasRetrieval { figures.append(Figures.retrieval(analysis, probes.retrieval)) }
-        let markdown = Markdown.render(analysis, probes: probes, figures: figures.map(\.fileName), vocabulary: vocabulary)
+        let sections = AnalysisSections(analysis)
         return Output(
-            analysis: analysis, probes: probes, slices: nil, markdown: markdown,
-            figures: figures.map { ($0.fileName, $0.svg) }, vocabulary: vocabulary)
+            analysis: analysis, probes: sections.probes, slices: nil, markdown: Markdown.render(sections),
+            figures: sections.figures.map { ($0.fileName, $0.svg) }, vocabulary: sections.vocabulary)
     }
 
     /// Writes README.md and the figures into `directory` (created if needed), each atomically (`AtomicWrite`).

@@ -1,61 +1,62 @@
 import Foundation
 import Stats
 
-/// The README.md and figures of a sliced grid (`GridSlices`: an LR sweep and/or a parametrization axis): the
-/// per-size sections of `Markdown` once per slice, plus the learning-rate section, the μTransfer figure and the μP
-/// decomposition.
-enum SlicedReport {
-    static func figurePrefix(_ slice: GridSlices.Slice) -> String { slice.parametrization.map { "\($0)-" } ?? "" }
+/// The README.md and figures of a sliced grid (`GridSlices`: an LR sweep and/or a parametrization axis): every slice
+/// gets the same sections and figures as an unsliced report (`AnalysisSections`, figures prefixed by the slice's
+/// parametrization), plus the learning-rate section, the μTransfer figure and the μP decomposition.
+struct SlicedReport {
+    let grid: GridSlices
+    /// One per slice, in `grid.slices` order.
+    let slices: [AnalysisSections]
+    /// The μTransfer figure, then each slice's figures.
+    let figures: [Figures.Output]
+    let markdown: String
 
-    static func figures(_ g: GridSlices) -> [Figures.Output] {
-        var out = [Figures.Output]()
-        if let f = LearningRateSection.transferFigure(g) { out.append(f) }
-        for slice in g.slices {
-            let a = slice.tuned
-            var fs = [Figures.lossCurves(a), Figures.scaling(a)]
-            if a.hasBaseline { fs += [Figures.gap(a), Figures.tokensToTarget(a)] }
-            out += fs.map { Figures.Output(fileName: figurePrefix(slice) + $0.fileName, svg: $0.svg) }
-        }
-        return out
+    init(_ g: GridSlices) {
+        grid = g
+        let slices = g.slices.map { AnalysisSections($0.tuned, prefix: SlicedReport.figurePrefix($0)) }
+        self.slices = slices
+        let transfer = LearningRateSection.transferFigure(g)
+        figures = (transfer.map { [$0] } ?? []) + slices.flatMap(\.figures)
+        markdown = SlicedReport.render(g, slices, transferFigure: transfer?.fileName)
     }
 
-    static func render(_ g: GridSlices, figures: [String]) -> String {
+    static func figurePrefix(_ slice: GridSlices.Slice) -> String { slice.parametrization.map { "\($0)-" } ?? "" }
+
+    static func render(_ g: GridSlices, _ sections: [AnalysisSections], transferFigure: String?) -> String {
         var md = "# Report: `\(g.gridName)`\n\n" + overview(g) + "\n"
         md += "## Findings\n\n"
-        for slice in g.slices {
-            md += "### \(heading(g, slice))\n\n" + Markdown.findings(slice.tuned)
-            let probes = ProbeAnalysis(slice.tuned)
-            md += Markdown.probeFindings(slice.tuned, probes) + "\n"
+        for (slice, r) in zip(g.slices, sections) {
+            md += "### \(heading(g, slice))\n\n" + Markdown.findings(r.analysis) + Markdown.probeFindings(r.analysis, r.probes) + "\n"
         }
         let lrFindings = LearningRateSection.findings(g)
         if !lrFindings.isEmpty { md += "### Learning rate\n\n" + lrFindings + "\n" }
         if let d = g.decomposition { md += "### μP decomposition\n\n" + ParametrizationSection.findings(d) + "\n" }
         if g.variesLearningRate {
-            md += "## Learning rate\n\n"
-            md += LearningRateSection.section(g, figure: figures.first { $0 == "learning_rate_transfer.svg" }) + "\n"
+            md += "## Learning rate\n\n" + LearningRateSection.section(g, figure: transferFigure) + "\n"
         }
-        for slice in g.slices {
-            let a = slice.tuned
+        for (slice, r) in zip(g.slices, sections) {
             md += "## \(heading(g, slice))\n\n"
-            md += "### Figures\n\n" + Markdown.figureSection(a, figures, prefix: figurePrefix(slice))
-            md += "### Tables\n\n" + demoted(Markdown.tables(a)) + "\n"
-            if let shared = slice.sharedLR {
-                md += "### Shared learning rate (reference)\n\n"
-                md += "Every strategy at `\(a.baseline)`'s best learning rate of the same size — what a study with one "
-                md += "learning rate tuned for the baseline would report. Its gaps mix the strategy's effect with how far "
-                md += "that learning rate is from the strategy's own optimum; the tuned comparison above is the one to "
-                md += "read. Strategies that did not train at that learning rate are absent.\n\n"
-                md += Markdown.differenceTable(shared) + "\n"
+            for section in r.sections {
+                md += "### \(section.title)\n\n" + demoted(section.body)
+                if section.title == "Tables", let shared = slice.sharedLR { md += sharedLearningRate(shared) }
             }
-            let probes = ProbeAnalysis(a)
-            if probes.hasProbes { md += "### Embedding probes\n\n" + demoted(Markdown.probeSection(a, probes, figures: [])) + "\n" }
         }
         if let d = g.decomposition {
             md += "## μP decomposition\n\n" + ParametrizationSection.section(d, level: g.level, tunedLR: g.variesLearningRate) + "\n"
         }
         md += "## Runs not in the analysis\n\n" + problems(g) + "\n"
-        md += "## Methods\n\n" + methods(g)
+        md += "## Methods\n\n" + methods(g, sections)
         return md
+    }
+
+    static func sharedLearningRate(_ shared: GridAnalysis) -> String {
+        var s = "### Shared learning rate (reference)\n\n"
+        s += "Every strategy at `\(shared.baseline)`'s best learning rate of the same size — what a study with one "
+        s += "learning rate tuned for the baseline would report. Its gaps mix the strategy's effect with how far "
+        s += "that learning rate is from the strategy's own optimum; the tuned comparison above is the one to "
+        s += "read. Strategies that did not train at that learning rate are absent.\n\n"
+        return s + Markdown.differenceTable(shared) + "\n"
     }
 
     static func heading(_ g: GridSlices, _ slice: GridSlices.Slice) -> String {
@@ -86,9 +87,15 @@ enum SlicedReport {
         let rates = Set(readable.compactMap(\.learningRate)).sorted()
         if !rates.isEmpty { s += " Learning rates: \(rates.map(LearningRateSection.lrText).joined(separator: ", "))." }
         s += "\n"
+        for why in Set(g.slices.compactMap(\.tuned.metric.reason)).sorted() { s += "\n**Bits per byte:** \(why).\n" }
         if g.variesLearningRate {
             s += "\n**This grid sweeps the learning rate:** every comparison, fit, figure and table below uses each "
             s += "cell at its own best learning rate, chosen on the training loss (see [Learning rate](#learning-rate)).\n"
+        } else {
+            for (slice, rates) in fixedRates(g) {
+                s += "\n**Learning rate per strategy** (\(slice); fixed by the grid, config.json "
+                s += "`learning_rate`; not selected by this report): \(rates).\n"
+            }
         }
         if g.splitsParametrization {
             s += "\n**Parametrization is an axis:** embedding strategies are compared within a parametrization, each "
@@ -108,25 +115,43 @@ enum SlicedReport {
         return s
     }
 
-    static func problems(_ g: GridSlices) -> String {
-        guard !g.problems.isEmpty else { return "None: every run present finished.\n" }
-        var s = "Runs that did not finish, and runs grid.json lists without a folder (without grid.json, missing runs "
-        s += "of a grid with a learning-rate or parametrization axis are not inferred).\n\n"
-        s += "| run | status | detail |\n|---|---|---|\n"
-        for p in g.problems {
-            s += "| `\(p.id)` | \(p.kind.rawValue) | \(p.detail.replacingOccurrences(of: "|", with: "\\|")) |\n"
-        }
-        return s
+    /// (slice heading, each arm's learning rate) for the slices whose arms train at different fixed rates.
+    static func fixedRates(_ g: GridSlices) -> [(slice: String, rates: String)] {
+        g.slices.compactMap { slice in Markdown.learningRateText(slice.tuned).map { (heading(g, slice), $0) } }
     }
 
-    static func methods(_ g: GridSlices) -> String {
-        var s = Markdown.methods(g.slices[0].tuned)
+    static func problems(_ g: GridSlices) -> String {
+        guard !g.problems.isEmpty else { return "None: every run present finished.\n" }
+        return Markdown.problemTable(
+            g.problems,
+            lead: "Runs that did not finish or cannot be compared, and runs grid.json lists without a folder (without "
+                + "grid.json, missing runs of a grid with a learning-rate or parametrization axis are not inferred).")
+    }
+
+    /// Provenance over every run; then each slice's own metric, test counts and Holm family (one slice: "this grid").
+    static func methods(_ g: GridSlices, _ sections: [AnalysisSections]) -> String {
+        var s = Markdown.provenanceMethods(gridName: g.gridName, runs: g.runs)
+        if g.slices.count == 1 {
+            s += Markdown.analysisMethods(g.slices[0].tuned, scope: "this grid")
+        } else {
+            for slice in g.slices {
+                let lines = Markdown.analysisMethods(slice.tuned, scope: "this slice").split(separator: "\n")
+                s += "- \(heading(g, slice)):\n" + lines.map { "  \($0)\n" }.joined()
+            }
+        }
         if g.variesLearningRate {
             s += "- Learning rate: per (strategy, parametrization, size) cell, the learning rate with the lowest mean "
             s += "training loss over the last \(Int(LearningRateSelection.selectionWindow * 100)) % of logged steps "
             s += "(mean over the cell's finished seeds; ties go to the smaller rate); rates with a diverged or failed run "
-            s += "are not eligible. The validation loss never enters the choice, so the reported losses are not biased "
-            s += "by it. The tests treat the chosen rate as fixed; they do not account for the selection itself.\n"
+            s += "are not eligible, nor are rates with unfinished runs while another rate of the cell is complete. The "
+            s += "choice avoids selecting on the evaluation set; seed noise shared by a run's training and validation "
+            s += "loss still biases the chosen cell's validation loss slightly downwards. The tests treat the chosen "
+            s += "rate as fixed; they do not account for the selection itself.\n"
+        } else {
+            for (slice, rates) in fixedRates(g) {
+                s += "- Learning rate (\(slice)): as config.json records it, fixed per strategy by the grid rather than "
+                s += "selected by this report: \(rates).\n"
+            }
         }
         if g.splitsParametrization {
             s += "- Parametrization: read from config.json `config.parametrization` (absent: `sp`); each parametrization "
@@ -136,6 +161,10 @@ enum SlicedReport {
             s += "- μP decomposition: \(d.effects.filter { $0.pValue != nil }.count) paired t-tests (effect × size) "
             s += "over seed-matched final losses, Holm-adjusted as one family.\n"
         }
+        s += "- Missing runs: those grid.json lists without a folder (without grid.json they are not inferred in a grid "
+        s += "with a learning-rate or parametrization axis); diverged, failed and unfinished runs are excluded from every "
+        s += "statistic.\n"
+        if let probed = sections.first(where: \.probes.hasProbes) { s += Markdown.probeMethods(probed.analysis, probed.probes) }
         return s
     }
 }

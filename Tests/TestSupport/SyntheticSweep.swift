@@ -18,6 +18,8 @@ public enum SyntheticSweep {
         public var options: [String: Double]
         /// Added to the final loss (nats).
         public var gap: Double
+        /// This arm's own learning rates (a rate fixed per strategy by the grid); nil: the spec's.
+        public var learningRates: [Double]?
         public init(_ label: String, strategy: String, parametrization: String = "sp", options: [String: Double] = [:], gap: Double = 0) {
             self.label = label; self.strategy = strategy; self.parametrization = parametrization; self.options = options
             self.gap = gap
@@ -38,6 +40,12 @@ public enum SyntheticSweep {
         public var trainOptimumShift = 0.0
         /// Run ids to write as diverged.
         public var diverged: Set<String> = []
+        /// Run ids to write as still running (half their steps, no summary.json).
+        public var running: Set<String> = []
+        /// Training-loss overrides per run id: every logged training loss is this value (ties in the LR choice).
+        public var flatTrainLoss: [String: Double] = [:]
+        /// Write a probes.json with retrieval records for every finished run.
+        public var probes = false
         public init(arms: [Arm], shapes: [SyntheticGrid.Shape], seeds: [UInt64], learningRates: [Double]) {
             self.arms = arms; self.shapes = shapes; self.seeds = seeds; self.learningRates = learningRates
         }
@@ -60,7 +68,7 @@ public enum SyntheticSweep {
         var ids = [String]()
         for arm in spec.arms {
             for shape in spec.shapes {
-                for lr in spec.learningRates {
+                for lr in arm.learningRates ?? spec.learningRates {
                     for seed in spec.seeds {
                         let id = runID(arm, shape, lr: lr, vocab: spec.vocabSize, seed: seed)
                         try writeRun(spec, arm: arm, shape: shape, lr: lr, seed: seed, id: id, to: directory.appendingPathComponent(id))
@@ -86,15 +94,16 @@ public enum SyntheticSweep {
         let final = rounded(base + 0.3 * distance * distance + 0.004 * rng.normal())
         let trainShifted = distance - spec.trainOptimumShift
         let trainFinal = base - 0.02 + 0.3 * trainShifted * trainShifted
-        let diverges = spec.diverged.contains(id)
-        let lastStep = diverges ? spec.steps / 2 : spec.steps
+        let diverges = spec.diverged.contains(id), running = spec.running.contains(id)
+        let lastStep = diverges || running ? spec.steps / 2 : spec.steps
 
         var metrics = Data()
         let start = log(Double(v))
         for s in stride(from: spec.logInterval, through: lastStep, by: spec.logInterval) {
             let decay = pow(1 + Double(s) / 10, -0.7), end = pow(1 + Double(spec.steps) / 10, -0.7)
             let fraction = (decay - end) / (1 - end)
-            let train = diverges && s == lastStep ? Double.nan : rounded(trainFinal + (start - trainFinal) * fraction + 0.005 * rng.normal())
+            var train = diverges && s == lastStep ? Double.nan : rounded(trainFinal + (start - trainFinal) * fraction + 0.005 * rng.normal())
+            if let flat = spec.flatTrainLoss[id] { train = flat }
             let isFinal = s == spec.steps
             let val: Double? =
                 isFinal ? final : s % spec.evalInterval == 0 ? rounded(final + (start - final) * fraction + 0.01 * rng.normal()) : nil
@@ -125,11 +134,16 @@ public enum SyntheticSweep {
         try RunJSON.write(gridRun, to: url.appendingPathComponent(RunFiles.gridRun))
 
         var status = RunStatus(
-            state: diverges ? .diverged : .finished, step: lastStep, totalSteps: spec.steps,
+            state: diverges ? .diverged : running ? .running : .finished, step: lastStep, totalSteps: spec.steps,
             reason: diverges ? "non-finite training loss (nan) at step \(lastStep)" : nil)
         status.updatedAt = "2026-11-25T09:00:00Z"
         try RunJSON.write(status, to: url.appendingPathComponent(RunFiles.status))
-        guard !diverges else { return }
+        guard !diverges, !running else { return }
+        if spec.probes {
+            try SyntheticProbes.write(
+                strategy: arm.strategy, dModel: d, nLayer: shape.nLayer, nHead: shape.nHead, vocab: v, nonEmbedding: n,
+                seed: seed, steps: spec.steps, signal: 1, retrieval: true, id: id, to: url)
+        }
         let summary = RunSummary(
             finalValLoss: final, steps: spec.steps, tokens: spec.steps * 16 * t, elapsed: Double(spec.steps) / 10,
             trainableParameters: n + v * d, totalParameters: n + 2 * v * d, nonEmbeddingParameters: n)
