@@ -193,10 +193,7 @@ extension Figures {
                 return b
             }
             guard !trained.isEmpty else { continue }
-            var line = st
-            line.marker = .none
-            series.append(.line(trained.map { SVGPlot.Point($0.x, $0.y) }, line))
-            series.append(.errorBars(trained, st))
+            series += VocabularyFigures.connected(trained, st)
             let cropped = points(arm, \.cropped)
             if !cropped.isEmpty {
                 var dashed = st
