@@ -37,6 +37,12 @@ struct GridPlanCommand: ParsableCommand {
             "grid \(grid.name) (\(grid.path)): \(runs.count) runs, axes \(grid.axes.map { "\($0.name)[\($0.values.count)]" }.joined(separator: " × "))\(grid.blasKernel.map { ", blas_kernel \($0)" } ?? "")"
         )
         if let d = grid.description { print(d.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let conflicting = GridExpansion.conflictingCombinations(grid)
+        if conflicting > 0 {
+            print(
+                "\(conflicting) combination(s) of axis values yield no run: two of their values set one key differently "
+                    + "(e.g. a strategy pinned to parametrization: sp, crossed with parametrization mup)")
+        }
         let idWidth = max(6, runs.map(\.id.count).max() ?? 0)
         func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
             s.count >= w ? s : (left ? s + String(repeating: " ", count: w - s.count) : String(repeating: " ", count: w - s.count) + s)

@@ -67,14 +67,26 @@ struct ProbeCommand: ParsableCommand {
         if sets.isEmpty { print("note: no word-similarity sets in \(wordsimURL.path) (run `make data`); word similarity skipped") }
         var corpora: [String: ProbeCorpus] = [:]
         var probed = 0, skipped = 0
-        let configs = try folders.map { try RunJSON.read(ResolvedRunConfig.self, from: $0.appendingPathComponent(RunFiles.config)) }
-        let widths = configs.map(\.model.dModel)
+        // One unreadable config.json must not stop the probe of a whole grid: that folder is named and left out.
+        var configs = [URL: ResolvedRunConfig]()
+        var unreadable = 0
+        for folder in folders {
+            do {
+                configs[folder] = try RunJSON.read(ResolvedRunConfig.self, from: folder.appendingPathComponent(RunFiles.config))
+            } catch {
+                if folders.count == 1 { throw error }
+                print("skipped \(folder.path): \(error)")
+                unreadable += 1
+            }
+        }
+        let widths = configs.values.map(\.model.dModel)
         let crop = cropWidth ?? widths.min(), pad = padWidth ?? widths.max()
         for folder in folders {
+            guard let resolved = configs[folder] else { continue }
             let status = RunFolder(folder).readStatus()?.state
             if status != .finished && !unfinished && folders.count > 1 { skipped += 1; continue }
             if !force && folders.count > 1, Self.isUpToDate(folder) { skipped += 1; continue }
-            let config = try RunJSON.read(ResolvedRunConfig.self, from: folder.appendingPathComponent(RunFiles.config)).config
+            let config = resolved.config
             let key = "\(config.corpus)|\(config.vocabSize)"
             if corpora[key] == nil {
                 let prepared = try DataLoading.prepare(config)
@@ -108,8 +120,15 @@ struct ProbeCommand: ParsableCommand {
             probed += 1
         }
         if folders.count > 1 {
-            print("probed \(probed) run(s), skipped \(skipped) (unfinished or already probed; --unfinished / --force)\n")
+            print(
+                "probed \(probed) run(s), skipped \(skipped) (unfinished or already probed; --unfinished / --force)"
+                    + (unreadable > 0 ? ", \(unreadable) with an unreadable config.json (named above)" : "") + "\n")
             print(Self.table(folders.compactMap { try? RunProbe.read($0) }))
+        }
+        if unreadable > 0 {
+            throw CLIError(
+                "\(unreadable) run folder(s) under \(root.path) have an unreadable config.json (named above); the others were probed. "
+                    + "Fix: repair or remove those folders, then probe again.")
         }
     }
 

@@ -52,13 +52,19 @@ public enum GridExpansion {
         var ids: [String: (Int, [String])] = [:]
         var strategyOK: [String: Int] = [:]
         var strategyFailed = Set<String>()
-        let combos = grid.axes.reduce([[Int]]([[]])) { acc, axis in acc.flatMap { p in axis.values.indices.map { p + [$0] } } }
-        for combo in combos {
+        // Axis value (axis index, value index) → a key it was found to conflict on, until it meets a combination.
+        var unmet: [[Int]: String] = [:]
+        var met = Set<[Int]>()
+        for combo in combinations(grid) {
             let values = zip(grid.axes, combo).map { ($0.name, $0.values[$1]) }
             // Two axis values that set one key to different values never meet: e.g. a strategy entry pinned to
             // `parametrization: sp` crossed with a parametrization axis runs under sp only (no run would be labelled
             // `mup` while training under SP).
-            if Self.disagree(values.map(\.1.settings)) { continue }
+            if let key = Self.conflictingKey(values.map(\.1.settings)) {
+                for (a, v) in combo.enumerated() where unmet[[a, v]] == nil { unmet[[a, v]] = key }
+                continue
+            }
+            for (a, v) in combo.enumerated() { met.insert([a, v]) }
             // Lay base, then each axis value, over the defaults; remember which node set each key.
             var object: [String: JSONValue] = [:]
             var origin: [String: SourceLocation] = [:]
@@ -186,6 +192,16 @@ public enum GridExpansion {
                     index: runs.count, id: id, config: config, configHash: hash, axisLabels: labels,
                     model: model, embeddingParameters: embedding))
         }
+        // An axis value that conflicts with every combination it is in would vanish without a run: say so.
+        for (av, key) in unmet.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) where !met.contains(av) {
+            let axis = grid.axes[av[0]], value = axis.values[av[1]]
+            let setting = value.settings[key].map { " (\(key): \($0.value))" } ?? ""
+            diags.add(
+                value.location,
+                "value '\(value.label)' of axis '\(axis.name)'\(setting) never yields a run: every combination with it has "
+                    + "another axis value setting '\(key)' differently. Fix: drop or change that setting, or add an axis value it agrees with"
+            )
+        }
         if grid.axes.isEmpty && !grid.parseDiagnostics.isEmpty { throw GridFileError(diagnostics: diags.sorted) }
         if diags.isEmpty && runs.isEmpty {
             diags.add(grid.baseLocation, "the grid has no runs: the filters (`exclude`/`only`) removed every combination")
@@ -215,16 +231,30 @@ public enum GridExpansion {
         return false
     }
 
-    /// Whether two of these axis values set one trainer key to different values.
-    static func disagree(_ settings: [[String: GridFile.Located]]) -> Bool {
+    /// Every combination of axis values (one value index per axis), in axis order.
+    static func combinations(_ grid: GridFile) -> [[Int]] {
+        grid.axes.reduce([[Int]]([[]])) { acc, axis in acc.flatMap { p in axis.values.indices.map { p + [$0] } } }
+    }
+
+    /// How many combinations of axis values yield no run because two of their values set one key differently
+    /// (e.g. a strategy pinned to `parametrization: sp` crossed with `parametrization: mup`): `grid plan` says so.
+    public static func conflictingCombinations(_ grid: GridFile) -> Int {
+        combinations(grid).filter { combo in
+            conflictingKey(zip(grid.axes, combo).map { $0.values[$1].settings }) != nil
+        }.count
+    }
+
+    /// A trainer key two of these axis values set to different values (the alphabetically first), if any.
+    static func conflictingKey(_ settings: [[String: GridFile.Located]]) -> String? {
         var seen: [String: JSONValue] = [:]
+        var conflicts: [String] = []
         for s in settings {
             for (key, v) in s where !key.contains(".") {
-                if let earlier = seen[key], !same(earlier, v.value) { return true }
+                if let earlier = seen[key], !same(earlier, v.value) { conflicts.append(key) }
                 seen[key] = v.value
             }
         }
-        return false
+        return conflicts.min()
     }
 
     /// Equality that treats 3 and 3.0 as the same number.

@@ -95,9 +95,11 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     }
 
     /// Training FLOPs per token: 6·N for the matrix products (forward 2N, backward 4N) plus attention's
-    /// 12·L·d·T (QKᵀ and att·V, forward and backward), as in PaLM's MFU definition.
+    /// 12·L·d·T (QKᵀ and att·V, forward and backward), as in PaLM's MFU definition. A tied head is not in N (its
+    /// parameters are the input table's) but its V·d product runs all the same, so it is counted here.
     public var trainingFLOPsPerToken: Double {
-        6 * Double(nonEmbeddingParameters) + 12 * Double(nLayer * dModel * contextLength)
+        let tiedHead = tieEmbeddings ? vocabSize * dModel : 0
+        return 6 * Double(nonEmbeddingParameters + tiedHead) + 12 * Double(nLayer * dModel * contextLength)
     }
 }
 

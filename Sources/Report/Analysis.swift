@@ -201,10 +201,7 @@ extension GridAnalysis {
                 comparisons.append(GridAnalysis.compare(arm: arm, size: size, a, b, level: level))
             }
         }
-        let tested = comparisons.indices.filter { comparisons[$0].pValue != nil }
-        if let adjusted = try? HolmCorrection.adjustedPValues(tested.map { comparisons[$0].pValue! }) {
-            for (k, i) in tested.enumerated() { comparisons[i].holmPValue = adjusted[k] }
-        }
+        SeedPairedTest.applyHolm(&comparisons, pValue: \.pValue, adjusted: \.holmPValue)
         self.comparisons = comparisons
 
         // Scaling fits per arm over the per-size mean final losses.
@@ -339,29 +336,18 @@ extension GridAnalysis {
     }
 
     static func compare(arm: String, size: ModelShape, _ a: Cell, _ b: Cell, level: Double) -> Comparison {
-        let aBySeed = Dictionary(a.runs.map { ($0.seed, $0.finalValLoss!) }, uniquingKeysWith: { x, _ in x })
-        let bBySeed = Dictionary(b.runs.map { ($0.seed, $0.finalValLoss!) }, uniquingKeysWith: { x, _ in x })
-        let common = Set(aBySeed.keys).intersection(bBySeed.keys).sorted()
+        let (common, paired) = SeedPairedTest.matched([a.finalsBySeed, b.finalsBySeed])
         let pi = try? probabilityOfImprovement(candidate: a.finals, baseline: b.finals)
         let rawDelta = a.final.mean - b.final.mean
 
         if common.count >= 2 {
-            let xa = common.map { aBySeed[$0]! }, xb = common.map { bBySeed[$0]! }
-            let diffs = zip(xa, xb).map { $0 - $1 }
+            let t = SeedPairedTest(paired[0], minus: paired[1], level: level)
             let dropped = a.runs.count + b.runs.count - 2 * common.count
             let dropNote = dropped > 0 ? "\(dropped) unmatched run\(dropped == 1 ? "" : "s") left out of the pairs" : nil
-            if let t = try? PairedTTest(xa, xb, level: level) {
-                return Comparison(
-                    arm: arm, size: size, test: .paired, delta: t.meanDifference, interval: t.interval,
-                    pValue: t.pValue, holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count,
-                    pairs: common.count, probabilityOfImprovement: pi, note: dropNote, seedGaps: diffs)
-            }
-            let mean = diffs.reduce(0, +) / Double(diffs.count)
             return Comparison(
-                arm: arm, size: size, test: .none, delta: mean, interval: nil, pValue: nil,
-                holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count, pairs: common.count,
-                probabilityOfImprovement: pi, note: "all paired differences equal: no test",
-                seedGaps: diffs)
+                arm: arm, size: size, test: t.pValue != nil ? .paired : .none, delta: t.delta, interval: t.interval,
+                pValue: t.pValue, holmPValue: nil, nArm: a.runs.count, nBaseline: b.runs.count,
+                pairs: common.count, probabilityOfImprovement: pi, note: t.note ?? dropNote, seedGaps: t.differences)
         }
         let gaps = a.finals.map { $0 - b.final.mean }
         if a.runs.count >= 2 && b.runs.count >= 2 {

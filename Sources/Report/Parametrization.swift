@@ -92,19 +92,13 @@ public struct MuPDecomposition: Sendable {
                 (.interaction, [(mupScaled, 1), (mupPlain, -1), (spScaled, -1), (spPlain, 1)]),
             ]
             for (effect, terms) in contrasts {
-                let bySeed = terms.map { q, _ in
-                    cell(q, s).map { c in Dictionary(c.runs.map { ($0.seed, $0.finalValLoss!) }, uniquingKeysWith: { x, _ in x }) }
-                }
-                let present = bySeed.compactMap { $0 }
-                guard present.count == terms.count else { continue }
-                let seeds = present.dropFirst().reduce(Set(present[0].keys)) { $0.intersection($1.keys) }.sorted()
-                effects.append(MuPDecomposition.test(effect, size: s, seeds: seeds, terms: terms, bySeed: present, level: level))
+                let cells = terms.compactMap { q, _ in cell(q, s) }
+                guard cells.count == terms.count else { continue }
+                let (seeds, values) = SeedPairedTest.matched(cells.map(\.finalsBySeed))
+                effects.append(MuPDecomposition.test(effect, size: s, seeds: seeds, terms: terms, values: values, level: level))
             }
         }
-        let tested = effects.indices.filter { effects[$0].pValue != nil }
-        if let adjusted = try? HolmCorrection.adjustedPValues(tested.map { effects[$0].pValue! }) {
-            for (k, i) in tested.enumerated() { effects[i].holmPValue = adjusted[k] }
-        }
+        SeedPairedTest.applyHolm(&effects, pValue: \.pValue, adjusted: \.holmPValue)
         self.means = means
         self.effects = effects
     }
@@ -113,34 +107,20 @@ public struct MuPDecomposition: Sendable {
     /// negative ones (for the interaction, (a₁₁ − a₁₀) against (a₀₁ − a₀₀), i.e. a one-sample t of the per-seed
     /// difference of differences).
     static func test(
-        _ effect: Effect, size: ModelShape, seeds: [UInt64], terms: [(Quadrant, Double)], bySeed: [[UInt64: Double]],
-        level: Double
+        _ effect: Effect, size: ModelShape, seeds: [UInt64], terms: [(Quadrant, Double)], values: [[Double]], level: Double
     ) -> EffectTest {
         func side(_ sign: Double) -> [Double] {
-            seeds.map { seed in zip(terms, bySeed).reduce(0.0) { acc, t in t.0.1 == sign ? acc + t.1[seed]! : acc } }
+            seeds.indices.map { i in zip(terms, values).reduce(0.0) { acc, t in t.0.1 == sign ? acc + t.1[i] : acc } }
         }
         var positive = side(1), negative = side(-1)
         if effect == .interaction {
             // (a₁₁ + a₀₀) − (a₁₀ + a₀₁) = (a₁₁ − a₁₀) − (a₀₁ − a₀₀): the same pairs, written as two differences.
-            let a11 = seeds.map { bySeed[0][$0]! }, a10 = seeds.map { bySeed[1][$0]! }
-            let a01 = seeds.map { bySeed[2][$0]! }, a00 = seeds.map { bySeed[3][$0]! }
-            positive = zip(a11, a10).map { $0 - $1 }
-            negative = zip(a01, a00).map { $0 - $1 }
+            positive = zip(values[0], values[1]).map { $0 - $1 }
+            negative = zip(values[2], values[3]).map { $0 - $1 }
         }
-        let diffs = zip(positive, negative).map { $0 - $1 }
-        let mean = diffs.isEmpty ? Double.nan : diffs.reduce(0, +) / Double(diffs.count)
-        guard seeds.count >= 2 else {
-            return EffectTest(
-                effect: effect, size: size, delta: mean, interval: nil, pValue: nil, holmPValue: nil, pairs: seeds.count,
-                note: "fewer than 2 seeds in every arm: no test")
-        }
-        guard let t = try? PairedTTest(positive, negative, level: level) else {
-            return EffectTest(
-                effect: effect, size: size, delta: mean, interval: nil, pValue: nil, holmPValue: nil, pairs: seeds.count,
-                note: "all paired differences equal: no test")
-        }
+        let t = SeedPairedTest(positive, minus: negative, level: level)
         return EffectTest(
-            effect: effect, size: size, delta: t.meanDifference, interval: t.interval, pValue: t.pValue, holmPValue: nil,
-            pairs: seeds.count, note: nil)
+            effect: effect, size: size, delta: t.delta, interval: t.interval, pValue: t.pValue, holmPValue: nil,
+            pairs: seeds.count, note: seeds.count < 2 ? "fewer than 2 seeds in every arm: no test" : t.note)
     }
 }

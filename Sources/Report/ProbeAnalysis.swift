@@ -65,8 +65,9 @@ public struct ProbeAnalysis: Sendable {
         public let stabilisedAt: [Double]
         public let stabilisedAtCosine: [Double]
         public let totalDrift: MeanSummary?
-        /// Mean stabilisation point over the runs (t interval where n ≥ 2).
-        public let stabilised: MeanSummary?
+        /// Mean stabilisation point over the runs trained to a plateau (`testableStabilisedAt`; t interval where
+        /// n ≥ 2): a run stopped while its loss still fell says nothing about when its table stops moving.
+        public internal(set) var stabilised: MeanSummary?
         /// Runs whose table reached the threshold only at the final snapshot ("not before the end").
         public var notStabilised: Int { stabilisedAt.filter { $0 >= 1 }.count }
         /// Per run with a drift record, aligned with `stabilisedAt`: the relative fall of its validation loss over the
@@ -217,7 +218,7 @@ public struct ProbeAnalysis: Sendable {
         }
         let movingRuns = zip(runs, drifts).compactMap { r, d in d.flatMap { $0.frozen != true ? (r, $0) : nil } }
         let moving = movingRuns.map(\.1)
-        return Cell(
+        var cell = Cell(
             runs: runs.map(\.id), frozen: frozen, dModel: dModel,
             effectiveRank: summary(finals.map(\.effectiveRank), level: level),
             effectiveRankInit: summary(inits.map { $0?.effectiveRank }, level: level),
@@ -228,8 +229,10 @@ public struct ProbeAnalysis: Sendable {
             stabilisedAt: moving.compactMap(\.stabilisedAt),
             stabilisedAtCosine: moving.compactMap(\.stabilisedAtCosine),
             totalDrift: summary(drifts.map { $0?.totalDrift }, level: level),
-            stabilised: summary(moving.map(\.stabilisedAt), level: level),
+            stabilised: nil,
             lossFall: movingRuns.filter { $0.1.stabilisedAt != nil }.map { lossFall($0.0.regularCurve) })
+        cell.stabilised = summary(cell.testableStabilisedAt, level: level)
+        return cell
     }
 
     /// Mean remaining drift over runs on the snapshot fractions every run has (their union when they share fewer

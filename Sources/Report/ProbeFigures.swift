@@ -111,7 +111,7 @@ extension Figures {
             }
         }
         var notes = [
-            "Markers on the dashed threshold line: mean stabilisation point over seeds (upper bounds at the snapshot resolution); dotted: 10 % of training."
+            "Markers on the dashed threshold line: mean stabilisation point over the seeds trained to a plateau (upper bounds at the snapshot resolution; no marker when none is); dotted: 10 % of training."
         ]
         if !frozenNotes.isEmpty { notes.append("Frozen, not drawn: " + frozenNotes.joined(separator: "; ") + ".") }
         let falls = p.cells.values.filter { !$0.frozen }.flatMap(\.lossFall)

@@ -99,21 +99,21 @@ extension Markdown {
         s += "‖E_0 − E_T‖ ≤ \(Format.fixed(p.driftThreshold, 2))); by cosine = from which on cos(E_t, E_T) ≥ "
         s += "\(Format.fixed(p.cosineThreshold, 2)). Both are upper bounds at the resolution of the snapshot grid; "
         s +=
-            "100 % = not before the end of training. Mean [\(pct(a.level)) t interval, clipped to 0–100 %] over seeds. Total drift = ‖E_T − E_0‖ / ‖E_0‖. Frozen tables do not move "
+            "100 % = not before the end of training. Mean [\(pct(a.level)) t interval, clipped to 0–100 %] over the seeds trained to a plateau (defined below; *per run* lists every run). Total drift = ‖E_T − E_0‖ / ‖E_0‖. Frozen tables do not move "
         s += "and are left out. *Not before the end* counts only runs trained to a plateau (validation loss falling by at most "
         s += "\(percent(ProbeAnalysis.lossFallLimit)) over the last \(percent(ProbeAnalysis.lossFallWindow)) of training); "
         s += "for the others stabilisation is not testable at their budget (*loss still falling* = the relative fall of the "
         s += "validation loss over the last \(percent(ProbeAnalysis.lossFallWindow)) of training, range over those runs).\n\n"
-        s += "| strategy | table | size | n | stabilised at | per run | not before the end | by cosine (per run) | total drift |\n"
+        s += "| strategy | table | size | n | stabilised at (testable runs) | per run | not before the end | by cosine (per run) | total drift |\n"
         s += "|---|---|---|---:|---:|---|---:|---|---:|\n"
         var rows = 0
         for kind in p.kinds {
             for arm in a.arms {
                 for size in a.sizes {
-                    guard let c = p.cell(arm, size, kind), !c.frozen, let st = c.stabilised else { continue }
+                    guard let c = p.cell(arm, size, kind), !c.frozen, !c.stabilisedAt.isEmpty else { continue }
                     rows += 1
-                    let mean = fractionText(st)
-                    s += "| `\(arm)` | \(kind.title) | \(a.label(size)) | \(st.n) | \(mean) | "
+                    let mean = c.stabilised.map { "\(fractionText($0)) (n = \($0.n))" } ?? "— (none testable)"
+                    s += "| `\(arm)` | \(kind.title) | \(a.label(size)) | \(c.stabilisedAt.count) | \(mean) | "
                     let untestable = c.lossFall.filter { !ProbeAnalysis.isTestable($0) }
                     let verdict =
                         untestable.count == c.lossFall.count

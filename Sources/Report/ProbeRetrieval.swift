@@ -170,12 +170,21 @@ extension Figures {
                     x: Double(c.dModel), y: m.mean, lower: m.interval?.lower ?? m.mean, upper: m.interval?.upper ?? m.mean)
             }.sorted { $0.x < $1.x }
         }
-        // One random line: the random table depends only on the shape, so average it over arms at each width.
-        var randomByWidth = [Double: [Double]]()
-        for c in r.cells.values { if let m = c.random { randomByWidth[Double(c.dModel), default: []].append(m.mean) } }
-        let randomLine = randomByWidth.keys.sorted().map { SVGPlot.Point($0, randomByWidth[$0]!.reduce(0, +) / Double(randomByWidth[$0]!.count)) }
-        if !randomLine.isEmpty { series.append(.line(randomLine, grey)) }
-        if let t = r.cells.values.compactMap(\.tfidf).first { series.append(.horizontalLine(y: t.mean, color: "#444444", dash: "2 3")) }
+        // One random line and one TF-IDF line per vocabulary: the random table depends only on the shape (so it is
+        // averaged over arms at each width), TF-IDF only on the tokenizer. Cells in the analysis' order, so the
+        // figure is the same on every run.
+        let ordered = a.sizes.flatMap { size in a.arms.compactMap { arm in r.cell(arm, size).map { (size, $0) } } }
+        let vocabularies = Set(ordered.map(\.0.vocabSize)).sorted()
+        for vocabSize in vocabularies {
+            let cells = ordered.filter { $0.0.vocabSize == vocabSize }.map(\.1)
+            var randomByWidth = [Double: [Double]]()
+            for c in cells { if let m = c.random { randomByWidth[Double(c.dModel), default: []].append(m.mean) } }
+            let randomLine = randomByWidth.keys.sorted().map {
+                SVGPlot.Point($0, randomByWidth[$0]!.reduce(0, +) / Double(randomByWidth[$0]!.count))
+            }
+            if !randomLine.isEmpty { series.append(.line(randomLine, grey)) }
+            if let t = cells.compactMap(\.tfidf).first { series.append(.horizontalLine(y: t.mean, color: "#444444", dash: "2 3")) }
+        }
         for (k, arm) in a.arms.enumerated() {
             let st = style(a, arm)
             let trained = points(arm, \.trained).map { bar in
@@ -184,10 +193,7 @@ extension Figures {
                 return b
             }
             guard !trained.isEmpty else { continue }
-            var line = st
-            line.marker = .none
-            series.append(.line(trained.map { SVGPlot.Point($0.x, $0.y) }, line))
-            series.append(.errorBars(trained, st))
+            series += VocabularyFigures.connected(trained, st)
             let cropped = points(arm, \.cropped)
             if !cropped.isEmpty {
                 var dashed = st
@@ -223,9 +229,15 @@ extension Figures {
         legendEntries.append(SVGPlot.LegendEntry("random (shared seed)", grey))
         legendEntries.append(SVGPlot.LegendEntry("TF-IDF", SVGPlot.Style(color: "#444444", dash: "2 3")))
         let figure = SVGPlot.Figure(
-            title: "Retrieval MAP of the input table alone (mean-pooled passages; mean ± 95 % t interval)",
+            title: "Retrieval MAP of the input table alone (mean-pooled passages; mean ± \(Markdown.pct(a.level)) t interval)",
             panels: panels, columns: min(panels.count, 3), panelWidth: 360, panelHeight: 280, legend: legendEntries,
-            footnotes: ["Dashed coloured lines: the trained tables cropped to the smallest width (plotted at their full width)."])
+            footnotes: ["Dashed coloured lines: the trained tables cropped to the smallest width (plotted at their full width)."]
+                + (vocabularies.count > 1
+                    ? [
+                        "One grey and one dotted line per vocabulary (V = \(vocabularies.map(String.init).joined(separator: ", "))): "
+                            + "the random table and TF-IDF depend on it."
+                    ]
+                    : []))
         return Output(fileName: retrievalFileName, svg: figure.render())
     }
 }

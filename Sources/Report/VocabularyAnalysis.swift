@@ -59,9 +59,9 @@ public struct PrimaryMetric: Sendable, Equatable {
     }
 }
 
-/// Final bits per byte against vocabulary size per strategy, and the gap `baseline − arm` per vocabulary with
-/// paired-t intervals and Holm-corrected p-values, next to each cell's training FLOPs and bytes. Built from a
-/// `GridAnalysis` whose primary metric is bits per byte (its cells already hold bpb).
+/// Final bits per byte against vocabulary size per strategy, and the gap `arm − baseline` per vocabulary (the
+/// analysis' own comparisons: same test, same sign, same Holm family as the Δ table), next to each cell's training
+/// FLOPs and bytes. Built from a `GridAnalysis` whose primary metric is bits per byte (its cells already hold bpb).
 public struct VocabularyAnalysis: Sendable {
     /// A model shape without its vocabulary: what a "size" is in a vocabulary grid.
     public struct Shape: Hashable, Sendable, Comparable {
@@ -86,24 +86,15 @@ public struct VocabularyAnalysis: Sendable {
         public let tokens: Double?
     }
 
-    /// `baseline − arm` in final bits per byte at one vocabulary (negative: the baseline is better).
-    public struct Gap: Sendable {
-        public let arm: String, shape: Shape, vocabSize: Int
-        public let delta: Double
-        public let interval: ConfidenceInterval?
-        public let pValue: Double?
-        public var holmPValue: Double?
-        public let pairs: Int
-        public let note: String?
-    }
-
     public let baseline: String
     public let level: Double
     public let arms: [String]
     public let shapes: [Shape]
     public let vocabularies: [Int]
     public let cells: [Key: Cell]
-    public let gaps: [Gap]
+    /// `a.comparisons`: Δ = arm − baseline in final bits per byte (positive: the arm is worse), Holm-adjusted over
+    /// the report's one family of comparisons.
+    public let gaps: [Comparison]
 
     /// nil unless the analysis spans several vocabularies.
     public init?(_ a: GridAnalysis) {
@@ -124,46 +115,13 @@ public struct VocabularyAnalysis: Sendable {
                 tokens: mean { $0.tokens.map(Double.init) })
         }
         self.cells = cells
-        var gaps = [Gap]()
-        if a.hasBaseline {
-            for arm in a.comparedArms {
-                for size in a.sizes {
-                    guard let armCell = a.cell(arm, size), let baseCell = a.cell(a.baseline, size) else { continue }
-                    gaps.append(Self.gap(arm: arm, size: size, arm: armCell, baseline: baseCell, level: a.level))
-                }
-            }
-        }
-        let tested = gaps.indices.filter { gaps[$0].pValue != nil }
-        if let adjusted = try? HolmCorrection.adjustedPValues(tested.map { gaps[$0].pValue! }) {
-            for (k, i) in tested.enumerated() { gaps[i].holmPValue = adjusted[k] }
-        }
-        self.gaps = gaps
+        gaps = a.comparisons
     }
 
     public func cell(_ arm: String, _ shape: Shape, _ vocabSize: Int) -> Cell? {
         cells[Key(arm: arm, shape: shape, vocabSize: vocabSize)]
     }
 
-    /// Paired t on the seed-matched runs of baseline and arm: d = baseline − arm.
-    static func gap(arm: String, size: ModelShape, arm a: GridAnalysis.Cell, baseline b: GridAnalysis.Cell, level: Double) -> Gap {
-        let armBySeed = Dictionary(a.runs.map { ($0.seed, $0.finalValLoss!) }, uniquingKeysWith: { x, _ in x })
-        let baseBySeed = Dictionary(b.runs.map { ($0.seed, $0.finalValLoss!) }, uniquingKeysWith: { x, _ in x })
-        let seeds = Set(armBySeed.keys).intersection(baseBySeed.keys).sorted()
-        let xb = seeds.map { baseBySeed[$0]! }, xa = seeds.map { armBySeed[$0]! }
-        let shape = Shape(size)
-        guard seeds.count >= 2 else {
-            return Gap(
-                arm: arm, shape: shape, vocabSize: size.vocabSize, delta: b.final.mean - a.final.mean, interval: nil, pValue: nil,
-                holmPValue: nil, pairs: seeds.count, note: "fewer than 2 seed-matched pairs: no test")
-        }
-        guard let t = try? PairedTTest(xb, xa, level: level) else {
-            let d = zip(xb, xa).map { $0 - $1 }.reduce(0, +) / Double(seeds.count)
-            return Gap(
-                arm: arm, shape: shape, vocabSize: size.vocabSize, delta: d, interval: nil, pValue: nil, holmPValue: nil,
-                pairs: seeds.count, note: "all paired differences equal: no test")
-        }
-        return Gap(
-            arm: arm, shape: shape, vocabSize: size.vocabSize, delta: t.meanDifference, interval: t.interval, pValue: t.pValue,
-            holmPValue: nil, pairs: seeds.count, note: nil)
-    }
+    /// The gaps of one model shape, in the analysis' order (arm, then vocabulary).
+    public func gaps(_ shape: Shape) -> [Comparison] { gaps.filter { Shape($0.size) == shape } }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The vocabulary section's figures: final bits per byte vs vocabulary size per strategy, and the gap
-/// `baseline − arm` vs vocabulary size, both on a log₂ x axis with Student-t / paired-t intervals.
+/// `arm − baseline` vs vocabulary size, both on a log₂ x axis with Student-t / paired-t intervals.
 enum VocabularyFigures {
     /// One panel per model shape (usually one).
     static func bitsPerByte(_ a: GridAnalysis, _ v: VocabularyAnalysis) -> Figures.Output {
@@ -33,9 +33,9 @@ enum VocabularyFigures {
         let panels = v.shapes.map { shape -> SVGPlot.Panel in
             var series: [SVGPlot.Series] = [.horizontalLine(y: 0, color: "#000000", dash: "4 3")]
             for (k, arm) in compared.enumerated() {
-                let bars = v.gaps.filter { $0.arm == arm && $0.shape == shape }.map { g in
+                let bars = v.gaps(shape).filter { $0.arm == arm }.map { g in
                     SVGPlot.ErrorBar(
-                        x: Double(g.vocabSize) * dodge(k, of: compared.count), y: g.delta, lower: g.interval?.lower ?? g.delta,
+                        x: Double(g.size.vocabSize) * dodge(k, of: compared.count), y: g.delta, lower: g.interval?.lower ?? g.delta,
                         upper: g.interval?.upper ?? g.delta)
                 }
                 series += connected(bars, Figures.style(a, arm))
@@ -43,15 +43,15 @@ enum VocabularyFigures {
             return SVGPlot.Panel(
                 title: v.shapes.count > 1 ? shape.label : "",
                 x: vocabularyAxis(v),
-                y: SVGPlot.Axis("\(v.baseline) − strategy, final bits per byte", include: [0]), series: series,
+                y: SVGPlot.Axis("strategy − \(v.baseline), final bits per byte", include: [0]), series: series,
                 emptyText: "no vocabulary with both \(v.baseline) and another strategy")
         }
-        let noCI = v.gaps.filter { $0.interval == nil }.map { "\($0.arm) at V = \($0.vocabSize)" }
+        let noCI = v.gaps.filter { $0.interval == nil }.map { "\($0.arm) at V = \($0.size.vocabSize)" }
         let figure = SVGPlot.Figure(
-            title: "\(v.baseline) − strategy vs vocabulary size (paired-t \(Markdown.pct(v.level)) CI; below 0 = \(v.baseline) better)",
+            title: "strategy − \(v.baseline) vs vocabulary size (\(Markdown.pct(v.level)) CI; above 0 = \(v.baseline) better)",
             panels: panels, columns: min(2, max(panels.count, 1)), panelWidth: 620, panelHeight: 380,
             legend: Figures.legend(a, arms: compared),
-            footnotes: noCI.isEmpty ? [] : ["No CI (fewer than 2 seed-matched pairs, or no spread): " + noCI.joined(separator: ", ") + "."])
+            footnotes: noCI.isEmpty ? [] : ["No CI (too few runs, or no spread): " + noCI.joined(separator: ", ") + "."])
         return Figures.Output(fileName: "vocab_gap.svg", svg: figure.render())
     }
 

@@ -3,8 +3,8 @@ import Stats
 
 /// The report's vocabulary section and its small additions to the shared tables (hooks in Markdown.swift).
 enum VocabularyMarkdown {
-    /// `## Vocabulary`: final bpb per strategy and vocabulary, the gap `baseline − arm` per vocabulary with paired-t
-    /// CIs and Holm-corrected p, and each cell's training cost.
+    /// `## Vocabulary`: final bpb per strategy and vocabulary, the gap `arm − baseline` per vocabulary (the Δ table's
+    /// comparisons ordered by vocabulary), and each cell's training cost.
     static func section(_ a: GridAnalysis, _ v: VocabularyAnalysis, figures: [String]) -> String {
         let pct = Markdown.pct(v.level)
         var s = "Vocabulary is an axis of its own here, not a model size: sizes are model shapes (d_model, n_layer, "
@@ -16,9 +16,9 @@ enum VocabularyMarkdown {
             s += "interval over seeds per strategy (points dodged sideways for legibility).\n\n"
         }
         if figures.contains("vocab_gap.svg") {
-            s += "![\(v.baseline) − strategy vs vocabulary size](vocab_gap.svg)\n\n"
-            s += "**Figure V2.** `\(v.baseline)` − strategy in final bits per byte at each vocabulary size, with the "
-            s += "\(pct) paired-t CI over seed-matched runs; below 0 = `\(v.baseline)` better.\n\n"
+            s += "![strategy − \(v.baseline) vs vocabulary size](vocab_gap.svg)\n\n"
+            s += "**Figure V2.** Strategy − `\(v.baseline)` in final bits per byte at each vocabulary size (the Δ of the "
+            s += "comparison table), with its \(pct) CI (paired t over seed-matched runs, or Welch t); above 0 = `\(v.baseline)` better.\n\n"
         }
         for shape in v.shapes {
             if v.shapes.count > 1 { s += "### \(shape.label)\n\n" }
@@ -35,19 +35,20 @@ enum VocabularyMarkdown {
                     s += "\(c.trainFlops.map(Format.sig) ?? "—") | \(c.tokens.map(Format.tokens) ?? "—") |\n"
                 }
             }
-            let gaps = v.gaps.filter { $0.shape == shape }
+            let gaps = v.gaps(shape)
             guard !gaps.isEmpty else {
                 s += "\nNo vocabulary has finished runs of both `\(v.baseline)` and another strategy: no gap.\n\n"
                 continue
             }
-            let tests = v.gaps.filter { $0.pValue != nil }.count
-            s += "\nGap = `\(v.baseline)` − strategy in final bits per byte (negative: `\(v.baseline)` is better), paired t "
-            s += "over seed-matched runs; p two-sided, Holm-adjusted over all \(tests) gap test\(tests == 1 ? "" : "s") of this section.\n\n"
-            s += "| strategy | V | gap | \(pct) CI (unadjusted) | p | p (Holm) | pairs | note |\n|---|---:|---:|---|---:|---:|---:|---|\n"
+            let tests = a.comparisons.filter { $0.pValue != nil }.count
+            s += "\nΔ = strategy − `\(v.baseline)` in final bits per byte (positive: the strategy is worse): the comparisons "
+            s += "of the Δ table, by vocabulary; p two-sided, Holm-adjusted over all \(tests) test\(tests == 1 ? "" : "s") of that table.\n\n"
+            s += "| strategy | V | Δ | \(pct) CI (unadjusted) | test | p | p (Holm) | n | note |\n"
+            s += "|---|---:|---:|---|---|---:|---:|---|---|\n"
             for g in gaps {
-                s += "| `\(g.arm)` | \(g.vocabSize) | \(Format.signed(g.delta)) | "
-                s += "\(g.interval.map { Format.interval($0.lower, $0.upper) } ?? "—") | \(g.pValue.map(Format.p) ?? "—") | "
-                s += "\(g.holmPValue.map(Format.p) ?? "—") | \(g.pairs) | \(g.note ?? "") |\n"
+                s += "| `\(g.arm)` | \(g.size.vocabSize) | \(Format.signed(g.delta)) | "
+                s += "\(g.interval.map { Format.interval($0.lower, $0.upper) } ?? "—") | \(g.test.rawValue) | "
+                s += "\(g.pValue.map(Format.p) ?? "—") | \(g.holmPValue.map(Format.p) ?? "—") | \(g.nText) | \(g.note ?? "") |\n"
             }
             s += "\n"
         }

@@ -100,6 +100,30 @@ final class GridFileTests: XCTestCase {
         XCTAssertEqual(plain.config.strategyOptions["init_std"], .double(0.02))
     }
 
+    /// Combinations whose axis values pin one key differently are skipped (and counted for `grid plan`); an axis
+    /// value that meets no combination at all is an error at its place instead of silently yielding no run.
+    func testAxisValueThatNeverYieldsARunIsAnError() throws {
+        let (grid, runs) = try expand(
+            """
+            base: \(Self.tinyBase)
+            axes:
+              parametrization: [sp, mup]
+              strategy: [learned, {name: mup, parametrization: mup}]
+            """)
+        XCTAssertEqual(runs.count, 3)
+        XCTAssertEqual(GridExpansion.conflictingCombinations(grid), 1)
+        let lines = errors(
+            """
+            base: \(Self.tinyBase)
+            axes:
+              parametrization: [sp, mup]
+              strategy: [{name: mup, parametrization: mup}, {name: learned, label: plain, parametrization: mup}]
+            """)
+        XCTAssertEqual(lines.count, 1, "\(lines)")
+        XCTAssertTrue(lines.first?.contains("value 'sp' of axis 'parametrization'") ?? false, "\(lines)")
+        XCTAssertTrue(lines.first?.contains("never yields a run") ?? false, "\(lines)")
+    }
+
     /// Filters may also name a trainer key: it matches the run's resolved config.
     func testFilterOnTrainerKey() throws {
         let (_, runs) = try expand(

@@ -111,6 +111,17 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    /// A tied head leaves N (its parameters are the input table's) but not the FLOPs: its V·d product still runs
+    /// forward and backward, so tied and untied models of one shape cost the same per token.
+    func testTiedHeadFLOPsAreCounted() {
+        let untied = ModelConfig(vocabSize: 31, dModel: 16, nLayer: 2, nHead: 2, contextLength: 8, bias: false, tieEmbeddings: false)
+        var tied = untied
+        tied.tieEmbeddings = true
+        XCTAssertEqual(untied.nonEmbeddingParameters - tied.nonEmbeddingParameters, 31 * 16)
+        XCTAssertEqual(tied.trainingFLOPsPerToken, untied.trainingFLOPsPerToken)
+        XCTAssertEqual(untied.trainingFLOPsPerToken, 6 * Double(untied.nonEmbeddingParameters) + 12 * Double(2 * 16 * 8))
+    }
+
     func testBadShapesAreRejectedWithTheKey() {
         let config = ModelConfig(vocabSize: 256, dModel: 30, nLayer: 1, nHead: 4, contextLength: 4)
         XCTAssertThrowsError(try config.validate()) { error in

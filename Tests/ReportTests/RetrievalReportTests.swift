@@ -102,6 +102,9 @@ final class RetrievalReportTests: XCTestCase {
         let rows = md.split(separator: "\n").filter { $0.hasPrefix("| `learned` | input embedding |") }
         XCTAssertEqual(rows.count, 2)
         for row in rows { XCTAssertTrue(row.contains("| not testable (loss still falling "), String(row)) }
+        // No mean stabilisation point from runs stopped while still learning (the verdicts leave them out too).
+        for row in rows { XCTAssertTrue(row.contains("| — (none testable) |"), String(row)) }
+        XCTAssertTrue(out.analysis.sizes.allSatisfy { out.probes.cell("learned", $0, .input)?.stabilised == nil })
         let size = out.analysis.sizes[0]
         let falls = try XCTUnwrap(out.probes.cell("learned", size, .input)).lossFall
         XCTAssertEqual(falls.count, 3)
@@ -124,6 +127,7 @@ final class RetrievalReportTests: XCTestCase {
         for size in out.analysis.sizes {
             let c = try XCTUnwrap(out.probes.cell("learned", size, .input))
             XCTAssertEqual(c.testableStabilisedAt, c.stabilisedAt)
+            XCTAssertEqual(c.stabilised?.n, c.stabilisedAt.count)
         }
     }
 }

@@ -6,7 +6,7 @@ import TestSupport
 import XCTest
 
 /// The report on a grid that varies the vocabulary: bits per byte everywhere, vocabulary as its own axis (never a
-/// model size), and the gap `learned − frozen-random` per vocabulary with paired-t CIs and Holm-corrected p.
+/// model size), and the gap `frozen-random − learned` per vocabulary: the Δ table's comparisons by vocabulary.
 final class VocabularyReportTests: XCTestCase {
     /// learned and frozen-random, one model shape, V = 256, 1024, 4096, seeds 1–3, with bits per byte.
     static var spec: SyntheticGrid.Spec {
@@ -45,13 +45,14 @@ final class VocabularyReportTests: XCTestCase {
             XCTAssertEqual(try XCTUnwrap(c.final.interval).lower, lo, accuracy: 1e-9)
             XCTAssertEqual(try XCTUnwrap(c.final.interval).upper, hi, accuracy: 1e-9)
         }
-        // scipy.stats.ttest_rel(learned, frozen_random) and its confidence_interval(0.95); Holm step-down.
+        // scipy.stats.ttest_rel(frozen_random, learned) and its confidence_interval(0.95); Holm step-down. Strategy −
+        // baseline, the sign of the Δ table.
         let gaps: [(Int, Double, Double, Double, Double, Double)] = [
-            (256, -0.609493333333333, -0.655570755427864, -0.563415911238803, 0.000308577872521036, 0.000617155745042071),
-            (1024, -0.239814, -0.264492596426656, -0.215135403573345, 0.000571540231019115, 0.000617155745042071),
-            (4096, -0.123709333333333, -0.124428062391247, -0.12299060427542, 1.82327297921864e-06, 5.46981893765592e-06),
+            (256, 0.609493333333333, 0.563415911238803, 0.655570755427864, 0.000308577872521036, 0.000617155745042071),
+            (1024, 0.239814, 0.215135403573345, 0.264492596426656, 0.000571540231019115, 0.000617155745042071),
+            (4096, 0.123709333333333, 0.12299060427542, 0.124428062391247, 1.82327297921864e-06, 5.46981893765592e-06),
         ]
-        XCTAssertEqual(v.gaps.map(\.vocabSize), gaps.map(\.0))
+        XCTAssertEqual(v.gaps.map(\.size.vocabSize), gaps.map(\.0))
         for (g, e) in zip(v.gaps, gaps) {
             XCTAssertEqual(g.arm, "frozen-random")
             XCTAssertEqual(g.pairs, 3)
@@ -61,6 +62,9 @@ final class VocabularyReportTests: XCTestCase {
             XCTAssertEqual(try XCTUnwrap(g.pValue), e.4, accuracy: 1e-9 * max(e.4, 1e-6))
             XCTAssertEqual(try XCTUnwrap(g.holmPValue), e.5, accuracy: 1e-9 * max(e.5, 1e-6))
         }
+        // One comparison, one sign, one Holm family: the gaps are the Δ table's comparisons, not a second set of tests.
+        XCTAssertEqual(v.gaps.map(\.delta), out.analysis.comparisons.map(\.delta))
+        XCTAssertEqual(v.gaps.map(\.holmPValue), out.analysis.comparisons.map(\.holmPValue))
         // Training cost beside it: the fixture's train_bytes = 200 steps × 2048 tokens × (1 + 0.6·log₂(V/256)).
         XCTAssertEqual(try XCTUnwrap(v.cell("learned", shape, 1024)?.trainBytes), (409_600 * 2.2).rounded())
         XCTAssertNotNil(v.cell("learned", shape, 1024)?.trainFlops)
@@ -83,7 +87,7 @@ final class VocabularyReportTests: XCTestCase {
         let md = out.markdown
         XCTAssertTrue(md.contains("**Bits per byte:** This grid varies the vocabulary sizes (256, 1024, 4096)"))
         XCTAssertTrue(md.contains("## Vocabulary\n"))
-        XCTAssertTrue(md.contains("| `frozen-random` | 1024 | -0.2398 |"), md)
+        XCTAssertTrue(md.contains("| `frozen-random` | 1024 | +0.2398 |"), md)
         XCTAssertTrue(md.contains("Δ = strategy − `learned` in final validation loss (bits/byte; positive = worse)"))
         XCTAssertTrue(md.contains("- Scaling: not fitted: the grid varies the vocabulary"))
         XCTAssertFalse(md.contains("nats"), "no nats-per-token number may be compared across vocabularies")

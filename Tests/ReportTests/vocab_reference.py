@@ -1,8 +1,9 @@
 """Reference values for VocabularyReportTests, computed with SciPy/NumPy straight from the run folders' summary.json
 (independent of the report's Swift statistics). Usage: python3 vocab_reference.py GRID_FOLDER
 
-For each V: final_val_bpb mean and 95 % Student-t interval per strategy; the gap learned − frozen-random by
-scipy.stats.ttest_rel on seed-matched runs with its 95 % CI; Holm-adjusted p over the gaps (step-down, monotone).
+For each V: final_val_bpb mean and 95 % Student-t interval per strategy; the gap frozen-random − learned (strategy −
+baseline, the report's one sign) by scipy.stats.ttest_rel on seed-matched runs with its 95 % CI; Holm-adjusted p
+over the gaps (step-down, monotone).
 """
 import json
 import os
@@ -31,10 +32,10 @@ ps = []
 for v in vocabs:
     a = np.array([finals[("learned", v, s)] for s in (1, 2, 3)])
     b = np.array([finals[("frozen-random", v, s)] for s in (1, 2, 3)])
-    t = stats.ttest_rel(a, b)
+    t = stats.ttest_rel(b, a)
     ci = t.confidence_interval(0.95)
     ps.append(t.pvalue)
-    print(f"gap V={v}: {np.mean(a - b):.15g} CI [{ci.low:.15g}, {ci.high:.15g}] p {t.pvalue:.15g}")
+    print(f"gap V={v}: {np.mean(b - a):.15g} CI [{ci.low:.15g}, {ci.high:.15g}] p {t.pvalue:.15g}")
 order = np.argsort(ps)
 m = len(ps)
 holm = np.empty(m)
