@@ -38,9 +38,10 @@ struct ReportCommand: ParsableCommand {
         let output = try Report.build(gridFolder: folder, name: name, baseline: baseline)
         let target = URL(fileURLWithPath: out ?? "reports/\(name)")
         let files = try Report.write(output, to: target)
-        let a = output.analysis
-        print(
-            "report of \(a.runs.count) runs (\(a.problems.count) missing or not finished) → \(target.path)/README.md (+ \(files.count - 1) figures)")
+        // A sliced report (learning-rate or parametrization axis) analyses every run; `analysis` is only its first slice.
+        let runs = output.slices?.runs.count ?? output.analysis.runs.count
+        let problems = output.slices?.problems.count ?? output.analysis.problems.count
+        print("report of \(runs) runs (\(problems) missing or not finished) → \(target.path)/README.md (+ \(files.count - 1) figures)")
     }
 
     /// A run folder, or a grid file mapped to runs/<name>.
