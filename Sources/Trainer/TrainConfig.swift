@@ -178,6 +178,26 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         return maxSteps ?? 0
     }
 
+    /// `totalSteps(trainSplit:)`, checked: positive, and its tokens within `maxTokenBudget`; errors name `budgetKey`.
+    public func checkedSteps(trainSplit: TrainSplit?) throws -> Int {
+        let perStep = batchSize * contextLength
+        guard let steps = totalSteps(trainSplit: trainSplit) else {
+            throw ConfigError(
+                key: budgetKey, message: "the budget exceeds \(Self.maxTokenBudget) tokens",
+                fix: "set \(budgetKey) to a budget this machine can train")
+        }
+        guard steps > 0 else {
+            throw ConfigError(key: budgetKey, message: "the budget is zero steps", fix: "set \(budgetKey) to a positive number")
+        }
+        let (budgetTokens, overflow) = steps.multipliedReportingOverflow(by: perStep)
+        guard !overflow && budgetTokens <= Self.maxTokenBudget else {
+            throw ConfigError(
+                key: budgetKey, message: "\(steps) steps of \(perStep) tokens exceed \(Self.maxTokenBudget) tokens",
+                fix: "set \(budgetKey) to a budget this machine can train")
+        }
+        return steps
+    }
+
     /// The key that sets the budget (for error messages).
     public var budgetKey: String { maxTrainBytes != nil ? "max_train_bytes" : maxTokens != nil ? "max_tokens" : "max_steps" }
 
@@ -205,12 +225,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
             let others = [maxSteps.map { _ in "max_steps" }, maxTokens.map { _ in "max_tokens" }].compactMap { $0 }
             if !others.isEmpty { throw Self.budgetConflict(others) }
         } else {
-            try check(totalSteps > 0, budgetKey, "the budget is zero steps", "set max_steps or max_tokens to a positive number")
-            let (budgetTokens, overflow) = totalSteps.multipliedReportingOverflow(by: batchSize * model.contextLength)
-            try check(
-                !overflow && budgetTokens <= Self.maxTokenBudget, budgetKey,
-                "\(totalSteps) steps of \(batchSize * model.contextLength) tokens exceed \(Self.maxTokenBudget) tokens",
-                "set max_steps (or max_tokens) to a budget this machine can train")
+            _ = try checkedSteps(trainSplit: nil)  // a byte budget is checked by the trainer, which knows the split
         }
         try check(learningRate > 0 && learningRate.isFinite, "learning_rate", "must be a positive number, got \(learningRate)", "use e.g. 1e-3")
         try check((0...1).contains(minLRRatio), "min_lr_ratio", "must be in [0, 1], got \(minLRRatio)", "use e.g. 0.1")

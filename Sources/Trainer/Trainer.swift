@@ -73,15 +73,7 @@ public final class Trainer {
                 key: "max_train_bytes", message: "this run's data does not say how many bytes its training split holds",
                 fix: "use max_steps or max_tokens with this data source")
         }
-        guard let steps = config.totalSteps(trainSplit: data.trainSplit), steps > 0 else {
-            throw ConfigError(key: config.budgetKey, message: "the budget is zero steps", fix: "set a positive \(config.budgetKey)")
-        }
-        let (budgetTokens, overflow) = steps.multipliedReportingOverflow(by: config.batchSize * config.contextLength)
-        guard !overflow && budgetTokens <= TrainConfig.maxTokenBudget else {
-            throw ConfigError(
-                key: config.budgetKey, message: "\(steps) steps exceed \(TrainConfig.maxTokenBudget) tokens",
-                fix: "set \(config.budgetKey) to a budget this machine can train")
-        }
+        let steps = try config.checkedSteps(trainSplit: data.trainSplit)
         totalSteps = steps
         tokenByteLengths = TokenByteLengths(data.vocabulary)
         let context = EmbeddingContext(
