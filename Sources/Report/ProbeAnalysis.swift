@@ -71,7 +71,7 @@ public struct ProbeAnalysis: Sendable {
         /// Runs whose table reached the threshold only at the final snapshot ("not before the end").
         public var notStabilised: Int { stabilisedAt.filter { $0 >= 1 }.count }
         /// Per run with a drift record, aligned with `stabilisedAt`: the relative fall of its validation loss over the
-        /// last 10 % of training (`ProbeAnalysis.lossFall`), nil without enough of a curve.
+        /// last `lossFallWindow` of training (`ProbeAnalysis.lossFall`), nil without enough of a curve.
         public let lossFall: [Double?]
         /// The runs whose stabilisation can be judged: loss no longer falling by more than `lossFallLimit`.
         public var testableStabilisedAt: [Double] {
@@ -81,15 +81,20 @@ public struct ProbeAnalysis: Sendable {
 
     /// A run whose validation loss still fell by more than this fraction over the last `lossFallWindow` of training
     /// was stopped while still learning: whether its tables would have stopped moving is not testable at this budget,
-    /// and "not stabilised" would be a statement about the budget, not about the tables.
-    public static let lossFallLimit = 0.01
-    public static let lossFallWindow = 0.1
+    /// and "not stabilised" would be a statement about the budget, not about the tables. The window is the last half,
+    /// not the last tenth: a cosine schedule's last 10 % runs below 2.5 % of its peak rate (lr ∝ 1 + cos πt), so the
+    /// curve flattens there whether or not the run has converged — 540-step runs still falling 5–9 % over their
+    /// second half fall < 1 % over their last tenth. Over the last half (rate from half its peak to 0) a run trained
+    /// to a plateau gains at most a few per cent, annealing included.
+    public static let lossFallLimit = 0.03
+    public static let lossFallWindow = 0.5
 
     public static func isTestable(_ fall: Double?) -> Bool { fall.map { $0 <= lossFallLimit } ?? false }
 
-    /// (L(0.9·T) − L(T)) / L(0.9·T) over the validation curve (tokens, loss), T its last point and L(0.9·T) linearly
-    /// interpolated between the points around it; nil with fewer than two points or none at or before 0.9·T. Pass a
-    /// curve on one evaluation set (`RunRecord.regularCurve`): two sets of batches differ by more than the 1 % limit.
+    /// (L(s·T) − L(T)) / L(s·T), s = 1 − window, over the validation curve (tokens, loss), T its last point and L(s·T)
+    /// linearly interpolated between the points around it; nil with fewer than two points or none at or before s·T. Pass a
+    /// curve on one evaluation set (`RunRecord.regularCurve`): two sets of batches differ by 1–2 %, as much as
+    /// the fall this measures.
     public static func lossFall(_ curve: [CurvePoint], window: Double = lossFallWindow) -> Double? {
         let pts = curve.filter { $0.tokens.isFinite && $0.loss.isFinite }.sorted { $0.tokens < $1.tokens }
         guard pts.count >= 2, let last = pts.last else { return nil }

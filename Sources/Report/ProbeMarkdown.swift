@@ -152,7 +152,7 @@ extension Markdown {
         return s
     }
 
-    /// "not testable at this budget (loss still falling by 2.10–3.40 % over the last 10 % of training)" for runs whose
+    /// "not testable at this budget (loss still falling by 4.10–5.40 % over the last 50 % of training)" for runs whose
     /// loss falls (nil: no validation curve to check) are given; `short` for table cells ("not testable (loss −2.10 …
     /// −3.40 %)", the table's caption says the rest).
     static func notTestableText(_ falls: [Double?], short: Bool = false) -> String {
@@ -281,8 +281,11 @@ extension Markdown {
         s += "run never count (the run's Fisher-z interval covers word-pair sampling, not seed variation). "
         s += "Stabilisation is judged only for runs whose validation loss fell by at most "
         s += "\(percent(ProbeAnalysis.lossFallLimit)) over the last \(percent(ProbeAnalysis.lossFallWindow)) of training "
-        s += "((L(0.9·T) − L(T)) / L(0.9·T) on the validation curve, L(0.9·T) interpolated); other runs are \"not testable at "
-        s += "this budget\".\n"
+        let start = Format.fixed(1 - ProbeAnalysis.lossFallWindow, 1)
+        s += "((L(\(start)·T) − L(T)) / L(\(start)·T) on the validation curve, L(\(start)·T) interpolated); other runs are "
+        s += "\"not testable at this budget\". The window is the last half, not the last tenth, because a cosine schedule's "
+        s += "last 10 % runs below 2.5 % of its peak learning rate: the curve flattens there whether or not the run has "
+        s += "converged.\n"
         return s
     }
 }
