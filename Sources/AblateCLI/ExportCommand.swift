@@ -49,7 +49,8 @@ struct ExportCommand: ParsableCommand {
             discussion: """
                 runs.csv: run_id, every key of config.json flattened with dots (config.*, model.*, strategy_options.*,
                 parameters.*, provenance.*), summary.* (final_val_loss in nats, final_val_bpb in bits per byte,
-                tokens, train_bytes, train_flops, elapsed_s, parameter counts) and status.* (state, step, reason).
+                tokens, train_bytes, train_flops, elapsed_s, parameter counts, timing.*: where the process's wall time
+                went) and status.* (state, step, reason).
                 metrics.csv: run_id, step, tokens, split (train | val), loss (nats), bpb (val rows: bits per byte), lr,
                 grad_norm, tokens_per_s, elapsed_s. Missing values are empty fields; pandas.read_csv reads both with
                 numeric columns as int64/float64.

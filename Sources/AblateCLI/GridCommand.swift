@@ -111,7 +111,7 @@ enum GridSupport {
 
     static func estimates(_ runs: [GridRun], layout: GridLayout, threads: Int, efficiency: Double?) -> ([RunEstimate], Throughput) {
         var tp = Throughput(threads: threads, efficiency: efficiency, source: efficiency.map { "efficiency \($0) (--efficiency)" })
-        if efficiency == nil { GridPlan.calibrate(runs, layout: layout, throughput: &tp) }
+        GridPlan.calibrate(runs, layout: layout, throughput: &tp, efficiency: efficiency == nil)
         return (GridPlan.estimate(runs, throughput: &tp), tp)
     }
 }

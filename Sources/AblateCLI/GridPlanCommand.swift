@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Grid
+import RunFormat
 import Trainer
 
 /// `ablate grid plan FILE`: every run with its size, budget, cost and estimated time, and the total.
@@ -12,7 +13,9 @@ struct GridPlanCommand: ParsableCommand {
             Time estimates: FLOPs (6N + 12·L·d·T per trained token, a third of that per evaluated token) divided by
             the sgemm GFLOP/s measured now on this machine at each model's own matrix shapes, times an efficiency
             factor: the median achieved/sgemm ratio of this grid's finished runs when there are any, else a default
-            calibrated on an idle 2-core Zen 4 VM. Both numbers are printed.
+            calibrated on an idle 2-core Zen 4 VM; plus a start-up per run (process start, data loading, model init:
+            what the efficiency's training-loop time leaves out), the median of this grid's finished runs or a measured
+            default. The numbers used are printed, and for finished runs where their process time went.
             A grid with max_train_bytes shows each run's byte budget; its steps follow from the training split's bytes
             per token under the run's tokenizer, known once that tokenizer is cached (`grid run` trains it first).
             """)
@@ -89,7 +92,18 @@ struct GridPlanCommand: ParsableCommand {
         var tp2 = tp
         let peakText = peaks.map { String(format: "%@ %.0f", $0.id, tp2.peakGFLOPS($0)) }.joined(separator: ", ")
         print(
-            "time estimate: sgemm GFLOP/s measured now at each model's shapes with \(threads) thread(s) (e.g. \(peakText)) × \(tp.source); the machine's current load is included"
+            "time estimate: sgemm GFLOP/s measured now at each model's shapes with \(threads) thread(s) (e.g. \(peakText)) × \(tp.source), plus a start-up of \(tp.startupSource); the machine's current load is included"
         )
+        // What the finished runs' processes spent their time on (summary.json's `timing`; older runs have none).
+        let timed = estimates.compactMap { e -> (RunEstimate, RunTiming)? in
+            guard let t = (try? RunFolder(layout.folder(e.run)).read(RunSummary.self))?.timing else { return nil }
+            return (e, t)
+        }
+        if !timed.isEmpty {
+            let wall = timed.reduce(0) { $0 + $1.1.wall }, planned = timed.reduce(0) { $0 + $1.0.seconds(fromStep: $1.1.fromStep) }
+            print(
+                "finished: \(timed.count) run(s) with a timing record, \(GridOverhead.seconds(wall)) of process time against the plan's \(GridOverhead.seconds(planned)): "
+                    + GridOverhead.shares(timed.map(\.1)))
+        }
     }
 }

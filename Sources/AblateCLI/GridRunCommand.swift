@@ -43,8 +43,10 @@ struct GridRunCommand: ParsableCommand {
                 "the grid file changed for \(changed.count) existing run(s):\n\(changed.joined(separator: "\n"))\nFix: restore the grid file, give the changed runs new ids (e.g. a `label:`), or pass --force to discard those folders and retrain."
             )
         }
-        let env: [String: String]
+        var env: [String: String]
         do { env = try GridSupport.workerEnvironment(grid) { print($0) } } catch { throw CLIError("\(error)") }
+        // Every worker records the same commit: ask git once here, not twice in each worker's start-up.
+        env[Provenance.gitCommitVariable] = Provenance.gitCommit()
         let (estimates, _) = GridSupport.estimates(runs, layout: layout, threads: threads, efficiency: nil)
         try GridIndex.write(grid: grid, runs: runs, layout: layout)
         let runner = GridRunner(
@@ -61,6 +63,7 @@ struct GridRunCommand: ParsableCommand {
         for (id, reason) in outcome.diverged { print("  diverged: \(id): \(reason)") }
         for (id, reason) in outcome.failed { print("  failed:   \(id): \(reason)") }
         for id in outcome.busy { print("  busy:     \(id) (locked by another process)") }
+        for line in outcome.overhead.lines(interrupted: outcome.interrupted) { print(line) }
         if outcome.interrupted { print("interrupted: re-run the same command to resume.") }
         if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }
     }

@@ -151,7 +151,8 @@ struct TrainCommand: ParsableCommand {
         }
         // Everything is checked (corpus, tokenizer, strategy, model) before the folder is locked or emptied.
         let prepared = try DataLoading.prepare(config)
-        let trainer = try Trainer(config: config, data: try RunData(prepared: prepared, config: config), folder: folder)
+        let trainer = try Trainer(
+            config: config, data: try RunData(prepared: prepared, config: config), folder: folder, timingFromProcessStart: true)
         if config.warmupSteps >= trainer.totalSteps {
             print(
                 "note: warmup_steps (\(config.warmupSteps)) ≥ the run's \(trainer.totalSteps) steps: the learning rate never "

@@ -178,7 +178,7 @@ public struct BPETokenizer: Sendable {
         s += merges.isEmpty ? "],\n" : "\n  ],\n"
         s += "  \"vocab\": ["
         s += tokenBytes.enumerated().map { id, b in
-            let hex = b.map { String(format: "%02x", $0) }.joined()
+            let hex = Hex.lowercase(b)
             return "\n    {\"id\": \(id), \"hex\": \"\(hex)\", \"text\": \(jsonString(Self.display(b)))}"
         }.joined(separator: ",")
         s += "\n  ]\n}\n"
@@ -217,7 +217,7 @@ public struct BPETokenizer: Sendable {
         // The vocabulary is redundant with the merges: check that they agree.
         guard f.vocabSize == t.vocabSize, f.vocab.count == t.vocabSize,
             f.vocab.enumerated().allSatisfy({ i, e in
-                e.id == i && e.hex == t.tokenBytes[i].map { String(format: "%02x", $0) }.joined()
+                e.id == i && e.hex == Hex.lowercase(t.tokenBytes[i])
             })
         else {
             throw DatasetError.corruptCache(path: url.path, detail: "vocab entries disagree with the merges")

@@ -58,7 +58,7 @@ public struct SHA256: Sendable {
         return out
     }
 
-    public mutating func finalizeHex() -> String { finalize().map { String(format: "%02x", $0) }.joined() }
+    public mutating func finalizeHex() -> String { Hex.lowercase(finalize()) }
 
     private static let k: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
@@ -96,5 +96,23 @@ public struct SHA256: Sendable {
             hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
         }
         h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
+    }
+}
+
+/// Lowercase hex of bytes ("%02x" each). `String(format:)` costs about a microsecond per byte, which loading a
+/// tokenizer (its vocabulary is stored and checked as hex) paid some 20 000 times in every run's start-up.
+public enum Hex {
+    public static func lowercase<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 2 * bytes.count) { out in
+            digits.withUTF8Buffer { d in
+                var i = 0
+                for b in bytes {
+                    out[i] = d[Int(b >> 4)]; out[i + 1] = d[Int(b & 0x0F)]
+                    i += 2
+                }
+                return i
+            }
+        }
     }
 }

@@ -10,12 +10,20 @@ public struct RunEstimate: Sendable {
     public var steps: Int
     public var tokens: Int
     public var flops: Double
-    /// Seconds on one worker with `threads` threads.
+    /// Seconds on one worker with `threads` threads: `startup` plus the FLOPs at the calibrated rate.
     public var seconds: Double
+    /// The per-process part of `seconds` that does not scale with steps (`Throughput.startup`).
+    public var startup = 0.0
     public var memoryBytes: Int
     /// False for a byte budget whose tokenizer is not trained yet: steps, tokens, FLOPs and time are then 0.
     public var known = true
     public var nonEmbeddingParameters: Int { run.model.nonEmbeddingParameters }
+
+    /// Seconds for a process that resumes at `fromStep`: the whole start-up, the remaining steps' share of the rest.
+    public func seconds(fromStep: Int) -> Double {
+        guard steps > 0, fromStep > 0 else { return seconds }
+        return startup + (seconds - startup) * Double(max(steps - fromStep, 0)) / Double(steps)
+    }
 }
 
 /// How fast this machine trains: measured sgemm GFLOP/s at each model's own matrix shapes × an efficiency factor
@@ -31,6 +39,17 @@ public struct Throughput: Sendable {
     public static let defaultEfficiency = 0.70
     public var efficiency: Double
     public var source: String
+    /// Seconds each run's process spends outside the training loop that the efficiency is calibrated on (summary.json's
+    /// `elapsed`): process start, grid file, tokenizer and token streams, model init, config.json, the step-0
+    /// snapshot. The median of `timing.wall − elapsed` over this grid's finished runs when there are any, else
+    /// `defaultStartup`.
+    public var startup: Double
+    public var startupSource: String
+    /// `startup` measured as that median over 8 runs of the default grid's d48 L2 and d80 L3 shapes (`grid run`, 2
+    /// jobs × 1 thread) on a 2-vCPU VM that other work was loading (0.25–0.70 s); an idle machine starts faster, and
+    /// a grid's own finished runs replace it.
+    public static let defaultStartup = 0.5
+    static let defaultStartupSource = "measured on a loaded 2-vCPU VM"
     private var cache: [String: Double] = [:]
     public let threads: Int
 
@@ -38,6 +57,8 @@ public struct Throughput: Sendable {
         self.threads = threads
         self.efficiency = efficiency ?? Self.defaultEfficiency
         self.source = source ?? "default efficiency \(Self.defaultEfficiency) (calibrated on an idle 2-core Zen 4 VM)"
+        startup = Self.defaultStartup
+        startupSource = String(format: "%.2f s per run (default: %@)", Self.defaultStartup, Self.defaultStartupSource)
     }
 
     /// sgemm GFLOP/s for the run's body (B·T × 4d × d) and head (B·T × V × d) shapes, FLOP-weighted.
@@ -83,29 +104,45 @@ public enum GridPlan {
                 return RunEstimate(run: run, steps: 0, tokens: 0, flops: 0, seconds: 0, memoryBytes: memoryBytes(run), known: false)
             }
             let rate = throughput.peakGFLOPS(run) * 1e9 * throughput.efficiency
-            return RunEstimate(run: run, steps: steps, tokens: tokens, flops: f, seconds: f / rate, memoryBytes: memoryBytes(run))
+            return RunEstimate(
+                run: run, steps: steps, tokens: tokens, flops: f, seconds: throughput.startup + f / rate, startup: throughput.startup,
+                memoryBytes: memoryBytes(run))
         }
     }
 
-    /// The efficiency factor measured on finished runs in `layout` (median of achieved ÷ sgemm FLOP/s), if any.
-    public static func calibrate(_ runs: [GridRun], layout: GridLayout, throughput: inout Throughput) {
-        var ratios: [Double] = []
+    /// The efficiency factor (median of achieved ÷ sgemm FLOP/s, unless `efficiency` is false: it was given) and the
+    /// per-run start-up (median of `timing.wall − elapsed` over runs trained in one process) measured on finished runs
+    /// in `layout`, where there are any.
+    public static func calibrate(_ runs: [GridRun], layout: GridLayout, throughput: inout Throughput, efficiency: Bool = true) {
+        var ratios: [Double] = [], startups: [Double] = []
         for run in runs.prefix(200) {
             let folder = RunFolder(layout.folder(run))
-            guard let s = try? folder.read(RunSummary.self), s.elapsed > 0.5,
+            guard let s = try? folder.read(RunSummary.self),
                 let rec = try? RunJSON.read(GridRunRecord.self, from: layout.folder(run).appendingPathComponent(GridRunRecord.fileName)),
                 rec.configHash == run.configHash
             else { continue }
-            guard let f = flops(run)?.flops else { continue }
+            // A resumed run's `elapsed` spans several processes, its timing only the last.
+            if let t = s.timing, t.fromStep == 0, t.origin == "process", t.wall >= s.elapsed { startups.append(t.wall - s.elapsed) }
+            // A run of well under a second says little about the rate.
+            guard efficiency, s.elapsed > 0.5, let f = flops(run)?.flops else { continue }
             let achieved = f / s.elapsed
             ratios.append(achieved / (throughput.peakGFLOPS(run) * 1e9))
         }
-        guard !ratios.isEmpty else { return }
-        ratios.sort()
-        throughput.efficiency = ratios[ratios.count / 2]
-        throughput.source = String(
-            format: "efficiency %.2f measured on %d finished run%@ of this grid", throughput.efficiency, ratios.count, ratios.count == 1 ? "" : "s")
+        func plural(_ n: Int) -> String { n == 1 ? "" : "s" }
+        if !ratios.isEmpty {
+            throughput.efficiency = median(ratios)
+            throughput.source = String(
+                format: "efficiency %.2f measured on %d finished run%@ of this grid", throughput.efficiency, ratios.count, plural(ratios.count))
+        }
+        if !startups.isEmpty {
+            throughput.startup = median(startups)
+            throughput.startupSource = String(
+                format: "%.2f s per run, measured on %d finished run%@ of this grid", throughput.startup, startups.count, plural(startups.count))
+        }
     }
+
+    /// The upper median (the element at count / 2 of the sorted values); `values` must not be empty.
+    static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
     /// Wall time of the runs on `jobs` workers, longest first (what the runner does).
     public static func wallSeconds(_ seconds: [Double], jobs: Int) -> Double {

@@ -37,6 +37,8 @@ public final class GridRunner {
         public var failed: [(id: String, reason: String)] = []
         public var busy: [String] = []
         public var interrupted = false
+        /// Where the time went, beside the plan's estimate (`GridOverhead.lines`).
+        public var overhead = GridOverhead()
         /// 0 all finished; 3 some diverged/failed/busy; 130 interrupted.
         public var exitStatus: Int32 {
             if interrupted { return 130 }
@@ -47,10 +49,24 @@ public final class GridRunner {
     final class Active {
         let estimate: RunEstimate
         let process: Process
-        let started = Date()
+        let started: ContinuousClock.Instant
+        let exit: ExitTime
         var last: MetricsRecord?
-        init(estimate: RunEstimate, process: Process) { self.estimate = estimate; self.process = process }
+        init(estimate: RunEstimate, process: Process, started: ContinuousClock.Instant, exit: ExitTime) {
+            self.estimate = estimate; self.process = process; self.started = started; self.exit = exit
+        }
     }
+
+    /// When a worker exited, set by its termination handler (on Foundation's queue), read by the scheduling loop.
+    final class ExitTime: Sendable {
+        private let instant = Mutex<ContinuousClock.Instant?>(nil)
+        func set(_ t: ContinuousClock.Instant) { instant.withLock { $0 = $0 ?? t } }
+        var value: ContinuousClock.Instant? { instant.withLock { $0 } }
+    }
+
+    private let clock = ContinuousClock()
+    /// Signalled by every worker's exit, so the loop starts the next run at once rather than at its next poll.
+    private let workerExited = DispatchSemaphore(value: 0)
 
     let options: Options
     let grid: GridFile
@@ -112,11 +128,23 @@ public final class GridRunner {
         var estimatedDone = 0.0, actualDone = 0.0
         let start = Date()
         var lastPoll = Date.distantPast
+        // Slots freed by a worker's exit, oldest first: the next start on one of them is a scheduler gap.
+        var freed: [ContinuousClock.Instant] = []
+        let processStart = ProcessStart.instant(clock)
+        outcome.overhead.jobs = options.jobs; outcome.overhead.threads = options.threads
         while !pending.isEmpty || !active.isEmpty {
             while !stopRequested && active.count < options.jobs && !pending.isEmpty {
                 let e = pending.removeFirst()
                 do {
-                    active.append(Active(estimate: e, process: try spawn(e.run)))
+                    let exit = ExitTime()
+                    let now = clock.now
+                    let process = try spawn(e.run, exit: exit)
+                    if !freed.isEmpty {
+                        outcome.overhead.gaps += Self.seconds(now - freed.removeFirst()); outcome.overhead.gapCount += 1
+                    } else if outcome.overhead.startup == nil, let processStart {
+                        outcome.overhead.startup = Self.seconds(now - processStart)
+                    }
+                    active.append(Active(estimate: e, process: process, started: now, exit: exit))
                     progress.event("started \(e.run.id)")
                 } catch {
                     outcome.failed.append((e.run.id, "cannot start a worker: \(error)"))
@@ -131,7 +159,7 @@ public final class GridRunner {
                 }
                 pending.removeAll()
             }
-            Thread.sleep(forTimeInterval: 0.1)
+            _ = workerExited.wait(timeout: .now() + 0.1)
             let polled = Date().timeIntervalSince(lastPoll) >= 0.5
             if polled {
                 lastPoll = Date()
@@ -145,13 +173,18 @@ public final class GridRunner {
                 let status = a.process.terminationStatus
                 let bySignal = a.process.terminationReason == .uncaughtSignal
                 let folder = RunFolder(layout.folder(a.estimate.run))
-                let elapsed = Date().timeIntervalSince(a.started)
+                let exited = a.exit.value ?? clock.now
+                freed.append(exited)
+                let elapsed = Self.seconds(exited - a.started)
                 switch (bySignal, WorkerExit(rawValue: status)) {
                 case (false, .finished?):
                     outcome.finished.append(id); doneTokens += a.estimate.tokens
-                    estimatedDone += a.estimate.seconds; actualDone += elapsed
-                    let v = (try? folder.read(RunSummary.self))?.finalValLoss
-                    progress.event(String(format: "finished %@  val %.4f  %@", id, v ?? .nan, GridPlan.duration(elapsed)))
+                    let summary = try? folder.read(RunSummary.self)
+                    let estimate = a.estimate.seconds(fromStep: summary?.timing?.fromStep ?? 0)
+                    estimatedDone += estimate; actualDone += elapsed
+                    outcome.overhead.runs.append(
+                        .init(id: id, estimate: estimate, estimatedStartup: a.estimate.startup, process: elapsed, timing: summary?.timing))
+                    progress.event(String(format: "finished %@  val %.4f  %@", id, summary?.finalValLoss ?? .nan, GridPlan.duration(elapsed)))
                 case (false, .diverged?):
                     let reason = folder.readStatus()?.reason ?? "diverged"
                     outcome.diverged.append((id, reason)); doneTokens += a.estimate.tokens
@@ -190,11 +223,16 @@ public final class GridRunner {
                 tokens: doneTokens + activeTokens, elapsed: Date().timeIntervalSince(start), eta: eta,
                 active: active.map { ($0.estimate.run.id, $0.estimate.steps, $0.last) })
         }
+        let end = clock.now
+        outcome.overhead.tailIdle = freed.reduce(0) { $0 + Self.seconds(end - $1) }
+        if let processStart { outcome.overhead.wall = Self.seconds(end - processStart) }
         progress.finish()
         return outcome
     }
 
-    private func spawn(_ run: GridRun) throws -> Process {
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+
+    private func spawn(_ run: GridRun, exit: ExitTime) throws -> Process {
         let folder = options.layout.folder(run)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let logURL = folder.appendingPathComponent(RunFiles.trainLog)
@@ -215,6 +253,11 @@ public final class GridRunner {
         p.standardOutput = log
         p.standardError = log
         p.standardInput = FileHandle.nullDevice
+        let clock = clock, wake = workerExited
+        p.terminationHandler = { _ in
+            exit.set(clock.now)
+            wake.signal()
+        }
         try p.run()
         try? log.close()
         return p

@@ -67,7 +67,8 @@ public struct GridWorker {
             try RunJSON.write(GridRunRecord(grid: grid, run: run), to: url.appendingPathComponent(GridRunRecord.fileName))
             var config = run.config
             config.threads = threads
-            let trainer = try Trainer(config: config, data: try makeData(config), folder: folder)
+            // This process is the run's: its timing counts from the process start (binary, grid file, data loading).
+            let trainer = try Trainer(config: config, data: try makeData(config), folder: folder, timingFromProcessStart: true)
             if let note = trainer.vocabularyNote { log("\(run.id): note: \(note)") }
             if let from = try trainer.resumeIfPossible() {
                 log("\(run.id): resuming from step \(from)")
@@ -80,6 +81,7 @@ public struct GridWorker {
                 log(
                     String(format: "%@: finished, %d steps, val loss %.4f, %.1f s", run.id, result.steps, result.finalValLoss ?? .nan, result.elapsed)
                 )
+                if let t = result.timing { log("\(run.id): process \(GridOverhead.seconds(t.wall)): \(GridOverhead.shares([t]))") }
                 return .finished
             case .running:
                 log("\(run.id): stopped at step \(result.steps), checkpoint written"); return .interrupted

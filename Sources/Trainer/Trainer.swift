@@ -18,6 +18,8 @@ public struct RunResult: Sendable {
     public var elapsed: Double
     /// Bits per UTF-8 byte of the final evaluation.
     public var finalValBpb: Double? = nil
+    /// Where this process's wall time went (finished runs only; summary.json's `timing`).
+    public var timing: RunTiming? = nil
 }
 
 /// Wall time of each phase, summed over steps (for the benchmark's forward/backward/optimizer split).
@@ -45,8 +47,12 @@ public final class Trainer {
     public let totalSteps: Int
     /// Byte length of each token id, for bits per byte.
     public let tokenByteLengths: TokenByteLengths
+    private let timer: RunTimer
 
-    public init(config: TrainConfig, data: RunData, folder: RunFolder?) throws {
+    /// `timingFromProcessStart`: summary.json's `timing` counts from the start of this process (the CLI, where the
+    /// process is the run's); otherwise from the trainer's creation.
+    public init(config: TrainConfig, data: RunData, folder: RunFolder?, timingFromProcessStart: Bool = false) throws {
+        timer = RunTimer(processStart: timingFromProcessStart)
         try config.validate()
         var modelConfig = try config.modelConfig()
         if data.vocabulary.count != modelConfig.vocabSize {
@@ -214,19 +220,25 @@ public final class Trainer {
         let tokensPerStep = config.batchSize * config.contextLength
         if let folder {
             try folder.create()
-            try folder.write(try resolvedConfig())
-            try folder.writeStatus(RunStatus(state: .running, step: step, totalSteps: total))
+            let resolved = try resolvedConfig()
+            try timer.time(.records) {
+                try folder.write(resolved)
+                try folder.writeStatus(RunStatus(state: .running, step: step, totalSteps: total))
+            }
         }
         let snapshotSteps = Set(
             folder != nil && config.snapshotsEnabled
                 ? EmbeddingSnapshots.steps(total: total, count: config.resolvedSnapshotCount) : [])
         if let folder, config.snapshotsEnabled {
-            try EmbeddingSnapshots.prepare(
-                store: model.store, totalSteps: total, count: config.resolvedSnapshotCount,
-                currentStep: step, in: folder)
-            if snapshotSteps.contains(step) { try EmbeddingSnapshots.write(store: model.store, step: step, totalSteps: total, in: folder) }
+            try timer.time(.snapshots) {
+                try EmbeddingSnapshots.prepare(
+                    store: model.store, totalSteps: total, count: config.resolvedSnapshotCount,
+                    currentStep: step, in: folder)
+                if snapshotSteps.contains(step) { try EmbeddingSnapshots.write(store: model.store, step: step, totalSteps: total, in: folder) }
+            }
         }
-        let clock = ContinuousClock()
+        timer.trainingBegins(atStep: step)
+        let clock = timer.clock
         let start = clock.now
         var windowStart = start
         var windowTokens = 0
@@ -241,6 +253,7 @@ public final class Trainer {
                 return RunResult(status: status, finalValLoss: nil, steps: step, tokens: step * tokensPerStep, elapsed: elapsed())
             }
             let lr = schedule.lr(at: step)
+            let stepStart = clock.now
             data.batches.trainBatch(step: step, inputs: model.inputs, targets: model.targets)
 
             let t0 = clock.now
@@ -260,6 +273,8 @@ public final class Trainer {
             let t3 = clock.now
             phaseTimes.forward += seconds(t1 - t0); phaseTimes.backward += seconds(t2 - t1)
             phaseTimes.optimizer += seconds(t3 - t2); phaseTimes.steps += 1
+            timer.add(.training, t3 - stepStart)
+            if phaseTimes.steps == 1 { timer.recordFirstStep(t3 - stepStart) }
             step += 1
             windowTokens += tokensPerStep
 
@@ -271,33 +286,40 @@ public final class Trainer {
                 // Every point of the curve is on the same `eval_batches` set (a curve that switched sets at its last
                 // point would show a drop or rise that is only the change of set); the last step also evaluates the
                 // larger final set, which summary.json reports.
-                let evaluation = evalNow ? evaluate(batches: config.evalBatches) : nil
-                let final = isLast ? (config.finalEvalBatches == config.evalBatches ? evaluation : evaluate(batches: config.finalEvalBatches)) : nil
+                let evaluation = evalNow ? timer.time(.evaluation) { evaluate(batches: config.evalBatches) } : nil
+                let final =
+                    isLast
+                    ? (config.finalEvalBatches == config.evalBatches
+                        ? evaluation : timer.time(.evaluation) { evaluate(batches: config.finalEvalBatches) })
+                    : nil
                 let record = MetricsRecord(
                     step: step, tokens: step * tokensPerStep, trainLoss: loss, valLoss: evaluation?.loss,
                     lr: lr, gradNorm: gradNorm, tokensPerSecond: rate, elapsed: elapsed(), valBpb: evaluation?.bitsPerByte,
                     finalValLoss: final?.loss, finalValBpb: final?.bitsPerByte)
-                try folder?.appendMetrics(record)
-                observer?.trainer(didLog: record, totalSteps: total)
+                try timer.time(.records) {
+                    try folder?.appendMetrics(record)
+                    observer?.trainer(didLog: record, totalSteps: total)
+                }
                 windowStart = clock.now; windowTokens = 0
                 if let v = evaluation?.loss, !v.isFinite { return try diverged("non-finite validation loss at step \(step)", elapsed: elapsed()) }
                 if let v = final?.loss, !v.isFinite { return try diverged("non-finite final validation loss at step \(step)", elapsed: elapsed()) }
             }
             if let folder, snapshotSteps.contains(step) {
-                try EmbeddingSnapshots.write(store: model.store, step: step, totalSteps: total, in: folder)
+                try timer.time(.snapshots) { try EmbeddingSnapshots.write(store: model.store, step: step, totalSteps: total, in: folder) }
             }
             if step % config.checkpointInterval == 0 && !isLast { try saveCheckpoint(elapsed: elapsed()) }
         }
 
         // The last metrics line holds the final evaluation (on `final_eval_batches`): `final_val_loss`, or `val_loss`
         // in a line written before the two were recorded separately (a run resumed across that change).
-        let lastLine = try folder.flatMap { try MetricsFile.lines(at: $0.metricsURL).last }
+        let lastLine = try timer.time(.records) { try folder.flatMap { try MetricsFile.lines(at: $0.metricsURL).last } }
         let recorded = lastLine.flatMap { l in l.finalValLoss.map { ($0, l.finalValBpb) } ?? l.valLoss.map { ($0, l.valBpb) } }
-        let finalEvaluation = recorded == nil ? evaluate(batches: config.finalEvalBatches) : nil
+        let finalEvaluation = recorded == nil ? timer.time(.evaluation) { evaluate(batches: config.finalEvalBatches) } : nil
         let finalVal = recorded?.0 ?? finalEvaluation!.loss
         let finalBpb = recorded != nil ? recorded?.1 : finalEvaluation?.bitsPerByte
         try saveCheckpoint(elapsed: elapsed())
         let status = RunStatus(state: .finished, step: step, totalSteps: total)
+        var timing: RunTiming?
         if let folder {
             var summary = RunSummary(
                 finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep,
@@ -307,14 +329,21 @@ public final class Trainer {
             summary.finalValBpb = finalBpb
             summary.trainBytes = trainedBytes(steps: step)
             summary.trainFlops = TrainingCost.flops(config: config, model: model.config, steps: step)
+            timing = timer.timing()
+            summary.timing = timing
             try folder.write(summary)
             try folder.writeStatus(status)
         }
         return RunResult(
-            status: status, finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep, elapsed: elapsed(), finalValBpb: finalBpb)
+            status: status, finalValLoss: finalVal, steps: step, tokens: step * tokensPerStep, elapsed: elapsed(), finalValBpb: finalBpb,
+            timing: timing ?? timer.timing())
     }
 
     private func saveCheckpoint(elapsed: Double) throws {
+        try timer.time(.checkpoints) { try writeCheckpoint(elapsed: elapsed) }
+    }
+
+    private func writeCheckpoint(elapsed: Double) throws {
         guard let folder else { return }
         let state = TrainerState(
             step: step, tokens: step * config.batchSize * config.contextLength,

@@ -19,4 +19,12 @@ final class SHA256Tests: XCTestCase {
         XCTAssertEqual(s.finalizeHex(), SHA256.hex(bytes))
         XCTAssertEqual(SHA256.hex(Data(bytes)), SHA256.hex(bytes))
     }
+
+    /// `Hex.lowercase` is what `String(format: "%02x")` gives, for every byte value and for a run of bytes.
+    func testHexMatchesFormat() {
+        for b in 0...255 { XCTAssertEqual(Hex.lowercase([UInt8(b)]), String(format: "%02x", b)) }
+        let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 37) }
+        XCTAssertEqual(Hex.lowercase(bytes), bytes.map { String(format: "%02x", $0) }.joined())
+        XCTAssertEqual(Hex.lowercase([UInt8]()), "")
+    }
 }

@@ -150,6 +150,42 @@ final class GridProcessTests: BinaryTestCase {
         XCTAssertNotNil(r.output.range(of: #"\[prog\] learned-d16-L1-v256-long-s\d  step \d+/3000  loss \d"#, options: .regularExpression), r.output)
     }
 
+    /// Each worker records where its process time went (summary.json's `timing`, counted from the kernel's start time
+    /// of the process), `grid run` ends with the plan against the measurement, and `grid plan` then calibrates its
+    /// per-run start-up on the finished runs. Structural checks only: a worker's process lies inside the grid's.
+    func testGridReportsWhereTheTimeWent() throws {
+        let grid = try writeGrid("time", axes: "  seed: [1, 2]")
+        let clock = ContinuousClock()
+        let before = clock.now
+        let r = try ablate(["grid", "run", grid, "--log-every", "0"])
+        let gridWall = clock.now - before
+        XCTAssertEqual(r.status, 0, r.output)
+        for line in ["time: plan ", "(efficiency ", "worker time by category (2 run(s)): training ", "spawn/exit ", "grid: start-up "] {
+            XCTAssertTrue(r.output.contains(line), "missing '\(line)' in\n\(r.output)")
+        }
+        var startups: [Double] = []
+        for seed in 1...2 {
+            let summary = try RunFolder(runFolder("time", "learned-d16-L1-v256-s\(seed)")).read(RunSummary.self)
+            let t = try XCTUnwrap(summary.timing)
+            XCTAssertEqual(t.origin, "process")
+            XCTAssertEqual(t.fromStep, 0)
+            XCTAssertNotNil(t.cpu)
+            let categorized = t.startup + t.training + t.evaluation + t.checkpoints + t.snapshots + t.records
+            XCTAssertLessThanOrEqual(categorized, t.wall)
+            XCTAssertGreaterThan(t.startup, 0)
+            XCTAssertLessThanOrEqual(summary.elapsed, t.wall)
+            // The worker started after `grid run` and ended before it: its wall time lies inside the grid's.
+            XCTAssertLessThan(Duration.seconds(t.wall), gridWall)
+            startups.append(t.wall - summary.elapsed)
+        }
+        let plan = try ablate(["grid", "plan", grid])
+        XCTAssertEqual(plan.status, 0, plan.output)
+        XCTAssertTrue(plan.output.contains("finished: 2 run(s) with a timing record"), plan.output)
+        let median = startups.sorted()[1]
+        XCTAssertTrue(
+            plan.output.contains(String(format: "start-up of %.2f s per run, measured on 2 finished runs", median)), plan.output)
+    }
+
     /// `grid plan` prints every run and the total; invalid files print every error and exit 1.
     func testPlanAndValidationExitStatus() throws {
         let grid = try writeGrid("plan", axes: "  strategy: [learned, frozen-random]\n  seed: [1, 2]")

@@ -124,6 +124,46 @@ final class RunFormatTests: XCTestCase {
     }
     struct FormatVersionBox: Codable { var format: FormatVersion }
 
+    /// summary.json's `timing` is written and read back whole under its snake-case keys; a summary written before it
+    /// existed still reads (timing nil); `other` is the wall time no category claimed, never negative.
+    func testSummaryTimingRoundTripsAndOldSummariesStillRead() throws {
+        var summary = RunSummary(
+            finalValLoss: 4.25, steps: 200, tokens: 204_800, elapsed: 9.5, trainableParameters: 10, totalParameters: 12,
+            nonEmbeddingParameters: 8)
+        summary.timing = RunTiming(
+            wall: 10.5, startup: 0.5, training: 8.75, firstStep: 0.125, evaluation: 0.625, checkpoints: 0.25, snapshots: 0.125,
+            records: 0.0625, fromStep: 0, origin: "process", cpu: 10.25)
+        let url = tmp.appendingPathComponent(RunSummary.fileName)
+        try RunJSON.write(summary, to: url)
+        let read = try RunJSON.read(RunSummary.self, from: url)
+        XCTAssertEqual(read, summary)
+        let timing = try XCTUnwrap(read.timing)
+        XCTAssertEqual(timing.other, 10.5 - (0.5 + 8.75 + 0.625 + 0.25 + 0.125 + 0.0625))
+        XCTAssertEqual(timing.categories.map(\.name), ["training", "evaluation", "start-up", "checkpoints", "snapshots", "records", "other"])
+        XCTAssertEqual(timing.categories.reduce(0) { $0 + $1.seconds }, timing.wall, accuracy: 1e-12)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let keys = try XCTUnwrap(object["timing"] as? [String: Any]).keys.sorted()
+        XCTAssertEqual(
+            keys,
+            [
+                "checkpoints_s", "cpu_s", "evaluation_s", "first_step_s", "from_step", "origin", "other_s", "records_s", "snapshots_s",
+                "startup_s", "training_s", "wall_s",
+            ])
+
+        let old = try write(
+            #"{"format":1,"final_val_loss":4.25,"steps":200,"tokens":204800,"elapsed_s":9.5,"trainable_parameters":10,"total_parameters":12,"non_embedding_parameters":8}"#,
+            "old-summary.json")
+        let oldSummary = try RunJSON.read(RunSummary.self, from: old)
+        XCTAssertNil(oldSummary.timing)
+        XCTAssertEqual(oldSummary.elapsed, 9.5)
+
+        let overlapping = RunTiming(
+            wall: 1, startup: 0.5, training: 0.75, firstStep: 0, evaluation: 0, checkpoints: 0, snapshots: 0, records: 0, fromStep: 3,
+            origin: "trainer")
+        XCTAssertEqual(overlapping.other, 0)
+        XCTAssertNil(overlapping.cpu)
+    }
+
     func testParameterCountsReadTheOldKey() throws {
         let old = try RunJSON.decoder.decode(ParameterCounts.self, from: Data(#"{"total":10,"trainable":8,"embedding":2,"non_embedding":8}"#.utf8))
         XCTAssertEqual(old.nonEmbedding, 8)

@@ -122,6 +122,35 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(sa.finalValBpb, sb.finalValBpb)
         XCTAssertEqual(sa.trainBytes, sb.trainBytes)
         XCTAssertEqual(sa.trainFlops, sb.trainFlops)
+        // The timing covers the process that finished the run: the resumed one started at step 10.
+        XCTAssertEqual(sa.timing?.fromStep, 0)
+        XCTAssertEqual(sb.timing?.fromStep, 10)
+        XCTAssertEqual(result.timing, sb.timing)
+    }
+
+    /// summary.json's timing, as the trainer writes it and `grid plan` reads it: every category is ≥ 0 and they add up
+    /// to at most the wall time (disjoint intervals of one clock), `other` is the rest, the first step is part of
+    /// training, and `elapsed` (the training loop) lies inside the wall time. Structural only: no duration is assumed.
+    func testTimingCategoriesAddUpToAtMostTheWallTime() throws {
+        var c = config(steps: 12)
+        c.snapshotCount = 4
+        let folder = RunFolder(tmp.appendingPathComponent("timed"))
+        let result = try Trainer(config: c, data: data(c), folder: folder).run()
+        let summary = try folder.read(RunSummary.self)
+        let t = try XCTUnwrap(summary.timing)
+        XCTAssertEqual(result.timing, t)
+        XCTAssertEqual(t.origin, "trainer")
+        XCTAssertNil(t.cpu, "CPU time is the process's, recorded only when the timing counts from the process start")
+        XCTAssertEqual(t.fromStep, 0)
+        let parts = [t.startup, t.training, t.evaluation, t.checkpoints, t.snapshots, t.records, t.other]
+        for p in parts + [t.firstStep, t.wall] { XCTAssertGreaterThanOrEqual(p, 0) }
+        let categorized = parts.dropLast().reduce(0, +)
+        XCTAssertLessThanOrEqual(categorized, t.wall)
+        XCTAssertEqual(t.other, t.wall - categorized, accuracy: 1e-12)
+        XCTAssertLessThanOrEqual(t.firstStep, t.training)
+        XCTAssertLessThanOrEqual(summary.elapsed, t.wall)
+        // Each category was measured: this run evaluated, wrote checkpoints, snapshots and metrics.
+        for (name, seconds) in t.categories where name != "other" && name != "start-up" { XCTAssertGreaterThan(seconds, 0, name) }
     }
 
     /// `checkpoints/latest` with surrounding whitespace is read; when the checkpoint it names is gone (deleted after a
