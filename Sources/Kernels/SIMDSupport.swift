@@ -53,7 +53,9 @@ typealias Vec = SIMD16<Float>
 /// above 88 it saturates at e⁸⁸ ≈ 1.65e38 (finite).
 /// exp(x) = 2ⁿ · exp(r) with n = round(x / ln 2), r = x − n·ln 2 ∈ [−ln2/2, ln2/2]; exp(r) by the degree-7 minimax
 /// polynomial of Cephes `expf` (Moshier); 2ⁿ built directly in the exponent bits.
-@inline(__always) func vexp(_ input: Vec) -> Vec {
+/// Transparent (inlined before optimisation): with @inline(__always) alone the optimiser left it an out-of-line call
+/// in the softmax loops, each call moving 16 lanes through xmm registers.
+@_transparent func vexp(_ input: Vec) -> Vec {
     let x = lanewiseMin(lanewiseMax(input, Vec(repeating: -87)), Vec(repeating: 88))
     // Adding 1.5·2²³ rounds x/ln2 to the nearest integer n and leaves n in the low mantissa bits of t.
     let magic = Vec(repeating: 12_582_912)
