@@ -111,6 +111,9 @@ public enum KernelBench {
         time("SoftmaxCrossEntropy.forward", bytes: 2 * nd * Double(V) * f, repeats: 5) {
             SoftmaxCrossEntropy.forward(losses: losses, probs: probs, logits: logits, targets: targets, rows: N, vocab: V)
         }
+        time("SoftmaxCrossEntropy, loss only", bytes: nd * Double(V) * f, repeats: 5) {
+            SoftmaxCrossEntropy.forward(losses: losses, probs: nil, logits: logits, targets: targets, rows: N, vocab: V)
+        }
         time("SoftmaxCrossEntropy.backward", bytes: 3 * nd * Double(V) * f, repeats: 5) {
             SoftmaxCrossEntropy.backward(dlogits: dlogits, probs: probs, targets: targets, rows: N, vocab: V, scale: 1 / Float(N))
         }

@@ -33,6 +33,8 @@ public final class GPT: @unchecked Sendable {
     public let targets: UnsafeMutablePointer<Int32>
     /// Tokens in the last forward pass (≤ batchSize · contextLength).
     private(set) var rows = 0
+    /// Whether the last forward pass stored the softmax probabilities `backward` starts from.
+    private var probabilitiesStored = false
     /// When set, every operation of `forward`/`backward` is timed into it by category (`ablate bench --profile`);
     /// nil costs one branch per operation. It needs a slot per shard.
     public var profile: StepProfile? {
@@ -243,12 +245,15 @@ public final class GPT: @unchecked Sendable {
 
     /// Runs the model on `inputs` (B·T token ids, B ≤ batchSize, T = contextLength) and returns the mean
     /// cross-entropy against `targets`. Call `backward()` afterwards to accumulate gradients.
+    /// - Parameter forBackward: false when no `backward()` follows (evaluation, sampling): the softmax probabilities
+    ///   are then not stored (one N×V write and pass fewer); the losses and logits are the same to the bit.
     @discardableResult
-    public func forward(batch: Int) -> Double {
+    public func forward(batch: Int, forBackward: Bool = true) -> Double {
         precondition(batch >= 1 && batch <= batchSize, "forward(batch: \(batch)) outside 1…\(batchSize), the model's batch size")
         let T = config.contextLength, C = config.dModel
         let n = batch * T
         rows = n
+        probabilitiesStored = forBackward
         prepareShards(batch: batch)
 
         // x₀ = α_in · embed(tokens) + wpe[t], over the whole batch (strategies need not be thread-safe), with
@@ -262,7 +267,7 @@ public final class GPT: @unchecked Sendable {
                 Elementwise.accumulate(into: x, wpeValues, count: T * C)
             }
         }
-        forEachShard(forward)
+        forEachShard { forward($0, storingProbabilities: forBackward) }
         // The mean over all tokens in token order, so it does not depend on the split.
         let total = profile.measure(.lossForward) {
             var total = 0.0
@@ -273,7 +278,7 @@ public final class GPT: @unchecked Sendable {
     }
 
     /// The blocks, the final LayerNorm, the head and the loss for one shard's sequences.
-    private func forward(_ shard: Shard) {
+    private func forward(_ shard: Shard, storingProbabilities: Bool) {
         let T = config.contextLength, C = config.dModel, V = config.vocabSize, NH = config.nHead
         let batch = shard.sequences.count, n = batch * T, first = shard.sequences.lowerBound * T
         let a = shard.acts, params = shard.parameters
@@ -319,8 +324,9 @@ public final class GPT: @unchecked Sendable {
             Linear.forward(out: a.logits, inp: a.lnF, weight: headWeight, bias: nil, rows: n, inFeatures: C, outFeatures: V)
         }
         profile.measure(.lossForward, slot: slot) {
-            if logitMultiplier != 1 { Elementwise.scale(a.logits, by: logitMultiplier, count: n * V) }
-            SoftmaxCrossEntropy.forward(losses: a.losses, probs: a.probs, logits: a.logits, targets: targets + first, rows: n, vocab: V)
+            _ = SoftmaxCrossEntropy.forward(
+                losses: a.losses, probs: storingProbabilities ? a.probs : nil, logits: a.logits, multiplier: logitMultiplier,
+                targets: targets + first, rows: n, vocab: V)
         }
     }
 
@@ -328,6 +334,7 @@ public final class GPT: @unchecked Sendable {
 
     /// Accumulates dLoss/dθ into the parameter gradients for the last `forward` (mean loss over its tokens).
     public func backward() {
+        precondition(probabilitiesStored, "backward() after forward(batch:forBackward: false), which kept no probabilities")
         let n = rows
         let batch = n / config.contextLength
         let T = config.contextLength, C = config.dModel

@@ -185,7 +185,7 @@ public final class Trainer {
         for i in 0..<batches {
             data.batches.validationBatch(index: i, of: batches, inputs: model.inputs, targets: model.targets)
             bytes += tokenByteLengths.bytes(of: model.targets, count: perBatch)
-            total += model.forward(batch: config.batchSize)
+            total += model.forward(batch: config.batchSize, forBackward: false)
         }
         return Evaluation(loss: total / Double(batches), tokens: batches * perBatch, bytes: bytes)
     }
