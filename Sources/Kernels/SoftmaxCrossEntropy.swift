@@ -33,8 +33,8 @@ public enum SoftmaxCrossEntropy {
         return rows > 0 ? total / Double(rows) : 0
     }
 
-    /// dlogits[N, V] += scale · (probs − onehot(target)): the gradient of scale · Σ_n losses[n]
-    /// (the caller passes scale = 1/N for a mean loss).
+    /// dlogits[N, V] = scale · (probs − onehot(target)): the gradient of scale · Σ_n losses[n] (the caller passes
+    /// scale = 1/N for a mean loss). Overwrites dlogits (no zeroing needed); dlogits may be probs itself (in place).
     public static func backward(
         dlogits: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
         rows: Int, vocab: Int, scale: Float
@@ -44,8 +44,8 @@ public enum SoftmaxCrossEntropy {
             for r in start..<end {
                 let d = dlogits + r * vocab, p = probs + r * vocab
                 var i = 0
-                while i + lanes <= vocab { store(load(d + i) + sv * load(p + i), d + i); i += lanes }
-                while i < vocab { d[i] += scale * p[i]; i += 1 }
+                while i + lanes <= vocab { store(sv * load(p + i), d + i); i += lanes }
+                while i < vocab { d[i] = scale * p[i]; i += 1 }
                 d[Int(targets[r])] -= scale
             }
         }

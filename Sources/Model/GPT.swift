@@ -33,8 +33,8 @@ public final class GPT: @unchecked Sendable {
     public let targets: UnsafeMutablePointer<Int32>
     /// Tokens in the last forward pass (≤ batchSize · contextLength).
     private(set) var rows = 0
-    /// Whether the last forward pass stored the softmax probabilities `backward` starts from.
-    private var probabilitiesStored = false
+    /// What the activations' `probs` buffer holds for the last forward pass.
+    private var headOutput = HeadOutput.none
     /// When set, every operation of `forward`/`backward` is timed into it by category (`ablate bench --profile`);
     /// nil costs one branch per operation. It needs a slot per shard.
     public var profile: StepProfile? {
@@ -253,7 +253,7 @@ public final class GPT: @unchecked Sendable {
         let T = config.contextLength, C = config.dModel
         let n = batch * T
         rows = n
-        probabilitiesStored = forBackward
+        headOutput = forBackward ? .probabilities : .none
         prepareShards(batch: batch)
 
         // x₀ = α_in · embed(tokens) + wpe[t], over the whole batch (strategies need not be thread-safe), with
@@ -334,12 +334,14 @@ public final class GPT: @unchecked Sendable {
 
     /// Accumulates dLoss/dθ into the parameter gradients for the last `forward` (mean loss over its tokens).
     public func backward() {
-        precondition(probabilitiesStored, "backward() after forward(batch:forBackward: false), which kept no probabilities")
+        precondition(headOutput != .none, "backward() after forward(batch:forBackward: false), which kept no probabilities")
         let n = rows
         let batch = n / config.contextLength
         let T = config.contextLength, C = config.dModel
 
-        forEachShard(backward)
+        let lossGradientReady = headOutput == .logitGradient
+        forEachShard { backward($0, lossGradientReady: lossGradientReady) }
+        headOutput = .logitGradient
         // Shards 1… wrote private gradients; add them into the store in shard order (split by element, so the
         // result is the same for any number of threads doing the adding).
         if shards.count > 1, let arena = privateGradientArena {
@@ -363,7 +365,10 @@ public final class GPT: @unchecked Sendable {
     }
 
     /// The loss, head, final LayerNorm and blocks backward for one shard; leaves dLoss/dx₀ in its `grads.dresidual`.
-    private func backward(_ shard: Shard) {
+    /// dLoss/dlogits replaces the probabilities in place, unless an earlier backward already did: written to a buffer
+    /// of its own, every line of it missed the cache on its store (measured slower than zero-filling that buffer and
+    /// accumulating into it); in place, each line is already loaded.
+    private func backward(_ shard: Shard, lossGradientReady: Bool) {
         let T = config.contextLength, C = config.dModel, V = config.vocabSize, NH = config.nHead
         let batch = shard.sequences.count, n = batch * T, first = shard.sequences.lowerBound * T
         let a = shard.acts, g = shard.grads, params = shard.parameters
@@ -399,17 +404,19 @@ public final class GPT: @unchecked Sendable {
             profile.measure(.parameterGradientZeroingAndNorm, slot: slot) { own.update(repeating: 0, count: privateRange.count) }
         }
 
-        zero(g.dlogits, n * V)
         // Scaled by the whole batch's token count: the loss is the mean over all shards' tokens.
-        profile.measure(.lossBackward, slot: slot) {
-            SoftmaxCrossEntropy.backward(
-                dlogits: g.dlogits, probs: a.probs, targets: targets + first, rows: n, vocab: V,
-                scale: logitMultiplier / Float(rows))
+        let dlogits = a.probs
+        if !lossGradientReady {
+            profile.measure(.lossBackward, slot: slot) {
+                SoftmaxCrossEntropy.backward(
+                    dlogits: dlogits, probs: a.probs, targets: targets + first, rows: n, vocab: V,
+                    scale: logitMultiplier / Float(rows))
+            }
         }
         zero(g.dln, n * C)
         profile.measure(.headBackward, slot: slot) {
             Linear.backward(
-                dinp: g.dln, dweight: params.headGradient, dbias: nil, dout: g.dlogits, inp: a.lnF, weight: headWeight,
+                dinp: g.dln, dweight: params.headGradient, dbias: nil, dout: dlogits, inp: a.lnF, weight: headWeight,
                 rows: n, inFeatures: C, outFeatures: V)
         }
         // dresidual is the running gradient of the residual stream: each block adds its branch's contribution.
@@ -463,6 +470,11 @@ public final class GPT: @unchecked Sendable {
         return out
     }
 }
+
+/// What the N×V buffer after the logits holds: nothing `backward` can use (no forward yet, or one for evaluation only),
+/// the softmax probabilities of the last forward pass, or dLoss/dlogits formed from them in place by the first
+/// `backward` after it (which later ones reuse, so repeated backward passes still accumulate the same gradient).
+enum HeadOutput { case none, probabilities, logitGradient }
 
 /// A weight, its optional bias, and the gradient buffers they accumulate into (LayerNorm and Linear alike).
 struct WeightAndBias {

@@ -63,22 +63,27 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
         assertClose(dlogits.doubles, fd, rtol: gradRtol, atol: gradAtol, "dlogits")
     }
 
-    func testBackwardAccumulatesAndScales() {
-        let (logits, targets) = data(seed: 44)
-        let losses = zeros(rows), probs = zeros(rows * vocab)
-        SoftmaxCrossEntropy.forward(losses: losses.p, probs: probs.p, logits: buffer(logits).p, targets: targets, rows: rows, vocab: vocab)
-        var rng = Xoshiro256(seed: 45)
-        let start = randomValues(rows * vocab, &rng)
-        let once = buffer(start), twice = buffer(start)
-        SoftmaxCrossEntropy.backward(dlogits: once.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: 0.37)
-        SoftmaxCrossEntropy.backward(dlogits: twice.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: 0.37)
-        SoftmaxCrossEntropy.backward(dlogits: twice.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: 0.37)
-        let g1 = zip(once.doubles, start).map { $0 - $1 }, g2 = zip(twice.doubles, start).map { $0 - $1 }
-        let expected = (0..<(rows * vocab)).map { i -> Double in
-            0.37 * (Double(probs.p[i]) - (Int32(i % vocab) == targets[i / vocab] ? 1 : 0))
+    /// dlogits = scale · (probs − onehot), overwriting whatever the buffer held: bit for bit the former
+    /// zero-filled-then-accumulated result 0 + scale·p (then − scale at the target), and the same in place over probs.
+    func testBackwardOverwritesAsZeroFillAndAccumulateDid() {
+        for (rows, vocab) in [(6, 37), (1, 37), (5, 15), (3, 48), (1, 1)] {
+            var rng = Xoshiro256(seed: UInt64(44 + vocab))
+            let logits = buffer(randomValues(rows * vocab, &rng, scale: 3))
+            let targets = (0..<rows).map { _ in Int32(rng.nextInt(below: vocab)) }
+            let losses = zeros(rows), probs = zeros(rows * vocab)
+            SoftmaxCrossEntropy.forward(losses: losses.p, probs: probs.p, logits: logits.p, targets: targets, rows: rows, vocab: vocab)
+            let scale: Float = 0.37
+            var expected = [Float](repeating: 0, count: rows * vocab)
+            for i in expected.indices { expected[i] = Float(0) + scale * probs.p[i] }
+            for r in 0..<rows { expected[r * vocab + Int(targets[r])] -= scale }
+
+            let dlogits = filled(.nan, rows * vocab)
+            SoftmaxCrossEntropy.backward(dlogits: dlogits.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: scale)
+            XCTAssertEqual(dlogits.floats.map(\.bitPattern), expected.map(\.bitPattern), "rows \(rows), vocab \(vocab)")
+
+            SoftmaxCrossEntropy.backward(dlogits: probs.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: scale)
+            XCTAssertEqual(probs.floats.map(\.bitPattern), expected.map(\.bitPattern), "in place, rows \(rows), vocab \(vocab)")
         }
-        assertClose(g1, expected, rtol: 1e-5, atol: 1e-6, "scaled gradient")
-        assertClose(g2, g1.map { 2 * $0 }, rtol: 1e-5, atol: 1e-6, "cross-entropy accumulation")
     }
 
     /// The loss alone (no probabilities stored, as in evaluation) is bit-identical to the loss with them: the sum of
