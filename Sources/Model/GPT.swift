@@ -373,7 +373,7 @@ public final class GPT: @unchecked Sendable {
         let batch = shard.sequences.count, n = batch * T, first = shard.sequences.lowerBound * T
         let a = shard.acts, g = shard.grads, params = shard.parameters
         let profile = self.profile, slot = shard.index
-        // Products and GELU accumulate into their input gradients (beta = 1), so each such buffer starts at zero.
+        // Products accumulate into their input gradients (beta = 1), so each such buffer starts at zero.
         func zero(_ buffer: UnsafeMutablePointer<Float>, _ count: Int) {
             profile.measure(.activationGradientZeroing, slot: slot) { buffer.update(repeating: 0, count: count) }
         }
@@ -429,7 +429,6 @@ public final class GPT: @unchecked Sendable {
             let blockInput = l == 0 ? UnsafePointer(a.embedded) : UnsafePointer(a.layer(l - 1).residual3)
             // MLP branch: residual3 = residual2 + fcProj(gelu(fc(LN₂(residual2))))
             linear(p.fcProj, dinp: g.dfcGelu, dout: g.dresidual, inp: s.fcGelu, inFeatures: 4 * C, outFeatures: C)
-            zero(g.dfc, n * 4 * C)
             profile.measure(.geluBackward, slot: slot) { GELU.backward(dinp: g.dfc, inp: s.fc, dout: g.dfcGelu, count: n * 4 * C) }
             linear(p.fc, dinp: g.dln, dout: g.dfc, inp: s.ln2, inFeatures: C, outFeatures: 4 * C)
             layerNorm(p.ln2, dout: g.dln, inp: s.residual2, mean: s.ln2Mean, rstd: s.ln2Rstd)

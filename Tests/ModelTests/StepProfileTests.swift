@@ -20,7 +20,7 @@ final class StepProfileTests: XCTestCase {
             .headForward: shards, .lossForward: shards + 1,  // one per shard, and the batch's mean loss
             .lossBackward: shards, .headBackward: shards, .linearBackward: shards * 4 * layers,
             .attentionBackward: shards * layers, .geluBackward: shards * layers, .layerNormBackward: shards * (2 * layers + 1),
-            .activationGradientZeroing: shards * (2 + 6 * layers),  // dln, dresidual; six buffers per block
+            .activationGradientZeroing: shards * (2 + 5 * layers),  // dln, dresidual; five buffers per block
             .shardGradientSum: 1, .embeddingBackward: 1,
             .parameterGradientZeroingAndNorm: shards - 1,  // the private gradient copies of shards 1…
             .adamW: 0, .data: 0,  // the trainer's, not the model's
