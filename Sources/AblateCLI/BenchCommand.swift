@@ -6,8 +6,9 @@ import Kernels
 import RunFormat
 import Trainer
 
-/// `ablate bench`: training throughput and MFU of the three reference shapes at 1 and 2 threads, next to
-/// PyTorch eager when torch is importable, written to reports/bench.md.
+/// `ablate bench`: training throughput and MFU of the reference shapes and the grids' shapes at 1 and 2 threads, next to
+/// PyTorch eager when torch is importable, and where a step's time goes by operation, written to reports/bench.md;
+/// `--profile` prints only the per-operation profile.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -17,11 +18,21 @@ struct BenchCommand: ParsableCommand {
             OpenBLAS kernel can differ per cell. MFU = model FLOP/s ÷ the sgemm peak measured in the same process at
             the same thread count. --kernels adds cells with OPENBLAS_CORETYPE set for that child alone, after a child
             has checked that kernel's sgemm against a Double reference.
+
+            After its timed steps each cell of the environment's kernel profiles --profile-steps more with every
+            operation timed (page section "Where the time goes"). --profile prints only that profile, in this
+            process, without the sgemm peak or PyTorch: e.g. `ablate bench --profile --shapes g80 --threads 1`.
+
+            Shapes:
+            \(TrainingBenchmark.shapes.map(Self.helpLines).joined(separator: "\n"))
             """)
 
-    @Option(help: "Shapes to run (a, b, c).") var shapes: String = "a,b,c"
+    @Option(help: "Shapes to run, comma-separated (see below).")
+    var shapes: String = TrainingBenchmark.shapes.map(\.name).joined(separator: ",")
     @Option(help: "Thread counts.") var threads: String = "1,2"
     @Option(help: "Timed steps per cell (after 2 warm-up steps).") var steps: Int = 6
+    @Option(help: "Steps profiled operation by operation after the timed ones (0: no profile).") var profileSteps: Int = 5
+    @Flag(help: "Print only the per-operation profile of each shape and thread count (no report, no PyTorch).") var profile = false
     @Option(help: "Extra OpenBLAS kernels to measure besides the environment's, e.g. SkylakeX,Haswell.") var kernels: String = ""
     @Flag(help: "Skip the PyTorch comparison.") var noTorch = false
     @Option(help: "Where to write the Markdown report.") var out: String = "reports/bench.md"
@@ -36,13 +47,23 @@ struct BenchCommand: ParsableCommand {
         if verifyKernel { return try Self.verifyKernelInProcess() }
         if kernelTable { return print(KernelBench.run()) }
         if let worker {
-            guard let shape = TrainingBenchmark.shapes.first(where: { $0.name == worker }) else { throw CLIError("unknown shape \(worker)") }
-            let r = try TrainingBenchmark.run(shape: shape, threads: Int(threads) ?? 1, steps: steps)
+            let shape = try Self.shape(named: worker)
+            let r = try TrainingBenchmark.run(shape: shape, threads: Int(threads) ?? 1, steps: steps, profileSteps: profileSteps)
             print(String(decoding: try RunJSON.encode(r, pretty: false), as: UTF8.self))
             return
         }
-        let shapeNames = shapes.split(separator: ",").map(String.init)
-        let threadCounts = threads.split(separator: ",").compactMap { Int($0) }
+        let shapeNames = shapes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let shapeList = try shapeNames.map(Self.shape(named:))
+        let threadCounts = try threads.split(separator: ",").map { t -> Int in
+            guard let n = Int(t.trimmingCharacters(in: .whitespaces)), n >= 1 else {
+                throw CLIError("--threads: '\(t)' is not a thread count. Fix: give positive integers, e.g. --threads 1,2.")
+            }
+            return n
+        }
+        guard steps >= 1, profileSteps >= 0, !profile || profileSteps >= 1 else {
+            throw CLIError("--steps must be ≥ 1 and --profile-steps ≥ 0 (≥ 1 with --profile). Fix: e.g. --steps 6 --profile-steps 5.")
+        }
+        if profile { return try Self.printProfiles(shapes: shapeList, threads: threadCounts, steps: profileSteps) }
         var kernelList: [String?] = [nil]
         for k in kernels.split(separator: ",").map(String.init) where !k.isEmpty {
             if try Self.child(["bench", "--verify-kernel"], coretype: k).contains("kernel-ok") {
@@ -57,7 +78,12 @@ struct BenchCommand: ParsableCommand {
                 for t in threadCounts {
                     print("measuring shape \(name), \(t) thread\(t == 1 ? "" : "s"), kernel \(kernel ?? "environment") …")
                     fflush(stdout)
-                    let out = try Self.child(["bench", "--worker", name, "--threads", String(t), "--steps", String(steps)], coretype: kernel)
+                    // The profile is measured in the environment's kernel's cells only.
+                    let out = try Self.child(
+                        [
+                            "bench", "--worker", name, "--threads", String(t), "--steps", String(steps),
+                            "--profile-steps", String(kernel == nil ? profileSteps : 0),
+                        ], coretype: kernel)
                     guard let line = out.split(separator: "\n").last,
                         let r = try? JSONDecoder().decode(TrainingBenchmark.Result.self, from: Data(line.utf8))
                     else {
@@ -68,14 +94,15 @@ struct BenchCommand: ParsableCommand {
                         String(
                             format: "  %.0f tokens/s, %.0f GFLOP/s, MFU %.0f %% of %.0f GFLOP/s sgemm (%@)",
                             r.tokensPerSecond, r.modelGFLOPS, 100 * r.mfu, r.sgemmPeakGFLOPS, r.kernel))
+                    if let p = r.profile { print(BenchReport.profileTable([p])) }
                 }
             }
         }
         var torch: [String: Double] = [:]
         var torchVersion: String? = nil
         if !noTorch, let script = Self.torchScript(), Self.torchAvailable() {
-            for name in shapeNames {
-                guard let s = TrainingBenchmark.shapes.first(where: { $0.name == name }) else { continue }
+            for s in shapeList {
+                let name = s.name
                 for t in threadCounts {
                     print("measuring PyTorch eager, shape \(name), \(t) thread\(t == 1 ? "" : "s") …")
                     fflush(stdout)
@@ -105,6 +132,34 @@ struct BenchCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicWrite.write(markdown, to: url)
         print("wrote \(out)")
+    }
+
+    /// A shape in `--help`: its dimensions, then where it comes from.
+    static func helpLines(_ s: TrainingBenchmark.Shape) -> String {
+        let name = s.name.padding(toLength: 6, withPad: " ", startingAt: 0)
+        return "  \(name)V \(s.vocab), d \(s.dModel), L \(s.layers), H \(s.heads), T \(s.context), B \(s.batch)\n        \(s.origin)"
+    }
+
+    static func shape(named name: String) throws -> TrainingBenchmark.Shape {
+        guard let shape = TrainingBenchmark.shape(named: name) else {
+            throw CLIError(
+                "--shapes: unknown shape '\(name)'. Fix: use some of \(TrainingBenchmark.shapes.map(\.name).joined(separator: ", ")) (`ablate bench --help` lists them)."
+            )
+        }
+        return shape
+    }
+
+    /// `--profile`: each shape at each thread count, in this process, printed as it goes.
+    static func printProfiles(shapes: [TrainingBenchmark.Shape], threads: [Int], steps: Int) throws {
+        print("Per-operation profile (\(CPUInfo.summary), kernel \(BLAS.coreName)), 2 warm-up steps then \(steps) profiled.")
+        print(BenchReport.profileLegend + "\n")
+        for shape in shapes {
+            for t in threads {
+                print("## \(shape.name) (\(BenchReport.dimensions(shape))), \(t) thread\(t == 1 ? "" : "s"): \(shape.origin)\n")
+                fflush(stdout)
+                print(BenchReport.profileTable([try TrainingBenchmark.profile(shape: shape, threads: t, steps: steps)]))
+            }
+        }
     }
 
     /// Tokenizer speed on the prepared Shakespeare corpus (targets: train V=4096 < 20 s, encode < 5 s).

@@ -111,7 +111,7 @@ final class WindowBatches: BatchSource, @unchecked Sendable {
     /// The logits of the first batch's windows (every row, padding windows included) as float32 [B, T, V].
     func dumpFirstBatchLogits(model: GPT, to path: String) throws {
         validationBatch(index: 0, of: 1, inputs: model.inputs, targets: model.targets)
-        _ = model.forward(batch: batchSize)
+        _ = model.forward(batch: batchSize, forBackward: false)
         try AtomicWrite.write(Data(buffer: model.lastLogits), to: URL(fileURLWithPath: path))
     }
 
@@ -122,7 +122,7 @@ final class WindowBatches: BatchSource, @unchecked Sendable {
         let batches = (windowCount + batchSize - 1) / batchSize
         for i in 0..<batches {
             validationBatch(index: i, of: batches, inputs: model.inputs, targets: model.targets)
-            _ = model.forward(batch: batchSize)
+            _ = model.forward(batch: batchSize, forBackward: false)
             let valid = min(batchSize, windowCount - i * batchSize)
             let losses = model.lastLosses
             for r in 0..<(valid * context) { total += Double(losses[r]) }

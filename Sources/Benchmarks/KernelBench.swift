@@ -111,8 +111,15 @@ public enum KernelBench {
         time("SoftmaxCrossEntropy.forward", bytes: 2 * nd * Double(V) * f, repeats: 5) {
             SoftmaxCrossEntropy.forward(losses: losses, probs: probs, logits: logits, targets: targets, rows: N, vocab: V)
         }
-        time("SoftmaxCrossEntropy.backward", bytes: 3 * nd * Double(V) * f, repeats: 5) {
-            SoftmaxCrossEntropy.backward(dlogits: dlogits, probs: probs, targets: targets, rows: N, vocab: V, scale: 1 / Float(N))
+        time("SoftmaxCrossEntropy, loss only", bytes: nd * Double(V) * f, repeats: 5) {
+            SoftmaxCrossEntropy.forward(losses: losses, probs: nil, logits: logits, targets: targets, rows: N, vocab: V)
+        }
+        // In place over a fresh copy of the probabilities, as the model does.
+        time(
+            "SoftmaxCrossEntropy.backward", bytes: 2 * nd * Double(V) * f, repeats: 5,
+            before: { dlogits.update(from: probs, count: N * V) }
+        ) {
+            SoftmaxCrossEntropy.backward(dlogits: dlogits, probs: dlogits, targets: targets, rows: N, vocab: V, scale: 1 / Float(N))
         }
         time("Elementwise.add (N×d)", bytes: 3 * nd * Double(C) * f) { Elementwise.add(out: y, x, dy, count: N * C) }
         time("Elementwise.accumulate (N×d)", bytes: 3 * nd * Double(C) * f) { Elementwise.accumulate(into: dx, dy, count: N * C) }

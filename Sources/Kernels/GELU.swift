@@ -23,8 +23,8 @@ public enum GELU {
         if i < count { storePartial(gelu(loadPartial(inp + i, count - i, fill: 0)), out + i, count - i) }
     }
 
-    /// dinp[n] += dout · gelu'(x), gelu'(x) = σ + x·σ(1−σ)·(c0 + 3c1·x²), with σ(1−σ) = e·σ² (e = e^(−2u))
-    /// to avoid the cancellation in 1 − σ.
+    /// dinp[n] = dout · gelu'(x), gelu'(x) = σ + x·σ(1−σ)·(c0 + 3c1·x²), with σ(1−σ) = e·σ² (e = e^(−2u))
+    /// to avoid the cancellation in 1 − σ. Overwrites dinp (no zeroing needed).
     public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, count: Int) {
         Parallel.forEachChunk(count: count, minimumPerThread: 1 << 15, alignment: lanes) { start, end in
             backwardSerial(dinp: dinp + start, inp: inp + start, dout: dout + start, count: end - start)
@@ -35,15 +35,12 @@ public enum GELU {
     static func backwardSerial(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, count: Int) {
         var i = 0
         while i + lanes <= count {
-            store(load(dinp + i) + load(dout + i) * derivative(load(inp + i)), dinp + i)
+            store(load(dout + i) * derivative(load(inp + i)), dinp + i)
             i += lanes
         }
         if i < count {
             let n = count - i
-            let d =
-                loadPartial(dinp + i, n, fill: 0)
-                + loadPartial(dout + i, n, fill: 0) * derivative(loadPartial(inp + i, n, fill: 0))
-            storePartial(d, dinp + i, n)
+            storePartial(loadPartial(dout + i, n, fill: 0) * derivative(loadPartial(inp + i, n, fill: 0)), dinp + i, n)
         }
     }
 

@@ -53,7 +53,9 @@ typealias Vec = SIMD16<Float>
 /// above 88 it saturates at e⁸⁸ ≈ 1.65e38 (finite).
 /// exp(x) = 2ⁿ · exp(r) with n = round(x / ln 2), r = x − n·ln 2 ∈ [−ln2/2, ln2/2]; exp(r) by the degree-7 minimax
 /// polynomial of Cephes `expf` (Moshier); 2ⁿ built directly in the exponent bits.
-@inline(__always) func vexp(_ input: Vec) -> Vec {
+/// Transparent (inlined before optimisation): with @inline(__always) alone the optimiser left it an out-of-line call
+/// in the softmax loops, each call moving 16 lanes through xmm registers.
+@_transparent func vexp(_ input: Vec) -> Vec {
     let x = lanewiseMin(lanewiseMax(input, Vec(repeating: -87)), Vec(repeating: 88))
     // Adding 1.5·2²³ rounds x/ln2 to the nearest integer n and leaves n in the low mantissa bits of t.
     let magic = Vec(repeating: 12_582_912)
@@ -105,26 +107,46 @@ typealias Vec = SIMD16<Float>
 @inline(__always) @discardableResult
 func softmax(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, _ n: Int) -> (max: Float, sum: Float) {
     let m = vmax(src, n)
+    return (m, softmax(from: src, max: m, to: dst, n))
+}
+
+/// `softmax(from:to:_:)` with the maximum `m` of src[0..<n] already known; returns Σ exp(src − m).
+@inline(__always) @discardableResult
+func softmax(from src: UnsafePointer<Float>, max m: Float, to dst: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+    let s = exponentials(src, max: m, storingTo: dst, n)
+    let inv = Vec(repeating: 1 / s)
+    var i = 0
+    while i + lanes <= n { store(load(dst + i) * inv, dst + i); i += lanes }
+    while i < n { dst[i] *= inv[0]; i += 1 }
+    return s
+}
+
+/// Σ exp(src[0..<n] − m), storing nothing: a loss without the probabilities, equal to the bit to the sum
+/// `softmax` returns.
+@inline(__always)
+func exponentialSum(_ src: UnsafePointer<Float>, max m: Float, _ n: Int) -> Float {
+    exponentials(src, max: m, storingTo: nil, n)
+}
+
+/// Σ exp(src − m) over n, storing each exp(src − m) to `dst` when given: the one loop behind every softmax, so the
+/// terms are added in the same order whether or not they are kept.
+@inline(__always)
+func exponentials(_ src: UnsafePointer<Float>, max m: Float, storingTo dst: UnsafeMutablePointer<Float>?, _ n: Int) -> Float {
     let mv = Vec(repeating: m)
     var acc = Vec(repeating: 0)
     var i = 0
     while i + lanes <= n {
         let e = vexp(load(src + i) - mv)
         acc += e
-        store(e, dst + i)
+        if let dst { store(e, dst + i) }
         i += lanes
     }
     if i < n {
         let e = vexp(loadPartial(src + i, n - i, fill: -.infinity) - mv)  // padding lanes: exp(-inf) = 0
         acc += e
-        storePartial(e, dst + i, n - i)
+        if let dst { storePartial(e, dst + i, n - i) }
     }
-    let s = hsum(acc)
-    let inv = Vec(repeating: 1 / s)
-    i = 0
-    while i + lanes <= n { store(load(dst + i) * inv, dst + i); i += lanes }
-    while i < n { dst[i] *= inv[0]; i += 1 }
-    return (m, s)
+    return hsum(acc)
 }
 
 @inline(__always) @discardableResult

@@ -28,7 +28,7 @@ final class Activations {
     let lnFMean: UnsafeMutablePointer<Float>  // (n)
     let lnFRstd: UnsafeMutablePointer<Float>  // (n)
     let logits: UnsafeMutablePointer<Float>  // (n, V)
-    let probs: UnsafeMutablePointer<Float>  // (n, V)
+    let probs: UnsafeMutablePointer<Float>  // (n, V) softmax probabilities, then dLoss/dlogits in place (`backward`)
     let losses: UnsafeMutablePointer<Float>  // (n)
     private let layers: [Layer]
     private let storage: SequenceArena
@@ -81,13 +81,12 @@ final class ActivationGradients {
     let dattY: UnsafeMutablePointer<Float>  // (n, C)
     let dfc: UnsafeMutablePointer<Float>  // (n, 4C)
     let dfcGelu: UnsafeMutablePointer<Float>  // (n, 4C)
-    let dlogits: UnsafeMutablePointer<Float>  // (n, V)
     private let storage: SequenceArena
     private let config: ModelConfig
 
     convenience init(config: ModelConfig, batchSize: Int) {
         let T = config.contextLength, C = config.dModel
-        let perSequence = T * C * 3 + T * 3 * C + config.nHead * T * T + T * 4 * C * 2 + T * config.vocabSize
+        let perSequence = T * C * 3 + T * 3 * C + config.nHead * T * T + T * 4 * C * 2
         self.init(config: config, storage: SequenceArena(floatsPerSequence: perSequence, sequences: batchSize), first: 0)
     }
 
@@ -98,7 +97,7 @@ final class ActivationGradients {
         var cursor = storage.cursor(first: first)
         dresidual = cursor.take(T * C); dln = cursor.take(T * C); dqkv = cursor.take(T * 3 * C)
         datt = cursor.take(config.nHead * T * T); dattY = cursor.take(T * C)
-        dfc = cursor.take(T * 4 * C); dfcGelu = cursor.take(T * 4 * C); dlogits = cursor.take(T * config.vocabSize)
+        dfc = cursor.take(T * 4 * C); dfcGelu = cursor.take(T * 4 * C)
         cursor.finish()
     }
 

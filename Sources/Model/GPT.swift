@@ -33,6 +33,17 @@ public final class GPT: @unchecked Sendable {
     public let targets: UnsafeMutablePointer<Int32>
     /// Tokens in the last forward pass (≤ batchSize · contextLength).
     private(set) var rows = 0
+    /// What the activations' `probs` buffer holds for the last forward pass.
+    private var headOutput = HeadOutput.none
+    /// When set, every operation of `forward`/`backward` is timed into it by category (`ablate bench --profile`);
+    /// nil costs one branch per operation. It needs a slot per shard.
+    public var profile: StepProfile? {
+        didSet {
+            if let profile {
+                precondition(profile.slots >= shardCount, "a profile of \(profile.slots) slots for \(shardCount) shards")
+            }
+        }
+    }
 
     /// - Parameters:
     ///   - shards: how many contiguous groups of sequences the batch is split into (see `Shard`). The numerics depend
@@ -174,6 +185,8 @@ public final class GPT: @unchecked Sendable {
     /// and results do not depend on the thread count. With one shard and several threads OpenBLAS splits the
     /// products itself, and its threaded driver may block the summed dimension differently: last-bit differences.
     struct Shard {
+        /// Position in the batch, also the shard's `StepProfile` slot.
+        let index: Int
         let sequences: Range<Int>
         let acts: Activations
         let grads: ActivationGradients
@@ -214,7 +227,7 @@ public final class GPT: @unchecked Sendable {
             let own = s == 0 ? nil : privateGradientArena! + (s - 1) * size
             let parameters = own.map { own in main.redirectingGradients { $0.map { own + ($0 - origin) } } } ?? main
             return Shard(
-                sequences: range, acts: acts.view(sequences: range), grads: grads.view(sequences: range),
+                index: s, sequences: range, acts: acts.view(sequences: range), grads: grads.view(sequences: range),
                 parameters: parameters, privateGradients: own)
         }
     }
@@ -232,152 +245,203 @@ public final class GPT: @unchecked Sendable {
 
     /// Runs the model on `inputs` (B·T token ids, B ≤ batchSize, T = contextLength) and returns the mean
     /// cross-entropy against `targets`. Call `backward()` afterwards to accumulate gradients.
+    /// - Parameter forBackward: false when no `backward()` follows (evaluation, sampling): the softmax probabilities
+    ///   are then not stored (one N×V write and pass fewer); the losses and logits are the same to the bit.
     @discardableResult
-    public func forward(batch: Int) -> Double {
+    public func forward(batch: Int, forBackward: Bool = true) -> Double {
         precondition(batch >= 1 && batch <= batchSize, "forward(batch: \(batch)) outside 1…\(batchSize), the model's batch size")
         let T = config.contextLength, C = config.dModel
         let n = batch * T
         rows = n
+        headOutput = forBackward ? .probabilities : .none
         prepareShards(batch: batch)
 
         // x₀ = α_in · embed(tokens) + wpe[t], over the whole batch (strategies need not be thread-safe), with
         // single-threaded sgemm so a strategy's products round the same for every thread count.
-        BLAS.withOneThread { strategy.forward(into: acts.embedded, tokens: inputs, count: n, tensors: embeddingTensors) }
-        let wpeValues = store.value(wpe)
-        for b in 0..<batch {
-            let x = acts.embedded + b * T * C
-            if inputMultiplier != 1 { Elementwise.scale(x, by: inputMultiplier, count: T * C) }
-            Elementwise.accumulate(into: x, wpeValues, count: T * C)
+        profile.measure(.embeddingForward) {
+            BLAS.withOneThread { strategy.forward(into: acts.embedded, tokens: inputs, count: n, tensors: embeddingTensors) }
+            let wpeValues = store.value(wpe)
+            for b in 0..<batch {
+                let x = acts.embedded + b * T * C
+                if inputMultiplier != 1 { Elementwise.scale(x, by: inputMultiplier, count: T * C) }
+                Elementwise.accumulate(into: x, wpeValues, count: T * C)
+            }
         }
-        forEachShard(forward)
+        forEachShard { forward($0, storingProbabilities: forBackward) }
         // The mean over all tokens in token order, so it does not depend on the split.
-        var total = 0.0
-        for r in 0..<n { total += Double(acts.losses[r]) }
+        let total = profile.measure(.lossForward) {
+            var total = 0.0
+            for r in 0..<n { total += Double(acts.losses[r]) }
+            return total
+        }
         return n > 0 ? total / Double(n) : 0
     }
 
     /// The blocks, the final LayerNorm, the head and the loss for one shard's sequences.
-    private func forward(_ shard: Shard) {
+    private func forward(_ shard: Shard, storingProbabilities: Bool) {
         let T = config.contextLength, C = config.dModel, V = config.vocabSize, NH = config.nHead
         let batch = shard.sequences.count, n = batch * T, first = shard.sequences.lowerBound * T
         let a = shard.acts, params = shard.parameters
+        let profile = self.profile, slot = shard.index
+        func layerNorm(
+            _ w: NormParameters, out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
+            rstd: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>
+        ) {
+            profile.measure(.layerNormForward, slot: slot) {
+                LayerNorm.forward(out: out, mean: mean, rstd: rstd, inp: inp, weight: w.weight, bias: w.bias, rows: n, features: C)
+            }
+        }
+        func linear(_ w: LinearParameters, out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int) {
+            profile.measure(.linearForward, slot: slot) {
+                Linear.forward(out: out, inp: inp, weight: w.weight, bias: w.bias, rows: n, inFeatures: inFeatures, outFeatures: outFeatures)
+            }
+        }
+        func add(out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) {
+            profile.measure(.residualAdd, slot: slot) { Elementwise.add(out: out, x, y, count: n * C) }
+        }
 
         var residual = UnsafePointer(a.embedded)
         for (l, p) in params.layers.enumerated() {
             let s = a.layer(l)
-            LayerNorm.forward(
-                out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: residual, weight: p.ln1.weight,
-                bias: p.ln1.bias, rows: n, features: C)
-            Linear.forward(out: s.qkv, inp: s.ln1, weight: p.qkv.weight, bias: p.qkv.bias, rows: n, inFeatures: C, outFeatures: 3 * C)
-            CausalSelfAttention.forward(
-                out: s.attY, att: s.att, qkv: s.qkv, batch: batch, seq: T, channels: C, heads: NH,
-                scale: attentionScale)
-            Linear.forward(
-                out: s.attProj, inp: s.attY, weight: p.attnProj.weight, bias: p.attnProj.bias, rows: n,
-                inFeatures: C, outFeatures: C)
-            Elementwise.add(out: s.residual2, residual, s.attProj, count: n * C)
-            LayerNorm.forward(
-                out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.residual2, weight: p.ln2.weight,
-                bias: p.ln2.bias, rows: n, features: C)
-            Linear.forward(out: s.fc, inp: s.ln2, weight: p.fc.weight, bias: p.fc.bias, rows: n, inFeatures: C, outFeatures: 4 * C)
-            GELU.forward(out: s.fcGelu, inp: s.fc, count: n * 4 * C)
-            Linear.forward(
-                out: s.fcProj, inp: s.fcGelu, weight: p.fcProj.weight, bias: p.fcProj.bias, rows: n,
-                inFeatures: 4 * C, outFeatures: C)
-            Elementwise.add(out: s.residual3, s.residual2, s.fcProj, count: n * C)
+            layerNorm(p.ln1, out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: residual)
+            linear(p.qkv, out: s.qkv, inp: s.ln1, inFeatures: C, outFeatures: 3 * C)
+            profile.measure(.attentionForward, slot: slot) {
+                CausalSelfAttention.forward(
+                    out: s.attY, att: s.att, qkv: s.qkv, batch: batch, seq: T, channels: C, heads: NH,
+                    scale: attentionScale)
+            }
+            linear(p.attnProj, out: s.attProj, inp: s.attY, inFeatures: C, outFeatures: C)
+            add(out: s.residual2, residual, s.attProj)
+            layerNorm(p.ln2, out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.residual2)
+            linear(p.fc, out: s.fc, inp: s.ln2, inFeatures: C, outFeatures: 4 * C)
+            profile.measure(.geluForward, slot: slot) { GELU.forward(out: s.fcGelu, inp: s.fc, count: n * 4 * C) }
+            linear(p.fcProj, out: s.fcProj, inp: s.fcGelu, inFeatures: 4 * C, outFeatures: C)
+            add(out: s.residual3, s.residual2, s.fcProj)
             residual = UnsafePointer(s.residual3)
         }
-        LayerNorm.forward(
-            out: a.lnF, mean: a.lnFMean, rstd: a.lnFRstd, inp: residual, weight: params.lnF.weight,
-            bias: params.lnF.bias, rows: n, features: C)
-        Linear.forward(out: a.logits, inp: a.lnF, weight: headWeight, bias: nil, rows: n, inFeatures: C, outFeatures: V)
-        if logitMultiplier != 1 { Elementwise.scale(a.logits, by: logitMultiplier, count: n * V) }
-        SoftmaxCrossEntropy.forward(losses: a.losses, probs: a.probs, logits: a.logits, targets: targets + first, rows: n, vocab: V)
+        layerNorm(params.lnF, out: a.lnF, mean: a.lnFMean, rstd: a.lnFRstd, inp: residual)
+        profile.measure(.headForward, slot: slot) {
+            Linear.forward(out: a.logits, inp: a.lnF, weight: headWeight, bias: nil, rows: n, inFeatures: C, outFeatures: V)
+        }
+        profile.measure(.lossForward, slot: slot) {
+            _ = SoftmaxCrossEntropy.forward(
+                losses: a.losses, probs: storingProbabilities ? a.probs : nil, logits: a.logits, multiplier: logitMultiplier,
+                targets: targets + first, rows: n, vocab: V)
+        }
     }
 
     // MARK: - backward
 
     /// Accumulates dLoss/dθ into the parameter gradients for the last `forward` (mean loss over its tokens).
     public func backward() {
+        precondition(headOutput != .none, "backward() after forward(batch:forBackward: false), which kept no probabilities")
         let n = rows
         let batch = n / config.contextLength
         let T = config.contextLength, C = config.dModel
 
-        forEachShard(backward)
+        let lossGradientReady = headOutput == .logitGradient
+        forEachShard { backward($0, lossGradientReady: lossGradientReady) }
+        headOutput = .logitGradient
         // Shards 1… wrote private gradients; add them into the store in shard order (split by element, so the
         // result is the same for any number of threads doing the adding).
         if shards.count > 1, let arena = privateGradientArena {
             let range = privateRange
-            Elementwise.accumulate(
-                into: store.gradients + range.lowerBound, sources: arena, count: shards.count - 1,
-                stride: range.count, elements: range.count)
+            profile.measure(.shardGradientSum) {
+                Elementwise.accumulate(
+                    into: store.gradients + range.lowerBound, sources: arena, count: shards.count - 1,
+                    stride: range.count, elements: range.count)
+            }
         }
 
         // x₀ = α_in · embed + wpe: wpe gets dresidual summed over the batch; the strategy gets α_in · dresidual.
         let dresidual = grads.dresidual
-        if let dwpe = store.gradient(wpe) {
-            for b in 0..<batch { Elementwise.accumulate(into: dwpe, dresidual + b * T * C, count: T * C) }
+        profile.measure(.embeddingBackward) {
+            if let dwpe = store.gradient(wpe) {
+                for b in 0..<batch { Elementwise.accumulate(into: dwpe, dresidual + b * T * C, count: T * C) }
+            }
+            if inputMultiplier != 1 { Elementwise.scale(dresidual, by: inputMultiplier, count: n * C) }
+            BLAS.withOneThread { strategy.backward(dout: dresidual, tokens: inputs, count: n, tensors: embeddingTensors) }
         }
-        if inputMultiplier != 1 { Elementwise.scale(dresidual, by: inputMultiplier, count: n * C) }
-        BLAS.withOneThread { strategy.backward(dout: dresidual, tokens: inputs, count: n, tensors: embeddingTensors) }
     }
 
     /// The loss, head, final LayerNorm and blocks backward for one shard; leaves dLoss/dx₀ in its `grads.dresidual`.
-    private func backward(_ shard: Shard) {
+    /// dLoss/dlogits replaces the probabilities in place, unless an earlier backward already did: written to a buffer
+    /// of its own, every line of it missed the cache on its store (measured slower than zero-filling that buffer and
+    /// accumulating into it); in place, each line is already loaded.
+    private func backward(_ shard: Shard, lossGradientReady: Bool) {
         let T = config.contextLength, C = config.dModel, V = config.vocabSize, NH = config.nHead
         let batch = shard.sequences.count, n = batch * T, first = shard.sequences.lowerBound * T
         let a = shard.acts, g = shard.grads, params = shard.parameters
-        if let own = shard.privateGradients { own.update(repeating: 0, count: privateRange.count) }
+        let profile = self.profile, slot = shard.index
+        // Products accumulate into their input gradients (beta = 1), so each such buffer starts at zero.
+        func zero(_ buffer: UnsafeMutablePointer<Float>, _ count: Int) {
+            profile.measure(.activationGradientZeroing, slot: slot) { buffer.update(repeating: 0, count: count) }
+        }
+        /// dinp = dout·W into a zeroed buffer; dW (and db) += the weight (and bias) gradients.
+        func linear(
+            _ w: LinearParameters, dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>,
+            inFeatures: Int, outFeatures: Int
+        ) {
+            zero(dinp, n * inFeatures)
+            profile.measure(.linearBackward, slot: slot) {
+                Linear.backward(
+                    dinp: dinp, dweight: w.dweight, dbias: w.dbias, dout: dout, inp: inp, weight: w.weight, rows: n,
+                    inFeatures: inFeatures, outFeatures: outFeatures)
+            }
+        }
+        /// The LayerNorm's input gradient is added into the residual stream's, dresidual.
+        func layerNorm(
+            _ w: NormParameters, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, mean: UnsafePointer<Float>,
+            rstd: UnsafePointer<Float>
+        ) {
+            profile.measure(.layerNormBackward, slot: slot) {
+                LayerNorm.backward(
+                    dinp: g.dresidual, dweight: w.dweight, dbias: w.dbias, dout: dout, inp: inp, weight: w.weight,
+                    mean: mean, rstd: rstd, rows: n, features: C)
+            }
+        }
+        if let own = shard.privateGradients {
+            profile.measure(.parameterGradientZeroingAndNorm, slot: slot) { own.update(repeating: 0, count: privateRange.count) }
+        }
 
-        g.dlogits.update(repeating: 0, count: n * V)
         // Scaled by the whole batch's token count: the loss is the mean over all shards' tokens.
-        SoftmaxCrossEntropy.backward(
-            dlogits: g.dlogits, probs: a.probs, targets: targets + first, rows: n, vocab: V,
-            scale: logitMultiplier / Float(rows))
-        g.dln.update(repeating: 0, count: n * C)
-        Linear.backward(
-            dinp: g.dln, dweight: params.headGradient, dbias: nil, dout: g.dlogits, inp: a.lnF, weight: headWeight,
-            rows: n, inFeatures: C, outFeatures: V)
+        let dlogits = a.probs
+        if !lossGradientReady {
+            profile.measure(.lossBackward, slot: slot) {
+                SoftmaxCrossEntropy.backward(
+                    dlogits: dlogits, probs: a.probs, targets: targets + first, rows: n, vocab: V,
+                    scale: logitMultiplier / Float(rows))
+            }
+        }
+        zero(g.dln, n * C)
+        profile.measure(.headBackward, slot: slot) {
+            Linear.backward(
+                dinp: g.dln, dweight: params.headGradient, dbias: nil, dout: dlogits, inp: a.lnF, weight: headWeight,
+                rows: n, inFeatures: C, outFeatures: V)
+        }
         // dresidual is the running gradient of the residual stream: each block adds its branch's contribution.
-        g.dresidual.update(repeating: 0, count: n * C)
+        zero(g.dresidual, n * C)
         let lastResidual = config.nLayer > 0 ? UnsafePointer(a.layer(config.nLayer - 1).residual3) : UnsafePointer(a.embedded)
-        LayerNorm.backward(
-            dinp: g.dresidual, dweight: params.lnF.dweight, dbias: params.lnF.dbias, dout: g.dln,
-            inp: lastResidual, weight: params.lnF.weight, mean: a.lnFMean, rstd: a.lnFRstd, rows: n, features: C)
+        layerNorm(params.lnF, dout: g.dln, inp: lastResidual, mean: a.lnFMean, rstd: a.lnFRstd)
 
         for l in stride(from: config.nLayer - 1, through: 0, by: -1) {
             let p = params.layers[l], s = a.layer(l)
             let blockInput = l == 0 ? UnsafePointer(a.embedded) : UnsafePointer(a.layer(l - 1).residual3)
             // MLP branch: residual3 = residual2 + fcProj(gelu(fc(LN₂(residual2))))
-            g.dfcGelu.update(repeating: 0, count: n * 4 * C)
-            Linear.backward(
-                dinp: g.dfcGelu, dweight: p.fcProj.dweight, dbias: p.fcProj.dbias, dout: g.dresidual,
-                inp: s.fcGelu, weight: p.fcProj.weight, rows: n, inFeatures: 4 * C, outFeatures: C)
-            g.dfc.update(repeating: 0, count: n * 4 * C)
-            GELU.backward(dinp: g.dfc, inp: s.fc, dout: g.dfcGelu, count: n * 4 * C)
-            g.dln.update(repeating: 0, count: n * C)
-            Linear.backward(
-                dinp: g.dln, dweight: p.fc.dweight, dbias: p.fc.dbias, dout: g.dfc, inp: s.ln2,
-                weight: p.fc.weight, rows: n, inFeatures: C, outFeatures: 4 * C)
-            LayerNorm.backward(
-                dinp: g.dresidual, dweight: p.ln2.dweight, dbias: p.ln2.dbias, dout: g.dln, inp: s.residual2,
-                weight: p.ln2.weight, mean: s.ln2Mean, rstd: s.ln2Rstd, rows: n, features: C)
+            linear(p.fcProj, dinp: g.dfcGelu, dout: g.dresidual, inp: s.fcGelu, inFeatures: 4 * C, outFeatures: C)
+            profile.measure(.geluBackward, slot: slot) { GELU.backward(dinp: g.dfc, inp: s.fc, dout: g.dfcGelu, count: n * 4 * C) }
+            linear(p.fc, dinp: g.dln, dout: g.dfc, inp: s.ln2, inFeatures: C, outFeatures: 4 * C)
+            layerNorm(p.ln2, dout: g.dln, inp: s.residual2, mean: s.ln2Mean, rstd: s.ln2Rstd)
             // Attention branch: residual2 = x + attnProj(attn(qkv(LN₁(x))))
-            g.dattY.update(repeating: 0, count: n * C)
-            Linear.backward(
-                dinp: g.dattY, dweight: p.attnProj.dweight, dbias: p.attnProj.dbias, dout: g.dresidual,
-                inp: s.attY, weight: p.attnProj.weight, rows: n, inFeatures: C, outFeatures: C)
-            g.dqkv.update(repeating: 0, count: n * 3 * C)
-            CausalSelfAttention.backward(
-                dqkv: g.dqkv, datt: g.datt, dout: g.dattY, qkv: s.qkv, att: s.att,
-                batch: batch, seq: T, channels: C, heads: NH, scale: attentionScale)
-            g.dln.update(repeating: 0, count: n * C)
-            Linear.backward(
-                dinp: g.dln, dweight: p.qkv.dweight, dbias: p.qkv.dbias, dout: g.dqkv, inp: s.ln1,
-                weight: p.qkv.weight, rows: n, inFeatures: C, outFeatures: 3 * C)
-            LayerNorm.backward(
-                dinp: g.dresidual, dweight: p.ln1.dweight, dbias: p.ln1.dbias, dout: g.dln, inp: blockInput,
-                weight: p.ln1.weight, mean: s.ln1Mean, rstd: s.ln1Rstd, rows: n, features: C)
+            linear(p.attnProj, dinp: g.dattY, dout: g.dresidual, inp: s.attY, inFeatures: C, outFeatures: C)
+            zero(g.dqkv, n * 3 * C)
+            profile.measure(.attentionBackward, slot: slot) {
+                CausalSelfAttention.backward(
+                    dqkv: g.dqkv, datt: g.datt, dout: g.dattY, qkv: s.qkv, att: s.att,
+                    batch: batch, seq: T, channels: C, heads: NH, scale: attentionScale)
+            }
+            linear(p.qkv, dinp: g.dln, dout: g.dqkv, inp: s.ln1, inFeatures: C, outFeatures: 3 * C)
+            layerNorm(p.ln1, dout: g.dln, inp: blockInput, mean: s.ln1Mean, rstd: s.ln1Rstd)
         }
     }
 
@@ -405,6 +469,11 @@ public final class GPT: @unchecked Sendable {
         return out
     }
 }
+
+/// What the N×V buffer after the logits holds: nothing `backward` can use (no forward yet, or one for evaluation only),
+/// the softmax probabilities of the last forward pass, or dLoss/dlogits formed from them in place by the first
+/// `backward` after it (which later ones reuse, so repeated backward passes still accumulate the same gradient).
+enum HeadOutput { case none, probabilities, logitGradient }
 
 /// A weight, its optional bias, and the gradient buffers they accumulate into (LayerNorm and Linear alike).
 struct WeightAndBias {

@@ -73,7 +73,7 @@ public final class TextGenerator {
         for (i, id) in window.enumerated() { model.inputs[i] = id }
         for i in window.count..<T { model.inputs[i] = 0 }
         for i in 0..<T { model.targets[i] = 0 }
-        model.forward(batch: 1)
+        model.forward(batch: 1, forBackward: false)
         let row = window.count - 1
         return Array(model.lastLogits[(row * V)..<((row + 1) * V)])
     }

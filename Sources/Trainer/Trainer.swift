@@ -179,6 +179,11 @@ public final class Trainer {
         return step
     }
 
+    /// The factor that scales the gradients to global norm `grad_clip` when their norm exceeds it (1 otherwise).
+    public func clipScale(gradNorm: Double) -> Float {
+        config.gradClip > 0 && gradNorm > config.gradClip ? Float(config.gradClip / gradNorm) : 1
+    }
+
     /// Mean loss over the fixed validation set of `batches` batches, with the bytes of its predicted tokens.
     public func evaluate(batches: Int) -> Evaluation {
         var total = 0.0, bytes = 0
@@ -186,7 +191,7 @@ public final class Trainer {
         for i in 0..<batches {
             data.batches.validationBatch(index: i, of: batches, inputs: model.inputs, targets: model.targets)
             bytes += tokenByteLengths.bytes(of: model.targets, count: perBatch)
-            total += model.forward(batch: config.batchSize)
+            total += model.forward(batch: config.batchSize, forBackward: false)
         }
         return Evaluation(loss: total / Double(batches), tokens: batches * perBatch, bytes: bytes)
     }
@@ -268,8 +273,7 @@ public final class Trainer {
                 return try diverged("non-finite gradient at step \(step) in tensor '\(firstNonFiniteGradient() ?? "?")'", elapsed: elapsed())
             }
             let gradNorm = sumSquares.squareRoot()
-            let clipScale: Float = config.gradClip > 0 && gradNorm > config.gradClip ? Float(config.gradClip / gradNorm) : 1
-            optimizer.step(lr: lr, gradScale: clipScale)
+            optimizer.step(lr: lr, gradScale: clipScale(gradNorm: gradNorm))
             let t3 = clock.now
             phaseTimes.forward += seconds(t1 - t0); phaseTimes.backward += seconds(t2 - t1)
             phaseTimes.optimizer += seconds(t3 - t2); phaseTimes.steps += 1

@@ -4,18 +4,42 @@ import Kernels
 import Model
 
 /// Measures training throughput of one model shape in this process: tokens/s, the forward/backward/optimizer
-/// split, and model FLOP utilisation against the sgemm peak measured in the same process and thread count.
+/// split, and model FLOP utilisation against the sgemm peak measured in the same process and thread count; and, in a
+/// separate pass, where a step's time goes operation by operation (`Profile`).
 public enum TrainingBenchmark {
-    /// A benchmark shape (the configs a, b, c).
+    /// A benchmark shape: the reference shapes a, b, c and the shapes the committed grids train.
     public struct Shape: Codable, Sendable {
         public var name: String, vocab: Int, dModel: Int, layers: Int, heads: Int, context: Int, batch: Int
+        /// Where the shape comes from (shown on the bench page).
+        public var origin: String
+
+        public init(name: String, vocab: Int, dModel: Int, layers: Int, heads: Int, context: Int, batch: Int, origin: String) {
+            self.name = name; self.vocab = vocab; self.dModel = dModel; self.layers = layers; self.heads = heads
+            self.context = context; self.batch = batch; self.origin = origin
+        }
     }
 
     public static let shapes: [Shape] = [
-        Shape(name: "a", vocab: 512, dModel: 128, layers: 4, heads: 4, context: 128, batch: 16),
-        Shape(name: "b", vocab: 2048, dModel: 256, layers: 4, heads: 4, context: 128, batch: 16),
-        Shape(name: "c", vocab: 4096, dModel: 512, layers: 6, heads: 8, context: 256, batch: 8),
+        Shape(name: "a", vocab: 512, dModel: 128, layers: 4, heads: 4, context: 128, batch: 16, origin: "reference shape: narrow, small vocabulary"),
+        Shape(name: "b", vocab: 2048, dModel: 256, layers: 4, heads: 4, context: 128, batch: 16, origin: "reference shape: mid width"),
+        Shape(
+            name: "c", vocab: 4096, dModel: 512, layers: 6, heads: 8, context: 256, batch: 8,
+            origin: "reference shape: widest, deepest, longest context"),
+        Shape(
+            name: "g48", vocab: 2048, dModel: 48, layers: 2, heads: 2, context: 64, batch: 16,
+            origin: "default grid (ablations/default.yaml), smallest size"),
+        Shape(
+            name: "g80", vocab: 2048, dModel: 80, layers: 3, heads: 4, context: 64, batch: 16,
+            origin: "default grid (ablations/default.yaml), middle size"),
+        Shape(
+            name: "g128", vocab: 2048, dModel: 128, layers: 3, heads: 4, context: 64, batch: 16,
+            origin: "default grid (ablations/default.yaml), largest size"),
+        Shape(
+            name: "s64", vocab: 2048, dModel: 64, layers: 2, heads: 2, context: 64, batch: 16,
+            origin: "learning-rate sweep (ablations/lr-sweep.yaml), width 64"),
     ]
+
+    public static func shape(named name: String) -> Shape? { shapes.first { $0.name == name } }
 
     public struct Result: Codable, Sendable {
         public var shape: Shape
@@ -30,6 +54,33 @@ public enum TrainingBenchmark {
         public var mfu: Double
         public var nonEmbeddingParameters: Int
         public var peakRSSMiB: Double
+        /// The per-operation profile, measured after the timed steps (nil when none was asked for).
+        public var profile: Profile?
+    }
+
+    /// Where a training step's time goes, from `steps` steps with every operation timed (`StepProfile`), measured apart
+    /// from the timed throughput steps so the timing never slows those. With one thread every figure is wall time.
+    /// With several, the shards' operations run concurrently and their times are summed over the shard threads
+    /// (thread time), while the whole-batch operations (embedding, wpe, the shard gradient sum, gradient zeroing and
+    /// norm, AdamW, batch loading) are timed once, on the calling thread.
+    public struct Profile: Codable, Sendable {
+        public var threads: Int
+        /// Batch shards (slots of thread time at several threads).
+        public var shards: Int
+        public var steps: Int
+        /// Every category's time (summed over the profiled steps and the shard threads) and calls.
+        public var totals: [StepProfile.Total]
+        /// Wall time of the profiled steps, on the profile's clock.
+        public var stepNanoseconds: UInt64
+        /// Wall time of `evaluationBatches` validation batches (a forward pass each, with its batch loading), timed
+        /// after the steps without the per-operation timing.
+        public var evaluationNanoseconds: UInt64
+        public var evaluationBatches: Int
+        /// Tokens in one training or evaluation batch (B·T).
+        public var tokensPerBatch: Int
+
+        /// Time inside some category: on one thread never more than `stepNanoseconds`, as categories do not nest.
+        public var attributedNanoseconds: UInt64 { totals.reduce(0) { $0 + $1.nanoseconds } }
     }
 
     /// Random tokens: throughput does not depend on the text.
@@ -37,7 +88,7 @@ public enum TrainingBenchmark {
         let vocab: Int, count: Int
         init(vocab: Int, count: Int) { self.vocab = vocab; self.count = count }
         func trainBatch(step: Int, inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
-            var rng = Xoshiro256(seed: 7, stream: UInt64(step))
+            var rng = Xoshiro256(seed: 7, stream: UInt64(truncatingIfNeeded: step))
             for i in 0..<count { inputs[i] = Int32(rng.nextInt(below: vocab)); targets[i] = Int32(rng.nextInt(below: vocab)) }
         }
         func validationBatch(index: Int, of total: Int, inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
@@ -55,68 +106,110 @@ public enum TrainingBenchmark {
         ].max()!
     }
 
-    /// Trains `warmup` + `steps` steps of `shape` with `threads` OpenBLAS threads and times the last `steps`.
-    public static func run(shape: Shape, threads: Int, steps: Int, warmup: Int = 2) throws -> Result {
+    /// A trainer of `shape` (trainer defaults otherwise: the `learned` strategy, SP, default batch shards) on random
+    /// tokens, with OpenBLAS set to `threads`; `steps` only sizes its schedule.
+    public static func makeTrainer(shape: Shape, threads: Int, steps: Int) throws -> Trainer {
         BLAS.setThreads(threads)
-        // The peak is measured before and after the timed steps and the higher used, so a slow spell of this shared
-        // machine during one measurement cannot inflate the MFU.
-        let peakBefore = sgemmPeak(for: shape)
         var config = TrainConfig()
         config.vocabSize = shape.vocab; config.dModel = shape.dModel; config.nLayer = shape.layers; config.nHead = shape.heads
         config.contextLength = shape.context; config.batchSize = shape.batch; config.threads = threads
-        config.maxSteps = warmup + steps; config.warmupSteps = 1
+        config.maxSteps = max(1, steps); config.warmupSteps = 1
         config.evalInterval = 1_000_000; config.logInterval = 1_000_000; config.checkpointInterval = 1_000_000
         config.finalEvalBatches = 1
         let tokenBytes: [[UInt8]] = (0..<shape.vocab).map { (i: Int) -> [UInt8] in
             i < 256 ? [UInt8(i)] : [UInt8(i % 256), UInt8(i / 256)]
         }
-        let vocab = Vocabulary(tokenBytes: tokenBytes)
         let data = RunData(
-            vocabulary: vocab, batches: RandomBatches(vocab: shape.vocab, count: shape.batch * shape.context),
+            vocabulary: Vocabulary(tokenBytes: tokenBytes),
+            batches: RandomBatches(vocab: shape.vocab, count: shape.batch * shape.context),
             corpusSHA256: "random", tokenizerSHA256: "none", trainTokens: 1 << 30, validationTokens: 1 << 30)
-        let trainer = try Trainer(config: config, data: data, folder: nil)
+        return try Trainer(config: config, data: data, folder: nil)
+    }
+
+    /// Wall time of one step's phases, nanoseconds (batch loading is in none of them).
+    public struct PhaseNanoseconds {
+        public var forward: UInt64, backward: UInt64, optimizer: UInt64
+    }
+
+    /// Training step `s` as `Trainer` takes it (batch, forward, zeroed gradients, backward, clip norm, AdamW at a
+    /// constant learning rate), with each operation timed into `profile` when one is given. The model must carry the
+    /// same profile (`trainer.model.profile`) for its own operations to be timed.
+    @discardableResult
+    public static func step(_ trainer: Trainer, _ s: Int, profile: StepProfile? = nil) -> PhaseNanoseconds {
+        let model = trainer.model
+        profile.measure(.data) { trainer.data.batches.trainBatch(step: s, inputs: model.inputs, targets: model.targets) }
+        let t0 = StepProfile.now()
+        model.forward(batch: trainer.config.batchSize)
+        let t1 = StepProfile.now()
+        profile.measure(.parameterGradientZeroingAndNorm) { model.store.zeroGradients() }
+        model.backward()
+        let t2 = StepProfile.now()
+        let norm = profile.measure(.parameterGradientZeroingAndNorm) {
+            Elementwise.sumOfSquares(model.store.gradients, count: model.store.gradientCount).squareRoot()
+        }
+        profile.measure(.adamW) { trainer.optimizer.step(lr: 1e-3, gradScale: trainer.clipScale(gradNorm: norm)) }
+        let t3 = StepProfile.now()
+        return PhaseNanoseconds(forward: t1 - t0, backward: t2 - t1, optimizer: t3 - t2)
+    }
+
+    /// Trains `warmup` + `steps` steps of `shape` with `threads` OpenBLAS threads and times the last `steps`; then,
+    /// when `profileSteps` > 0, profiles that many more (`profile(trainer:from:steps:)`).
+    public static func run(shape: Shape, threads: Int, steps: Int, warmup: Int = 2, profileSteps: Int = 0) throws -> Result {
+        BLAS.setThreads(threads)
+        // The peak is measured before and after the timed steps and the higher used, so a slow spell of this shared
+        // machine during one measurement cannot inflate the MFU.
+        let peakBefore = sgemmPeak(for: shape)
+        let trainer = try makeTrainer(shape: shape, threads: threads, steps: warmup + steps + profileSteps)
         // Warm-up steps (page faults, thread start-up), then the timed steps.
         let tokensPerStep = shape.batch * shape.context
         for s in 0..<warmup { step(trainer, s) }
-        let clock = ContinuousClock()
-        var fwd = Duration.zero, bwd = Duration.zero, opt = Duration.zero
-        let start = clock.now
+        var fwd: UInt64 = 0, bwd: UInt64 = 0, opt: UInt64 = 0
+        let start = StepProfile.now()
         for s in warmup..<(warmup + steps) {
-            data.batches.trainBatch(step: s, inputs: trainer.model.inputs, targets: trainer.model.targets)
-            let t0 = clock.now
-            _ = trainer.model.forward(batch: shape.batch)
-            let t1 = clock.now
-            trainer.model.store.zeroGradients()
-            trainer.model.backward()
-            let t2 = clock.now
-            let norm = Elementwise.sumOfSquares(trainer.model.store.gradients, count: trainer.model.store.gradientCount).squareRoot()
-            let scale: Float = norm > 1 ? Float(1 / norm) : 1
-            trainer.optimizer.step(lr: 1e-3, gradScale: scale)
-            let t3 = clock.now
-            fwd += t1 - t0; bwd += t2 - t1; opt += t3 - t2
+            let phases = step(trainer, s)
+            fwd += phases.forward; bwd += phases.backward; opt += phases.optimizer
         }
-        let total = seconds(clock.now - start)
+        let total = Double(StepProfile.now() - start) * 1e-9
         let tps = Double(tokensPerStep * steps) / total
         let flops = trainer.model.config.trainingFLOPsPerToken
         let peak = max(peakBefore, sgemmPeak(for: shape))
         let modelGFLOPS = flops * tps / 1e9
+        let msPerStep = { (ns: UInt64) in Double(ns) * 1e-6 / Double(steps) }
+        let profile = profileSteps > 0 ? profile(trainer: trainer, from: warmup + steps, steps: profileSteps) : nil
         return Result(
             shape: shape, threads: threads, kernel: BLAS.coreName, steps: steps, tokensPerSecond: tps,
-            msForward: 1000 * seconds(fwd) / Double(steps), msBackward: 1000 * seconds(bwd) / Double(steps),
-            msOptimizer: 1000 * seconds(opt) / Double(steps), flopsPerToken: flops, modelGFLOPS: modelGFLOPS,
-            sgemmPeakGFLOPS: peak, mfu: modelGFLOPS / peak,
-            nonEmbeddingParameters: trainer.model.config.nonEmbeddingParameters, peakRSSMiB: peakRSSMiB())
+            msForward: msPerStep(fwd), msBackward: msPerStep(bwd), msOptimizer: msPerStep(opt), flopsPerToken: flops,
+            modelGFLOPS: modelGFLOPS, sgemmPeakGFLOPS: peak, mfu: modelGFLOPS / peak,
+            nonEmbeddingParameters: trainer.model.config.nonEmbeddingParameters, peakRSSMiB: peakRSSMiB(), profile: profile)
     }
 
-    private static func step(_ trainer: Trainer, _ s: Int) {
-        trainer.data.batches.trainBatch(step: s, inputs: trainer.model.inputs, targets: trainer.model.targets)
-        _ = trainer.model.forward(batch: trainer.config.batchSize)
-        trainer.model.store.zeroGradients()
-        trainer.model.backward()
-        trainer.optimizer.step(lr: 1e-3, gradScale: 1)
+    /// The profile alone (`ablate bench --profile`): `warmup` steps, then `steps` profiled ones.
+    public static func profile(shape: Shape, threads: Int, steps: Int, warmup: Int = 2) throws -> Profile {
+        let trainer = try makeTrainer(shape: shape, threads: threads, steps: warmup + steps)
+        for s in 0..<warmup { step(trainer, s) }
+        return profile(trainer: trainer, from: warmup, steps: steps)
     }
 
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+    /// Trains steps first..<first+steps with every operation timed, then times `evaluationBatches` evaluation batches
+    /// with the timing off. The model's profile is removed again before returning.
+    public static func profile(trainer: Trainer, from first: Int, steps: Int, evaluationBatches: Int = 2) -> Profile {
+        let profile = StepProfile(slots: trainer.model.shardCount)
+        trainer.model.profile = profile
+        var wall: UInt64 = 0
+        for s in first..<(first + steps) {
+            let start = StepProfile.now()
+            step(trainer, s, profile: profile)
+            wall += StepProfile.now() - start
+        }
+        trainer.model.profile = nil
+        let start = StepProfile.now()
+        _ = trainer.evaluate(batches: evaluationBatches)
+        let evaluation = StepProfile.now() - start
+        return Profile(
+            threads: BLAS.threads, shards: trainer.model.shardCount, steps: steps, totals: profile.totals,
+            stepNanoseconds: wall, evaluationNanoseconds: evaluation, evaluationBatches: evaluationBatches,
+            tokensPerBatch: trainer.config.batchSize * trainer.config.contextLength)
+    }
 
     /// Peak resident set size of this process (VmHWM), MiB.
     public static func peakRSSMiB() -> Double {

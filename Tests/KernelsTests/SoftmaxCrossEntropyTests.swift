@@ -63,22 +63,70 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
         assertClose(dlogits.doubles, fd, rtol: gradRtol, atol: gradAtol, "dlogits")
     }
 
-    func testBackwardAccumulatesAndScales() {
-        let (logits, targets) = data(seed: 44)
-        let losses = zeros(rows), probs = zeros(rows * vocab)
-        SoftmaxCrossEntropy.forward(losses: losses.p, probs: probs.p, logits: buffer(logits).p, targets: targets, rows: rows, vocab: vocab)
-        var rng = Xoshiro256(seed: 45)
-        let start = randomValues(rows * vocab, &rng)
-        let once = buffer(start), twice = buffer(start)
-        SoftmaxCrossEntropy.backward(dlogits: once.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: 0.37)
-        SoftmaxCrossEntropy.backward(dlogits: twice.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: 0.37)
-        SoftmaxCrossEntropy.backward(dlogits: twice.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: 0.37)
-        let g1 = zip(once.doubles, start).map { $0 - $1 }, g2 = zip(twice.doubles, start).map { $0 - $1 }
-        let expected = (0..<(rows * vocab)).map { i -> Double in
-            0.37 * (Double(probs.p[i]) - (Int32(i % vocab) == targets[i / vocab] ? 1 : 0))
+    /// dlogits = scale · (probs − onehot), overwriting whatever the buffer held: bit for bit the former
+    /// zero-filled-then-accumulated result 0 + scale·p (then − scale at the target), and the same in place over probs.
+    func testBackwardOverwritesAsZeroFillAndAccumulateDid() {
+        for (rows, vocab) in [(6, 37), (1, 37), (5, 15), (3, 48), (1, 1)] {
+            var rng = Xoshiro256(seed: UInt64(44 + vocab))
+            let logits = buffer(randomValues(rows * vocab, &rng, scale: 3))
+            let targets = (0..<rows).map { _ in Int32(rng.nextInt(below: vocab)) }
+            let losses = zeros(rows), probs = zeros(rows * vocab)
+            SoftmaxCrossEntropy.forward(losses: losses.p, probs: probs.p, logits: logits.p, targets: targets, rows: rows, vocab: vocab)
+            let scale: Float = 0.37
+            var expected = [Float](repeating: 0, count: rows * vocab)
+            for i in expected.indices { expected[i] = Float(0) + scale * probs.p[i] }
+            for r in 0..<rows { expected[r * vocab + Int(targets[r])] -= scale }
+
+            let dlogits = filled(.nan, rows * vocab)
+            SoftmaxCrossEntropy.backward(dlogits: dlogits.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: scale)
+            XCTAssertEqual(dlogits.floats.map(\.bitPattern), expected.map(\.bitPattern), "rows \(rows), vocab \(vocab)")
+
+            SoftmaxCrossEntropy.backward(dlogits: probs.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: scale)
+            XCTAssertEqual(probs.floats.map(\.bitPattern), expected.map(\.bitPattern), "in place, rows \(rows), vocab \(vocab)")
         }
-        assertClose(g1, expected, rtol: 1e-5, atol: 1e-6, "scaled gradient")
-        assertClose(g2, g1.map { 2 * $0 }, rtol: 1e-5, atol: 1e-6, "cross-entropy accumulation")
+    }
+
+    /// The loss alone (no probabilities stored, as in evaluation) is bit-identical to the loss with them: the sum of
+    /// exponentials is the same loop. Vocabularies below, at and off a multiple of the 16 lanes; one row; odd rows.
+    func testLossWithoutProbabilitiesIsBitIdentical() {
+        for (rows, vocab) in [(6, 37), (1, 37), (7, 16), (3, 15), (5, 2051), (2, 1)] {
+            var rng = Xoshiro256(seed: UInt64(50 + vocab))
+            let logits = buffer(randomValues(rows * vocab, &rng, scale: 4, offset: 1))
+            let targets = (0..<rows).map { _ in Int32(rng.nextInt(below: vocab)) }
+            let withProbs = zeros(rows), alone = filled(.nan, rows)
+            let m1 = SoftmaxCrossEntropy.forward(
+                losses: withProbs.p, probs: zeros(rows * vocab).p, logits: logits.p, targets: targets, rows: rows, vocab: vocab)
+            let m2 = SoftmaxCrossEntropy.forward(losses: alone.p, probs: nil, logits: logits.p, targets: targets, rows: rows, vocab: vocab)
+            XCTAssertEqual(alone.floats.map(\.bitPattern), withProbs.floats.map(\.bitPattern), "rows \(rows), vocab \(vocab)")
+            XCTAssertEqual(m2.bitPattern, m1.bitPattern, "mean, rows \(rows), vocab \(vocab)")
+        }
+    }
+
+    /// A logit multiplier ≠ 1 (μP) scales the logits in place in the maximum's pass: logits, probabilities and losses
+    /// are bit-identical to scaling the whole buffer first (`Elementwise.scale`) and running the loss at multiplier 1.
+    /// A negative multiplier checks that the scaled tail's padding cannot win the maximum.
+    func testMultiplierEqualsScalingFirst() {
+        for (rows, vocab, multiplier) in [(6, 37, Float(0.37)), (1, 37, 2.5), (3, 15, -1.5), (5, 48, 0.125), (4, 21, -0.3)] {
+            var rng = Xoshiro256(seed: UInt64(60 + vocab))
+            let values = randomValues(rows * vocab, &rng, scale: 3)
+            let targets = (0..<rows).map { _ in Int32(rng.nextInt(below: vocab)) }
+            let scaledFirst = buffer(values), fused = buffer(values)
+            let l1 = zeros(rows), p1 = zeros(rows * vocab), l2 = zeros(rows), p2 = zeros(rows * vocab)
+            Elementwise.scale(scaledFirst.p, by: multiplier, count: rows * vocab)
+            let m1 = SoftmaxCrossEntropy.forward(
+                losses: l1.p, probs: p1.p, logits: scaledFirst.p, targets: targets, rows: rows, vocab: vocab)
+            let m2 = SoftmaxCrossEntropy.forward(
+                losses: l2.p, probs: p2.p, logits: fused.p, multiplier: multiplier, targets: targets, rows: rows, vocab: vocab)
+            let shape = "rows \(rows), vocab \(vocab), multiplier \(multiplier)"
+            XCTAssertEqual(fused.floats.map(\.bitPattern), scaledFirst.floats.map(\.bitPattern), "logits, " + shape)
+            XCTAssertEqual(p2.floats.map(\.bitPattern), p1.floats.map(\.bitPattern), "probabilities, " + shape)
+            XCTAssertEqual(l2.floats.map(\.bitPattern), l1.floats.map(\.bitPattern), "losses, " + shape)
+            XCTAssertEqual(m2.bitPattern, m1.bitPattern, "mean, " + shape)
+            // And against the Double reference of the scaled problem (a wrong maximum would still give a valid
+            // softmax, so this checks the loss formula's max term too).
+            let ref = crossEntropyReference(values.map { $0 * Double(multiplier) }, targets, rows: rows, vocab: vocab)
+            assertClose(l2.doubles, ref.losses, rtol: forwardRtol, atol: forwardAtol, "losses vs reference, " + shape)
+        }
     }
 
     /// The vectorised exp behind every softmax (and GELU), checked tightly on its own: rows [0, −t] for t across

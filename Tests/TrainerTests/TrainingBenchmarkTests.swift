@@ -1,0 +1,44 @@
+import Kernels
+import Model
+import Trainer
+import XCTest
+
+/// The benchmark's profile pass (`ablate bench --profile`), on a tiny shape.
+final class TrainingBenchmarkTests: XCTestCase {
+    private let savedThreads = BLAS.threads
+    override func tearDown() { BLAS.setThreads(savedThreads) }
+
+    static let tiny = TrainingBenchmark.Shape(
+        name: "tiny", vocab: 300, dModel: 16, layers: 1, heads: 2, context: 8, batch: 4, origin: "test")
+
+    /// Profiled steps train exactly as unprofiled ones (parameters and both AdamW moments bit-identical); every
+    /// category of the step is called; on one thread the categories, which never nest, add up to no more than the
+    /// step's wall time on the same clock (an invariant, not a timing: disjoint intervals inside one interval); the
+    /// evaluation is timed apart and the model's profile removed afterwards.
+    func testProfileCoversTheStepAndChangesNothing() throws {
+        let plain = try TrainingBenchmark.makeTrainer(shape: Self.tiny, threads: 1, steps: 4)
+        let profiled = try TrainingBenchmark.makeTrainer(shape: Self.tiny, threads: 1, steps: 4)
+        for s in 0..<2 {
+            TrainingBenchmark.step(plain, s)
+            TrainingBenchmark.step(profiled, s)
+        }
+        let profile = TrainingBenchmark.profile(trainer: profiled, from: 2, steps: 2)
+        for s in 2..<4 { TrainingBenchmark.step(plain, s) }
+
+        func bits(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> [UInt32] { UnsafeBufferPointer(start: p, count: count).map(\.bitPattern) }
+        let store = plain.model.store
+        XCTAssertEqual(bits(profiled.model.store.values, store.totalCount), bits(store.values, store.totalCount))
+        XCTAssertEqual(bits(profiled.optimizer.m, plain.optimizer.count), bits(plain.optimizer.m, plain.optimizer.count))
+        XCTAssertEqual(bits(profiled.optimizer.v, plain.optimizer.count), bits(plain.optimizer.v, plain.optimizer.count))
+
+        XCTAssertEqual(profile.steps, 2)
+        XCTAssertEqual(profile.threads, 1)
+        XCTAssertEqual(profile.shards, TrainConfig.defaultBatchShards)
+        for total in profile.totals { XCTAssertGreaterThan(total.calls, 0, "\(total.category) never called") }
+        XCTAssertLessThanOrEqual(profile.attributedNanoseconds, profile.stepNanoseconds)
+        XCTAssertEqual(profile.evaluationBatches, 2)
+        XCTAssertEqual(profile.tokensPerBatch, 4 * 8)
+        XCTAssertGreaterThan(profile.evaluationNanoseconds, 0)
+        XCTAssertNil(profiled.model.profile)
+    }
+}
