@@ -6,22 +6,14 @@ import PackageDescription
 
 // Hot loops live in Kernels: drop bounds/overflow checks there only (inputs are validated upstream), and when the
 // building CPU has AVX2+FMA (it is the CPU that trains), let the compiler use 8-wide vectors: the non-matrix
-// kernels (GELU, LayerNorm, softmax) run ~1.7x faster than with baseline SSE. With AVX-512 (F, BW, DQ, VL) a kernel's
-// 16-lane vectors are one register: exp-bound loops (softmax, GELU) ran 15-30 % faster again on a Sapphire Rapids
-// Xeon; the arithmetic is the same IEEE operations in the same order, so results are bit-identical. Set
-// ABLATE_PORTABLE=1 to build a binary that runs on any x86-64 (e.g. when the nodes that train differ from the one that
-// builds). -fno-math-errno (for the C shims Swift's square root goes through) lets loops with a square root
-// vectorise; nothing here reads errno.
-let cpuFlags = Set(
-    ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace).map(String.init))
-let portable = ProcessInfo.processInfo.environment["ABLATE_PORTABLE"] != nil
-let targetCPU: [String] =
-    portable
-    ? []
-    : ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(cpuFlags.contains)
-        ? ["-target-cpu", "skylake-avx512"]
-        : ["avx2", "fma"].allSatisfy(cpuFlags.contains) ? ["-target-cpu", "haswell"] : []
-let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-Xcc", "-fno-math-errno"] + targetCPU)]
+// kernels (GELU, LayerNorm, softmax) run ~1.7x faster than with baseline SSE. Set ABLATE_PORTABLE=1 to build a
+// binary that runs on any x86-64. -fno-math-errno (for the C shims Swift's square root goes through) lets loops with
+// a square root vectorise; nothing here reads errno.
+let cpuFlags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+let useAVX2 =
+    ProcessInfo.processInfo.environment["ABLATE_PORTABLE"] == nil
+    && cpuFlags.contains(" avx2") && cpuFlags.contains(" fma")
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-Xcc", "-fno-math-errno"] + (useAVX2 ? ["-target-cpu", "haswell"] : []))]
 
 let package = Package(
     name: "ablate",
