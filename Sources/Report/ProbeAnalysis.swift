@@ -83,7 +83,7 @@ public struct ProbeAnalysis: Sendable {
     /// was stopped while still learning: whether its tables would have stopped moving is not testable at this budget,
     /// and "not stabilised" would be a statement about the budget, not about the tables. The window is the last half,
     /// not the last tenth: a cosine schedule's last 10 % runs below 2.5 % of its peak rate (lr ∝ 1 + cos πt), so the
-    /// curve flattens there whether or not the run has converged — 540-step runs still falling 5–9 % over their
+    /// curve flattens there whether or not the run has converged — 540-step runs still falling 4.6–8.8 % over their
     /// second half fall < 1 % over their last tenth. Over the last half (rate from half its peak to 0) a run trained
     /// to a plateau gains at most a few per cent, annealing included.
     public static let lossFallLimit = 0.03
