@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Report
 import TestSupport
 
@@ -39,14 +40,10 @@ public enum ReportBench {
             let t1 = clock.now
             try Report.write(output, to: root.appendingPathComponent("report"))
             let t2 = clock.now
-            builds.append(seconds(t1 - t0))
-            writes.append(seconds(t2 - t1))
+            builds.append((t1 - t0).seconds)
+            writes.append((t2 - t1).seconds)
         }
         return Result(runs: ids.count, metricLines: lines, buildSeconds: median(builds), writeSeconds: median(writes))
-    }
-
-    private static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
     private static func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }

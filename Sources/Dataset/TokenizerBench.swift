@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Tokenizer speed on a given text: trains from scratch (never the cache) and encodes, timing both.
 /// A benchmark to run by hand (`ablate tokenizer bench`), never a timed test.
@@ -30,9 +31,4 @@ public enum TokenizerBench {
             vocabSize: vocabSize, trainBytes: train.count, encodeBytes: encode.count,
             trainSeconds: tt.seconds, encodeSeconds: te.seconds, tokens: ids.count)
     }
-}
-
-extension Duration {
-    /// The duration in seconds as a Double.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import RunFormat
 import Synchronization
 import Trainer
@@ -140,9 +141,9 @@ public final class GridRunner {
                     let now = clock.now
                     let process = try spawn(e.run, exit: exit)
                     if !freed.isEmpty {
-                        outcome.overhead.gaps += Self.seconds(now - freed.removeFirst()); outcome.overhead.gapCount += 1
+                        outcome.overhead.gaps += (now - freed.removeFirst()).seconds; outcome.overhead.gapCount += 1
                     } else if outcome.overhead.startup == nil, let processStart {
-                        outcome.overhead.startup = Self.seconds(now - processStart)
+                        outcome.overhead.startup = (now - processStart).seconds
                     }
                     active.append(Active(estimate: e, process: process, started: now, exit: exit))
                     progress.event("started \(e.run.id)")
@@ -175,7 +176,7 @@ public final class GridRunner {
                 let folder = RunFolder(layout.folder(a.estimate.run))
                 let exited = a.exit.value ?? clock.now
                 freed.append(exited)
-                let elapsed = Self.seconds(exited - a.started)
+                let elapsed = (exited - a.started).seconds
                 switch (bySignal, WorkerExit(rawValue: status)) {
                 case (false, .finished?):
                     outcome.finished.append(id); doneTokens += a.estimate.tokens
@@ -224,13 +225,11 @@ public final class GridRunner {
                 active: active.map { ($0.estimate.run.id, $0.estimate.steps, $0.last) })
         }
         let end = clock.now
-        outcome.overhead.tailIdle = freed.reduce(0) { $0 + Self.seconds(end - $1) }
-        if let processStart { outcome.overhead.wall = Self.seconds(end - processStart) }
+        outcome.overhead.tailIdle = freed.reduce(0) { $0 + (end - $1).seconds }
+        if let processStart { outcome.overhead.wall = (end - processStart).seconds }
         progress.finish()
         return outcome
     }
-
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 
     private func spawn(_ run: GridRun, exit: ExitTime) throws -> Process {
         let folder = options.layout.folder(run)

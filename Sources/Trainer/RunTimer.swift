@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import RunFormat
 
 #if canImport(Glibc)
@@ -87,10 +88,9 @@ final class RunTimer {
     func recordFirstStep(_ duration: Duration) { firstStep = duration }
 
     func timing() -> RunTiming {
-        func s(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
-        func c(_ category: Category) -> Double { s(spent[category] ?? .zero) }
+        func c(_ category: Category) -> Double { (spent[category] ?? .zero).seconds }
         return RunTiming(
-            wall: s(clock.now - origin), startup: s(startup), training: c(.training), firstStep: s(firstStep),
+            wall: (clock.now - origin).seconds, startup: startup.seconds, training: c(.training), firstStep: firstStep.seconds,
             evaluation: c(.evaluation), checkpoints: c(.checkpoints), snapshots: c(.snapshots), records: c(.records),
             fromStep: fromStep, origin: originName, cpu: originName == "process" ? ProcessStart.cpuSeconds() : nil)
     }

@@ -247,8 +247,7 @@ public final class Trainer {
         let start = clock.now
         var windowStart = start
         var windowTokens = 0
-        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
-        func elapsed() -> Double { elapsedBefore + seconds(clock.now - start) }
+        func elapsed() -> Double { elapsedBefore + (clock.now - start).seconds }
 
         while step < total {
             if shouldStop() {
@@ -275,8 +274,8 @@ public final class Trainer {
             let gradNorm = sumSquares.squareRoot()
             optimizer.step(lr: lr, gradScale: clipScale(gradNorm: gradNorm))
             let t3 = clock.now
-            phaseTimes.forward += seconds(t1 - t0); phaseTimes.backward += seconds(t2 - t1)
-            phaseTimes.optimizer += seconds(t3 - t2); phaseTimes.steps += 1
+            phaseTimes.forward += (t1 - t0).seconds; phaseTimes.backward += (t2 - t1).seconds
+            phaseTimes.optimizer += (t3 - t2).seconds; phaseTimes.steps += 1
             timer.add(.training, t3 - stepStart)
             if phaseTimes.steps == 1 { timer.recordFirstStep(t3 - stepStart) }
             step += 1
@@ -286,7 +285,7 @@ public final class Trainer {
             let evalNow = step % config.evalInterval == 0 || isLast
             if step % config.logInterval == 0 || evalNow || step == 1 {
                 let now = clock.now
-                let rate = Double(windowTokens) / max(seconds(now - windowStart), 1e-9)
+                let rate = Double(windowTokens) / max((now - windowStart).seconds, 1e-9)
                 // Every point of the curve is on the same `eval_batches` set (a curve that switched sets at its last
                 // point would show a drop or rise that is only the change of set); the last step also evaluates the
                 // larger final set, which summary.json reports.
