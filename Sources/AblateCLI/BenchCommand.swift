@@ -72,6 +72,10 @@ struct BenchCommand: ParsableCommand {
                 print("kernel \(k): its sgemm does not match the reference on this machine; not measured")
             }
         }
+        // PyTorch runs right after ablate's cell of the same shape and thread count (environment kernel only), so a
+        // slow spell of this shared machine hits both sides of a ratio rather than one.
+        let torchScript = noTorch ? nil : Self.torchScript().flatMap { Self.torchAvailable() ? $0 : nil }
+        var torch: [String: BenchReport.TorchCell] = [:]
         var results: [TrainingBenchmark.Result] = []
         for kernel in kernelList {
             for name in shapeNames {
@@ -95,38 +99,23 @@ struct BenchCommand: ParsableCommand {
                             format: "  %.0f tokens/s, %.0f GFLOP/s, MFU %.0f %% of %.0f GFLOP/s sgemm (%@)",
                             r.tokensPerSecond, r.modelGFLOPS, 100 * r.mfu, r.sgemmPeakGFLOPS, r.kernel))
                     if let p = r.profile { print(BenchReport.profileTable([p])) }
-                }
-            }
-        }
-        var torch: [String: Double] = [:]
-        var torchVersion: String? = nil
-        if !noTorch, let script = Self.torchScript(), Self.torchAvailable() {
-            for s in shapeList {
-                let name = s.name
-                for t in threadCounts {
-                    print("measuring PyTorch eager, shape \(name), \(t) thread\(t == 1 ? "" : "s") …")
-                    fflush(stdout)
-                    let out = try ChildProcess.output(
-                        of: Self.env,
-                        [
-                            "python3", script, "--vocab", "\(s.vocab)", "--d_model", "\(s.dModel)",
-                            "--layers", "\(s.layers)", "--heads", "\(s.heads)", "--context", "\(s.context)",
-                            "--batch", "\(s.batch)", "--threads", "\(t)", "--steps", "\(steps)",
-                        ])
-                    if let line = out.split(separator: "\n").last,
-                        let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                        let tps = obj["tokens_per_s"] as? Double
-                    {
-                        torch["\(name)-\(t)"] = tps
-                        torchVersion = obj["torch"] as? String
-                        print(String(format: "  %.0f tokens/s", tps))
+                    if kernel == nil, let script = torchScript {
+                        print("measuring PyTorch eager, shape \(name), \(t) thread\(t == 1 ? "" : "s") …")
+                        fflush(stdout)
+                        if let cell = (try? Self.torchCell(script: script, shape: r.shape, threads: t, steps: steps)) ?? nil {
+                            torch[BenchReport.cellKey(name, t)] = cell
+                            print(
+                                String(
+                                    format: "  %.0f tokens/s, %.0f GFLOP/s sgemm (%@)", cell.tokensPerSecond, cell.sgemmPeakGFLOPS,
+                                    cell.blas))
+                        } else {
+                            print("  PyTorch gave no result for this cell (bench_torch.py failed or printed no JSON line); left out")
+                        }
                     }
                 }
             }
         }
-        var markdown = BenchReport.markdown(
-            results: results, torch: torch, torchVersion: torchVersion,
-            shapes: shapeNames, threads: threadCounts)
+        var markdown = BenchReport.markdown(results: results, torch: torch, shapes: shapeNames, threads: threadCounts)
         markdown += Self.tokenizerSection()
         let url = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -219,6 +208,29 @@ struct BenchCommand: ParsableCommand {
     }
 
     static let env = URL(fileURLWithPath: "/usr/bin/env")
+
+    /// PyTorch eager on `shape` at `threads` (bench_torch.py: its tokens/s and its own BLAS's sgemm peak); nil when the
+    /// script printed no result.
+    static func torchCell(
+        script: String, shape s: TrainingBenchmark.Shape, threads t: Int, steps: Int
+    ) throws
+        -> BenchReport.TorchCell?
+    {
+        let out = try ChildProcess.output(
+            of: Self.env,
+            [
+                "python3", script, "--vocab", "\(s.vocab)", "--d_model", "\(s.dModel)", "--layers", "\(s.layers)",
+                "--heads", "\(s.heads)", "--context", "\(s.context)", "--batch", "\(s.batch)", "--threads", "\(t)",
+                "--steps", "\(steps)",
+            ])
+        guard let line = out.split(separator: "\n").last,
+            let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let tps = obj["tokens_per_s"] as? Double, let peak = obj["sgemm_gflops"] as? Double
+        else { return nil }
+        return BenchReport.TorchCell(
+            tokensPerSecond: tps, sgemmPeakGFLOPS: peak, blas: obj["blas"] as? String ?? "unknown",
+            version: obj["torch"] as? String ?? "unknown")
+    }
 
     static func torchAvailable() -> Bool {
         (try? ChildProcess.output(of: env, ["python3", "-c", "import torch; print('torch-ok')"]))?.contains("torch-ok") == true

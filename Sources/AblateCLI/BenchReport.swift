@@ -12,9 +12,20 @@ enum BenchReport {
     /// 2 threads over 1 thread on the shape that has enough work per step to use both.
     static let threadScalingTarget = (shape: "c", ratio: 1.7)
 
+    /// PyTorch eager on one shape and thread count, measured by bench_torch.py right after ablate's cell.
+    struct TorchCell {
+        var tokensPerSecond: Double
+        /// The sgemm peak of torch's own BLAS, measured as ablate's is (the same three products, before and after).
+        var sgemmPeakGFLOPS: Double
+        /// The BLAS torch was built with (its BLAS_INFO, e.g. "mkl").
+        var blas: String
+        var version: String
+    }
+
+    static func cellKey(_ shape: String, _ threads: Int) -> String { "\(shape)-\(threads)" }
+
     static func markdown(
-        results: [TrainingBenchmark.Result], torch: [String: Double], torchVersion: String?,
-        shapes: [String], threads: [Int]
+        results: [TrainingBenchmark.Result], torch: [String: TorchCell], shapes: [String], threads: [Int]
     ) -> String {
         var md = "# Training throughput benchmark\n\n"
         md += "Written by `ablate bench` (`make bench`) on \(CPUInfo.summary), "
@@ -34,29 +45,44 @@ enum BenchReport {
         md += "`batch_shards` (\(TrainConfig.defaultBatchShards)): with 2 threads each shard runs on its own thread. "
         md += "A shared VM: repeated runs differ by a few per cent; compare ratios within one run.\n\n"
         md +=
-            "| shape (V, d, L, H, T, B) | kernel | threads | tokens/s | ms/step fwd / bwd / opt | model GFLOP/s | sgemm peak | MFU (target) | PyTorch tokens/s | ×PyTorch | peak RSS |\n"
-        md += "|---|---|---|---|---|---|---|---|---|---|---|\n"
+            "| shape (V, d, L, H, T, B) | kernel | threads | tokens/s | ms/step fwd / bwd / opt | model GFLOP/s | sgemm peak | MFU (target) | PyTorch tokens/s | ×PyTorch | PyTorch sgemm peak | PyTorch MFU | peak RSS |\n"
+        md += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         for r in results {
             let s = r.shape
             let target = mfuTargets[s.name].map { String(format: "%.0f %%", 100 * $0) } ?? "–"
-            let pt = torch["\(s.name)-\(r.threads)"]
+            let pt = torch[cellKey(s.name, r.threads)]
             md += "| (\(s.name)) \(dimensions(s)) | \(r.kernel) | \(r.threads) | "
             md += String(
                 format: "%.0f | %.1f / %.1f / %.1f | %.0f | %.0f | %.0f %% (%@) | ", r.tokensPerSecond, r.msForward,
                 r.msBackward, r.msOptimizer, r.modelGFLOPS, r.sgemmPeakGFLOPS, 100 * r.mfu, target)
-            md += pt.map { String(format: "%.0f | %.2f× | ", $0, r.tokensPerSecond / $0) } ?? "– | – | "
+            md +=
+                pt.map {
+                    String(
+                        format: "%.0f | %.2f× | %.0f (%@) | %.0f %% | ", $0.tokensPerSecond, r.tokensPerSecond / $0.tokensPerSecond,
+                        $0.sgemmPeakGFLOPS, $0.blas, 100 * torchMFU($0, r))
+                } ?? "– | – | – | – | "
             md += String(format: "%.0f MiB |\n", r.peakRSSMiB)
         }
         md += "\n"
-        if let v = torchVersion {
+        if let v = torch.values.first?.version {
             md += "PyTorch \(v) eager on CPU, same model (fp32, untied head, no biases, AdamW, SDPA attention, clipping), "
-            md += "same threads, 2 warm-up steps then the same number of timed steps (`Sources/AblateCLI/Python/bench_torch.py`).\n\n"
+            md += "same threads, 2 warm-up steps then the same number of timed steps (`Sources/AblateCLI/Python/bench_torch.py`), "
+            md += "run right after ablate's cell of the same shape and thread count. Its sgemm peak is its own BLAS's, measured "
+            md += "as ablate's is (the same three products, before and after the timed steps); PyTorch MFU = its model FLOP/s "
+            md += "(the same FLOP/token) ÷ that peak. The two MFUs compare the code around the products; ×PyTorch also "
+            md += "includes the difference between the two BLAS libraries.\n\n"
         } else {
-            md += "PyTorch was not importable, so there is no PyTorch column (install the CPU wheel: `pip install torch==2.13.0+cpu`).\n\n"
+            md += "PyTorch was not importable, so there is no PyTorch column (install the CPU wheel: "
+            md += "`pip install torch --index-url https://download.pytorch.org/whl/cpu`).\n\n"
         }
         md += timeSection(results)
         md += targetsSection(results, torch: torch)
         return md
+    }
+
+    /// PyTorch's model FLOP/s (the same FLOP/token as ablate's) over its own BLAS's sgemm peak.
+    static func torchMFU(_ cell: TorchCell, _ r: TrainingBenchmark.Result) -> Double {
+        cell.tokensPerSecond * r.flopsPerToken / (cell.sgemmPeakGFLOPS * 1e9)
     }
 
     static func dimensions(_ s: TrainingBenchmark.Shape) -> String {
@@ -139,19 +165,46 @@ enum BenchReport {
 
     // MARK: - targets
 
-    static func targetsSection(_ results: [TrainingBenchmark.Result], torch: [String: Double]) -> String {
+    /// The step's operations that are matrix products: the block and head Linear products and attention (its products
+    /// carry the 12·L·d·T FLOPs; its softmax is timed with them).
+    static let productCategories: Set<StepProfile.Category> = [
+        .linearForward, .linearBackward, .headForward, .headBackward, .attentionForward, .attentionBackward,
+    ]
+
+    /// The MFU the cell would reach if every operation except the matrix products took no time: its MFU divided by
+    /// the share of the profiled step's thread time spent in products. Below a target, no work outside the products
+    /// can meet it; only faster products at the model's own shapes (nil without a profile).
+    static func productsOnlyMFU(_ r: TrainingBenchmark.Result) -> Double? {
+        guard let p = r.profile, p.stepNanoseconds > 0 else { return nil }
+        let products = p.totals.filter { productCategories.contains($0.category) }.reduce(UInt64(0)) { $0 + $1.nanoseconds }
+        let capacity = Double(p.stepNanoseconds) * Double(max(1, p.threads))
+        return products > 0 ? r.mfu * capacity / Double(products) : nil
+    }
+
+    static func targetsSection(_ results: [TrainingBenchmark.Result], torch: [String: TorchCell]) -> String {
         var md = "## Targets\n\n"
+        md += "Products-only bound (after a missed MFU target): the MFU the cell would reach if every operation but the "
+        md += "matrix products (block and head Linear products, attention) took no time, = its MFU ÷ the products' share "
+        md += "of the profiled step (\"Where the time goes\"). A target above it cannot be met by work around the "
+        md += "products, only by faster products at the model's own shapes (K = d_model is small in the grids' models).\n\n"
         var outOfReach: [String] = []
         for kernel in Array(Set(results.map(\.kernel))).sorted() {
             let rs = results.filter { $0.kernel == kernel }
             for r in rs {
                 guard let t = mfuTargets[r.shape.name] else { continue }
                 md += String(
-                    format: "- %@ (%@, %d thr): MFU %.0f %% vs target %.0f %% — %@\n", r.shape.name, kernel, r.threads,
+                    format: "- %@ (%@, %d thr): MFU %.0f %% vs target %.0f %% — %@", r.shape.name, kernel, r.threads,
                     100 * r.mfu, 100 * t, r.mfu >= t ? "met" : "**not met**")
+                if r.mfu < t, let bound = productsOnlyMFU(r) {
+                    md += String(
+                        format: " (products-only bound %.0f %%%@)", 100 * bound,
+                        bound < t ? ": out of reach without faster products at these shapes" : "")
+                }
+                md += "\n"
             }
             for r in rs {
-                guard let pt = torch["\(r.shape.name)-\(r.threads)"], pt > 0 else { continue }
+                guard let cell = torch[cellKey(r.shape.name, r.threads)], cell.tokensPerSecond > 0 else { continue }
+                let pt = cell.tokensPerSecond
                 let ratio = r.tokensPerSecond / pt
                 var line = String(
                     format: "- %@ (%@, %d thr): %.2f× PyTorch vs target %.1f× — %@", r.shape.name, kernel, r.threads,
@@ -159,7 +212,11 @@ enum BenchReport {
                 if ratio < speedupTarget {
                     // The MFU at which this shape would run at the target speed, from this run's own peak and FLOPs.
                     let needed = speedupTarget * pt * r.flopsPerToken / (r.sgemmPeakGFLOPS * 1e9)
-                    line += String(format: " (needs MFU %.0f %%, measured %.0f %%)", 100 * needed, 100 * r.mfu)
+                    line += String(
+                        format:
+                            " (needs MFU %.0f %%, measured %.0f %%; PyTorch's MFU %.0f %% of its %@ sgemm peak %.0f GFLOP/s, %.2f× OpenBLAS's here)",
+                        100 * needed, 100 * r.mfu, 100 * torchMFU(cell, r), cell.blas, cell.sgemmPeakGFLOPS,
+                        cell.sgemmPeakGFLOPS / r.sgemmPeakGFLOPS)
                     if needed > 1 {
                         outOfReach.append(
                             String(

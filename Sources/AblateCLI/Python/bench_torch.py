@@ -1,9 +1,11 @@
 """PyTorch eager CPU baseline for `ablate bench`: the same nanoGPT-shaped model (fp32, untied head, no biases,
-AdamW, SDPA attention), timed the same way (warm-up steps, then timed steps). Prints one JSON object.
+AdamW, SDPA attention), timed the same way (warm-up steps, then timed steps), and the sgemm peak of torch's own BLAS
+measured the same way as ablate's (best of the square 1024³ product and the model's two widest products, before and
+after the timed steps). Prints one JSON object.
 
-Run by `ablate bench` when torch is importable (CPU wheel: pip install torch==2.13.0+cpu).
+Run by `ablate bench` when torch is importable (CPU wheel: pip install torch --index-url https://download.pytorch.org/whl/cpu).
 """
-import argparse, json, math, time
+import argparse, json, math, re, time
 
 import torch
 import torch.nn as nn
@@ -47,6 +49,32 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
 
 
+def sgemm_gflops(m, n, k, repeats=5):
+    """Best GFLOP/s of an fp32 m×k · k×n product over `repeats` timed calls after one untimed call."""
+    a, b = torch.randn(m, k), torch.randn(k, n)
+    c = torch.empty(m, n)
+    torch.mm(a, b, out=c)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        torch.mm(a, b, out=c)
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * m * n * k / best / 1e9
+
+
+def sgemm_peak(a):
+    """The same three products as ablate's peak (TrainingBenchmark.sgemmPeak): square 1024³, the MLP's and the head's."""
+    rows = a.batch * a.context
+    return max(sgemm_gflops(1024, 1024, 1024), sgemm_gflops(rows, 4 * a.d_model, a.d_model),
+               sgemm_gflops(rows, a.vocab, a.d_model))
+
+
+def blas_name():
+    """The BLAS torch was built with, from its build configuration (e.g. "mkl", "open")."""
+    found = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+    return found.group(1) if found else "unknown"
+
+
 def main():
     p = argparse.ArgumentParser()
     for k in ("vocab", "d_model", "layers", "heads", "context", "batch", "threads", "steps"):
@@ -69,14 +97,16 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
 
+    peak_before = sgemm_peak(a)
     for _ in range(2):
         step()
     t0 = time.perf_counter()
     for _ in range(a.steps):
         step()
     dt = time.perf_counter() - t0
+    peak = max(peak_before, sgemm_peak(a))
     print(json.dumps({"tokens_per_s": a.batch * a.context * a.steps / dt, "torch": torch.__version__,
-                      "threads": torch.get_num_threads()}))
+                      "threads": torch.get_num_threads(), "sgemm_gflops": peak, "blas": blas_name()}))
 
 
 if __name__ == "__main__":
