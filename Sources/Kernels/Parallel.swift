@@ -13,6 +13,8 @@ enum Parallel {
         count: Int, minimumPerThread: Int, alignment: Int = 1, threads maxThreads: Int? = nil,
         _ body: (_ start: Int, _ end: Int) -> Void
     ) {
+        // Every thread that runs a kernel chunk flushes subnormals (FloatEnvironment): the caller's, and each worker's.
+        FloatEnvironment.flushSubnormalsToZero()
         let threads = min(maxThreads ?? BLAS.threads, count / max(1, minimumPerThread))
         if threads <= 1 { body(0, count); return }
         let per = ((count + threads - 1) / threads + alignment - 1) / alignment * alignment
@@ -20,6 +22,7 @@ enum Parallel {
             // The chunks write disjoint memory through raw pointers; Sendable checking cannot see that.
             let work = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: threads) { t in
+                FloatEnvironment.flushSubnormalsToZero()
                 let start = t * per, end = min(count, start + per)
                 if start < end { work.value(start, end) }
             }
