@@ -30,7 +30,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Shapes to run, comma-separated (see below).")
     var shapes: String = TrainingBenchmark.shapes.map(\.name).joined(separator: ",")
     @Option(help: "Thread counts.") var threads: String = "1,2"
-    @Option(help: "Timed steps per cell (after 2 warm-up steps).") var steps: Int = 6
+    @Option(help: "Timed steps per window (after 2 warm-up steps).") var steps: Int = 6
+    @Option(help: "Timed windows per cell; the fastest counts (a shared machine's slow spells only slow a window down).")
+    var windows: Int = 3
     @Option(help: "Steps profiled operation by operation after the timed ones (0: no profile).") var profileSteps: Int = 5
     @Flag(help: "Print only the per-operation profile of each shape and thread count (no report, no PyTorch).") var profile = false
     @Option(help: "Extra OpenBLAS kernels to measure besides the environment's, e.g. SkylakeX,Haswell.") var kernels: String = ""
@@ -48,7 +50,8 @@ struct BenchCommand: ParsableCommand {
         if kernelTable { return print(KernelBench.run()) }
         if let worker {
             let shape = try Self.shape(named: worker)
-            let r = try TrainingBenchmark.run(shape: shape, threads: Int(threads) ?? 1, steps: steps, profileSteps: profileSteps)
+            let r = try TrainingBenchmark.run(
+                shape: shape, threads: Int(threads) ?? 1, steps: steps, windows: windows, profileSteps: profileSteps)
             print(String(decoding: try RunJSON.encode(r, pretty: false), as: UTF8.self))
             return
         }
@@ -60,8 +63,9 @@ struct BenchCommand: ParsableCommand {
             }
             return n
         }
-        guard steps >= 1, profileSteps >= 0, !profile || profileSteps >= 1 else {
-            throw CLIError("--steps must be ≥ 1 and --profile-steps ≥ 0 (≥ 1 with --profile). Fix: e.g. --steps 6 --profile-steps 5.")
+        guard steps >= 1, windows >= 1, profileSteps >= 0, !profile || profileSteps >= 1 else {
+            throw CLIError(
+                "--steps and --windows must be ≥ 1 and --profile-steps ≥ 0 (≥ 1 with --profile). Fix: e.g. --steps 6 --windows 3 --profile-steps 5.")
         }
         if profile { return try Self.printProfiles(shapes: shapeList, threads: threadCounts, steps: profileSteps) }
         var kernelList: [String?] = [nil]
@@ -85,7 +89,7 @@ struct BenchCommand: ParsableCommand {
                     // The profile is measured in the environment's kernel's cells only.
                     let out = try Self.child(
                         [
-                            "bench", "--worker", name, "--threads", String(t), "--steps", String(steps),
+                            "bench", "--worker", name, "--threads", String(t), "--steps", String(steps), "--windows", String(windows),
                             "--profile-steps", String(kernel == nil ? profileSteps : 0),
                         ], coretype: kernel)
                     guard let line = out.split(separator: "\n").last,
@@ -102,7 +106,7 @@ struct BenchCommand: ParsableCommand {
                     if kernel == nil, let script = torchScript {
                         print("measuring PyTorch eager, shape \(name), \(t) thread\(t == 1 ? "" : "s") …")
                         fflush(stdout)
-                        if let cell = (try? Self.torchCell(script: script, shape: r.shape, threads: t, steps: steps)) ?? nil {
+                        if let cell = (try? Self.torchCell(script: script, shape: r.shape, threads: t, steps: steps, windows: windows)) ?? nil {
                             torch[BenchReport.cellKey(name, t)] = cell
                             print(
                                 String(
@@ -212,7 +216,7 @@ struct BenchCommand: ParsableCommand {
     /// PyTorch eager on `shape` at `threads` (bench_torch.py: its tokens/s and its own BLAS's sgemm peak); nil when the
     /// script printed no result.
     static func torchCell(
-        script: String, shape s: TrainingBenchmark.Shape, threads t: Int, steps: Int
+        script: String, shape s: TrainingBenchmark.Shape, threads t: Int, steps: Int, windows: Int
     ) throws
         -> BenchReport.TorchCell?
     {
@@ -221,7 +225,7 @@ struct BenchCommand: ParsableCommand {
             [
                 "python3", script, "--vocab", "\(s.vocab)", "--d_model", "\(s.dModel)", "--layers", "\(s.layers)",
                 "--heads", "\(s.heads)", "--context", "\(s.context)", "--batch", "\(s.batch)", "--threads", "\(t)",
-                "--steps", "\(steps)",
+                "--steps", "\(steps)", "--windows", "\(windows)",
             ])
         guard let line = out.split(separator: "\n").last,
             let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],

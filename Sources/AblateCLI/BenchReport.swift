@@ -41,7 +41,12 @@ enum BenchReport {
         }
         md += "\nFLOP/token = 6·N + 12·L·d·T (N = non-embedding parameters incl. the untied head). MFU = model FLOP/s ÷ the "
         md += "best sgemm GFLOP/s measured in the same process at the same thread count (square 1024³ and the model's own "
-        md += "shapes), measured before and after the timed steps, the higher used. Training uses the default "
+        md += "shapes), measured before and after the timed steps, the higher used. "
+        if let w = results.first?.windows, w > 1, let n = results.first?.steps {
+            md += "Each cell times \(w) windows of \(n) steps after 2 warm-up steps and reports the fastest (a slow spell of "
+            md += "a shared machine only ever slows a window down); PyTorch is timed the same way. "
+        }
+        md += "Training uses the default "
         md += "`batch_shards` (\(TrainConfig.defaultBatchShards)): with 2 threads each shard runs on its own thread. "
         md += "A shared VM: repeated runs differ by a few per cent; compare ratios within one run.\n\n"
         md +=
@@ -66,7 +71,7 @@ enum BenchReport {
         md += "\n"
         if let v = torch.values.first?.version {
             md += "PyTorch \(v) eager on CPU, same model (fp32, untied head, no biases, AdamW, SDPA attention, clipping), "
-            md += "same threads, 2 warm-up steps then the same number of timed steps (`Sources/AblateCLI/Python/bench_torch.py`), "
+            md += "same threads, the same warm-up and timed windows (`Sources/AblateCLI/Python/bench_torch.py`), "
             md += "run right after ablate's cell of the same shape and thread count. Its sgemm peak is its own BLAS's, measured "
             md += "as ablate's is (the same three products, before and after the timed steps); PyTorch MFU = its model FLOP/s "
             md += "(the same FLOP/token) ÷ that peak. The two MFUs compare the code around the products; ×PyTorch also "

@@ -46,6 +46,8 @@ public enum TrainingBenchmark {
         public var threads: Int
         public var kernel: String
         public var steps: Int
+        /// Timed windows of `steps` steps; the figures are those of the fastest (nil in results from before windows).
+        public var windows: Int?
         public var tokensPerSecond: Double
         public var msForward: Double, msBackward: Double, msOptimizer: Double
         public var flopsPerToken: Double
@@ -152,32 +154,43 @@ public enum TrainingBenchmark {
         return PhaseNanoseconds(forward: t1 - t0, backward: t2 - t1, optimizer: t3 - t2)
     }
 
-    /// Trains `warmup` + `steps` steps of `shape` with `threads` OpenBLAS threads and times the last `steps`; then,
-    /// when `profileSteps` > 0, profiles that many more (`profile(trainer:from:steps:)`).
-    public static func run(shape: Shape, threads: Int, steps: Int, warmup: Int = 2, profileSteps: Int = 0) throws -> Result {
+    /// Trains `warmup` steps of `shape` with `threads` OpenBLAS threads, then `windows` timed windows of `steps` steps
+    /// each, and reports the fastest window: on a shared machine a slow spell only ever makes a window slower, so the
+    /// minimum is the estimate least disturbed by others (as `timeit` takes its minimum). Then, when `profileSteps` > 0,
+    /// profiles that many more (`profile(trainer:from:steps:)`).
+    public static func run(
+        shape: Shape, threads: Int, steps: Int, windows: Int = 1, warmup: Int = 2, profileSteps: Int = 0
+    ) throws -> Result {
         BLAS.setThreads(threads)
         // The peak is measured before and after the timed steps and the higher used, so a slow spell of this shared
         // machine during one measurement cannot inflate the MFU.
         let peakBefore = sgemmPeak(for: shape)
-        let trainer = try makeTrainer(shape: shape, threads: threads, steps: warmup + steps + profileSteps)
+        let windows = max(1, windows)
+        let trainer = try makeTrainer(shape: shape, threads: threads, steps: warmup + windows * steps + profileSteps)
         // Warm-up steps (page faults, thread start-up), then the timed steps.
         let tokensPerStep = shape.batch * shape.context
         for s in 0..<warmup { step(trainer, s) }
-        var fwd: UInt64 = 0, bwd: UInt64 = 0, opt: UInt64 = 0
-        let start = StepProfile.now()
-        for s in warmup..<(warmup + steps) {
-            let phases = step(trainer, s)
-            fwd += phases.forward; bwd += phases.backward; opt += phases.optimizer
+        var best: (wall: UInt64, fwd: UInt64, bwd: UInt64, opt: UInt64)? = nil
+        for w in 0..<windows {
+            var fwd: UInt64 = 0, bwd: UInt64 = 0, opt: UInt64 = 0
+            let start = StepProfile.now()
+            for s in (warmup + w * steps)..<(warmup + (w + 1) * steps) {
+                let phases = step(trainer, s)
+                fwd += phases.forward; bwd += phases.backward; opt += phases.optimizer
+            }
+            let wall = StepProfile.now() - start
+            if best == nil || wall < best!.wall { best = (wall, fwd, bwd, opt) }
         }
-        let total = Double(StepProfile.now() - start) * 1e-9
+        let (wall, fwd, bwd, opt) = best!
+        let total = Double(wall) * 1e-9
         let tps = Double(tokensPerStep * steps) / total
         let flops = trainer.model.config.trainingFLOPsPerToken
         let peak = max(peakBefore, sgemmPeak(for: shape))
         let modelGFLOPS = flops * tps / 1e9
         let msPerStep = { (ns: UInt64) in Double(ns) * 1e-6 / Double(steps) }
-        let profile = profileSteps > 0 ? profile(trainer: trainer, from: warmup + steps, steps: profileSteps) : nil
+        let profile = profileSteps > 0 ? profile(trainer: trainer, from: warmup + windows * steps, steps: profileSteps) : nil
         return Result(
-            shape: shape, threads: threads, kernel: BLAS.coreName, steps: steps, tokensPerSecond: tps,
+            shape: shape, threads: threads, kernel: BLAS.coreName, steps: steps, windows: windows, tokensPerSecond: tps,
             msForward: msPerStep(fwd), msBackward: msPerStep(bwd), msOptimizer: msPerStep(opt), flopsPerToken: flops,
             modelGFLOPS: modelGFLOPS, sgemmPeakGFLOPS: peak, mfu: modelGFLOPS / peak,
             nonEmbeddingParameters: trainer.model.config.nonEmbeddingParameters, peakRSSMiB: peakRSSMiB(), profile: profile)
