@@ -15,7 +15,7 @@ enum BenchReport {
     /// PyTorch eager on one shape and thread count, measured by bench_torch.py right after ablate's cell.
     struct TorchCell {
         var tokensPerSecond: Double
-        /// The sgemm peak of torch's own BLAS, measured as ablate's is (the same three products, before and after).
+        /// The sgemm peak of torch's own BLAS, measured as ablate's is (the same three products, before and between windows).
         var sgemmPeakGFLOPS: Double
         /// The BLAS torch was built with (its BLAS_INFO, e.g. "mkl").
         var blas: String
@@ -41,7 +41,7 @@ enum BenchReport {
         }
         md += "\nFLOP/token = 6·N + 12·L·d·T (N = non-embedding parameters incl. the untied head). MFU = model FLOP/s ÷ the "
         md += "best sgemm GFLOP/s measured in the same process at the same thread count (square 1024³ and the model's own "
-        md += "shapes), measured before and after the timed steps, the higher used. "
+        md += "shapes), measured before the timed steps and after each timed window, the highest used. "
         if let w = results.first?.windows, w > 1, let n = results.first?.steps {
             md += "Each cell times \(w) windows of \(n) steps after 2 warm-up steps and reports the fastest (a slow spell of "
             md += "a shared machine only ever slows a window down); PyTorch is timed the same way. "
@@ -73,7 +73,7 @@ enum BenchReport {
             md += "PyTorch \(v) eager on CPU, same model (fp32, untied head, no biases, AdamW, SDPA attention, clipping), "
             md += "same threads, the same warm-up and timed windows (`Sources/AblateCLI/Python/bench_torch.py`), "
             md += "run right after ablate's cell of the same shape and thread count. Its sgemm peak is its own BLAS's, measured "
-            md += "as ablate's is (the same three products, before and after the timed steps); PyTorch MFU = its model FLOP/s "
+            md += "as ablate's is (the same three products, before the timed steps and after each window); PyTorch MFU = its model FLOP/s "
             md += "(the same FLOP/token) ÷ that peak. The two MFUs compare the code around the products; ×PyTorch also "
             md += "includes the difference between the two BLAS libraries.\n\n"
         } else {

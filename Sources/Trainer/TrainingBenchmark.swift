@@ -162,9 +162,9 @@ public enum TrainingBenchmark {
         shape: Shape, threads: Int, steps: Int, windows: Int = 1, warmup: Int = 2, profileSteps: Int = 0
     ) throws -> Result {
         BLAS.setThreads(threads)
-        // The peak is measured before and after the timed steps and the higher used, so a slow spell of this shared
-        // machine during one measurement cannot inflate the MFU.
-        let peakBefore = sgemmPeak(for: shape)
+        // The peak is measured before the timed steps and after each window, and the highest used, so a slow spell of
+        // this shared machine during one measurement cannot inflate the MFU (the peak gets as many chances as the steps).
+        var peak = sgemmPeak(for: shape)
         let windows = max(1, windows)
         let trainer = try makeTrainer(shape: shape, threads: threads, steps: warmup + windows * steps + profileSteps)
         // Warm-up steps (page faults, thread start-up), then the timed steps.
@@ -180,12 +180,12 @@ public enum TrainingBenchmark {
             }
             let wall = StepProfile.now() - start
             if best == nil || wall < best!.wall { best = (wall, fwd, bwd, opt) }
+            peak = max(peak, sgemmPeak(for: shape))
         }
         let (wall, fwd, bwd, opt) = best!
         let total = Double(wall) * 1e-9
         let tps = Double(tokensPerStep * steps) / total
         let flops = trainer.model.config.trainingFLOPsPerToken
-        let peak = max(peakBefore, sgemmPeak(for: shape))
         let modelGFLOPS = flops * tps / 1e9
         let msPerStep = { (ns: UInt64) in Double(ns) * 1e-6 / Double(steps) }
         let profile = profileSteps > 0 ? profile(trainer: trainer, from: warmup + windows * steps, steps: profileSteps) : nil
