@@ -1,7 +1,7 @@
 """PyTorch eager CPU baseline for `ablate bench`: the same nanoGPT-shaped model (fp32, untied head, no biases,
-AdamW, SDPA attention), timed the same way (warm-up steps, then the fastest of --windows windows of --steps steps), and the sgemm peak of torch's own BLAS
-measured the same way as ablate's (best of the square 1024³ product and the model's two widest products, before the
-timed steps and after each window). Prints one JSON object.
+AdamW, SDPA attention), timed the same way (warm-up steps, then the fastest of --windows windows of --steps steps),
+and the sgemm peak of torch's own BLAS, measured as ablate's is (best of the square 1024³ product and the model's two
+widest products, before the timed steps and after each window). Prints one JSON object.
 
 Run by `ablate bench` when torch is importable (CPU wheel: pip install torch --index-url https://download.pytorch.org/whl/cpu).
 """
