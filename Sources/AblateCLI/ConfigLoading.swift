@@ -20,8 +20,13 @@ enum ConfigLoading {
         } catch {
             throw CLIError("\(path): not valid YAML/JSON: \(error)")
         }
-        guard let dict = parsed as? [String: Any] else {
+        guard var dict = parsed as? [String: Any] else {
             throw CLIError("\(path): the top level must be a mapping of keys to values.")
+        }
+        // A run folder's config.json (RunConfigFile: format, config, model, …, provenance) is read through its resolved
+        // `config` section, so `--config runs/<grid>/<run>/config.json` repeats that run.
+        if let section = dict["config"] as? [String: Any], dict["provenance"] != nil || dict["format"] != nil {
+            dict = section
         }
         return try dict.mapValues { try JSONValue(any: $0) }
     }

@@ -24,6 +24,24 @@ final class BadInputTests: BinaryTestCase {
         XCTAssertEqual(r.status, 0, r.output)
     }
 
+    /// A run folder's own config.json, given to `--config`, repeats the run: same metrics to the bit.
+    func testARunsConfigFileRepeatsTheRun() throws {
+        try trainBase()
+        let r = try ablate(["train", "--config", "base/config.json", "--out", "again"])
+        XCTAssertEqual(r.status, 0, r.output)
+        func metrics(_ folder: String) throws -> [String] {
+            try String(contentsOf: tmp.appendingPathComponent("\(folder)/metrics.jsonl"), encoding: .utf8)
+                .split(separator: "\n").map { line in
+                    // Wall-clock fields differ between any two runs; everything else must not.
+                    var row = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                    row["elapsed_s"] = nil; row["tokens_per_s"] = nil
+                    return String(decoding: try JSONSerialization.data(withJSONObject: row, options: .sortedKeys), as: UTF8.self)
+                }
+        }
+        XCTAssertEqual(try metrics("again"), try metrics("base"))
+        XCTAssertFalse(try metrics("base").isEmpty)
+    }
+
     struct Case {
         var name: String
         var args: [String]
