@@ -60,7 +60,7 @@ public enum Safetensors {
         #endif
         for t in tensors {
             if dtype == .f16 {
-                let half = t.data.map { Float16($0).bitPattern }
+                let half = t.data.map(HalfPrecision.bits)
                 half.withUnsafeBytes { data.append(contentsOf: $0) }
                 continue
             }
@@ -122,8 +122,8 @@ public enum Safetensors {
             if type == .f16 {
                 body.withUnsafeBytes { src in
                     for i in 0..<count {
-                        values[i] = Float(
-                            Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: begin + 2 * i, as: UInt16.self))))
+                        values[i] = HalfPrecision.value(
+                            UInt16(littleEndian: src.loadUnaligned(fromByteOffset: begin + 2 * i, as: UInt16.self)))
                     }
                 }
             } else {
