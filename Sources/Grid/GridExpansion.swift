@@ -299,7 +299,7 @@ extension RunID {
             "learning_rate": "lr", "batch_size": "b", "context_length": "T", "weight_decay": "wd",
             "warmup_steps": "wu", "max_tokens": "tok", "max_steps": "steps", "init_std": "std",
             "base_width": "bw", "n_head": "h", "tie_embeddings": "tie", "output_multiplier": "om",
-            "grad_clip": "clip", "min_lr_ratio": "minlr",
+            "grad_clip": "clip", "min_lr_ratio": "minlr", "lr_schedule": "sched", "lr_decay_fraction": "decay",
         ]
         return table[key] ?? key.replacingOccurrences(of: "_", with: "")
     }

@@ -91,19 +91,44 @@ public struct ProbeAnalysis: Sendable {
 
     public static func isTestable(_ fall: Double?) -> Bool { fall.map { $0 <= lossFallLimit } ?? false }
 
-    /// (L(s·T) − L(T)) / L(s·T), s = 1 − window, over the validation curve (tokens, loss), T its last point and L(s·T)
-    /// linearly interpolated between the points around it; nil with fewer than two points or none at or before s·T. Pass a
-    /// curve on one evaluation set (`RunRecord.regularCurve`): two sets of batches differ by 1–2 %, as much as
-    /// the fall this measures.
-    public static func lossFall(_ curve: [CurvePoint], window: Double = lossFallWindow) -> Double? {
+    /// (L(s·T) − L(T)) / L(s·T), s = 1 − window, over the validation curve (tokens, loss), T its last point (or `end`
+    /// when given) and L(s·T), L(T) linearly interpolated between the points around them; nil with fewer than two
+    /// points, none at or before s·T, or `end` past the curve. Pass a curve on one evaluation set
+    /// (`RunRecord.regularCurve`): two sets of batches differ by 1–2 %, as much as the fall this measures.
+    public static func lossFall(_ curve: [CurvePoint], window: Double = lossFallWindow, end: Double? = nil) -> Double? {
         let pts = curve.filter { $0.tokens.isFinite && $0.loss.isFinite }.sorted { $0.tokens < $1.tokens }
         guard pts.count >= 2, let last = pts.last else { return nil }
-        let x = last.tokens * (1 - window)
+        let endTokens = end ?? last.tokens
+        guard endTokens <= last.tokens, let start = interpolate(pts, at: endTokens * (1 - window)),
+            let final = interpolate(pts, at: endTokens), start > 0
+        else { return nil }
+        return (start - final) / start
+    }
+
+    /// The plateau rule's fall for one run. A WSD run is read on its stable phase, the second half of the steps before
+    /// its decay begins: at a constant rate the curve flattens only when the model stops learning, whereas the decay
+    /// (like a cosine schedule's whole second half) lowers the loss by annealing whether or not it has. A cosine run
+    /// is read over the second half of training.
+    public static func lossFall(_ run: RunRecord) -> Double? {
+        guard let s = run.schedule, s.kind == "wsd" else { return lossFall(run.regularCurve) }
+        return lossFall(run.regularCurve, end: Double(s.decayStartTokens))
+    }
+
+    /// The loss at `x` on sorted points, linear between the points around it; nil before the first point.
+    static func interpolate(_ pts: [CurvePoint], at x: Double) -> Double? {
         guard let i = pts.lastIndex(where: { $0.tokens <= x }) else { return nil }
         let a = pts[i], b = pts[i + 1 < pts.count ? i + 1 : i]
-        let start = b.tokens > a.tokens ? a.loss + (b.loss - a.loss) * (x - a.tokens) / (b.tokens - a.tokens) : a.loss
-        guard start > 0 else { return nil }
-        return (start - last.loss) / start
+        return b.tokens > a.tokens ? a.loss + (b.loss - a.loss) * (x - a.tokens) / (b.tokens - a.tokens) : a.loss
+    }
+
+    /// Whether any probed run reads its plateau on a WSD stable phase, and whether every one does (for the wording).
+    public let wsdRuns: Int, scheduledRuns: Int
+    /// The plateau rule's window in words: "over the last 50 % of training" when every run is cosine.
+    public var fallWindowText: String {
+        let half = "the last \(Int((100 * Self.lossFallWindow).rounded())) %"
+        if wsdRuns == 0 { return "over \(half) of training" }
+        if wsdRuns == scheduledRuns { return "over \(half) of the stable phase (WSD: the steps at the peak rate, before the decay)" }
+        return "over \(half) of training (of the stable phase, before the decay, for WSD runs)"
     }
 
     public let level: Double
@@ -147,6 +172,7 @@ public struct ProbeAnalysis: Sendable {
         var setsSeen = Set<String>()
         var coverage = [String: (pairsMin: Int, pairsMax: Int, total: Int)]()
         var driftThreshold: Double?, cosineThreshold: Double?
+        var wsd = 0, scheduled = 0
         for r in a.runs.sorted(by: { $0.id < $1.id }) {
             if let p = r.probesProblem { unusable.append((r.id, p)); continue }
             if r.state != .finished {
@@ -155,6 +181,8 @@ public struct ProbeAnalysis: Sendable {
             }
             guard let p = r.probes else { without.append(r.id); continue }
             probed.append(r.id)
+            scheduled += 1
+            if r.schedule?.kind == "wsd" { wsd += 1 }
             if p.drift.input == nil { noDrift.append(r.id) }
             driftThreshold = driftThreshold ?? p.settings?.driftThreshold
             cosineThreshold = cosineThreshold ?? p.settings?.cosineThreshold
@@ -166,6 +194,7 @@ public struct ProbeAnalysis: Sendable {
             }
         }
         self.driftThreshold = driftThreshold ?? 0.1
+        wsdRuns = wsd; scheduledRuns = scheduled
         self.cosineThreshold = cosineThreshold ?? 0.99
         sets = Self.setOrder.filter(setsSeen.contains)
         figureSet = sets.contains("simlex999") ? "simlex999" : sets.first
@@ -235,7 +264,7 @@ public struct ProbeAnalysis: Sendable {
             stabilisedAtCosine: moving.compactMap(\.stabilisedAtCosine),
             totalDrift: summary(drifts.map { $0?.totalDrift }, level: level),
             stabilised: nil,
-            lossFall: movingRuns.filter { $0.1.stabilisedAt != nil }.map { lossFall($0.0.regularCurve) })
+            lossFall: movingRuns.filter { $0.1.stabilisedAt != nil }.map { lossFall($0.0) })
         cell.stabilised = summary(cell.testableStabilisedAt, level: level)
         return cell
     }

@@ -119,7 +119,7 @@ extension Figures {
         if untestable > 0 {
             notes.append(
                 "\(untestable) of the \(falls.count) runs drawn still had a validation loss falling by more than "
-                    + "\(Int(100 * ProbeAnalysis.lossFallLimit)) % over the last \(Int(100 * ProbeAnalysis.lossFallWindow)) % of training: "
+                    + "\(Int(100 * ProbeAnalysis.lossFallLimit)) % \(p.fallWindowText): "
                     + "whether those tables stabilise is not testable at this budget.")
         }
         let figure = SVGPlot.Figure(

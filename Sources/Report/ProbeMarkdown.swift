@@ -101,9 +101,9 @@ extension Markdown {
         s +=
             "100 % = not before the end of training. Mean [\(pct(a.level)) t interval, clipped to 0–100 %] over the seeds trained to a plateau (defined below; *per run* lists every run). Total drift = ‖E_T − E_0‖ / ‖E_0‖. Frozen tables do not move "
         s += "and are left out. *Not before the end* counts only runs trained to a plateau (validation loss falling by at most "
-        s += "\(percent(ProbeAnalysis.lossFallLimit)) over the last \(percent(ProbeAnalysis.lossFallWindow)) of training); "
+        s += "\(percent(ProbeAnalysis.lossFallLimit)) \(p.fallWindowText)); "
         s += "for the others stabilisation is not testable at their budget (*loss still falling* = the relative fall of the "
-        s += "validation loss over the last \(percent(ProbeAnalysis.lossFallWindow)) of training, range over those runs).\n\n"
+        s += "validation loss \(p.fallWindowText), range over those runs).\n\n"
         s += "| strategy | table | size | n | stabilised at (testable runs) | per run | not before the end | by cosine (per run) | total drift |\n"
         s += "|---|---|---|---:|---:|---|---:|---|---:|\n"
         var rows = 0
@@ -117,9 +117,10 @@ extension Markdown {
                     let untestable = c.lossFall.filter { !ProbeAnalysis.isTestable($0) }
                     let verdict =
                         untestable.count == c.lossFall.count
-                        ? notTestableText(untestable, short: true)
+                        ? notTestableText(untestable, window: p.fallWindowText, short: true)
                         : "\(c.testableStabilisedAt.filter { $0 >= 1 }.count) of \(c.testableStabilisedAt.count)"
-                            + (untestable.isEmpty ? "" : "; \(untestable.count) \(notTestableText(untestable, short: true))")
+                            + (untestable.isEmpty
+                                ? "" : "; \(untestable.count) \(notTestableText(untestable, window: p.fallWindowText, short: true))")
                     s += c.stabilisedAt.map(percent).joined(separator: ", ") + " | \(verdict) | "
                     s += (c.stabilisedAtCosine.isEmpty ? "—" : c.stabilisedAtCosine.map(percent).joined(separator: ", "))
                     s += " | \(meanText(c.totalDrift, 2)) |\n"
@@ -155,7 +156,7 @@ extension Markdown {
     /// "not testable at this budget (loss still falling by 4.10–5.40 % over the last 50 % of training)" for runs whose
     /// loss falls (nil: no validation curve to check) are given; `short` for table cells ("not testable (loss −2.10 …
     /// −3.40 %)", the table's caption says the rest).
-    static func notTestableText(_ falls: [Double?], short: Bool = false) -> String {
+    static func notTestableText(_ falls: [Double?], window: String, short: Bool = false) -> String {
         let known = falls.compactMap { $0 }
         var reasons = [String]()
         if let lo = known.min(), let hi = known.max() {
@@ -163,7 +164,7 @@ extension Markdown {
             reasons.append(
                 short
                     ? "loss still falling \(range)"
-                    : "loss still falling by \(range) over the last \(percent(ProbeAnalysis.lossFallWindow)) of training")
+                    : "loss still falling by \(range) \(window)")
         }
         if known.count < falls.count { reasons.append("\(falls.count - known.count) without a validation curve to check") }
         return "not testable\(short ? "" : " at this budget") (\(reasons.joined(separator: "; ")))"
@@ -200,7 +201,7 @@ extension Markdown {
                 let values = zip(all, falls).filter { ProbeAnalysis.isTestable($0.1) }.map(\.0)
                 let untestable = falls.filter { !ProbeAnalysis.isTestable($0) }
                 guard !values.isEmpty else {
-                    lines.append("  - `\(arm)` \(kind.title): \(notTestableText(untestable)) in all \(all.count) run\(all.count == 1 ? "" : "s").\n")
+                    lines.append("  - `\(arm)` \(kind.title): \(notTestableText(untestable, window: p.fallWindowText)) in all \(all.count) run\(all.count == 1 ? "" : "s").\n")
                     continue
                 }
                 let m = MeanSummary(values, level: a.level)
@@ -218,7 +219,7 @@ extension Markdown {
                         : early == 0 ? " — the claim does not hold here" : " — mixed evidence for the claim"
                 }
                 if !untestable.isEmpty {
-                    line += "; \(untestable.count) more run\(untestable.count == 1 ? "" : "s") left out: \(notTestableText(untestable))"
+                    line += "; \(untestable.count) more run\(untestable.count == 1 ? "" : "s") left out: \(notTestableText(untestable, window: p.fallWindowText))"
                 }
                 lines.append(line + ".\n")
             }
@@ -229,7 +230,7 @@ extension Markdown {
             s += "at the snapshot resolution; runs that never stabilised count as 100 %); mean [\(pct(a.level)) t interval] "
             s += "over runs pooled across sizes, clipped to 0–100 % (per size in [Stabilisation during training](#stabilisation-during-training)). "
             s += "Only runs trained to a plateau count: a run whose validation loss still fell by more than "
-            s += "\(percent(ProbeAnalysis.lossFallLimit)) over the last \(percent(ProbeAnalysis.lossFallWindow)) of training "
+            s += "\(percent(ProbeAnalysis.lossFallLimit)) \(p.fallWindowText) "
             s += "was stopped while learning, so whether its tables stabilise is not testable at its budget:\n"
             s += lines.joined()
         }
@@ -280,12 +281,18 @@ extension Markdown {
         s += "over seeds (Bonferroni-adjusted over its cells) above both 0 and the init table's mean ρ; cells with one "
         s += "run never count (the run's Fisher-z interval covers word-pair sampling, not seed variation). "
         s += "Stabilisation is judged only for runs whose validation loss fell by at most "
-        s += "\(percent(ProbeAnalysis.lossFallLimit)) over the last \(percent(ProbeAnalysis.lossFallWindow)) of training "
+        s += "\(percent(ProbeAnalysis.lossFallLimit)) \(p.fallWindowText) "
         let start = Format.fixed(1 - ProbeAnalysis.lossFallWindow, 1)
-        s += "((L(\(start)·T) − L(T)) / L(\(start)·T) on the validation curve, L(\(start)·T) interpolated); other runs are "
+        s += "((L(\(start)·T) − L(T)) / L(\(start)·T) on the validation curve, L(\(start)·T) interpolated"
+        s += p.wsdRuns > 0 ? "; T = the first step of the decay for a WSD run" : ""
+        s += "); other runs are "
         s += "\"not testable at this budget\". The window is the last half, not the last tenth, because a cosine schedule's "
         s += "last 10 % runs below 2.5 % of its peak learning rate: the curve flattens there whether or not the run has "
-        s += "converged.\n"
+        s += "converged"
+        s += p.wsdRuns > 0
+            ? ". A WSD run holds its peak rate until its decay, so its stable phase flattens only when the model stops "
+                + "learning at that rate; the decay's own drop in the loss is left out.\n"
+            : ".\n"
         return s
     }
 }

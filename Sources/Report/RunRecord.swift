@@ -57,6 +57,9 @@ public struct RunRecord: Sendable {
     public var headParameters: Int = 0
     /// config.json `config.learning_rate`; nil in files without it.
     public var learningRate: Double? = nil
+    /// config.json `schedule`: where the learning-rate phases begin (nil in files written before it was recorded,
+    /// all of which are cosine runs).
+    public var schedule: ScheduleRecord? = nil
     /// config.json `config.parametrization` ("sp" when the file predates the key).
     public var parametrization: String = "sp"
     /// The grid's label of this run's strategy value (grid-run.json `axes.strategy`), when the grid gave one that
@@ -177,6 +180,7 @@ enum RunReader {
         record.strategyOptions = canonical(config.config.strategyOptions)
         record.learningRate = config.config.learningRate
         record.parametrization = config.config.parametrization ?? "sp"
+        record.schedule = config.schedule
         record.inputMultiplier = number(config.strategyOptions, "input_multiplier") ?? number(config.config.strategyOptions, "input_multiplier")
         if let gridRun = try? RunJSON.read(GridRunFile<JSONValue>.self, from: url.appendingPathComponent(RunFiles.gridRun)),
             let label = gridRun.axes["strategy"], label != record.strategy

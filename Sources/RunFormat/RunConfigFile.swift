@@ -17,18 +17,42 @@ public struct RunConfigFile<Config: Codable & Sendable, Model: Codable & Sendabl
     public var configHash: String?
     /// `config.batch_shards` as resolved (the default when the config leaves it out): it decides the rounding.
     public var batchShards: Int?
+    /// The learning-rate schedule as resolved into steps; absent in files written before it was recorded (cosine).
+    public var schedule: ScheduleRecord?
 
     public init(
         config: Config, model: Model, strategyOptions: JSONValue, parameters: ParameterCounts,
-        provenance: Provenance, configHash: String, batchShards: Int?
+        provenance: Provenance, configHash: String, batchShards: Int?, schedule: ScheduleRecord? = nil
     ) {
         format = FormatVersion(Self.formatVersion)
         self.config = config; self.model = model; self.strategyOptions = strategyOptions; self.parameters = parameters
         self.provenance = provenance; self.configHash = configHash; self.batchShards = batchShards
+        self.schedule = schedule
     }
     enum CodingKeys: String, CodingKey {
         case format, config, model, strategyOptions = "strategy_options", parameters, provenance, configHash = "config_hash"
-        case batchShards = "batch_shards"
+        case batchShards = "batch_shards", schedule
+    }
+}
+
+/// config.json `schedule`: where a run's learning-rate phases begin, in steps and in training tokens, so that a
+/// reader can judge the loss curve phase by phase (the report reads a WSD run's plateau on its stable phase).
+public struct ScheduleRecord: Codable, Sendable, Equatable {
+    /// "cosine" or "wsd" (`config.lr_schedule` resolved).
+    public var kind: String
+    public var warmupSteps: Int
+    /// The first step of the decay: the end of warm-up for cosine, the end of the stable phase for WSD.
+    public var decayStartStep: Int
+    public var totalSteps: Int
+    /// Training tokens seen before `decay_start_step` (the x-axis of the loss curves).
+    public var decayStartTokens: Int
+    public init(kind: String, warmupSteps: Int, decayStartStep: Int, totalSteps: Int, decayStartTokens: Int) {
+        self.kind = kind; self.warmupSteps = warmupSteps; self.decayStartStep = decayStartStep
+        self.totalSteps = totalSteps; self.decayStartTokens = decayStartTokens
+    }
+    enum CodingKeys: String, CodingKey {
+        case kind, warmupSteps = "warmup_steps", decayStartStep = "decay_start_step", totalSteps = "total_steps"
+        case decayStartTokens = "decay_start_tokens"
     }
 }
 

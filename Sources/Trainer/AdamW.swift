@@ -44,23 +44,53 @@ public final class AdamW: @unchecked Sendable {
     }
 }
 
-/// Linear warm-up to the peak, then cosine decay to `minRatio` × peak at the last step (nanoGPT's get_lr).
+/// The shape of the learning rate after warm-up (config key `lr_schedule`).
+public enum LRScheduleKind: String, Sendable, Equatable, CaseIterable {
+    /// Cosine decay over all steps after warm-up (nanoGPT's get_lr): the rate falls from the start, so the loss
+    /// curve's late flattening is partly the anneal itself.
+    case cosine
+    /// Warm-up–stable–decay: the peak rate held until the last `lr_decay_fraction` of training, then a linear decay
+    /// (MiniCPM, Hu et al. 2024, arXiv:2404.06395; Hägele et al. 2024, arXiv:2405.18392). The stable phase shows
+    /// whether a model still learns at a fixed rate, without the anneal's own drop in the loss.
+    case wsd
+}
+
+/// Linear warm-up to the peak, then a decay to `minRatio` × peak reached at the last step: cosine over all
+/// remaining steps, or (WSD) held at the peak until `decayStart` and then linear.
 public struct LRSchedule: Sendable, Equatable {
     public var peak: Double
     public var warmupSteps: Int
     public var totalSteps: Int
     public var minRatio: Double
+    public var kind: LRScheduleKind
+    /// The first step of the decay phase: `warmupSteps` for cosine; for WSD the step after which the last
+    /// `decayFraction` of the steps remain (never before the end of warm-up).
+    public let decayStart: Int
 
-    public init(peak: Double, warmupSteps: Int, totalSteps: Int, minRatio: Double) {
+    public init(
+        peak: Double, warmupSteps: Int, totalSteps: Int, minRatio: Double, kind: LRScheduleKind = .cosine,
+        decayFraction: Double = 0
+    ) {
         self.peak = peak; self.warmupSteps = warmupSteps; self.totalSteps = totalSteps; self.minRatio = minRatio
+        self.kind = kind
+        switch kind {
+        case .cosine: decayStart = warmupSteps
+        case .wsd:
+            let decaySteps = Int((decayFraction * Double(totalSteps)).rounded())
+            decayStart = max(warmupSteps, totalSteps - decaySteps)
+        }
     }
 
     /// Learning rate for 0-based step `step`.
     public func lr(at step: Int) -> Double {
         if step < warmupSteps { return peak * Double(step + 1) / Double(warmupSteps) }
-        let decaySteps = max(totalSteps - warmupSteps, 1)
-        let progress = min(max(Double(step - warmupSteps) / Double(decaySteps), 0), 1)
-        let cosine = 0.5 * (1 + cos(Double.pi * progress))
-        return peak * (minRatio + (1 - minRatio) * cosine)
+        let decaySteps = max(totalSteps - decayStart, 1)
+        let progress = min(max(Double(step - decayStart) / Double(decaySteps), 0), 1)
+        let remaining: Double
+        switch kind {
+        case .cosine: remaining = 0.5 * (1 + cos(Double.pi * progress))
+        case .wsd: remaining = 1 - progress
+        }
+        return peak * (minRatio + (1 - minRatio) * remaining)
     }
 }

@@ -37,9 +37,14 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// A byte budget: every run sees about the same amount of training text whatever its vocabulary.
     public var maxTrainBytes: Int? = nil
     public var learningRate: Double = 1e-3
-    /// Cosine decay ends at min_lr_ratio × peak (10 %).
+    /// The decay ends at min_lr_ratio × peak (10 %).
     public var minLRRatio: Double = 0.1
     public var warmupSteps: Int = 100
+    /// "cosine" (absent) or "wsd" (`LRScheduleKind`). Optional, like the keys below, so that configs (and their
+    /// hashes) written before the key existed are unchanged.
+    public var lrSchedule: String? = nil
+    /// WSD only: the fraction of all steps spent in the final linear decay (absent: 0.2).
+    public var lrDecayFraction: Double? = nil
     public var weightDecay: Double = 0.1
     public var beta1: Double = 0.9
     public var beta2: Double = 0.95
@@ -78,6 +83,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case batchSize = "batch_size", maxSteps = "max_steps", maxTokens = "max_tokens", maxTrainBytes = "max_train_bytes"
         case learningRate = "learning_rate"
         case minLRRatio = "min_lr_ratio", warmupSteps = "warmup_steps", weightDecay = "weight_decay"
+        case lrSchedule = "lr_schedule", lrDecayFraction = "lr_decay_fraction"
         case beta1, beta2, adamEps = "adam_eps", gradClip = "grad_clip"
         case evalInterval = "eval_interval", evalBatches = "eval_batches", finalEvalBatches = "final_eval_batches"
         case logInterval = "log_interval", checkpointInterval = "checkpoint_interval", seed, threads
@@ -230,6 +236,18 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         try check(learningRate > 0 && learningRate.isFinite, "learning_rate", "must be a positive number, got \(learningRate)", "use e.g. 1e-3")
         try check((0...1).contains(minLRRatio), "min_lr_ratio", "must be in [0, 1], got \(minLRRatio)", "use e.g. 0.1")
         try check(warmupSteps >= 0, "warmup_steps", "must be ≥ 0, got \(warmupSteps)", "use e.g. 100")
+        let kinds = LRScheduleKind.allCases.map(\.rawValue)
+        if let lrSchedule, LRScheduleKind(rawValue: lrSchedule) == nil {
+            let near = StrategyRegistry.nearest(lrSchedule, in: kinds).map { " (did you mean '\($0)'?)" } ?? ""
+            throw ConfigError(
+                key: "lr_schedule", message: "unknown schedule '\(lrSchedule)'\(near)", fix: "use one of \(kinds.joined(separator: ", "))")
+        }
+        if let lrDecayFraction {
+            try check(
+                resolvedLRSchedule == .wsd, "lr_decay_fraction", "is only used by lr_schedule: wsd (this run's schedule is \(resolvedLRSchedule.rawValue))",
+                "set lr_schedule: wsd, or remove lr_decay_fraction")
+            try check((0...1).contains(lrDecayFraction), "lr_decay_fraction", "must be in [0, 1], got \(lrDecayFraction)", "use e.g. 0.2")
+        }
         try check(weightDecay >= 0, "weight_decay", "must be ≥ 0, got \(weightDecay)", "use e.g. 0.1")
         try check((0..<1).contains(beta1), "beta1", "must be in [0, 1), got \(beta1)", "use 0.9")
         try check((0..<1).contains(beta2), "beta2", "must be in [0, 1), got \(beta2)", "use 0.95")
@@ -259,6 +277,16 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         let parameters = 12 * l * d * d + 2 * v * d + t * d
         let activations = Double(batchSize) * t * (l * (20 * d + 2 * Double(m.nHead) * t) + 3 * v)
         return 4 * (4 * parameters + activations)
+    }
+
+    /// The schedule's kind (cosine when absent; `validate` rejects unknown names).
+    public var resolvedLRSchedule: LRScheduleKind { lrSchedule.flatMap(LRScheduleKind.init(rawValue:)) ?? .cosine }
+    public static let defaultLRDecayFraction = 0.2
+    /// The learning-rate schedule of a run of `totalSteps` steps.
+    public func learningRateSchedule(totalSteps: Int) -> LRSchedule {
+        LRSchedule(
+            peak: learningRate, warmupSteps: warmupSteps, totalSteps: totalSteps, minRatio: minLRRatio,
+            kind: resolvedLRSchedule, decayFraction: lrDecayFraction ?? Self.defaultLRDecayFraction)
     }
 
     /// Whether the run writes embedding snapshots (default: yes).

@@ -95,9 +95,7 @@ public final class Trainer {
         optimizer = AdamW(
             store: model.store, beta1: config.beta1, beta2: config.beta2, eps: config.adamEps,
             weightDecay: config.weightDecay)
-        schedule = LRSchedule(
-            peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: steps,
-            minRatio: config.minLRRatio)
+        schedule = config.learningRateSchedule(totalSteps: steps)
         configJSON = String(decoding: try RunJSON.encode(config, pretty: false), as: UTF8.self)
         configHash = try ConfigHash.of(config)
     }
@@ -119,7 +117,10 @@ public final class Trainer {
                 corpusSHA256: data.corpusSHA256, tokenizerSHA256: data.tokenizerSHA256,
                 seed: config.seed, blasCore: BLAS.coreName, cpu: CPUInfo.summary, threads: config.threads,
                 createdAt: ISO8601DateFormatter().string(from: Date())),
-            configHash: configHash, batchShards: model.shardCount)
+            configHash: configHash, batchShards: model.shardCount,
+            schedule: ScheduleRecord(
+                kind: schedule.kind.rawValue, warmupSteps: schedule.warmupSteps, decayStartStep: schedule.decayStart,
+                totalSteps: schedule.totalSteps, decayStartTokens: schedule.decayStart * config.batchSize * config.contextLength))
     }
 
     /// Set by `resumeIfPossible` when the resumed run cannot continue bit-identically, or resumed from an older

@@ -25,7 +25,7 @@ final class PipelineTests: XCTestCase {
                learning_rate: 3e-3, eval_interval: 10, eval_batches: 2, final_eval_batches: 2, log_interval: 5,
                checkpoint_interval: 20, snapshot_count: 5}
         axes:
-          strategy: [learned, {name: lowrank, options: {rank: 4}}]
+          strategy: [learned, {name: lowrank, options: {rank: 4}, lr_schedule: wsd, lr_decay_fraction: 0.25}]
           seed: [1, 2]
         """.write(to: tmp.appendingPathComponent("e2e.yaml"), atomically: true, encoding: .utf8)
 
@@ -57,6 +57,19 @@ final class PipelineTests: XCTestCase {
             // The keys the report reads from config.json are the ones the trainer writes.
             XCTAssertNotNil(config.config.learningRate)
             XCTAssertNotNil(config.config.parametrization)
+            // The schedule the trainer followed is the one config.json records, which the report reads.
+            let schedule = try XCTUnwrap(config.schedule)
+            let metrics = try MetricsFile.records(at: run.appendingPathComponent(RunFiles.metrics))
+            let lr = { (step: Int) in metrics.first { $0.step == step }?.lr }  // a line's lr is its last step's
+            if config.config.strategy == "lowrank" {
+                XCTAssertEqual(schedule.kind, "wsd")
+                XCTAssertEqual([schedule.decayStartStep, schedule.decayStartTokens], [30, 30 * 4 * 16])
+                XCTAssertEqual(try XCTUnwrap(lr(30)), 3e-3, accuracy: 1e-15)
+                XCTAssertEqual(try XCTUnwrap(lr(40)), 3e-3 * (0.1 + 0.9 * 0.1), accuracy: 1e-15)
+            } else {
+                XCTAssertEqual([schedule.kind, String(schedule.decayStartStep)], ["cosine", "3"])
+                XCTAssertLessThan(try XCTUnwrap(lr(30)), 3e-3 * 0.5)
+            }
             losses[config.config.strategy, default: []].append(summary.finalValLoss)
             if config.config.strategy == "lowrank", lowrankRun == nil { lowrankRun = run }
             // probes.json: the probe read the trainer's config and the strategy's own input table.
@@ -79,6 +92,7 @@ final class PipelineTests: XCTestCase {
         // The report's numbers are the runs' numbers.
         XCTAssertTrue(markdown.contains("4 run folders, 4 finished and analysed."), markdown)
         XCTAssertTrue(markdown.contains("`ablate probe` measurements (probes.json) of 4 of the 4 finished runs."))
+        XCTAssertTrue(markdown.contains("(of the stable phase, before the decay, for WSD runs)"), markdown)
         for (strategy, values) in losses {
             XCTAssertEqual(values.count, 2)
             let mean = String(format: "%.4f", values.reduce(0, +) / 2)

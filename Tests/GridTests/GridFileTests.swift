@@ -275,7 +275,7 @@ final class GridFileTests: XCTestCase {
     /// exists), and default.yaml has the shape the issue asks for.
     func testShippedGridFilesValidate() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        for name in ["default", "scaling", "vocab", "lr-sweep", "stabilisation", "plateau"] {
+        for name in ["default", "scaling", "vocab", "lr-sweep", "stabilisation", "plateau", "plateau-wsd"] {
             let path = root.appendingPathComponent("ablations/\(name).yaml").path
             let (grid, runs) = try GridExpansion.load(path: path)
             XCTAssertEqual(grid.name, name)

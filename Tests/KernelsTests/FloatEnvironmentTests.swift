@@ -13,7 +13,9 @@ final class FloatEnvironmentTests: XCTestCase {
             BLAS.setThreads(threads)
             let count = 1 << 16  // four chunks' worth of the accumulation's minimum, so 2 threads split it
             var y = [Float](repeating: .leastNormalMagnitude, count: count)
-            let x = [Float](repeating: -0.75 * .leastNormalMagnitude, count: count)
+            // −¾·leastNormal from its bits: computed at run time it would itself be flushed to 0 on a thread that an
+            // earlier kernel left in flush mode (the test's own thread, in an unoptimised build).
+            let x = [Float](repeating: Float(bitPattern: 0x8060_0000), count: count)
             XCTAssertTrue(x[0].isSubnormal)
             y.withUnsafeMutableBufferPointer { py in
                 x.withUnsafeBufferPointer { px in

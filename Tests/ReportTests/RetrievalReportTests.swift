@@ -95,6 +95,30 @@ final class RetrievalReportTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(ProbeAnalysis.lossFall(curve([(100, 5.5), (0, 10), (50, 5)]))), -0.1, accuracy: 1e-12)
         XCTAssertNil(ProbeAnalysis.lossFall(curve([(100, 5)])))
         XCTAssertNil(ProbeAnalysis.lossFall(curve([(55, 5), (100, 4.9)])))  // nothing at or before 50 %
+        // A WSD run read on its stable phase (end = the decay's first token): L(40) = 6 (interpolated between 30 and
+        // 50), L(80) = 5.82 (between 60 and 100), (6 − 5.82) / 6 = 0.03, whatever the decay did after 80.
+        let wsd = curve([(0, 10), (30, 6.05), (50, 5.95), (60, 5.9), (100, 5.74), (120, 4.0)])
+        XCTAssertEqual(try XCTUnwrap(ProbeAnalysis.lossFall(wsd, end: 80)), 0.03, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(ProbeAnalysis.lossFall(wsd)), (5.9 - 4.0) / 5.9, accuracy: 1e-12)  // read over 60…120
+        XCTAssertNil(ProbeAnalysis.lossFall(wsd, end: 130))  // past the curve
+    }
+
+    /// A run whose config.json records a WSD schedule is judged on its stable phase (the second half of the steps
+    /// before the decay), and the report says so; runs without the record (cosine) keep the second half of training.
+    func testStabilisationOfWSDRunsReadsTheStablePhase() throws {
+        var s = spec(steps: 200)
+        s.wsdDecayStart = 160
+        let out = try syntheticReport(self, s, name: "g-wsd")
+        let size = out.analysis.sizes[0]
+        let falls = try XCTUnwrap(out.probes.cell("learned", size, .input)).lossFall
+        let runs = out.analysis.runs.filter { $0.id.hasPrefix("learned-d64") }.sorted { $0.seed < $1.seed }
+        XCTAssertEqual(runs.map { $0.schedule?.decayStartTokens }, runs.map { _ in 160 * s.batchSize * s.contextLength })
+        let stable = runs.map { ProbeAnalysis.lossFall($0.regularCurve, end: Double(160 * s.batchSize * s.contextLength)) }
+        XCTAssertEqual(falls, stable)
+        XCTAssertNotEqual(falls, runs.map { ProbeAnalysis.lossFall($0.regularCurve) })
+        XCTAssertTrue(out.markdown.contains("over the last 50 % of the stable phase (WSD: the steps at the peak rate"), out.markdown)
+        XCTAssertTrue(out.markdown.contains("T = the first step of the decay for a WSD run"))
+        XCTAssertFalse(out.markdown.contains("over the last 50 % of training"))
     }
 
     /// 200 synthetic steps: the loss still falls by more than 3 % over the last 50 % in every run, so the report

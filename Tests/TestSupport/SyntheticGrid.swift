@@ -40,6 +40,9 @@ public enum SyntheticGrid {
         /// Write bits per byte (val_bpb, final_val_bpb) and train_bytes / train_flops, as the trainer does since it
         /// records them. Bytes per token grow with the vocabulary: 1 + 0.6·log₂(V/256).
         public var bitsPerByte = false
+        /// Record a WSD schedule in config.json whose decay starts at this step (nil: no schedule record, as in files
+        /// written before it was recorded, read as cosine). The synthetic curve itself is the same either way.
+        public var wsdDecayStart: Int? = nil
         /// Also write retrieval MAPs (variants, per snapshot) and nearest neighbours into the synthetic probes.json.
         public var retrieval = false
         public init(strategies: [String], shapes: [Shape], seeds: [UInt64]) {
@@ -168,7 +171,10 @@ public enum SyntheticGrid {
                 corpusSHA256: "3a494a4023b9f314f593e68b868cc53d34de580a1f79542d07a1366b35e5340d",
                 tokenizerSHA256: "34c0a683c54e97656be81d51d69297271db58708eb680441e74e63cc50cc7ce3",
                 seed: seed, blasCore: "Haswell", threads: 1, createdAt: "2026-11-25T09:00:00Z"),
-            configHash: String(stableHash(id + "config"), radix: 16), batchShards: nil)
+            configHash: String(stableHash(id + "config"), radix: 16), batchShards: nil,
+            schedule: spec.wsdDecayStart.map {
+                ScheduleRecord(kind: "wsd", warmupSteps: 20, decayStartStep: $0, totalSteps: spec.steps, decayStartTokens: $0 * tokensPerStep)
+            })
         try RunJSON.write(config, to: url.appendingPathComponent(RunFiles.config))
 
         var status = RunStatus(

@@ -416,6 +416,43 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(s.lr(at: 110), 0.1, accuracy: 1e-12)
     }
 
+    /// WSD: the peak held until the last `decayFraction` of the steps, then linear to minRatio × peak at the end.
+    func testScheduleWarmupStableDecay() {
+        let s = LRSchedule(peak: 1, warmupSteps: 10, totalSteps: 110, minRatio: 0.1, kind: .wsd, decayFraction: 0.2)
+        XCTAssertEqual(s.decayStart, 88)  // 110 − round(0.2 · 110)
+        XCTAssertEqual(s.lr(at: 0), 0.1, accuracy: 1e-12)
+        for step in [10, 50, 87, 88] { XCTAssertEqual(s.lr(at: step), 1.0, accuracy: 1e-12, "step \(step)") }
+        XCTAssertEqual(s.lr(at: 99), 0.55, accuracy: 1e-12)  // halfway through the decay: 0.1 + 0.9·(1 − 11/22)
+        XCTAssertEqual(s.lr(at: 110), 0.1, accuracy: 1e-12)
+        // Fraction 0: constant after warm-up; fraction 1: linear from the end of warm-up (never before it).
+        let constant = LRSchedule(peak: 1, warmupSteps: 10, totalSteps: 110, minRatio: 0.1, kind: .wsd, decayFraction: 0)
+        XCTAssertEqual(constant.lr(at: 109), 1.0, accuracy: 1e-12)
+        let linear = LRSchedule(peak: 1, warmupSteps: 10, totalSteps: 110, minRatio: 0.1, kind: .wsd, decayFraction: 1)
+        XCTAssertEqual(linear.decayStart, 10)
+        XCTAssertEqual(linear.lr(at: 60), 0.55, accuracy: 1e-12)
+        // The config keys resolve to it; absent keys keep the cosine schedule.
+        var c = config(); c.lrSchedule = "wsd"; c.lrDecayFraction = 0.2
+        XCTAssertEqual(c.learningRateSchedule(totalSteps: 110).decayStart, 110 - 22)
+        XCTAssertEqual(config().learningRateSchedule(totalSteps: 110).kind, .cosine)
+    }
+
+    func testBadScheduleKeysNameTheKey() {
+        var c = config(); c.lrSchedule = "wds"
+        XCTAssertThrowsError(try c.validate()) { e in
+            XCTAssertEqual((e as? ConfigError)?.key, "lr_schedule")
+            XCTAssertTrue(String(describing: e).contains("did you mean 'wsd'?"), String(describing: e))
+        }
+        c = config(); c.lrDecayFraction = 0.2
+        XCTAssertThrowsError(try c.validate()) { e in
+            XCTAssertEqual((e as? ConfigError)?.key, "lr_decay_fraction")
+            XCTAssertTrue(String(describing: e).contains("set lr_schedule: wsd"), String(describing: e))
+        }
+        c = config(); c.lrSchedule = "wsd"; c.lrDecayFraction = 1.5
+        XCTAssertThrowsError(try c.validate()) { XCTAssertEqual(($0 as? ConfigError)?.key, "lr_decay_fraction") }
+        c = config(); c.lrSchedule = "wsd"; c.lrDecayFraction = 0.2
+        XCTAssertNoThrow(try c.validate())
+    }
+
     // MARK: bad input
 
     func testUnknownKeySuggestsTheNearest() {
