@@ -22,9 +22,16 @@ public struct RunResult: Sendable {
     public var timing: RunTiming? = nil
 }
 
-/// Wall time of each phase, summed over steps (for the benchmark's forward/backward/optimizer split).
-public struct PhaseTimes: Sendable {
-    public var forward = 0.0, backward = 0.0, optimizer = 0.0, steps = 0
+/// What one training step did (`Trainer.takeStep`).
+public struct StepOutcome: Sendable {
+    public var loss: Double
+    /// The global gradient norm before clipping; nil when the step stopped before computing it.
+    public var gradNorm: Double?
+    /// Why the step stopped without updating the weights (a non-finite loss or gradient); nil when it updated them.
+    public var divergence: String?
+    /// Wall time of the forward pass, the backward pass (with the zeroing of gradients) and the update (gradient norm
+    /// and AdamW), nanoseconds; the batch's loading is in none of them.
+    public var forward: UInt64, backward: UInt64, optimizer: UInt64
 }
 
 /// The training loop: batches → forward → backward → clip → AdamW, with evaluation, metrics, checkpoints, resume.
@@ -37,7 +44,6 @@ public final class Trainer {
     public let folder: RunFolder?
     public weak var observer: TrainingObserver?
     public private(set) var step = 0
-    public private(set) var phaseTimes = PhaseTimes()
     private var elapsedBefore = 0.0
     public let configJSON: String
     public let configHash: String
@@ -185,6 +191,39 @@ public final class Trainer {
         config.gradClip > 0 && gradNorm > config.gradClip ? Float(config.gradClip / gradNorm) : 1
     }
 
+    /// Training step `step` — batch, forward, zeroed gradients, backward, global gradient norm, AdamW at `lr` with
+    /// the norm clipped to `grad_clip` — with each operation timed into `profile` when one is given (the model must
+    /// carry the same profile for its own operations to be timed). The one step body of the training loop and the
+    /// benchmark. Stops after the forward pass when the loss is not finite, and before the update when a gradient is not.
+    public func takeStep(_ step: Int, lr: Double, profile: StepProfile? = nil) -> StepOutcome {
+        profile.measure(.data) { data.batches.trainBatch(step: step, inputs: model.inputs, targets: model.targets) }
+        let t0 = StepProfile.now()
+        let loss = model.forward(batch: config.batchSize)
+        let t1 = StepProfile.now()
+        guard loss.isFinite else {
+            return StepOutcome(
+                loss: loss, gradNorm: nil, divergence: "non-finite training loss (\(loss)) at step \(step)",
+                forward: t1 - t0, backward: 0, optimizer: 0)
+        }
+        profile.measure(.parameterGradientZeroingAndNorm) { model.store.zeroGradients() }
+        model.backward()
+        let t2 = StepProfile.now()
+        let sumSquares = profile.measure(.parameterGradientZeroingAndNorm) {
+            Elementwise.sumOfSquares(model.store.gradients, count: model.store.gradientCount)
+        }
+        guard sumSquares.isFinite else {
+            return StepOutcome(
+                loss: loss, gradNorm: nil,
+                divergence: "non-finite gradient at step \(step) in tensor '\(firstNonFiniteGradient() ?? "?")'",
+                forward: t1 - t0, backward: t2 - t1, optimizer: 0)
+        }
+        let gradNorm = sumSquares.squareRoot()
+        profile.measure(.adamW) { optimizer.step(lr: lr, gradScale: clipScale(gradNorm: gradNorm)) }
+        let t3 = StepProfile.now()
+        return StepOutcome(
+            loss: loss, gradNorm: gradNorm, divergence: nil, forward: t1 - t0, backward: t2 - t1, optimizer: t3 - t2)
+    }
+
     /// Mean loss over the fixed validation set of `batches` batches, with the bytes of its predicted tokens.
     public func evaluate(batches: Int) -> Evaluation {
         var total = 0.0, bytes = 0
@@ -244,6 +283,7 @@ public final class Trainer {
             }
         }
         timer.trainingBegins(atStep: step)
+        let firstStep = step  // this process's first step (a resumed run's too): its time is recorded apart
         let clock = timer.clock
         let start = clock.now
         var windowStart = start
@@ -259,26 +299,12 @@ public final class Trainer {
             }
             let lr = schedule.lr(at: step)
             let stepStart = clock.now
-            data.batches.trainBatch(step: step, inputs: model.inputs, targets: model.targets)
-
-            let t0 = clock.now
-            let loss = model.forward(batch: config.batchSize)
-            let t1 = clock.now
-            guard loss.isFinite else { return try diverged("non-finite training loss (\(loss)) at step \(step)", elapsed: elapsed()) }
-            model.store.zeroGradients()
-            model.backward()
-            let t2 = clock.now
-            let sumSquares = Elementwise.sumOfSquares(model.store.gradients, count: model.store.gradientCount)
-            guard sumSquares.isFinite else {
-                return try diverged("non-finite gradient at step \(step) in tensor '\(firstNonFiniteGradient() ?? "?")'", elapsed: elapsed())
-            }
-            let gradNorm = sumSquares.squareRoot()
-            optimizer.step(lr: lr, gradScale: clipScale(gradNorm: gradNorm))
-            let t3 = clock.now
-            phaseTimes.forward += (t1 - t0).seconds; phaseTimes.backward += (t2 - t1).seconds
-            phaseTimes.optimizer += (t3 - t2).seconds; phaseTimes.steps += 1
-            timer.add(.training, t3 - stepStart)
-            if phaseTimes.steps == 1 { timer.recordFirstStep(t3 - stepStart) }
+            let outcome = takeStep(step, lr: lr)
+            if let reason = outcome.divergence { return try diverged(reason, elapsed: elapsed()) }
+            let loss = outcome.loss, gradNorm = outcome.gradNorm!
+            let stepTime = clock.now - stepStart
+            timer.add(.training, stepTime)
+            if step == firstStep { timer.recordFirstStep(stepTime) }
             step += 1
             windowTokens += tokensPerStep
 

@@ -128,30 +128,11 @@ public enum TrainingBenchmark {
         return try Trainer(config: config, data: data, folder: nil)
     }
 
-    /// Wall time of one step's phases, nanoseconds (batch loading is in none of them).
-    public struct PhaseNanoseconds {
-        public var forward: UInt64, backward: UInt64, optimizer: UInt64
-    }
-
-    /// Training step `s` as `Trainer` takes it (batch, forward, zeroed gradients, backward, clip norm, AdamW at a
-    /// constant learning rate), with each operation timed into `profile` when one is given. The model must carry the
-    /// same profile (`trainer.model.profile`) for its own operations to be timed.
+    /// Training step `s` as `Trainer` takes it (`Trainer.takeStep`), at a constant learning rate, with each
+    /// operation timed into `profile` when one is given.
     @discardableResult
-    public static func step(_ trainer: Trainer, _ s: Int, profile: StepProfile? = nil) -> PhaseNanoseconds {
-        let model = trainer.model
-        profile.measure(.data) { trainer.data.batches.trainBatch(step: s, inputs: model.inputs, targets: model.targets) }
-        let t0 = StepProfile.now()
-        model.forward(batch: trainer.config.batchSize)
-        let t1 = StepProfile.now()
-        profile.measure(.parameterGradientZeroingAndNorm) { model.store.zeroGradients() }
-        model.backward()
-        let t2 = StepProfile.now()
-        let norm = profile.measure(.parameterGradientZeroingAndNorm) {
-            Elementwise.sumOfSquares(model.store.gradients, count: model.store.gradientCount).squareRoot()
-        }
-        profile.measure(.adamW) { trainer.optimizer.step(lr: 1e-3, gradScale: trainer.clipScale(gradNorm: norm)) }
-        let t3 = StepProfile.now()
-        return PhaseNanoseconds(forward: t1 - t0, backward: t2 - t1, optimizer: t3 - t2)
+    public static func step(_ trainer: Trainer, _ s: Int, profile: StepProfile? = nil) -> StepOutcome {
+        trainer.takeStep(s, lr: 1e-3, profile: profile)
     }
 
     /// Trains `warmup` steps of `shape` with `threads` OpenBLAS threads, then `windows` timed windows of `steps` steps

@@ -33,6 +33,15 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(grid.status, 0, grid.output)
         let probe = try ablate.run(["probe", "runs/e2e"])
         XCTAssertEqual(probe.status, 0, probe.output)
+        // samples.json for every run (one BLAS thread by default); the text must not depend on the thread count.
+        let sample = try ablate.run(["sample", "runs/e2e", "--save", "--tokens", "24", "--prompt", "the "])
+        XCTAssertEqual(sample.status, 0, sample.output)
+        let listed = try RunJSON.read(GridIndex.self, from: tmp.appendingPathComponent("runs/e2e/\(GridIndex.fileName)"))
+        let firstRun = tmp.appendingPathComponent("runs/e2e/\(try XCTUnwrap(listed.runs.first).id)")
+        let oneThread = try XCTUnwrap(try RunSamples.read(fromRun: firstRun))
+        let twoThreads = try ablate.run(["sample", firstRun.path, "--save", "--tokens", "24", "--prompt", "the ", "--threads", "2"])
+        XCTAssertEqual(twoThreads.status, 0, twoThreads.output)
+        XCTAssertEqual(try RunSamples.read(fromRun: firstRun)?.text, oneThread.text)
         let report = try ablate.run(["report", "e2e.yaml"])
         XCTAssertEqual(report.status, 0, report.output)
         let markdown = try String(contentsOf: tmp.appendingPathComponent("reports/e2e/README.md"), encoding: .utf8)
@@ -93,6 +102,7 @@ final class PipelineTests: XCTestCase {
         XCTAssertTrue(markdown.contains("4 run folders, 4 finished and analysed."), markdown)
         XCTAssertTrue(markdown.contains("`ablate probe` measurements (probes.json) of 4 of the 4 finished runs."))
         XCTAssertTrue(markdown.contains("(of the stable phase, before the decay, for WSD runs)"), markdown)
+        XCTAssertTrue(markdown.contains(oneThread.text), "the report's Samples section shows the saved text")
         for (strategy, values) in losses {
             XCTAssertEqual(values.count, 2)
             let mean = String(format: "%.4f", values.reduce(0, +) / 2)
