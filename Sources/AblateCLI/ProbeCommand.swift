@@ -35,7 +35,8 @@ struct ProbeCommand: ParsableCommand {
     @Flag(help: "Probe runs that are not finished too (their latest checkpoint).") var unfinished = false
     @Flag(help: "Re-probe runs whose probes.json is newer than their latest checkpoint (older probes.json without retrieval are re-probed anyway).")
     var force = false
-    @Option(help: "OpenBLAS threads.") var threads = 1
+    @Option(help: "OpenBLAS threads per probe.") var threads = 1
+    @Option(help: "Runs probed at once (default: one per core). Each run's numbers do not depend on it.") var jobs: Int?
     @Option(help: "Retrieval: crop tables to this many columns (default: the smallest d_model among the runs probed).")
     var cropWidth: Int?
     @Option(help: "Retrieval: pad tables to this many columns (default: the largest d_model among the runs probed).")
@@ -48,6 +49,7 @@ struct ProbeCommand: ParsableCommand {
         if !(1...1 << 16).contains(cols) { throw ValidationError("--cols must be in 1…\(1 << 16), got \(cols)") }
         if rows * cols > 1 << 28 { throw ValidationError("--rows × --cols must be at most \(1 << 28) values (1 GiB), got \(rows) × \(cols)") }
         if !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1…1024, got \(threads)") }
+        if let jobs, !(1...1024).contains(jobs) { throw ValidationError("--jobs must be in 1…1024, got \(jobs)") }
         for (name, w) in [("--crop-width", cropWidth), ("--pad-width", padWidth)] {
             if let w, !(1...1 << 16).contains(w) { throw ValidationError("\(name) must be in 1…\(1 << 16), got \(w)") }
         }
@@ -81,6 +83,7 @@ struct ProbeCommand: ParsableCommand {
         }
         let widths = configs.values.map(\.model.dModel)
         let crop = cropWidth ?? widths.min(), pad = padWidth ?? widths.max()
+        var tasks: [(folder: URL, corpus: String)] = []
         for folder in folders {
             guard let resolved = configs[folder] else { continue }
             let status = RunFolder(folder).readStatus()?.state
@@ -107,18 +110,19 @@ struct ProbeCommand: ParsableCommand {
                             + "\(RetrievalCorpus.passageLength) tokens; passages of two or more works are needed (relevant = same work)")
                 }
             }
+            tasks.append((folder, key))
+        }
+        let failures = Self.probeConcurrently(
+            tasks, corpora: corpora, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        ) { folder in
             var probe = RunProbe(folder: folder, load: Self.loadTensors)
             probe.settings.isotropyPairs = pairs
             probe.cropWidth = crop
             probe.padWidth = pad
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            let report = try probe.probe(corpus: corpora[key]!)
-            try RunProbe.write(report, to: folder)
-            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-            print(Self.summary(report))
-            print(String(format: "→ %@ (%.1f s)\n", folder.appendingPathComponent(ProbeReport.fileName).path, dt))
-            probed += 1
+            return probe
         }
+        probed = tasks.count - failures.count
+        if let first = failures.first { throw first }
         if folders.count > 1 {
             print(
                 "probed \(probed) run(s), skipped \(skipped) (unfinished or already probed; --unfinished / --force)"
@@ -130,6 +134,48 @@ struct ProbeCommand: ParsableCommand {
                 "\(unreadable) run folder(s) under \(root.path) have an unreadable config.json (named above); the others were probed. "
                     + "Fix: repair or remove those folders, then probe again.")
         }
+    }
+
+    /// Probes `tasks` (run folder, key into `corpora`) on `jobs` threads at once, each run writing its own probes.json;
+    /// prints each run's summary in task order as soon as it and the runs before it are done. A failing run does not
+    /// stop the others: its error is printed in its place and returned (in task order). Every run's numbers are the
+    /// same as when probed alone — the probes share only read-only data, and each BLAS call runs on its caller's thread.
+    static func probeConcurrently(
+        _ tasks: [(folder: URL, corpus: String)], corpora: [String: ProbeCorpus], jobs: Int, makeProbe: (URL) -> RunProbe
+    ) -> [Error] {
+        let lock = NSLock()
+        var next = 0, nextToPrint = 0
+        var done = [Int: (text: String, error: Error?)]()
+        func finished(_ i: Int, _ text: String, _ error: Error?) {
+            lock.lock(); defer { lock.unlock() }
+            done[i] = (text, error)
+            while let d = done[nextToPrint] {
+                print(d.text)
+                nextToPrint += 1
+            }
+        }
+        func claim() -> Int? {
+            lock.lock(); defer { lock.unlock() }
+            guard next < tasks.count else { return nil }
+            next += 1
+            return next - 1
+        }
+        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, tasks.count))) { _ in
+            while let i = claim() {
+                let (folder, key) = tasks[i]
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                do {
+                    let report = try makeProbe(folder).probe(corpus: corpora[key]!)
+                    try RunProbe.write(report, to: folder)
+                    let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                    let path = folder.appendingPathComponent(ProbeReport.fileName).path
+                    finished(i, Self.summary(report) + "\n" + String(format: "→ %@ (%.1f s)\n", path, dt), nil)
+                } catch {
+                    finished(i, "failed \(folder.path): \(error)\n", error)
+                }
+            }
+        }
+        return (0..<tasks.count).compactMap { done[$0]?.error }
     }
 
     /// One line per probed run: the headline numbers side by side (input table / output head).

@@ -201,7 +201,9 @@ extension Markdown {
                 let values = zip(all, falls).filter { ProbeAnalysis.isTestable($0.1) }.map(\.0)
                 let untestable = falls.filter { !ProbeAnalysis.isTestable($0) }
                 guard !values.isEmpty else {
-                    lines.append("  - `\(arm)` \(kind.title): \(notTestableText(untestable, window: p.fallWindowText)) in all \(all.count) run\(all.count == 1 ? "" : "s").\n")
+                    lines.append(
+                        "  - `\(arm)` \(kind.title): \(notTestableText(untestable, window: p.fallWindowText)) in all \(all.count) run\(all.count == 1 ? "" : "s").\n"
+                    )
                     continue
                 }
                 let m = MeanSummary(values, level: a.level)
@@ -219,7 +221,8 @@ extension Markdown {
                         : early == 0 ? " — the claim does not hold here" : " — mixed evidence for the claim"
                 }
                 if !untestable.isEmpty {
-                    line += "; \(untestable.count) more run\(untestable.count == 1 ? "" : "s") left out: \(notTestableText(untestable, window: p.fallWindowText))"
+                    line +=
+                        "; \(untestable.count) more run\(untestable.count == 1 ? "" : "s") left out: \(notTestableText(untestable, window: p.fallWindowText))"
                 }
                 lines.append(line + ".\n")
             }
@@ -289,7 +292,8 @@ extension Markdown {
         s += "\"not testable at this budget\". The window is the last half, not the last tenth, because a cosine schedule's "
         s += "last 10 % runs below 2.5 % of its peak learning rate: the curve flattens there whether or not the run has "
         s += "converged"
-        s += p.wsdRuns > 0
+        s +=
+            p.wsdRuns > 0
             ? ". A WSD run holds its peak rate until its decay, so its stable phase flattens only when the model stops "
                 + "learning at that rate; the decay's own drop in the loss is left out.\n"
             : ".\n"

@@ -244,7 +244,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         }
         if let lrDecayFraction {
             try check(
-                resolvedLRSchedule == .wsd, "lr_decay_fraction", "is only used by lr_schedule: wsd (this run's schedule is \(resolvedLRSchedule.rawValue))",
+                resolvedLRSchedule == .wsd, "lr_decay_fraction",
+                "is only used by lr_schedule: wsd (this run's schedule is \(resolvedLRSchedule.rawValue))",
                 "set lr_schedule: wsd, or remove lr_decay_fraction")
             try check((0...1).contains(lrDecayFraction), "lr_decay_fraction", "must be in [0, 1], got \(lrDecayFraction)", "use e.g. 0.2")
         }

@@ -31,8 +31,24 @@ final class PipelineTests: XCTestCase {
 
         let grid = try ablate.run(["grid", "run", "e2e.yaml", "--jobs", "2", "--log-every", "0"])
         XCTAssertEqual(grid.status, 0, grid.output)
-        let probe = try ablate.run(["probe", "runs/e2e"])
+        let probe = try ablate.run(["probe", "runs/e2e"])  // one job per core
         XCTAssertEqual(probe.status, 0, probe.output)
+        // Probing runs concurrently changes no number: the same files (but their creation time) from one job.
+        func probeFiles() throws -> [JSONValue] {
+            let runs = try FileManager.default.contentsOfDirectory(atPath: tmp.appendingPathComponent("runs/e2e").path).sorted()
+            return try runs.compactMap { run in
+                let url = tmp.appendingPathComponent("runs/e2e/\(run)/\(RunFiles.probes)")
+                guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+                guard case var .object(fields) = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: url)) else { return nil }
+                fields["created_at"] = nil
+                return .object(fields)
+            }
+        }
+        let concurrent = try probeFiles()
+        XCTAssertEqual(concurrent.count, 4)
+        let oneJob = try ablate.run(["probe", "runs/e2e", "--force", "--jobs", "1"])
+        XCTAssertEqual(oneJob.status, 0, oneJob.output)
+        XCTAssertEqual(try probeFiles(), concurrent)
         // samples.json for every run (one BLAS thread by default); the text must not depend on the thread count.
         let sample = try ablate.run(["sample", "runs/e2e", "--save", "--tokens", "24", "--prompt", "the "])
         XCTAssertEqual(sample.status, 0, sample.output)
