@@ -36,7 +36,8 @@ struct ProbeCommand: ParsableCommand {
     @Flag(help: "Re-probe runs whose probes.json is newer than their latest checkpoint (older probes.json without retrieval are re-probed anyway).")
     var force = false
     @Option(help: "OpenBLAS threads per probe.") var threads = 1
-    @Option(help: "Runs probed at once (default: one per core). Each run's numbers do not depend on it.") var jobs: Int?
+    @Option(help: "Runs probed at once, at most one per core (default: cores ÷ --threads). A run's numbers do not depend on it.")
+    var jobs: Int?
     @Option(help: "Retrieval: crop tables to this many columns (default: the smallest d_model among the runs probed).")
     var cropWidth: Int?
     @Option(help: "Retrieval: pad tables to this many columns (default: the largest d_model among the runs probed).")
@@ -113,7 +114,7 @@ struct ProbeCommand: ParsableCommand {
             tasks.append((folder, key))
         }
         let failures = Self.probeConcurrently(
-            tasks, corpora: corpora, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount
+            tasks, corpora: corpora, jobs: jobs ?? max(1, ProcessInfo.processInfo.activeProcessorCount / threads)
         ) { folder in
             var probe = RunProbe(folder: folder, load: Self.loadTensors)
             probe.settings.isotropyPairs = pairs
@@ -122,12 +123,17 @@ struct ProbeCommand: ParsableCommand {
             return probe
         }
         probed = tasks.count - failures.count
-        if let first = failures.first { throw first }
         if folders.count > 1 {
             print(
                 "probed \(probed) run(s), skipped \(skipped) (unfinished or already probed; --unfinished / --force)"
                     + (unreadable > 0 ? ", \(unreadable) with an unreadable config.json (named above)" : "") + "\n")
             print(Self.table(folders.compactMap { try? RunProbe.read($0) }))
+        }
+        if !failures.isEmpty {
+            if folders.count == 1, let only = failures.first { throw only }
+            throw CLIError(
+                "\(failures.count) of \(tasks.count) run(s) under \(root.path) could not be probed (named above); the others were. "
+                    + "Fix: see each message, then probe again (runs already probed are skipped).")
         }
         if unreadable > 0 {
             throw CLIError(
@@ -139,7 +145,9 @@ struct ProbeCommand: ParsableCommand {
     /// Probes `tasks` (run folder, key into `corpora`) on `jobs` threads at once, each run writing its own probes.json;
     /// prints each run's summary in task order as soon as it and the runs before it are done. A failing run does not
     /// stop the others: its error is printed in its place and returned (in task order). Every run's numbers are the
-    /// same as when probed alone — the probes share only read-only data, and each BLAS call runs on its caller's thread.
+    /// same as when probed alone: the probes share only read-only data, and a BLAS call's result does not depend on the
+    /// thread count (at the default of one thread it runs on its caller's thread). libdispatch runs at most one job per
+    /// active core at a time, whatever `jobs` asks.
     static func probeConcurrently(
         _ tasks: [(folder: URL, corpus: String)], corpora: [String: ProbeCorpus], jobs: Int, makeProbe: (URL) -> RunProbe
     ) -> [Error] {

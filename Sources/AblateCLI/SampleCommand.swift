@@ -28,7 +28,7 @@ struct SampleCommand: ParsableCommand {
     @Flag(help: "Write samples.json into the run folder instead of printing (quietly, for the report).") var save = false
     /// One thread by default: a batch of one sequence makes products too small to split, and on a busy machine a
     /// second BLAS thread waiting for a core made `sample --save` over the default grid's 36 runs 9× slower.
-    @Option(help: "OpenBLAS threads (the text does not depend on it).") var threads = 1
+    @Option(help: "OpenBLAS threads.") var threads = 1
 
     func validate() throws {
         guard tokens >= 1 else { throw ValidationError("--tokens must be ≥ 1, got \(tokens)") }

@@ -71,7 +71,8 @@ public struct ProbeAnalysis: Sendable {
         /// Runs whose table reached the threshold only at the final snapshot ("not before the end").
         public var notStabilised: Int { stabilisedAt.filter { $0 >= 1 }.count }
         /// Per run with a drift record, aligned with `stabilisedAt`: the relative fall of its validation loss over the
-        /// last `lossFallWindow` of training (`ProbeAnalysis.lossFall`), nil without enough of a curve.
+        /// last `lossFallWindow` of training, or of the steps before a WSD decay (`ProbeAnalysis.lossFall(_ run:)`), nil
+        /// without enough of a curve.
         public let lossFall: [Double?]
         /// The runs whose stabilisation can be judged: loss no longer falling by more than `lossFallLimit`.
         public var testableStabilisedAt: [Double] {
@@ -79,34 +80,34 @@ public struct ProbeAnalysis: Sendable {
         }
     }
 
-    /// A run whose validation loss still fell by more than this fraction over the last `lossFallWindow` of training
-    /// was stopped while still learning: whether its tables would have stopped moving is not testable at this budget,
+    /// A run whose validation loss still fell by more than this fraction over the last `lossFallWindow` of training (of
+    /// the steps before the decay for WSD) was stopped while still learning: whether its tables would have stopped moving is not testable at this budget,
     /// and "not stabilised" would be a statement about the budget, not about the tables. The window is the last half,
-    /// not the last tenth: a cosine schedule's last 10 % runs below 2.5 % of its peak rate (lr ∝ 1 + cos πt), so the
-    /// curve flattens there whether or not the run has converged — 540-step runs still falling 4.6–8.8 % over their
-    /// second half fall < 1 % over their last tenth. Over the last half (rate from half its peak to 0) a run trained
-    /// to a plateau gains at most a few per cent, annealing included.
+    /// not the last tenth: in a cosine schedule's last 10 % the rate is within 2.5 % of the peak-to-floor range above its
+    /// floor ((1 + cos πt)/2 < 0.025; below 12 % of the peak at min_lr_ratio 0.1), so the curve flattens there whether
+    /// or not the run has converged — 540-step runs still falling 4.6–8.8 % over their second half fall < 1 % over
+    /// their last tenth. Over the last half (rate from halfway down to the floor) a run trained to a plateau gains at
+    /// most a few per cent, annealing included. A WSD run is read on the steps before its decay (`lossFall(_ run:)`).
     public static let lossFallLimit = 0.03
     public static let lossFallWindow = 0.5
 
     public static func isTestable(_ fall: Double?) -> Bool { fall.map { $0 <= lossFallLimit } ?? false }
 
-    /// (L(s·T) − L(T)) / L(s·T), s = 1 − window, over the validation curve (tokens, loss), T its last point (or `end`
-    /// when given) and L(s·T), L(T) linearly interpolated between the points around them; nil with fewer than two
-    /// points, none at or before s·T, or `end` past the curve. Pass a curve on one evaluation set
-    /// (`RunRecord.regularCurve`): two sets of batches differ by 1–2 %, as much as the fall this measures.
+    /// (L(s·T) − L(T)) / L(s·T), s = 1 − window, over the validation curve (tokens, loss), T its last point and
+    /// L(s·T) linearly interpolated between the points around it; with `end`, over the points at or before `end` only
+    /// (T = the last of them: no point past `end` enters, not even through interpolation). nil with fewer than two
+    /// points, or none at or before s·T. Pass a curve on one evaluation set (`RunRecord.regularCurve`): two sets of
+    /// batches differ by 1–2 %, as much as the fall this measures.
     public static func lossFall(_ curve: [CurvePoint], window: Double = lossFallWindow, end: Double? = nil) -> Double? {
-        let pts = curve.filter { $0.tokens.isFinite && $0.loss.isFinite }.sorted { $0.tokens < $1.tokens }
-        guard pts.count >= 2, let last = pts.last else { return nil }
-        let endTokens = end ?? last.tokens
-        guard endTokens <= last.tokens, let start = interpolate(pts, at: endTokens * (1 - window)),
-            let final = interpolate(pts, at: endTokens), start > 0
+        let pts = curve.filter { $0.tokens.isFinite && $0.loss.isFinite && $0.tokens <= (end ?? .infinity) }
+            .sorted { $0.tokens < $1.tokens }
+        guard pts.count >= 2, let last = pts.last, let start = interpolate(pts, at: last.tokens * (1 - window)), start > 0
         else { return nil }
-        return (start - final) / start
+        return (start - last.loss) / start
     }
 
-    /// The plateau rule's fall for one run. A WSD run is read on its stable phase, the second half of the steps before
-    /// its decay begins: at a constant rate the curve flattens only when the model stops learning, whereas the decay
+    /// The plateau rule's fall for one run. A WSD run is read on the second half of the steps before its decay begins
+    /// (its last evaluation before the decay is T), warm-up included like any run's first half: at a constant rate the curve flattens only when the model stops learning, whereas the decay
     /// (like a cosine schedule's whole second half) lowers the loss by annealing whether or not it has. A cosine run
     /// is read over the second half of training.
     public static func lossFall(_ run: RunRecord) -> Double? {
@@ -121,14 +122,14 @@ public struct ProbeAnalysis: Sendable {
         return b.tokens > a.tokens ? a.loss + (b.loss - a.loss) * (x - a.tokens) / (b.tokens - a.tokens) : a.loss
     }
 
-    /// Whether any probed run reads its plateau on a WSD stable phase, and whether every one does (for the wording).
-    public let wsdRuns: Int, scheduledRuns: Int
+    /// How many probed runs read their plateau before a WSD decay, of how many probed runs (for the wording).
+    public let wsdRuns: Int, probedRunCount: Int
     /// The plateau rule's window in words: "over the last 50 % of training" when every run is cosine.
     public var fallWindowText: String {
         let half = "the last \(Int((100 * Self.lossFallWindow).rounded())) %"
         if wsdRuns == 0 { return "over \(half) of training" }
-        if wsdRuns == scheduledRuns { return "over \(half) of the stable phase (WSD: the steps at the peak rate, before the decay)" }
-        return "over \(half) of training (of the stable phase, before the decay, for WSD runs)"
+        if wsdRuns == probedRunCount { return "over \(half) of the steps before the decay (WSD: the peak rate held until then)" }
+        return "over \(half) of training (of the steps before the decay, for WSD runs)"
     }
 
     public let level: Double
@@ -194,7 +195,7 @@ public struct ProbeAnalysis: Sendable {
             }
         }
         self.driftThreshold = driftThreshold ?? 0.1
-        wsdRuns = wsd; scheduledRuns = scheduled
+        wsdRuns = wsd; probedRunCount = scheduled
         self.cosineThreshold = cosineThreshold ?? 0.99
         sets = Self.setOrder.filter(setsSeen.contains)
         figureSet = sets.contains("simlex999") ? "simlex999" : sets.first

@@ -287,15 +287,16 @@ extension Markdown {
         s += "\(percent(ProbeAnalysis.lossFallLimit)) \(p.fallWindowText) "
         let start = Format.fixed(1 - ProbeAnalysis.lossFallWindow, 1)
         s += "((L(\(start)·T) − L(T)) / L(\(start)·T) on the validation curve, L(\(start)·T) interpolated"
-        s += p.wsdRuns > 0 ? "; T = the first step of the decay for a WSD run" : ""
+        s += p.wsdRuns > 0 ? "; for a WSD run T = its last evaluation before the decay, and no later point is read" : ""
         s += "); other runs are "
-        s += "\"not testable at this budget\". The window is the last half, not the last tenth, because a cosine schedule's "
-        s += "last 10 % runs below 2.5 % of its peak learning rate: the curve flattens there whether or not the run has "
-        s += "converged"
+        s += "\"not testable at this budget\". The window is the last half, not the last tenth, because in a cosine schedule's "
+        s += "last 10 % the learning rate is within 2.5 % of its range above its floor (below 12 % of the peak at "
+        s += "min_lr_ratio 0.1): the curve flattens there whether or not the run has converged"
         s +=
             p.wsdRuns > 0
             ? ". A WSD run holds its peak rate until its decay, so its stable phase flattens only when the model stops "
-                + "learning at that rate; the decay's own drop in the loss is left out.\n"
+                + "learning at that rate; the decay's own drop in the loss is left out. Stabilisation is still measured "
+                + "against the final table, after the decay, so the decay's own movement of the table counts.\n"
             : ".\n"
         return s
     }

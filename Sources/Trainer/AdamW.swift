@@ -55,16 +55,17 @@ public enum LRScheduleKind: String, Sendable, Equatable, CaseIterable {
     case wsd
 }
 
-/// Linear warm-up to the peak, then a decay to `minRatio` × peak reached at the last step: cosine over all
-/// remaining steps, or (WSD) held at the peak until `decayStart` and then linear.
+/// Linear warm-up to the peak, then a decay that reaches `minRatio` × peak at step `totalSteps`, one past the last
+/// step taken (nanoGPT's convention): cosine over all remaining steps, or (WSD) held at the peak until `decayStart`
+/// and then linear.
 public struct LRSchedule: Sendable, Equatable {
-    public var peak: Double
-    public var warmupSteps: Int
-    public var totalSteps: Int
-    public var minRatio: Double
-    public var kind: LRScheduleKind
+    public let peak: Double
+    public let warmupSteps: Int
+    public let totalSteps: Int
+    public let minRatio: Double
+    public let kind: LRScheduleKind
     /// The first step of the decay phase: `warmupSteps` for cosine; for WSD the step after which the last
-    /// `decayFraction` of the steps remain (never before the end of warm-up).
+    /// `decayFraction` of the steps remain (never before the end of warm-up, never past the last step).
     public let decayStart: Int
 
     public init(
@@ -77,7 +78,7 @@ public struct LRSchedule: Sendable, Equatable {
         case .cosine: decayStart = warmupSteps
         case .wsd:
             let decaySteps = Int((decayFraction * Double(totalSteps)).rounded())
-            decayStart = max(warmupSteps, totalSteps - decaySteps)
+            decayStart = min(totalSteps, max(warmupSteps, totalSteps - decaySteps))
         }
     }
 

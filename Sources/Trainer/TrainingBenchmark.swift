@@ -132,7 +132,9 @@ public enum TrainingBenchmark {
     /// operation timed into `profile` when one is given.
     @discardableResult
     public static func step(_ trainer: Trainer, _ s: Int, profile: StepProfile? = nil) -> StepOutcome {
-        trainer.takeStep(s, lr: 1e-3, profile: profile)
+        let outcome = trainer.takeStep(s, lr: 1e-3, profile: profile)
+        precondition(outcome.divergence == nil, "benchmark step diverged: \(outcome.divergence ?? "")")
+        return outcome
     }
 
     /// Trains `warmup` steps of `shape` with `threads` OpenBLAS threads, then `windows` timed windows of `steps` steps

@@ -95,12 +95,16 @@ final class RetrievalReportTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(ProbeAnalysis.lossFall(curve([(100, 5.5), (0, 10), (50, 5)]))), -0.1, accuracy: 1e-12)
         XCTAssertNil(ProbeAnalysis.lossFall(curve([(100, 5)])))
         XCTAssertNil(ProbeAnalysis.lossFall(curve([(55, 5), (100, 4.9)])))  // nothing at or before 50 %
-        // A WSD run read on its stable phase (end = the decay's first token): L(40) = 6 (interpolated between 30 and
-        // 50), L(80) = 5.82 (between 60 and 100), (6 − 5.82) / 6 = 0.03, whatever the decay did after 80.
-        let wsd = curve([(0, 10), (30, 6.05), (50, 5.95), (60, 5.9), (100, 5.74), (120, 4.0)])
+        // A WSD run read on the points before its decay: with end = 80, T = 80 and L(40) = 6 (interpolated between 30
+        // and 50): (6 − 5.82) / 6 = 0.03, whatever the decay did after 80. A decay starting between two evaluations
+        // (end = 90) reads the same points: the one at 100 is already decayed and never enters, not even through
+        // interpolation.
+        let wsd = curve([(0, 10), (30, 6.05), (50, 5.95), (80, 5.82), (100, 5.5), (120, 4.0)])
         XCTAssertEqual(try XCTUnwrap(ProbeAnalysis.lossFall(wsd, end: 80)), 0.03, accuracy: 1e-12)
-        XCTAssertEqual(try XCTUnwrap(ProbeAnalysis.lossFall(wsd)), (5.9 - 4.0) / 5.9, accuracy: 1e-12)  // read over 60…120
-        XCTAssertNil(ProbeAnalysis.lossFall(wsd, end: 130))  // past the curve
+        XCTAssertEqual(try XCTUnwrap(ProbeAnalysis.lossFall(wsd, end: 90)), 0.03, accuracy: 1e-12)
+        let l60 = 5.95 + (5.82 - 5.95) * 10 / 30  // read as cosine: from 60 (between 50 and 80) to 120
+        XCTAssertEqual(try XCTUnwrap(ProbeAnalysis.lossFall(wsd)), (l60 - 4.0) / l60, accuracy: 1e-12)
+        XCTAssertNil(ProbeAnalysis.lossFall(wsd, end: 20))  // one point at or before the end
     }
 
     /// A run whose config.json records a WSD schedule is judged on its stable phase (the second half of the steps
@@ -116,8 +120,8 @@ final class RetrievalReportTests: XCTestCase {
         let stable = runs.map { ProbeAnalysis.lossFall($0.regularCurve, end: Double(160 * s.batchSize * s.contextLength)) }
         XCTAssertEqual(falls, stable)
         XCTAssertNotEqual(falls, runs.map { ProbeAnalysis.lossFall($0.regularCurve) })
-        XCTAssertTrue(out.markdown.contains("over the last 50 % of the stable phase (WSD: the steps at the peak rate"), out.markdown)
-        XCTAssertTrue(out.markdown.contains("T = the first step of the decay for a WSD run"))
+        XCTAssertTrue(out.markdown.contains("over the last 50 % of the steps before the decay (WSD: the peak rate held"), out.markdown)
+        XCTAssertTrue(out.markdown.contains("for a WSD run T = its last evaluation before the decay"))
         XCTAssertFalse(out.markdown.contains("over the last 50 % of training"))
     }
 

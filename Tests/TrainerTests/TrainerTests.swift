@@ -430,6 +430,8 @@ final class TrainerTests: XCTestCase {
         let linear = LRSchedule(peak: 1, warmupSteps: 10, totalSteps: 110, minRatio: 0.1, kind: .wsd, decayFraction: 1)
         XCTAssertEqual(linear.decayStart, 10)
         XCTAssertEqual(linear.lr(at: 60), 0.55, accuracy: 1e-12)
+        // Warm-up longer than the run: the decay would start after the last step; it is held at the end instead.
+        XCTAssertEqual(LRSchedule(peak: 1, warmupSteps: 10, totalSteps: 5, minRatio: 0.1, kind: .wsd, decayFraction: 0.2).decayStart, 5)
         // The config keys resolve to it; absent keys keep the cosine schedule.
         var c = config(); c.lrSchedule = "wsd"; c.lrDecayFraction = 0.2
         XCTAssertEqual(c.learningRateSchedule(totalSteps: 110).decayStart, 110 - 22)
