@@ -81,8 +81,9 @@ public struct ProbeAnalysis: Sendable {
     }
 
     /// A run whose validation loss still fell by more than this fraction over the last `lossFallWindow` of training (of
-    /// the steps before the decay for WSD) was stopped while still learning: whether its tables would have stopped moving is not testable at this budget,
-    /// and "not stabilised" would be a statement about the budget, not about the tables. The window is the last half,
+    /// the steps before the decay for WSD) was stopped while still learning: whether its tables would have stopped
+    /// moving is not testable at this budget, and "not stabilised" would be a statement about the budget, not about the
+    /// tables. The window is the last half,
     /// not the last tenth: in a cosine schedule's last 10 % the rate is within 2.5 % of the peak-to-floor range above its
     /// floor ((1 + cos πt)/2 < 0.025; below 12 % of the peak at min_lr_ratio 0.1), so the curve flattens there whether
     /// or not the run has converged — 540-step runs still falling 4.6–8.8 % over their second half fall < 1 % over
@@ -107,9 +108,9 @@ public struct ProbeAnalysis: Sendable {
     }
 
     /// The plateau rule's fall for one run. A WSD run is read on the second half of the steps before its decay begins
-    /// (its last evaluation before the decay is T), warm-up included like any run's first half: at a constant rate the curve flattens only when the model stops learning, whereas the decay
-    /// (like a cosine schedule's whole second half) lowers the loss by annealing whether or not it has. A cosine run
-    /// is read over the second half of training.
+    /// (its last evaluation before the decay is T), warm-up included like any run's first half: at a constant rate the
+    /// curve flattens only when the model stops learning, whereas the decay (like a cosine schedule's whole second
+    /// half) lowers the loss by annealing whether or not it has. A cosine run is read over the second half of training.
     public static func lossFall(_ run: RunRecord) -> Double? {
         guard let s = run.schedule, s.kind == "wsd" else { return lossFall(run.regularCurve) }
         return lossFall(run.regularCurve, end: Double(s.decayStartTokens))
@@ -173,7 +174,7 @@ public struct ProbeAnalysis: Sendable {
         var setsSeen = Set<String>()
         var coverage = [String: (pairsMin: Int, pairsMax: Int, total: Int)]()
         var driftThreshold: Double?, cosineThreshold: Double?
-        var wsd = 0, scheduled = 0
+        var wsd = 0, probedCount = 0
         for r in a.runs.sorted(by: { $0.id < $1.id }) {
             if let p = r.probesProblem { unusable.append((r.id, p)); continue }
             if r.state != .finished {
@@ -182,7 +183,7 @@ public struct ProbeAnalysis: Sendable {
             }
             guard let p = r.probes else { without.append(r.id); continue }
             probed.append(r.id)
-            scheduled += 1
+            probedCount += 1
             if r.schedule?.kind == "wsd" { wsd += 1 }
             if p.drift.input == nil { noDrift.append(r.id) }
             driftThreshold = driftThreshold ?? p.settings?.driftThreshold
@@ -195,7 +196,7 @@ public struct ProbeAnalysis: Sendable {
             }
         }
         self.driftThreshold = driftThreshold ?? 0.1
-        wsdRuns = wsd; probedRunCount = scheduled
+        wsdRuns = wsd; probedRunCount = probedCount
         self.cosineThreshold = cosineThreshold ?? 0.99
         sets = Self.setOrder.filter(setsSeen.contains)
         figureSet = sets.contains("simlex999") ? "simlex999" : sets.first
