@@ -112,7 +112,7 @@ public struct ProbeAnalysis: Sendable {
     /// curve flattens only when the model stops learning, whereas the decay (like a cosine schedule's whole second
     /// half) lowers the loss by annealing whether or not it has. A cosine run is read over the second half of training.
     public static func lossFall(_ run: RunRecord) -> Double? {
-        guard let s = run.schedule, s.kind == "wsd" else { return lossFall(run.regularCurve) }
+        guard let s = run.schedule, s.isWarmupStableDecay else { return lossFall(run.regularCurve) }
         return lossFall(run.regularCurve, end: Double(s.decayStartTokens))
     }
 
@@ -184,7 +184,7 @@ public struct ProbeAnalysis: Sendable {
             guard let p = r.probes else { without.append(r.id); continue }
             probed.append(r.id)
             probedCount += 1
-            if r.schedule?.kind == "wsd" { wsd += 1 }
+            if r.schedule?.isWarmupStableDecay == true { wsd += 1 }
             if p.drift.input == nil { noDrift.append(r.id) }
             driftThreshold = driftThreshold ?? p.settings?.driftThreshold
             cosineThreshold = cosineThreshold ?? p.settings?.cosineThreshold

@@ -46,6 +46,8 @@ public struct ScheduleRecord: Codable, Sendable, Equatable {
     public var totalSteps: Int
     /// Training tokens seen before `decay_start_step` (the x-axis of the loss curves).
     public var decayStartTokens: Int
+    /// A warm-up–stable–decay run (kind "wsd"): the peak rate held until `decay_start_step`.
+    public var isWarmupStableDecay: Bool { kind == "wsd" }
     public init(kind: String, warmupSteps: Int, decayStartStep: Int, totalSteps: Int, decayStartTokens: Int) {
         self.kind = kind; self.warmupSteps = warmupSteps; self.decayStartStep = decayStartStep
         self.totalSteps = totalSteps; self.decayStartTokens = decayStartTokens
