@@ -29,7 +29,8 @@ enum BenchReport {
     ) -> String {
         var md = "# Training throughput benchmark\n\n"
         md += "Written by `ablate bench` (`make bench`) on \(CPUInfo.summary), "
-        md += "\(ProcessInfo.processInfo.activeProcessorCount) cores; \(BLAS.config).\n"
+        md += "\(ProcessInfo.processInfo.activeProcessorCount) cores; \(BLAS.config); "
+        md += "the project's own kernels compiled for \(KernelBuild.instructionSet).\n"
         md += "Environment: OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"), "
         md += "OPENBLAS_L2_SIZE=\(ProcessInfo.processInfo.environment["OPENBLAS_L2_SIZE"] ?? "(unset)"), "
         md += "OPENBLAS_THREAD_TIMEOUT=\(ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "(unset)") "

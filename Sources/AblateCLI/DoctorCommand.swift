@@ -63,6 +63,7 @@ struct DoctorCommand: ParsableCommand {
         let env = ProcessInfo.processInfo.environment
         let active = BLAS.coreName
         print("CPU             : \(CPUInfo.summary)")
+        print("own kernels     : compiled for \(KernelBuild.instructionSet) (speed only: their results are the same bits on every instruction set)")
         if let requested = env["OPENBLAS_CORETYPE"], !requested.isEmpty {
             let honoured = requested.caseInsensitiveCompare(active) == .orderedSame
             print(

@@ -1,6 +1,18 @@
 // Internal vector helpers shared by the kernels: unaligned 16-lane loads/stores, partial (tail) loads, and a
 // vectorised exp. Everything here is @inline(__always) so the loops that use it compile to straight SIMD code.
 
+/// The vector instruction set this module was compiled for (Package.swift picks the building CPU's widest), for the
+/// bench page: it decides the speed of the non-matrix kernels, never their results (the same bits on each).
+public enum KernelBuild {
+    #if ABLATE_AVX512
+        public static let instructionSet = "AVX-512"
+    #elseif ABLATE_AVX2
+        public static let instructionSet = "AVX2+FMA"
+    #else
+        public static let instructionSet = "baseline x86-64 (SSE2)"
+    #endif
+}
+
 /// The lane type of every elementwise loop: 16 Floats (four SSE or two AVX registers, one AVX-512 register).
 typealias Vec = SIMD16<Float>
 /// (Computed properties, not global lets, so they fold to constants instead of going through a lazy initialiser.)
