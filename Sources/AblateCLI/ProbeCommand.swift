@@ -114,7 +114,7 @@ struct ProbeCommand: ParsableCommand {
             tasks.append((folder, key))
         }
         let failures = Self.probeConcurrently(
-            tasks, corpora: corpora, jobs: jobs ?? max(1, ProcessInfo.processInfo.activeProcessorCount / threads)
+            tasks, corpora: corpora, jobs: jobs ?? ConcurrentRuns.defaultJobs(threads: threads)
         ) { folder in
             var probe = RunProbe(folder: folder, load: Self.loadTensors)
             probe.settings.isotropyPairs = pairs
@@ -142,48 +142,25 @@ struct ProbeCommand: ParsableCommand {
         }
     }
 
-    /// Probes `tasks` (run folder, key into `corpora`) on `jobs` threads at once, each run writing its own probes.json;
-    /// prints each run's summary in task order as soon as it and the runs before it are done. A failing run does not
-    /// stop the others: its error is printed in its place and returned (in task order). Every run's numbers are the
-    /// same as when probed alone: the probes share only read-only data, and a BLAS call's result does not depend on the
-    /// thread count (at the default of one thread it runs on its caller's thread). libdispatch runs at most one job per
-    /// active core at a time, whatever `jobs` asks.
+    /// Probes `tasks` (run folder, key into `corpora`) on `jobs` threads at once (`ConcurrentRuns`), each run writing
+    /// its own probes.json and printing its summary; a failing run's error is printed in its place and returned. Every
+    /// run's numbers are the same as when probed alone: the probes share only read-only data.
     static func probeConcurrently(
         _ tasks: [(folder: URL, corpus: String)], corpora: [String: ProbeCorpus], jobs: Int, makeProbe: (URL) -> RunProbe
     ) -> [Error] {
-        let lock = NSLock()
-        var next = 0, nextToPrint = 0
-        var done = [Int: (text: String, error: Error?)]()
-        func finished(_ i: Int, _ text: String, _ error: Error?) {
-            lock.lock(); defer { lock.unlock() }
-            done[i] = (text, error)
-            while let d = done[nextToPrint] {
-                print(d.text)
-                nextToPrint += 1
+        ConcurrentRuns.forEach(count: tasks.count, jobs: jobs) { i in
+            let (folder, key) = tasks[i]
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            do {
+                let report = try makeProbe(folder).probe(corpus: corpora[key]!)
+                try RunProbe.write(report, to: folder)
+                let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                let path = folder.appendingPathComponent(ProbeReport.fileName).path
+                return (Self.summary(report) + "\n" + String(format: "→ %@ (%.1f s)\n", path, dt), nil)
+            } catch {
+                return ("failed \(folder.path): \(error)\n", error)
             }
         }
-        func claim() -> Int? {
-            lock.lock(); defer { lock.unlock() }
-            guard next < tasks.count else { return nil }
-            next += 1
-            return next - 1
-        }
-        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, tasks.count))) { _ in
-            while let i = claim() {
-                let (folder, key) = tasks[i]
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                do {
-                    let report = try makeProbe(folder).probe(corpus: corpora[key]!)
-                    try RunProbe.write(report, to: folder)
-                    let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                    let path = folder.appendingPathComponent(ProbeReport.fileName).path
-                    finished(i, Self.summary(report) + "\n" + String(format: "→ %@ (%.1f s)\n", path, dt), nil)
-                } catch {
-                    finished(i, "failed \(folder.path): \(error)\n", error)
-                }
-            }
-        }
-        return (0..<tasks.count).compactMap { done[$0]?.error }
     }
 
     /// One line per probed run: the headline numbers side by side (input table / output head).

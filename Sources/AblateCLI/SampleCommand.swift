@@ -29,12 +29,15 @@ struct SampleCommand: ParsableCommand {
     /// One thread by default: a batch of one sequence makes products too small to split, and on a busy machine a
     /// second BLAS thread waiting for a core made `sample --save` over the default grid's 36 runs 9× slower.
     @Option(help: "OpenBLAS threads.") var threads = 1
+    @Option(help: "With --save: runs sampled at once, at most one per core (default: cores ÷ --threads). The text does not depend on it.")
+    var jobs: Int?
 
     func validate() throws {
         guard tokens >= 1 else { throw ValidationError("--tokens must be ≥ 1, got \(tokens)") }
         guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be ≥ 0, got \(temperature)") }
         guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0 (0 = all tokens), got \(topK)") }
         guard (1...1024).contains(threads) else { throw ValidationError("--threads must be in 1…1024, got \(threads)") }
+        if let jobs, !(1...1024).contains(jobs) { throw ValidationError("--jobs must be in 1…1024, got \(jobs)") }
         guard !prompt.isEmpty else {
             throw ValidationError("--prompt must not be empty (the model needs one token to start from; the default is a newline)")
         }
@@ -49,11 +52,21 @@ struct SampleCommand: ParsableCommand {
                 let root = URL(fileURLWithPath: path)
                 let runs = try RunArtifacts.runFolders(root)
                 guard !runs.isEmpty else { throw CLIError("\(path): holds no run folder. Fix: give a run folder or runs/<grid> with --save.") }
-                for run in runs {
-                    guard RunArtifacts.hasCheckpoint(run) else { print("skipped \(run.path): no checkpoint yet"); continue }
-                    let samples = try generate(at: run.path, stream: false)
-                    try samples.write(toRun: run)
-                    print("wrote \(run.appendingPathComponent(RunSamples.fileName).path)")
+                let failures = ConcurrentRuns.forEach(count: runs.count, jobs: jobs ?? ConcurrentRuns.defaultJobs(threads: threads)) { i in
+                    let run = runs[i]
+                    guard RunArtifacts.hasCheckpoint(run) else { return ("skipped \(run.path): no checkpoint yet", nil) }
+                    do {
+                        try generate(at: run.path, stream: false).write(toRun: run)
+                        return ("wrote \(run.appendingPathComponent(RunSamples.fileName).path)", nil)
+                    } catch {
+                        return ("failed \(run.path): \(error)", error)
+                    }
+                }
+                if failures.count == 1, runs.count == 1, let only = failures.first { throw only }
+                if !failures.isEmpty {
+                    throw CLIError(
+                        "\(failures.count) of \(runs.count) run(s) under \(path) could not be sampled (named above); the others were. "
+                            + "Fix: see each message, then sample again.")
                 }
                 return
             }

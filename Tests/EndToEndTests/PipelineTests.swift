@@ -50,9 +50,22 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(oneJob.status, 0, oneJob.output)
         XCTAssertEqual(try probeFiles(), concurrent)
         // samples.json for every run, which the report's Samples section reads.
-        let sample = try ablate.run(["sample", "runs/e2e", "--save", "--tokens", "24", "--prompt", "the "])
-        XCTAssertEqual(sample.status, 0, sample.output)
+        // Sampled one run per core, then again one at a time: the same text (the runs share nothing writable).
+        let sampleArguments = ["sample", "runs/e2e", "--save", "--tokens", "24", "--prompt", "the "]
         let listed = try RunJSON.read(GridIndex.self, from: tmp.appendingPathComponent("runs/e2e/\(GridIndex.fileName)"))
+        func sampleTexts() throws -> [String?] {
+            try listed.runs.map { try RunSamples.read(fromRun: tmp.appendingPathComponent("runs/e2e/\($0.id)"))?.text }
+        }
+        let oneAtATime = try ablate.run(sampleArguments + ["--jobs", "1"])
+        XCTAssertEqual(oneAtATime.status, 0, oneAtATime.output)
+        let sequentialTexts = try sampleTexts()
+        XCTAssertEqual(sequentialTexts.compactMap { $0 }.count, 4)
+        for entry in listed.runs {
+            try FileManager.default.removeItem(at: tmp.appendingPathComponent("runs/e2e/\(entry.id)/\(RunSamples.fileName)"))
+        }
+        let sample = try ablate.run(sampleArguments)
+        XCTAssertEqual(sample.status, 0, sample.output)
+        XCTAssertEqual(try sampleTexts(), sequentialTexts)
         let firstRun = tmp.appendingPathComponent("runs/e2e/\(try XCTUnwrap(listed.runs.first).id)")
         let saved = try XCTUnwrap(try RunSamples.read(fromRun: firstRun))
         let report = try ablate.run(["report", "e2e.yaml"])

@@ -1,0 +1,37 @@
+import Dispatch
+import Foundation
+
+/// Work over many run folders (probing, sampling) on several threads at once, printed as if done one by one.
+enum ConcurrentRuns {
+    /// Calls `work(i)` for i in 0..<count on up to `jobs` threads at once, each task claiming the next index, and prints
+    /// each task's text in index order as soon as it and the tasks before it are done. A task that fails does not stop
+    /// the others: it returns its error with the text to print in its place. Returns the errors in index order.
+    /// libdispatch runs at most one job per active core at a time, whatever `jobs` asks. The tasks must share only
+    /// read-only data; a BLAS call at one thread runs on its caller's thread, so its result does not depend on `jobs`.
+    static func forEach(count: Int, jobs: Int, _ work: (Int) -> (text: String, error: Error?)) -> [Error] {
+        let lock = NSLock()
+        var next = 0, nextToPrint = 0
+        var done = [Int: (text: String, error: Error?)]()
+        func finished(_ i: Int, _ result: (text: String, error: Error?)) {
+            lock.lock(); defer { lock.unlock() }
+            done[i] = result
+            while let d = done[nextToPrint] {
+                print(d.text)
+                nextToPrint += 1
+            }
+        }
+        func claim() -> Int? {
+            lock.lock(); defer { lock.unlock() }
+            guard next < count else { return nil }
+            next += 1
+            return next - 1
+        }
+        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, count))) { _ in
+            while let i = claim() { finished(i, work(i)) }
+        }
+        return (0..<count).compactMap { done[$0]?.error }
+    }
+
+    /// The default number of tasks at once: one per core for the BLAS threads each task uses.
+    static func defaultJobs(threads: Int) -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount / threads) }
+}
