@@ -24,11 +24,15 @@ public struct RunResult: Sendable {
 
 /// What one training step did (`Trainer.takeStep`).
 public struct StepOutcome: Sendable {
+    /// Whether the step updated the weights.
+    public enum Update: Sendable {
+        /// It did, after clipping the global gradient norm `gradNorm` (measured before clipping).
+        case applied(gradNorm: Double)
+        /// It stopped first, because the loss or a gradient was not finite (`divergence` says which, where).
+        case refused(divergence: String)
+    }
     public var loss: Double
-    /// The global gradient norm before clipping; nil when the step stopped before computing it.
-    public var gradNorm: Double?
-    /// Why the step stopped without updating the weights (a non-finite loss or gradient); nil when it updated them.
-    public var divergence: String?
+    public var update: Update
     /// Wall time of the forward pass, the backward pass (with the zeroing of gradients) and the update (gradient norm
     /// and AdamW), nanoseconds; the batch's loading is in none of them.
     public var forward: UInt64, backward: UInt64, optimizer: UInt64
@@ -202,7 +206,7 @@ public final class Trainer {
         let t1 = StepProfile.now()
         guard loss.isFinite else {
             return StepOutcome(
-                loss: loss, gradNorm: nil, divergence: "non-finite training loss (\(loss)) at step \(step)",
+                loss: loss, update: .refused(divergence: "non-finite training loss (\(loss)) at step \(step)"),
                 forward: t1 - t0, backward: 0, optimizer: 0)
         }
         profile.measure(.parameterGradientZeroingAndNorm) { model.store.zeroGradients() }
@@ -213,15 +217,13 @@ public final class Trainer {
         }
         guard sumSquares.isFinite else {
             return StepOutcome(
-                loss: loss, gradNorm: nil,
-                divergence: "non-finite gradient at step \(step) in tensor '\(firstNonFiniteGradient() ?? "?")'",
+                loss: loss, update: .refused(divergence: "non-finite gradient at step \(step) in tensor '\(firstNonFiniteGradient() ?? "?")'"),
                 forward: t1 - t0, backward: t2 - t1, optimizer: 0)
         }
         let gradNorm = sumSquares.squareRoot()
         profile.measure(.adamW) { optimizer.step(lr: lr, gradScale: clipScale(gradNorm: gradNorm)) }
         let t3 = StepProfile.now()
-        return StepOutcome(
-            loss: loss, gradNorm: gradNorm, divergence: nil, forward: t1 - t0, backward: t2 - t1, optimizer: t3 - t2)
+        return StepOutcome(loss: loss, update: .applied(gradNorm: gradNorm), forward: t1 - t0, backward: t2 - t1, optimizer: t3 - t2)
     }
 
     /// Mean loss over the fixed validation set of `batches` batches, with the bytes of its predicted tokens.
@@ -300,8 +302,11 @@ public final class Trainer {
             let lr = schedule.lr(at: step)
             let stepStart = clock.now
             let outcome = takeStep(step, lr: lr)
-            if let reason = outcome.divergence { return try diverged(reason, elapsed: elapsed()) }
-            let loss = outcome.loss, gradNorm = outcome.gradNorm!
+            let loss = outcome.loss, gradNorm: Double
+            switch outcome.update {
+            case .refused(let reason): return try diverged(reason, elapsed: elapsed())
+            case .applied(let norm): gradNorm = norm
+            }
             let stepTime = clock.now - stepStart
             timer.add(.training, stepTime)
             if step == firstStep { timer.recordFirstStep(stepTime) }

@@ -133,7 +133,7 @@ public enum TrainingBenchmark {
     @discardableResult
     public static func step(_ trainer: Trainer, _ s: Int, profile: StepProfile? = nil) -> StepOutcome {
         let outcome = trainer.takeStep(s, lr: 1e-3, profile: profile)
-        precondition(outcome.divergence == nil, "benchmark step diverged: \(outcome.divergence ?? "")")
+        if case .refused(let divergence) = outcome.update { preconditionFailure("benchmark step diverged: \(divergence)") }
         return outcome
     }
 
