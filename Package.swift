@@ -10,17 +10,31 @@ import PackageDescription
 // another 1.2-1.5x. Their results are the same bits on every one of these (KernelsTests/InstructionSetTests). Set
 // ABLATE_PORTABLE=1 to build a binary that runs on any x86-64. -fno-math-errno (for the C shims Swift's square root
 // goes through) lets loops with a square root vectorise; nothing here reads errno.
-let cpuFlags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-let useAVX2 =
-    ProcessInfo.processInfo.environment["ABLATE_PORTABLE"] == nil
-    && cpuFlags.contains(" avx2") && cpuFlags.contains(" fma")
+// The first processor's flags, as whole words (a substring test would take "fma4" for "fma").
+let cpuFlags = Set(
+    ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").split(separator: "\n")
+        .first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+let environment = ProcessInfo.processInfo.environment
 // (LLVM's generic x86-64-v4 prefers 256-bit vectors and would split `Vec` in two; skylake-avx512 uses whole registers.)
-let useAVX512 = useAVX2 && ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy { cpuFlags.contains(" \($0)") }
-let kernelTarget: (cpu: String, define: String)? =
-    useAVX512 ? ("skylake-avx512", "ABLATE_AVX512") : useAVX2 ? ("haswell", "ABLATE_AVX2") : nil
+let detectedTarget: String? =
+    environment["ABLATE_PORTABLE"] != nil
+    ? nil
+    : ["avx2", "fma", "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(cpuFlags.contains)
+        ? "skylake-avx512"
+        : ["avx2", "fma"].allSatisfy(cpuFlags.contains) ? "haswell" : nil
+// ABLATE_TARGET_CPU=haswell (or skylake-avx512, or portable) overrides the detection: to build on one machine for
+// another (a cluster's compute nodes), or to check the kernels' fingerprints on each instruction set (make test-isa).
+let targetCPU: String? =
+    environment["ABLATE_TARGET_CPU"].map { requested in
+        guard ["portable", "haswell", "skylake-avx512"].contains(requested) else {
+            fatalError("ABLATE_TARGET_CPU=\(requested): use portable, haswell or skylake-avx512 (or unset it to detect this CPU's)")
+        }
+        return requested == "portable" ? nil : requested
+    } ?? detectedTarget
+let kernelDefine: [SwiftSetting] =
+    targetCPU == "skylake-avx512" ? [.define("ABLATE_AVX512")] : targetCPU == "haswell" ? [.define("ABLATE_AVX2")] : []
 let fastMath: [SwiftSetting] =
-    [.unsafeFlags(["-Ounchecked", "-Xcc", "-fno-math-errno"] + (kernelTarget.map { ["-target-cpu", $0.cpu] } ?? []))]
-    + (kernelTarget.map { [.define($0.define)] } ?? [])
+    [.unsafeFlags(["-Ounchecked", "-Xcc", "-fno-math-errno"] + (targetCPU.map { ["-target-cpu", $0] } ?? []))] + kernelDefine
 
 let package = Package(
     name: "ablate",
@@ -84,7 +98,7 @@ let package = Package(
         .executableTarget(name: "report-fixtures", dependencies: ["TestSupport", "Report"], path: "Tests/ReportFixtures"),
         .testTarget(name: "EndToEndTests", dependencies: ["RunFormat", "TestSupport", "Embeddings", "TensorFile"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], exclude: ["rng_reference.py"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], exclude: ["rng_reference.py", "check_instruction_sets.sh"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Kernels", "RunFormat", "TestSupport"]),
         .testTarget(name: "TensorFileTests", dependencies: ["TensorFile", "TestSupport"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "Kernels", "TensorFile"]),

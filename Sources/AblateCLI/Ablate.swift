@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import Trainer
 
 @main
@@ -27,6 +28,10 @@ struct Ablate: ParsableCommand {
 
     static func main() {
         BLASThreadTimeout.apply()
+        if let problem = KernelBuild.unsupportedCPU {
+            FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
+            Foundation.exit(1)
+        }
         Ablate.main(nil)
     }
 }

@@ -32,6 +32,16 @@ enum ConcurrentRuns {
         return (0..<count).compactMap { done[$0]?.error }
     }
 
-    /// The default number of tasks at once: one per core for the BLAS threads each task uses.
-    static func defaultJobs(threads: Int) -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount / threads) }
+    /// The default number of tasks at once: one per core when each task's BLAS calls run on one thread, else one.
+    static func defaultJobs(threads: Int) -> Int { threads == 1 ? ProcessInfo.processInfo.activeProcessorCount : 1 }
+
+    /// Why `jobs` tasks at once cannot use `threads` BLAS threads each, or nil. OpenBLAS's thread count is one setting
+    /// of the whole process, and the model switches it to one thread around the products that must round the same for
+    /// every thread count (`BLAS.withOneThread`); two tasks doing so at once would leave each other's products on a
+    /// thread count that depends on timing.
+    static func conflict(jobs: Int?, threads: Int) -> String? {
+        guard let jobs, jobs > 1, threads > 1 else { return nil }
+        return "--jobs \(jobs) with --threads \(threads): runs done at once must use one BLAS thread each (OpenBLAS's thread "
+            + "count is shared by the whole process). Fix: --threads 1 (the default), or --jobs 1."
+    }
 }

@@ -36,7 +36,7 @@ struct ProbeCommand: ParsableCommand {
     @Flag(help: "Re-probe runs whose probes.json is newer than their latest checkpoint (older probes.json without retrieval are re-probed anyway).")
     var force = false
     @Option(help: "OpenBLAS threads per probe.") var threads = 1
-    @Option(help: "Runs probed at once, at most one per core (default: cores ÷ --threads). A run's numbers do not depend on it.")
+    @Option(help: "Runs probed at once, at most one per core (default: one per core at --threads 1). A run's numbers do not depend on it.")
     var jobs: Int?
     @Option(help: "Retrieval: crop tables to this many columns (default: the smallest d_model among the runs probed).")
     var cropWidth: Int?
@@ -51,6 +51,7 @@ struct ProbeCommand: ParsableCommand {
         if rows * cols > 1 << 28 { throw ValidationError("--rows × --cols must be at most \(1 << 28) values (1 GiB), got \(rows) × \(cols)") }
         if !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1…1024, got \(threads)") }
         if let jobs, !(1...1024).contains(jobs) { throw ValidationError("--jobs must be in 1…1024, got \(jobs)") }
+        if let conflict = ConcurrentRuns.conflict(jobs: jobs, threads: threads) { throw ValidationError(conflict) }
         for (name, w) in [("--crop-width", cropWidth), ("--pad-width", padWidth)] {
             if let w, !(1...1 << 16).contains(w) { throw ValidationError("\(name) must be in 1…\(1 << 16), got \(w)") }
         }

@@ -29,7 +29,7 @@ struct SampleCommand: ParsableCommand {
     /// One thread by default: a batch of one sequence makes products too small to split, and on a busy machine a
     /// second BLAS thread waiting for a core made `sample --save` over the default grid's 36 runs 9× slower.
     @Option(help: "OpenBLAS threads.") var threads = 1
-    @Option(help: "With --save: runs sampled at once, at most one per core (default: cores ÷ --threads). The text does not depend on it.")
+    @Option(help: "With --save: runs sampled at once, at most one per core (default: one per core at --threads 1). The text does not depend on it.")
     var jobs: Int?
 
     func validate() throws {
@@ -38,6 +38,8 @@ struct SampleCommand: ParsableCommand {
         guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0 (0 = all tokens), got \(topK)") }
         guard (1...1024).contains(threads) else { throw ValidationError("--threads must be in 1…1024, got \(threads)") }
         if let jobs, !(1...1024).contains(jobs) { throw ValidationError("--jobs must be in 1…1024, got \(jobs)") }
+        if jobs != nil && !save { throw ValidationError("--jobs applies to --save only (one run sampled at a time otherwise)") }
+        if let conflict = ConcurrentRuns.conflict(jobs: jobs, threads: threads) { throw ValidationError(conflict) }
         guard !prompt.isEmpty else {
             throw ValidationError("--prompt must not be empty (the model needs one token to start from; the default is a newline)")
         }

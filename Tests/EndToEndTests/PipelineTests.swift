@@ -63,9 +63,13 @@ final class PipelineTests: XCTestCase {
         for entry in listed.runs {
             try FileManager.default.removeItem(at: tmp.appendingPathComponent("runs/e2e/\(entry.id)/\(RunSamples.fileName)"))
         }
-        let sample = try ablate.run(sampleArguments)
+        let sample = try ablate.run(sampleArguments + ["--jobs", "2"])
         XCTAssertEqual(sample.status, 0, sample.output)
         XCTAssertEqual(try sampleTexts(), sequentialTexts)
+        // Runs at once must each use one BLAS thread (its count is one setting of the whole process).
+        let threaded = try ablate.run(sampleArguments + ["--jobs", "2", "--threads", "2"])
+        XCTAssertNotEqual(threaded.status, 0)
+        XCTAssertTrue(threaded.output.contains("--jobs 2 with --threads 2"), threaded.output)
         let firstRun = tmp.appendingPathComponent("runs/e2e/\(try XCTUnwrap(listed.runs.first).id)")
         let saved = try XCTUnwrap(try RunSamples.read(fromRun: firstRun))
         let report = try ablate.run(["report", "e2e.yaml"])

@@ -1,0 +1,31 @@
+#!/bin/bash
+# make test-isa: compiles Sources/Kernels and KernelFingerprints.swift on their own (swiftc, the Kernels module's flags)
+# for baseline x86-64 and for each -target-cpu this CPU can execute, and checks every build's fingerprints against the
+# pinned ones: the project's kernels must give the same bits on every instruction set. About 20 s per build.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+flags=$(grep -m1 '^flags' /proc/cpuinfo)
+has() { for f in "$@"; do [[ " $flags " == *" $f "* ]] || return 1; done; }
+targets=(portable)
+has avx2 fma && targets+=(haswell)
+has avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl && targets+=(skylake-avx512)
+cat > "$work/main.swift" <<'SWIFT'
+import Glibc
+let mismatches = kernelFingerprintMismatches()
+for m in mismatches { print("  differs: \(m)") }
+exit(mismatches.isEmpty ? 0 : 1)
+SWIFT
+status=0
+for target in "${targets[@]}"; do
+    out="$work/$target"; mkdir -p "$out"
+    cpu=(); [ "$target" != portable ] && cpu=(-target-cpu "$target")
+    swiftc -Ounchecked -Xcc -fno-math-errno "${cpu[@]}" -parse-as-library -module-name Kernels -emit-library -static \
+        -emit-module -emit-module-path "$out/Kernels.swiftmodule" -I "$root/Sources/COpenBLAS" "$root"/Sources/Kernels/*.swift \
+        -o "$out/libKernels.a"
+    swiftc -O "${cpu[@]}" -I "$out" -I "$root/Sources/COpenBLAS" -L "$out" -lKernels -lopenblas \
+        "$root/Tests/KernelsTests/KernelFingerprints.swift" "$work/main.swift" -o "$out/fingerprints"
+    if "$out/fingerprints"; then echo "$target: the pinned fingerprints"; else echo "$target: DIFFERENT"; status=1; fi
+done
+exit $status
