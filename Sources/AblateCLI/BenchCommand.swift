@@ -44,6 +44,8 @@ struct BenchCommand: ParsableCommand {
     // Child modes.
     @Option(help: .hidden) var worker: String?
     @Flag(help: .hidden) var verifyKernel = false
+    /// With --worker: stop at each window's gate (`ChildProcess.Gated`) until the parent says go.
+    @Flag(help: .hidden) var gated = false
 
     func run() throws {
         if verifyKernel { return try Self.verifyKernelInProcess() }
@@ -51,7 +53,13 @@ struct BenchCommand: ParsableCommand {
         if let worker {
             let shape = try Self.shape(named: worker)
             let r = try TrainingBenchmark.run(
-                shape: shape, threads: Int(threads) ?? 1, steps: steps, windows: windows, profileSteps: profileSteps)
+                shape: shape, threads: Int(threads) ?? 1, steps: steps, windows: windows, profileSteps: profileSteps
+            ) {
+                guard gated else { return }
+                print(ChildProcess.Gated.gateLine)
+                fflush(stdout)
+                _ = readLine()
+            }
             print(String(decoding: try RunJSON.encode(r, pretty: false), as: UTF8.self))
             return
         }
@@ -76,46 +84,35 @@ struct BenchCommand: ParsableCommand {
                 print("kernel \(k): its sgemm does not match the reference on this machine; not measured")
             }
         }
-        // PyTorch runs right after ablate's cell of the same shape and thread count (environment kernel only), so a
-        // slow spell of this shared machine hits both sides of a ratio rather than one.
+        // Where PyTorch is measured (the environment's kernel only), its worker and ablate's take turns window by window
+        // (`cell`), so a slow spell of this shared machine reaches both sides of a ratio rather than one.
         let torchScript = noTorch ? nil : Self.torchScript().flatMap { Self.torchAvailable() ? $0 : nil }
         var torch: [String: BenchReport.TorchCell] = [:]
         var results: [TrainingBenchmark.Result] = []
         for kernel in kernelList {
             for name in shapeNames {
                 for t in threadCounts {
-                    print("measuring shape \(name), \(t) thread\(t == 1 ? "" : "s"), kernel \(kernel ?? "environment") …")
+                    let script = kernel == nil ? torchScript : nil
+                    print(
+                        "measuring shape \(name), \(t) thread\(t == 1 ? "" : "s"), kernel \(kernel ?? "environment")"
+                            + (script == nil ? "" : ", taking turns with PyTorch eager") + " …")
                     fflush(stdout)
-                    // The profile is measured in the environment's kernel's cells only.
-                    let out = try Self.child(
-                        [
-                            "bench", "--worker", name, "--threads", String(t), "--steps", String(steps), "--windows", String(windows),
-                            "--profile-steps", String(kernel == nil ? profileSteps : 0),
-                        ], coretype: kernel)
-                    guard let line = out.split(separator: "\n").last,
-                        let r = try? JSONDecoder().decode(TrainingBenchmark.Result.self, from: Data(line.utf8))
-                    else {
-                        throw CLIError("benchmark child failed for shape \(name): \(out)")
-                    }
+                    let (r, torchCell) = try cell(name, threads: t, kernel: kernel, torchScript: script)
                     results.append(r)
                     print(
                         String(
                             format: "  %.0f tokens/s, %.0f GFLOP/s, MFU %.0f %% of %.0f GFLOP/s sgemm (%@)",
                             r.tokensPerSecond, r.modelGFLOPS, 100 * r.mfu, r.sgemmPeakGFLOPS, r.kernel))
-                    if let p = r.profile { print(BenchReport.profileTable([p])) }
-                    if kernel == nil, let script = torchScript {
-                        print("measuring PyTorch eager, shape \(name), \(t) thread\(t == 1 ? "" : "s") …")
-                        fflush(stdout)
-                        if let cell = (try? Self.torchCell(script: script, shape: r.shape, threads: t, steps: steps, windows: windows)) ?? nil {
-                            torch[BenchReport.cellKey(name, t)] = cell
-                            print(
-                                String(
-                                    format: "  %.0f tokens/s, %.0f GFLOP/s sgemm (%@)", cell.tokensPerSecond, cell.sgemmPeakGFLOPS,
-                                    cell.blas))
-                        } else {
-                            print("  PyTorch gave no result for this cell (bench_torch.py failed or printed no JSON line); left out")
-                        }
+                    if let torchCell {
+                        torch[BenchReport.cellKey(name, t)] = torchCell
+                        print(
+                            String(
+                                format: "  PyTorch: %.0f tokens/s, %.0f GFLOP/s sgemm (%@)", torchCell.tokensPerSecond,
+                                torchCell.sgemmPeakGFLOPS, torchCell.blas))
+                    } else if script != nil {
+                        print("  PyTorch gave no result for this cell (bench_torch.py failed or printed no JSON line); left out")
                     }
+                    if let p = r.profile { print(BenchReport.profileTable([p])) }
                 }
             }
         }
@@ -213,27 +210,69 @@ struct BenchCommand: ParsableCommand {
 
     static let env = URL(fileURLWithPath: "/usr/bin/env")
 
-    /// PyTorch eager on `shape` at `threads` (bench_torch.py: its tokens/s and its own BLAS's sgemm peak); nil when the
-    /// script printed no result.
-    static func torchCell(
-        script: String, shape s: TrainingBenchmark.Shape, threads t: Int, steps: Int, windows: Int
+    /// One cell: ablate's worker (a child, so each cell starts from a fresh process under its kernel) and, with
+    /// `torchScript`, PyTorch eager on the same shape and threads (bench_torch.py). Both set up and warm up one after
+    /// the other, then time their windows in turn (ablate, PyTorch, ablate, …), each taking its fastest; neither runs
+    /// while the other is timed. A PyTorch failure only leaves its side out (nil).
+    func cell(
+        _ name: String, threads t: Int, kernel: String?, torchScript: String?
     ) throws
-        -> BenchReport.TorchCell?
+        -> (TrainingBenchmark.Result, BenchReport.TorchCell?)
     {
-        let out = try ChildProcess.output(
-            of: Self.env,
+        let s = try Self.shape(named: name)
+        let worker = try ChildProcess.Gated(
+            ChildProcess.executable,
             [
-                "python3", script, "--vocab", "\(s.vocab)", "--d_model", "\(s.dModel)", "--layers", "\(s.layers)",
-                "--heads", "\(s.heads)", "--context", "\(s.context)", "--batch", "\(s.batch)", "--threads", "\(t)",
-                "--steps", "\(steps)", "--windows", "\(windows)",
-            ])
-        guard let line = out.split(separator: "\n").last,
-            let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                "bench", "--worker", name, "--threads", String(t), "--steps", String(steps), "--windows", String(windows),
+                "--profile-steps", String(kernel == nil ? profileSteps : 0), "--gated",
+            ], env: kernel.map { ["OPENBLAS_CORETYPE": $0] } ?? [:])
+        func workerFailed() -> CLIError {
+            CLIError("benchmark child failed for shape \(name): \(worker.finish().joined(separator: "\n"))")
+        }
+        guard worker.waitForGate() else { throw workerFailed() }
+        var pytorch: ChildProcess.Gated? = nil
+        if let torchScript {
+            pytorch = try? ChildProcess.Gated(
+                Self.env,
+                [
+                    "python3", torchScript, "--vocab", "\(s.vocab)", "--d_model", "\(s.dModel)", "--layers", "\(s.layers)",
+                    "--heads", "\(s.heads)", "--context", "\(s.context)", "--batch", "\(s.batch)", "--threads", "\(t)",
+                    "--steps", "\(steps)", "--windows", "\(windows)", "--gated",
+                ])
+            if let p = pytorch, !p.waitForGate() { _ = p.finish(); pytorch = nil }
+        }
+        // A short pause before each turn: the side that just ran may have threads still spinning for work (OpenMP's
+        // wait policy in PyTorch), which would take a core from the other's window.
+        func settle() { if pytorch != nil { Thread.sleep(forTimeInterval: 0.3) } }
+        for _ in 0..<windows {
+            settle()
+            worker.pass()
+            guard worker.waitForGate() else {
+                pytorch?.stop()
+                throw workerFailed()
+            }
+            if let p = pytorch {
+                settle()
+                p.pass()
+                if !p.waitForGate() { _ = p.finish(); pytorch = nil }
+            }
+        }
+        // PyTorch finishes first (it has nothing left but printing), then ablate profiles alone.
+        let torchLines = pytorch?.finish()
+        let lines = worker.finish()
+        guard let line = lines.last, let r = try? JSONDecoder().decode(TrainingBenchmark.Result.self, from: Data(line.utf8)) else {
+            throw CLIError("benchmark child failed for shape \(name): \(lines.joined(separator: "\n"))")
+        }
+        guard let torchLine = torchLines?.last,
+            let obj = try? JSONSerialization.jsonObject(with: Data(torchLine.utf8)) as? [String: Any],
             let tps = obj["tokens_per_s"] as? Double, let peak = obj["sgemm_gflops"] as? Double
-        else { return nil }
-        return BenchReport.TorchCell(
-            tokensPerSecond: tps, sgemmPeakGFLOPS: peak, blas: obj["blas"] as? String ?? "unknown",
-            version: obj["torch"] as? String ?? "unknown")
+        else { return (r, nil) }
+        return (
+            r,
+            BenchReport.TorchCell(
+                tokensPerSecond: tps, sgemmPeakGFLOPS: peak, blas: obj["blas"] as? String ?? "unknown",
+                version: obj["torch"] as? String ?? "unknown")
+        )
     }
 
     static func torchAvailable() -> Bool {

@@ -12,7 +12,7 @@ enum BenchReport {
     /// 2 threads over 1 thread on the shape that has enough work per step to use both.
     static let threadScalingTarget = (shape: "c", ratio: 1.7)
 
-    /// PyTorch eager on one shape and thread count, measured by bench_torch.py right after ablate's cell.
+    /// PyTorch eager on one shape and thread count, measured by bench_torch.py taking turns with ablate's worker.
     struct TorchCell {
         var tokensPerSecond: Double
         /// The sgemm peak of torch's own BLAS, measured as ablate's is (the same three products, before and between windows).
@@ -73,7 +73,9 @@ enum BenchReport {
         if let v = torch.values.first?.version {
             md += "PyTorch \(v) eager on CPU, same model (fp32, untied head, no biases, AdamW, SDPA attention, clipping), "
             md += "same threads, the same warm-up and timed windows (`Sources/AblateCLI/Python/bench_torch.py`), "
-            md += "run right after ablate's cell of the same shape and thread count. Its sgemm peak is its own BLAS's, measured "
+            md += "timed in turns with ablate's cell of the same shape and thread count: both set up and warm up, then "
+            md += "ablate times a window, PyTorch times one, and so on, each keeping its fastest (0.3 s apart, so that neither "
+            md += "side's threads still spin during the other's window). Its sgemm peak is its own BLAS's, measured "
             md += "as ablate's is (the same three products, before the timed steps and after each window); PyTorch MFU = its model FLOP/s "
             md += "(the same FLOP/token) ÷ that peak. The two MFUs compare the code around the products; ×PyTorch also "
             md += "includes the difference between the two BLAS libraries.\n\n"

@@ -141,8 +141,11 @@ public enum TrainingBenchmark {
     /// each, and reports the fastest window: on a shared machine a slow spell only ever makes a window slower, so the
     /// minimum is the estimate least disturbed by others (as `timeit` takes its minimum). Then, when `profileSteps` > 0,
     /// profiles that many more (`profile(trainer:from:steps:)`).
+    /// `gate` is called before each window and once after the last (before the profile): `ablate bench` waits there
+    /// while PyTorch times its own window of the same cell, so the two take turns on the cores.
     public static func run(
-        shape: Shape, threads: Int, steps: Int, windows: Int = 1, warmup: Int = 2, profileSteps: Int = 0
+        shape: Shape, threads: Int, steps: Int, windows: Int = 1, warmup: Int = 2, profileSteps: Int = 0,
+        gate: () -> Void = {}
     ) throws -> Result {
         BLAS.setThreads(threads)
         // The peak is measured before the timed steps and after each window, and the highest used, so a slow spell of
@@ -155,6 +158,7 @@ public enum TrainingBenchmark {
         for s in 0..<warmup { step(trainer, s) }
         var best: (wall: UInt64, fwd: UInt64, bwd: UInt64, opt: UInt64)? = nil
         for w in 0..<windows {
+            gate()
             var fwd: UInt64 = 0, bwd: UInt64 = 0, opt: UInt64 = 0
             let start = StepProfile.now()
             for s in (warmup + w * steps)..<(warmup + (w + 1) * steps) {
@@ -165,6 +169,7 @@ public enum TrainingBenchmark {
             if best == nil || wall < best!.wall { best = (wall, fwd, bwd, opt) }
             peak = max(peak, sgemmPeak(for: shape))
         }
+        gate()
         let (wall, fwd, bwd, opt) = best!
         let total = Double(wall) * 1e-9
         let tps = Double(tokensPerStep * steps) / total

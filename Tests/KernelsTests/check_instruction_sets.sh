@@ -20,7 +20,9 @@ SWIFT
 status=0
 for target in "${targets[@]}"; do
     out="$work/$target"; mkdir -p "$out"
-    cpu=(); [ "$target" != portable ] && cpu=(-target-cpu "$target")
+    cpu=()  # the flags Package.swift gives the Kernels module for this target
+    [ "$target" = haswell ] && cpu=(-target-cpu haswell -D ABLATE_AVX2)
+    [ "$target" = skylake-avx512 ] && cpu=(-target-cpu skylake-avx512 -D ABLATE_AVX512)
     swiftc -Ounchecked -Xcc -fno-math-errno "${cpu[@]}" -parse-as-library -module-name Kernels -emit-library -static \
         -emit-module -emit-module-path "$out/Kernels.swiftmodule" -I "$root/Sources/COpenBLAS" "$root"/Sources/Kernels/*.swift \
         -o "$out/libKernels.a"

@@ -41,4 +41,14 @@ final class TrainingBenchmarkTests: XCTestCase {
         XCTAssertGreaterThan(profile.evaluationNanoseconds, 0)
         XCTAssertNil(profiled.model.profile)
     }
+
+    /// `ablate bench` makes ablate's worker and PyTorch take turns at the gate: one before each timed window and one
+    /// after the last (before the profile), so `windows + 1` in all, and the result covers the windows timed.
+    func testTheGateOpensBeforeEachWindowAndAfterTheLast() throws {
+        var gates = 0
+        let r = try TrainingBenchmark.run(shape: Self.tiny, threads: 1, steps: 2, windows: 3, profileSteps: 1) { gates += 1 }
+        XCTAssertEqual(gates, 4)
+        XCTAssertEqual(r.windows, 3)
+        XCTAssertNotNil(r.profile)
+    }
 }

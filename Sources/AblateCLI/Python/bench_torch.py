@@ -1,11 +1,12 @@
 """PyTorch eager CPU baseline for `ablate bench`: the same nanoGPT-shaped model (fp32, untied head, no biases,
-AdamW, SDPA attention), timed the same way (warm-up steps, then the fastest of --windows windows of --steps steps),
+AdamW, SDPA attention), timed the same way (warm-up steps, then the fastest of --windows windows of --steps steps;
+with --gated, taking turns with ablate's worker window by window),
 and the sgemm peak of torch's own BLAS, measured as ablate's is (best of the square 1024³ product and the model's two
 widest products, before the timed steps and after each window). Prints one JSON object.
 
 Run by `ablate bench` when torch is importable (CPU wheel: pip install torch --index-url https://download.pytorch.org/whl/cpu).
 """
-import argparse, json, math, re, time
+import argparse, json, math, re, sys, time
 
 import torch
 import torch.nn as nn
@@ -80,7 +81,15 @@ def main():
     for k in ("vocab", "d_model", "layers", "heads", "context", "batch", "threads", "steps"):
         p.add_argument("--" + k, type=int, required=True)
     p.add_argument("--windows", type=int, default=1)
+    p.add_argument("--gated", action="store_true",
+                   help="stop before each window and after the last until a line arrives on stdin (ablate takes turns)")
     a = p.parse_args()
+
+    def gate():
+        if a.gated:
+            print("bench-gate", flush=True)
+            sys.stdin.readline()
+
     torch.manual_seed(0)
     torch.set_num_threads(a.threads)
     model = GPT(a.vocab, a.d_model, a.layers, a.heads, a.context)
@@ -103,11 +112,13 @@ def main():
         step()
     dt, peak = float("inf"), peak_before
     for _ in range(max(1, a.windows)):
+        gate()
         t0 = time.perf_counter()
         for _ in range(a.steps):
             step()
         dt = min(dt, time.perf_counter() - t0)
         peak = max(peak, sgemm_peak(a))
+    gate()
     print(json.dumps({"tokens_per_s": a.batch * a.context * a.steps / dt, "torch": torch.__version__,
                       "threads": torch.get_num_threads(), "sgemm_gflops": peak, "blas": blas_name()}))
 
