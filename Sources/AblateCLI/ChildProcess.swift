@@ -39,6 +39,9 @@ enum ChildProcess {
         private(set) var lines: [String] = []
 
         init(_ executable: URL, _ args: [String], env: [String: String] = [:]) throws {
+            // A child that died leaves its stdin pipe without a reader: writing "go" must then fail (and be ignored),
+            // not kill this process with SIGPIPE.
+            signal(SIGPIPE, SIG_IGN)
             process.executableURL = executable
             process.arguments = args
             process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
@@ -57,7 +60,7 @@ enum ChildProcess {
         }
 
         /// Lets the child through the gate it waits at.
-        func pass() { input.fileHandleForWriting.write(Data("go\n".utf8)) }
+        func pass() { try? input.fileHandleForWriting.write(contentsOf: Data("go\n".utf8)) }
 
         /// Lets the child through its last gate and collects everything it prints until it exits.
         func finish() -> [String] {
