@@ -212,6 +212,10 @@ struct BenchCommand: ParsableCommand {
 
     static let env = URL(fileURLWithPath: "/usr/bin/env")
 
+    /// Seconds between one side's timed window and the other's: the side that just ran may have threads still spinning
+    /// for work (OpenMP's wait policy in PyTorch), which would take a core from the other's window.
+    static let turnPause = 0.3
+
     /// One cell: ablate's worker (a child, so each cell starts from a fresh process under its kernel) and, with
     /// `torchScript`, PyTorch eager on the same shape and threads (bench_torch.py). Both set up and warm up one after
     /// the other, then time their windows in turn (ablate, PyTorch, ablate, …), each taking its fastest; neither runs
@@ -243,9 +247,7 @@ struct BenchCommand: ParsableCommand {
                 ])
             if let p = pytorch, !p.waitForGate() { _ = p.finish(); pytorch = nil }
         }
-        // A short pause before each turn: the side that just ran may have threads still spinning for work (OpenMP's
-        // wait policy in PyTorch), which would take a core from the other's window.
-        func settle() { if pytorch != nil { Thread.sleep(forTimeInterval: 0.3) } }
+        func settle() { if pytorch != nil { Thread.sleep(forTimeInterval: Self.turnPause) } }
         for _ in 0..<windows {
             settle()
             worker.pass()

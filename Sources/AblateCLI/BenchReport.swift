@@ -74,7 +74,9 @@ enum BenchReport {
             md += "PyTorch \(v) eager on CPU, same model (fp32, untied head, no biases, AdamW, SDPA attention, clipping), "
             md += "same threads, the same warm-up and timed windows (`Sources/AblateCLI/Python/bench_torch.py`), "
             md += "timed in turns with ablate's cell of the same shape and thread count: both set up and warm up, then "
-            md += "ablate times a window, PyTorch times one, and so on, each keeping its fastest (0.3 s apart, so that neither "
+            md +=
+                "ablate times a window, PyTorch times one, and so on, each keeping its fastest (" + String(format: "%.1f s", BenchCommand.turnPause)
+                + " apart, so that neither "
             md += "side's threads still spin during the other's window). Its sgemm peak is its own BLAS's, measured "
             md += "as ablate's is (the same three products, before the timed steps and after each window); PyTorch MFU = its model FLOP/s "
             md += "(the same FLOP/token) ÷ that peak. The two MFUs compare the code around the products; ×PyTorch also "

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Dispatch
 import Foundation
 
@@ -35,13 +36,18 @@ enum ConcurrentRuns {
     /// The default number of tasks at once: one per core when each task's BLAS calls run on one thread, else one.
     static func defaultJobs(threads: Int) -> Int { threads == 1 ? ProcessInfo.processInfo.activeProcessorCount : 1 }
 
-    /// Why `jobs` tasks at once cannot use `threads` BLAS threads each, or nil. OpenBLAS's thread count is one setting
-    /// of the whole process, and the model switches it to one thread around the products that must round the same for
-    /// every thread count (`BLAS.withOneThread`); two tasks doing so at once would leave each other's products on a
-    /// thread count that depends on timing.
-    static func conflict(jobs: Int?, threads: Int) -> String? {
-        guard let jobs, jobs > 1, threads > 1 else { return nil }
-        return "--jobs \(jobs) with --threads \(threads): runs done at once must use one BLAS thread each (OpenBLAS's thread "
-            + "count is shared by the whole process). Fix: --threads 1 (the default), or --jobs 1."
+    /// Checks `--jobs` and `--threads` together, for every command that runs tasks at once: jobs in 1…1024, and more
+    /// than one job only at one BLAS thread each. OpenBLAS's thread count is one setting of the whole process, and the
+    /// model switches it to one thread around the products that must round the same for every thread count
+    /// (`BLAS.withOneThread`); two tasks doing so at once would leave each other's products on a thread count that
+    /// depends on timing.
+    static func validate(jobs: Int?, threads: Int) throws {
+        guard let jobs else { return }
+        guard (1...1024).contains(jobs) else { throw ValidationError("--jobs must be in 1…1024, got \(jobs)") }
+        guard jobs == 1 || threads == 1 else {
+            throw ValidationError(
+                "--jobs \(jobs) with --threads \(threads): runs done at once must use one BLAS thread each (OpenBLAS's "
+                    + "thread count is shared by the whole process). Fix: --threads 1 (the default), or --jobs 1.")
+        }
     }
 }

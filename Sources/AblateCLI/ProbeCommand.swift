@@ -50,8 +50,7 @@ struct ProbeCommand: ParsableCommand {
         if !(1...1 << 16).contains(cols) { throw ValidationError("--cols must be in 1…\(1 << 16), got \(cols)") }
         if rows * cols > 1 << 28 { throw ValidationError("--rows × --cols must be at most \(1 << 28) values (1 GiB), got \(rows) × \(cols)") }
         if !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1…1024, got \(threads)") }
-        if let jobs, !(1...1024).contains(jobs) { throw ValidationError("--jobs must be in 1…1024, got \(jobs)") }
-        if let conflict = ConcurrentRuns.conflict(jobs: jobs, threads: threads) { throw ValidationError(conflict) }
+        try ConcurrentRuns.validate(jobs: jobs, threads: threads)
         for (name, w) in [("--crop-width", cropWidth), ("--pad-width", padWidth)] {
             if let w, !(1...1 << 16).contains(w) { throw ValidationError("\(name) must be in 1…\(1 << 16), got \(w)") }
         }

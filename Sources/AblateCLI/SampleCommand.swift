@@ -37,9 +37,8 @@ struct SampleCommand: ParsableCommand {
         guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be ≥ 0, got \(temperature)") }
         guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0 (0 = all tokens), got \(topK)") }
         guard (1...1024).contains(threads) else { throw ValidationError("--threads must be in 1…1024, got \(threads)") }
-        if let jobs, !(1...1024).contains(jobs) { throw ValidationError("--jobs must be in 1…1024, got \(jobs)") }
         if jobs != nil && !save { throw ValidationError("--jobs applies to --save only (one run sampled at a time otherwise)") }
-        if let conflict = ConcurrentRuns.conflict(jobs: jobs, threads: threads) { throw ValidationError(conflict) }
+        try ConcurrentRuns.validate(jobs: jobs, threads: threads)
         guard !prompt.isEmpty else {
             throw ValidationError("--prompt must not be empty (the model needs one token to start from; the default is a newline)")
         }
