@@ -8,6 +8,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 flags=$(grep -m1 '^flags' /proc/cpuinfo)
 has() { for f in "$@"; do [[ " $flags " == *" $f "* ]] || return 1; done; }
+# The flags each target needs, as Package.swift's detection and Sources/Kernels/KernelBuild.swift list them.
 targets=(portable)
 has avx2 fma && targets+=(haswell)
 has avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl && targets+=(skylake-avx512)
