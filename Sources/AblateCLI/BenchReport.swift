@@ -193,10 +193,11 @@ enum BenchReport {
 
     static func targetsSection(_ results: [TrainingBenchmark.Result], torch: [String: TorchCell]) -> String {
         var md = "## Targets\n\n"
-        md += "Products-only bound (after a missed MFU target): the MFU the cell would reach if every operation but the "
+        md += "Products-only bound (after a missed target): the MFU the cell would reach if every operation but the "
         md += "matrix products (block and head Linear products, attention) took no time, = its MFU ÷ the products' share "
-        md += "of the profiled step (\"Where the time goes\"). A target above it cannot be met by work around the "
-        md += "products, only by faster products at the model's own shapes (K = d_model is small in the grids' models).\n\n"
+        md += "of the profiled step (\"Where the time goes\"). An MFU target above it, or a speed target that needs a "
+        md += "higher MFU, cannot be met by work around the products, only by faster products at the model's own shapes "
+        md += "(K = d_model is small in the grids' models).\n\n"
         var outOfReach: [String] = []
         for kernel in Array(Set(results.map(\.kernel))).sorted() {
             let rs = results.filter { $0.kernel == kernel }
@@ -227,6 +228,12 @@ enum BenchReport {
                             " (needs MFU %.0f %%, measured %.0f %%; PyTorch's MFU %.0f %% of its %@ sgemm peak %.0f GFLOP/s, %.2f× OpenBLAS's here)",
                         100 * needed, 100 * r.mfu, 100 * torchMFU(cell, r), cell.blas, cell.sgemmPeakGFLOPS,
                         cell.sgemmPeakGFLOPS / r.sgemmPeakGFLOPS)
+                    // Needing more than the products-only bound: no work around the products can close the gap.
+                    if needed <= 1, let bound = productsOnlyMFU(r), needed > bound {
+                        line += String(
+                            format: " — above its products-only bound %.0f %%: out of reach without faster products at these shapes",
+                            100 * bound)
+                    }
                     if needed > 1 {
                         outOfReach.append(
                             String(

@@ -255,7 +255,8 @@ extension GridAnalysis {
                 where group.count > 1 {
                     warnings.append(
                         "runs \(group.map { "`\($0.id)`" }.joined(separator: ", ")) share strategy, size "
-                            + "and seed \(seed): the grid varies a key this report does not separate (e.g. learning_rate); "
+                            + "and seed \(seed): they differ in a key that no grid axis in their grid-run.json "
+                            + "separates (e.g. runs trained outside the grid, or two `size` entries of one shape); "
                             + "they are pooled in one cell and only the first is paired")
                 }
             }

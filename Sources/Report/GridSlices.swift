@@ -3,14 +3,18 @@ import RunFormat
 import Stats
 
 /// The slice layer between the run folders and the per-size analysis: a grid that sweeps `learning_rate` (some
-/// (strategy, parametrization, size) cell trained at several rates), or trains table strategies under more than one
-/// parametrization, is cut into slices — one per parametrization, each cell at its own best learning rate — and every
-/// slice gets the ordinary `GridAnalysis`. Grids with neither axis (including grids that give each strategy its own
-/// fixed learning rate: there is nothing to select) take the ordinary, unsliced report.
+/// (strategy, parametrization, size) cell trained at several rates), trains table strategies under more than one
+/// parametrization, or has another axis (weight_decay, lr_schedule, batch_size, …: a `setting`) is cut into slices —
+/// one per parametrization and combination of settings, each cell at its own best learning rate — and every slice
+/// gets the ordinary `GridAnalysis`, so runs that differ in a setting are never pooled into one cell. Grids with none
+/// of these (including grids that give each strategy its own fixed learning rate: there is nothing to select) take
+/// the ordinary, unsliced report.
 public struct GridSlices: Sendable {
     public struct Slice: Sendable {
         /// The network parametrization of this slice; nil when the grid is not split by parametrization.
         public let parametrization: String?
+        /// This slice's value of each setting axis (`settingAxes`), in axis order; empty when the grid has none.
+        public let settings: [Setting]
         /// nil when the grid does not sweep the learning rate.
         public let selection: LearningRateSelection?
         /// Every cell at its own best learning rate (all runs when the learning rate is not swept).
@@ -19,33 +23,64 @@ public struct GridSlices: Sendable {
         public let sharedLR: GridAnalysis?
     }
 
+    /// One value of a setting axis: the axis name and the grid's label of the value (grid-run.json `axes`).
+    public struct Setting: Hashable, Sendable {
+        public let axis: String
+        public let label: String
+    }
+
+    /// The scope of μP decompositions: one per combination of settings that holds the four arms.
+    public struct Decomposition: Sendable {
+        public let settings: [Setting]
+        public let decomposition: MuPDecomposition
+    }
+
     public let gridName: String
     public let runs: [RunRecord]
     public let level: Double
     public let splitsParametrization: Bool
     public let variesLearningRate: Bool
     public let slices: [Slice]
-    /// The 2×2 μP decomposition, when the grid has its four arms.
-    public let decomposition: MuPDecomposition?
+    /// The axes other than strategy, size, seed, learning rate and parametrization on which the runs differ.
+    public let settingAxes: [String]
+    /// The 2×2 μP decomposition of each combination of settings that has its four arms (at most one without settings).
+    public let decompositions: [Decomposition]
     /// Runs that did not finish or that the primary metric sets aside, and runs grid.json lists without a folder.
     public let problems: [RunProblem]
 
-    /// Does this grid need slices (an LR sweep, or table strategies under several parametrizations)?
+    /// Does this grid need slices (an LR sweep, table strategies under several parametrizations, or a setting axis)?
     public static func needsSlicing(_ runs: [RunRecord]) -> Bool {
-        variesLearningRate(runs) || splitsParametrization(runs)
+        variesLearningRate(runs) || splitsParametrization(runs) || !settingAxes(runs).isEmpty
     }
 
-    /// True when some (strategy, parametrization, size) cell holds runs at more than one learning rate: only then is
-    /// there a learning rate to select. A rate fixed per strategy (or per size) by the grid varies only across cells.
+    /// True when some (strategy, parametrization, settings, size) cell holds runs at more than one learning rate:
+    /// only then is there a learning rate to select. A rate fixed per strategy (or per size or setting) by the grid
+    /// varies only across cells.
     static func variesLearningRate(_ runs: [RunRecord]) -> Bool {
-        struct Cell: Hashable { let arm: String, parametrization: String, size: ModelShape }
+        struct Cell: Hashable { let arm: String, parametrization: String, settings: [String: String], size: ModelShape }
         let readable = runs.filter { $0.state != .unreadable }
         let armName = GridAnalysis.armNamer(readable)
         var rates = [Cell: Set<Double>]()
         for r in readable {
-            if let lr = r.learningRate { rates[Cell(arm: armName(r), parametrization: r.parametrization, size: r.shape), default: []].insert(lr) }
+            guard let lr = r.learningRate else { continue }
+            rates[Cell(arm: armName(r), parametrization: r.parametrization, settings: r.settings, size: r.shape), default: []].insert(lr)
         }
         return rates.values.contains { $0.count > 1 }
+    }
+
+    /// The setting axes (`RunRecord.settings`) on which the readable runs take more than one value, by name. An axis
+    /// with one value everywhere separates nothing and is left out.
+    static func settingAxes(_ runs: [RunRecord]) -> [String] {
+        let readable = runs.filter { $0.state != .unreadable }
+        let names = Set(readable.flatMap(\.settings.keys))
+        return names.filter { axis in Set(readable.map { $0.settings[axis] ?? "" }).count > 1 }.sorted()
+    }
+
+    /// Labels in a natural order: numerically when every label is a number (1e-4 before 0.01), else as text.
+    static func sortedLabels(_ labels: Set<String>) -> [String] {
+        let numbers = labels.compactMap(Double.init)
+        if numbers.count == labels.count { return labels.sorted { Double($0)! < Double($1)! } }
+        return labels.sorted()
     }
 
     /// True when strategies other than `mup` (which always means a μP network) run under more than one
@@ -63,15 +98,28 @@ public struct GridSlices: Sendable {
         self.level = level
         splitsParametrization = GridSlices.splitsParametrization(runs)
         variesLearningRate = GridSlices.variesLearningRate(runs)
-        let groups: [(String?, [RunRecord])]
+        let settingAxes = GridSlices.settingAxes(runs)
+        self.settingAxes = settingAxes
+        var groups: [(String?, [Setting], [RunRecord])]
         if splitsParametrization {
             let names = Set(runs.filter { $0.state != .unreadable }.map(\.parametrization))
-            groups = names.sorted { ($0 == "sp" ? 0 : 1, $0) < ($1 == "sp" ? 0 : 1, $1) }.map { p in (p, runs.filter { $0.parametrization == p }) }
+            groups = names.sorted { ($0 == "sp" ? 0 : 1, $0) < ($1 == "sp" ? 0 : 1, $1) }.map { p in (p, [], runs.filter { $0.parametrization == p })
+            }
         } else {
-            groups = [(nil, runs)]
+            groups = [(nil, [], runs)]
+        }
+        // Each setting axis splits every group by its values (an unreadable run has no settings: it is listed among
+        // the problems only).
+        for axis in settingAxes {
+            groups = groups.flatMap { parametrization, settings, rs in
+                let readable = rs.filter { $0.state != .unreadable }
+                return GridSlices.sortedLabels(Set(readable.map { $0.settings[axis] ?? "" })).map { label in
+                    (parametrization, settings + [Setting(axis: axis, label: label)], readable.filter { ($0.settings[axis] ?? "") == label })
+                }
+            }
         }
         let sweeps = variesLearningRate
-        slices = groups.map { parametrization, rs in
+        slices = groups.map { parametrization, settings, rs in
             let armName = GridAnalysis.armNamer(rs.filter { $0.state != .unreadable })
             let base = GridSlices.baseline(baseline, in: rs, armName: armName)
             // Slices list no missing runs of their own (expectedRunIDs: []): the grid's problems are listed once.
@@ -79,15 +127,23 @@ public struct GridSlices: Sendable {
                 GridAnalysis(gridName: gridName, runs: runs, baseline: base, level: level, expectedRunIDs: [], armName: armName)
             }
             guard sweeps else {
-                return Slice(parametrization: parametrization, selection: nil, tuned: analysis(rs), sharedLR: nil)
+                return Slice(parametrization: parametrization, settings: settings, selection: nil, tuned: analysis(rs), sharedLR: nil)
             }
             let selection = LearningRateSelection(runs: rs, armName: armName, level: level)
             return Slice(
-                parametrization: parametrization, selection: selection,
+                parametrization: parametrization, settings: settings, selection: selection,
                 tuned: analysis(selection.tunedRuns(rs, armName: armName)),
                 sharedLR: analysis(selection.sharedRuns(rs, baseline: base, armName: armName)))
         }
-        decomposition = MuPDecomposition(slices.map(\.tuned), level: level)
+        // The decomposition contrasts the parametrization slices of one combination of settings.
+        let all = slices
+        var combinations: [[Setting]] = []
+        for slice in all where !combinations.contains(slice.settings) { combinations.append(slice.settings) }
+        decompositions = combinations.compactMap { settings in
+            MuPDecomposition(all.filter { $0.settings == settings }.map(\.tuned), level: level).map {
+                Decomposition(settings: settings, decomposition: $0)
+            }
+        }
         // Through the grid's primary metric, so a finished run it cannot compare (no bits per byte) is listed too.
         problems = GridAnalysis.problems(
             PrimaryMetric(runs).primary(runs), arms: [], sizes: [], seeds: [], armName: { $0.id }, expectedRunIDs: expectedRunIDs)
@@ -104,8 +160,16 @@ public struct GridSlices: Sendable {
         return baseline
     }
 
-    /// The slice's heading name, e.g. "`mup` network".
-    func title(_ slice: Slice) -> String {
-        slice.parametrization.map { "`\($0)` network" } ?? "all runs"
+    /// "`weight_decay` = 0.1, `lr_schedule` = wsd" (empty without settings).
+    static func settingsText(_ settings: [Setting]) -> String {
+        // "" is a run without the axis (one trained outside the grid, or before the axis was added).
+        settings.map { "`\($0.axis)` = \($0.label.isEmpty ? "(not recorded)" : $0.label)" }.joined(separator: ", ")
+    }
+
+    /// What sets the slice apart, e.g. "`mup` network, `weight_decay` = 0.1"; nil for the one slice of a grid split
+    /// neither by parametrization nor by a setting.
+    static func scope(_ slice: Slice) -> String? {
+        let parts = (slice.parametrization.map { ["`\($0)` network"] } ?? []) + (slice.settings.isEmpty ? [] : [settingsText(slice.settings)])
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 }

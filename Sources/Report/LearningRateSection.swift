@@ -8,7 +8,8 @@ enum LearningRateSection {
     static func lrText(_ lr: Double) -> String { String(format: "%g", lr) }
 
     static func panelTitle(_ slice: GridSlices.Slice, arm: String) -> String {
-        slice.parametrization.map { "\(arm) (\($0))" } ?? arm
+        let parts = (slice.parametrization.map { [$0] } ?? []) + slice.settings.map { "\($0.axis) = \($0.label)" }
+        return parts.isEmpty ? arm : "\(arm) (\(parts.joined(separator: ", ")))"
     }
 
     /// The arms of a slice that tried at least two learning rates at some size (the ones a μTransfer panel can show).

@@ -1,9 +1,10 @@
 import Foundation
 import Stats
 
-/// The README.md and figures of a sliced grid (`GridSlices`: an LR sweep and/or a parametrization axis): every slice
-/// gets the same sections and figures as an unsliced report (`AnalysisSections`, figures prefixed by the slice's
-/// parametrization), plus the learning-rate section, the μTransfer figure and the μP decomposition.
+/// The README.md and figures of a sliced grid (`GridSlices`: an LR sweep, a parametrization axis and/or setting axes):
+/// every slice gets the same sections and figures as an unsliced report (`AnalysisSections`, figures prefixed by the
+/// slice's parametrization and settings), plus the learning-rate section, the μTransfer figure and the μP
+/// decompositions.
 struct SlicedReport {
     let grid: GridSlices
     /// One per slice, in `grid.slices` order.
@@ -21,7 +22,17 @@ struct SlicedReport {
         markdown = SlicedReport.render(g, slices, transferFigure: transfer?.fileName)
     }
 
-    static func figurePrefix(_ slice: GridSlices.Slice) -> String { slice.parametrization.map { "\($0)-" } ?? "" }
+    /// e.g. "mup-weight_decay-0.1-": file-name characters only (a label may hold any text).
+    static func figurePrefix(_ slice: GridSlices.Slice) -> String {
+        let parts = (slice.parametrization.map { [$0] } ?? []) + slice.settings.flatMap { [$0.axis, $0.label] }
+        let safe = parts.map { part in
+            String(
+                part.unicodeScalars.map {
+                    CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-".unicodeScalars.contains($0) ? Character($0) : "_"
+                })
+        }
+        return safe.map { $0 + "-" }.joined()
+    }
 
     static func render(_ g: GridSlices, _ sections: [AnalysisSections], transferFigure: String?) -> String {
         var md = "# Report: `\(g.gridName)`\n\n" + overview(g) + "\n"
@@ -31,7 +42,7 @@ struct SlicedReport {
         }
         let lrFindings = LearningRateSection.findings(g)
         if !lrFindings.isEmpty { md += "### Learning rate\n\n" + lrFindings + "\n" }
-        if let d = g.decomposition { md += "### μP decomposition\n\n" + ParametrizationSection.findings(d) + "\n" }
+        for d in g.decompositions { md += "### \(decompositionTitle(d))\n\n" + ParametrizationSection.findings(d.decomposition) + "\n" }
         if g.variesLearningRate {
             md += "## Learning rate\n\n" + LearningRateSection.section(g, figure: transferFigure) + "\n"
         }
@@ -42,8 +53,9 @@ struct SlicedReport {
                 if section.title == "Tables", let shared = slice.sharedLR { md += sharedLearningRate(shared) }
             }
         }
-        if let d = g.decomposition {
-            md += "## μP decomposition\n\n" + ParametrizationSection.section(d, level: g.level, tunedLR: g.variesLearningRate) + "\n"
+        for d in g.decompositions {
+            md += "## \(decompositionTitle(d))\n\n"
+            md += ParametrizationSection.section(d.decomposition, level: g.level, tunedLR: g.variesLearningRate) + "\n"
         }
         md += "## Runs not in the analysis\n\n" + problems(g) + "\n"
         md += "## Methods\n\n" + methods(g, sections)
@@ -61,9 +73,14 @@ struct SlicedReport {
 
     static func heading(_ g: GridSlices, _ slice: GridSlices.Slice) -> String {
         let who =
-            slice.parametrization.map { "`\($0)` network, strategies against `\(slice.tuned.baseline)`" }
+            GridSlices.scope(slice).map { "\($0), strategies against `\(slice.tuned.baseline)`" }
             ?? "Strategies against `\(slice.tuned.baseline)`"
         return who + (g.variesLearningRate ? ", each at its own best learning rate" : "")
+    }
+
+    /// "μP decomposition", scoped by the settings when the grid has setting axes.
+    static func decompositionTitle(_ d: GridSlices.Decomposition) -> String {
+        "μP decomposition" + (d.settings.isEmpty ? "" : ", " + GridSlices.settingsText(d.settings))
     }
 
     /// Headings one level deeper, so a section written for the top level nests under a slice's heading.
@@ -77,7 +94,12 @@ struct SlicedReport {
         let finished = g.runs.filter { $0.state == .finished }.count
         var s = "\(g.runs.count) run folders, \(finished) finished and analysed"
         if g.problems.count > 0 { s += ", \(g.problems.count) missing, diverged, failed, unfinished or unreadable" }
-        let arms = g.slices.flatMap { slice in slice.tuned.arms.map { (slice.parametrization.map { p in "`\(p)`: " } ?? "") + "`\($0)`" } }
+        var arms: [String] = []  // each once, in slice order (slices that differ only in a setting repeat them)
+        for slice in g.slices {
+            for arm in slice.tuned.arms.map({ (slice.parametrization.map { p in "`\(p)`: " } ?? "") + "`\($0)`" }) where !arms.contains(arm) {
+                arms.append(arm)
+            }
+        }
         s += ". Strategies: \(arms.joined(separator: ", ")). "
         let sizes = Set(g.slices.flatMap(\.tuned.sizes)).sorted()
         let labels = GridAnalysis.labels(sizes)
@@ -96,6 +118,15 @@ struct SlicedReport {
                 s += "\n**Learning rate per strategy** (\(slice); fixed by the grid, config.json "
                 s += "`learning_rate`; not selected by this report): \(rates).\n"
             }
+        }
+        if !g.settingAxes.isEmpty {
+            let values = g.settingAxes.map { axis in
+                let labels = GridSlices.sortedLabels(Set(g.slices.flatMap { $0.settings.filter { $0.axis == axis }.map(\.label) }))
+                return "`\(axis)` (\(labels.joined(separator: ", ")))"
+            }
+            s += "\n**Other axes:** \(values.joined(separator: "; ")). Each combination of their values is analysed on its "
+            s += "own, with its own baseline, tests and Holm family: runs that differ in one are never pooled into a cell. "
+            s += "The report does not test differences between the settings themselves; read their sections side by side.\n"
         }
         if g.splitsParametrization {
             s += "\n**Parametrization is an axis:** embedding strategies are compared within a parametrization, each "
@@ -157,9 +188,13 @@ struct SlicedReport {
             s += "- Parametrization: read from config.json `config.parametrization` (absent: `sp`); each parametrization "
             s += "is analysed on its own, with its own Holm family.\n"
         }
-        if let d = g.decomposition {
-            s += "- μP decomposition: \(d.effects.filter { $0.pValue != nil }.count) paired t-tests (effect × size) "
-            s += "over seed-matched final losses, Holm-adjusted as one family.\n"
+        for d in g.decompositions {
+            s += "- \(decompositionTitle(d)): \(d.decomposition.effects.filter { $0.pValue != nil }.count) paired t-tests "
+            s += "(effect × size) over seed-matched final losses, Holm-adjusted as one family.\n"
+        }
+        if !g.settingAxes.isEmpty {
+            s += "- Other axes: read from each run's grid-run.json `axes` (\(g.settingAxes.map { "`\($0)`" }.joined(separator: ", "))); "
+            s += "each combination of their values is analysed on its own, with its own Holm family.\n"
         }
         s += "- Missing runs: those grid.json lists without a folder (without grid.json they are not inferred in a grid "
         s += "with a learning-rate or parametrization axis); diverged, failed and unfinished runs are excluded from every "

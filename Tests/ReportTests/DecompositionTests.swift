@@ -44,7 +44,7 @@ final class DecompositionTests: XCTestCase {
             RunSummary.self, from: grid.appendingPathComponent("learned-d64-L2-v2048-lr0.01-s1").appendingPathComponent(RunFiles.summary))
         XCTAssertEqual(first.finalValLoss, 3.278481)
         let out = try Report.build(gridFolder: grid)
-        let d = try XCTUnwrap(out.slices?.decomposition)
+        let d = try XCTUnwrap(out.slices?.decompositions.first?.decomposition)
         XCTAssertEqual(d.arms[.init(network: "sp", scaledTable: false)], "learned")
         XCTAssertEqual(d.arms[.init(network: "sp", scaledTable: true)], "learned-mup-table")
         XCTAssertEqual(d.arms[.init(network: "mup", scaledTable: false)], "learned-plain-table")
@@ -75,7 +75,7 @@ final class DecompositionTests: XCTestCase {
         try SyntheticSweep.write(spec, to: grid)
         let out = try Report.build(gridFolder: grid)
         XCTAssertNotNil(out.slices)
-        XCTAssertNil(out.slices?.decomposition)
+        XCTAssertEqual(out.slices?.decompositions.count, 0)
         XCTAssertFalse(out.markdown.contains("## μP decomposition"))
     }
 }

@@ -46,15 +46,37 @@ public enum SyntheticSweep {
         public var flatTrainLoss: [String: Double] = [:]
         /// Write a probes.json with retrieval records for every finished run.
         public var probes = false
+        /// Another axis of the grid crossed with everything else (e.g. weight_decay), recorded in each run's
+        /// grid-run.json `axes` and run id: its name, and per value its label, the loss it adds (nats) and, when
+        /// set, the learning rates it trains at instead of the arm's or the spec's.
+        public var setting: Setting? = nil
         public init(arms: [Arm], shapes: [SyntheticGrid.Shape], seeds: [UInt64], learningRates: [Double]) {
             self.arms = arms; self.shapes = shapes; self.seeds = seeds; self.learningRates = learningRates
         }
     }
 
-    public static func runID(_ arm: Arm, _ s: SyntheticGrid.Shape, lr: Double, vocab: Int, seed: UInt64) -> String {
+    public struct Setting: Sendable {
+        public struct Value: Sendable {
+            public var label: String
+            public var gap: Double
+            public var learningRates: [Double]?
+            public init(_ label: String, gap: Double = 0, learningRates: [Double]? = nil) {
+                self.label = label; self.gap = gap; self.learningRates = learningRates
+            }
+        }
+        public var axis: String
+        public var values: [Value]
+        public init(_ axis: String, _ values: [Value]) { self.axis = axis; self.values = values }
+    }
+
+    public static func runID(
+        _ arm: Arm, _ s: SyntheticGrid.Shape, lr: Double, vocab: Int, seed: UInt64, setting: Setting.Value? = nil
+    ) -> String {
         RunID.compose(
             arm: arm.label, dModel: s.dModel, nLayer: s.nLayer, vocabSize: vocab,
-            extra: (arm.parametrization == "sp" ? [] : [arm.parametrization]) + ["lr" + String(format: "%g", lr)], seed: seed)
+            extra: (arm.parametrization == "sp" ? [] : [arm.parametrization]) + ["lr" + String(format: "%g", lr)]
+                + (setting.map { [$0.label] } ?? []),
+            seed: seed)
     }
 
     /// The learning rate with the lowest final loss in the loss model (before noise).
@@ -66,13 +88,18 @@ public enum SyntheticSweep {
     @discardableResult
     public static func write(_ spec: Spec, to directory: URL) throws -> [String] {
         var ids = [String]()
+        let settings: [Setting.Value?] = spec.setting?.values ?? [nil]
         for arm in spec.arms {
             for shape in spec.shapes {
-                for lr in arm.learningRates ?? spec.learningRates {
-                    for seed in spec.seeds {
-                        let id = runID(arm, shape, lr: lr, vocab: spec.vocabSize, seed: seed)
-                        try writeRun(spec, arm: arm, shape: shape, lr: lr, seed: seed, id: id, to: directory.appendingPathComponent(id))
-                        ids.append(id)
+                for setting in settings {
+                    for lr in setting?.learningRates ?? arm.learningRates ?? spec.learningRates {
+                        for seed in spec.seeds {
+                            let id = runID(arm, shape, lr: lr, vocab: spec.vocabSize, seed: seed, setting: setting)
+                            try writeRun(
+                                spec, arm: arm, shape: shape, lr: lr, seed: seed, setting: setting, id: id,
+                                to: directory.appendingPathComponent(id))
+                            ids.append(id)
+                        }
                     }
                 }
             }
@@ -81,7 +108,8 @@ public enum SyntheticSweep {
     }
 
     private static func writeRun(
-        _ spec: Spec, arm: Arm, shape: SyntheticGrid.Shape, lr: Double, seed: UInt64, id: String, to url: URL
+        _ spec: Spec, arm: Arm, shape: SyntheticGrid.Shape, lr: Double, seed: UInt64, setting: Setting.Value?, id: String,
+        to url: URL
     ) throws {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         let v = spec.vocabSize, d = shape.dModel, t = spec.contextLength
@@ -90,7 +118,7 @@ public enum SyntheticSweep {
         let seedOffset = 0.02 * seedRNG.normal()
         var rng = SplitMix64(SyntheticGrid.stableHash(id))
         let distance = log10(lr) - log10(optimum(arm, dModel: d))
-        let base = 2 + 40 * pow(Double(n), -0.28) + arm.gap + seedOffset
+        let base = 2 + 40 * pow(Double(n), -0.28) + arm.gap + (setting?.gap ?? 0) + seedOffset
         let final = rounded(base + 0.3 * distance * distance + 0.004 * rng.normal())
         let trainShifted = distance - spec.trainOptimumShift
         let trainFinal = base - 0.02 + 0.3 * trainShifted * trainShifted
@@ -129,8 +157,11 @@ public enum SyntheticSweep {
                 seed: seed, blasCore: "Haswell", threads: 1, createdAt: "2026-11-25T09:00:00Z"),
             configHash: String(SyntheticGrid.stableHash(id + "config"), radix: 16), batchShards: nil)
         try RunJSON.write(config, to: url.appendingPathComponent(RunFiles.config))
+        // The axes as a grid writes them: the ones the report reads from config.json too, and the setting's.
+        var axes = ["strategy": arm.label, "size": "d\(d)-L\(shape.nLayer)", "seed": String(seed)]
+        if let axis = spec.setting?.axis, let label = setting?.label { axes[axis] = label }
         let gridRun = GridRunFile<JSONValue>(
-            grid: "sweep", runID: id, configHash: config.configHash!, blasKernel: nil, axes: ["strategy": arm.label], config: .object([:]))
+            grid: "sweep", runID: id, configHash: config.configHash!, blasKernel: nil, axes: axes, config: .object([:]))
         try RunJSON.write(gridRun, to: url.appendingPathComponent(RunFiles.gridRun))
 
         var status = RunStatus(

@@ -1,0 +1,91 @@
+import Foundation
+import Report
+import RunFormat
+import TestSupport
+import XCTest
+
+/// Grids with another axis beside strategy, size, seed, learning rate and parametrization (here weight_decay): each
+/// of its values is a slice of its own, never pooled with the others into one cell (`GridSlices.settingAxes`).
+final class SettingAxisTests: XCTestCase {
+    static let shapes: [SyntheticGrid.Shape] = [.init(64, 2, 2), .init(128, 2, 2)]
+    static let arms: [SyntheticSweep.Arm] = [.init("learned", strategy: "learned"), .init("hashed", strategy: "hashed", gap: 0.05)]
+
+    func build(_ spec: SyntheticSweep.Spec, function: String = #function) throws -> (Report.Output, URL) {
+        let grid = try temporaryFolder(self, function).appendingPathComponent("weight-decay")
+        try SyntheticSweep.write(spec, to: grid)
+        return (try Report.build(gridFolder: grid), grid)
+    }
+
+    func testEachValueIsItsOwnSliceWithItsOwnCells() throws {
+        var spec = SyntheticSweep.Spec(arms: Self.arms, shapes: Self.shapes, seeds: [1, 2, 3], learningRates: [1e-2])
+        // Written out of order, with a label that sorts last as text but not as a number.
+        spec.setting = .init("weight_decay", [.init("0.1", gap: 0.3), .init("0"), .init("1e-3", gap: 0.1)])
+        let (out, grid) = try build(spec)
+        let slices = try XCTUnwrap(out.slices)
+        XCTAssertEqual(slices.settingAxes, ["weight_decay"])
+        XCTAssertFalse(slices.variesLearningRate)
+        XCTAssertEqual(slices.slices.map { $0.settings.map(\.label) }, [["0"], ["1e-3"], ["0.1"]])
+        XCTAssertFalse(out.markdown.contains("share strategy, size and seed"), out.markdown)
+        for (slice, value) in zip(slices.slices, ["0", "1e-3", "0.1"]) {
+            XCTAssertEqual(slice.tuned.arms, ["learned", "hashed"])
+            for arm in Self.arms {
+                for shape in slices.slices[0].tuned.sizes {
+                    // The cell holds exactly this value's three seeds: its mean is theirs, read from summary.json.
+                    let cell = try XCTUnwrap(slice.tuned.cell(arm.label, shape))
+                    let finals = try spec.seeds.map { seed in
+                        let shapeSpec = try XCTUnwrap(Self.shapes.first { $0.dModel == shape.dModel })
+                        let setting = try XCTUnwrap(spec.setting?.values.first { $0.label == value })
+                        let id = SyntheticSweep.runID(arm, shapeSpec, lr: 1e-2, vocab: 2048, seed: seed, setting: setting)
+                        return try RunJSON.read(RunSummary.self, from: grid.appendingPathComponent(id).appendingPathComponent(RunFiles.summary))
+                            .finalValLoss
+                    }
+                    XCTAssertEqual(cell.runs.count, 3)
+                    XCTAssertEqual(cell.final.mean, finals.reduce(0, +) / 3, accuracy: 1e-12)
+                }
+            }
+            // The comparison is seed-paired within the value (3 pairs), one Holm family per slice.
+            XCTAssertEqual(slice.tuned.comparisons.map(\.pairs), [3, 3])
+        }
+        XCTAssertTrue(out.markdown.contains("**Other axes:** `weight_decay` (0, 1e-3, 0.1)."), out.markdown)
+        XCTAssertTrue(out.markdown.contains("## `weight_decay` = 1e-3, strategies against `learned`\n"), out.markdown)
+        XCTAssertTrue(out.figures.map(\.name).contains("weight_decay-1e-3-loss_curves.svg"), "\(out.figures.map(\.name))")
+        assertNoNonFinite(out.markdown)
+    }
+
+    /// A learning rate that differs only between the setting's values is fixed by the grid, not swept: nothing is
+    /// selected, and every run stays in the analysis.
+    func testRateFixedPerValueIsNotASweep() throws {
+        var spec = SyntheticSweep.Spec(arms: Self.arms, shapes: Self.shapes, seeds: [1, 2], learningRates: [1e-2])
+        spec.setting = .init("batch_size", [.init("16", learningRates: [1e-2]), .init("64", learningRates: [3e-2])])
+        let (out, _) = try build(spec)
+        let slices = try XCTUnwrap(out.slices)
+        XCTAssertFalse(slices.variesLearningRate)
+        XCTAssertTrue(slices.slices.allSatisfy { $0.selection == nil })
+        XCTAssertEqual(slices.slices.map { $0.tuned.runs.count }, [8, 8])
+        XCTAssertFalse(out.markdown.contains("## Learning rate"))
+    }
+
+    /// With the μP decomposition's four arms under each value, each value gets its own decomposition.
+    func testDecompositionPerValue() throws {
+        var spec = DecompositionTests.spec
+        spec.seeds = [1, 2, 3]
+        spec.setting = .init("lr_schedule", [.init("cosine"), .init("wsd", gap: -0.05)])
+        let (out, _) = try build(spec)
+        let slices = try XCTUnwrap(out.slices)
+        XCTAssertEqual(slices.slices.map(\.parametrization), ["sp", "sp", "mup", "mup"])
+        XCTAssertEqual(slices.slices.map { $0.settings.map(\.label) }, [["cosine"], ["wsd"], ["cosine"], ["wsd"]])
+        XCTAssertEqual(slices.decompositions.map { $0.settings.map(\.label) }, [["cosine"], ["wsd"]])
+        XCTAssertTrue(slices.decompositions.allSatisfy { $0.decomposition.effects.allSatisfy { $0.pairs == 3 } })
+        XCTAssertTrue(out.markdown.contains("## μP decomposition, `lr_schedule` = wsd\n"), out.markdown)
+        XCTAssertTrue(out.markdown.contains("## `mup` network, `lr_schedule` = cosine, strategies against `mup`\n"), out.markdown)
+    }
+
+    /// An axis with one value everywhere separates nothing: the ordinary, unsliced report.
+    func testOneValueIsNoSetting() throws {
+        var spec = SyntheticSweep.Spec(arms: Self.arms, shapes: Self.shapes, seeds: [1, 2], learningRates: [1e-2])
+        spec.setting = .init("weight_decay", [.init("0.1")])
+        let (out, _) = try build(spec)
+        XCTAssertNil(out.slices)
+        XCTAssertEqual(out.analysis.cell("learned", out.analysis.sizes[0])?.runs.count, 2)
+    }
+}
