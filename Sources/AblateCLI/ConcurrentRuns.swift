@@ -6,7 +6,8 @@ import Foundation
 enum ConcurrentRuns {
     /// Calls `work(i)` for i in 0..<count on up to `jobs` threads at once, each task claiming the next index, and prints
     /// each task's text in index order as soon as it and the tasks before it are done. A task that fails does not stop
-    /// the others: it returns its error with the text to print in its place. Returns the errors in index order.
+    /// the others: it returns its error with the text to print in its place. Returns the errors in index order. A single
+    /// task's failure is not printed: the caller throws that error itself (one message, not the same one twice).
     /// libdispatch runs at most one job per active core at a time, whatever `jobs` asks. The tasks must share only
     /// read-only data; a BLAS call at one thread runs on its caller's thread, so its result does not depend on `jobs`.
     static func forEach(count: Int, jobs: Int, _ work: (Int) -> (text: String, error: Error?)) -> [Error] {
@@ -17,7 +18,7 @@ enum ConcurrentRuns {
             lock.lock(); defer { lock.unlock() }
             done[i] = result
             while let d = done[nextToPrint] {
-                print(d.text)
+                if count > 1 || d.error == nil { print(d.text) }
                 nextToPrint += 1
             }
         }

@@ -130,7 +130,10 @@ struct ProbeCommand: ParsableCommand {
             print(Self.table(folders.compactMap { try? RunProbe.read($0) }))
         }
         if !failures.isEmpty {
-            if folders.count == 1, let only = failures.first { throw only }
+            // A lone task's failure is not printed in its place (`ConcurrentRuns.forEach`): it is the error thrown here.
+            if tasks.count == 1, let only = failures.first {
+                throw folders.count == 1 ? only : CLIError("failed \(tasks[0].folder.path): \(only)")
+            }
             throw CLIError(
                 "\(failures.count) of \(tasks.count) run(s) under \(root.path) could not be probed (named above); the others were. "
                     + "Fix: see each message, then probe again (runs already probed are skipped).")

@@ -161,4 +161,55 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(got.shape, expected.shape)
         XCTAssertEqual(got.values, expected.values)
     }
+
+    /// A grid axis beside strategy, size and seed: `grid run` records each run's value in grid-run.json, and the
+    /// report analyses each value on its own (its cells hold that value's runs only) instead of pooling them.
+    func testSettingAxisSlicesTheReport() throws {
+        guard let url = AblateBinary.find() else { throw XCTSkip("the ablate binary is not built next to the tests") }
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("ablate-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let ablate = AblateBinary(url: url, folder: tmp)
+        try TinyCorpus.write(to: tmp.appendingPathComponent("tiny.txt"))
+        try """
+        name: wd
+        base: {corpus: \(tmp.path)/tiny.txt, vocab_size: 256, context_length: 16, batch_size: 4, d_model: 16, n_layer: 1,
+               n_head: 2, max_steps: 20, warmup_steps: 2, learning_rate: 1e-2, eval_interval: 10, eval_batches: 2,
+               final_eval_batches: 2, snapshots: false}
+        axes:
+          strategy: [learned, frozen-random]
+          weight_decay: [0.0, 0.5]
+          seed: [1, 2]
+        """.write(to: tmp.appendingPathComponent("wd.yaml"), atomically: true, encoding: .utf8)
+        let grid = try ablate.run(["grid", "run", "wd.yaml", "--jobs", "2", "--log-every", "0"])
+        XCTAssertEqual(grid.status, 0, grid.output)
+        let report = try ablate.run(["report", "wd.yaml"])
+        XCTAssertEqual(report.status, 0, report.output)
+        let markdown = try String(contentsOf: tmp.appendingPathComponent("reports/wd/README.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains("**Other axes:** `weight_decay` (0.0, 0.5)."), markdown)
+        XCTAssertFalse(markdown.contains("share strategy, size and seed"), markdown)
+
+        // Each value's section shows the mean of that value's two runs, as their summary.json files give it.
+        let index = try RunJSON.read(GridIndex.self, from: tmp.appendingPathComponent("runs/wd/\(GridIndex.fileName)"))
+        XCTAssertEqual(index.runs.count, 8)
+        for value in ["0.0", "0.5"] {
+            let start = try XCTUnwrap(markdown.range(of: "\n## `weight_decay` = \(value), strategies against `learned`\n"), markdown)
+            let section = markdown[start.upperBound...]
+            let body = section.range(of: "\n## ").map { section[..<$0.lowerBound] } ?? section
+            for strategy in ["learned", "frozen-random"] {
+                let runs = index.runs.filter { $0.axes["weight_decay"] == value && $0.axes["strategy"] == strategy }
+                XCTAssertEqual(runs.count, 2)
+                let recorded = try runs.map { entry in
+                    try RunJSON.read(GridRunFile<JSONValue>.self, from: tmp.appendingPathComponent("runs/wd/\(entry.id)/\(RunFiles.gridRun)"))
+                }
+                XCTAssertEqual(recorded.map { $0.axes["weight_decay"] }, [value, value])
+                let finals = try runs.map { entry in
+                    try RunJSON.read(RunSummary.self, from: tmp.appendingPathComponent("runs/wd/\(entry.id)/\(RunFiles.summary)")).finalValLoss
+                }
+                let mean = String(format: "%.4f", finals.reduce(0, +) / 2)
+                let row = body.split(separator: "\n").first { $0.hasPrefix("| `\(strategy)` |") && $0.contains("(n = 2)") }
+                XCTAssertTrue(row?.contains("| \(mean) ± ") ?? false, "\(strategy) at \(value): mean \(mean) not in \(row ?? "no row")")
+            }
+        }
+    }
 }
