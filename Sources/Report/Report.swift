@@ -51,15 +51,22 @@ public enum Report {
     }
 
     /// Writes README.md and the figures into `directory` (created if needed), each atomically (`AtomicWrite`).
-    /// Returns the written files.
+    /// Then removes the figures (`.svg`) of an earlier report there that this one no longer draws (e.g. after an axis
+    /// split the report into slices, whose figures are named per slice), so the folder holds the figures README.md
+    /// links and no stale ones; other files are left alone. Returns the written files.
     @discardableResult
     public static func write(_ output: Output, to directory: URL) throws -> [URL] {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let fm = FileManager.default
+        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         var written = [URL]()
         for (name, text) in output.figures + [("README.md", output.markdown)] {
             let url = directory.appendingPathComponent(name)
             try AtomicWrite.write(Data(text.utf8), to: url)
             written.append(url)
+        }
+        let drawn = Set(output.figures.map(\.name))
+        for name in try fm.contentsOfDirectory(atPath: directory.path) where name.hasSuffix(".svg") && !drawn.contains(name) {
+            try fm.removeItem(at: directory.appendingPathComponent(name))
         }
         return written
     }
