@@ -130,9 +130,11 @@ struct ProbeCommand: ParsableCommand {
             print(Self.table(folders.compactMap { try? RunProbe.read($0) }))
         }
         if !failures.isEmpty {
-            // A lone task's failure is not printed in its place (`ConcurrentRuns.forEach`): it is the error thrown here.
+            // A lone task's failure is not printed in its place (`ConcurrentRuns.forEach`): it is the error thrown here,
+            // naming the run when the path given was a folder of runs.
             if tasks.count == 1, let only = failures.first {
-                throw folders.count == 1 ? only : CLIError("failed \(tasks[0].folder.path): \(only)")
+                let given = tasks[0].folder.standardizedFileURL == root.standardizedFileURL
+                throw given ? only : CLIError("failed \(tasks[0].folder.path): \(only)")
             }
             throw CLIError(
                 "\(failures.count) of \(tasks.count) run(s) under \(root.path) could not be probed (named above); the others were. "

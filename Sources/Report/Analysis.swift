@@ -255,8 +255,8 @@ extension GridAnalysis {
                 where group.count > 1 {
                     warnings.append(
                         "runs \(group.map { "`\($0.id)`" }.joined(separator: ", ")) share strategy, size "
-                            + "and seed \(seed): they differ in a key that no grid axis in their grid-run.json "
-                            + "separates (e.g. runs trained outside the grid, or two `size` entries of one shape); "
+                            + "and seed \(seed): no grid axis in their grid-run.json tells them apart (e.g. runs "
+                            + "trained outside the grid, or copied in from another); "
                             + "they are pooled in one cell and only the first is paired")
                 }
             }

@@ -50,37 +50,62 @@ public struct GridSlices: Sendable {
 
     /// Does this grid need slices (an LR sweep, table strategies under several parametrizations, or a setting axis)?
     public static func needsSlicing(_ runs: [RunRecord]) -> Bool {
-        variesLearningRate(runs) || splitsParametrization(runs) || !settingAxes(runs).isEmpty
+        let settings = settingAxes(runs)
+        return variesLearningRate(runs, settingAxes: settings) || splitsParametrization(runs) || !settings.isEmpty
     }
+
+    /// A run's labels on `axes` ("" where it has none recorded).
+    static func labels(_ r: RunRecord, _ axes: [String]) -> [String] { axes.map { r.axes[$0] ?? "" } }
 
     /// True when some (strategy, parametrization, settings, size) cell holds runs at more than one learning rate:
     /// only then is there a learning rate to select. A rate fixed per strategy (or per size or setting) by the grid
     /// varies only across cells.
-    static func variesLearningRate(_ runs: [RunRecord]) -> Bool {
-        struct Cell: Hashable { let arm: String, parametrization: String, settings: [String: String], size: ModelShape }
+    static func variesLearningRate(_ runs: [RunRecord], settingAxes: [String]) -> Bool {
+        struct Cell: Hashable { let arm: String, parametrization: String, settings: [String], size: ModelShape }
         let readable = runs.filter { $0.state != .unreadable }
         let armName = GridAnalysis.armNamer(readable)
         var rates = [Cell: Set<Double>]()
         for r in readable {
             guard let lr = r.learningRate else { continue }
-            rates[Cell(arm: armName(r), parametrization: r.parametrization, settings: r.settings, size: r.shape), default: []].insert(lr)
+            let cell = Cell(arm: armName(r), parametrization: r.parametrization, settings: labels(r, settingAxes), size: r.shape)
+            rates[cell, default: []].insert(lr)
         }
         return rates.values.contains { $0.count > 1 }
     }
 
-    /// The setting axes (`RunRecord.settings`) on which the readable runs take more than one value, by name. An axis
-    /// with one value everywhere separates nothing and is left out.
+    /// The grid axes that would otherwise pool runs: those on which two readable runs of the same arm,
+    /// parametrization, size and seed have different labels (grid-run.json `axes`), by name — except `learning_rate`,
+    /// the sweep each cell selects from (`variesLearningRate`). Axes that set the arm (strategy, strategy_options), the
+    /// parametrization or the size, also as part of a bundle of keys, differ only between such groups, and an axis
+    /// with one value separates nothing; neither is a setting. A run with no label recorded (trained outside the grid)
+    /// does not make an axis a setting.
     static func settingAxes(_ runs: [RunRecord]) -> [String] {
+        struct Group: Hashable { let arm: String, parametrization: String, size: ModelShape, seed: UInt64 }
         let readable = runs.filter { $0.state != .unreadable }
-        let names = Set(readable.flatMap(\.settings.keys))
-        return names.filter { axis in Set(readable.map { $0.settings[axis] ?? "" }).count > 1 }.sorted()
+        let armName = GridAnalysis.armNamer(readable)
+        var labels = [Group: [String: Set<String>]]()
+        for r in readable {
+            let group = Group(arm: armName(r), parametrization: r.parametrization, size: r.shape, seed: r.seed)
+            for (axis, label) in r.axes where !label.isEmpty && axis != learningRateAxis {
+                labels[group, default: [:]][axis, default: []].insert(label)
+            }
+        }
+        return Set(labels.values.flatMap { $0.filter { $0.value.count > 1 }.keys }).sorted()
     }
 
-    /// Labels in a natural order: numerically when every label is a number (1e-4 before 0.01), else as text.
+    /// The grid axis of a learning-rate sweep.
+    static let learningRateAxis = "learning_rate"
+
+    /// Labels in a natural order: by value when every recorded label is a finite number (1e-4 before 0.01; equal
+    /// values such as 0 and 0.0 by their text), else as text; "" (not recorded) last.
     static func sortedLabels(_ labels: Set<String>) -> [String] {
-        let numbers = labels.compactMap(Double.init)
-        if numbers.count == labels.count { return labels.sorted { Double($0)! < Double($1)! } }
-        return labels.sorted()
+        let recorded = labels.filter { !$0.isEmpty }
+        let values = recorded.compactMap { Double($0) }.filter(\.isFinite)
+        let sorted =
+            values.count == recorded.count
+            ? recorded.sorted { (Double($0)!, $0) < (Double($1)!, $1) }
+            : recorded.sorted()
+        return sorted + (labels.contains("") ? [""] : [])
     }
 
     /// True when strategies other than `mup` (which always means a μP network) run under more than one
@@ -97,9 +122,9 @@ public struct GridSlices: Sendable {
         self.runs = runs
         self.level = level
         splitsParametrization = GridSlices.splitsParametrization(runs)
-        variesLearningRate = GridSlices.variesLearningRate(runs)
         let settingAxes = GridSlices.settingAxes(runs)
         self.settingAxes = settingAxes
+        variesLearningRate = GridSlices.variesLearningRate(runs, settingAxes: settingAxes)
         var groups: [(String?, [Setting], [RunRecord])]
         if splitsParametrization {
             let names = Set(runs.filter { $0.state != .unreadable }.map(\.parametrization))
@@ -113,8 +138,8 @@ public struct GridSlices: Sendable {
         for axis in settingAxes {
             groups = groups.flatMap { parametrization, settings, rs in
                 let readable = rs.filter { $0.state != .unreadable }
-                return GridSlices.sortedLabels(Set(readable.map { $0.settings[axis] ?? "" })).map { label in
-                    (parametrization, settings + [Setting(axis: axis, label: label)], readable.filter { ($0.settings[axis] ?? "") == label })
+                return GridSlices.sortedLabels(Set(readable.map { $0.axes[axis] ?? "" })).map { label in
+                    (parametrization, settings + [Setting(axis: axis, label: label)], readable.filter { ($0.axes[axis] ?? "") == label })
                 }
             }
         }

@@ -86,7 +86,7 @@ enum LearningRateSection {
     }
 
     static func section(_ g: GridSlices, figure: String?) -> String {
-        var s = "Each (strategy, parametrization, size) cell is analysed at its own best learning rate, chosen on the "
+        var s = "Each (strategy, parametrization, size) cell of a slice is analysed at its own best learning rate, chosen on the "
         s += "**training loss** (metrics.jsonl `train_loss`, mean over the last \(Int(LearningRateSelection.selectionWindow * 100)) % "
         s += "of the logged steps, averaged over the cell's finished seeds at that learning rate), never on the validation "
         s += "loss the report compares: training batches come from the training split, disjoint from the validation "
@@ -96,7 +96,7 @@ enum LearningRateSection {
         s += "at which any run diverged or failed is not eligible; one with unfinished runs is not compared while "
         s += "another rate of the cell has all its runs finished. "
         s += "A shared-learning-rate comparison (every strategy at the baseline's best learning rate) is shown per "
-        s += "parametrization for reference.\n\n"
+        s += "slice (parametrization and other axes) for reference.\n\n"
         s += "Selection loss per learning rate (mean training loss, nats per token; n finished runs); **bold** = chosen; "
         s += "final validation loss of the chosen learning rate (nats per token, as summary.json records it) for reference.\n\n"
         let rates = Set(g.slices.flatMap { $0.selection?.learningRates ?? [] }).sorted()

@@ -51,13 +51,15 @@ public enum Report {
     }
 
     /// Writes README.md and the figures into `directory` (created if needed), each atomically (`AtomicWrite`).
-    /// Then removes the figures (`.svg`) of an earlier report there that this one no longer draws (e.g. after an axis
-    /// split the report into slices, whose figures are named per slice), so the folder holds the figures README.md
-    /// links and no stale ones; other files are left alone. Returns the written files.
+    /// Then removes the figures the README.md it replaced linked and this report no longer draws (e.g. after an axis
+    /// split the report into slices, whose figures are named per slice), so no stale figure sits beside the report;
+    /// every other file is left alone. Returns the written files.
     @discardableResult
     public static func write(_ output: Output, to directory: URL) throws -> [URL] {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        let readme = directory.appendingPathComponent("README.md")
+        let linkedBefore = (try? String(contentsOf: readme, encoding: .utf8)).map(linkedFigures) ?? []
         var written = [URL]()
         for (name, text) in output.figures + [("README.md", output.markdown)] {
             let url = directory.appendingPathComponent(name)
@@ -65,9 +67,18 @@ public enum Report {
             written.append(url)
         }
         let drawn = Set(output.figures.map(\.name))
-        for name in try fm.contentsOfDirectory(atPath: directory.path) where name.hasSuffix(".svg") && !drawn.contains(name) {
-            try fm.removeItem(at: directory.appendingPathComponent(name))
+        for name in linkedBefore where !drawn.contains(name) {
+            let url = directory.appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            if fm.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue { try fm.removeItem(at: url) }
         }
         return written
+    }
+
+    /// The figure files a report's Markdown embeds from its own folder: `![…](name.svg)`.
+    static func linkedFigures(_ markdown: String) -> Set<String> {
+        let pattern = try! NSRegularExpression(pattern: #"!\[[^\]]*\]\(([^()/\s]+\.svg)\)"#)
+        let range = NSRange(markdown.startIndex..., in: markdown)
+        return Set(pattern.matches(in: markdown, range: range).compactMap { Range($0.range(at: 1), in: markdown).map { String(markdown[$0]) } })
     }
 }

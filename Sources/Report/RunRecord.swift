@@ -65,16 +65,10 @@ public struct RunRecord: Sendable {
     /// The grid's label of this run's strategy value (grid-run.json `axes.strategy`), when the grid gave one that
     /// differs from the strategy's name (e.g. `learned-mup-table`); nil otherwise.
     public var armLabel: String? = nil
-    /// The grid's labels of this run's values on its other axes (grid-run.json `axes`, without the ones the report
-    /// separates by their own: `separatedAxes`), e.g. ["weight_decay": "0.1"]; empty outside a grid. `GridSlices`
-    /// analyses each combination on its own.
-    public var settings: [String: String] = [:]
-    /// Axes the report reads from the run's own config instead: the arm, the seed, the learning rate (selected per
-    /// cell), the parametrization, and the keys that make up the model's shape (`ModelShape`).
-    static let separatedAxes: Set<String> = [
-        "strategy", "seed", "learning_rate", "parametrization",
-        "size", "preset", "d_model", "n_layer", "n_head", "vocab_size", "context_length",
-    ]
+    /// The grid's label of this run's value on each of its axes (grid-run.json `axes`), e.g. ["strategy": "learned",
+    /// "weight_decay": "0.1", "seed": "1"]; empty outside a grid. The axes that would otherwise pool runs into one cell
+    /// are `GridSlices.settingAxes`.
+    public var axes: [String: String] = [:]
     /// The input multiplier the table was built with: config.json `strategy_options.input_multiplier` (the
     /// strategy's resolved options), nil when not recorded.
     public var inputMultiplier: Double? = nil
@@ -194,7 +188,7 @@ enum RunReader {
         record.inputMultiplier = number(config.strategyOptions, "input_multiplier") ?? number(config.config.strategyOptions, "input_multiplier")
         if let gridRun = try? RunJSON.read(GridRunFile<JSONValue>.self, from: url.appendingPathComponent(RunFiles.gridRun)) {
             if let label = gridRun.axes["strategy"], label != record.strategy { record.armLabel = label }
-            record.settings = gridRun.axes.filter { !RunRecord.separatedAxes.contains($0.key) }
+            record.axes = gridRun.axes
         }
         record.seed = config.config.seed ?? config.provenance?.seed ?? 0
         let m = config.model

@@ -15,11 +15,23 @@ struct SlicedReport {
 
     init(_ g: GridSlices) {
         grid = g
-        let slices = g.slices.map { AnalysisSections($0.tuned, prefix: SlicedReport.figurePrefix($0)) }
+        let slices = zip(g.slices, SlicedReport.figurePrefixes(g.slices)).map { AnalysisSections($0.tuned, prefix: $1) }
         self.slices = slices
         let transfer = LearningRateSection.transferFigure(g)
         figures = (transfer.map { [$0] } ?? []) + slices.flatMap(\.figures)
         markdown = SlicedReport.render(g, slices, transferFigure: transfer?.fileName)
+    }
+
+    /// Each slice's `figurePrefix`, numbered where two would be equal (labels that differ only in characters a file
+    /// name cannot hold), so no slice's figures overwrite another's.
+    static func figurePrefixes(_ slices: [GridSlices.Slice]) -> [String] {
+        var used = Set<String>()
+        return slices.enumerated().map { i, slice in
+            var prefix = figurePrefix(slice)
+            if used.contains(prefix) { prefix += "\(i + 1)-" }
+            used.insert(prefix)
+            return prefix
+        }
     }
 
     /// e.g. "mup-weight_decay-0.1-": file-name characters only (a label may hold any text).
@@ -156,7 +168,7 @@ struct SlicedReport {
         return Markdown.problemTable(
             g.problems,
             lead: "Runs that did not finish or cannot be compared, and runs grid.json lists without a folder (without "
-                + "grid.json, missing runs of a grid with a learning-rate or parametrization axis are not inferred).")
+                + "grid.json, missing runs of a grid with a learning-rate, parametrization or other axis are not inferred).")
     }
 
     /// Provenance over every run; then each slice's own metric, test counts and Holm family (one slice: "this grid").
@@ -197,7 +209,7 @@ struct SlicedReport {
             s += "each combination of their values is analysed on its own, with its own Holm family.\n"
         }
         s += "- Missing runs: those grid.json lists without a folder (without grid.json they are not inferred in a grid "
-        s += "with a learning-rate or parametrization axis); diverged, failed and unfinished runs are excluded from every "
+        s += "with a learning-rate, parametrization or other axis); diverged, failed and unfinished runs are excluded from every "
         s += "statistic.\n"
         if let probed = sections.first(where: \.probes.hasProbes) { s += Markdown.probeMethods(probed.analysis, probed.probes) }
         return s

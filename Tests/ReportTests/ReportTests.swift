@@ -204,20 +204,21 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8), out.markdown)
     }
 
-    /// A figure an earlier report drew and this one does not (here one named as a slice's would be) is removed; files
-    /// that are not figures are left.
+    /// A figure the replaced README.md linked and this report does not draw (here one named as a slice's would be)
+    /// is removed; every other file stays, an SVG the old report did not link included.
     func testRewriteRemovesStaleFiguresOnly() throws {
         let out = try fixture()
         let dir = try temporaryFolder(self).appendingPathComponent("reports/fixture-grid")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try Data("<svg/>".utf8).write(to: dir.appendingPathComponent("weight_decay-0.1-gap.svg"))
-        try Data("mine".utf8).write(to: dir.appendingPathComponent("notes.txt"))
+        for name in ["weight_decay-0.1-gap.svg", "mine.svg", "notes.txt"] { try Data("x".utf8).write(to: dir.appendingPathComponent(name)) }
+        try Data("![Gap](weight_decay-0.1-gap.svg)\n![Curves](loss_curves.svg)\n[mine](mine.svg)\n".utf8)
+            .write(to: dir.appendingPathComponent("README.md"))
         try Report.write(out, to: dir)
         let listing = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
         XCTAssertEqual(
             listing,
             [
-                "README.md", "gap.svg", "loss_curves.svg", "notes.txt", "probe_drift.svg", "probes_vs_size.svg",
+                "README.md", "gap.svg", "loss_curves.svg", "mine.svg", "notes.txt", "probe_drift.svg", "probes_vs_size.svg",
                 "scaling.svg", "tokens_to_target.svg",
             ])
     }

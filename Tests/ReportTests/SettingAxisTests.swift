@@ -80,12 +80,34 @@ final class SettingAxisTests: XCTestCase {
         XCTAssertTrue(out.markdown.contains("## `mup` network, `lr_schedule` = cosine, strategies against `mup`\n"), out.markdown)
     }
 
-    /// An axis with one value everywhere separates nothing: the ordinary, unsliced report.
+    /// An axis with one value everywhere separates nothing, nor does a run without the axis recorded (trained outside
+    /// the grid): the ordinary, unsliced report.
     func testOneValueIsNoSetting() throws {
         var spec = SyntheticSweep.Spec(arms: Self.arms, shapes: Self.shapes, seeds: [1, 2], learningRates: [1e-2])
         spec.setting = .init("weight_decay", [.init("0.1")])
-        let (out, _) = try build(spec)
+        let (out, grid) = try build(spec)
         XCTAssertNil(out.slices)
         XCTAssertEqual(out.analysis.cell("learned", out.analysis.sizes[0])?.runs.count, 2)
+        let stray = SyntheticSweep.runID(Self.arms[1], Self.shapes[0], lr: 1e-2, vocab: 2048, seed: 1, setting: spec.setting!.values[0])
+        try FileManager.default.removeItem(at: grid.appendingPathComponent(stray).appendingPathComponent(RunFiles.gridRun))
+        XCTAssertNil(try Report.build(gridFolder: grid).slices)
+    }
+
+    /// An axis whose values make different arms (here a strategy_options axis: the same strategy with two tables)
+    /// is not a setting: it does not pool runs, and slicing by it would split the arms, and the μP decomposition's
+    /// four quadrants, apart.
+    func testAxisThatMakesTheArmsIsNoSetting() throws {
+        var spec = DecompositionTests.spec
+        spec.arms = spec.arms.map { arm in
+            var arm = arm
+            arm.label = arm.strategy  // the arms differ only in their options, as under a strategy_options axis
+            arm.axes = ["strategy_options": arm.options["input_multiplier"] == 10 ? "scaled" : "plain"]
+            return arm
+        }
+        let (out, _) = try build(spec)
+        let slices = try XCTUnwrap(out.slices)
+        XCTAssertEqual(slices.settingAxes, [])
+        XCTAssertEqual(slices.slices.map(\.parametrization), ["sp", "mup"])
+        XCTAssertEqual(slices.decompositions.count, 1)
     }
 }

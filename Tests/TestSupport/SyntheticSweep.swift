@@ -20,6 +20,9 @@ public enum SyntheticSweep {
         public var gap: Double
         /// This arm's own learning rates (a rate fixed per strategy by the grid); nil: the spec's.
         public var learningRates: [Double]?
+        /// More grid-run.json axes of this arm's runs (e.g. a strategy_options axis: ["table": "scaled"]), also in
+        /// their run ids.
+        public var axes: [String: String] = [:]
         public init(_ label: String, strategy: String, parametrization: String = "sp", options: [String: Double] = [:], gap: Double = 0) {
             self.label = label; self.strategy = strategy; self.parametrization = parametrization; self.options = options
             self.gap = gap
@@ -74,8 +77,8 @@ public enum SyntheticSweep {
     ) -> String {
         RunID.compose(
             arm: arm.label, dModel: s.dModel, nLayer: s.nLayer, vocabSize: vocab,
-            extra: (arm.parametrization == "sp" ? [] : [arm.parametrization]) + ["lr" + String(format: "%g", lr)]
-                + (setting.map { [$0.label] } ?? []),
+            extra: (arm.parametrization == "sp" ? [] : [arm.parametrization]) + arm.axes.keys.sorted().map { arm.axes[$0]! }
+                + ["lr" + String(format: "%g", lr)] + (setting.map { [$0.label] } ?? []),
             seed: seed)
     }
 
@@ -158,7 +161,7 @@ public enum SyntheticSweep {
             configHash: String(SyntheticGrid.stableHash(id + "config"), radix: 16), batchShards: nil)
         try RunJSON.write(config, to: url.appendingPathComponent(RunFiles.config))
         // The axes as a grid writes them: the ones the report reads from config.json too, and the setting's.
-        var axes = ["strategy": arm.label, "size": "d\(d)-L\(shape.nLayer)", "seed": String(seed)]
+        var axes = arm.axes.merging(["strategy": arm.label, "size": "d\(d)-L\(shape.nLayer)", "seed": String(seed)]) { $1 }
         if let axis = spec.setting?.axis, let label = setting?.label { axes[axis] = label }
         let gridRun = GridRunFile<JSONValue>(
             grid: "sweep", runID: id, configHash: config.configHash!, blasKernel: nil, axes: axes, config: .object([:]))
