@@ -41,7 +41,7 @@ public struct GridSlices: Sendable {
     public let splitsParametrization: Bool
     public let variesLearningRate: Bool
     public let slices: [Slice]
-    /// The axes other than strategy, size, seed, learning rate and parametrization on which the runs differ.
+    /// The grid axes that would otherwise pool runs into one cell (`settingAxes(_:)`), by name.
     public let settingAxes: [String]
     /// The 2×2 μP decomposition of each combination of settings that has its four arms (at most one without settings).
     public let decompositions: [Decomposition]
@@ -55,7 +55,7 @@ public struct GridSlices: Sendable {
     }
 
     /// A run's labels on `axes` ("" where it has none recorded).
-    static func labels(_ r: RunRecord, _ axes: [String]) -> [String] { axes.map { r.axes[$0] ?? "" } }
+    static func settingLabels(_ r: RunRecord, _ axes: [String]) -> [String] { axes.map { r.axes[$0] ?? "" } }
 
     /// True when some (strategy, parametrization, settings, size) cell holds runs at more than one learning rate:
     /// only then is there a learning rate to select. A rate fixed per strategy (or per size or setting) by the grid
@@ -67,7 +67,7 @@ public struct GridSlices: Sendable {
         var rates = [Cell: Set<Double>]()
         for r in readable {
             guard let lr = r.learningRate else { continue }
-            let cell = Cell(arm: armName(r), parametrization: r.parametrization, settings: labels(r, settingAxes), size: r.shape)
+            let cell = Cell(arm: armName(r), parametrization: r.parametrization, settings: settingLabels(r, settingAxes), size: r.shape)
             rates[cell, default: []].insert(lr)
         }
         return rates.values.contains { $0.count > 1 }
