@@ -114,7 +114,8 @@ let package = Package(
             dependencies: ["Probes", "Trainer", "Model", "Embeddings", "Dataset", "Kernels", "Stats", "TensorFile", "RunFormat", "Benchmarks"],
             exclude: ["scipy_reference.py", "retrieval_reference.py"]),
         .testTarget(
-            name: "ReportTests", dependencies: ["Report", "Stats", "RunFormat", "TestSupport"], exclude: ["vocab_reference.py"],
+            name: "ReportTests", dependencies: ["Report", "Stats", "RunFormat", "TestSupport"],
+            exclude: ["vocab_reference.py", "setting_effects_reference.py"],
             resources: [.copy("Fixtures")]),
     ],
     // Swift 5 language mode: the trainer shares raw buffers between a model and its optimizer by design;

@@ -45,6 +45,8 @@ public struct GridSlices: Sendable {
     public let settingAxes: [String]
     /// The 2×2 μP decomposition of each combination of settings that has its four arms (at most one without settings).
     public let decompositions: [Decomposition]
+    /// How each setting changes the strategies' gaps to the baseline (empty without setting axes).
+    public let settingEffects: [SettingEffect]
     /// Runs that did not finish or that the primary metric sets aside, and runs grid.json lists without a folder.
     public let problems: [RunProblem]
 
@@ -169,6 +171,7 @@ public struct GridSlices: Sendable {
                 Decomposition(settings: settings, decomposition: $0)
             }
         }
+        settingEffects = SettingEffect.all(all, settingAxes: settingAxes, level: level)
         // Through the grid's primary metric, so a finished run it cannot compare (no bits per byte) is listed too.
         problems = GridAnalysis.problems(
             PrimaryMetric(runs).primary(runs), arms: [], sizes: [], seeds: [], armName: { $0.id }, expectedRunIDs: expectedRunIDs)

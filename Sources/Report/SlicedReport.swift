@@ -55,6 +55,9 @@ struct SlicedReport {
         let lrFindings = LearningRateSection.findings(g)
         if !lrFindings.isEmpty { md += "### Learning rate\n\n" + lrFindings + "\n" }
         for d in g.decompositions { md += "### \(decompositionTitle(d))\n\n" + ParametrizationSection.findings(d.decomposition) + "\n" }
+        if !g.settingEffects.isEmpty {
+            md += "### Settings\n\n" + SettingEffect.findings(g.settingEffects, unit: g.slices[0].tuned.metric.unit) + "\n"
+        }
         if g.variesLearningRate {
             md += "## Learning rate\n\n" + LearningRateSection.section(g, figure: transferFigure) + "\n"
         }
@@ -64,6 +67,10 @@ struct SlicedReport {
                 md += "### \(section.title)\n\n" + demoted(section.body)
                 if section.title == "Tables", let shared = slice.sharedLR { md += sharedLearningRate(shared) }
             }
+        }
+        if !g.settingEffects.isEmpty {
+            md += "## Gaps across settings\n\n"
+            md += SettingEffect.table(g.settingEffects, unit: g.slices[0].tuned.metric.unit, level: g.level) + "\n"
         }
         for d in g.decompositions {
             md += "## \(decompositionTitle(d))\n\n"
@@ -138,7 +145,8 @@ struct SlicedReport {
             }
             s += "\n**Other axes:** \(values.joined(separator: "; ")). Each combination of their values is analysed on its "
             s += "own, with its own baseline, tests and Holm family: runs that differ in one are never pooled into a cell. "
-            s += "The report does not test differences between the settings themselves; read their sections side by side.\n"
+            s += "How each setting changes the strategies' gaps to the baseline is tested in "
+            s += "[Gaps across settings](#gaps-across-settings).\n"
         }
         if g.splitsParametrization {
             s += "\n**Parametrization is an axis:** embedding strategies are compared within a parametrization, each "
@@ -207,6 +215,9 @@ struct SlicedReport {
         if !g.settingAxes.isEmpty {
             s += "- Other axes: read from each run's grid-run.json `axes` (\(g.settingAxes.map { "`\($0)`" }.joined(separator: ", "))); "
             s += "each combination of their values is analysed on its own, with its own Holm family.\n"
+            s += "- Gaps across settings: \(g.settingEffects.filter { $0.pValue != nil }.count) one-sample t-tests of the "
+            s += "per-seed difference of gaps (setting value vs the axis's first value; strategy × size), Holm-adjusted "
+            s += "as one family.\n"
         }
         s += "- Missing runs: those grid.json lists without a folder (without grid.json they are not inferred in a grid "
         s += "with a learning-rate, parametrization or other axis); diverged, failed and unfinished runs are excluded from every "

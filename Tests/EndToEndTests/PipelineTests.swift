@@ -188,6 +188,7 @@ final class PipelineTests: XCTestCase {
         let markdown = try String(contentsOf: tmp.appendingPathComponent("reports/wd/README.md"), encoding: .utf8)
         XCTAssertTrue(markdown.contains("**Other axes:** `weight_decay` (0.0, 0.5)."), markdown)
         XCTAssertFalse(markdown.contains("share strategy, size and seed"), markdown)
+        XCTAssertTrue(markdown.contains("| `weight_decay` = 0.5 vs 0.0 | `frozen-random` | `learned` |"), markdown)
 
         // Each value's section shows the mean of that value's two runs, as their summary.json files give it.
         let index = try RunJSON.read(GridIndex.self, from: tmp.appendingPathComponent("runs/wd/\(GridIndex.fileName)"))

@@ -110,4 +110,51 @@ final class SettingAxisTests: XCTestCase {
         XCTAssertEqual(slices.slices.map(\.parametrization), ["sp", "mup"])
         XCTAssertEqual(slices.decompositions.count, 1)
     }
+
+    static var gapSpec: SyntheticSweep.Spec {
+        var spec = SyntheticSweep.Spec(
+            arms: Self.arms + [.init("frozen-random", strategy: "frozen-random", gap: 0.1)], shapes: Self.shapes, seeds: [1, 2, 3, 4],
+            learningRates: [1e-2])
+        spec.setting = .init("weight_decay", [.init("0.0"), .init("0.1", gap: 0.2, armGaps: ["hashed": -0.03])])
+        return spec
+    }
+
+    /// Reference: SciPy 1.17.1 on this fixture's final losses (setting_effects_reference.py holds them and prints
+    /// these): `scipy.stats.ttest_rel(gap at 0.1, gap at 0.0)` per strategy and size, gap = strategy − learned of the
+    /// same seed, with `confidence_interval(0.95)`; Holm over the 4 p-values by hand. (strategy, d, Δgap, CI low,
+    /// CI high, p, p Holm)
+    static let scipy: [(String, Int, Double, Double, Double, Double, Double)] = [
+        ("hashed", 64, -0.028325499999999892, -0.04864152988647323, -0.008009470113526557, 0.021279285296830402, 0.06383785589049121),
+        ("hashed", 128, -0.034869250000000074, -0.047989894519065476, -0.02174860548093467, 0.003469676425461006, 0.013878705701844024),
+        ("frozen-random", 64, 0.0014264999999997752, -0.0027491584975009586, 0.005602158497500509, 0.3564946243128109, 0.7129892486256219),
+        ("frozen-random", 128, 0.00030774999999994, -0.005302283548018821, 0.005917783548018701, 0.8725268973055407, 0.8725268973055407),
+    ]
+
+    /// The setting makes `hashed`'s gap 0.03 smaller and leaves `frozen-random`'s: the difference-of-gaps tests
+    /// must be SciPy's, and the findings must say which gap changed.
+    func testGapAcrossSettingsMatchesSciPy() throws {
+        let (out, grid) = try build(Self.gapSpec)
+        // The fixture is the one the constants were computed on.
+        let first = SyntheticSweep.runID(Self.arms[0], Self.shapes[0], lr: 1e-2, vocab: 2048, seed: 1, setting: Self.gapSpec.setting!.values[0])
+        XCTAssertEqual(
+            try RunJSON.read(RunSummary.self, from: grid.appendingPathComponent(first).appendingPathComponent(RunFiles.summary)).finalValLoss,
+            3.277181)
+        let effects = try XCTUnwrap(out.slices?.settingEffects)
+        XCTAssertEqual(effects.count, Self.scipy.count)
+        for (arm, width, delta, low, high, p, holm) in Self.scipy {
+            let e = try XCTUnwrap(effects.first { $0.arm == arm && $0.size.dModel == width }, "\(arm) d\(width)")
+            XCTAssertEqual([e.axis, e.value, e.reference, e.baseline], ["weight_decay", "0.1", "0.0", "learned"])
+            XCTAssertEqual(e.delta, delta, accuracy: 1e-12)
+            XCTAssertEqual(e.interval!.lower, low, accuracy: 1e-9)
+            XCTAssertEqual(e.interval!.upper, high, accuracy: 1e-9)
+            XCTAssertEqual(e.pValue!, p, accuracy: 1e-9 * max(p, 1e-3))
+            XCTAssertEqual(e.holmPValue!, holm, accuracy: 1e-9 * max(holm, 1e-3))
+            XCTAssertEqual(e.pairs, 4)
+        }
+        XCTAssertTrue(
+            out.markdown.contains("- Gap to the baseline at `weight_decay` = 0.1 vs 0.0: smaller in 1 of 4 strategy × size cells"),
+            out.markdown)
+        XCTAssertTrue(out.markdown.contains("| `weight_decay` = 0.1 vs 0.0 | `hashed` | `learned` | d128-L2 | -0.0349 | "), out.markdown)
+        assertNoNonFinite(out.markdown)
+    }
 }

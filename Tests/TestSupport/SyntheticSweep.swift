@@ -63,8 +63,10 @@ public enum SyntheticSweep {
             public var label: String
             public var gap: Double
             public var learningRates: [Double]?
-            public init(_ label: String, gap: Double = 0, learningRates: [Double]? = nil) {
-                self.label = label; self.gap = gap; self.learningRates = learningRates
+            /// Added to the loss of one arm's runs only (arm label → nats): the value changes that arm's gap.
+            public var armGaps: [String: Double]
+            public init(_ label: String, gap: Double = 0, learningRates: [Double]? = nil, armGaps: [String: Double] = [:]) {
+                self.label = label; self.gap = gap; self.learningRates = learningRates; self.armGaps = armGaps
             }
         }
         public var axis: String
@@ -121,7 +123,7 @@ public enum SyntheticSweep {
         let seedOffset = 0.02 * seedRNG.normal()
         var rng = SplitMix64(SyntheticGrid.stableHash(id))
         let distance = log10(lr) - log10(optimum(arm, dModel: d))
-        let base = 2 + 40 * pow(Double(n), -0.28) + arm.gap + (setting?.gap ?? 0) + seedOffset
+        let base = 2 + 40 * pow(Double(n), -0.28) + arm.gap + (setting?.gap ?? 0) + (setting?.armGaps[arm.label] ?? 0) + seedOffset
         let final = rounded(base + 0.3 * distance * distance + 0.004 * rng.normal())
         let trainShifted = distance - spec.trainOptimumShift
         let trainFinal = base - 0.02 + 0.3 * trainShifted * trainShifted

@@ -1,0 +1,117 @@
+import Foundation
+import Stats
+
+/// How a setting changes each strategy's gap to the baseline (`GridSlices.settingAxes`): for every value of a setting
+/// axis against the axis's first value (the reference), with the parametrization and the other settings held equal,
+/// per strategy and size, the seed-paired difference of gaps
+///     Δgap = (strategy − baseline at the value) − (strategy − baseline at the reference),
+/// a one-sample t over the per-seed differences of differences (the seeds all four cells share), Holm-adjusted over
+/// the whole family. Negative: the strategy's gap to the baseline is smaller at the value.
+public struct SettingEffect: Sendable {
+    public let axis: String
+    public let value: String
+    public let reference: String
+    /// The slice's other coordinates (parametrization, other settings), e.g. "`mup` network"; nil when there are none.
+    public let scope: String?
+    public let arm: String
+    public let baseline: String
+    public let size: ModelShape
+    public let sizeLabel: String
+    public let delta: Double
+    public let interval: ConfidenceInterval?
+    public let pValue: Double?
+    public var holmPValue: Double?
+    public let pairs: Int
+    public let note: String?
+
+    /// Every effect of `slices`' setting axes, Holm-adjusted as one family; empty without setting axes.
+    static func all(_ slices: [GridSlices.Slice], settingAxes: [String], level: Double) -> [SettingEffect] {
+        var effects = [SettingEffect]()
+        for (k, axis) in settingAxes.enumerated() {
+            guard let reference = GridSlices.sortedLabels(Set(slices.map { $0.settings[k].label })).first else { continue }
+            for slice in slices where slice.settings[k].label != reference {
+                // The reference slice: the same parametrization and other settings, the reference value on this axis.
+                var wanted = slice.settings
+                wanted[k] = GridSlices.Setting(axis: axis, label: reference)
+                guard let ref = slices.first(where: { $0.parametrization == slice.parametrization && $0.settings == wanted }) else { continue }
+                let a = slice.tuned, r = ref.tuned
+                guard a.baseline == r.baseline else { continue }
+                var others = slice.settings
+                others.remove(at: k)
+                let scopeParts = (slice.parametrization.map { ["`\($0)` network"] } ?? []) + (others.isEmpty ? [] : [GridSlices.settingsText(others)])
+                for arm in a.arms where arm != a.baseline && r.arms.contains(arm) {
+                    for size in a.sizes where r.sizes.contains(size) {
+                        guard let armAt = a.cell(arm, size), let baseAt = a.cell(a.baseline, size),
+                            let armRef = r.cell(arm, size), let baseRef = r.cell(r.baseline, size)
+                        else { continue }
+                        let (seeds, v) = SeedPairedTest.matched([armAt, baseAt, armRef, baseRef].map(\.finalsBySeed))
+                        guard !seeds.isEmpty else { continue }
+                        let t = SeedPairedTest(zip(v[0], v[1]).map { $0 - $1 }, minus: zip(v[2], v[3]).map { $0 - $1 }, level: level)
+                        effects.append(
+                            SettingEffect(
+                                axis: axis, value: slice.settings[k].label, reference: reference,
+                                scope: scopeParts.isEmpty ? nil : scopeParts.joined(separator: ", "), arm: arm, baseline: a.baseline,
+                                size: size, sizeLabel: a.label(size), delta: t.delta, interval: t.interval,
+                                pValue: t.pValue, holmPValue: nil, pairs: seeds.count,
+                                note: seeds.count < 2 ? "fewer than 2 seeds shared by the four cells: no test" : t.note))
+                    }
+                }
+            }
+        }
+        SeedPairedTest.applyHolm(&effects, pValue: \.pValue, adjusted: \.holmPValue)
+        return effects
+    }
+
+    static func valueText(_ label: String) -> String { label.isEmpty ? "(not recorded)" : label }
+
+    /// "`weight_decay` = 0.1 vs 0.0" and its scope.
+    var settingText: String {
+        "`\(axis)` = \(SettingEffect.valueText(value)) vs \(SettingEffect.valueText(reference))" + (scope.map { " (\($0))" } ?? "")
+    }
+
+    // MARK: markdown
+
+    /// One line per (axis, value) comparison: how many gaps changed significantly, and in which direction.
+    static func findings(_ effects: [SettingEffect], unit: String) -> String {
+        var s = ""
+        var seen: [String] = []
+        for e in effects where !seen.contains(e.settingText) { seen.append(e.settingText) }
+        for setting in seen {
+            let ts = effects.filter { $0.settingText == setting }
+            let tested = ts.filter { $0.pValue != nil }
+            let smaller = tested.filter { Markdown.significantP($0.holmPValue) && $0.delta < 0 }.count
+            let larger = tested.filter { Markdown.significantP($0.holmPValue) && $0.delta > 0 }.count
+            s += "- Gap to the baseline at \(setting): "
+            if tested.isEmpty {
+                s += "no test possible (fewer than 2 shared seeds)"
+            } else if smaller == 0 && larger == 0 {
+                s += "no change distinguishable from 0 in any of the \(tested.count) strategy × size cell\(tested.count == 1 ? "" : "s") at this n"
+            } else {
+                var parts = [String]()
+                if smaller > 0 { parts.append("smaller in \(smaller) of \(ts.count) strategy × size cells") }
+                if larger > 0 { parts.append("larger in \(larger) of \(ts.count)") }
+                s += parts.joined(separator: ", ") + " (family-wise α = 0.05, Holm)"
+            }
+            s += "; Δgap: " + ts.map { "`\($0.arm)` \($0.sizeLabel) \(Format.signed($0.delta))" }.joined(separator: ", ") + " \(unit).\n"
+        }
+        return s
+    }
+
+    static func table(_ effects: [SettingEffect], unit: String, level: Double) -> String {
+        let m = effects.filter { $0.pValue != nil }.count
+        var s = "Does a setting change a strategy's gap to the baseline? Each value of a setting axis against its first "
+        s += "value, the parametrization and other settings held equal: Δgap = (strategy − baseline at the value) − "
+        s += "(strategy − baseline at the reference value), in final validation loss (\(unit)); negative = the gap is "
+        s += "smaller at the value. A one-sample t over the per-seed differences of differences (the seeds all four "
+        s += "cells share); p-values two-sided, "
+        s += m == 0 ? "but no cell allows a test here.\n\n" : "Holm-adjusted over all \(m) test\(m == 1 ? "" : "s") of the table.\n\n"
+        s += "| setting | strategy | baseline | size | Δgap | \(Markdown.pct(level)) CI (unadjusted) | p | p (Holm) | n pairs | note |\n"
+        s += "|---|---|---|---|---:|---|---:|---:|---:|---|\n"
+        for e in effects {
+            let ci = e.interval.map { Format.interval($0.lower, $0.upper) } ?? "—"
+            s += "| \(e.settingText) | `\(e.arm)` | `\(e.baseline)` | \(e.sizeLabel) | \(Format.signed(e.delta)) | \(ci) | "
+            s += "\(e.pValue.map(Format.p) ?? "—") | \(e.holmPValue.map(Format.p) ?? "—") | \(e.pairs) | \(e.note ?? "") |\n"
+        }
+        return s
+    }
+}
