@@ -47,6 +47,8 @@ public struct GridSlices: Sendable {
     public let decompositions: [Decomposition]
     /// How each setting changes the strategies' gaps to the baseline (empty without setting axes).
     public let settingEffects: [SettingEffect]
+    /// Why there are no setting effects although the grid has setting axes (nil otherwise).
+    public let settingEffectsNote: String?
     /// Runs that did not finish or that the primary metric sets aside, and runs grid.json lists without a folder.
     public let problems: [RunProblem]
 
@@ -146,8 +148,14 @@ public struct GridSlices: Sendable {
             }
         }
         let sweeps = variesLearningRate
+        // One namer per parametrization over all its settings, so an arm has the same name at every value of a
+        // setting (the gaps across settings pair arms by name).
+        let readableRuns = runs.filter { $0.state != .unreadable }
+        func namer(_ parametrization: String?) -> (RunRecord) -> String {
+            GridAnalysis.armNamer(parametrization.map { p in readableRuns.filter { $0.parametrization == p } } ?? readableRuns)
+        }
         slices = groups.map { parametrization, settings, rs in
-            let armName = GridAnalysis.armNamer(rs.filter { $0.state != .unreadable })
+            let armName = namer(parametrization)
             let base = GridSlices.baseline(baseline, in: rs, armName: armName)
             // Slices list no missing runs of their own (expectedRunIDs: []): the grid's problems are listed once.
             func analysis(_ runs: [RunRecord]) -> GridAnalysis {
@@ -171,7 +179,7 @@ public struct GridSlices: Sendable {
                 Decomposition(settings: settings, decomposition: $0)
             }
         }
-        settingEffects = SettingEffect.all(all, settingAxes: settingAxes, level: level)
+        (settingEffects, settingEffectsNote) = SettingEffect.all(all, settingAxes: settingAxes, metric: PrimaryMetric(runs), level: level)
         // Through the grid's primary metric, so a finished run it cannot compare (no bits per byte) is listed too.
         problems = GridAnalysis.problems(
             PrimaryMetric(runs).primary(runs), arms: [], sizes: [], seeds: [], armName: { $0.id }, expectedRunIDs: expectedRunIDs)

@@ -24,12 +24,27 @@ public struct SettingEffect: Sendable {
     public let pairs: Int
     public let note: String?
 
-    /// Every effect of `slices`' setting axes, Holm-adjusted as one family; empty without setting axes.
-    static func all(_ slices: [GridSlices.Slice], settingAxes: [String], level: Double) -> [SettingEffect] {
+    /// Every effect of `slices`' setting axes, Holm-adjusted as one family; empty without setting axes, or with the
+    /// reason when gaps cannot be compared across the settings. `metric` is the grid's over all its runs: when the
+    /// settings span vocabularies or corpora, a slice's gap in nats per token is not comparable with another's.
+    static func all(
+        _ slices: [GridSlices.Slice], settingAxes: [String], metric: PrimaryMetric, level: Double
+    ) -> (
+        effects: [SettingEffect], note: String?
+    ) {
+        guard !settingAxes.isEmpty else { return ([], nil) }
+        if slices.contains(where: { $0.tuned.metric.kind != metric.kind }) {
+            return (
+                [],
+                "not testable here: the settings change the corpus or the vocabulary, so a gap in nats per token at one "
+                    + "value is not comparable with a gap at another (each value's own comparisons above are)"
+            )
+        }
         var effects = [SettingEffect]()
         for (k, axis) in settingAxes.enumerated() {
             guard let reference = GridSlices.sortedLabels(Set(slices.map { $0.settings[k].label })).first else { continue }
-            for slice in slices where slice.settings[k].label != reference {
+            // A value that is not recorded ("") is left out: there is no setting to compare.
+            for slice in slices where slice.settings[k].label != reference && !slice.settings[k].label.isEmpty {
                 // The reference slice: the same parametrization and other settings, the reference value on this axis.
                 var wanted = slice.settings
                 wanted[k] = GridSlices.Setting(axis: axis, label: reference)
@@ -59,7 +74,7 @@ public struct SettingEffect: Sendable {
             }
         }
         SeedPairedTest.applyHolm(&effects, pValue: \.pValue, adjusted: \.holmPValue)
-        return effects
+        return (effects, nil)
     }
 
     static func valueText(_ label: String) -> String { label.isEmpty ? "(not recorded)" : label }
@@ -71,7 +86,8 @@ public struct SettingEffect: Sendable {
 
     // MARK: markdown
 
-    /// One line per (axis, value) comparison: how many gaps changed significantly, and in which direction.
+    /// One line per (axis, value) comparison: in how many tested strategy × size cells the strategy's loss relative
+    /// to the baseline moved significantly, and which way.
     static func findings(_ effects: [SettingEffect], unit: String) -> String {
         var s = ""
         var seen: [String] = []
@@ -79,32 +95,43 @@ public struct SettingEffect: Sendable {
         for setting in seen {
             let ts = effects.filter { $0.settingText == setting }
             let tested = ts.filter { $0.pValue != nil }
-            let smaller = tested.filter { Markdown.significantP($0.holmPValue) && $0.delta < 0 }.count
-            let larger = tested.filter { Markdown.significantP($0.holmPValue) && $0.delta > 0 }.count
+            let lower = tested.filter { Markdown.significantP($0.holmPValue) && $0.delta < 0 }.count
+            let higher = tested.filter { Markdown.significantP($0.holmPValue) && $0.delta > 0 }.count
             s += "- Gap to the baseline at \(setting): "
             if tested.isEmpty {
-                s += "no test possible (fewer than 2 shared seeds)"
-            } else if smaller == 0 && larger == 0 {
-                s += "no change distinguishable from 0 in any of the \(tested.count) strategy × size cell\(tested.count == 1 ? "" : "s") at this n"
+                s += "no test possible in any of the \(ts.count) strategy × size cells (see the notes in the table)"
             } else {
-                var parts = [String]()
-                if smaller > 0 { parts.append("smaller in \(smaller) of \(ts.count) strategy × size cells") }
-                if larger > 0 { parts.append("larger in \(larger) of \(ts.count)") }
-                s += parts.joined(separator: ", ") + " (family-wise α = 0.05, Holm)"
+                let of =
+                    "of \(tested.count) tested strategy × size cell\(tested.count == 1 ? "" : "s")"
+                    + (tested.count < ts.count ? " (\(ts.count) in all)" : "")
+                if lower == 0 && higher == 0 {
+                    s += "no change distinguishable from 0 in any \(of) at this n"
+                } else {
+                    var parts = [String]()
+                    if lower > 0 { parts.append("the strategy does better relative to the baseline in \(lower)") }
+                    if higher > 0 { parts.append("worse in \(higher)") }
+                    s += parts.joined(separator: ", ") + " \(of) (family-wise α = 0.05, Holm)"
+                }
             }
             s += "; Δgap: " + ts.map { "`\($0.arm)` \($0.sizeLabel) \(Format.signed($0.delta))" }.joined(separator: ", ") + " \(unit).\n"
         }
         return s
     }
 
-    static func table(_ effects: [SettingEffect], unit: String, level: Double) -> String {
+    static func table(_ effects: [SettingEffect], unit: String, level: Double, tunedLR: Bool) -> String {
         let m = effects.filter { $0.pValue != nil }.count
         var s = "Does a setting change a strategy's gap to the baseline? Each value of a setting axis against its first "
         s += "value, the parametrization and other settings held equal: Δgap = (strategy − baseline at the value) − "
-        s += "(strategy − baseline at the reference value), in final validation loss (\(unit)); negative = the gap is "
-        s += "smaller at the value. A one-sample t over the per-seed differences of differences (the seeds all four "
-        s += "cells share); p-values two-sided, "
-        s += m == 0 ? "but no cell allows a test here.\n\n" : "Holm-adjusted over all \(m) test\(m == 1 ? "" : "s") of the table.\n\n"
+        s += "(strategy − baseline at the reference value), in final validation loss (\(unit)); negative = at the value "
+        s += "the strategy does better relative to the baseline (a positive gap narrows, a negative one widens). A "
+        s += "one-sample t over the per-seed differences of differences (the seeds all four cells share; a strategy or "
+        s += "size missing on either side is left out); p-values two-sided, "
+        s += m == 0 ? "but no cell allows a test here." : "Holm-adjusted over all \(m) test\(m == 1 ? "" : "s") of the table."
+        if tunedLR {
+            s += " Each of the four cells is at its own best learning rate, so Δgap is the change in the tuned gaps, "
+            s += "including any shift of the best rates; the tests treat the chosen rates as fixed."
+        }
+        s += "\n\n"
         s += "| setting | strategy | baseline | size | Δgap | \(Markdown.pct(level)) CI (unadjusted) | p | p (Holm) | n pairs | note |\n"
         s += "|---|---|---|---|---:|---|---:|---:|---:|---|\n"
         for e in effects {

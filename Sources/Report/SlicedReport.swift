@@ -70,7 +70,10 @@ struct SlicedReport {
         }
         if !g.settingEffects.isEmpty {
             md += "## Gaps across settings\n\n"
-            md += SettingEffect.table(g.settingEffects, unit: g.slices[0].tuned.metric.unit, level: g.level) + "\n"
+            md += SettingEffect.table(g.settingEffects, unit: g.slices[0].tuned.metric.unit, level: g.level, tunedLR: g.variesLearningRate)
+            md += "\n"
+        } else if let note = g.settingEffectsNote {
+            md += "## Gaps across settings\n\n" + note.prefix(1).uppercased() + note.dropFirst() + ".\n\n"
         }
         for d in g.decompositions {
             md += "## \(decompositionTitle(d))\n\n"

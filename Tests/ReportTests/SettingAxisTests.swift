@@ -152,9 +152,39 @@ final class SettingAxisTests: XCTestCase {
             XCTAssertEqual(e.pairs, 4)
         }
         XCTAssertTrue(
-            out.markdown.contains("- Gap to the baseline at `weight_decay` = 0.1 vs 0.0: smaller in 1 of 4 strategy × size cells"),
+            out.markdown.contains(
+                "- Gap to the baseline at `weight_decay` = 0.1 vs 0.0: the strategy does better relative to the baseline in 1 of 4 "
+                    + "tested strategy × size cells (family-wise α = 0.05, Holm)"),
             out.markdown)
         XCTAssertTrue(out.markdown.contains("| `weight_decay` = 0.1 vs 0.0 | `hashed` | `learned` | d128-L2 | -0.0349 | "), out.markdown)
         assertNoNonFinite(out.markdown)
+    }
+
+    /// Arms are named over the whole grid: a strategy whose option sets differ between the values (here `hashed` with
+    /// n = 1 only at 0.0 and n = 2 only at 0.1) is two arms, never paired across the setting as if one.
+    func testArmsAreNamedOverTheWholeGrid() throws {
+        var one = SyntheticSweep.Arm("hashed", strategy: "hashed", options: ["n": 1])
+        one.axes = ["strategy_options": "n1"]
+        var two = SyntheticSweep.Arm("hashed", strategy: "hashed", options: ["n": 2])
+        two.axes = ["strategy_options": "n2"]
+        var spec = SyntheticSweep.Spec(
+            arms: [Self.arms[0], one, two, .init("frozen-random", strategy: "frozen-random", gap: 0.1)], shapes: Self.shapes, seeds: [1, 2, 3],
+            learningRates: [1e-2])
+        spec.setting = .init("weight_decay", [.init("0.0"), .init("0.1")])
+        let grid = try temporaryFolder(self).appendingPathComponent("weight-decay")
+        try SyntheticSweep.write(spec, to: grid)
+        for (arm, value) in [(two, spec.setting!.values[0]), (one, spec.setting!.values[1])] {
+            for shape in Self.shapes {
+                for seed in spec.seeds {
+                    let id = SyntheticSweep.runID(arm, shape, lr: 1e-2, vocab: 2048, seed: seed, setting: value)
+                    try FileManager.default.removeItem(at: grid.appendingPathComponent(id))
+                }
+            }
+        }
+        let slices = try XCTUnwrap(try Report.build(gridFolder: grid).slices)
+        XCTAssertEqual(slices.settingAxes, ["weight_decay"])
+        XCTAssertEqual(slices.slices.map { $0.tuned.arms.filter { $0.hasPrefix("hashed") }.count }, [1, 1])
+        XCTAssertNotEqual(slices.slices[0].tuned.arms, slices.slices[1].tuned.arms)
+        XCTAssertEqual(slices.settingEffects.map(\.arm), ["frozen-random", "frozen-random"])
     }
 }
