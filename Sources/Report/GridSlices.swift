@@ -198,9 +198,12 @@ public struct GridSlices: Sendable {
 
     /// "`weight_decay` = 0.1, `lr_schedule` = wsd" (empty without settings).
     static func settingsText(_ settings: [Setting]) -> String {
-        // "" is a run without the axis (one trained outside the grid, or before the axis was added).
-        settings.map { "`\($0.axis)` = \($0.label.isEmpty ? "(not recorded)" : $0.label)" }.joined(separator: ", ")
+        settings.map { "`\($0.axis)` = \(labelText($0.label))" }.joined(separator: ", ")
     }
+
+    /// A setting's label as printed: "" is a run without the axis (trained outside the grid, or before the axis was
+    /// added).
+    static func labelText(_ label: String) -> String { label.isEmpty ? "(not recorded)" : label }
 
     /// What sets the slice apart, e.g. "`mup` network, `weight_decay` = 0.1"; nil for the one slice of a grid split
     /// neither by parametrization nor by a setting.

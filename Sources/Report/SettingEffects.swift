@@ -6,7 +6,7 @@ import Stats
 /// per strategy and size, the seed-paired difference of gaps
 ///     Δgap = (strategy − baseline at the value) − (strategy − baseline at the reference),
 /// a one-sample t over the per-seed differences of differences (the seeds all four cells share), Holm-adjusted over
-/// the whole family. Negative: the strategy's gap to the baseline is smaller at the value.
+/// the whole family. Negative: at the value the strategy does better relative to the baseline.
 public struct SettingEffect: Sendable {
     public let axis: String
     public let value: String
@@ -77,11 +77,9 @@ public struct SettingEffect: Sendable {
         return (effects, nil)
     }
 
-    static func valueText(_ label: String) -> String { label.isEmpty ? "(not recorded)" : label }
-
     /// "`weight_decay` = 0.1 vs 0.0" and its scope.
     var settingText: String {
-        "`\(axis)` = \(SettingEffect.valueText(value)) vs \(SettingEffect.valueText(reference))" + (scope.map { " (\($0))" } ?? "")
+        "`\(axis)` = \(GridSlices.labelText(value)) vs \(GridSlices.labelText(reference))" + (scope.map { " (\($0))" } ?? "")
     }
 
     // MARK: markdown

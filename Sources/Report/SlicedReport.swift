@@ -144,7 +144,7 @@ struct SlicedReport {
         if !g.settingAxes.isEmpty {
             let values = g.settingAxes.map { axis in
                 let labels = GridSlices.sortedLabels(Set(g.slices.flatMap { $0.settings.filter { $0.axis == axis }.map(\.label) }))
-                return "`\(axis)` (\(labels.joined(separator: ", ")))"
+                return "`\(axis)` (\(labels.map(GridSlices.labelText).joined(separator: ", ")))"
             }
             s += "\n**Other axes:** \(values.joined(separator: "; ")). Each combination of their values is analysed on its "
             s += "own, with its own baseline, tests and Holm family: runs that differ in one are never pooled into a cell. "
