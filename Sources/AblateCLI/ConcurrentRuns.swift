@@ -34,6 +34,13 @@ enum ConcurrentRuns {
         return (0..<count).compactMap { done[$0]?.error }
     }
 
+    /// The error to throw when the only task failed (its text was not printed, see `forEach`): the task's own error
+    /// when `task` is the folder the user gave, else that error naming the task's folder. nil otherwise.
+    static func loneFailure(_ failures: [Error], tasks: Int, task: URL, given: URL) -> Error? {
+        guard tasks == 1, let only = failures.first else { return nil }
+        return task.standardizedFileURL == given.standardizedFileURL ? only : CLIError("failed \(task.path): \(only)")
+    }
+
     /// The default number of tasks at once: one per core when each task's BLAS calls run on one thread, else one.
     static func defaultJobs(threads: Int) -> Int { threads == 1 ? ProcessInfo.processInfo.activeProcessorCount : 1 }
 

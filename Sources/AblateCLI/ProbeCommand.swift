@@ -130,12 +130,7 @@ struct ProbeCommand: ParsableCommand {
             print(Self.table(folders.compactMap { try? RunProbe.read($0) }))
         }
         if !failures.isEmpty {
-            // A lone task's failure is not printed in its place (`ConcurrentRuns.forEach`): it is the error thrown here,
-            // naming the run when the path given was a folder of runs.
-            if tasks.count == 1, let only = failures.first {
-                let given = tasks[0].folder.standardizedFileURL == root.standardizedFileURL
-                throw given ? only : CLIError("failed \(tasks[0].folder.path): \(only)")
-            }
+            if let lone = ConcurrentRuns.loneFailure(failures, tasks: tasks.count, task: tasks[0].folder, given: root) { throw lone }
             throw CLIError(
                 "\(failures.count) of \(tasks.count) run(s) under \(root.path) could not be probed (named above); the others were. "
                     + "Fix: see each message, then probe again (runs already probed are skipped).")

@@ -63,11 +63,7 @@ struct SampleCommand: ParsableCommand {
                         return ("failed \(run.path): \(error)", error)
                     }
                 }
-                // A lone run's failure is not printed in its place (`ConcurrentRuns.forEach`): it is the error thrown here,
-                // naming the run when the path given was a folder of runs.
-                if runs.count == 1, let only = failures.first {
-                    throw runs[0].standardizedFileURL == root.standardizedFileURL ? only : CLIError("failed \(runs[0].path): \(only)")
-                }
+                if let lone = ConcurrentRuns.loneFailure(failures, tasks: runs.count, task: runs[0], given: root) { throw lone }
                 if !failures.isEmpty {
                     throw CLIError(
                         "\(failures.count) of \(runs.count) run(s) under \(path) could not be sampled (named above); the others were. "

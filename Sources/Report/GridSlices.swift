@@ -207,8 +207,10 @@ public struct GridSlices: Sendable {
 
     /// What sets the slice apart, e.g. "`mup` network, `weight_decay` = 0.1"; nil for the one slice of a grid split
     /// neither by parametrization nor by a setting.
-    static func scope(_ slice: Slice) -> String? {
-        let parts = (slice.parametrization.map { ["`\($0)` network"] } ?? []) + (slice.settings.isEmpty ? [] : [settingsText(slice.settings)])
+    static func scope(_ slice: Slice) -> String? { scope(parametrization: slice.parametrization, settings: slice.settings) }
+
+    static func scope(parametrization: String?, settings: [Setting]) -> String? {
+        let parts = (parametrization.map { ["`\($0)` network"] } ?? []) + (settings.isEmpty ? [] : [settingsText(settings)])
         return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 }

@@ -53,7 +53,7 @@ public struct SettingEffect: Sendable {
                 guard a.baseline == r.baseline else { continue }
                 var others = slice.settings
                 others.remove(at: k)
-                let scopeParts = (slice.parametrization.map { ["`\($0)` network"] } ?? []) + (others.isEmpty ? [] : [GridSlices.settingsText(others)])
+                let scope = GridSlices.scope(parametrization: slice.parametrization, settings: others)
                 for arm in a.arms where arm != a.baseline && r.arms.contains(arm) {
                     for size in a.sizes where r.sizes.contains(size) {
                         guard let armAt = a.cell(arm, size), let baseAt = a.cell(a.baseline, size),
@@ -65,7 +65,7 @@ public struct SettingEffect: Sendable {
                         effects.append(
                             SettingEffect(
                                 axis: axis, value: slice.settings[k].label, reference: reference,
-                                scope: scopeParts.isEmpty ? nil : scopeParts.joined(separator: ", "), arm: arm, baseline: a.baseline,
+                                scope: scope, arm: arm, baseline: a.baseline,
                                 size: size, sizeLabel: a.label(size), delta: t.delta, interval: t.interval,
                                 pValue: t.pValue, holmPValue: nil, pairs: seeds.count,
                                 note: seeds.count < 2 ? "fewer than 2 seeds shared by the four cells: no test" : t.note))

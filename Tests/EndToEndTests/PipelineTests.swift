@@ -11,13 +11,19 @@ import XCTest
 /// Then `ablate train` transplants the lowrank run's table: the transplanted table must be the strategy's own
 /// effective input table A·P. A few seconds of training on a generated corpus.
 final class PipelineTests: XCTestCase {
-    func testGridProbeReportAndTransplant() throws {
+    /// A fresh folder holding the generated corpus as tiny.txt, removed after the test, and the binary run from it;
+    /// skips the test when the binary is not built next to the tests.
+    func workspace() throws -> (ablate: AblateBinary, folder: URL) {
         guard let url = AblateBinary.find() else { throw XCTSkip("the ablate binary is not built next to the tests") }
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("ablate-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: tmp) }
-        let ablate = AblateBinary(url: url, folder: tmp)
+        addTeardownBlock { try? FileManager.default.removeItem(at: tmp) }
         try TinyCorpus.write(to: tmp.appendingPathComponent("tiny.txt"))
+        return (AblateBinary(url: url, folder: tmp), tmp)
+    }
+
+    func testGridProbeReportAndTransplant() throws {
+        let (ablate, tmp) = try workspace()
         let model = "vocab_size: 256, context_length: 16, batch_size: 4, d_model: 16, n_layer: 1, n_head: 2"
         try """
         name: e2e
@@ -165,12 +171,7 @@ final class PipelineTests: XCTestCase {
     /// A grid axis beside strategy, size and seed: `grid run` records each run's value in grid-run.json, and the
     /// report analyses each value on its own (its cells hold that value's runs only) instead of pooling them.
     func testSettingAxisSlicesTheReport() throws {
-        guard let url = AblateBinary.find() else { throw XCTSkip("the ablate binary is not built next to the tests") }
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("ablate-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: tmp) }
-        let ablate = AblateBinary(url: url, folder: tmp)
-        try TinyCorpus.write(to: tmp.appendingPathComponent("tiny.txt"))
+        let (ablate, tmp) = try workspace()
         try """
         name: wd
         base: {corpus: \(tmp.path)/tiny.txt, vocab_size: 256, context_length: 16, batch_size: 4, d_model: 16, n_layer: 1,
