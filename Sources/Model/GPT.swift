@@ -33,7 +33,7 @@ public final class GPT: @unchecked Sendable {
     public let targets: UnsafeMutablePointer<Int32>
     /// Tokens in the last forward pass (≤ batchSize · contextLength).
     private(set) var rows = 0
-    /// What the activations' `probs` buffer holds for the last forward pass.
+    /// What the logits buffer holds after the last forward pass.
     private var headOutput = HeadOutput.none
     /// When set, every operation of `forward`/`backward` is timed into it by category (`ablate bench --profile`);
     /// nil costs one branch per operation. It needs a slot per shard.
@@ -245,15 +245,16 @@ public final class GPT: @unchecked Sendable {
 
     /// Runs the model on `inputs` (B·T token ids, B ≤ batchSize, T = contextLength) and returns the mean
     /// cross-entropy against `targets`. Call `backward()` afterwards to accumulate gradients.
-    /// - Parameter forBackward: false when no `backward()` follows (evaluation, sampling): the softmax probabilities
-    ///   are then not stored (one N×V write and pass fewer); the losses and logits are the same to the bit.
+    /// - Parameter forBackward: false when no `backward()` follows (evaluation, sampling): the logits then stay
+    ///   readable (`lastLogits`); otherwise the loss replaces them with what `backward()` needs. The losses are the same
+    ///   to the bit either way.
     @discardableResult
     public func forward(batch: Int, forBackward: Bool = true) -> Double {
         precondition(batch >= 1 && batch <= batchSize, "forward(batch: \(batch)) outside 1…\(batchSize), the model's batch size")
         let T = config.contextLength, C = config.dModel
         let n = batch * T
         rows = n
-        headOutput = forBackward ? .probabilities : .none
+        headOutput = forBackward ? .exponentials : .logits
         prepareShards(batch: batch)
 
         // x₀ = α_in · embed(tokens) + wpe[t], over the whole batch (strategies need not be thread-safe), with
@@ -267,7 +268,7 @@ public final class GPT: @unchecked Sendable {
                 Elementwise.accumulate(into: x, wpeValues, count: T * C)
             }
         }
-        forEachShard { forward($0, storingProbabilities: forBackward) }
+        forEachShard { forward($0, forBackward: forBackward) }
         // The mean over all tokens in token order, so it does not depend on the split.
         let total = profile.measure(.lossForward) {
             var total = 0.0
@@ -278,7 +279,7 @@ public final class GPT: @unchecked Sendable {
     }
 
     /// The blocks, the final LayerNorm, the head and the loss for one shard's sequences.
-    private func forward(_ shard: Shard, storingProbabilities: Bool) {
+    private func forward(_ shard: Shard, forBackward: Bool) {
         let T = config.contextLength, C = config.dModel, V = config.vocabSize, NH = config.nHead
         let batch = shard.sequences.count, n = batch * T, first = shard.sequences.lowerBound * T
         let a = shard.acts, params = shard.parameters
@@ -325,7 +326,8 @@ public final class GPT: @unchecked Sendable {
         }
         profile.measure(.lossForward, slot: slot) {
             _ = SoftmaxCrossEntropy.forward(
-                losses: a.losses, probs: storingProbabilities ? a.probs : nil, logits: a.logits, multiplier: logitMultiplier,
+                losses: a.losses, sums: forBackward ? a.expSums : nil, logits: a.logits,
+                multiplier: logitMultiplier,
                 targets: targets + first, rows: n, vocab: V)
         }
     }
@@ -334,7 +336,9 @@ public final class GPT: @unchecked Sendable {
 
     /// Accumulates dLoss/dθ into the parameter gradients for the last `forward` (mean loss over its tokens).
     public func backward() {
-        precondition(headOutput != .none, "backward() after forward(batch:forBackward: false), which kept no probabilities")
+        precondition(
+            headOutput == .exponentials || headOutput == .logitGradient,
+            "backward() without a forward(batch:) for it (forBackward: false keeps only the logits)")
         let n = rows
         let batch = n / config.contextLength
         let T = config.contextLength, C = config.dModel
@@ -365,8 +369,8 @@ public final class GPT: @unchecked Sendable {
     }
 
     /// The loss, head, final LayerNorm and blocks backward for one shard; leaves dLoss/dx₀ in its `grads.dresidual`.
-    /// dLoss/dlogits replaces the probabilities in place, unless an earlier backward already did: written to a buffer
-    /// of its own, every line of it missed the cache on its store (measured slower than zero-filling that buffer and
+    /// dLoss/dlogits replaces the logits in place, unless an earlier backward already did: written to a buffer of its
+    /// own, every line of it missed the cache on its store (measured slower than zero-filling that buffer and
     /// accumulating into it); in place, each line is already loaded.
     private func backward(_ shard: Shard, lossGradientReady: Bool) {
         let T = config.contextLength, C = config.dModel, V = config.vocabSize, NH = config.nHead
@@ -405,11 +409,11 @@ public final class GPT: @unchecked Sendable {
         }
 
         // Scaled by the whole batch's token count: the loss is the mean over all shards' tokens.
-        let dlogits = a.probs
+        let dlogits = a.logits
         if !lossGradientReady {
             profile.measure(.lossBackward, slot: slot) {
                 SoftmaxCrossEntropy.backward(
-                    dlogits: dlogits, probs: a.probs, targets: targets + first, rows: n, vocab: V,
+                    exponentials: dlogits, sums: a.expSums, targets: targets + first, rows: n, vocab: V,
                     scale: logitMultiplier / Float(rows))
             }
         }
@@ -447,10 +451,15 @@ public final class GPT: @unchecked Sendable {
 
     /// Per-token losses of the last forward (n = B·T values).
     public var lastLosses: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: acts.losses, count: rows) }
-    /// Logits of the last forward, row-major [B·T, V] (after the μP multiplier).
-    public var lastLogits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: acts.logits, count: rows * config.vocabSize) }
+    /// Logits of the last forward, row-major [B·T, V] (after the μP multiplier). Only after `forward(batch:forBackward:
+    /// false)`: a training forward leaves exp(logit − max) in their place for `backward()`.
+    public var lastLogits: UnsafeBufferPointer<Float> {
+        precondition(headOutput == .logits, "lastLogits after a training forward; run forward(batch:forBackward: false)")
+        return UnsafeBufferPointer(start: acts.logits, count: rows * config.vocabSize)
+    }
 
-    /// Mean |activation| of each module's output in the last forward (for the μP coordinate check).
+    /// Mean |activation| of each module's output in the last forward, which must be `forward(batch:forBackward: false)`
+    /// (a training forward keeps no logits; for the μP coordinate check).
     public func activationScales() -> [(module: String, meanAbs: Double)] {
         func meanAbs(_ p: UnsafePointer<Float>, _ count: Int) -> Double {
             var s = 0.0
@@ -465,15 +474,16 @@ public final class GPT: @unchecked Sendable {
             out.append(("h.\(l).mlp", meanAbs(s.fcProj, n * C)))
             out.append(("h.\(l).residual", meanAbs(s.residual3, n * C)))
         }
-        out.append(("logits", meanAbs(acts.logits, n * config.vocabSize)))
+        out.append(("logits", meanAbs(lastLogits.baseAddress!, n * config.vocabSize)))
         return out
     }
 }
 
-/// What the N×V buffer after the logits holds: nothing `backward` can use (no forward yet, or one for evaluation only),
-/// the softmax probabilities of the last forward pass, or dLoss/dlogits formed from them in place by the first
-/// `backward` after it (which later ones reuse, so repeated backward passes still accumulate the same gradient).
-enum HeadOutput { case none, probabilities, logitGradient }
+/// What the N×V logits buffer holds: nothing yet; the logits of an evaluation forward (`backward` cannot use them);
+/// exp(logit − max) from a training forward, with each row's sum in `Activations.expSums`; or dLoss/dlogits formed
+/// from those in place by the first `backward` after it (which later ones reuse, so repeated backward passes still
+/// accumulate the same gradient).
+enum HeadOutput { case none, logits, exponentials, logitGradient }
 
 /// A weight, its optional bias, and the gradient buffers they accumulate into (LayerNorm and Linear alike).
 struct WeightAndBias {

@@ -78,11 +78,14 @@ public enum CoordinateCheck {
                 let model = trainer.model
                 for step in 1...s.steps {
                     data.batches.trainBatch(step: step, inputs: model.inputs, targets: model.targets)
-                    _ = model.forward(batch: s.batch)
+                    // The scales need the logits, which a training forward does not keep: an evaluation forward
+                    // first (the same activations to the bit), then the training one.
+                    _ = model.forward(batch: s.batch, forBackward: false)
                     for (module, value) in model.activationScales() {
                         records.append(
                             Record(parametrization: p, strategy: name, width: width, step: step, module: module, meanAbs: value))
                     }
+                    _ = model.forward(batch: s.batch)
                     model.store.zeroGradients()
                     model.backward()
                     trainer.optimizer.step(lr: s.learningRate, gradScale: 1)

@@ -34,13 +34,15 @@ final class ThreadInvarianceTests: XCTestCase {
 
         // Softmax cross-entropy, 70 rows × 1027.
         let rows = 70, vocab = 1027
-        let logits = buffer(randomValues(rows * vocab, &rng, scale: 3))
+        let values = randomValues(rows * vocab, &rng, scale: 3)
         let targets = (0..<rows).map { _ in Int32(rng.nextInt(below: vocab)) }
         let ce: () -> [Float] = {
-            let losses = self.zeros(rows), probs = self.zeros(rows * vocab), d = self.zeros(rows * vocab)
-            let mean = SoftmaxCrossEntropy.forward(losses: losses.p, probs: probs.p, logits: logits.p, targets: targets, rows: rows, vocab: vocab)
-            SoftmaxCrossEntropy.backward(dlogits: d.p, probs: probs.p, targets: targets, rows: rows, vocab: vocab, scale: 1 / Float(rows))
-            return losses.floats + probs.floats + d.floats + [Float(mean)]
+            let losses = self.zeros(rows), sums = self.zeros(rows), logits = self.buffer(values)
+            let mean = SoftmaxCrossEntropy.forward(losses: losses.p, sums: sums.p, logits: logits.p, targets: targets, rows: rows, vocab: vocab)
+            let exponentials = logits.floats
+            SoftmaxCrossEntropy.backward(
+                exponentials: logits.p, sums: sums.p, targets: targets, rows: rows, vocab: vocab, scale: 1 / Float(rows))
+            return losses.floats + sums.floats + exponentials + logits.floats + [Float(mean)]
         }
         assertIdentical(run(threads: 1, ce), run(threads: 2, ce), "softmax cross-entropy")
 

@@ -83,18 +83,20 @@ final class GradientCheckTests: XCTestCase {
         for i in 0..<once.count { XCTAssertEqual(model.store.gradients[i], 2 * once[i], accuracy: 1e-6 * max(1, abs(once[i]))) }
     }
 
-    /// A forward pass for evaluation (`forBackward: false`: no probabilities stored) gives the training forward's loss,
-    /// per-token losses and logits to the bit, under SP and under μP (whose logit multiplier the loss applies), with
-    /// one and with two shards; and a training forward after it still backpropagates.
+    /// A forward pass for evaluation (`forBackward: false`: the logits kept, no exponentials) gives the training
+    /// forward's loss and per-token losses to the bit, under SP and under μP (whose logit multiplier the loss applies),
+    /// with one and with two shards; a training forward in between leaves the next evaluation's logits unchanged; and
+    /// a training forward after it still backpropagates.
     func testEvaluationForwardIsBitIdentical() throws {
         for (parametrization, shards) in [("sp", 1), ("mup", 1), ("mup", 2)] {
             let model = try Self.makeModel(bias: true, parametrization: parametrization, shards: shards)
-            let training = model.forward(batch: 3)
-            let losses = Array(model.lastLosses), logits = Array(model.lastLogits)
             let evaluation = model.forward(batch: 3, forBackward: false)
+            let losses = Array(model.lastLosses), logits = Array(model.lastLogits)
+            let training = model.forward(batch: 3)
             let what = "\(parametrization), \(shards) shards"
-            XCTAssertEqual(evaluation.bitPattern, training.bitPattern, "mean loss, " + what)
+            XCTAssertEqual(training.bitPattern, evaluation.bitPattern, "mean loss, " + what)
             XCTAssertEqual(model.lastLosses.map(\.bitPattern), losses.map(\.bitPattern), "losses, " + what)
+            model.forward(batch: 3, forBackward: false)
             XCTAssertEqual(model.lastLogits.map(\.bitPattern), logits.map(\.bitPattern), "logits, " + what)
             model.store.zeroGradients()
             _ = model.forward(batch: 3)

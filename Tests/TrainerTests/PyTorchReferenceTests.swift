@@ -115,13 +115,14 @@ final class PyTorchReferenceTests: XCTestCase {
         XCTAssertEqual(inputs.count, B * T)
         for i in 0..<(B * T) { model.inputs[i] = Int32(inputs[i]); model.targets[i] = Int32(targets[i]) }
 
-        // Forward: loss and logits.
-        let loss = model.forward(batch: B)
+        // Forward: loss and logits (kept by an evaluation forward only), then the training forward for the gradients.
+        let loss = model.forward(batch: B, forBackward: false)
         let refLoss = Double(try fx.values("loss")[0])
         let lossRel = abs(loss - refLoss) / refLoss
         XCTAssertLessThanOrEqual(lossRel, 1e-5, "\(fixtureName): loss \(loss) vs torch \(refLoss)")
         let (logitErr, logitAt) = maxAbsDiff(model.lastLogits, try fx.values("logits"))
         XCTAssertLessThanOrEqual(logitErr, 1e-5, "\(fixtureName): logits differ by \(logitErr) at [\(logitAt / V), \(logitAt % V)]")
+        XCTAssertEqual(model.forward(batch: B).bitPattern, loss.bitPattern, "\(fixtureName): training forward's loss")
 
         // Backward: every gradient, relative to the tensor's largest gradient.
         store.zeroGradients()
