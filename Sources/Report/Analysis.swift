@@ -49,6 +49,16 @@ public struct GridAnalysis: Sendable {
     public func cell(_ arm: String, _ size: ModelShape) -> Cell? { cells[CellKey(arm: arm, size: size)] }
     public var hasBaseline: Bool { arms.first == baseline }
     public var comparedArms: [String] { arms.filter { $0 != baseline } }
+
+    /// Without the baseline arm: the arms of the baseline's strategy under other names (split by their options or
+    /// labelled by the grid), and how to pick one as the baseline; nil when there are none or the baseline is here.
+    public var baselineElsewhere: String? {
+        let candidates = arms.filter { armStrategies[$0] == baseline }
+        guard !hasBaseline, let first = candidates.first else { return nil }
+        return "its strategy runs here as " + candidates.map { "`\($0)`" }.joined(separator: ", ")
+            + "; compare against one of them with `ablate report … --baseline '\(first)'`, or give the grid's strategy "
+            + "values `label:`s"
+    }
 }
 
 /// A mean with its Student-t interval when it has one.
@@ -274,13 +284,16 @@ extension GridAnalysis {
     }
 
     /// Names runs' arms: the grid's label when it gave the strategy value one; otherwise a strategy is split by
-    /// options only when it appears with several option sets among `runs`.
-    static func armNamer(_ runs: [RunRecord]) -> (RunRecord) -> String {
-        var optionSets = [String: Set<String>]()
-        for r in runs where r.armLabel == nil { optionSets[r.strategy, default: []].insert(r.strategyOptions) }
+    /// options only when it appears with several option sets among `runs` at one value of each of `optionAxes` (the
+    /// setting axes whose values set options: `GridSlices.optionAxes`).
+    static func armNamer(_ runs: [RunRecord], optionAxes: [String] = []) -> (RunRecord) -> String {
+        struct Key: Hashable { let strategy: String, optionAxisLabels: [String] }
+        func key(_ r: RunRecord) -> Key { Key(strategy: r.strategy, optionAxisLabels: GridSlices.settingLabels(r, optionAxes)) }
+        var optionSets = [Key: Set<String>]()
+        for r in runs where r.armLabel == nil { optionSets[key(r), default: []].insert(r.strategyOptions) }
         return { r in
             if let label = r.armLabel { return label }
-            return (optionSets[r.strategy]?.count ?? 0) > 1 && !r.strategyOptions.isEmpty
+            return (optionSets[key(r)]?.count ?? 0) > 1 && !r.strategyOptions.isEmpty
                 ? "\(r.strategy)(\(r.strategyOptions))" : r.strategy
         }
     }

@@ -67,7 +67,7 @@ public struct GridSlices: Sendable {
     static func variesLearningRate(_ runs: [RunRecord], settingAxes: [String]) -> Bool {
         struct Cell: Hashable { let arm: String, parametrization: String, settings: [String], size: ModelShape }
         let readable = runs.filter { $0.state != .unreadable }
-        let armName = GridAnalysis.armNamer(readable)
+        let armName = GridAnalysis.armNamer(readable, optionAxes: optionAxes(readable))
         var rates = [Cell: Set<Double>]()
         for r in readable {
             guard let lr = r.learningRate else { continue }
@@ -79,22 +79,57 @@ public struct GridSlices: Sendable {
 
     /// The grid axes that would otherwise pool runs: those on which two readable runs of the same arm,
     /// parametrization, size and seed have different labels (grid-run.json `axes`), by name — except `learning_rate`,
-    /// the sweep each cell selects from (`variesLearningRate`). Axes that set the arm (strategy, strategy_options), the
-    /// parametrization or the size, also as part of a bundle of keys, differ only between such groups, and an axis
-    /// with one value separates nothing; neither is a setting. A run with no label recorded (trained outside the grid)
-    /// does not make an axis a setting.
+    /// the sweep each cell selects from (`variesLearningRate`). Axes that set the arm (strategy, strategy options for
+    /// some strategies only), the parametrization or the size, also as part of a bundle of keys, differ only between
+    /// such groups, and an axis with one value separates nothing; neither is a setting. A run with no label recorded
+    /// (trained outside the grid) does not make an axis a setting. Also settings: the `optionAxes(_:)`, whose values
+    /// set every strategy's options.
     static func settingAxes(_ runs: [RunRecord]) -> [String] {
-        struct Group: Hashable { let arm: String, parametrization: String, size: ModelShape, seed: UInt64 }
         let readable = runs.filter { $0.state != .unreadable }
-        let armName = GridAnalysis.armNamer(readable)
-        var labels = [Group: [String: Set<String>]]()
-        for r in readable {
-            let group = Group(arm: armName(r), parametrization: r.parametrization, size: r.shape, seed: r.seed)
+        return (axesVarying(readable, armName: GridAnalysis.armNamer(readable)) + optionAxes(readable)).sorted()
+    }
+
+    /// Setting axes whose values change the strategies' options, e.g. `strategy_options: [{init_std: 0.02},
+    /// {init_std: 0.1}]` crossed with every strategy: a strategy is then one arm under each value (`learned` stays the
+    /// baseline), where naming arms by their options would make `learned(init_std=0.02)` and `learned(init_std=0.1)`
+    /// with no `learned` to compare against. Such an axis is a setting when every run has a label for it (an axis
+    /// given to some strategies only makes arms of them), it varies within an arm named with its values as settings,
+    /// and it leaves the table's μP scale alone (an axis that changes `input_multiplier` is the μP decomposition's
+    /// table factor, whose values are arms).
+    static func optionAxes(_ runs: [RunRecord]) -> [String] {
+        let readable = runs.filter { $0.state != .unreadable }
+        guard let first = readable.first else { return [] }
+        let plain = Set(axesVarying(readable, armName: GridAnalysis.armNamer(readable)))
+        let labelledEverywhere = Set(first.axes.keys).filter { axis in readable.allSatisfy { !($0.axes[axis] ?? "").isEmpty } }
+        return labelledEverywhere.subtracting(plain).subtracting([learningRateAxis, "strategy"]).sorted().filter { axis in
+            let armName = GridAnalysis.armNamer(readable, optionAxes: [axis])
+            return axesVarying(readable, armName: armName).contains(axis) && !changesTableScale(readable, armName: armName)
+        }
+    }
+
+    /// Group key of `axesVarying` and `changesTableScale`: runs that differ only in settings.
+    private struct ArmGroup: Hashable { let arm: String, parametrization: String, size: ModelShape, seed: UInt64 }
+    private static func group(_ r: RunRecord, _ armName: (RunRecord) -> String) -> ArmGroup {
+        ArmGroup(arm: armName(r), parametrization: r.parametrization, size: r.shape, seed: r.seed)
+    }
+
+    /// The axes (but `learning_rate`) on which two of `runs` in one `ArmGroup` have different non-empty labels.
+    private static func axesVarying(_ runs: [RunRecord], armName: (RunRecord) -> String) -> [String] {
+        var labels = [ArmGroup: [String: Set<String>]]()
+        for r in runs {
             for (axis, label) in r.axes where !label.isEmpty && axis != learningRateAxis {
-                labels[group, default: [:]][axis, default: []].insert(label)
+                labels[group(r, armName), default: [:]][axis, default: []].insert(label)
             }
         }
         return Set(labels.values.flatMap { $0.filter { $0.value.count > 1 }.keys }).sorted()
+    }
+
+    /// Do two runs of one `ArmGroup` (named with `axis` as an option axis, so they differ only in axis labels) have
+    /// different table input multipliers?
+    private static func changesTableScale(_ runs: [RunRecord], armName: (RunRecord) -> String) -> Bool {
+        var multipliers = [ArmGroup: Set<Double>]()
+        for r in runs { multipliers[group(r, armName), default: []].insert(r.inputMultiplier ?? 1) }
+        return multipliers.values.contains { $0.count > 1 }
     }
 
     /// The grid axis of a learning-rate sweep.
@@ -149,10 +184,12 @@ public struct GridSlices: Sendable {
         }
         let sweeps = variesLearningRate
         // One namer per parametrization over all its settings, so an arm has the same name at every value of a
-        // setting (the gaps across settings pair arms by name).
+        // setting (the gaps across settings pair arms by name); options that an option axis sets do not rename it.
         let readableRuns = runs.filter { $0.state != .unreadable }
+        let optionAxes = GridSlices.optionAxes(readableRuns)
         func namer(_ parametrization: String?) -> (RunRecord) -> String {
-            GridAnalysis.armNamer(parametrization.map { p in readableRuns.filter { $0.parametrization == p } } ?? readableRuns)
+            GridAnalysis.armNamer(
+                parametrization.map { p in readableRuns.filter { $0.parametrization == p } } ?? readableRuns, optionAxes: optionAxes)
         }
         slices = groups.map { parametrization, settings, rs in
             let armName = namer(parametrization)

@@ -44,7 +44,8 @@ enum Markdown {
         for w in a.warnings { s += "\n**Warning:** \(w).\n" }
         if !a.hasBaseline {
             s += "\n**No `\(a.baseline)` runs in this grid:** there is no baseline, so no differences, tests, gap or "
-            s += "tokens-to-target figure; only per-strategy losses and fits are reported.\n"
+            s += "tokens-to-target figure; only per-strategy losses and fits are reported"
+            s += (a.baselineElsewhere.map { " (\($0))" } ?? "") + ".\n"
         }
         return s
     }

@@ -163,7 +163,8 @@ struct SlicedReport {
         for slice in g.slices {
             for w in slice.tuned.warnings { s += "\n**Warning** (\(heading(g, slice))): \(w).\n" }
             if !slice.tuned.hasBaseline {
-                s += "\n**No `\(slice.tuned.baseline)` runs** (\(heading(g, slice))): no differences or tests there.\n"
+                s += "\n**No `\(slice.tuned.baseline)` runs** (\(heading(g, slice))): no differences or tests there"
+                s += (slice.tuned.baselineElsewhere.map { " (\($0))" } ?? "") + ".\n"
             }
         }
         return s

@@ -111,6 +111,58 @@ final class SettingAxisTests: XCTestCase {
         XCTAssertEqual(slices.decompositions.count, 1)
     }
 
+    /// A strategy_options axis crossed with every strategy (`strategy_options: [{init_std: 0.02}, {init_std: 0.1}]`)
+    /// is a setting: each strategy stays one arm under each value, so `learned` is the baseline of both slices (named
+    /// by options, the arms were `learned(init_std=0.02)`, `learned(init_std=0.1)`, … with no `learned` to compare
+    /// against), and the gaps across settings say which gap the table's scale changes (here frozen-random's, by 0.1).
+    func testOptionAxisOverEveryStrategyIsASetting() throws {
+        let strategies: [(String, Double)] = [("learned", 0), ("frozen-random", 0.1), ("hashed", 0.05)]
+        var arms: [SyntheticSweep.Arm] = []
+        for (value, std) in [("std0.02", 0.02), ("std0.1", 0.1)] {
+            for (strategy, gap) in strategies {
+                let narrowed = strategy == "frozen-random" && std == 0.1 ? 0.1 : 0
+                var arm = SyntheticSweep.Arm(strategy, strategy: strategy, options: ["init_std": std], gap: gap + narrowed)
+                arm.axes = ["strategy_options": value]
+                arms.append(arm)
+            }
+        }
+        let (out, _) = try build(SyntheticSweep.Spec(arms: arms, shapes: Self.shapes, seeds: [1, 2, 3], learningRates: [1e-2]))
+        let slices = try XCTUnwrap(out.slices)
+        XCTAssertEqual(slices.settingAxes, ["strategy_options"])
+        XCTAssertEqual(slices.slices.map { $0.settings.map(\.label) }, [["std0.02"], ["std0.1"]])
+        for slice in slices.slices {
+            XCTAssertEqual(slice.tuned.arms, ["learned", "frozen-random", "hashed"])
+            XCTAssertEqual(slice.tuned.comparisons.map(\.pairs), [3, 3, 3, 3])
+        }
+        let effects = slices.settingEffects
+        XCTAssertEqual(effects.map(\.arm), ["frozen-random", "frozen-random", "hashed", "hashed"])
+        for e in effects {
+            XCTAssertEqual(e.delta, e.arm == "frozen-random" ? 0.1 : 0, accuracy: 0.02, "\(e.arm) at d\(e.size.dModel)")
+        }
+        XCTAssertTrue(out.markdown.contains("## `strategy_options` = std0.1, strategies against `learned`\n"), out.markdown)
+    }
+
+    /// Options given to the baseline's strategy only make arms of it (no setting), so there is no `learned` arm: the
+    /// report names the arms its strategy runs as and how to compare against one, and that advice works.
+    func testOptionsOnTheBaselineOnlyPointToItsArms() throws {
+        var arms: [SyntheticSweep.Arm] = [.init("frozen-random", strategy: "frozen-random", gap: 0.1)]
+        for (value, std) in [("std0.02", 0.02), ("std0.1", 0.1)] {
+            var arm = SyntheticSweep.Arm("learned", strategy: "learned", options: ["init_std": std])
+            arm.axes = ["strategy_options": value]
+            arms.append(arm)
+        }
+        let (out, grid) = try build(SyntheticSweep.Spec(arms: arms, shapes: Self.shapes, seeds: [1, 2], learningRates: [1e-2]))
+        XCTAssertNil(out.slices)
+        let baselines = out.analysis.arms.filter { $0.hasPrefix("learned(") }
+        XCTAssertEqual(baselines.count, 2)
+        XCTAssertTrue(
+            out.markdown.contains(
+                "its strategy runs here as `\(baselines[0])`, `\(baselines[1])`; compare against one of them "
+                    + "with `ablate report … --baseline '\(baselines[0])'`"), out.markdown)
+        let chosen = try Report.build(gridFolder: grid, baseline: baselines[0])
+        XCTAssertEqual(chosen.analysis.comparisons.count, 4)
+    }
+
     static var gapSpec: SyntheticSweep.Spec {
         var spec = SyntheticSweep.Spec(
             arms: Self.arms + [.init("frozen-random", strategy: "frozen-random", gap: 0.1)], shapes: Self.shapes, seeds: [1, 2, 3, 4],
