@@ -94,7 +94,8 @@ public enum GridPlan {
         let m = run.model, c = run.config
         let params = m.nonEmbeddingParameters + run.embeddingParameters
         let bt = c.batchSize * c.contextLength
-        let activations = bt * (m.nLayer * (20 * m.dModel + 2 * m.nHead * c.contextLength) + 3 * m.vocabSize) * 4
+        // One V-wide row per token: the logits, which the loss turns into exponentials and then their gradient in place.
+        let activations = bt * (m.nLayer * (20 * m.dModel + 2 * m.nHead * c.contextLength) + m.vocabSize) * 4
         return 16 * params + activations + tokenStreamBytes + (96 << 20)
     }
 

@@ -6,7 +6,7 @@ import Foundation
 /// When a backward follows, the forward leaves e = exp(logit − max) in place of each logit and keeps Σ e per row; the
 /// backward then forms scale · e · (1/Σ), in place again. No N×V buffer of probabilities is written: at the models'
 /// shapes it does not fit in cache, and writing it (each line first read from memory) and normalising it in a pass
-/// of its own cost ≈ 0.5 ms per step at V = 2048, N = 1024 (`ablate bench --profile`, loss rows), a sixth of the
+/// of its own cost ≈ 0.6 ms per step at V = 2048, N = 1024 (`ablate bench --profile`, loss rows), a sixth of the
 /// loss's time. The gradient is the same to the bit as from stored probabilities: p = e · (1/Σ), then scale · p.
 public enum SoftmaxCrossEntropy {
     /// losses[N] = −log softmax(logits[N, V])[target], computed as logsumexp − logit[target] (= max + log Σ − logit),

@@ -56,8 +56,8 @@ public struct GridAnalysis: Sendable {
         let candidates = arms.filter { armStrategies[$0] == baseline }
         guard !hasBaseline, let first = candidates.first else { return nil }
         return "its strategy runs here as " + candidates.map { "`\($0)`" }.joined(separator: ", ")
-            + "; compare against one of them with `ablate report … --baseline '\(first)'`, or give the grid's strategy "
-            + "values `label:`s"
+            + "; compare against one of them with `ablate report … --baseline '\(first)'`, or move the option sets into "
+            + "the grid's `strategy` axis as labelled entries ({name: …, label: …, options: {…}})"
     }
 }
 
@@ -285,7 +285,7 @@ extension GridAnalysis {
 
     /// Names runs' arms: the grid's label when it gave the strategy value one; otherwise a strategy is split by
     /// options only when it appears with several option sets among `runs` at one value of each of `optionAxes` (the
-    /// setting axes whose values set options: `GridSlices.optionAxes`).
+    /// setting axes whose values set options: `GridSlices.settingAxes(_:).options`).
     static func armNamer(_ runs: [RunRecord], optionAxes: [String] = []) -> (RunRecord) -> String {
         struct Key: Hashable { let strategy: String, optionAxisLabels: [String] }
         func key(_ r: RunRecord) -> Key { Key(strategy: r.strategy, optionAxisLabels: GridSlices.settingLabels(r, optionAxes)) }

@@ -55,7 +55,7 @@ public struct GridSlices: Sendable {
     /// Does this grid need slices (an LR sweep, table strategies under several parametrizations, or a setting axis)?
     public static func needsSlicing(_ runs: [RunRecord]) -> Bool {
         let settings = settingAxes(runs)
-        return variesLearningRate(runs, settingAxes: settings) || splitsParametrization(runs) || !settings.isEmpty
+        return variesLearningRate(runs, settings: settings) || splitsParametrization(runs) || !settings.all.isEmpty
     }
 
     /// A run's labels on `axes` ("" where it has none recorded).
@@ -64,14 +64,14 @@ public struct GridSlices: Sendable {
     /// True when some (strategy, parametrization, settings, size) cell holds runs at more than one learning rate:
     /// only then is there a learning rate to select. A rate fixed per strategy (or per size or setting) by the grid
     /// varies only across cells.
-    static func variesLearningRate(_ runs: [RunRecord], settingAxes: [String]) -> Bool {
+    static func variesLearningRate(_ runs: [RunRecord], settings: (all: [String], options: [String])) -> Bool {
         struct Cell: Hashable { let arm: String, parametrization: String, settings: [String], size: ModelShape }
         let readable = runs.filter { $0.state != .unreadable }
-        let armName = GridAnalysis.armNamer(readable, optionAxes: optionAxes(readable))
+        let armName = GridAnalysis.armNamer(readable, optionAxes: settings.options)
         var rates = [Cell: Set<Double>]()
         for r in readable {
             guard let lr = r.learningRate else { continue }
-            let cell = Cell(arm: armName(r), parametrization: r.parametrization, settings: settingLabels(r, settingAxes), size: r.shape)
+            let cell = Cell(arm: armName(r), parametrization: r.parametrization, settings: settingLabels(r, settings.all), size: r.shape)
             rates[cell, default: []].insert(lr)
         }
         return rates.values.contains { $0.count > 1 }
@@ -82,28 +82,30 @@ public struct GridSlices: Sendable {
     /// the sweep each cell selects from (`variesLearningRate`). Axes that set the arm (strategy, strategy options for
     /// some strategies only), the parametrization or the size, also as part of a bundle of keys, differ only between
     /// such groups, and an axis with one value separates nothing; neither is a setting. A run with no label recorded
-    /// (trained outside the grid) does not make an axis a setting. Also settings: the `optionAxes(_:)`, whose values
-    /// set every strategy's options.
-    static func settingAxes(_ runs: [RunRecord]) -> [String] {
+    /// (trained outside the grid) does not make an axis a setting. Also settings: the `optionAxes(_:plain:)`, whose values
+    /// set every strategy's options (also returned on their own: they name the arms, `GridAnalysis.armNamer`).
+    static func settingAxes(_ runs: [RunRecord]) -> (all: [String], options: [String]) {
         let readable = runs.filter { $0.state != .unreadable }
-        return (axesVarying(readable, armName: GridAnalysis.armNamer(readable)) + optionAxes(readable)).sorted()
+        let plain = axesVarying(readable, armName: GridAnalysis.armNamer(readable))
+        let options = optionAxes(readable, plain: plain)
+        return ((plain + options).sorted(), options)
     }
 
     /// Setting axes whose values change the strategies' options, e.g. `strategy_options: [{init_std: 0.02},
     /// {init_std: 0.1}]` crossed with every strategy: a strategy is then one arm under each value (`learned` stays the
     /// baseline), where naming arms by their options would make `learned(init_std=0.02)` and `learned(init_std=0.1)`
-    /// with no `learned` to compare against. Such an axis is a setting when every run has a label for it (an axis
-    /// given to some strategies only makes arms of them), it varies within an arm named with its values as settings,
-    /// and it leaves the table's μP scale alone (an axis that changes `input_multiplier` is the μP decomposition's
-    /// table factor, whose values are arms).
-    static func optionAxes(_ runs: [RunRecord]) -> [String] {
-        let readable = runs.filter { $0.state != .unreadable }
+    /// with no `learned` to compare against. Such an axis (not among the `plain` settings) is a setting when it varies
+    /// within an arm named with its values as settings, every arm has runs at every one of its values (an axis given
+    /// to some strategies only, or cut down by `exclude`/`only` so that, say, `learned` runs at one value while the
+    /// frozen table sweeps several, makes arms of them), and it leaves the table's μP scale alone (an axis that
+    /// changes `input_multiplier` is the μP decomposition's table factor, whose values are arms).
+    private static func optionAxes(_ readable: [RunRecord], plain: [String]) -> [String] {
         guard let first = readable.first else { return [] }
-        let plain = Set(axesVarying(readable, armName: GridAnalysis.armNamer(readable)))
         let labelledEverywhere = Set(first.axes.keys).filter { axis in readable.allSatisfy { !($0.axes[axis] ?? "").isEmpty } }
-        return labelledEverywhere.subtracting(plain).subtracting([learningRateAxis, "strategy"]).sorted().filter { axis in
+        return labelledEverywhere.subtracting(plain + [learningRateAxis, "strategy"]).sorted().filter { axis in
             let armName = GridAnalysis.armNamer(readable, optionAxes: [axis])
-            return axesVarying(readable, armName: armName).contains(axis) && !changesTableScale(readable, armName: armName)
+            return axesVarying(readable, armName: armName).contains(axis) && crossesEveryArm(readable, axis: axis, armName: armName)
+                && !changesTableScale(readable, armName: armName)
         }
     }
 
@@ -124,12 +126,23 @@ public struct GridSlices: Sendable {
         return Set(labels.values.flatMap { $0.filter { $0.value.count > 1 }.keys }).sorted()
     }
 
-    /// Do two runs of one `ArmGroup` (named with `axis` as an option axis, so they differ only in axis labels) have
-    /// different table input multipliers?
+    /// Do two runs of one `ArmGroup` (named with `axis` as an option axis, so they differ only in axis labels) differ
+    /// in whether their table is μP-scaled (`MuPDecomposition.isScaled`)?
     private static func changesTableScale(_ runs: [RunRecord], armName: (RunRecord) -> String) -> Bool {
-        var multipliers = [ArmGroup: Set<Double>]()
-        for r in runs { multipliers[group(r, armName), default: []].insert(r.inputMultiplier ?? 1) }
-        return multipliers.values.contains { $0.count > 1 }
+        var scaled = [ArmGroup: Set<Bool>]()
+        for r in runs { scaled[group(r, armName), default: []].insert(MuPDecomposition.isScaled(r)) }
+        return scaled.values.contains { $0.count > 1 }
+    }
+
+    /// Within each parametrization, does every arm have runs at every value of `axis` that the parametrization has?
+    private static func crossesEveryArm(_ runs: [RunRecord], axis: String, armName: (RunRecord) -> String) -> Bool {
+        var values = [String: Set<String>](), armValues = [String: [String: Set<String>]]()
+        for r in runs {
+            let label = r.axes[axis] ?? ""
+            values[r.parametrization, default: []].insert(label)
+            armValues[r.parametrization, default: [:]][armName(r), default: []].insert(label)
+        }
+        return armValues.allSatisfy { parametrization, arms in arms.values.allSatisfy { $0 == values[parametrization] } }
     }
 
     /// The grid axis of a learning-rate sweep.
@@ -161,9 +174,10 @@ public struct GridSlices: Sendable {
         self.runs = runs
         self.level = level
         splitsParametrization = GridSlices.splitsParametrization(runs)
-        let settingAxes = GridSlices.settingAxes(runs)
+        let settings = GridSlices.settingAxes(runs)
+        let settingAxes = settings.all
         self.settingAxes = settingAxes
-        variesLearningRate = GridSlices.variesLearningRate(runs, settingAxes: settingAxes)
+        variesLearningRate = GridSlices.variesLearningRate(runs, settings: settings)
         var groups: [(String?, [Setting], [RunRecord])]
         if splitsParametrization {
             let names = Set(runs.filter { $0.state != .unreadable }.map(\.parametrization))
@@ -186,10 +200,9 @@ public struct GridSlices: Sendable {
         // One namer per parametrization over all its settings, so an arm has the same name at every value of a
         // setting (the gaps across settings pair arms by name); options that an option axis sets do not rename it.
         let readableRuns = runs.filter { $0.state != .unreadable }
-        let optionAxes = GridSlices.optionAxes(readableRuns)
         func namer(_ parametrization: String?) -> (RunRecord) -> String {
             GridAnalysis.armNamer(
-                parametrization.map { p in readableRuns.filter { $0.parametrization == p } } ?? readableRuns, optionAxes: optionAxes)
+                parametrization.map { p in readableRuns.filter { $0.parametrization == p } } ?? readableRuns, optionAxes: settings.options)
         }
         slices = groups.map { parametrization, settings, rs in
             let armName = namer(parametrization)

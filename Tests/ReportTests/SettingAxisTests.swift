@@ -142,19 +142,41 @@ final class SettingAxisTests: XCTestCase {
         XCTAssertTrue(out.markdown.contains("## `strategy_options` = std0.1, strategies against `learned`\n"), out.markdown)
     }
 
-    /// Options given to the baseline's strategy only make arms of it (no setting), so there is no `learned` arm: the
-    /// report names the arms its strategy runs as and how to compare against one, and that advice works.
-    func testOptionsOnTheBaselineOnlyPointToItsArms() throws {
-        var arms: [SyntheticSweep.Arm] = [.init("frozen-random", strategy: "frozen-random", gap: 0.1)]
-        for (value, std) in [("std0.02", 0.02), ("std0.1", 0.1)] {
-            var arm = SyntheticSweep.Arm("learned", strategy: "learned", options: ["init_std": std])
-            arm.axes = ["strategy_options": value]
-            arms.append(arm)
+    /// The arms of a strategy_options axis that not every strategy runs at every value of (as `exclude` leaves it;
+    /// every run labelled, as a grid writes them), each strategy's runs at `values` (label, init_std).
+    func optionAxisGrid(_ values: [String: [(String, Double)]], function: String = #function) throws -> (Report.Output, URL) {
+        var arms: [SyntheticSweep.Arm] = []
+        for (strategy, gap) in [("learned", 0.0), ("frozen-random", 0.1)] {
+            for (value, std) in values[strategy]! {
+                var arm = SyntheticSweep.Arm(strategy, strategy: strategy, options: ["init_std": std], gap: gap)
+                arm.axes = ["strategy_options": value]
+                arms.append(arm)
+            }
         }
-        let (out, grid) = try build(SyntheticSweep.Spec(arms: arms, shapes: Self.shapes, seeds: [1, 2], learningRates: [1e-2]))
-        XCTAssertNil(out.slices)
+        return try build(SyntheticSweep.Spec(arms: arms, shapes: Self.shapes, seeds: [1, 2], learningRates: [1e-2]), function: function)
+    }
+
+    /// A frozen table's init_std swept while `learned` runs at one value: not a setting (the 0.1 slice would have no
+    /// baseline); the frozen arms are told apart by their options, and each is compared against `learned`.
+    func testOptionAxisCutDownIsNoSetting() throws {
+        let (out, _) = try optionAxisGrid([
+            "learned": [("std0.02", 0.02)], "frozen-random": [("std0.02", 0.02), ("std0.1", 0.1)],
+        ])
+        XCTAssertTrue(out.slices == nil, "sliced by \(out.slices?.settingAxes ?? [])")
+        XCTAssertEqual(out.analysis.arms.count, 3)
+        XCTAssertEqual(out.analysis.arms.first, "learned")
+        XCTAssertEqual(out.analysis.comparisons.count, 4)
+    }
+
+    /// The reverse, `learned` swept and the frozen table at one value: there is no `learned` arm, so the report names
+    /// the arms its strategy runs as and how to compare against one, and that advice works.
+    func testOptionsOnTheBaselineOnlyPointToItsArms() throws {
+        let (out, grid) = try optionAxisGrid([
+            "learned": [("std0.02", 0.02), ("std0.1", 0.1)], "frozen-random": [("std0.02", 0.02)],
+        ])
+        XCTAssertTrue(out.slices == nil, "sliced by \(out.slices?.settingAxes ?? [])")
         let baselines = out.analysis.arms.filter { $0.hasPrefix("learned(") }
-        XCTAssertEqual(baselines.count, 2)
+        guard baselines.count == 2 else { return XCTFail("arms \(out.analysis.arms)") }
         XCTAssertTrue(
             out.markdown.contains(
                 "its strategy runs here as `\(baselines[0])`, `\(baselines[1])`; compare against one of them "
