@@ -16,7 +16,8 @@ let cpuFlags = Set(
         .first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
 let environment = ProcessInfo.processInfo.environment
 // (LLVM's generic x86-64-v4 prefers 256-bit vectors and would split `Vec` in two; skylake-avx512 uses whole registers.)
-// The same flag lists are in Kernels/KernelBuild.swift (checked at start-up) and Tests/KernelsTests/check_instruction_sets.sh.
+// The same flag lists are in Kernels/KernelBuild.swift (checked at start-up; Tests/KernelsTests/check_instruction_sets.sh
+// reads them from there).
 let detectedTarget: String? =
     environment["ABLATE_PORTABLE"] != nil
     ? nil

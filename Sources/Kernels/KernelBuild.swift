@@ -2,8 +2,8 @@
 /// ABLATE_TARGET_CPU's): named by `ablate doctor` and the bench page, and checked against the running CPU at start-up.
 /// It decides the speed of the non-matrix kernels, never their results (the same bits on each: InstructionSetTests).
 public enum KernelBuild {
-    // The CPU flags each build needs: the lists Package.swift detects them by (a manifest cannot share code), also in
-    // Tests/KernelsTests/check_instruction_sets.sh.
+    // The CPU flags each build needs: the lists Package.swift detects them by (a manifest cannot share code);
+    // Tests/KernelsTests/check_instruction_sets.sh reads them from here (keep each on one line, AVX-512 first).
     #if ABLATE_AVX512
         public static let instructionSet = "AVX-512"
         static let requiredFlags = ["avx2", "fma", "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]

@@ -8,10 +8,16 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 flags=$(grep -m1 '^flags' /proc/cpuinfo)
 has() { for f in "$@"; do [[ " $flags " == *" $f "* ]] || return 1; done; }
-# The flags each target needs, as Package.swift's detection and Sources/Kernels/KernelBuild.swift list them.
+# The flags each target needs, read from Sources/Kernels/KernelBuild.swift (`requiredFlags`: the AVX-512 list first,
+# then the AVX2 one), which Package.swift's detection repeats (a manifest cannot share code).
+required() { grep 'static let requiredFlags = \["' "$root/Sources/Kernels/KernelBuild.swift" | sed -n "${1}p" | grep -o '"[a-z0-9]*"' | tr -d '"'; }
+avx512=$(required 1 || true); avx2=$(required 2 || true)
+[ -n "$avx512" ] && [ -n "$avx2" ] || { echo "cannot read requiredFlags from Sources/Kernels/KernelBuild.swift" >&2; exit 1; }
 targets=(portable)
-has avx2 fma && targets+=(haswell)
-has avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl && targets+=(skylake-avx512)
+# shellcheck disable=SC2086 # the lists split into one flag per word on purpose
+has $avx2 && targets+=(haswell)
+# shellcheck disable=SC2086
+has $avx512 && targets+=(skylake-avx512)
 cat > "$work/main.swift" <<'SWIFT'
 import Glibc
 let mismatches = kernelFingerprintMismatches()
