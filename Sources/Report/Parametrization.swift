@@ -27,16 +27,12 @@ public struct MuPDecomposition: Sendable {
         case interaction = "interaction"
     }
 
-    public struct EffectTest: Sendable {
+    public struct EffectTest: Sendable, HasPairedResult {
         public let effect: Effect
         public let size: ModelShape
-        /// Δ final loss (negative: the μP part lowers the loss); for the interaction, the difference of differences.
-        public let delta: Double
-        public let interval: ConfidenceInterval?
-        public let pValue: Double?
-        public var holmPValue: Double?
-        public let pairs: Int
-        public let note: String?
+        /// The test; its Δ is the change in final loss (negative: the μP part lowers the loss), for the interaction the
+        /// difference of differences.
+        public var result: PairedResult
     }
 
     /// Quadrant → the arm (and its slice's analysis) that fills it.
@@ -120,7 +116,6 @@ public struct MuPDecomposition: Sendable {
         }
         let t = SeedPairedTest(positive, minus: negative, level: level)
         return EffectTest(
-            effect: effect, size: size, delta: t.delta, interval: t.interval, pValue: t.pValue, holmPValue: nil,
-            pairs: seeds.count, note: seeds.count < 2 ? "fewer than 2 seeds in every arm: no test" : t.note)
+            effect: effect, size: size, result: PairedResult(t, pairs: seeds.count, fewPairs: "fewer than 2 seeds in every arm: no test"))
     }
 }

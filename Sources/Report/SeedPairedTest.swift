@@ -48,6 +48,40 @@ struct SeedPairedTest: Sendable {
     }
 }
 
+/// What the report prints of one seed-paired test in a Holm family: Δ, its interval, p and the Holm-adjusted p, the
+/// number of pairs, and why there is no test. The μP decomposition's effects and the gaps across settings hold one
+/// each and read its fields as their own (`HasPairedResult`).
+public struct PairedResult: Sendable {
+    public let delta: Double
+    public let interval: ConfidenceInterval?
+    public let pValue: Double?
+    /// Set for the whole family at once (`SeedPairedTest.applyHolm`).
+    public var holmPValue: Double?
+    public let pairs: Int
+    public let note: String?
+
+    /// `test` over `pairs` seeds; with fewer than 2, `fewPairs` says why there is no test.
+    init(_ test: SeedPairedTest, pairs: Int, fewPairs: String) {
+        delta = test.delta; interval = test.interval; pValue = test.pValue; holmPValue = nil
+        self.pairs = pairs
+        note = pairs < 2 ? fewPairs : test.note
+    }
+}
+
+/// A result that carries a `PairedResult` and reads its fields as its own (`effect.delta`, `effect.holmPValue`).
+@dynamicMemberLookup
+public protocol HasPairedResult {
+    var result: PairedResult { get set }
+}
+
+extension HasPairedResult {
+    public subscript<T>(dynamicMember field: KeyPath<PairedResult, T>) -> T { result[keyPath: field] }
+    public subscript<T>(dynamicMember field: WritableKeyPath<PairedResult, T>) -> T {
+        get { result[keyPath: field] }
+        set { result[keyPath: field] = newValue }
+    }
+}
+
 extension GridAnalysis.Cell {
     /// Final loss per seed (the first run of a seed when a cell pools several).
     var finalsBySeed: [UInt64: Double] {

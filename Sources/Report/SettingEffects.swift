@@ -7,7 +7,7 @@ import Stats
 ///     Δgap = (strategy − baseline at the value) − (strategy − baseline at the reference),
 /// a one-sample t over the per-seed differences of differences (the seeds all four cells share), Holm-adjusted over
 /// the whole family. Negative: at the value the strategy does better relative to the baseline.
-public struct SettingEffect: Sendable {
+public struct SettingEffect: Sendable, HasPairedResult {
     public let axis: String
     public let value: String
     public let reference: String
@@ -17,12 +17,9 @@ public struct SettingEffect: Sendable {
     public let baseline: String
     public let size: ModelShape
     public let sizeLabel: String
-    public let delta: Double
-    public let interval: ConfidenceInterval?
-    public let pValue: Double?
-    public var holmPValue: Double?
-    public let pairs: Int
-    public let note: String?
+    /// The test; its Δ is Δgap = (strategy − baseline at the value) − (strategy − baseline at the reference), over the
+    /// seeds all four cells share.
+    public var result: PairedResult
 
     /// Every effect of `slices`' setting axes, Holm-adjusted as one family; empty without setting axes, or with the
     /// reason when gaps cannot be compared across the settings. `metric` is the grid's over all its runs: when the
@@ -66,9 +63,8 @@ public struct SettingEffect: Sendable {
                             SettingEffect(
                                 axis: axis, value: slice.settings[k].label, reference: reference,
                                 scope: scope, arm: arm, baseline: a.baseline,
-                                size: size, sizeLabel: a.label(size), delta: t.delta, interval: t.interval,
-                                pValue: t.pValue, holmPValue: nil, pairs: seeds.count,
-                                note: seeds.count < 2 ? "fewer than 2 seeds shared by the four cells: no test" : t.note))
+                                size: size, sizeLabel: a.label(size),
+                                result: PairedResult(t, pairs: seeds.count, fewPairs: "fewer than 2 seeds shared by the four cells: no test")))
                     }
                 }
             }
