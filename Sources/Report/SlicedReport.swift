@@ -34,14 +34,18 @@ struct SlicedReport {
         }
     }
 
-    /// e.g. "mup-weight_decay-0.1-": file-name characters only (a label may hold any text).
+    /// e.g. "mup-weight_decay-0.1-", or "strategy_options-init_std_0.02-" for the label "{init_std: 0.02}": file-name
+    /// characters only (a label may hold any text), each run of others one "_", none at either end of a part.
     static func figurePrefix(_ slice: GridSlices.Slice) -> String {
         let parts = (slice.parametrization.map { [$0] } ?? []) + slice.settings.flatMap { [$0.axis, $0.label] }
         let safe = parts.map { part in
-            String(
-                part.unicodeScalars.map {
-                    CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-".unicodeScalars.contains($0) ? Character($0) : "_"
-                })
+            var out = ""
+            for c in part.unicodeScalars {
+                let kept = CharacterSet.alphanumerics.contains(c) && c.isASCII || "._-".unicodeScalars.contains(c)
+                if kept { out.unicodeScalars.append(c) } else if !out.isEmpty && !out.hasSuffix("_") { out += "_" }
+            }
+            while out.hasSuffix("_") { out.removeLast() }
+            return out.isEmpty ? "_" : out
         }
         return safe.map { $0 + "-" }.joined()
     }

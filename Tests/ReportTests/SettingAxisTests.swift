@@ -118,7 +118,8 @@ final class SettingAxisTests: XCTestCase {
     func testOptionAxisOverEveryStrategyIsASetting() throws {
         let strategies: [(String, Double)] = [("learned", 0), ("frozen-random", 0.1), ("hashed", 0.05)]
         var arms: [SyntheticSweep.Arm] = []
-        for (value, std) in [("std0.02", 0.02), ("std0.1", 0.1)] {
+        // Labelled as a grid labels mapping values.
+        for (value, std) in [("{init_std: 0.02}", 0.02), ("{init_std: 0.1}", 0.1)] {
             for (strategy, gap) in strategies {
                 let narrowed = strategy == "frozen-random" && std == 0.1 ? 0.1 : 0
                 var arm = SyntheticSweep.Arm(strategy, strategy: strategy, options: ["init_std": std], gap: gap + narrowed)
@@ -129,7 +130,7 @@ final class SettingAxisTests: XCTestCase {
         let (out, _) = try build(SyntheticSweep.Spec(arms: arms, shapes: Self.shapes, seeds: [1, 2, 3], learningRates: [1e-2]))
         let slices = try XCTUnwrap(out.slices)
         XCTAssertEqual(slices.settingAxes, ["strategy_options"])
-        XCTAssertEqual(slices.slices.map { $0.settings.map(\.label) }, [["std0.02"], ["std0.1"]])
+        XCTAssertEqual(slices.slices.map { $0.settings.map(\.label) }, [["{init_std: 0.02}"], ["{init_std: 0.1}"]])
         for slice in slices.slices {
             XCTAssertEqual(slice.tuned.arms, ["learned", "frozen-random", "hashed"])
             XCTAssertEqual(slice.tuned.comparisons.map(\.pairs), [3, 3, 3, 3])
@@ -139,7 +140,9 @@ final class SettingAxisTests: XCTestCase {
         for e in effects {
             XCTAssertEqual(e.delta, e.arm == "frozen-random" ? 0.1 : 0, accuracy: 0.02, "\(e.arm) at d\(e.size.dModel)")
         }
-        XCTAssertTrue(out.markdown.contains("## `strategy_options` = std0.1, strategies against `learned`\n"), out.markdown)
+        XCTAssertTrue(out.markdown.contains("## `strategy_options` = {init_std: 0.1}, strategies against `learned`\n"), out.markdown)
+        // File names keep the label's letters, digits and dots, one "_" for each run of anything else.
+        XCTAssertTrue(out.figures.map(\.name).contains("strategy_options-init_std_0.1-gap.svg"), "\(out.figures.map(\.name))")
     }
 
     /// The arms of a strategy_options axis that not every strategy runs at every value of (as `exclude` leaves it;
