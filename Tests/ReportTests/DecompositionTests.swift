@@ -52,12 +52,7 @@ final class DecompositionTests: XCTestCase {
         XCTAssertEqual(d.effects.count, Self.scipy.count)
         for (width, effect, delta, low, high, p, holm) in Self.scipy {
             let t = try XCTUnwrap(d.effects.first { $0.effect == effect && $0.size.dModel == width }, "\(effect) d\(width)")
-            XCTAssertEqual(t.delta, delta, accuracy: 1e-12)
-            XCTAssertEqual(t.interval!.lower, low, accuracy: 1e-9)
-            XCTAssertEqual(t.interval!.upper, high, accuracy: 1e-9)
-            XCTAssertEqual(t.pValue!, p, accuracy: 1e-9 * max(p, 1e-3))
-            XCTAssertEqual(t.holmPValue!, holm, accuracy: 1e-9 * max(holm, 1e-3))
-            XCTAssertEqual(t.pairs, 4)
+            assertMatchesSciPy(t.result, delta: delta, low: low, high: high, p: p, holm: holm, pairs: 4, "\(effect) d\(width)")
         }
         // Strategies are compared within a parametrization: μP's baseline is the mup strategy, never SP's learned.
         XCTAssertEqual(out.slices?.slices.map(\.tuned.baseline), ["learned", "mup"])

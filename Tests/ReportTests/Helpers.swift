@@ -49,3 +49,17 @@ func assertNoNonFinite(_ markdown: String, file: StaticString = #filePath, line:
         XCTAssertFalse(words.contains(bad), "report contains '\(bad)'", file: file, line: line)
     }
 }
+
+/// A seed-paired test's result against SciPy's (`ttest_rel`, its `confidence_interval`, Holm by hand): Δ to 1e-12,
+/// the interval to 1e-9, p and Holm p to 1e-9 relative (absolute below 1e-3), and the number of pairs.
+func assertMatchesSciPy(
+    _ r: PairedResult, delta: Double, low: Double, high: Double, p: Double, holm: Double, pairs: Int, _ what: String,
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    XCTAssertEqual(r.delta, delta, accuracy: 1e-12, "Δ, " + what, file: file, line: line)
+    XCTAssertEqual(r.interval?.lower ?? .nan, low, accuracy: 1e-9, "CI low, " + what, file: file, line: line)
+    XCTAssertEqual(r.interval?.upper ?? .nan, high, accuracy: 1e-9, "CI high, " + what, file: file, line: line)
+    XCTAssertEqual(r.pValue ?? .nan, p, accuracy: 1e-9 * max(p, 1e-3), "p, " + what, file: file, line: line)
+    XCTAssertEqual(r.holmPValue ?? .nan, holm, accuracy: 1e-9 * max(holm, 1e-3), "Holm p, " + what, file: file, line: line)
+    XCTAssertEqual(r.pairs, pairs, "pairs, " + what, file: file, line: line)
+}

@@ -221,12 +221,7 @@ final class SettingAxisTests: XCTestCase {
         for (arm, width, delta, low, high, p, holm) in Self.scipy {
             let e = try XCTUnwrap(effects.first { $0.arm == arm && $0.size.dModel == width }, "\(arm) d\(width)")
             XCTAssertEqual([e.axis, e.value, e.reference, e.baseline], ["weight_decay", "0.1", "0.0", "learned"])
-            XCTAssertEqual(e.delta, delta, accuracy: 1e-12)
-            XCTAssertEqual(e.interval!.lower, low, accuracy: 1e-9)
-            XCTAssertEqual(e.interval!.upper, high, accuracy: 1e-9)
-            XCTAssertEqual(e.pValue!, p, accuracy: 1e-9 * max(p, 1e-3))
-            XCTAssertEqual(e.holmPValue!, holm, accuracy: 1e-9 * max(holm, 1e-3))
-            XCTAssertEqual(e.pairs, 4)
+            assertMatchesSciPy(e.result, delta: delta, low: low, high: high, p: p, holm: holm, pairs: 4, "\(arm) d\(width)")
         }
         XCTAssertTrue(
             out.markdown.contains(
