@@ -141,8 +141,10 @@ public struct GapTrend: Sendable {
     public let meanGaps: [(size: ModelShape, gap: Double)]
 }
 
-/// Tokens the arm's mean curve needs to reach the baseline's mean final loss at the same size.
+/// Tokens the arm's mean validation curve needs to reach the baseline's at the baseline's last evaluation, at the
+/// same size (both curves on the same evaluation set).
 public struct TokensToTarget: Sendable {
+    /// The baseline's mean validation loss at its last evaluation.
     public let target: Double
     /// nil: not reached within the budget.
     public let tokens: Double?
@@ -236,11 +238,13 @@ extension GridAnalysis {
         }
         self.trends = trends
 
-        // Tokens to reach the baseline's final loss.
+        // Tokens to reach the baseline's final loss, read on the curves' own evaluation set: the target is the
+        // baseline's mean curve at its last evaluation, not the final loss of the tables, which is measured on the
+        // final evaluation's batches (`final_eval_batches`; in the default grid 0.06–0.11 nats below the curves' last
+        // point, so the baseline would seem never to reach its own final loss).
         var ttt = [CellKey: TokensToTarget]()
         for size in sizes {
-            guard let b = cells[CellKey(arm: baseline, size: size)] else { continue }
-            let target = b.final.mean
+            guard let b = cells[CellKey(arm: baseline, size: size)], let target = b.curve.last?.mean else { continue }
             let baseTokens = GridAnalysis.firstCrossing(b.curve, target)
             for arm in arms {
                 guard let c = cells[CellKey(arm: arm, size: size)], !c.curve.isEmpty else { continue }
@@ -248,7 +252,7 @@ extension GridAnalysis {
                 let ratio: Double? = (t != nil && baseTokens != nil && baseTokens! > 0) ? t! / baseTokens! : nil
                 ttt[CellKey(arm: arm, size: size)] = TokensToTarget(
                     target: target, tokens: t, ratio: ratio,
-                    budget: c.curve.last?.tokens)
+                    budget: c.runs.compactMap(\.tokens).max().map(Double.init) ?? c.curve.last?.tokens)
             }
         }
         tokensToTarget = ttt

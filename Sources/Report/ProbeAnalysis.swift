@@ -97,7 +97,7 @@ public struct ProbeAnalysis: Sendable {
     /// (L(s·T) − L(T)) / L(s·T), s = 1 − window, over the validation curve (tokens, loss), T its last point and
     /// L(s·T) linearly interpolated between the points around it; with `end`, over the points at or before `end` only
     /// (T = the last of them: no point past `end` enters, not even through interpolation). nil with fewer than two
-    /// points, or none at or before s·T. Pass a curve on one evaluation set (`RunRecord.regularCurve`): two sets of
+    /// points, or none at or before s·T. Pass a curve on one evaluation set (`RunRecord.curve`): two sets of
     /// batches differ by 1–2 %, as much as the fall this measures.
     public static func lossFall(_ curve: [CurvePoint], window: Double = lossFallWindow, end: Double? = nil) -> Double? {
         let pts = curve.filter { $0.tokens.isFinite && $0.loss.isFinite && $0.tokens <= (end ?? .infinity) }
@@ -112,8 +112,8 @@ public struct ProbeAnalysis: Sendable {
     /// curve flattens only when the model stops learning, whereas the decay (like a cosine schedule's whole second
     /// half) lowers the loss by annealing whether or not it has. A cosine run is read over the second half of training.
     public static func lossFall(_ run: RunRecord) -> Double? {
-        guard let s = run.schedule, s.isWarmupStableDecay else { return lossFall(run.regularCurve) }
-        return lossFall(run.regularCurve, end: Double(s.decayStartTokens))
+        guard let s = run.schedule, s.isWarmupStableDecay else { return lossFall(run.curve) }
+        return lossFall(run.curve, end: Double(s.decayStartTokens))
     }
 
     /// The loss at `x` on sorted points, linear between the points around it; nil before the first point.

@@ -32,7 +32,10 @@ public struct RunRecord: Sendable {
     public var finalValLoss: Double?
     /// `summary.json` `tokens` (or the last metrics line).
     public var tokens: Int?
-    /// The validation curve: (tokens, val_loss) of every metrics line with a finite val_loss, in file order.
+    /// The validation curve on the evaluation set: (tokens, val_loss) of every metrics line with a finite val_loss,
+    /// in file order. In a finished run written before the final evaluation was recorded apart (`final_val_loss`),
+    /// the last such line held the final evaluation, on the final evaluation's batches: it is left out (it is the run's
+    /// `finalFromMetrics`), so that every point of a curve is on the same batches.
     public var curve: [CurvePoint]
     /// `probes.json` (written by `ablate probe`); nil when the folder has none or it cannot be read.
     public var probes: ProbeRecord? = nil
@@ -40,14 +43,13 @@ public struct RunRecord: Sendable {
     public var probesProblem: String? = nil
     /// `samples.json` (written by `ablate sample --save`); nil when the folder has none or it cannot be read.
     public var samples: RunSamples? = nil
-    /// Bits per UTF-8 byte: `summary.json` `final_val_bpb` (or the last metrics line's), and the curve of
-    /// (tokens, val_bpb); nil / empty for runs written before the trainer recorded it.
+    /// Bits per UTF-8 byte: `summary.json` `final_val_bpb` (or the final evaluation's in metrics.jsonl), and the
+    /// curve of (tokens, val_bpb) on the evaluation set, as `curve`; nil / empty for runs written before the trainer
+    /// recorded it.
     public var finalValBpb: Double? = nil
     public var bpbCurve: [CurvePoint] = []
-    /// The validation curve restricted to evaluations on one set (`eval_batches`): `curve` itself, except in runs
-    /// written before the final evaluation was recorded apart, whose last point (the final set) is left out.
-    public var regularCurve: [CurvePoint] = []
-    /// The last metrics line's final evaluation (`final_val_loss`, `final_val_bpb`), when recorded.
+    /// The final evaluation in metrics.jsonl: the last line's `final_val_loss` and `final_val_bpb`, or in a finished
+    /// run written before they were recorded apart, its last line's val_loss and val_bpb.
     public var finalFromMetrics: (loss: Double, bpb: Double?)? = nil
     /// `summary.json` `train_bytes` and `train_flops` (nil for older runs).
     public var trainBytes: Int? = nil
@@ -216,11 +218,8 @@ enum RunReader {
                 return CurvePoint(tokens: t, loss: v)
             }
             record.tokens = lines.last?.tokens.map { Int($0) }
-            // Runs written before the final evaluation was recorded apart (`final_val_loss`) hold it in the last
-            // line's val_loss, on the larger final set: that point is not comparable with the curve before it.
             let finalLine = lines.last { $0.finalValLoss != nil }
             record.finalFromMetrics = finalLine.map { ($0.finalValLoss!, $0.finalValBpb) }
-            record.regularCurve = finalLine != nil || record.curve.count < 2 ? record.curve : Array(record.curve.dropLast())
             record.bpbCurve = lines.compactMap { line in
                 guard let b = line.valBpb, b.isFinite, line.valLoss != nil, let t = line.tokens else { return nil }
                 return CurvePoint(tokens: t, loss: b)
@@ -254,23 +253,27 @@ enum RunReader {
             record.probesProblem = "\(error)"
         }
         record.samples = try? RunSamples.read(fromRun: url)
+        if record.state == .finished && record.finalFromMetrics == nil && !record.curve.isEmpty {
+            // Written before the final evaluation was recorded apart: its last val_loss line is that evaluation, on
+            // the final evaluation's batches, not comparable with the curve before it (the two sets differ by a few per cent).
+            let last = record.curve.removeLast()
+            let bpb = record.bpbCurve.last?.tokens == last.tokens ? record.bpbCurve.removeLast().loss : nil
+            record.finalFromMetrics = (last.loss, bpb)
+        }
         if record.state == .finished {
             if let summary = try? RunJSON.read(RunSummary.self, from: url.appendingPathComponent(RunFiles.summary)),
                 summary.finalValLoss.isFinite
             {
                 record.finalValLoss = summary.finalValLoss
-                record.finalValBpb = summary.finalValBpb.flatMap { $0.isFinite ? $0 : nil } ?? record.bpbCurve.last?.loss
+                record.finalValBpb = summary.finalValBpb.flatMap { $0.isFinite ? $0 : nil } ?? record.finalFromMetrics?.bpb
                 record.trainBytes = summary.trainBytes
                 record.trainFlops = summary.trainFlops
                 record.tokens = summary.tokens
                 if record.shape.nonEmbedding == 0 { record.shape.nonEmbedding = summary.nonEmbeddingParameters }
             } else if let final = record.finalFromMetrics {
-                // The last metrics line holds the final evaluation; use it when summary.json is missing.
+                // metrics.jsonl holds the final evaluation; use it when summary.json is missing.
                 record.finalValLoss = final.loss
                 record.finalValBpb = final.bpb
-            } else if let last = record.curve.last {
-                record.finalValLoss = last.loss
-                record.finalValBpb = record.bpbCurve.last?.loss
             } else {
                 record.state = .unreadable
                 record.reason = "finished, but neither summary.json nor a final val_loss can be read"

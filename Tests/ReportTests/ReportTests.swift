@@ -167,6 +167,40 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(out.markdown.contains("not reached"))
     }
 
+    /// The trainer's final loss is on other batches than the curve, here 0.08 nats below it: the target
+    /// must be read on the curves' own set, or the baseline never reaches its own final loss.
+    func testTokensToTargetReadsTheCurvesEvaluationSet() throws {
+        var spec = SyntheticGrid.Spec(
+            strategies: ["learned", "frozen-random", "mup"], shapes: [.init(64, 2, 2), .init(128, 4, 4)], seeds: [1, 2, 3])
+        spec.finalSetOffset = -0.08
+        let a = try syntheticReport(self, spec).analysis
+        let budget = Double(spec.steps * spec.batchSize * spec.contextLength)
+        for size in a.sizes {
+            let learned = try XCTUnwrap(a.tokensToTarget[.init(arm: "learned", size: size)])
+            let cell = try XCTUnwrap(a.cell("learned", size))
+            XCTAssertEqual(learned.target, cell.curve.last?.mean)
+            XCTAssertEqual(learned.target - cell.final.mean, 0.08, accuracy: 1e-5)
+            XCTAssertEqual(learned.ratio, 1)
+            XCTAssertEqual(learned.budget, budget)
+            XCTAssertNil(a.tokensToTarget[.init(arm: "frozen-random", size: size)]?.tokens)
+            XCTAssertLessThan(try XCTUnwrap(a.tokensToTarget[.init(arm: "mup", size: size)]?.ratio), 1)
+        }
+    }
+
+    /// Runs written before the final evaluation was recorded apart hold it as the last line's val_loss: it is the
+    /// run's final loss and not a point of its curve.
+    func testFinalEvaluationOfOlderRunsIsNotOnTheCurve() throws {
+        var spec = SyntheticGrid.Spec(strategies: ["learned", "mup"], shapes: [.init(64, 2, 2)], seeds: [1, 2])
+        spec.finalSetOffset = -0.08
+        spec.finalRecordedApart = false
+        let a = try syntheticReport(self, spec).analysis
+        let run = try XCTUnwrap(a.cell("learned", a.sizes[0])?.runs.first)
+        let tokensPerStep = Double(spec.batchSize * spec.contextLength)
+        XCTAssertEqual(run.curve.last?.tokens, Double(spec.steps - spec.evalInterval) * tokensPerStep)
+        XCTAssertEqual(run.finalFromMetrics?.loss, run.finalValLoss)
+        XCTAssertEqual(a.tokensToTarget[.init(arm: "learned", size: a.sizes[0])]?.ratio, 1)
+    }
+
     func testFirstCrossingInterpolates() {
         let curve = [(0.0, 5.0), (100.0, 4.0), (200.0, 3.0)].map {
             CurveSummaryPoint(tokens: $0.0, mean: $0.1, lower: nil, upper: nil, n: 1)

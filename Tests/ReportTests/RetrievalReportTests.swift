@@ -117,9 +117,9 @@ final class RetrievalReportTests: XCTestCase {
         let falls = try XCTUnwrap(out.probes.cell("learned", size, .input)).lossFall
         let runs = out.analysis.runs.filter { $0.id.hasPrefix("learned-d64") }.sorted { $0.seed < $1.seed }
         XCTAssertEqual(runs.map { $0.schedule?.decayStartTokens }, runs.map { _ in 160 * s.batchSize * s.contextLength })
-        let stable = runs.map { ProbeAnalysis.lossFall($0.regularCurve, end: Double(160 * s.batchSize * s.contextLength)) }
+        let stable = runs.map { ProbeAnalysis.lossFall($0.curve, end: Double(160 * s.batchSize * s.contextLength)) }
         XCTAssertEqual(falls, stable)
-        XCTAssertNotEqual(falls, runs.map { ProbeAnalysis.lossFall($0.regularCurve) })
+        XCTAssertNotEqual(falls, runs.map { ProbeAnalysis.lossFall($0.curve) })
         XCTAssertTrue(out.markdown.contains("over the last 50 % of the steps before the decay (WSD: the peak rate held"), out.markdown)
         XCTAssertTrue(out.markdown.contains("for a WSD run T = its last evaluation before the decay"))
         XCTAssertFalse(out.markdown.contains("over the last 50 % of training"))
@@ -146,7 +146,7 @@ final class RetrievalReportTests: XCTestCase {
         for f in falls { XCTAssertGreaterThan(try XCTUnwrap(f), ProbeAnalysis.lossFallLimit) }
         // The per-run fall is the curve's own: recomputed from the run records.
         let runs = out.analysis.runs.filter { $0.id.hasPrefix("learned-d64") }.sorted { $0.seed < $1.seed }
-        XCTAssertEqual(falls, runs.map { ProbeAnalysis.lossFall($0.regularCurve) })
+        XCTAssertEqual(falls, runs.map { ProbeAnalysis.lossFall($0.curve) })
     }
 
     /// 4,000 synthetic steps: the loss has plateaued, so the stabilisation verdict is given for every run.
