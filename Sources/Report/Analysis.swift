@@ -141,10 +141,10 @@ public struct GapTrend: Sendable {
     public let meanGaps: [(size: ModelShape, gap: Double)]
 }
 
-/// Tokens the arm's mean validation curve needs to reach the baseline's at the baseline's last evaluation, at the
-/// same size (both curves on the same evaluation set).
+/// Tokens the arm's mean validation curve needs to reach the end of the baseline's mean curve, at the same size
+/// (both curves on `eval_batches`).
 public struct TokensToTarget: Sendable {
-    /// The baseline's mean validation loss at its last evaluation.
+    /// The baseline's mean validation loss at the end of its curve.
     public let target: Double
     /// nil: not reached within the budget.
     public let tokens: Double?
@@ -238,10 +238,9 @@ extension GridAnalysis {
         }
         self.trends = trends
 
-        // Tokens to reach the baseline's final loss, read on the curves' own evaluation set: the target is the
-        // baseline's mean curve at its last evaluation, not the final loss of the tables, which is measured on the
-        // final evaluation's batches (`final_eval_batches`; in the default grid 0.06–0.11 nats below the curves' last
-        // point, so the baseline would seem never to reach its own final loss).
+        // Tokens to reach the baseline's loss at the end of its curve, read on the curves' own batches
+        // (`eval_batches`): not the final loss of the tables, which is measured on `final_eval_batches` (in the
+        // default grid 0.06–0.11 nats below the curves' last point, so the baseline would never reach it).
         var ttt = [CellKey: TokensToTarget]()
         for size in sizes {
             guard let b = cells[CellKey(arm: baseline, size: size)], let target = b.curve.last?.mean else { continue }
@@ -331,7 +330,7 @@ extension GridAnalysis {
     static func meanCurve(_ runs: [RunRecord], level: Double) -> [CurveSummaryPoint] {
         let perRun = runs.map { r -> [Double: Double] in
             var m = [Double: Double]()
-            for p in r.curve { m[p.tokens] = p.loss }  // a later line at the same tokens wins (the final eval)
+            for p in r.curve { m[p.tokens] = p.loss }
             return m
         }
         return meanOverRuns(perRun, level: level).map { p in

@@ -141,7 +141,7 @@ enum Figures {
         return Output(fileName: "gap.svg", svg: figure.render())
     }
 
-    // 4. Tokens needed to reach the baseline's loss at its last evaluation, relative to the baseline's own.
+    // 4. Tokens needed to reach the baseline's end-of-curve loss, relative to the baseline's own.
     static func tokensToTarget(_ a: GridAnalysis) -> Output {
         var series: [SVGPlot.Series] = [.horizontalLine(y: 1, color: "#000000", dash: "4 3")]
         let arms = a.comparedArms
@@ -168,11 +168,11 @@ enum Figures {
                 "non-embedding parameters N", scale: .log10, format: .si,
                 include: allN),
             y: SVGPlot.Axis(
-                "tokens to reach \(a.baseline)'s last loss (× \(a.baseline))",
+                "tokens to reach \(a.baseline)'s end-of-curve loss (× \(a.baseline))",
                 scale: .log10, include: [1]),
-            series: series, emptyText: "no arm reaches \(a.baseline)'s loss at its last evaluation")
+            series: series, emptyText: "no arm reaches \(a.baseline)'s end-of-curve loss")
         let figure = SVGPlot.Figure(
-            title: "Tokens needed to reach \(a.baseline)'s loss at its last evaluation (below 1 = faster)",
+            title: "Tokens needed to reach \(a.baseline)'s end-of-curve loss (below 1 = faster)",
             panels: [panel], panelWidth: 620, panelHeight: 380,
             legend: legend(a, arms: arms),
             footnotes: notReached.isEmpty

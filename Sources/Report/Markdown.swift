@@ -176,8 +176,9 @@ enum Markdown {
             s += "![Validation loss vs tokens](\(prefix)loss_curves.svg)\n\n"
             s += "**Figure 1.** Validation loss vs training tokens, one panel per size; lines are the mean over the "
             s += "finished seeds, bands the \(pct(a.level)) Student-t interval (no band where a cell has one run). "
-            s += "The curves are on the evaluation batches (`eval_batches`); the tables' final loss is on the final "
-            s += "evaluation's (`final_eval_batches`), so a curve need not end at it.\n\n"
+            s += "The curves are on the evaluation batches (`eval_batches`), the tables' final loss on the final "
+            s += "evaluation's batches (`final_eval_batches`), so a curve need not end at it. Runs written before the "
+            s += "final evaluation was recorded apart have no curve point at their last step when the two differ.\n\n"
         }
         if files.contains(prefix + "scaling.svg") {
             let methods = a.arms.compactMap { arm in a.fits[arm]?.fit.map { "`\(arm)`: \(methodText($0.method))" } }
@@ -193,10 +194,10 @@ enum Markdown {
             s += "= worse than `\(a.baseline)`. Cells with n too small are drawn without a bar.\n\n"
         }
         if files.contains(prefix + "tokens_to_target.svg") {
-            s += "![Tokens to reach the baseline's loss at its last evaluation](\(prefix)tokens_to_target.svg)\n\n"
-            s += "**Figure 4.** Tokens the strategy's mean validation curve needs to reach `\(a.baseline)`'s mean "
-            s += "validation loss at its last evaluation, relative to the tokens `\(a.baseline)`'s own mean curve needs "
-            s += "(linear interpolation between evaluations, all on the curves' evaluation set); below 1 = faster. "
+            s += "![Tokens to reach the baseline's end-of-curve loss](\(prefix)tokens_to_target.svg)\n\n"
+            s += "**Figure 4.** Tokens the strategy's mean validation curve needs to reach the end of `\(a.baseline)`'s "
+            s += "mean curve, relative to the tokens `\(a.baseline)`'s own curve needs (linear interpolation between "
+            s += "evaluations, all on `eval_batches`); below 1 = faster. "
             s += "Strategies that never reach it are left out (see the table).\n\n"
         }
         if !a.hasBaseline { s += "Figures 3 and 4 need `\(a.baseline)` runs and are omitted.\n\n" }
@@ -247,11 +248,13 @@ enum Markdown {
         }
 
         if a.hasBaseline {
-            s += "\n### Tokens to reach `\(a.baseline)`'s loss at its last evaluation\n\n"
-            s += "Target = `\(a.baseline)`'s mean validation loss at its last evaluation at that size, on the "
-            s += "evaluation batches the curves use (the final loss above is measured on the final evaluation's batches, "
-            s += "so the two differ); tokens where the mean validation curve first reaches it (linear interpolation between "
-            s += "evaluations); × = relative to `\(a.baseline)`'s own; budget = tokens trained.\n\n"
+            s += "\n### Tokens to reach `\(a.baseline)`'s end-of-curve loss\n\n"
+            s += "Target = `\(a.baseline)`'s mean validation loss at the end of its curve at that size (its last "
+            s += "evaluation on `eval_batches`, the batches every curve uses; the final loss above is measured on "
+            s += "`final_eval_batches`, so the two differ); tokens where the mean validation curve first reaches it "
+            s += "(linear interpolation between evaluations); × = relative to the tokens `\(a.baseline)`'s own curve "
+            s += "needs; budget = tokens trained (a curve ends before it where runs have no evaluation at their last "
+            s += "step on `eval_batches`).\n\n"
             s += "| strategy | size | target | tokens | × \(a.baseline) | budget |\n|---|---|---:|---:|---:|---:|\n"
             for size in a.sizes {
                 for arm in a.arms {
@@ -412,8 +415,8 @@ enum Markdown {
             s += "- Gap trend: a least-squares line of the seed-level gaps (paired differences, or run − baseline "
             s += "mean) against log₁₀ N, with a t interval of the slope (df = points − 2), and Spearman's ρ of the "
             s += "per-size mean gaps against N.\n"
-            s += "- Tokens to target: first crossing of the strategy's mean validation curve below `\(a.baseline)`'s "
-            s += "at its last evaluation (both on the evaluation batches, not the final evaluation's of the loss table), linear "
+            s += "- Tokens to target: first crossing of the strategy's mean validation curve below the last point of "
+            s += "`\(a.baseline)`'s mean curve (both on `eval_batches`; the loss table uses `final_eval_batches`), linear "
             s += "interpolation between evaluations, relative to `\(a.baseline)`'s own crossing.\n"
         }
         s += "- Scaling fits: L(N) = E + A·N^(−α) by nonlinear least squares (GSL trust region) with ≥ 4 sizes; "

@@ -74,16 +74,22 @@ public enum RunConfigSections {
         public var learningRate: Double?
         /// "sp" or "mup"; absent in files that predate the key (read as "sp").
         public var parametrization: String?
+        /// Validation batches of each evaluation during training (the curve) and of the final evaluation.
+        public var evalBatches: Int?
+        public var finalEvalBatches: Int?
         public init(
             strategy: String, strategyOptions: JSONValue?, seed: UInt64?, corpus: String?, contextLength: Int?,
-            learningRate: Double? = nil, parametrization: String? = nil
+            learningRate: Double? = nil, parametrization: String? = nil, evalBatches: Int? = nil,
+            finalEvalBatches: Int? = nil
         ) {
             self.strategy = strategy; self.strategyOptions = strategyOptions; self.seed = seed; self.corpus = corpus
             self.contextLength = contextLength; self.learningRate = learningRate; self.parametrization = parametrization
+            self.evalBatches = evalBatches; self.finalEvalBatches = finalEvalBatches
         }
         enum CodingKeys: String, CodingKey {
             case strategy, strategyOptions = "strategy_options", seed, corpus, contextLength = "context_length"
-            case learningRate = "learning_rate", parametrization
+            case learningRate = "learning_rate", parametrization, evalBatches = "eval_batches"
+            case finalEvalBatches = "final_eval_batches"
         }
     }
 

@@ -187,18 +187,45 @@ final class ReportTests: XCTestCase {
         }
     }
 
-    /// Runs written before the final evaluation was recorded apart hold it as the last line's val_loss: it is the
-    /// run's final loss and not a point of its curve.
+    /// Runs written before the final evaluation was recorded apart hold it as the last line's val_loss (and val_bpb):
+    /// it is the run's final loss and, on other batches than the curve's, not a point of its curve.
     func testFinalEvaluationOfOlderRunsIsNotOnTheCurve() throws {
         var spec = SyntheticGrid.Spec(strategies: ["learned", "mup"], shapes: [.init(64, 2, 2)], seeds: [1, 2])
         spec.finalSetOffset = -0.08
         spec.finalRecordedApart = false
+        spec.bitsPerByte = true
+        let root = try temporaryFolder(self)
+        let grid = root.appendingPathComponent("older")
+        try SyntheticGrid.write(spec, to: grid)
+        // One run without summary.json: its final loss and bits per byte come from metrics.jsonl alone.
+        let bare = SyntheticGrid.runID("mup", spec.shapes[0], vocab: spec.vocabSize, seed: 1)
+        try FileManager.default.removeItem(at: grid.appendingPathComponent(bare).appendingPathComponent(RunFiles.summary))
+        let a = try Report.build(gridFolder: grid).analysis
+        let tokensPerStep = Double(spec.batchSize * spec.contextLength)
+        for arm in ["learned", "mup"] {
+            for run in try XCTUnwrap(a.cell(arm, a.sizes[0])?.runs) {
+                XCTAssertEqual(run.curve.last?.tokens, Double(spec.steps - spec.evalInterval) * tokensPerStep, run.id)
+                XCTAssertEqual(run.bpbCurve.last?.tokens, run.curve.last?.tokens, run.id)
+                let final = try XCTUnwrap(run.finalFromMetrics, run.id)
+                XCTAssertEqual(final.loss, run.finalValLoss, run.id)
+                XCTAssertEqual(final.bpb, run.finalValBpb, run.id)
+                XCTAssertNotNil(final.bpb, run.id)
+            }
+        }
+        XCTAssertEqual(a.cell("mup", a.sizes[0])?.runs.count, 2)
+        XCTAssertEqual(a.tokensToTarget[.init(arm: "learned", size: a.sizes[0])]?.ratio, 1)
+    }
+
+    /// When the final evaluation used the curve's batches (`final_eval_batches` = `eval_batches`), an older run's
+    /// last line is a point of its curve like any other.
+    func testFinalEvaluationOnTheCurvesBatchesStaysOnTheCurve() throws {
+        var spec = SyntheticGrid.Spec(strategies: ["learned"], shapes: [.init(64, 2, 2)], seeds: [1, 2])
+        spec.finalRecordedApart = false
+        spec.finalEvalBatches = 4
         let a = try syntheticReport(self, spec).analysis
         let run = try XCTUnwrap(a.cell("learned", a.sizes[0])?.runs.first)
-        let tokensPerStep = Double(spec.batchSize * spec.contextLength)
-        XCTAssertEqual(run.curve.last?.tokens, Double(spec.steps - spec.evalInterval) * tokensPerStep)
-        XCTAssertEqual(run.finalFromMetrics?.loss, run.finalValLoss)
-        XCTAssertEqual(a.tokensToTarget[.init(arm: "learned", size: a.sizes[0])]?.ratio, 1)
+        XCTAssertEqual(run.curve.last?.tokens, Double(spec.steps * spec.batchSize * spec.contextLength))
+        XCTAssertEqual(run.curve.last?.loss, run.finalValLoss)
     }
 
     func testFirstCrossingInterpolates() {

@@ -52,6 +52,8 @@ public enum SyntheticGrid {
         /// false: write the final evaluation as the trainer did before it recorded it apart: as the last line's
         /// val_loss (and val_bpb), without `final_val_loss`, and no evaluation-set loss at that step.
         public var finalRecordedApart = true
+        /// `final_eval_batches` in config.json (`eval_batches` is 4, the trainer's default).
+        public var finalEvalBatches = 16
         public init(strategies: [String], shapes: [Shape], seeds: [UInt64]) {
             self.strategies = strategies; self.shapes = shapes; self.seeds = seeds
         }
@@ -171,7 +173,9 @@ public enum SyntheticGrid {
         try AtomicWrite.write(metrics, to: url.appendingPathComponent(RunFiles.metrics))
 
         let config = RunConfigView(
-            config: .init(strategy: strategy, strategyOptions: .object([:]), seed: seed, corpus: "shakespeare", contextLength: t),
+            config: .init(
+                strategy: strategy, strategyOptions: .object([:]), seed: seed, corpus: "shakespeare", contextLength: t,
+                evalBatches: 4, finalEvalBatches: spec.finalEvalBatches),
             model: .init(dModel: d, nLayer: shape.nLayer, nHead: shape.nHead, vocabSize: v, contextLength: t, tieEmbeddings: false),
             strategyOptions: .object([:]),
             parameters: ParameterCounts(
