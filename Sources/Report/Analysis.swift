@@ -43,6 +43,10 @@ public struct GridAnalysis: Sendable {
         public var finals: [Double] { runs.map { $0.finalValLoss! } }
         public let final: MeanSummary
         public let curve: [CurveSummaryPoint]
+        /// Tokens trained: the most of any run (summary.json `tokens`), else where the curve ends.
+        public var budget: Double? { runs.compactMap(\.tokens).max().map(Double.init) ?? curve.last?.tokens }
+        /// The mean curve ends before the budget (runs without an `eval_batches` evaluation at their last step).
+        public var curveEndsEarly: Bool { budget.map { (curve.last?.tokens ?? $0) < $0 } ?? false }
     }
 
     public func label(_ size: ModelShape) -> String { sizeLabels[size] ?? size.label }
@@ -251,7 +255,7 @@ extension GridAnalysis {
                 let ratio: Double? = (t != nil && baseTokens != nil && baseTokens! > 0) ? t! / baseTokens! : nil
                 ttt[CellKey(arm: arm, size: size)] = TokensToTarget(
                     target: target, tokens: t, ratio: ratio,
-                    budget: c.runs.compactMap(\.tokens).max().map(Double.init) ?? c.curve.last?.tokens)
+                    budget: c.budget)
             }
         }
         tokensToTarget = ttt

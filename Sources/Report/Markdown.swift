@@ -177,8 +177,12 @@ enum Markdown {
             s += "**Figure 1.** Validation loss vs training tokens, one panel per size; lines are the mean over the "
             s += "finished seeds, bands the \(pct(a.level)) Student-t interval (no band where a cell has one run). "
             s += "The curves are on the evaluation batches (`eval_batches`), the tables' final loss on the final "
-            s += "evaluation's batches (`final_eval_batches`), so a curve need not end at it. Runs written before the "
-            s += "final evaluation was recorded apart have no curve point at their last step when the two differ.\n\n"
+            s += "evaluation's batches (`final_eval_batches`), so a curve need not end at it."
+            if a.cells.values.contains(where: \.curveEndsEarly) {
+                s += " Some curves end before the last step: their runs were written before the final evaluation was "
+                s += "recorded apart, and evaluated the last step on `final_eval_batches` only."
+            }
+            s += "\n\n"
         }
         if files.contains(prefix + "scaling.svg") {
             let methods = a.arms.compactMap { arm in a.fits[arm]?.fit.map { "`\(arm)`: \(methodText($0.method))" } }
@@ -253,8 +257,7 @@ enum Markdown {
             s += "evaluation on `eval_batches`, the batches every curve uses; the final loss above is measured on "
             s += "`final_eval_batches`, so the two differ); tokens where the mean validation curve first reaches it "
             s += "(linear interpolation between evaluations); × = relative to the tokens `\(a.baseline)`'s own curve "
-            s += "needs; budget = tokens trained (a curve ends before it where runs have no evaluation at their last "
-            s += "step on `eval_batches`).\n\n"
+            s += "needs; budget = tokens trained.\n\n"
             s += "| strategy | size | target | tokens | × \(a.baseline) | budget |\n|---|---|---:|---:|---:|---:|\n"
             for size in a.sizes {
                 for arm in a.arms {

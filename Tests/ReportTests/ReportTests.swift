@@ -173,7 +173,9 @@ final class ReportTests: XCTestCase {
         var spec = SyntheticGrid.Spec(
             strategies: ["learned", "frozen-random", "mup"], shapes: [.init(64, 2, 2), .init(128, 4, 4)], seeds: [1, 2, 3])
         spec.finalSetOffset = -0.08
-        let a = try syntheticReport(self, spec).analysis
+        let out = try syntheticReport(self, spec)
+        let a = out.analysis
+        XCTAssertFalse(out.markdown.contains("Some curves end before the last step"))
         let budget = Double(spec.steps * spec.batchSize * spec.contextLength)
         for size in a.sizes {
             let learned = try XCTUnwrap(a.tokensToTarget[.init(arm: "learned", size: size)])
@@ -200,7 +202,9 @@ final class ReportTests: XCTestCase {
         // One run without summary.json: its final loss and bits per byte come from metrics.jsonl alone.
         let bare = SyntheticGrid.runID("mup", spec.shapes[0], vocab: spec.vocabSize, seed: 1)
         try FileManager.default.removeItem(at: grid.appendingPathComponent(bare).appendingPathComponent(RunFiles.summary))
-        let a = try Report.build(gridFolder: grid).analysis
+        let out = try Report.build(gridFolder: grid)
+        let a = out.analysis
+        XCTAssertTrue(out.markdown.contains("Some curves end before the last step"))
         let tokensPerStep = Double(spec.batchSize * spec.contextLength)
         for arm in ["learned", "mup"] {
             for run in try XCTUnwrap(a.cell(arm, a.sizes[0])?.runs) {
