@@ -30,7 +30,11 @@ struct AnalysisSections {
             figures += [Figures.scaling(a)]
             if a.hasBaseline { figures += [Figures.gap(a), Figures.tokensToTarget(a)] }
         }
-        if probes.hasProbes { figures += [Figures.probesVsSize(a, probes), Figures.probeDrift(a, probes)] }
+        if probes.hasProbes {
+            // Probes over N likewise: every vocabulary has the same N there (the probe tables list each one).
+            if vocabulary == nil { figures.append(Figures.probesVsSize(a, probes)) }
+            figures.append(Figures.probeDrift(a, probes))
+        }
         if probes.retrieval.hasRetrieval { figures.append(Figures.retrieval(a, probes.retrieval)) }
         self.figures = figures.map { Figures.Output(fileName: prefix + $0.fileName, svg: $0.svg) }
     }

@@ -152,8 +152,8 @@ enum Markdown {
     static func scalingFinding(_ a: GridAnalysis) -> String {
         let fitted = a.arms.compactMap { arm -> String? in
             guard let f = a.fits[arm]?.fit else { return nil }
-            let se = f.alphaStandardError.map { " ± \(Format.fixed($0, 3))" } ?? ""
-            return "`\(arm)` α = \(Format.fixed(f.alpha, 3))\(se)"
+            let se = f.alphaStandardError.map { " ± \(Format.sig($0))" } ?? ""
+            return "`\(arm)` α = \(Format.sig(f.alpha))\(se)"
         }
         guard !fitted.isEmpty else {
             // Vocabulary axis hook.
@@ -272,7 +272,9 @@ enum Markdown {
 
         s += "\n### Parameters\n\n"
         s += "From config.json of the first finished run of each cell. Optimizer state = AdamW moments of the "
-        s += "trainable parameters; “saved” is relative to `\(a.baseline)` at the same size.\n\n"
+        s += "trainable parameters; “saved” is relative to `\(a.baseline)` at the same size."
+        if a.metric.acrossVocabularies { s += " N leaves out the output head's V·d, as everywhere in this report." }
+        s += "\n\n"
         s += "| strategy | size | total | trainable | embedding | non-embedding N | optimizer state | saved vs `\(a.baseline)` |\n"
         s += "|---|---|---:|---:|---:|---:|---:|---|\n"
         for size in a.sizes {
@@ -287,7 +289,7 @@ enum Markdown {
                     }
                 }
                 s += "| `\(arm)` | \(a.label(size)) | \(Format.count(p.total)) | \(Format.count(p.trainable)) | "
-                s += "\(Format.count(p.embedding)) | \(Format.count(p.nonEmbedding)) | "
+                s += "\(Format.count(p.embedding)) | \(Format.count(size.nonEmbedding)) | "
                 s += "\(p.optimizerStateBytes.map(Format.bytes) ?? "—") | \(saved) |\n"
             }
         }

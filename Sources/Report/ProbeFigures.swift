@@ -118,9 +118,9 @@ extension Figures {
         let untestable = falls.filter { !ProbeAnalysis.isTestable($0) }.count
         if untestable > 0 {
             notes.append(
-                "\(untestable) of the \(falls.count) runs drawn still had a validation loss falling by more than "
-                    + "\(Int(100 * ProbeAnalysis.lossFallLimit)) % \(p.fallWindowText): "
-                    + "whether those tables stabilise is not testable at this budget.")
+                "\(untestable) of the \(falls.count) tables drawn (one per run and table) belong to runs whose "
+                    + "validation loss still fell by more than \(Int(100 * ProbeAnalysis.lossFallLimit)) % "
+                    + "\(p.fallWindowText): whether those tables stabilise is not testable at this budget.")
         }
         let figure = SVGPlot.Figure(
             title: "Remaining drift to the final table vs training fraction (mean over seeds, 95 % t band)",

@@ -95,6 +95,23 @@ final class VocabularyReportTests: XCTestCase {
         for label in [">256<", ">1024<", ">4096<"] { XCTAssertTrue(bpbFigure.contains(label), "log₂ ticks at powers of two: \(label)") }
     }
 
+    /// Across vocabularies every vocabulary has the same N: the probe figure over N is left out (the probe tables list
+    /// each vocabulary), and the Parameters table shows the N the report uses, without the output head.
+    func testProbeFigureOverNAndParametersAcrossVocabularies() throws {
+        var spec = Self.spec
+        spec.probes = true
+        let (_, out) = try build(spec)
+        XCTAssertTrue(out.probes.hasProbes)
+        XCTAssertFalse(out.figures.map(\.name).contains("probes_vs_size.svg"))
+        XCTAssertTrue(out.figures.map(\.name).contains("probe_drift.svg"))
+        // SyntheticGrid's N at d = 64, L = 2 without the head: 2·(12·64² + 2·64) + 64 = 98,624 at every vocabulary.
+        for v in Self.spec.vocabSizes {
+            let row = out.markdown.split(separator: "\n").first { $0.hasPrefix("| `learned` | d64-L2-v\(v) | ") && $0.contains("MiB") }
+            XCTAssertEqual(row?.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }[5], "98,624", String(row ?? ""))
+        }
+        XCTAssertTrue(out.markdown.contains("N leaves out the output head's V·d"))
+    }
+
     /// A finished run without bits per byte (trained before they were recorded) cannot enter a comparison across
     /// vocabularies: it is listed with the reason.
     func testRunWithoutBitsPerByteIsSetAside() throws {
