@@ -46,13 +46,13 @@ public enum SyntheticGrid {
         /// Also write retrieval MAPs (variants, per snapshot) and nearest neighbours into the synthetic probes.json.
         public var retrieval = false
         /// The final evaluation's loss minus the evaluation set's at the last step. The trainer measures the final
-        /// loss on its own batches (`final_eval_batches`, 16 against 4 in the default grid, whose runs end 0.06–0.11 nats lower); 0: the
-        /// same batches.
+        /// loss on its own batches (`final_eval_batches`: 16 against 4 in the default grid, whose runs end 0.06–0.11
+        /// nats lower); 0: the same batches.
         public var finalSetOffset = 0.0
         /// false: write the final evaluation as the trainer did before it recorded it apart: as the last line's
         /// val_loss (and val_bpb), without `final_val_loss`, and no evaluation-set loss at that step.
         public var finalRecordedApart = true
-        /// `final_eval_batches` in config.json (`eval_batches` is 4, the trainer's default).
+        /// `final_eval_batches` in config.json (`eval_batches` is 4, as in the default grid).
         public var finalEvalBatches = 16
         public init(strategies: [String], shapes: [Shape], seeds: [UInt64]) {
             self.strategies = strategies; self.shapes = shapes; self.seeds = seeds
