@@ -259,8 +259,8 @@ enum RunReader {
             // final evaluation ends 0.06–0.11 nats below the curve), so it leaves the curve.
             let bpb = record.bpbCurve.last?.tokens == last.tokens ? record.bpbCurve.last?.loss : nil
             record.finalFromMetrics = (last.loss, bpb)
-            let batches = (config.config.evalBatches, config.config.finalEvalBatches)
-            if batches.0 == nil || batches.0 != batches.1 {
+            let (curveBatches, finalBatches) = (config.config.evalBatches, config.config.finalEvalBatches)
+            if curveBatches == nil || curveBatches != finalBatches {
                 record.curve.removeLast()
                 if bpb != nil { record.bpbCurve.removeLast() }
             }
