@@ -14,15 +14,15 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure training tokens/s and model FLOP utilisation; write reports/bench.md.",
         discussion: """
-            Each (kernel, shape, threads) cell runs in its own child process, so peak memory is per cell and the
-            OpenBLAS kernel can differ per cell. MFU = model FLOP/s ÷ the sgemm peak measured in the same process at
-            the same thread count. --kernels adds cells with OPENBLAS_CORETYPE set for that child alone, after a child
-            has checked that kernel's sgemm against a Double reference. When torch is importable, PyTorch eager runs
-            the same model beside each cell of the environment's kernel (Python/bench_torch.py), and the two take turns
+            Each (kernel, shape, threads) cell runs in its own child process, so peak memory is per cell and the \
+            OpenBLAS kernel can differ per cell. MFU = model FLOP/s ÷ the sgemm peak measured in the same process at \
+            the same thread count. --kernels adds cells with OPENBLAS_CORETYPE set for that child alone, after a child \
+            has checked that kernel's sgemm against a Double reference. When torch is importable, PyTorch eager runs \
+            the same model beside each cell of the environment's kernel (Python/bench_torch.py), and the two take turns \
             window by window, so a slow spell of a shared machine reaches both sides of the ratio.
 
-            After its timed steps each cell of the environment's kernel profiles --profile-steps more with every
-            operation timed (page section "Where the time goes"). --profile prints only that profile, in this
+            After its timed steps each cell of the environment's kernel profiles --profile-steps more with every \
+            operation timed (page section "Where the time goes"). --profile prints only that profile, in this \
             process, without the sgemm peak or PyTorch: e.g. `ablate bench --profile --shapes g80 --threads 1`.
 
             Shapes:

@@ -11,7 +11,7 @@ struct CoordCheckCommand: ParsableCommand {
         commandName: "coord-check",
         abstract: "μP coordinate check: mean |activation| per module vs width, under SP and μP.",
         discussion: """
-            Trains each width for a few Adam steps on one fixed batch with a large learning rate (Yang et al., Tensor
+            Trains each width for a few Adam steps on one fixed batch with a large learning rate (Yang et al., Tensor \
             Programs V, §D). Under μP the curves are flat in width; under SP they grow. Writes README.md + SVGs.
             """)
 

@@ -13,11 +13,11 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Print the mean loss and bits per byte of a checkpoint on the validation set or on a token file.",
         discussion: """
-            CHECKPOINT is a run folder (its latest checkpoint is used), a checkpoint folder, or a model.safetensors file.
-            --tokens FILE holds raw little-endian token ids with no header: uint16 (--dtype u16, the format of the
-            tokenizer cache's .bin streams) or int32 (--dtype i32). The file is cut into consecutive non-overlapping
-            windows of context_length + 1 tokens (a trailing partial window is dropped); the loss is the mean over all
-            predicted tokens. The second line gives bits per byte over the same tokens, Σ loss / (ln 2 · Σ bytes), with
+            CHECKPOINT is a run folder (its latest checkpoint is used), a checkpoint folder, or a model.safetensors file. \
+            --tokens FILE holds raw little-endian token ids with no header: uint16 (--dtype u16, the format of the \
+            tokenizer cache's .bin streams) or int32 (--dtype i32). The file is cut into consecutive non-overlapping \
+            windows of context_length + 1 tokens (a trailing partial window is dropped); the loss is the mean over all \
+            predicted tokens. The second line gives bits per byte over the same tokens, Σ loss / (ln 2 · Σ bytes), with \
             each predicted token's UTF-8 byte length from the tokenizer: comparable across vocabularies.
             """)
 

@@ -15,11 +15,11 @@ struct ExportCommand: ParsableCommand {
             commandName: "hf",
             abstract: "Write a folder that transformers loads as GPT2LMHeadModel + PreTrainedTokenizerFast.",
             discussion: """
-                RUN_OR_CHECKPOINT is a run folder (its latest checkpoint), a checkpoint folder or a model.safetensors file.
-                The folder holds config.json, model.safetensors (GPT-2 names, Conv1D [in, out] layout), tokenizer.json and
-                tokenizer_config.json. Every strategy exports its effective input table (hashed and low-rank tables are
-                materialised); μP's input and output multipliers are folded into wte and lm_head and its 1/d_head
-                attention scale into the query weights, so no custom code is needed. Biases the run did not have are
+                RUN_OR_CHECKPOINT is a run folder (its latest checkpoint), a checkpoint folder or a model.safetensors file. \
+                The folder holds config.json, model.safetensors (GPT-2 names, Conv1D [in, out] layout), tokenizer.json and \
+                tokenizer_config.json. Every strategy exports its effective input table (hashed and low-rank tables are \
+                materialised); μP's input and output multipliers are folded into wte and lm_head and its 1/d_head \
+                attention scale into the query weights, so no custom code is needed. Biases the run did not have are \
                 zeros. bos/eos are id 0 (the NUL byte, never in text). Checked by `make test-hf`.
                 """)
 
@@ -47,12 +47,12 @@ struct ExportCommand: ParsableCommand {
             commandName: "table",
             abstract: "Write runs.csv (one row per run) and metrics.csv (one row per logged step and split) for pandas.",
             discussion: """
-                runs.csv: run_id, every key of config.json flattened with dots (config.*, model.*, strategy_options.*,
-                parameters.*, provenance.*), summary.* (final_val_loss in nats, final_val_bpb in bits per byte,
-                tokens, train_bytes, train_flops, elapsed_s, parameter counts, timing.*: where the process's wall time
+                runs.csv: run_id, every key of config.json flattened with dots (config.*, model.*, strategy_options.*, \
+                parameters.*, provenance.*), summary.* (final_val_loss in nats, final_val_bpb in bits per byte, \
+                tokens, train_bytes, train_flops, elapsed_s, parameter counts, timing.*: where the process's wall time \
                 went) and status.* (state, step, reason).
-                metrics.csv: run_id, step, tokens, split (train | val), loss (nats), bpb (val rows: bits per byte), lr,
-                grad_norm, tokens_per_s, elapsed_s. Missing values are empty fields; pandas.read_csv reads both with
+                metrics.csv: run_id, step, tokens, split (train | val), loss (nats), bpb (val rows: bits per byte), lr, \
+                grad_norm, tokens_per_s, elapsed_s. Missing values are empty fields; pandas.read_csv reads both with \
                 numeric columns as int64/float64.
                 """)
 

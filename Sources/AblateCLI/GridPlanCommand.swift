@@ -10,13 +10,16 @@ struct GridPlanCommand: ParsableCommand {
         commandName: "plan",
         abstract: "Validate a grid file and print every run (parameters, tokens, FLOPs, estimated time) and the total.",
         discussion: """
-            Time estimates: FLOPs (6N + 12·L·d·T per trained token, a third of that per evaluated token) divided by
-            the sgemm GFLOP/s measured now on this machine at each model's own matrix shapes, times an efficiency
-            factor: the median achieved/sgemm ratio of this grid's finished runs when there are any, else a default
-            calibrated on an idle 2-core Zen 4 VM; plus a start-up per run (process start, data loading, model init:
-            what the efficiency's training-loop time leaves out), the median of this grid's finished runs or a measured
-            default. The numbers used are printed, and for finished runs where their process time went.
-            A grid with max_train_bytes shows each run's byte budget; its steps follow from the training split's bytes
+            Time estimates: FLOPs (6N + 12·L·d·T per trained token, a third of that per evaluated token) divided by \
+            a training rate. For a grid without finished runs the rate comes from timing a few training steps of each \
+            model shape now, in this process, on random tokens (about a second per shape). Once the grid has \
+            finished runs, it is the sgemm GFLOP/s measured now at each model's own matrix shapes times the median \
+            achieved/sgemm ratio of those runs (or times --efficiency). Plus a start-up per run (process start, data \
+            loading, model init: what the rate's training-loop time leaves out), the median of this grid's finished \
+            runs or a measured default. The numbers used are printed, and for finished runs where their process time \
+            went.
+
+            A grid with max_train_bytes shows each run's byte budget; its steps follow from the training split's bytes \
             per token under the run's tokenizer, known once that tokenizer is cached (`grid run` trains it first).
             """)
 
@@ -27,6 +30,24 @@ struct GridPlanCommand: ParsableCommand {
     func validate() throws {
         if let efficiency, !(efficiency > 0 && efficiency <= 1) {
             throw ValidationError("--efficiency must be in (0, 1] (achieved ÷ sgemm FLOP/s), got \(efficiency)")
+        }
+    }
+
+    /// How the plan's rate was found, with examples: the first run and the largest.
+    static func rateText(_ runs: [GridRun], throughput: Throughput) -> String {
+        let examples = runs.isEmpty ? [] : [runs.first!, runs.max { $0.model.nonEmbeddingParameters < $1.model.nonEmbeddingParameters }!]
+        var tp = throughput
+        switch tp.basis {
+        case .timedSteps:
+            let steps = examples.map { run in
+                tp.timedStep(run).map { String(format: "%@ %.1f ms/step", run.id, $0 * 1e3) } ?? "\(run.id) not timed (\(tp.source))"
+            }
+            return "training steps of each model shape timed now, one process with \(tp.threads) thread(s), random tokens (e.g. "
+                + steps.joined(separator: ", ") + ")"
+        case .sgemmEfficiency:
+            let peaks = examples.map { String(format: "%@ %.0f", $0.id, tp.peakGFLOPS($0)) }
+            return
+                "sgemm GFLOP/s measured now at each model's shapes with \(tp.threads) thread(s) (e.g. \(peaks.joined(separator: ", "))) × \(tp.source)"
         }
     }
 
@@ -88,12 +109,9 @@ struct GridPlanCommand: ParsableCommand {
                 "\(unknown) run(s) with max_train_bytes have no tokenizer cached yet: their steps, FLOPs and time (shown as ?) are not in the total; `ablate grid run` trains the tokenizers first"
             )
         }
-        let peaks = runs.isEmpty ? [] : [runs.first!, runs.max { $0.model.nonEmbeddingParameters < $1.model.nonEmbeddingParameters }!]
-        var tp2 = tp
-        let peakText = peaks.map { String(format: "%@ %.0f", $0.id, tp2.peakGFLOPS($0)) }.joined(separator: ", ")
         print(
-            "time estimate: sgemm GFLOP/s measured now at each model's shapes with \(threads) thread(s) (e.g. \(peakText)) × \(tp.source), plus a start-up of \(tp.startupSource); the machine's current load is included"
-        )
+            "time estimate: " + Self.rateText(runs, throughput: tp)
+                + ", plus a start-up of \(tp.startupSource); the machine's current load is included")
         // What the finished runs' processes spent their time on (summary.json's `timing`; older runs have none).
         let timed = estimates.compactMap { e -> (RunEstimate, RunTiming)? in
             guard let t = (try? RunFolder(layout.folder(e.run)).read(RunSummary.self))?.timing else { return nil }

@@ -11,10 +11,10 @@ struct GridRunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a grid's pending runs in parallel worker processes; re-running the same command resumes.",
         discussion: """
-            Finished runs are skipped; interrupted runs continue from their last checkpoint (bit-identical to an
-            uninterrupted run); a run whose folder holds another config is refused unless --force. Each run folder is
-            locked while a worker trains it. A failed or diverged run is recorded and the others go on; the exit status
-            is 0 when every run finished, 3 when some failed or diverged, 130 when interrupted (Ctrl-C: workers write a
+            Finished runs are skipped; interrupted runs continue from their last checkpoint (bit-identical to an \
+            uninterrupted run); a run whose folder holds another config is refused unless --force. Each run folder is \
+            locked while a worker trains it. A failed or diverged run is recorded and the others go on; the exit status \
+            is 0 when every run finished, 3 when some failed or diverged, 130 when interrupted (Ctrl-C: workers write a \
             checkpoint and stop).
             """)
 

@@ -14,15 +14,15 @@ struct ProbeCommand: ParsableCommand {
         commandName: "probe",
         abstract: "Probe the embedding tables of a run (or of every finished run under a folder) and write probes.json.",
         discussion: """
-            RUN is a run folder, or a folder of runs (e.g. runs/<grid>): every finished run below it is probed.
-            Measures, for the input table and the output head, at the final checkpoint and at every snapshot:
-            effective rank, isotropy, Spearman ρ of row norm with token frequency, and Spearman ρ with human
-            word-similarity scores (WordSim-353, SimLex-999, MEN, … from $ABLATE_HOME/wordsim, fetched by `make data`);
-            and the drift of each table over the snapshots with its stabilisation point. Retrieval: mean average
-            precision of the input table alone (mean-pooled 64-token passages of each work's validation text,
-            relevant = same work) for the trained table, its init, a shared-seed xavier-normal table, the table
-            cropped to the smallest and padded to the largest d_model among the runs probed (or --crop-width /
-            --pad-width), a TF-IDF bag-of-tokens baseline, and at every snapshot; nearest tokens of a few frequent words.
+            RUN is a run folder, or a folder of runs (e.g. runs/<grid>): every finished run below it is probed. \
+            Measures, for the input table and the output head, at the final checkpoint and at every snapshot: \
+            effective rank, isotropy, Spearman ρ of row norm with token frequency, and Spearman ρ with human \
+            word-similarity scores (WordSim-353, SimLex-999, MEN, … from $ABLATE_HOME/wordsim, fetched by `make data`); \
+            and the drift of each table over the snapshots with its stabilisation point. Retrieval: mean average \
+            precision of the input table alone (mean-pooled 64-token passages of each work's validation text, \
+            relevant = same work) for the trained table, its init, a shared-seed xavier-normal table, the table \
+            cropped to the smallest and padded to the largest d_model among the runs probed (or --crop-width / \
+            --pad-width), a TF-IDF bag-of-tokens baseline, and at every snapshot; nearest tokens of a few frequent words. \
             The format of probes.json is documented in Sources/Probes/README.md.
             """)
 

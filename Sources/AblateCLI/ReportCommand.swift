@@ -10,7 +10,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write reports/<grid>/README.md and SVG figures from a grid's run folders.",
         discussion: """
-            GRID is a grid's run folder (runs/<grid>, holding one folder per run) or a grid file (ablations/<grid>.yaml,
+            GRID is a grid's run folder (runs/<grid>, holding one folder per run) or a grid file (ablations/<grid>.yaml, \
             whose `name:` — or, without one, its file name — selects runs/<name>, as in `ablate grid run`). The report is deterministic: the same run folders give the same files.
             Missing, diverged and unfinished runs are listed, never silently dropped.
             """)

@@ -11,10 +11,10 @@ struct SampleCommand: ParsableCommand {
         commandName: "sample",
         abstract: "Generate text from a run's latest checkpoint with the run's tokenizer, streaming it to the terminal.",
         discussion: """
-            RUN is a run folder (its latest checkpoint), a checkpoint folder or a model.safetensors file; with a folder of
-            runs and --save, every run below it is sampled. Each token is drawn from softmax(logits / temperature) over
-            the top-k logits (temperature 0: always the most likely token); the same checkpoint, prompt and --seed give
-            the same text. A context longer than the model's context_length is cropped to its last context_length tokens.
+            RUN is a run folder (its latest checkpoint), a checkpoint folder or a model.safetensors file; with a folder of \
+            runs and --save, every run below it is sampled. Each token is drawn from softmax(logits / temperature) over \
+            the top-k logits (temperature 0: always the most likely token); the same checkpoint, prompt and --seed give \
+            the same text. A context longer than the model's context_length is cropped to its last context_length tokens. \
             --save writes samples.json into the run folder (atomically) for the report's Samples section.
             """)
 

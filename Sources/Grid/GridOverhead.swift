@@ -27,7 +27,7 @@ public struct GridOverhead: Sendable {
     public var gapCount = 0
     /// Seconds that slots stood idle at the end while other workers still ran.
     public var tailIdle = 0.0
-    /// `grid run`'s process start to its first worker's start: loading the grid, measuring sgemm for the plan, the
+    /// `grid run`'s process start to its first worker's start: loading the grid, timing the plan (steps or sgemm), the
     /// BLAS kernel check, the grid index (nil when no worker started, or the start time is unknown).
     public var startup: Double?
     /// `grid run`'s process start to the end of its last worker (nil when the start time is unknown).
@@ -80,7 +80,7 @@ public struct GridOverhead: Sendable {
                     Self.seconds(timed.reduce(0) { $0 + $1.run.estimatedStartup } / n)))
         }
         var grid: [String] = []
-        if let startup { grid.append("start-up \(Self.seconds(startup)) (grid file, sgemm for the plan, BLAS check, index)") }
+        if let startup { grid.append("start-up \(Self.seconds(startup)) (grid file, the plan's timing, BLAS check, index)") }
         grid.append("\(gapCount) scheduler gap(s) \(Self.seconds(gaps))")
         grid.append("slots idle at the end \(Self.seconds(tailIdle))")
         out.append("  grid: " + grid.joined(separator: ", "))

@@ -26,20 +26,25 @@ public struct RunEstimate: Sendable {
     }
 }
 
-/// How fast this machine trains: measured sgemm GFLOP/s at each model's own matrix shapes × an efficiency factor
-/// (the share of time that is matrix products at that rate; the rest is attention, LayerNorm, GELU, softmax,
-/// AdamW). The factor comes from finished runs of this grid when there are some, else from `defaultEfficiency`,
-/// calibrated on this machine kind (see `ablations/default.yaml`).
+/// How fast this machine trains each run, in FLOP/s, by one of two measures:
+/// - `timedSteps` (a grid with no finished runs, unless an efficiency is given): a few training steps of each model
+///   shape, timed now in this process on random tokens (`TrainingBenchmark.secondsPerStep`), so the rate includes
+///   everything a step does on this CPU (attention, LayerNorm, GELU, the loss over the vocabulary, AdamW), not only
+///   its matrix products;
+/// - `sgemmEfficiency`: sgemm GFLOP/s measured at each model's own matrix shapes × an efficiency factor, the median
+///   achieved ÷ sgemm ratio of this grid's finished runs when there are some (they include what the timed steps
+///   cannot: two workers sharing caches and memory bandwidth, real data), else the one given, else `defaultEfficiency`.
 public struct Throughput: Sendable {
-    /// Achieved training FLOP/s ÷ sgemm FLOP/s at the run's shapes: the median over the 36 runs of
-    /// ablations/default.yaml on an idle 2-core Zen 4 VM (one thread per run, two runs in parallel) was 0.71, and the
-    /// plan then predicted the grid's wall time within 3 % (7m19s against 7m05s). Smaller models spend proportionally
-    /// more time outside matrix products (attention, LayerNorm, softmax over the vocabulary, AdamW), and a loaded
-    /// machine less on them: once a grid has finished runs, their own median replaces this default.
+    public enum Basis: Sendable, Equatable { case timedSteps, sgemmEfficiency }
+    public var basis: Basis
+    /// The factor of a 2-core Zen 4 VM, where the median over the 36 runs of ablations/default.yaml (one thread per
+    /// run, two runs in parallel) was 0.71: used when a shape's steps cannot be timed (its model cannot be built here).
+    /// On the Sapphire Rapids VM of `reports/bench.md` the grid's runs reached only 0.46, which is why a fresh grid's
+    /// plan times steps instead.
     public static let defaultEfficiency = 0.70
     public var efficiency: Double
     public var source: String
-    /// Seconds each run's process spends outside the training loop that the efficiency is calibrated on (summary.json's
+    /// Seconds each run's process spends outside the training loop that the rate is calibrated on (summary.json's
     /// `elapsed`): process start, grid file, tokenizer and token streams, model init, config.json, the step-0
     /// snapshot. The median of `timing.wall − elapsed` over this grid's finished runs when there are any, else
     /// `defaultStartup`.
@@ -51,14 +56,54 @@ public struct Throughput: Sendable {
     public static let defaultStartup = 0.5
     static let defaultStartupSource = "measured on a loaded 2-vCPU VM"
     private var cache: [String: Double] = [:]
+    /// Seconds per step by model shape (`stepKey`), timed once each; nil where the model could not be built.
+    public private(set) var stepSeconds: [String: Double?] = [:]
+    /// Times the steps of a config (`TrainingBenchmark.secondsPerStep`; tests substitute their own).
+    let timeStep: @Sendable (TrainConfig) throws -> Double
     public let threads: Int
 
-    public init(threads: Int, efficiency: Double? = nil, source: String? = nil) {
+    /// `efficiency` given: sgemm × that factor. Otherwise timed steps, until `GridPlan.calibrate` finds finished runs.
+    public init(
+        threads: Int, efficiency: Double? = nil, source: String? = nil,
+        timeStep: @escaping @Sendable (TrainConfig) throws -> Double = { try TrainingBenchmark.secondsPerStep(config: $0) }
+    ) {
         self.threads = threads
+        self.timeStep = timeStep
+        basis = efficiency == nil ? .timedSteps : .sgemmEfficiency
         self.efficiency = efficiency ?? Self.defaultEfficiency
         self.source = source ?? "default efficiency \(Self.defaultEfficiency) (calibrated on an idle 2-core Zen 4 VM)"
         startup = Self.defaultStartup
         startupSource = String(format: "%.2f s per run (default: %@)", Self.defaultStartup, Self.defaultStartupSource)
+    }
+
+    /// Training FLOP/s of `run` (`TrainingCost`'s FLOPs per second of the run's process, evaluation included).
+    public mutating func flopRate(_ run: GridRun) -> Double {
+        if basis == .timedSteps, let seconds = timedStep(run) {
+            return run.model.trainingFLOPsPerToken * Double(run.config.batchSize * run.config.contextLength) / seconds
+        }
+        return peakGFLOPS(run) * 1e9 * efficiency
+    }
+
+    /// What decides a step's time: the model's shape, the batch and its shards, and the thread count. The strategy
+    /// and parametrization barely do (the embedding is 0.1–0.3 % of a step at the bench's grid shapes), nor does any
+    /// hyperparameter, so runs differing only in those share one timing.
+    static func stepKey(_ run: GridRun) -> String {
+        let m = run.model, c = run.config
+        return "V\(m.vocabSize) d\(m.dModel) L\(m.nLayer) H\(m.nHead) T\(c.contextLength) B\(c.batchSize) shards\(c.batchShards ?? 0) "
+            + "bias\(m.bias) tied\(m.tieEmbeddings)"
+    }
+
+    /// Seconds per step of the run's model shape, timed the first time the shape is asked for, with the `learned`
+    /// strategy (a strategy with a source, like `transplant`, needs files that may not exist yet).
+    public mutating func timedStep(_ run: GridRun) -> Double? {
+        let key = Self.stepKey(run)
+        if let known = stepSeconds[key] { return known }
+        var config = run.config
+        config.strategy = "learned"; config.strategyOptions = [:]; config.threads = threads
+        let seconds = try? timeStep(config)
+        let usable = seconds.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
+        stepSeconds[key] = usable
+        return usable
     }
 
     /// sgemm GFLOP/s for the run's body (B·T × 4d × d) and head (B·T × V × d) shapes, FLOP-weighted.
@@ -104,7 +149,7 @@ public enum GridPlan {
             guard let (steps, tokens, f) = flops(run) else {
                 return RunEstimate(run: run, steps: 0, tokens: 0, flops: 0, seconds: 0, memoryBytes: memoryBytes(run), known: false)
             }
-            let rate = throughput.peakGFLOPS(run) * 1e9 * throughput.efficiency
+            let rate = throughput.flopRate(run)
             return RunEstimate(
                 run: run, steps: steps, tokens: tokens, flops: f, seconds: throughput.startup + f / rate, startup: throughput.startup,
                 memoryBytes: memoryBytes(run))
@@ -131,6 +176,7 @@ public enum GridPlan {
         }
         func plural(_ n: Int) -> String { n == 1 ? "" : "s" }
         if !ratios.isEmpty {
+            throughput.basis = .sgemmEfficiency
             throughput.efficiency = median(ratios)
             throughput.source = String(
                 format: "efficiency %.2f measured on %d finished run%@ of this grid", throughput.efficiency, ratios.count, plural(ratios.count))

@@ -111,21 +111,47 @@ public enum TrainingBenchmark {
     /// A trainer of `shape` (trainer defaults otherwise: the `learned` strategy, SP, default batch shards) on random
     /// tokens, with OpenBLAS set to `threads`; `steps` only sizes its schedule.
     public static func makeTrainer(shape: Shape, threads: Int, steps: Int) throws -> Trainer {
-        BLAS.setThreads(threads)
         var config = TrainConfig()
         config.vocabSize = shape.vocab; config.dModel = shape.dModel; config.nLayer = shape.layers; config.nHead = shape.heads
         config.contextLength = shape.context; config.batchSize = shape.batch; config.threads = threads
-        config.maxSteps = max(1, steps); config.warmupSteps = 1
+        return try makeTrainer(config: config, steps: steps)
+    }
+
+    /// A trainer of `config`'s model on random tokens, in this process and without a run folder, with OpenBLAS set to
+    /// `config.threads`. Its budget becomes `steps` (only the schedule's length: the steps are the caller's to take)
+    /// and nothing else falls due: no evaluation, log line or checkpoint.
+    public static func makeTrainer(config: TrainConfig, steps: Int) throws -> Trainer {
+        BLAS.setThreads(config.threads)
+        var config = config
+        config.maxSteps = max(1, steps); config.maxTokens = nil; config.maxTrainBytes = nil; config.warmupSteps = 1
         config.evalInterval = 1_000_000; config.logInterval = 1_000_000; config.checkpointInterval = 1_000_000
         config.finalEvalBatches = 1
-        let tokenBytes: [[UInt8]] = (0..<shape.vocab).map { (i: Int) -> [UInt8] in
+        let tokenBytes: [[UInt8]] = (0..<config.vocabSize).map { (i: Int) -> [UInt8] in
             i < 256 ? [UInt8(i)] : [UInt8(i % 256), UInt8(i / 256)]
         }
         let data = RunData(
             vocabulary: Vocabulary(tokenBytes: tokenBytes),
-            batches: RandomBatches(vocab: shape.vocab, count: shape.batch * shape.context),
+            batches: RandomBatches(vocab: config.vocabSize, count: config.batchSize * config.contextLength),
             corpusSHA256: "random", tokenizerSHA256: "none", trainTokens: 1 << 30, validationTokens: 1 << 30)
         return try Trainer(config: config, data: data, folder: nil)
+    }
+
+    /// Wall seconds per training step of `config`'s model in this process, on random tokens: `warmup` untimed steps
+    /// (page faults of the fresh buffers, OpenBLAS's thread start-up), then `steps` timed ones, or fewer once they
+    /// have taken `budget` seconds; the median step. What a grid's plan divides its FLOPs by (`grid plan`).
+    public static func secondsPerStep(config: TrainConfig, warmup: Int = 1, steps: Int = 3, budget: Double = 1) throws -> Double {
+        let steps = max(1, steps)
+        let trainer = try makeTrainer(config: config, steps: warmup + steps)
+        for s in 0..<warmup { step(trainer, s) }
+        var times: [Double] = []
+        var spent = 0.0
+        for s in warmup..<(warmup + steps) where spent < budget {
+            let start = StepProfile.now()
+            step(trainer, s)
+            let t = Double(StepProfile.now() - start) * 1e-9
+            times.append(t); spent += t
+        }
+        return times.sorted()[times.count / 2]
     }
 
     /// Training step `s` as `Trainer` takes it (`Trainer.takeStep`), at a constant learning rate, with each

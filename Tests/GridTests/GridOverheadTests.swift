@@ -1,6 +1,7 @@
 import Foundation
 import Grid
 import RunFormat
+import Synchronization
 import Trainer
 import XCTest
 
@@ -69,6 +70,82 @@ final class GridOverheadTests: XCTestCase {
         XCTAssertEqual(e.seconds(fromStep: 10), e.startup, accuracy: 1e-12)
     }
 
+    /// A fresh grid's plan times the steps of each model shape once, with the `learned` strategy, and divides each
+    /// run's FLOPs by the FLOP rate those steps imply; finished runs (or a given efficiency) switch it to sgemm × the
+    /// efficiency, timing nothing.
+    func testFreshGridTimesStepsOncePerShape() throws {
+        let g = try GridFile.parse(
+            """
+            name: timed
+            base: {corpus: tiny.txt, vocab_size: 256, context_length: 16, batch_size: 4, max_steps: 10, warmup_steps: 2, eval_interval: 5}
+            axes:
+              strategy:
+                - learned
+                - {name: mup, parametrization: mup, base_width: 16}
+              size:
+                - {d_model: 16, n_layer: 1, n_head: 2}
+                - {d_model: 32, n_layer: 2, n_head: 2}
+              seed: [1, 2]
+            """, path: "timed.yaml")
+        let runs = try GridExpansion.expand(g)
+        XCTAssertEqual(runs.count, 8)
+        // A step takes d_model/1000 s here, so the two shapes have different rates.
+        let timed = Mutex<[TrainConfig]>([])
+        var tp = Throughput(threads: 1) { config in
+            timed.withLock { $0.append(config) }
+            return Double(config.dModel!) / 1000
+        }
+        XCTAssertEqual(tp.basis, .timedSteps)
+        GridPlan.calibrate(runs, layout: GridLayout(root: tmp, gridName: g.name), throughput: &tp)
+        let estimates = GridPlan.estimate(runs, throughput: &tp)
+        let configs = timed.withLock { $0 }
+        XCTAssertEqual(configs.map(\.dModel), [16, 32])
+        XCTAssertEqual(Set(configs.map(\.strategy)), ["learned"])
+        XCTAssertEqual(configs.map(\.parametrization), ["sp", "sp"])
+        for e in estimates {
+            let stepSeconds = Double(e.run.model.dModel) / 1000
+            let rate = e.run.model.trainingFLOPsPerToken * 64 / stepSeconds
+            XCTAssertEqual(e.seconds, Throughput.defaultStartup + e.flops / rate, accuracy: 1e-9, e.run.id)
+        }
+        // Evaluation makes a run's FLOPs more than its steps': 10 steps plus two evaluations of 8 batches (5 and 10)
+        // and the final one of 32, each token at a third of a trained one.
+        let first = try XCTUnwrap(estimates.first)
+        let evaluatedBatches: Double = 2 * 8 + 32
+        XCTAssertEqual(first.seconds - first.startup, 0.016 * (10 + evaluatedBatches / 3), accuracy: 1e-9)
+
+        // A given efficiency, or finished runs, replace the timing: nothing is timed.
+        var given = Throughput(threads: 1, efficiency: 0.5, source: "given") { _ in
+            XCTFail("timed despite a given efficiency")
+            return 1
+        }
+        XCTAssertEqual(given.basis, .sgemmEfficiency)
+        _ = GridPlan.estimate(Array(runs.prefix(1)), throughput: &given)
+        let layout = GridLayout(root: tmp, gridName: g.name)
+        let folder = RunFolder(layout.folder(runs[0]))
+        try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
+        try RunJSON.write(GridRunRecord(grid: g, run: runs[0]), to: folder.url.appendingPathComponent(GridRunRecord.fileName))
+        try folder.write(
+            RunSummary(finalValLoss: 3, steps: 10, tokens: 640, elapsed: 2, trainableParameters: 1, totalParameters: 1, nonEmbeddingParameters: 1))
+        var calibrated = Throughput(threads: 1) { _ in
+            XCTFail("timed despite finished runs")
+            return 1
+        }
+        GridPlan.calibrate(runs, layout: layout, throughput: &calibrated)
+        XCTAssertEqual(calibrated.basis, .sgemmEfficiency)
+        XCTAssertEqual(calibrated.source, String(format: "efficiency %.2f measured on 1 finished run of this grid", calibrated.efficiency))
+        _ = GridPlan.estimate(runs, throughput: &calibrated)
+    }
+
+    /// The real step timer runs the steps of a config's model on random tokens: a positive, finite time per step.
+    func testSecondsPerStepTrainsTheConfigsModel() throws {
+        var config = TrainConfig()
+        config.vocabSize = 256; config.dModel = 16; config.nLayer = 1; config.nHead = 2; config.contextLength = 8; config.batchSize = 2
+        let seconds = try TrainingBenchmark.secondsPerStep(config: config, warmup: 1, steps: 3)
+        XCTAssertTrue(seconds.isFinite && seconds > 0, "\(seconds)")
+        config.nHead = 3
+        XCTAssertThrowsError(try TrainingBenchmark.secondsPerStep(config: config), "d_model 16 is not divisible by 3 heads")
+    }
+
     /// Shares are of the summed categories plus the extra seconds, in report order; they add up to 100 %.
     func testSharesOfSummedCategories() {
         // Two runs of 10 s wall: training 7 + 5, evaluation 1 + 1, start-up 0.5 + 1.5, checkpoints and snapshots
@@ -109,7 +186,7 @@ final class GridOverheadTests: XCTestCase {
         )
         XCTAssertEqual(
             lines[4],
-            "  grid: start-up 0.3 s (grid file, sgemm for the plan, BLAS check, index), 1 scheduler gap(s) 0.1 s, slots idle at the end 3.0 s")
+            "  grid: start-up 0.3 s (grid file, the plan's timing, BLAS check, index), 1 scheduler gap(s) 0.1 s, slots idle at the end 3.0 s")
         XCTAssertFalse(o.lines(interrupted: true)[0].contains("efficiency"))
         XCTAssertEqual(GridOverhead().lines(interrupted: false), [])
     }
