@@ -54,6 +54,8 @@ public struct RunRecord: Sendable {
     /// `summary.json` `train_bytes` and `train_flops` (nil for older runs).
     public var trainBytes: Int? = nil
     public var trainFlops: Double? = nil
+    /// The grid that trained the run (grid-run.json `grid`); nil for a run trained outside a grid.
+    public var gridName: String? = nil
     /// Parameters of the output head counted in `shape.nonEmbedding` (V·d when untied, 0 when tied): a vocabulary
     /// changes N through them, so they are left out where sizes are compared across vocabularies.
     public var headParameters: Int = 0
@@ -147,7 +149,27 @@ enum RunReader {
             guard RunFiles.markers.contains(where: { fm.fileExists(atPath: url.appendingPathComponent($0).path) }) else { continue }
             runs.append(read(url))
         }
+        // A run folder copied in from another grid would be analysed as one of this grid's runs: set it aside.
+        if let name = gridName(grid, runs: runs) {
+            for i in runs.indices {
+                guard let other = runs[i].gridName, other != name else { continue }
+                runs[i].state = .unreadable
+                runs[i].reason = "trained by grid '\(other)' (its grid-run.json), not by '\(name)': move it to that grid's runs folder"
+            }
+        }
         return runs
+    }
+
+    /// The grid the folder holds: grid.json's name; without one, the folder's name when some run was trained by a
+    /// grid of that name, else the grid that trained most of the runs (a copied or renamed folder); nil when no run
+    /// was trained by a grid.
+    static func gridName(_ grid: URL, runs: [RunRecord]) -> String? {
+        if let index = try? RunJSON.read(GridIndex.self, from: grid.appendingPathComponent(GridIndex.fileName)) { return index.name }
+        let names = runs.compactMap(\.gridName)
+        let folder = grid.standardizedFileURL.lastPathComponent
+        if names.contains(folder) { return folder }
+        let counts = Dictionary(names.map { ($0, 1) }, uniquingKeysWith: +)
+        return counts.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
     }
 
     /// The run ids in `grid/grid.json` (written by `ablate grid run`), or nil when there is none (the report then
@@ -191,6 +213,7 @@ enum RunReader {
         if let gridRun = try? RunJSON.read(GridRunFile<JSONValue>.self, from: url.appendingPathComponent(RunFiles.gridRun)) {
             if let label = gridRun.axes["strategy"], label != record.strategy { record.armLabel = label }
             record.axes = gridRun.axes
+            record.gridName = gridRun.grid
         }
         record.seed = config.config.seed ?? config.provenance?.seed ?? 0
         let m = config.model

@@ -188,6 +188,14 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(report.status, 0, report.output)
         let markdown = try String(contentsOf: tmp.appendingPathComponent("reports/wd/README.md"), encoding: .utf8)
         XCTAssertTrue(markdown.contains("**Other axes:** `weight_decay` (0.0, 0.5)."), markdown)
+        // A baseline named on the command line must be one of the grid's arms; the report is then not written.
+        let typo = try ablate.run(["report", "wd.yaml", "--baseline", "frozen-randm", "--out", "reports/typo"])
+        XCTAssertNotEqual(typo.status, 0)
+        XCTAssertTrue(
+            typo.output.contains("'--baseline frozen-randm': no arm of wd.yaml is called that. Did you mean 'frozen-random'?"), typo.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("reports/typo").path))
+        let other = try ablate.run(["report", "wd.yaml", "--baseline", "frozen-random", "--out", "reports/fr"])
+        XCTAssertEqual(other.status, 0, other.output)
         XCTAssertFalse(markdown.contains("share strategy, size and seed"), markdown)
         XCTAssertTrue(markdown.contains("| `weight_decay` = 0.5 vs 0.0 | `frozen-random` | `learned` |"), markdown)
 

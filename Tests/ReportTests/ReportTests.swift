@@ -308,6 +308,33 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(out.markdown.contains("**Warning:** runs `hashed-d64-L2-v2048-s1`, `hashed-d64-L2-v2048-s1-lr3e-4` share"))
     }
 
+    /// A run folder copied in from another grid (its grid-run.json names that grid) is set aside with the reason,
+    /// never analysed as one of this grid's runs; a grid folder copied under another name still reads as its grid.
+    func testRunFromAnotherGridIsSetAside() throws {
+        let spec = SyntheticGrid.Spec(strategies: ["learned", "hashed"], shapes: [.init(64, 2, 2)], seeds: [1, 2])
+        let root = try temporaryFolder(self)
+        let grid = root.appendingPathComponent("g")
+        let ids = try SyntheticGrid.write(spec, to: grid)
+        func stamp(_ id: String, grid name: String, in folder: URL) throws {
+            let record = GridRunFile<JSONValue>(grid: name, runID: id, configHash: "h", blasKernel: nil, axes: [:], config: .object([:]))
+            try RunJSON.write(record, to: folder.appendingPathComponent(id).appendingPathComponent(RunFiles.gridRun))
+        }
+        for id in ids { try stamp(id, grid: "g", in: grid) }
+        let stray = "hashed-d64-L2-v2048-s3"
+        try FileManager.default.copyItem(at: grid.appendingPathComponent("hashed-d64-L2-v2048-s1"), to: grid.appendingPathComponent(stray))
+        try stamp(stray, grid: "f04", in: grid)
+
+        for folder in [grid, root.appendingPathComponent("g-copy")] {
+            if folder != grid { try FileManager.default.copyItem(at: grid, to: folder) }
+            let out = try Report.build(gridFolder: folder)
+            XCTAssertEqual(out.analysis.cell("hashed", out.analysis.sizes[0])?.runs.count, 2, folder.lastPathComponent)
+            XCTAssertEqual(out.analysis.cell("learned", out.analysis.sizes[0])?.runs.count, 2, folder.lastPathComponent)
+            XCTAssertTrue(
+                out.markdown.contains("trained by grid 'f04' (its grid-run.json), not by 'g': move it to that grid's runs folder"),
+                out.markdown)
+        }
+    }
+
     /// Runs from two OpenBLAS kernels / CPUs in one grid (a heterogeneous cluster): the report names both and warns
     /// that such runs are comparable to rounding only; runs from one machine type get no such warning.
     func testMixedMachinesAreListedAndWarnedAbout() throws {
