@@ -84,8 +84,16 @@ enum RunArtifacts {
     static func object(_ name: String, in run: URL) throws -> [String: JSONValue]? {
         let url = run.appendingPathComponent(name)
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        guard case let .object(o) = try RunJSON.decoder.decode(JSONValue.self, from: data) else {
-            throw CLIError("\(url.path): is not a JSON object. Fix: re-run the run, or remove the folder.")
+        let value: JSONValue
+        do {
+            value = try RunJSON.decoder.decode(JSONValue.self, from: data)
+        } catch {
+            throw CLIError(
+                "\(url.path): is not valid JSON (\(data.isEmpty ? "empty" : "truncated or corrupt")). Fix: re-run the run (`ablate grid run` "
+                    + "or `ablate train --resume` continues it), or move its folder out of the way.")
+        }
+        guard case let .object(o) = value else {
+            throw CLIError("\(url.path): is not a JSON object. Fix: re-run the run, or move its folder out of the way.")
         }
         return o
     }

@@ -221,5 +221,14 @@ final class PipelineTests: XCTestCase {
                 XCTAssertTrue(row?.contains("| \(mean) ± ") ?? false, "\(strategy) at \(value): mean \(mean) not in \(row ?? "no row")")
             }
         }
+
+        // `export table` over the grid; a truncated summary.json (a copy killed mid-transfer) is named with the fix.
+        let table = try ablate.run(["export", "table", "runs/wd", "--out", "table"])
+        XCTAssertEqual(table.status, 0, table.output)
+        let summary = tmp.appendingPathComponent("runs/wd/\(index.runs[0].id)/\(RunFiles.summary)")
+        try Data(try Data(contentsOf: summary).prefix(40)).write(to: summary)
+        let broken = try ablate.run(["export", "table", "runs/wd", "--out", "table2"])
+        XCTAssertNotEqual(broken.status, 0)
+        XCTAssertTrue(broken.output.contains("\(index.runs[0].id)/summary.json: is not valid JSON (truncated or corrupt). Fix:"), broken.output)
     }
 }
