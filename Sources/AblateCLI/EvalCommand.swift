@@ -15,9 +15,10 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             CHECKPOINT is a run folder (its latest checkpoint is used), a checkpoint folder, or a model.safetensors file. \
             --tokens FILE holds raw little-endian token ids with no header: uint16 (--dtype u16, the format of the \
-            tokenizer cache's .bin streams) or int32 (--dtype i32). The file is cut into consecutive non-overlapping \
-            windows of context_length + 1 tokens (a trailing partial window is dropped); the loss is the mean over all \
-            predicted tokens. The second line gives bits per byte over the same tokens, Σ loss / (ln 2 · Σ bytes), with \
+            tokenizer cache's .bin streams) or int32 (--dtype i32). The file is cut into consecutive windows of \
+            context_length + 1 tokens that share their boundary token (window w holds tokens w·T … w·T + T for \
+            T = context_length), so every token after the first is predicted exactly once (a trailing partial window \
+            is dropped); the loss is the mean over all predicted tokens. The second line gives bits per byte over the same tokens, Σ loss / (ln 2 · Σ bytes), with \
             each predicted token's UTF-8 byte length from the tokenizer: comparable across vocabularies.
             """)
 
@@ -81,7 +82,8 @@ struct EvalCommand: ParsableCommand {
     }
 }
 
-/// Consecutive non-overlapping windows of a token file, for `ablate eval --tokens`.
+/// Consecutive windows of T + 1 tokens of a token file, sharing their boundary token (window w holds tokens w·T … w·T + T),
+/// for `ablate eval --tokens`: every token after the first is predicted exactly once.
 final class WindowBatches: BatchSource, @unchecked Sendable {
     let tokens: [Int32], context: Int, batchSize: Int
     var windowCount: Int { (tokens.count - 1) / context }

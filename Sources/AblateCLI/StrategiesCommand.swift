@@ -8,7 +8,9 @@ struct StrategiesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strategies",
         abstract: "List the embedding strategies: options with defaults, tensors, parameter counts, memory.",
-        discussion: "Options are set per strategy in a grid, e.g. strategies: [{name: lowrank, options: {rank: 16}}].")
+        discussion:
+            "Options are set per strategy in a grid, under the strategy axis, e.g. axes: {strategy: [learned, {name: lowrank, options: {rank: 16}}]}; with ablate train, --strategy lowrank --set 'strategy_options={rank: 16}'."
+    )
 
     @Option(name: .customLong("vocab"), help: "Vocabulary size V for the example counts.")
     var vocabSize = 4096

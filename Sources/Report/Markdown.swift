@@ -16,6 +16,14 @@ enum Markdown {
 
     static func pct(_ level: Double) -> String { "\(Int((level * 100).rounded())) %" }
 
+    /// "Holm-adjusted over all 4 tests of the table"; with one test there is nothing to adjust, and it says so.
+    static func holm(over tests: Int, of what: String) -> String {
+        tests == 1 ? "the only test of \(what), which Holm leaves unadjusted" : "Holm-adjusted over all \(tests) tests of \(what)"
+    }
+
+    /// "at any of the 3 tested sizes", or "at the one tested size".
+    static func tested(sizes: Int) -> String { sizes == 1 ? "at the one tested size" : "at any of the \(sizes) tested sizes" }
+
     static func sizeText(_ a: GridAnalysis, _ s: ModelShape) -> String {
         "\(a.label(s))\(Figures.nonEmbeddingText(s))"
     }
@@ -41,6 +49,7 @@ enum Markdown {
             s += "\n**Learning rate per strategy** (fixed by the grid, config.json `learning_rate`; not selected by this "
             s += "report): \(rates). Differences between strategies include the effect of their learning rates.\n"
         }
+        if let note = parametrizationText(a) { s += "\n\(note)\n" }
         for w in a.warnings { s += "\n**Warning:** \(w).\n" }
         if !a.hasBaseline {
             s += "\n**No `\(a.baseline)` runs in this grid:** there is no baseline, so no differences, tests, gap or "
@@ -74,7 +83,7 @@ enum Markdown {
             if tested == 0 {
                 head += "no test possible at any size (n too small or no spread)"
             } else if worse == 0 && better == 0 {
-                head += "not distinguishable at any of the \(tested) tested size\(tested == 1 ? "" : "s") at this n"
+                head += "not distinguishable \(Markdown.tested(sizes: tested)) at this n"
             } else {
                 var parts = [String]()
                 if worse > 0 { parts.append("significantly worse at \(worse) of \(cs.count) sizes") }
@@ -304,7 +313,7 @@ enum Markdown {
         s +=
             m == 0
             ? "two-sided, but no cell allows a test here. "
-            : "two-sided; Holm-adjusted over all \(m) test\(m == 1 ? "" : "s") of the table. "
+            : "two-sided; \(holm(over: m, of: "the table")). "
         s += "P(impr.) = probability that a run of the strategy has a lower loss than a run of "
         s += "`\(a.baseline)` (descriptive).\n\n"
         s += "| strategy | size | Δ | \(pct(a.level)) CI (unadjusted) | test | p | p (Holm) | n | P(impr.) | note |\n"
@@ -355,6 +364,32 @@ enum Markdown {
             let parts = bySize.map { size, rates in "\(rates.map(LearningRateSection.lrText).joined(separator: "/")) at \(a.label(size))" }
             return "`\(arm)` " + parts.joined(separator: ", ")
         }.joined(separator: ", ")
+    }
+
+    /// When arms train under different parametrizations (the `mup` strategy against SP arms), a difference between
+    /// them is the whole network's parametrization, not only the input table: said next to the results, with where
+    /// the two are separated. nil when every finished run has one parametrization.
+    static func parametrizationText(_ a: GridAnalysis) -> String? {
+        let finished = a.sizes.flatMap { size in a.arms.compactMap { a.cell($0, size) } }.flatMap(\.runs)
+        let all = Set(finished.map(\.parametrization))
+        guard all.count > 1 else { return nil }
+        let byArm = a.arms.compactMap { arm -> (arm: String, values: [String])? in
+            let values = Set(a.sizes.compactMap { a.cell(arm, $0) }.flatMap(\.runs).map(\.parametrization)).sorted()
+            return values.isEmpty ? nil : (arm, values)
+        }
+        let baselineValues = byArm.first { $0.arm == a.baseline }?.values ?? []
+        let others = byArm.filter { $0.values != baselineValues }.map { "`\($0.arm)`" }
+        var s = "**Parametrization per strategy:** "
+        s += byArm.map { "`\($0.arm)` \($0.values.map { $0 == "mup" ? "μP" : $0.uppercased() }.joined(separator: "/"))" }.joined(separator: ", ")
+        s += ". "
+        if !others.isEmpty && !baselineValues.isEmpty {
+            s += "A difference between \(others.joined(separator: ", ")) and `\(a.baseline)` is therefore that of the whole network's "
+            s += "parametrization (μP: hidden learning rates ÷ width, attention 1/d, readout multiplier and, unless its options say "
+            s += "otherwise, μP's table scale), "
+            s += "not of the input table alone; a grid that crosses a `parametrization` axis with the strategies separates "
+            s += "the two (the learning-rate sweep, `ablations/lr-sweep.yaml`, decomposes μP's gain this way)."
+        }
+        return s
     }
 
     static func methods(_ a: GridAnalysis) -> String {

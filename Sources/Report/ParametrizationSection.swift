@@ -21,7 +21,7 @@ enum ParametrizationSection {
             if tested == 0 {
                 s += "no test possible at any size"
             } else if lower == 0 && higher == 0 {
-                s += "not distinguishable from 0 at any of the \(tested) tested size\(tested == 1 ? "" : "s") at this n"
+                s += "not distinguishable from 0 \(Markdown.tested(sizes: tested)) at this n"
             } else {
                 var parts = [String]()
                 let noun = effect == .interaction ? "the combination does better than the sum of its parts" : "lowers the loss"
@@ -58,7 +58,7 @@ enum ParametrizationSection {
         s += "Δ final validation loss (\(d.unit); negative = the μP part lowers the loss): μP network = (μP network, plain) − "
         s += "(SP, plain); μP table = (SP, μP table) − (SP, plain); both = (μP, μP table) − (SP, plain); interaction = "
         s += "[(μP, μP table) − (μP, plain)] − [(SP, μP table) − (SP, plain)]. Paired t-tests over the seeds every "
-        s += "involved arm has; p Holm-adjusted over all \(d.effects.filter { $0.pValue != nil }.count) tests of this table.\n\n"
+        s += "involved arm has; p \(Markdown.holm(over: d.effects.filter { $0.pValue != nil }.count, of: "this table")).\n\n"
         s += "| size | effect | Δ | \(Markdown.pct(level)) CI (unadjusted) | p | p (Holm) | pairs | note |\n"
         s += "|---|---|---:|---|---:|---:|---:|---|\n"
         for t in d.effects {

@@ -213,7 +213,7 @@ extension Markdown {
                 var line = "  - `\(arm)` \(kind.title): \(fractionText(m))"
                 line += " of training (\(values.count) run\(values.count == 1 ? "" : "s") over \(sizes) size\(sizes == 1 ? "" : "s")"
                 line += m.halfWidth == nil ? ", no CI); " : "); "
-                line += "\(late) of \(values.count) did not stabilise before the end; \(early) of \(values.count) by 10 %"
+                line += "stabilised before the end in \(values.count - late) of \(values.count), by 10 % in \(early) of \(values.count)"
                 if kind == .input {
                     line +=
                         early == values.count
@@ -290,8 +290,10 @@ extension Markdown {
         s += p.wsdRuns > 0 ? "; for a WSD run T = its last evaluation before the decay, and no later point is read" : ""
         s += "); other runs are "
         s += "\"not testable at this budget\". The window is the last half, not the last tenth, because in a cosine schedule's "
-        s += "last 10 % the learning rate is within 2.5 % of its range above its floor (below 12 % of the peak at "
-        s += "min_lr_ratio 0.1): the curve flattens there whether or not the run has converged"
+        // ½(1 + cos πp) at p = (0.9 − w) / (1 − w), warm-up w ≤ 0.1 of the steps: ≤ 3.02 % (2.85 % in the default grid).
+        s += "last 10 % the learning rate is at most 3.1 % of its range above its floor (below 13 % of the peak at "
+        s += "min_lr_ratio 0.1, with a warm-up of up to a tenth of the steps): the curve flattens there whether or not "
+        s += "the run has converged"
         s +=
             p.wsdRuns > 0
             ? ". A WSD run holds its peak rate until its decay, so its stable phase flattens only when the model stops "

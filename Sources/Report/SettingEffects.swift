@@ -120,7 +120,7 @@ public struct SettingEffect: Sendable, HasPairedResult {
         s += "the strategy does better relative to the baseline (a positive gap narrows, a negative one widens). A "
         s += "one-sample t over the per-seed differences of differences (the seeds all four cells share; a strategy or "
         s += "size missing on either side is left out); p-values two-sided, "
-        s += m == 0 ? "but no cell allows a test here." : "Holm-adjusted over all \(m) test\(m == 1 ? "" : "s") of the table."
+        s += m == 0 ? "but no cell allows a test here." : "\(Markdown.holm(over: m, of: "the table"))."
         if tunedLR {
             s += " Each of the four cells is at its own best learning rate, so Δgap is the change in the tuned gaps, "
             s += "including any shift of the best rates; the tests treat the chosen rates as fixed."

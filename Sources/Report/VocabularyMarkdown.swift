@@ -42,7 +42,7 @@ enum VocabularyMarkdown {
             }
             let tests = a.comparisons.filter { $0.pValue != nil }.count
             s += "\nΔ = strategy − `\(v.baseline)` in final bits per byte (positive: the strategy is worse): the comparisons "
-            s += "of the Δ table, by vocabulary; p two-sided, Holm-adjusted over all \(tests) test\(tests == 1 ? "" : "s") of that table.\n\n"
+            s += "of the Δ table, by vocabulary; p two-sided, \(Markdown.holm(over: tests, of: "that table")).\n\n"
             s += "| strategy | V | Δ | \(pct) CI (unadjusted) | test | p | p (Holm) | n | note |\n"
             s += "|---|---:|---:|---|---|---:|---:|---|---|\n"
             for g in gaps {

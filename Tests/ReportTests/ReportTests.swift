@@ -308,6 +308,22 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(out.markdown.contains("**Warning:** runs `hashed-d64-L2-v2048-s1`, `hashed-d64-L2-v2048-s1-lr3e-4` share"))
     }
 
+    /// `mup` trains under μP while `learned` is SP: the overview says that their difference is the network's
+    /// parametrization, not the table alone; a grid whose arms share one parametrization gets no such note.
+    func testArmsUnderAnotherParametrizationAreNamed() throws {
+        let root = try temporaryFolder(self)
+        let mixed = root.appendingPathComponent("mixed"), plain = root.appendingPathComponent("plain")
+        try SyntheticGrid.write(.init(strategies: ["learned", "hashed", "mup"], shapes: [.init(64, 2, 2)], seeds: [1, 2]), to: mixed)
+        try SyntheticGrid.write(.init(strategies: ["learned", "hashed"], shapes: [.init(64, 2, 2)], seeds: [1, 2]), to: plain)
+        let out = try Report.build(gridFolder: mixed)
+        XCTAssertNil(out.slices)
+        XCTAssertTrue(
+            out.markdown.contains(
+                "**Parametrization per strategy:** `learned` SP, `hashed` SP, `mup` μP. A difference between `mup` and `learned` is "
+                    + "therefore that of the whole network's parametrization"), out.markdown)
+        XCTAssertFalse(try Report.build(gridFolder: plain).markdown.contains("Parametrization per strategy"))
+    }
+
     /// A run folder copied in from another grid (its grid-run.json names that grid) is set aside with the reason,
     /// never analysed as one of this grid's runs; a grid folder copied under another name still reads as its grid.
     func testRunFromAnotherGridIsSetAside() throws {

@@ -158,7 +158,7 @@ final class RetrievalReportTests: XCTestCase {
         }
         let line = try XCTUnwrap(md.split(separator: "\n").first { $0.contains("- `learned` input embedding:") })
         XCTAssertTrue(line.contains("of training (6 runs over 2 sizes"), String(line))
-        XCTAssertTrue(line.contains("did not stabilise before the end"), String(line))
+        XCTAssertTrue(line.contains("stabilised before the end in 3 of 6, by 10 % in 0 of 6"), String(line))
         for size in out.analysis.sizes {
             let c = try XCTUnwrap(out.probes.cell("learned", size, .input))
             XCTAssertEqual(c.testableStabilisedAt, c.stabilisedAt)

@@ -175,7 +175,7 @@ public enum SyntheticGrid {
         let config = RunConfigView(
             config: .init(
                 strategy: strategy, strategyOptions: .object([:]), seed: seed, corpus: "shakespeare", contextLength: t,
-                evalBatches: 4, finalEvalBatches: spec.finalEvalBatches),
+                parametrization: strategy == "mup" ? "mup" : "sp", evalBatches: 4, finalEvalBatches: spec.finalEvalBatches),
             model: .init(dModel: d, nLayer: shape.nLayer, nHead: shape.nHead, vocabSize: v, contextLength: t, tieEmbeddings: false),
             strategyOptions: .object([:]),
             parameters: ParameterCounts(
