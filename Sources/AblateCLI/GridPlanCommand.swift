@@ -73,7 +73,7 @@ struct GridPlanCommand: ParsableCommand {
         }
         let showBytes = runs.contains { $0.config.maxTrainBytes != nil }
         print(
-            pad("#", 4) + "  " + pad("run id", idWidth, left: true) + pad("non-emb N", 11) + pad("emb", 9) + (showBytes ? pad("bytes", 9) : "")
+            pad("#", 4) + "  " + pad("run id", idWidth, left: true) + pad("non-emb N", 11) + pad("emb+pos", 9) + (showBytes ? pad("bytes", 9) : "")
                 + pad("tokens", 9) + pad("steps", 7) + pad("FLOPs", 9) + pad("est.", 8) + pad("mem", 8) + "  state")
         for e in estimates {
             let state: String

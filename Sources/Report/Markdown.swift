@@ -281,8 +281,13 @@ enum Markdown {
 
         s += "\n### Parameters\n\n"
         s += "From config.json of the first finished run of each cell. Optimizer state = AdamW moments of the "
-        s += "trainable parameters; “saved” is relative to `\(a.baseline)` at the same size."
-        if a.metric.acrossVocabularies { s += " N leaves out the output head's V·d, as everywhere in this report." }
+        s += "trainable parameters; “saved” is relative to `\(a.baseline)` at the same size. Embedding = the strategy's "
+        s += "input tables (trainable or not); N = the rest of the network apart from the positional table (T·d, trained "
+        s += "in every arm, counted in neither)"
+        s +=
+            a.metric.acrossVocabularies
+            ? ": the blocks and the final LayerNorm. N leaves out the output head's V·d here, as everywhere in this report."
+            : ": the blocks, the final LayerNorm and the output head when it is untied (V·d), so total = embedding + N + T·d."
         s += "\n\n"
         s += "| strategy | size | total | trainable | embedding | non-embedding N | optimizer state | saved vs `\(a.baseline)` |\n"
         s += "|---|---|---:|---:|---:|---:|---:|---|\n"
