@@ -102,23 +102,17 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Start over even if the run folder holds results.") var force = false
 
     func run() throws {
-        // `--resume --out DIR` with no other settings continues the run with the config recorded in its folder.
+        // `--resume` with no other settings continues the run with the config recorded in its folder: there must be
+        // one (never a new run with the defaults). With settings, `--resume` continues the folder's run if it has a
+        // checkpoint and starts it otherwise, so that one command can be re-run after an interruption.
         let config: TrainConfig
-        if resume, options.isEmpty, let out, let recorded = Self.recordedConfig(in: URL(fileURLWithPath: out)) {
-            do { try recorded.validate() } catch var e as ConfigError {
-                e.file = RunFolder(URL(fileURLWithPath: out)).configURL.path
-                throw e
-            }
-            config = recorded
+        if resume, options.isEmpty {
+            config = try Self.configToResume(in: out.map { URL(fileURLWithPath: $0) } ?? Self.defaultFolder(try options.resolve()))
         } else {
             config = try options.resolve()
         }
         let model = try config.modelConfig()
-        let folderURL = URL(
-            fileURLWithPath: out ?? "runs/single/"
-                + RunID.compose(
-                    arm: config.strategy, dModel: model.dModel, nLayer: model.nLayer,
-                    vocabSize: config.vocabSize, seed: config.seed))
+        let folderURL = try out.map { URL(fileURLWithPath: $0) } ?? Self.defaultFolder(config)
         let folder = RunFolder(folderURL)
         let fm = FileManager.default
         let startOver = fm.fileExists(atPath: folder.configURL.path) && !resume
@@ -236,6 +230,33 @@ extension TrainCommand {
             }
         }
         return foreign
+    }
+
+    /// runs/single/<strategy>-d<D>-L<L>-v<V>-s<seed>: where a run goes without `--out`.
+    static func defaultFolder(_ config: TrainConfig) throws -> URL {
+        let model = try config.modelConfig()
+        return URL(
+            fileURLWithPath: "runs/single/"
+                + RunID.compose(
+                    arm: config.strategy, dModel: model.dModel, nLayer: model.nLayer, vocabSize: config.vocabSize, seed: config.seed))
+    }
+
+    /// The config `--resume` without settings continues: the one the run folder recorded, validated; an error when
+    /// the folder holds no run (or its config.json cannot be read).
+    static func configToResume(in folder: URL) throws -> TrainConfig {
+        let configURL = RunFolder(folder).configURL
+        guard FileManager.default.fileExists(atPath: configURL.path) else {
+            throw CLIError(
+                "--resume: \(folder.path) holds no run to continue (no \(RunFiles.config)). Fix: to start a run "
+                    + "there, drop --resume and give its config (e.g. ablate train --config my.yaml --out \(folder.path)); to "
+                    + "continue a run, give its folder to --out.")
+        }
+        let recorded = try RunFolder(folder).read(ResolvedRunConfig.self).config
+        do { try recorded.validate() } catch var e as ConfigError {
+            e.file = configURL.path
+            throw e
+        }
+        return recorded
     }
 
     /// The config a run folder recorded (config.json's `config`), if any.

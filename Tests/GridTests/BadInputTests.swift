@@ -261,6 +261,14 @@ final class BadInputTests: BinaryTestCase {
             ) { _ in
                 try self.copy("base", "state"); try self.write("{\"step\": 3, \"tok", "state/checkpoints/step-0000003/state.json")
             },
+            Case(
+                name: "--resume on a folder without a run", args: ["train", "--resume", "--out", "norun"],
+                message: "norun holds no run to continue (no config.json). Fix: to start a run there, drop --resume and give its config"),
+            Case(
+                name: "--resume on an empty folder", args: ["train", "--resume", "--out", "emptyrun"],
+                message: "emptyrun holds no run to continue (no config.json)"
+            ) { tmp in try FileManager.default.createDirectory(at: tmp.appendingPathComponent("emptyrun"), withIntermediateDirectories: true) },
+            Case(name: "--resume with neither --out nor a run", args: ["train", "--resume"], message: "holds no run to continue (no config.json)"),
             // An incomplete newest checkpoint is not an error: resume falls back to the newest complete one and says so.
             Case(
                 name: "a missing optimizer.safetensors", args: ["train", "--resume", "--out", "opt"],
