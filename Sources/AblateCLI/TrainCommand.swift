@@ -33,6 +33,7 @@ struct ConfigOptions: ParsableArguments {
     func resolve() throws -> TrainConfig {
         var object: [String: JSONValue] = [:]
         if let config { object = try ConfigLoading.load(path: config) }
+        let fileObject = object
         for (k, v) in try ConfigLoading.parseOverrides(overrides) { object[k] = v }
         if let strategy { object["strategy"] = .string(strategy) }
         if let preset { object["preset"] = .string(preset) }
@@ -45,11 +46,16 @@ struct ConfigOptions: ParsableArguments {
         }
         if let threads { object["threads"] = .int(threads) }
         if object["preset"] == nil && object["d_model"] == nil { object["preset"] = .string("small") }
-        let c = try TrainConfig.from(object, source: config)
-        do { try c.validate() } catch var e as ConfigError {
-            e.file = e.file ?? config  // name the file the bad value came from, when there is one
-            throw e
+        // Name the file a bad value came from, when it came from one (not from --set or another flag).
+        func fromFile(_ e: ConfigError) -> ConfigError {
+            var e = e
+            let key = String(e.key.prefix { $0 != "." })
+            e.file = config != nil && object[key] == fileObject[key] ? config : nil
+            return e
         }
+        let c: TrainConfig
+        do { c = try TrainConfig.from(object) } catch let e as ConfigError { throw fromFile(e) }
+        do { try c.validate() } catch let e as ConfigError { throw fromFile(e) }
         return c
     }
 }

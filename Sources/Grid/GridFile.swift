@@ -338,6 +338,9 @@ extension GridFile {
                         diags.add(SourceLocation(v), "strategy 'options' must be a mapping of option → value (see `ablate strategies`)"); ok = false;
                         continue
                     }
+                    guard checkTrainerKey("strategy_options", at: SourceLocation(k), value: v, context: "axis 'strategy'", &diags) else {
+                        ok = false; continue
+                    }
                     settings["strategy_options"] = .init(value: jsonValue(v), location: SourceLocation(v))
                     for (ok, ov) in opts {
                         settings["strategy_options." + (ok.string ?? "")] = .init(value: jsonValue(ov), location: SourceLocation(ok))
@@ -470,7 +473,7 @@ extension GridFile {
             return false
         }
         do { _ = try TrainConfig.from([key: jsonValue(value)]) } catch let e as ConfigError {
-            diags.add(SourceLocation(value), "'\(key)': \(e.message), got \(describe(value))")
+            diags.add(SourceLocation(value), e.description)  // the key, what it must be, the value it got, the fix
             return false
         } catch { diags.add(SourceLocation(value), "'\(key)': \(error)"); return false }
         return true
@@ -529,15 +532,6 @@ extension GridFile {
             return .array(seq.map(jsonValue))
         case .alias:
             return .null
-        }
-    }
-
-    static func describe(_ node: Node) -> String {
-        switch jsonValue(node) {
-        case let .string(s): return "'\(s)'"
-        case .object: return "a mapping"
-        case .array: return "a list"
-        case let v: return v.description
         }
     }
 

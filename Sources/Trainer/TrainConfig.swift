@@ -110,17 +110,27 @@ public struct TrainConfig: Codable, Sendable, Equatable {
                 throw ConfigError(
                     key: key, message: "unknown key\(near)", fix: "use one of the valid keys: \(keys.joined(separator: ", "))", file: source)
             }
-            fields[key] = value
+            fields[key] = try checkedValue(value, key: key, file: source)
         }
         merged = .object(fields)
         do {
             return try JSONValue.decode(TrainConfig.self, from: merged)
         } catch let DecodingError.typeMismatch(type, ctx) {
+            // `checkedValue` rules these out; kept so that a missed case still names the key and the value.
             let key = ctx.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ConfigError(key: key, message: "expected \(JSONValue.describe(type))", fix: "give '\(key)' a value of that type", file: source)
-        } catch let DecodingError.dataCorrupted(ctx) {
-            let key = ctx.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ConfigError(key: key, message: ctx.debugDescription, fix: "check the value of '\(key)'", file: source)
+            throw ConfigError(
+                key: key, message: "expected \(JSONValue.describe(type)), got \(shown(object[key] ?? .null))",
+                fix: "give '\(key)' a value of that type", file: source)
+        } catch let e as DecodingError {
+            let ctx: DecodingError.Context? =
+                switch e {
+                case let .dataCorrupted(c), let .valueNotFound(_, c), let .keyNotFound(_, c): c
+                default: nil
+                }
+            let key = ctx?.codingPath.first?.stringValue ?? "?"
+            throw ConfigError(
+                key: key, message: "cannot be read, got \(shown(object[key] ?? .null))", fix: "give '\(key)' a value like its default",
+                file: source)
         }
     }
 

@@ -269,6 +269,20 @@ final class BadInputTests: BinaryTestCase {
                 message: "emptyrun holds no run to continue (no config.json)"
             ) { tmp in try FileManager.default.createDirectory(at: tmp.appendingPathComponent("emptyrun"), withIntermediateDirectories: true) },
             Case(name: "--resume with neither --out nor a run", args: ["train", "--resume"], message: "holds no run to continue (no config.json)"),
+            Case(
+                name: "--set seed=-1", args: ["train", "--out", "x"] + tiny + ["--set", "seed=-1"],
+                message: "Error: 'seed': must be a whole number ≥ 0, got -1. Fix: give 'seed' such a value (e.g. 1)."),
+            Case(
+                name: "--set learning_rate=.nan", args: ["train", "--out", "x"] + tiny + ["--set", "learning_rate=.nan"],
+                message: "Error: 'learning_rate': must be a finite number, got nan. Fix: give 'learning_rate' such a value (e.g. 0.001)."),
+            Case(
+                name: "--set strategy_options=[1]", args: ["train", "--out", "x"] + tiny + ["--set", "strategy_options=[1]"],
+                message: "Error: 'strategy_options': expected a mapping (e.g. {init_std: 0.02}), got [1]. Fix: give 'strategy_options' such a value."
+            ),
+            Case(
+                name: "a bad --set value is not blamed on --config", args: ["train", "--config", "ok.yaml", "--out", "x", "--set", "seed=1.5"],
+                message: "Error: 'seed': must be a whole number ≥ 0, got 1.5."
+            ) { _ in try self.write("vocab_size: 256\n", "ok.yaml") },
             // An incomplete newest checkpoint is not an error: resume falls back to the newest complete one and says so.
             Case(
                 name: "a missing optimizer.safetensors", args: ["train", "--resume", "--out", "opt"],
