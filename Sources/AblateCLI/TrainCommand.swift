@@ -158,6 +158,7 @@ struct TrainCommand: ParsableCommand {
                 "note: warmup_steps (\(config.warmupSteps)) ≥ the run's \(trainer.totalSteps) steps: the learning rate never "
                     + "reaches its peak (set warmup_steps, e.g. --set warmup_steps=\(max(1, trainer.totalSteps / 10)))")
         }
+        try FolderCreation.create(folderURL, option: out == nil ? nil : "--out")
         // The grid workers' lock: a second writer (another `train`, or `grid run` on this run) stops here.
         guard let lock = try RunLock.tryAcquire(folder: folderURL) else { throw Self.busy(folderURL) }
         defer { lock.release() }

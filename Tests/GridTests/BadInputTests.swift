@@ -283,6 +283,24 @@ final class BadInputTests: BinaryTestCase {
                 name: "a bad --set value is not blamed on --config", args: ["train", "--config", "ok.yaml", "--out", "x", "--set", "seed=1.5"],
                 message: "Error: 'seed': must be a whole number ≥ 0, got 1.5."
             ) { _ in try self.write("vocab_size: 256\n", "ok.yaml") },
+            Case(
+                name: "train --out an existing file", args: ["train", "--out", "afile", "--steps", "3"] + tiny,
+                message: "afile is a file, not a folder. Fix: give --out a folder path."
+            ) { _ in try self.write("not a folder", "afile") },
+            Case(
+                name: "train --out under a file", args: ["train", "--out", "bfile/run", "--steps", "3"] + tiny,
+                message: "bfile is a file, not a folder. Fix: give --out a folder path."
+            ) { _ in try self.write("not a folder", "bfile") },
+            Case(
+                name: "train --out where no folder can be made", args: ["train", "--out", "/proc/ablate-no-such-folder", "--steps", "3"] + tiny,
+                message: "Error: '--out': cannot create the folder /proc/ablate-no-such-folder: "),
+            Case(
+                name: "report --out an existing file", args: ["report", "rg", "--out", "cfile"],
+                message: "Error: '--out': \(tmp.path)/cfile is a file, not a folder. Fix: give --out a folder path."
+            ) { _ in
+                try FileManager.default.createDirectory(at: self.tmp.appendingPathComponent("rg"), withIntermediateDirectories: true)
+                try self.copy("base", "rg/base"); try self.write("not a folder", "cfile")
+            },
             // An incomplete newest checkpoint is not an error: resume falls back to the newest complete one and says so.
             Case(
                 name: "a missing optimizer.safetensors", args: ["train", "--resume", "--out", "opt"],
@@ -299,6 +317,7 @@ final class BadInputTests: BinaryTestCase {
             let r = try ablate(c.args, timeout: 30)
             XCTAssertEqual(r.status, c.status, "\(c.name): \(r.output)")
             XCTAssertTrue(r.output.split(separator: "\n").contains { $0.contains(c.message) }, "\(c.name): expected '\(c.message)' in: \(r.output)")
+            XCTAssertFalse(r.output.contains("NSCocoaErrorDomain"), "\(c.name): \(r.output)")
             let after = listing(excluding: c.own)
             XCTAssertEqual(
                 after, before,
