@@ -284,6 +284,10 @@ final class BadInputTests: BinaryTestCase {
                 message: "Error: 'seed': must be a whole number ≥ 0, got 1.5."
             ) { _ in try self.write("vocab_size: 256\n", "ok.yaml") },
             Case(
+                name: "a config file with a duplicate key", args: ["train", "--config", "dup.yaml", "--out", "x"],
+                message: "dup.yaml:3:1: duplicate key 'seed' (first at line 1); keep one of them"
+            ) { _ in try self.write("seed: 1\nvocab_size: 256\nseed: 2\n", "dup.yaml") },
+            Case(
                 name: "train --out an existing file", args: ["train", "--out", "afile", "--steps", "3"] + tiny,
                 message: "afile is a file, not a folder. Fix: give --out a folder path."
             ) { _ in try self.write("not a folder", "afile") },

@@ -305,6 +305,26 @@ final class GridFileTests: XCTestCase {
             ["bad.yaml:3:38: 'strategy_options.init_std': must be a finite number, got nan. Fix: give 'strategy_options.init_std' a finite number."])
     }
 
+    /// A key written twice is reported at its second place with the first one's line; a tab in the indentation says so.
+    func testDuplicateKeysAndTabsInYAML() {
+        let base = "base: \(Self.tinyBase)\n"
+        XCTAssertEqual(
+            errors("name: g\n" + base + "axes:\n  seed: [1]\n# a comment\n\n\nbase: {max_steps: 2}\n"),
+            ["bad.yaml:8:1: duplicate key 'base' (first at line 2); keep one of them"])
+        XCTAssertEqual(
+            errors("name: g\n" + base + "axes:\n  strategy: [{name: hashed, label: h}]\n  seed: [1]\nname: h\n"),
+            ["bad.yaml:6:1: duplicate key 'name' (first at line 1); keep one of them"])
+        XCTAssertEqual(
+            errors(base + "axes:\n  strategy:\n    - name: learned\n    - name: hashed\n      label: h\n      name: mup\n"),
+            ["bad.yaml:7:7: duplicate key 'name' (first at line 5); keep one of them"])
+        XCTAssertEqual(
+            errors(base + "axes:\n  seed: [1]\n  schedule: [{warmup_steps: 1, warmup_steps: 2}]\n"),
+            ["bad.yaml:4:32: duplicate key 'warmup_steps' (first at line 4); keep one of them"])
+        let tab = errors(base + "axes:\n\tseed: [1]\n")
+        XCTAssertEqual(tab.count, 1, tab.joined(separator: "\n"))
+        XCTAssertTrue(tab[0].hasPrefix("bad.yaml:3:1: ") && tab[0].contains("tabs are not allowed for indentation in YAML: use spaces"), tab[0])
+    }
+
     /// The shipped grid files validate (transplant.yaml needs its source run, so it is checked by `grid plan` once that
     /// exists), and default.yaml has the shape the issue asks for.
     func testShippedGridFilesValidate() throws {
