@@ -186,7 +186,12 @@ struct TrainCommand: ParsableCommand {
             print("stopped at step \(result.steps); checkpoint written. Resume with: ablate train --resume --out \(folderURL.path)")
             throw ExitCode(130)
         case .diverged, .failed:
-            print("\(result.status.state.rawValue): \(result.status.reason ?? "")")
+            // An error report: on stderr, with the fix; status.json keeps the bare reason (the grid reads it).
+            var message = "\(result.status.state.rawValue): \(result.status.reason ?? "")"
+            if result.status.state == .diverged {
+                message += ". Fix: \(config.divergenceFix), then start over with --force"
+            }
+            FileHandle.standardError.write(Data("Error: \(message).\n".utf8))
             throw ExitCode(2)
         }
     }

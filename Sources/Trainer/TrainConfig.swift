@@ -307,6 +307,11 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// At most one shard per sequence.
     public var resolvedBatchShards: Int { batchShards ?? min(Self.defaultBatchShards, batchSize) }
 
+    /// What to change when a run of this config diverged (a non-finite loss or gradient).
+    public var divergenceFix: String {
+        "lower learning_rate (now \(learningRate)) or raise warmup_steps (now \(warmupSteps))"
+    }
+
     /// The strategy options as a plain object for the registry.
     public var strategyOptionsObject: [String: Any] { strategyOptions.mapValues { $0.anyValue } }
 }

@@ -330,6 +330,35 @@ final class BadInputTests: BinaryTestCase {
         }
     }
 
+    /// A diverged run is an error report: on stderr, naming the step as metrics.jsonl does and the fix; exit status 2.
+    func testDivergenceIsReportedOnStderrWithTheFix() throws {
+        try trainBase()
+        let args =
+            ["train", "--out", "div", "--steps", "20"] + tinyTraining() + [
+                "--set", "learning_rate=1e6", "--set", "grad_clip=0", "--set", "warmup_steps=0", "--set", "log_interval=1",
+            ]
+        let r = try ablate(args)
+        XCTAssertEqual(r.status, 2, r.output)
+        let steps = try RunFolder(tmp.appendingPathComponent("div")).readMetrics().map(\.step)
+        let line = try XCTUnwrap(r.output.split(separator: "\n").first { $0.hasPrefix("Error: diverged: non-finite") }, r.output)
+        XCTAssertTrue(line.contains("at step \((steps.last ?? 0) + 1)"), "\(line); logged steps \(steps)")
+        XCTAssertTrue(
+            line.hasSuffix("Fix: lower learning_rate (now 1000000.0) or raise warmup_steps (now 0), then start over with --force."), String(line))
+        // stdout alone (stderr dropped) holds no error report.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", "exec \"$0\" \"$@\" 2>/dev/null", binary.url.path] + args.map { $0 == "div" ? "div2" : $0 }
+        p.currentDirectoryURL = tmp
+        p.environment = ProcessInfo.processInfo.environment.merging(["ABLATE_HOME": tmp.appendingPathComponent(".ablate").path]) { $1 }
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let stdout = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 2, stdout)
+        XCTAssertFalse(stdout.contains("diverged"), stdout)
+    }
+
     /// A checkpoint that cannot be written (the file-size limit stands in for a full disk): the run is marked
     /// failed with the reason, the half-written `step-N.tmp` is removed, nothing else changes.
     func testFailedWriteMarksTheRunFailedAndLeavesNoTemporaryCheckpoint() throws {

@@ -260,6 +260,17 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(result.status.state, .diverged)
         XCTAssertNotNil(result.status.reason)
         XCTAssertEqual(folder.readStatus()?.state, .diverged)
+        // The reason names the step as metrics.jsonl numbers steps: the one after the last (finite) logged step.
+        var every = c
+        every.logInterval = 1
+        let all = RunFolder(tmp.appendingPathComponent("div-every"))
+        let logged = try Trainer(config: every, data: data(every), folder: all).run()
+        let last = try XCTUnwrap(try all.readMetrics().last)
+        XCTAssertEqual(last.trainLoss?.isFinite, true)
+        XCTAssertEqual(last.step, logged.steps)
+        let reason = try XCTUnwrap(logged.status.reason)
+        XCTAssertTrue(reason.hasSuffix("at step \(last.step + 1)") || reason.contains("at step \(last.step + 1) in tensor"), reason)
+        XCTAssertFalse(reason.contains("-nan"), reason)
     }
 
     func testRunFolderContents() throws {
