@@ -29,7 +29,7 @@ struct Ablate: ParsableCommand {
     static func main() {
         BLASThreadTimeout.apply()
         if let problem = KernelBuild.unsupportedCPU {
-            FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
+            FileHandle.standardError.write(Data("Error: \(problem)\n".utf8))
             Foundation.exit(1)
         }
         Ablate.main(nil)

@@ -17,6 +17,8 @@ enum ConfigLoading {
         let parsed: Any?
         do { parsed = try YAMLLimit.compose(text, path: path).map(\.any) } catch let e as YAMLTooLarge {
             throw CLIError(e.description)
+        } catch let e as YamlError {
+            throw CLIError(GridFile.yamlDiagnostic(e, path: path, text: text).description)
         } catch {
             throw CLIError("\(path): not valid YAML/JSON: \(error)")
         }

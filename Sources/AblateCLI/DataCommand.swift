@@ -2,12 +2,12 @@ import ArgumentParser
 import Dataset
 import Foundation
 
-/// Runs `body`; a `DatasetError` becomes one line `error: …` on stderr and exit status 1.
+/// Runs `body`; a `DatasetError` becomes one line `Error: …` on stderr (as ArgumentParser prints the others) and exit status 1.
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let e as DatasetError {
-        FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
+        FileHandle.standardError.write(Data("Error: \(e.description)\n".utf8))
         throw ExitCode(1)
     }
 }

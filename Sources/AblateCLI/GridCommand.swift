@@ -2,6 +2,7 @@ import ArgumentParser
 import Dataset
 import Foundation
 import Grid
+import RunFormat
 import Trainer
 
 /// `ablate grid`: ablation grids from `ablations/*.yaml` — plan, run (parallel, resumable), Slurm arrays.
@@ -23,12 +24,8 @@ struct GridFileOptions: ParsableArguments {
 
     /// `--runs` must be a folder, or a path whose nearest existing part is one (it is created then).
     func validate() throws {
-        let fm = FileManager.default
-        var url = URL(fileURLWithPath: runs).standardizedFileURL
-        while !fm.fileExists(atPath: url.path) && url.pathComponents.count > 1 { url = url.deletingLastPathComponent() }
-        var isDirectory: ObjCBool = false
-        if fm.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-            throw CLIError("--runs \(runs): \(url.path) is a file, not a folder. Fix: give --runs a folder (default: runs).")
+        if let file = FolderCreation.fileInTheWay(of: URL(fileURLWithPath: runs)) {
+            throw CLIError("--runs \(runs): \(file.path) is a file, not a folder. Fix: give --runs a folder (default: runs).")
         }
     }
 

@@ -60,7 +60,10 @@ struct GridRunCommand: ParsableCommand {
         print(
             "grid \(grid.name): \(outcome.finished.count) finished now, \(outcome.skipped.count) already finished, \(outcome.diverged.count) diverged, \(outcome.failed.count) failed\(outcome.busy.isEmpty ? "" : ", \(outcome.busy.count) busy elsewhere") of \(runs.count) → \(layout.gridFolder.path)"
         )
-        for (id, reason) in outcome.diverged { print("  diverged: \(id): \(reason)") }
+        for (id, reason) in outcome.diverged {
+            let fix = runs.first { $0.id == id }.map { ". Fix: \($0.config.divergenceFix), then re-run with --force" } ?? ""
+            print("  diverged: \(id): \(reason)\(fix)")
+        }
         for (id, reason) in outcome.failed { print("  failed:   \(id): \(reason)") }
         for id in outcome.busy { print("  busy:     \(id) (locked by another process)") }
         for line in outcome.overhead.lines(interrupted: outcome.interrupted) { print(line) }

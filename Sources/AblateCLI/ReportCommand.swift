@@ -40,6 +40,7 @@ struct ReportCommand: ParsableCommand {
         let output = try Report.build(gridFolder: folder, name: name, baseline: baseline ?? "learned")
         if let baseline { try Self.checkBaseline(baseline, in: output, grid: grid!) }
         let target = URL(fileURLWithPath: out ?? "reports/\(name)")
+        try FolderCreation.create(target, option: out == nil ? nil : "--out")
         let files = try Report.write(output, to: target)
         // A sliced report (learning-rate or parametrization axis) analyses every run; `analysis` is only its first slice.
         let runs = output.slices?.runs.count ?? output.analysis.runs.count

@@ -33,6 +33,7 @@ struct ConfigOptions: ParsableArguments {
     func resolve() throws -> TrainConfig {
         var object: [String: JSONValue] = [:]
         if let config { object = try ConfigLoading.load(path: config) }
+        let fileObject = object
         for (k, v) in try ConfigLoading.parseOverrides(overrides) { object[k] = v }
         if let strategy { object["strategy"] = .string(strategy) }
         if let preset { object["preset"] = .string(preset) }
@@ -45,11 +46,16 @@ struct ConfigOptions: ParsableArguments {
         }
         if let threads { object["threads"] = .int(threads) }
         if object["preset"] == nil && object["d_model"] == nil { object["preset"] = .string("small") }
-        let c = try TrainConfig.from(object, source: config)
-        do { try c.validate() } catch var e as ConfigError {
-            e.file = e.file ?? config  // name the file the bad value came from, when there is one
-            throw e
+        // Name the file a bad value came from, when it came from one (not from --set or another flag).
+        func fromFile(_ e: ConfigError) -> ConfigError {
+            var e = e
+            let key = String(e.key.prefix { $0 != "." })
+            e.file = config != nil && object[key] == fileObject[key] ? config : nil
+            return e
         }
+        let c: TrainConfig
+        do { c = try TrainConfig.from(object) } catch let e as ConfigError { throw fromFile(e) }
+        do { try c.validate() } catch let e as ConfigError { throw fromFile(e) }
         return c
     }
 }
@@ -102,23 +108,17 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Start over even if the run folder holds results.") var force = false
 
     func run() throws {
-        // `--resume --out DIR` with no other settings continues the run with the config recorded in its folder.
+        // `--resume` with no other settings continues the run with the config recorded in its folder: there must be
+        // one (never a new run with the defaults). With settings, `--resume` continues the folder's run if it has a
+        // checkpoint and starts it otherwise, so that one command can be re-run after an interruption.
         let config: TrainConfig
-        if resume, options.isEmpty, let out, let recorded = Self.recordedConfig(in: URL(fileURLWithPath: out)) {
-            do { try recorded.validate() } catch var e as ConfigError {
-                e.file = RunFolder(URL(fileURLWithPath: out)).configURL.path
-                throw e
-            }
-            config = recorded
+        if resume, options.isEmpty {
+            config = try Self.configToResume(in: out.map { URL(fileURLWithPath: $0) } ?? Self.defaultFolder(try options.resolve()))
         } else {
             config = try options.resolve()
         }
         let model = try config.modelConfig()
-        let folderURL = URL(
-            fileURLWithPath: out ?? "runs/single/"
-                + RunID.compose(
-                    arm: config.strategy, dModel: model.dModel, nLayer: model.nLayer,
-                    vocabSize: config.vocabSize, seed: config.seed))
+        let folderURL = try out.map { URL(fileURLWithPath: $0) } ?? Self.defaultFolder(config)
         let folder = RunFolder(folderURL)
         let fm = FileManager.default
         let startOver = fm.fileExists(atPath: folder.configURL.path) && !resume
@@ -158,6 +158,7 @@ struct TrainCommand: ParsableCommand {
                 "note: warmup_steps (\(config.warmupSteps)) ≥ the run's \(trainer.totalSteps) steps: the learning rate never "
                     + "reaches its peak (set warmup_steps, e.g. --set warmup_steps=\(max(1, trainer.totalSteps / 10)))")
         }
+        try FolderCreation.create(folderURL, option: out == nil ? nil : "--out")
         // The grid workers' lock: a second writer (another `train`, or `grid run` on this run) stops here.
         guard let lock = try RunLock.tryAcquire(folder: folderURL) else { throw Self.busy(folderURL) }
         defer { lock.release() }
@@ -185,7 +186,12 @@ struct TrainCommand: ParsableCommand {
             print("stopped at step \(result.steps); checkpoint written. Resume with: ablate train --resume --out \(folderURL.path)")
             throw ExitCode(130)
         case .diverged, .failed:
-            print("\(result.status.state.rawValue): \(result.status.reason ?? "")")
+            // An error report: on stderr, with the fix; status.json keeps the bare reason (the grid reads it).
+            var message = "\(result.status.state.rawValue): \(result.status.reason ?? "")"
+            if result.status.state == .diverged {
+                message += ". Fix: \(config.divergenceFix), then start over with --force"
+            }
+            FileHandle.standardError.write(Data("Error: \(message).\n".utf8))
             throw ExitCode(2)
         }
     }
@@ -236,6 +242,33 @@ extension TrainCommand {
             }
         }
         return foreign
+    }
+
+    /// runs/single/<strategy>-d<D>-L<L>-v<V>-s<seed>: where a run goes without `--out`.
+    static func defaultFolder(_ config: TrainConfig) throws -> URL {
+        let model = try config.modelConfig()
+        return URL(
+            fileURLWithPath: "runs/single/"
+                + RunID.compose(
+                    arm: config.strategy, dModel: model.dModel, nLayer: model.nLayer, vocabSize: config.vocabSize, seed: config.seed))
+    }
+
+    /// The config `--resume` without settings continues: the one the run folder recorded, validated; an error when
+    /// the folder holds no run (or its config.json cannot be read).
+    static func configToResume(in folder: URL) throws -> TrainConfig {
+        let configURL = RunFolder(folder).configURL
+        guard FileManager.default.fileExists(atPath: configURL.path) else {
+            throw CLIError(
+                "--resume: \(folder.path) holds no run to continue (no \(RunFiles.config)). Fix: to start a run "
+                    + "there, drop --resume and give its config (e.g. ablate train --config my.yaml --out \(folder.path)); to "
+                    + "continue a run, give its folder to --out.")
+        }
+        let recorded = try RunFolder(folder).read(ResolvedRunConfig.self).config
+        do { try recorded.validate() } catch var e as ConfigError {
+            e.file = configURL.path
+            throw e
+        }
+        return recorded
     }
 
     /// The config a run folder recorded (config.json's `config`), if any.

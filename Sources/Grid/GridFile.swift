@@ -163,7 +163,7 @@ extension GridFile {
             }
             root = n
         } catch let e as YamlError {
-            throw GridFileError(diagnostics: [yamlDiagnostic(e, path: path)])
+            throw GridFileError(diagnostics: [yamlDiagnostic(e, path: path, text: text)])
         } catch let e as YAMLTooLarge {
             throw GridFileError(diagnostics: [GridDiagnostic(file: path, location: .init(line: 1, column: 1), message: e.message)])
         }
@@ -338,6 +338,9 @@ extension GridFile {
                         diags.add(SourceLocation(v), "strategy 'options' must be a mapping of option → value (see `ablate strategies`)"); ok = false;
                         continue
                     }
+                    guard checkTrainerKey("strategy_options", at: SourceLocation(k), value: v, context: "axis 'strategy'", &diags) else {
+                        ok = false; continue
+                    }
                     settings["strategy_options"] = .init(value: jsonValue(v), location: SourceLocation(v))
                     for (ok, ov) in opts {
                         settings["strategy_options." + (ok.string ?? "")] = .init(value: jsonValue(ov), location: SourceLocation(ok))
@@ -470,7 +473,7 @@ extension GridFile {
             return false
         }
         do { _ = try TrainConfig.from([key: jsonValue(value)]) } catch let e as ConfigError {
-            diags.add(SourceLocation(value), "'\(key)': \(e.message), got \(describe(value))")
+            diags.add(SourceLocation(value), e.description)  // the key, what it must be, the value it got, the fix
             return false
         } catch { diags.add(SourceLocation(value), "'\(key)': \(error)"); return false }
         return true
@@ -478,14 +481,67 @@ extension GridFile {
 
     // MARK: - YAML helpers
 
-    static func yamlDiagnostic(_ e: YamlError, path: String) -> GridDiagnostic {
+    /// A YAML syntax error of `text` (read from `path`) at its place, in words with the fix where the cause is clear:
+    /// a duplicated key at its second occurrence, a tab in the indentation.
+    public static func yamlDiagnostic(_ e: YamlError, path: String, text: String) -> GridDiagnostic {
         switch e {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            let location = SourceLocation(line: mark.line, column: mark.column)
+            if problem.contains("tab") || character(at: location, in: text) == "\t" {
+                return GridDiagnostic(
+                    file: path, location: location, message: "YAML syntax: a tab character; tabs are not allowed for indentation in YAML: use spaces")
+            }
             let ctx = context.map { " (\($0.text))" } ?? ""
-            return GridDiagnostic(file: path, location: .init(line: mark.line, column: mark.column), message: "YAML syntax: \(problem)\(ctx)")
+            return GridDiagnostic(file: path, location: location, message: "YAML syntax: \(problem)\(ctx)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            // Yams names the keys and the first one's place (its context text is the whole document).
+            let key = duplicates.first ?? "?"
+            let first = SourceLocation(line: context.mark.line, column: context.mark.column)
+            let others = duplicates.dropFirst().map { "'\($0)'" }
+            let also = others.isEmpty ? "" : " (that mapping also repeats \(others.joined(separator: ", ")))"
+            return GridDiagnostic(
+                file: path, location: repeatedKey(key, after: first, in: text) ?? first,
+                message: "duplicate key '\(key)' (first at line \(first.line)); keep one of them\(also)")
         default:
             return GridDiagnostic(file: path, location: .init(line: 1, column: 1), message: "YAML: \(e)")
         }
+    }
+
+    /// The character at a (1-based) line and column of `text`.
+    static func character(at location: SourceLocation, in text: String) -> Character? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard location.line >= 1, location.line <= lines.count else { return nil }
+        let line = lines[location.line - 1]
+        guard location.column >= 1, location.column <= line.count else { return nil }
+        return line[line.index(line.startIndex, offsetBy: location.column - 1)]
+    }
+
+    /// Where `key`, first written at `first`, is written again in the same mapping: the next line with the key at the
+    /// same column (block style), or the next `key:` after it on its own line (flow style, `{a: 1, a: 2}`).
+    static func repeatedKey(_ key: String, after first: SourceLocation, in text: String) -> SourceLocation? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0) }
+        guard first.line >= 1, first.line <= lines.count, first.column >= 1 else { return nil }
+        let pattern = Array(key)
+        /// Is `key` followed by optional spaces and ':' at (0-based) `column` of `line`?
+        func keyAt(_ line: [Character], _ column: Int) -> Bool {
+            guard column >= 0, column + pattern.count <= line.count, Array(line[column..<(column + pattern.count)]) == pattern else { return false }
+            if column > 0, !" \t{,-?".contains(line[column - 1]) { return false }
+            var i = column + pattern.count
+            while i < line.count && line[i] == " " { i += 1 }
+            return i < line.count && line[i] == ":"
+        }
+        let firstLine = lines[first.line - 1], column = first.column - 1
+        let isBlock = firstLine.prefix(column).allSatisfy { $0 == " " || $0 == "-" }
+        if isBlock {
+            for n in first.line..<lines.count where keyAt(lines[n], column) && lines[n].prefix(column).allSatisfy({ $0 == " " || $0 == "-" }) {
+                return SourceLocation(line: n + 1, column: first.column)
+            }
+            return nil
+        }
+        for c in (column + pattern.count)..<max(firstLine.count, column + pattern.count) where keyAt(firstLine, c) {
+            return SourceLocation(line: first.line, column: c + 1)
+        }
+        return nil
     }
 
     static func scalarString(_ node: Node) -> String? {
@@ -529,15 +585,6 @@ extension GridFile {
             return .array(seq.map(jsonValue))
         case .alias:
             return .null
-        }
-    }
-
-    static func describe(_ node: Node) -> String {
-        switch jsonValue(node) {
-        case let .string(s): return "'\(s)'"
-        case .object: return "a mapping"
-        case .array: return "a list"
-        case let v: return v.description
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 
 #if canImport(Glibc)
     import Glibc
@@ -18,7 +19,7 @@ public final class RunLock {
 
     /// Takes the lock without waiting; nil when another live process holds it (`holder` then names it).
     public static func tryAcquire(folder: URL) throws -> RunLock? {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FolderCreation.create(folder)
         let url = folder.appendingPathComponent(fileName)
         let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {

@@ -113,6 +113,8 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
         self.key = key; self.message = message; self.fix = fix; self.file = file
     }
     public var description: String {
-        (file.map { "\($0): " } ?? "") + "'\(key)': \(message). Fix: \(fix)."
+        // A message or fix that is a sentence of its own ends in "." already: never "..".
+        func clause(_ s: String) -> Substring { s.hasSuffix(".") ? s.dropLast() : Substring(s) }
+        return (file.map { "\($0): " } ?? "") + "'\(key)': \(clause(message)). Fix: \(clause(fix))."
     }
 }

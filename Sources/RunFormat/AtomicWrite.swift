@@ -17,7 +17,7 @@ public enum AtomicWrite {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         } catch {
             throw RunFormatError(
-                path: dir.path, message: "cannot create the folder (\((error as NSError).localizedDescription))",
+                path: dir.path, message: "cannot create the folder (\(FolderCreation.reason(error)))",
                 fix: "check permissions and free space")
         }
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")

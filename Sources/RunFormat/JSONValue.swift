@@ -93,12 +93,23 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable, CustomStringConve
         try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
     }
 
+    /// Decodes `value` as a `T`. JSON has no NaN or infinity: such a number is a `DecodingError` at its coding path,
+    /// like any other value `T` cannot take (never the encoder's `EncodingError`, which names no key).
     public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
-        try JSONDecoder().decode(T.self, from: JSONEncoder().encode(value))
+        let data: Data
+        do { data = try JSONEncoder().encode(value) } catch let EncodingError.invalidValue(number, ctx) {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: ctx.codingPath, debugDescription: "must be a finite number, got \(number)", underlyingError: nil))
+        }
+        return try JSONDecoder().decode(T.self, from: data)
     }
 
+    /// What a value of `type` is, in words ("an integer", "a mapping", …).
     public static func describe(_ type: Any.Type) -> String {
         let name = String(describing: type)
+        // Collections first: "Dictionary<String, JSONValue>" contains "String".
+        if name.hasPrefix("Dictionary<") { return "a mapping" }
+        if name.hasPrefix("Array<") { return "a list" }
         if name.contains("Int") { return "an integer" }
         if name.contains("Double") || name.contains("Float") { return "a number" }
         if name.contains("Bool") { return "true or false" }

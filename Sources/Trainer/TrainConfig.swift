@@ -110,17 +110,27 @@ public struct TrainConfig: Codable, Sendable, Equatable {
                 throw ConfigError(
                     key: key, message: "unknown key\(near)", fix: "use one of the valid keys: \(keys.joined(separator: ", "))", file: source)
             }
-            fields[key] = value
+            fields[key] = try checkedValue(value, key: key, file: source)
         }
         merged = .object(fields)
         do {
             return try JSONValue.decode(TrainConfig.self, from: merged)
         } catch let DecodingError.typeMismatch(type, ctx) {
+            // `checkedValue` rules these out; kept so that a missed case still names the key and the value.
             let key = ctx.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ConfigError(key: key, message: "expected \(JSONValue.describe(type))", fix: "give '\(key)' a value of that type", file: source)
-        } catch let DecodingError.dataCorrupted(ctx) {
-            let key = ctx.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ConfigError(key: key, message: ctx.debugDescription, fix: "check the value of '\(key)'", file: source)
+            throw ConfigError(
+                key: key, message: "expected \(JSONValue.describe(type)), got \(shown(object[key] ?? .null))",
+                fix: "give '\(key)' a value of that type", file: source)
+        } catch let e as DecodingError {
+            let ctx: DecodingError.Context? =
+                switch e {
+                case let .dataCorrupted(c), let .valueNotFound(_, c), let .keyNotFound(_, c): c
+                default: nil
+                }
+            let key = ctx?.codingPath.first?.stringValue ?? "?"
+            throw ConfigError(
+                key: key, message: "cannot be read, got \(shown(object[key] ?? .null))", fix: "give '\(key)' a value like its default",
+                file: source)
         }
     }
 
@@ -296,6 +306,11 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public static let defaultBatchShards = 2
     /// At most one shard per sequence.
     public var resolvedBatchShards: Int { batchShards ?? min(Self.defaultBatchShards, batchSize) }
+
+    /// What to change when a run of this config diverged (a non-finite loss or gradient).
+    public var divergenceFix: String {
+        "lower learning_rate (now \(learningRate)) or raise warmup_steps (now \(warmupSteps))"
+    }
 
     /// The strategy options as a plain object for the registry.
     public var strategyOptionsObject: [String: Any] { strategyOptions.mapValues { $0.anyValue } }

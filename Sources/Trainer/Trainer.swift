@@ -204,9 +204,10 @@ public final class Trainer {
         let t0 = StepProfile.now()
         let loss = model.forward(batch: config.batchSize)
         let t1 = StepProfile.now()
+        // Messages number steps as metrics.jsonl does: `step` (from 0) is the (step + 1)-th, logged as step + 1.
         guard loss.isFinite else {
             return StepOutcome(
-                loss: loss, update: .refused(divergence: "non-finite training loss (\(loss)) at step \(step)"),
+                loss: loss, update: .refused(divergence: "non-finite training loss (\(loss.isNaN ? "nan" : "\(loss)")) at step \(step + 1)"),
                 forward: t1 - t0, backward: 0, optimizer: 0)
         }
         profile.measure(.parameterGradientZeroingAndNorm) { model.store.zeroGradients() }
@@ -217,7 +218,7 @@ public final class Trainer {
         }
         guard sumSquares.isFinite else {
             return StepOutcome(
-                loss: loss, update: .refused(divergence: "non-finite gradient at step \(step) in tensor '\(firstNonFiniteGradient() ?? "?")'"),
+                loss: loss, update: .refused(divergence: "non-finite gradient at step \(step + 1) in tensor '\(firstNonFiniteGradient() ?? "?")'"),
                 forward: t1 - t0, backward: t2 - t1, optimizer: 0)
         }
         let gradNorm = sumSquares.squareRoot()

@@ -261,6 +261,50 @@ final class BadInputTests: BinaryTestCase {
             ) { _ in
                 try self.copy("base", "state"); try self.write("{\"step\": 3, \"tok", "state/checkpoints/step-0000003/state.json")
             },
+            Case(
+                name: "--resume on a folder without a run", args: ["train", "--resume", "--out", "norun"],
+                message: "norun holds no run to continue (no config.json). Fix: to start a run there, drop --resume and give its config"),
+            Case(
+                name: "--resume on an empty folder", args: ["train", "--resume", "--out", "emptyrun"],
+                message: "emptyrun holds no run to continue (no config.json)"
+            ) { tmp in try FileManager.default.createDirectory(at: tmp.appendingPathComponent("emptyrun"), withIntermediateDirectories: true) },
+            Case(name: "--resume with neither --out nor a run", args: ["train", "--resume"], message: "holds no run to continue (no config.json)"),
+            Case(
+                name: "--set seed=-1", args: ["train", "--out", "x"] + tiny + ["--set", "seed=-1"],
+                message: "Error: 'seed': must be a whole number ≥ 0, got -1. Fix: give 'seed' such a value (e.g. 1)."),
+            Case(
+                name: "--set learning_rate=.nan", args: ["train", "--out", "x"] + tiny + ["--set", "learning_rate=.nan"],
+                message: "Error: 'learning_rate': must be a finite number, got nan. Fix: give 'learning_rate' such a value (e.g. 0.001)."),
+            Case(
+                name: "--set strategy_options=[1]", args: ["train", "--out", "x"] + tiny + ["--set", "strategy_options=[1]"],
+                message: "Error: 'strategy_options': expected a mapping (e.g. {init_std: 0.02}), got [1]. Fix: give 'strategy_options' such a value."
+            ),
+            Case(
+                name: "a bad --set value is not blamed on --config", args: ["train", "--config", "ok.yaml", "--out", "x", "--set", "seed=1.5"],
+                message: "Error: 'seed': must be a whole number ≥ 0, got 1.5."
+            ) { _ in try self.write("vocab_size: 256\n", "ok.yaml") },
+            Case(
+                name: "a config file with a duplicate key", args: ["train", "--config", "dup.yaml", "--out", "x"],
+                message: "dup.yaml:3:1: duplicate key 'seed' (first at line 1); keep one of them"
+            ) { _ in try self.write("seed: 1\nvocab_size: 256\nseed: 2\n", "dup.yaml") },
+            Case(
+                name: "train --out an existing file", args: ["train", "--out", "afile", "--steps", "3"] + tiny,
+                message: "afile is a file, not a folder. Fix: give --out a folder path."
+            ) { _ in try self.write("not a folder", "afile") },
+            Case(
+                name: "train --out under a file", args: ["train", "--out", "bfile/run", "--steps", "3"] + tiny,
+                message: "bfile is a file, not a folder. Fix: give --out a folder path."
+            ) { _ in try self.write("not a folder", "bfile") },
+            Case(
+                name: "train --out where no folder can be made", args: ["train", "--out", "/proc/ablate-no-such-folder", "--steps", "3"] + tiny,
+                message: "Error: '--out': cannot create the folder /proc/ablate-no-such-folder: "),
+            Case(
+                name: "report --out an existing file", args: ["report", "rg", "--out", "cfile"],
+                message: "Error: '--out': \(tmp.path)/cfile is a file, not a folder. Fix: give --out a folder path."
+            ) { _ in
+                try FileManager.default.createDirectory(at: self.tmp.appendingPathComponent("rg"), withIntermediateDirectories: true)
+                try self.copy("base", "rg/base"); try self.write("not a folder", "cfile")
+            },
             // An incomplete newest checkpoint is not an error: resume falls back to the newest complete one and says so.
             Case(
                 name: "a missing optimizer.safetensors", args: ["train", "--resume", "--out", "opt"],
@@ -277,12 +321,44 @@ final class BadInputTests: BinaryTestCase {
             let r = try ablate(c.args, timeout: 30)
             XCTAssertEqual(r.status, c.status, "\(c.name): \(r.output)")
             XCTAssertTrue(r.output.split(separator: "\n").contains { $0.contains(c.message) }, "\(c.name): expected '\(c.message)' in: \(r.output)")
+            // Never Foundation's error dump, nor a sentence ending in ".." (paths may hold "../").
+            XCTAssertFalse(r.output.contains("NSCocoaErrorDomain"), "\(c.name): \(r.output)")
+            XCTAssertFalse(r.output.replacingOccurrences(of: "../", with: "").contains(".."), "\(c.name): \(r.output)")
             let after = listing(excluding: c.own)
             XCTAssertEqual(
                 after, before,
                 "\(c.name): changed outside \(c.own ?? "nothing"): before \(Set(before).subtracting(after).sorted()), after \(Set(after).subtracting(before).sorted())"
             )
         }
+    }
+
+    /// A diverged run is an error report: on stderr, naming the step as metrics.jsonl does and the fix; exit status 2.
+    func testDivergenceIsReportedOnStderrWithTheFix() throws {
+        try trainBase()
+        let args =
+            ["train", "--out", "div", "--steps", "20"] + tinyTraining() + [
+                "--set", "learning_rate=1e6", "--set", "grad_clip=0", "--set", "warmup_steps=0", "--set", "log_interval=1",
+            ]
+        let r = try ablate(args)
+        XCTAssertEqual(r.status, 2, r.output)
+        let steps = try RunFolder(tmp.appendingPathComponent("div")).readMetrics().map(\.step)
+        let line = try XCTUnwrap(r.output.split(separator: "\n").first { $0.hasPrefix("Error: diverged: non-finite") }, r.output)
+        XCTAssertTrue(line.contains("at step \((steps.last ?? 0) + 1)"), "\(line); logged steps \(steps)")
+        XCTAssertTrue(
+            line.hasSuffix("Fix: lower learning_rate (now 1000000.0) or raise warmup_steps (now 0), then start over with --force."), String(line))
+        // stdout alone (stderr dropped) holds no error report.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", "exec \"$0\" \"$@\" 2>/dev/null", binary.url.path] + args.map { $0 == "div" ? "div2" : $0 }
+        p.currentDirectoryURL = tmp
+        p.environment = ProcessInfo.processInfo.environment.merging(["ABLATE_HOME": tmp.appendingPathComponent(".ablate").path]) { $1 }
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let stdout = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 2, stdout)
+        XCTAssertFalse(stdout.contains("diverged"), stdout)
     }
 
     /// A checkpoint that cannot be written (the file-size limit stands in for a full disk): the run is marked

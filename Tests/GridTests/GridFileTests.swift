@@ -203,7 +203,7 @@ final class GridFileTests: XCTestCase {
             lines,
             [
                 "bad.yaml:2:43: unknown key 'context_lenght' in base. Did you mean 'context_length'? (`ablate train --help` lists the trainer keys)",
-                "bad.yaml:2:75: 'batch_size': expected an integer, got 'eight'",
+                "bad.yaml:2:75: 'batch_size': must be a whole number, got 'eight'. Fix: give 'batch_size' such a value (e.g. 16).",
                 // The registry's names, not a list: a newly added strategy must not break this test.
                 "bad.yaml:4:23: unknown embedding strategy 'lerned'. Did you mean 'learned'? Known strategies: \(StrategyRegistry.names.joined(separator: ", ")) (see `ablate strategies`).",
                 "bad.yaml:4:31: strategy 'mup': requires the μP parametrization (the model must apply μP to the hidden matrices, readout and attention); set `parametrization: mup` and `base_width` (e.g. 256) in the run config, or use strategy 'learned' for SP.",
@@ -247,7 +247,7 @@ final class GridFileTests: XCTestCase {
             [
                 "bad.yaml:3:13: axis 'strategy' must be a non-empty list of values, e.g. strategy: [a, b]",
                 "bad.yaml:4:3: unknown axis 'learning_rat'. Did you mean 'learning_rate'? An axis is a trainer key (its values are that key's values), 'size', or a named bundle whose values are mappings of trainer keys",
-                "bad.yaml:5:13: 'seed': expected an integer, got 'two'",
+                "bad.yaml:5:13: 'seed': must be a whole number ≥ 0, got 'two'. Fix: give 'seed' such a value (e.g. 1).",
                 "bad.yaml:6:7: 'jobs' must be a positive integer (parallel runs on one machine), got '0'",
             ])
         XCTAssertEqual(errors("axes: {seed: [1]\nbase: [", path: "syntax.yaml").count, 1)
@@ -269,6 +269,60 @@ final class GridFileTests: XCTestCase {
                 axes: {seed: [1]}
                 only: [{seed: 1, learning_rate: 5}]
                 """), ["bad.yaml:1:7: the grid has no runs: the filters (`exclude`/`only`) removed every combination"])
+    }
+
+    /// Numbers a key cannot take name the key, what it must be and the value, at the value's place: never the
+    /// decoder's "not valid JSON" or the encoder's EncodingError (NaN and infinity).
+    func testBadNumbersNameTheKeyAndTheValue() {
+        XCTAssertEqual(
+            errors(
+                """
+                base: \(Self.tinyBase)
+                axes:
+                  seed: [-1, 1.5]
+                  max_steps: [1e30]
+                  vocab_size: [256.7]
+                  learning_rate: [.inf, .nan]
+                  strategy_options: [[1]]
+                """),
+            [
+                "bad.yaml:3:10: 'seed': must be a whole number ≥ 0, got -1. Fix: give 'seed' such a value (e.g. 1).",
+                "bad.yaml:3:14: 'seed': must be a whole number ≥ 0, got 1.5. Fix: give 'seed' such a value (e.g. 1).",
+                "bad.yaml:4:15: 'max_steps': must be a whole number, got 1e+30. Fix: give 'max_steps' such a value (e.g. 1000), or null to leave it unset.",
+                "bad.yaml:5:16: 'vocab_size': must be a whole number, got 256.7. Fix: give 'vocab_size' such a value (e.g. 2048).",
+                "bad.yaml:6:19: 'learning_rate': must be a finite number, got inf. Fix: give 'learning_rate' such a value (e.g. 0.001).",
+                "bad.yaml:6:25: 'learning_rate': must be a finite number, got nan. Fix: give 'learning_rate' such a value (e.g. 0.001).",
+                "bad.yaml:7:22: 'strategy_options': expected a mapping (e.g. {init_std: 0.02}), got [1]. Fix: give 'strategy_options' such a value.",
+            ])
+        // A non-finite option inside a strategy's options names the option.
+        XCTAssertEqual(
+            errors(
+                """
+                base: \(Self.tinyBase)
+                axes:
+                  strategy: [{name: hashed, options: {init_std: .nan}}]
+                """),
+            ["bad.yaml:3:38: 'strategy_options.init_std': must be a finite number, got nan. Fix: give 'strategy_options.init_std' a finite number."])
+    }
+
+    /// A key written twice is reported at its second place with the first one's line; a tab in the indentation says so.
+    func testDuplicateKeysAndTabsInYAML() {
+        let base = "base: \(Self.tinyBase)\n"
+        XCTAssertEqual(
+            errors("name: g\n" + base + "axes:\n  seed: [1]\n# a comment\n\n\nbase: {max_steps: 2}\n"),
+            ["bad.yaml:8:1: duplicate key 'base' (first at line 2); keep one of them"])
+        XCTAssertEqual(
+            errors("name: g\n" + base + "axes:\n  strategy: [{name: hashed, label: h}]\n  seed: [1]\nname: h\n"),
+            ["bad.yaml:6:1: duplicate key 'name' (first at line 1); keep one of them"])
+        XCTAssertEqual(
+            errors(base + "axes:\n  strategy:\n    - name: learned\n    - name: hashed\n      label: h\n      name: mup\n"),
+            ["bad.yaml:7:7: duplicate key 'name' (first at line 5); keep one of them"])
+        XCTAssertEqual(
+            errors(base + "axes:\n  seed: [1]\n  schedule: [{warmup_steps: 1, warmup_steps: 2}]\n"),
+            ["bad.yaml:4:32: duplicate key 'warmup_steps' (first at line 4); keep one of them"])
+        let tab = errors(base + "axes:\n\tseed: [1]\n")
+        XCTAssertEqual(tab.count, 1, tab.joined(separator: "\n"))
+        XCTAssertTrue(tab[0].hasPrefix("bad.yaml:3:1: ") && tab[0].contains("tabs are not allowed for indentation in YAML: use spaces"), tab[0])
     }
 
     /// The shipped grid files validate (transplant.yaml needs its source run, so it is checked by `grid plan` once that

@@ -260,6 +260,17 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(result.status.state, .diverged)
         XCTAssertNotNil(result.status.reason)
         XCTAssertEqual(folder.readStatus()?.state, .diverged)
+        // The reason names the step as metrics.jsonl numbers steps: the one after the last (finite) logged step.
+        var every = c
+        every.logInterval = 1
+        let all = RunFolder(tmp.appendingPathComponent("div-every"))
+        let logged = try Trainer(config: every, data: data(every), folder: all).run()
+        let last = try XCTUnwrap(try all.readMetrics().last)
+        XCTAssertEqual(last.trainLoss?.isFinite, true)
+        XCTAssertEqual(last.step, logged.steps)
+        let reason = try XCTUnwrap(logged.status.reason)
+        XCTAssertTrue(reason.hasSuffix("at step \(last.step + 1)") || reason.contains("at step \(last.step + 1) in tensor"), reason)
+        XCTAssertFalse(reason.contains("-nan"), reason)
     }
 
     func testRunFolderContents() throws {
@@ -469,6 +480,37 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try TrainConfig.from(["batch_size": .string("lots")])) { e in
             XCTAssertEqual((e as? ConfigError)?.key, "batch_size", String(describing: e))
         }
+    }
+
+    /// A value a key cannot take names the key, what it must be and the value; --set's `seed=-1` or `.nan` used to
+    /// give the decoder's "'': The given data was not valid JSON." or a raw EncodingError.
+    func testBadNumbersSayWhatTheKeyTakes() {
+        func message(_ key: String, _ value: JSONValue) -> String {
+            do { _ = try TrainConfig.from([key: value], source: "c.yaml"); return "no error" } catch { return String(describing: error) }
+        }
+        XCTAssertEqual(message("seed", .int(-1)), "c.yaml: 'seed': must be a whole number ≥ 0, got -1. Fix: give 'seed' such a value (e.g. 1).")
+        XCTAssertEqual(
+            message("vocab_size", .double(256.7)),
+            "c.yaml: 'vocab_size': must be a whole number, got 256.7. Fix: give 'vocab_size' such a value (e.g. 2048).")
+        XCTAssertTrue(message("max_steps", .double(1e30)).hasPrefix("c.yaml: 'max_steps': must be a whole number, got 1e+30."))
+        XCTAssertTrue(message("learning_rate", .double(.nan)).hasPrefix("c.yaml: 'learning_rate': must be a finite number, got nan."))
+        XCTAssertTrue(message("adam_eps", .double(-.infinity)).hasPrefix("c.yaml: 'adam_eps': must be a finite number, got -inf."))
+        XCTAssertTrue(
+            message("strategy_options", .array([.int(1)])).hasPrefix(
+                "c.yaml: 'strategy_options': expected a mapping (e.g. {init_std: 0.02}), got [1]."))
+        XCTAssertTrue(
+            message("strategy_options", .object(["init_std": .array([.double(.infinity)])])).hasPrefix(
+                "c.yaml: 'strategy_options.init_std[0]': must be a finite number, got inf."))
+        XCTAssertTrue(message("bias", .int(1)).hasPrefix("c.yaml: 'bias': expected true or false, got 1."))
+        XCTAssertTrue(message("corpus", .null).hasPrefix("c.yaml: 'corpus': expected a string, got null."))
+        XCTAssertFalse(message("seed", .int(-1)).contains(".."))
+        // Whole numbers written as floating point (YAML reads 2e6 as one) are integers; null unsets an optional key.
+        XCTAssertEqual(try TrainConfig.from(["max_tokens": .double(2e6), "seed": .double(7)]).maxTokens, 2_000_000)
+        XCTAssertEqual(try TrainConfig.from(["seed": .double(7)]).seed, 7)
+        XCTAssertNil(try TrainConfig.from(["d_model": .null]).dModel)
+        XCTAssertEqual(JSONValue.describe([String: JSONValue].self), "a mapping")
+        XCTAssertEqual(JSONValue.describe([String].self), "a list")
+        XCTAssertEqual(JSONValue.describe(String.self), "a string")
     }
 
     func testBadValuesNameTheKey() {
