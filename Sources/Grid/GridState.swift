@@ -49,7 +49,7 @@ public enum RunDiskState: Equatable, Sendable {
         if let rec = try? RunJSON.read(GridRunRecord.self, from: recordURL) {
             if rec.configHash != run.configHash {
                 return .changed(
-                    detail: "its config hash is \(rec.configHash), the grid file now gives \(run.configHash)\(diff(rec.config, run.config))")
+                    detail: "its config hash is \(rec.configHash), the grid file now gives \(run.configHash)\(rec.config.differences(to: run.config))")
             }
             if rec.blasKernel != grid.blasKernel {
                 return .changed(
@@ -73,13 +73,4 @@ public enum RunDiskState: Equatable, Sendable {
         }
     }
 
-    /// The keys whose values differ, for the "config changed" message.
-    static func diff(_ old: TrainConfig, _ new: TrainConfig) -> String {
-        guard case let .object(a) = (try? JSONValue.encode(old)) ?? .null, case let .object(b) = (try? JSONValue.encode(new)) ?? .null else {
-            return ""
-        }
-        let keys = Set(a.keys).union(b.keys).filter { $0 != "threads" && a[$0] != b[$0] }.sorted()
-        guard !keys.isEmpty else { return "" }
-        return " (" + keys.map { "\($0): \(a[$0]?.description ?? "-") → \(b[$0]?.description ?? "-")" }.joined(separator: ", ") + ")"
-    }
 }

@@ -323,3 +323,15 @@ public struct TrainSplit: Sendable, Equatable {
     public var bytes: Int
     public init(tokens: Int, bytes: Int) { self.tokens = tokens; self.bytes = bytes }
 }
+
+extension TrainConfig {
+    /// " (key: old → new, …)" over the keys whose values differ (threads aside: results never depend on it), "" when
+    /// none do: what a "config changed" refusal lists.
+    public func differences(to new: TrainConfig) -> String {
+        guard case let .object(a) = (try? JSONValue.encode(self)) ?? .null, case let .object(b) = (try? JSONValue.encode(new)) ?? .null
+        else { return "" }
+        let keys = Set(a.keys).union(b.keys).filter { $0 != "threads" && a[$0] != b[$0] }.sorted()
+        guard !keys.isEmpty else { return "" }
+        return " (" + keys.map { "\($0): \(a[$0]?.description ?? "-") → \(b[$0]?.description ?? "-")" }.joined(separator: ", ") + ")"
+    }
+}

@@ -158,7 +158,9 @@ public final class Trainer {
         }
         guard state.configHash == configHash else {
             throw ConfigError(
-                key: "config", message: "the run folder \(folder.url.path) holds a checkpoint of a different config",
+                key: "config",
+                message: "the run folder \(folder.url.path) holds a checkpoint of a different config"
+                    + ((try? folder.read(ResolvedRunConfig.self).config.differences(to: config)) ?? ""),
                 fix:
                     "resume with the run's own settings (`ablate train --resume --out \(folder.url.path)` alone reuses them), use a new --out, or pass --force to discard the run and start over"
             )

@@ -181,6 +181,23 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try folder.readMetrics().map(\.step), try RunFolder(tmp.appendingPathComponent("ref")).readMetrics().map(\.step))
     }
 
+    /// Resuming with other settings than the checkpoint's names the keys that differ, with both values.
+    func testResumeWithAnotherConfigNamesTheKeys() throws {
+        let c = config(steps: 20)
+        let folder = RunFolder(tmp.appendingPathComponent("changed"))
+        let first = try Trainer(config: c, data: data(c), folder: folder)
+        _ = try first.run(shouldStop: { first.step == 10 })
+        var other = c
+        other.learningRate = c.learningRate * 2
+        other.maxSteps = 30
+        let second = try Trainer(config: other, data: data(other), folder: folder)
+        XCTAssertThrowsError(try second.resumeIfPossible()) { error in
+            let m = String(describing: error)
+            XCTAssertTrue(
+                m.contains("holds a checkpoint of a different config (learning_rate: \(c.learningRate) → \(other.learningRate), max_steps: 20 → 30)"), m)
+        }
+    }
+
     /// A malformed metrics line that is not a partial last line stops the resume with the file and line, and the
     /// file is left as it was (it used to be rewritten with the lines that parsed — or with none).
     func testResumeRefusesAMalformedMetricsLineAndChangesNothing() throws {
