@@ -100,6 +100,29 @@ final class GridProcessTests: BinaryTestCase {
         XCTAssertEqual(RunFolder(locked).readStatus()?.state, .finished)
     }
 
+    /// While one `grid run` holds the grid folder, a second `grid run` of that grid is refused at once (naming the
+    /// holder and the folder; no worker started); Slurm tasks (`grid run-one`) are not: they lock only their run. A
+    /// lock file left by a process that is gone (its text still names it) does not block.
+    func testSecondGridRunOfOneGridIsRefused() throws {
+        let grid = try writeGrid("twice", axes: "  seed: [1, 2]")
+        let gridFolder = tmp.appendingPathComponent("runs/twice")
+        let lock = try XCTUnwrap(try RunLock.tryAcquire(folder: gridFolder))
+        let refused = try ablate(["grid", "run", grid, "--log-every", "0"])
+        XCTAssertEqual(refused.status, 1, refused.output)
+        XCTAssertTrue(refused.output.contains("twice.yaml: this grid is already being run by process \(getpid()) on host "), refused.output)
+        XCTAssertTrue(refused.output.contains(gridFolder.path), refused.output)
+        XCTAssertTrue(refused.output.contains("Fix: wait for that `ablate grid run` to finish"), refused.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: runFolder("twice", "learned-d16-L1-v256-s1").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: runFolder("twice", "learned-d16-L1-v256-s2").path))
+        let task = try ablate(["grid", "run-one", grid, "--run", "learned-d16-L1-v256-s1"])
+        XCTAssertEqual(task.status, 0, task.output)
+        lock.release()
+        XCTAssertEqual(RunLock.holder(folder: gridFolder)?.hasPrefix("\(getpid()) "), true)  // stale text, no lock
+        let after = try ablate(["grid", "run", grid, "--log-every", "0"])
+        XCTAssertEqual(after.status, 0, after.output)
+        XCTAssertTrue(after.output.contains("1 finished now, 1 already finished"), after.output)
+    }
+
     /// A diverging run (huge learning rate) is recorded; the rest of the grid finishes; the exit status says so.
     func testDivergingRunDoesNotStopTheGrid() throws {
         let grid = try writeGrid(
