@@ -168,11 +168,18 @@ public enum GridExpansion {
             }
             let id = RunID.make(config: config, model: model, axes: values.map { ($0.0, $0.1) })
             let labels = values.map { (axis: $0.0, label: $0.1.label) }
-            guard id.utf8.count <= RunID.maxLength else {
+            // The id names the run's folder, so it follows the path rule: labels were made of the allowed characters
+            // by `RunID.sanitize`, which leaves the length and a leading '.' (a hidden folder the report never finds).
+            if let problem = PathName.problem(id) {
                 let longest = values.max { $0.1.label.utf8.count < $1.1.label.utf8.count }
+                let first = values.first { $0.0 == "strategy" }
+                let leadingDot = id.hasPrefix(".")
+                let shown = id.utf8.count > 60 ? "\(id.prefix(60))…" : id
                 diags.add(
-                    longest?.1.location ?? grid.baseLocation,
-                    "the run id '\(id.prefix(60))…' is \(id.utf8.count) bytes long, more than a folder name may be (\(RunID.maxLength)); give the axis values shorter `label:`s"
+                    (leadingDot ? first?.1.location : longest?.1.location) ?? origin["strategy"] ?? grid.baseLocation,
+                    "the run id '\(shown)' \(problem); it names the run's folder, so it must be letters, digits, '.', '_' "
+                        + "and '-', not starting with '.', at most \(RunID.maxLength) bytes. Fix: give "
+                        + (leadingDot ? "the strategy a `label:` that starts with a letter or digit" : "the axis values shorter `label:`s")
                 )
                 continue
             }
@@ -273,8 +280,8 @@ extension RunID {
     /// Axes already spelled by the fixed part of the id.
     static let covered: Set<String> = ["strategy", "size", "seed", "vocab_size", "d_model", "n_layer", "preset"]
 
-    /// Ids name folders (file names are at most 255 bytes on common filesystems; `.tmp` files go next to them).
-    public static let maxLength = 200
+    /// Ids name folders: `PathName`'s limit, as for every other name that becomes a path component.
+    public static let maxLength = PathName.maxLength
 
     public static func make(config: TrainConfig, model: ModelConfig, axes: [(String, GridFile.AxisValue)]) -> String {
         let strategyLabel = axes.first { $0.0 == "strategy" }?.1.label ?? config.strategy

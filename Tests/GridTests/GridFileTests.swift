@@ -185,6 +185,48 @@ final class GridFileTests: XCTestCase {
         XCTAssertNotEqual(try ConfigHash.of(c), a[0].configHash)
     }
 
+    /// A run id names a folder, so it follows `PathName`'s rule: a label that would make a hidden folder (which the
+    /// report never finds) or a name longer than the rule allows is an error at the label's value.
+    func testRunIDsFollowThePathRule() throws {
+        XCTAssertEqual(
+            errors(
+                """
+                base: \(Self.tinyBase)
+                axes:
+                  strategy: [learned, {name: hashed, label: "../../x"}]
+                  seed: [1]
+                """),
+            [
+                "bad.yaml:3:23: the run id '.._.._x-d64-L2-v256-s1' starts with '.'; it names the run's folder, so it must be "
+                    + "letters, digits, '.', '_' and '-', not starting with '.', at most 128 bytes. Fix: give the strategy a "
+                    + "`label:` that starts with a letter or digit"
+            ])
+        // 129 bytes: within the old limit of 200, beyond the path rule's 128.
+        let label = String(repeating: "x", count: 129 - "learned-d64-L2-v256--s1".count)
+        let long = errors(
+            """
+            base: \(Self.tinyBase)
+            axes:
+              strategy: [learned]
+              schedule: [{label: \(label), warmup_steps: 1}]
+              seed: [1]
+            """)
+        guard long.count == 1 else { return XCTFail(long.joined(separator: "\n")) }
+        XCTAssertTrue(long[0].hasPrefix("bad.yaml:4:14: the run id 'learned-d64-L2-v256-xxx"), long[0])
+        XCTAssertTrue(long[0].contains("is 129 bytes long (at most 128)"), long[0])
+        XCTAssertTrue(long[0].hasSuffix("Fix: give the axis values shorter `label:`s"), long[0])
+        // One byte shorter is a valid id.
+        let (_, runs) = try expand(
+            """
+            base: \(Self.tinyBase)
+            axes:
+              strategy: [learned]
+              schedule: [{label: \(label.dropLast()), warmup_steps: 1}]
+              seed: [1]
+            """)
+        XCTAssertEqual(runs.map(\.id.utf8.count), [128])
+    }
+
     /// Every problem at once, each at its place, with the nearest valid key.
     func testValidationMessagesGolden() {
         let lines = errors(
