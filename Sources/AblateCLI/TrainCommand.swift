@@ -213,8 +213,9 @@ extension TrainCommand {
             var d: ObjCBool = false
             return fm.fileExists(atPath: url.path, isDirectory: &d) && d.boolValue
         }
-        // Foundation's temporaries of atomic writes in flight (a checkpoint's `step-N.tmp/` is checked as a step).
-        func isTemporary(_ name: String) -> Bool { name.hasPrefix(".dat.nosync") }
+        // Temporaries of atomic writes, in flight or left by a killed writer: ablate's own (`AtomicWrite`) and
+        // Foundation's (a checkpoint's `step-N.tmp/` is checked as a step).
+        func isTemporary(_ name: String) -> Bool { name.hasPrefix(".dat.nosync") || AtomicWrite.temporaryWriter(name) != nil }
         var foreign: [String] = []
         for name in list(folder).sorted() where !isTemporary(name) {
             let url = folder.appendingPathComponent(name)
@@ -230,7 +231,7 @@ extension TrainCommand {
                     ok =
                         inner == RunFiles.latest
                         || (inner.hasPrefix("step-") && isDirectory(innerURL)
-                            && Set(list(innerURL)).isSubset(of: checkpointFiles))
+                            && Set(list(innerURL).filter { !isTemporary($0) }).isSubset(of: checkpointFiles))
                 }
                 if !ok { foreign.append("\(name)/\(inner)") }
             }
