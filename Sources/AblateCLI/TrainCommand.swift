@@ -65,14 +65,10 @@ enum DataLoading {
     }
 
     /// Is a config's `corpus` a path to text (prepared under its file name on first use) rather than a prepared name?
-    static func isPath(_ corpus: String) -> Bool {
-        corpus.contains("/") || corpus.hasSuffix(".txt") || FileManager.default.fileExists(atPath: corpus)
-    }
+    static func isPath(_ corpus: String) -> Bool { CorpusReference.isPath(corpus) }
 
     /// The prepared corpus name a config's `corpus` refers to.
-    static func preparedName(_ corpus: String) -> String {
-        isPath(corpus) ? URL(fileURLWithPath: corpus).deletingPathExtension().lastPathComponent : corpus
-    }
+    static func preparedName(_ corpus: String) -> String { CorpusReference.preparedName(corpus) }
 }
 
 /// `ablate train`: one model, one run folder.

@@ -227,6 +227,50 @@ final class GridFileTests: XCTestCase {
         XCTAssertEqual(runs.map(\.id.utf8.count), [128])
     }
 
+    /// A combination the model cannot build is an error of the file, not of every worker: `tie_embeddings` with a
+    /// strategy that has no single trainable V×D table (the model's own rule, on the dry-built strategy).
+    func testTiedHeadNeedsASingleTrainableTable() {
+        XCTAssertEqual(
+            errors(
+                """
+                base: {preset: tiny, corpus: tiny.txt, vocab_size: 256, max_steps: 10, tie_embeddings: true}
+                axes:
+                  strategy: [learned, hashed, frozen-random]
+                """),
+            [
+                "bad.yaml:1:88: 'tie_embeddings': strategy 'hashed' has no single trainable V×D table to share with the output head. Fix: set tie_embeddings: false (tying needs a trainable table, e.g. 'learned' or 'mup').",
+                "bad.yaml:1:88: 'tie_embeddings': strategy 'frozen-random' has no single trainable V×D table to share with the output head. Fix: set tie_embeddings: false (tying needs a trainable table, e.g. 'learned' or 'mup').",
+            ])
+    }
+
+    /// A corpus that is not there is reported at the key that sets it, once per corpus, when the caller checks corpora
+    /// (the CLI does; see `GridProcessTests`), and only for the runs the filters keep.
+    func testMissingCorpusIsReportedAtItsKey() throws {
+        let text = """
+            base: {preset: tiny, vocab_size: 256, max_steps: 10}
+            axes:
+              data: [{label: here, corpus: here.txt}, {label: gone, corpus: /nonexistent/x.txt}]
+              seed: [1, 2]
+            """
+        var asked: [String] = []
+        let check = { (corpus: String) -> String? in
+            asked.append(corpus)
+            return corpus == "here.txt" ? nil : "\(corpus): no such file or folder"
+        }
+        do {
+            _ = try GridExpansion.expand(try GridFile.parse(text, path: "bad.yaml"), corpusProblem: check)
+            XCTFail("expected an error")
+        } catch let e as GridFileError {
+            XCTAssertEqual(e.diagnostics.map(\.description), ["bad.yaml:3:65: 'corpus': /nonexistent/x.txt: no such file or folder"])
+        }
+        XCTAssertEqual(asked, ["here.txt", "/nonexistent/x.txt"])
+        asked = []
+        let (_, runs) = try expand(text + "\nexclude: [{data: gone}]")
+        XCTAssertEqual(runs.count, 2)  // unchecked without a checker
+        _ = try GridExpansion.expand(try GridFile.parse(text + "\nexclude: [{data: gone}]", path: "ok.yaml"), corpusProblem: check)
+        XCTAssertEqual(asked, ["here.txt"])
+    }
+
     /// Every problem at once, each at its place, with the nearest valid key.
     func testValidationMessagesGolden() {
         let lines = errors(
