@@ -29,9 +29,15 @@ struct GridFileOptions: ParsableArguments {
         }
     }
 
-    /// The parsed and validated grid; every problem is printed as file:line:column: message (exit status 1).
+    /// The parsed and validated grid, its corpora checked to be there; every problem is printed as
+    /// file:line:column: message (exit status 1).
     func load() throws -> (GridFile, [GridRun]) {
-        do { return try GridExpansion.load(path: file) } catch let e as GridFileError {
+        let home = AblateHome.fromEnvironment()
+        let corpusProblem = { (corpus: String) -> String? in
+            do { try CorpusReference.checkAvailable(corpus, home: home) } catch { return "\(error)" }
+            return nil
+        }
+        do { return try GridExpansion.load(path: file, corpusProblem: corpusProblem) } catch let e as GridFileError {
             FileHandle.standardError.write(Data((e.description + "\n").utf8))
             let n = e.diagnostics.count
             FileHandle.standardError.write(Data("\(n) error\(n == 1 ? "" : "s") in \(file); nothing was run.\n".utf8))

@@ -13,7 +13,8 @@ struct GridRunCommand: ParsableCommand {
         discussion: """
             Finished runs are skipped; interrupted runs continue from their last checkpoint (bit-identical to an \
             uninterrupted run); a run whose folder holds another config is refused unless --force. Each run folder is \
-            locked while a worker trains it. A failed or diverged run is recorded and the others go on; the exit status \
+            locked while a worker trains it, and the grid folder while `grid run` runs: a second `grid run` of the same grid \
+            is refused (Slurm tasks lock only their run). A failed or diverged run is recorded and the others go on; the exit status \
             is 0 when every run finished, 3 when some failed or diverged, 130 when interrupted (Ctrl-C: workers write a \
             checkpoint and stop).
             """)
@@ -29,9 +30,16 @@ struct GridRunCommand: ParsableCommand {
 
     func run() throws {
         let (grid, expanded) = try file.load()
-        let runs = GridSupport.resolveTrainSplits(expanded, prepare: true)
         let (jobs, threads) = try parallel.resolve(grid)
         let layout = file.layout(grid)
+        // One `grid run` per grid folder: a second one would only meet the first's run locks and report its runs as
+        // busy. Slurm tasks (`grid run-one`) lock single runs, so several of them — and one `grid run` beside them —
+        // still share a grid. The kernel drops the lock when its holder dies, so a killed `grid run` never blocks.
+        guard let gridLock = try RunLock.tryAcquire(folder: layout.gridFolder) else {
+            throw CLIError(Self.alreadyRunning(gridFile: file.file, folder: layout.gridFolder))
+        }
+        defer { gridLock.release() }
+        let runs = GridSupport.resolveTrainSplits(expanded, prepare: true)
         let changed = runs.compactMap { run -> String? in
             if case let .changed(detail) = RunDiskState.of(run, grid: grid, folder: layout.folder(run)) {
                 return "  \(layout.folder(run).path): \(detail)"
@@ -69,6 +77,15 @@ struct GridRunCommand: ParsableCommand {
         for line in outcome.overhead.lines(interrupted: outcome.interrupted) { print(line) }
         if outcome.interrupted { print("interrupted: re-run the same command to resume.") }
         if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }
+    }
+
+    /// The refusal when another `grid run` holds the grid folder's lock.
+    static func alreadyRunning(gridFile: String, folder: URL) -> String {
+        let holder = RunLock.holder(folder: folder)?.split(separator: " ", maxSplits: 1).map(String.init) ?? []
+        let who = holder.count == 2 ? "process \(holder[0]) on host \(holder[1])" : "another process"
+        return "\(gridFile): this grid is already being run by \(who), which holds the lock of \(folder.path) "
+            + "(\(folder.appendingPathComponent(RunLock.fileName).path)). Fix: wait for that `ablate grid run` to finish, or stop "
+            + "it (Ctrl-C; re-running resumes its runs); to train runs on several machines at once, use `ablate grid slurm`."
     }
 }
 

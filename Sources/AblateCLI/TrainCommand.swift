@@ -71,14 +71,10 @@ enum DataLoading {
     }
 
     /// Is a config's `corpus` a path to text (prepared under its file name on first use) rather than a prepared name?
-    static func isPath(_ corpus: String) -> Bool {
-        corpus.contains("/") || corpus.hasSuffix(".txt") || FileManager.default.fileExists(atPath: corpus)
-    }
+    static func isPath(_ corpus: String) -> Bool { CorpusReference.isPath(corpus) }
 
     /// The prepared corpus name a config's `corpus` refers to.
-    static func preparedName(_ corpus: String) -> String {
-        isPath(corpus) ? URL(fileURLWithPath: corpus).deletingPathExtension().lastPathComponent : corpus
-    }
+    static func preparedName(_ corpus: String) -> String { CorpusReference.preparedName(corpus) }
 }
 
 /// `ablate train`: one model, one run folder.
@@ -219,8 +215,9 @@ extension TrainCommand {
             var d: ObjCBool = false
             return fm.fileExists(atPath: url.path, isDirectory: &d) && d.boolValue
         }
-        // Foundation's temporaries of atomic writes in flight (a checkpoint's `step-N.tmp/` is checked as a step).
-        func isTemporary(_ name: String) -> Bool { name.hasPrefix(".dat.nosync") }
+        // Temporaries of atomic writes, in flight or left by a killed writer: ablate's own (`AtomicWrite`) and
+        // Foundation's (a checkpoint's `step-N.tmp/` is checked as a step).
+        func isTemporary(_ name: String) -> Bool { name.hasPrefix(".dat.nosync") || AtomicWrite.temporaryWriter(name) != nil }
         var foreign: [String] = []
         for name in list(folder).sorted() where !isTemporary(name) {
             let url = folder.appendingPathComponent(name)
@@ -236,7 +233,7 @@ extension TrainCommand {
                     ok =
                         inner == RunFiles.latest
                         || (inner.hasPrefix("step-") && isDirectory(innerURL)
-                            && Set(list(innerURL)).isSubset(of: checkpointFiles))
+                            && Set(list(innerURL).filter { !isTemporary($0) }).isSubset(of: checkpointFiles))
                 }
                 if !ok { foreign.append("\(name)/\(inner)") }
             }

@@ -26,8 +26,10 @@ public struct GridRun: Sendable {
 
 /// Expands a grid file into runs and validates each one (config, model shape, strategy and its options, built dry).
 public enum GridExpansion {
-    /// All runs, or a `GridFileError` listing every problem at its place in the file.
-    public static func expand(_ grid: GridFile) throws -> [GridRun] {
+    /// All runs, or a `GridFileError` listing every problem at its place in the file. `corpusProblem` says why a
+    /// run's `corpus` cannot be loaded (nil when it can): given by callers that know where corpora live, it is asked
+    /// once per corpus of the runs the filters keep, so a missing corpus is an error here rather than in every worker.
+    public static func expand(_ grid: GridFile, corpusProblem: ((String) -> String?)? = nil) throws -> [GridRun] {
         var diags = Diagnostics(file: grid.path)
         for d in grid.parseDiagnostics { diags.add(d.location, d.message) }
         // Filter keys must name an axis or a trainer key; axis filters must match some value (typos otherwise
@@ -50,7 +52,9 @@ public enum GridExpansion {
         }
         var runs: [GridRun] = []
         var ids: [String: (Int, [String])] = [:]
-        var strategyOK: [String: Int] = [:]
+        // Per distinct strategy build: its embedding parameters, and whether a tied head can share its table.
+        var strategyOK: [String: (embedding: Int, tied: Result<Void, Error>)] = [:]
+        var corpusChecked = Set<String>()
         var strategyFailed = Set<String>()
         // Axis value (axis index, value index) → a key it was found to conflict on, until it meets a combination.
         var unmet: [[Int]: String] = [:]
@@ -146,11 +150,14 @@ public enum GridExpansion {
             }
             if grid.exclude.contains(where: matchesFilter) { continue }
             if !grid.only.isEmpty && !grid.only.contains(where: matchesFilter) { continue }
+            if let corpusProblem, corpusChecked.insert(config.corpus).inserted, let problem = corpusProblem(config.corpus) {
+                diags.add(origin["corpus"] ?? grid.baseLocation, "'corpus': \(problem)")
+            }
             // The strategy, built once per distinct (strategy, options, shape) on a stand-in vocabulary.
             let strategyKey = "\(config.strategy)|\(config.strategyOptions)|\(config.vocabSize)|\(model.dModel)|\(model.resolvedParametrization)"
-            let embedding: Int
-            if let n = strategyOK[strategyKey] {
-                embedding = n
+            let built: (embedding: Int, tied: Result<Void, Error>)
+            if let b = strategyOK[strategyKey] {
+                built = b
             } else if strategyFailed.contains(strategyKey) || !names.contains(config.strategy) {
                 continue
             } else {
@@ -159,20 +166,32 @@ public enum GridExpansion {
                         vocabulary: .standIn(size: config.vocabSize), dModel: model.dModel, seed: config.seed,
                         parametrization: model.resolvedParametrization)
                     let s = try StrategyRegistry.make(name: config.strategy, options: config.strategyOptionsObject, context: context)
-                    embedding = s.tensors.reduce(0) { $0 + $1.count } + model.contextLength * model.dModel
-                    strategyOK[strategyKey] = embedding
+                    built = (
+                        s.tensors.reduce(0) { $0 + $1.count } + model.contextLength * model.dModel,
+                        Result { _ = try GPT.tiedTable(strategy: s, vocabSize: model.vocabSize, dModel: model.dModel) }
+                    )
+                    strategyOK[strategyKey] = built
                 } catch {
                     strategyFailed.insert(strategyKey)
                     report(error); continue
                 }
             }
+            let embedding = built.embedding
+            if model.tieEmbeddings, case let .failure(error) = built.tied { report(error); continue }
             let id = RunID.make(config: config, model: model, axes: values.map { ($0.0, $0.1) })
             let labels = values.map { (axis: $0.0, label: $0.1.label) }
-            guard id.utf8.count <= RunID.maxLength else {
+            // The id names the run's folder, so it follows the path rule: labels were made of the allowed characters
+            // by `RunID.sanitize`, which leaves the length and a leading '.' (a hidden folder the report never finds).
+            if let problem = PathName.problem(id) {
                 let longest = values.max { $0.1.label.utf8.count < $1.1.label.utf8.count }
+                let first = values.first { $0.0 == "strategy" }
+                let leadingDot = id.hasPrefix(".")
+                let shown = id.utf8.count > 60 ? "\(id.prefix(60))…" : id
                 diags.add(
-                    longest?.1.location ?? grid.baseLocation,
-                    "the run id '\(id.prefix(60))…' is \(id.utf8.count) bytes long, more than a folder name may be (\(RunID.maxLength)); give the axis values shorter `label:`s"
+                    (leadingDot ? first?.1.location : longest?.1.location) ?? origin["strategy"] ?? grid.baseLocation,
+                    "the run id '\(shown)' \(problem); it names the run's folder, so it must be letters, digits, '.', '_' "
+                        + "and '-', not starting with '.', at most \(RunID.maxLength) bytes. Fix: give "
+                        + (leadingDot ? "the strategy a `label:` that starts with a letter or digit" : "the axis values shorter `label:`s")
                 )
                 continue
             }
@@ -211,9 +230,9 @@ public enum GridExpansion {
     }
 
     /// Loads, parses and expands in one go.
-    public static func load(path: String) throws -> (GridFile, [GridRun]) {
+    public static func load(path: String, corpusProblem: ((String) -> String?)? = nil) throws -> (GridFile, [GridRun]) {
         let grid = try GridFile.load(path: path)
-        return (grid, try expand(grid))
+        return (grid, try expand(grid, corpusProblem: corpusProblem))
     }
 
     /// Does an axis value match a filter value? By label, by its raw value, or as a sub-mapping of its settings.
@@ -273,8 +292,8 @@ extension RunID {
     /// Axes already spelled by the fixed part of the id.
     static let covered: Set<String> = ["strategy", "size", "seed", "vocab_size", "d_model", "n_layer", "preset"]
 
-    /// Ids name folders (file names are at most 255 bytes on common filesystems; `.tmp` files go next to them).
-    public static let maxLength = 200
+    /// Ids name folders: `PathName`'s limit, as for every other name that becomes a path component.
+    public static let maxLength = PathName.maxLength
 
     public static func make(config: TrainConfig, model: ModelConfig, axes: [(String, GridFile.AxisValue)]) -> String {
         let strategyLabel = axes.first { $0.0 == "strategy" }?.1.label ?? config.strategy

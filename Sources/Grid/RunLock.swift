@@ -8,8 +8,10 @@ import RunFormat
 /// An exclusive lock on a run folder (`flock` on `<folder>/.lock`), held by the process that trains the run
 /// (`ablate grid run-one` and `ablate train`). The kernel releases it when that process dies, however it dies, so a
 /// crashed run never blocks a resume; two grid invocations, two Slurm tasks or a grid and `ablate train --resume`
-/// never train the same run at once. Across machines this holds only where the filesystem's `flock` is cluster-wide
-/// (NFS with locking; Lustre mounted with `-o flock`, not `localflock`); a filesystem that refuses locks is an error.
+/// never train the same run at once. `ablate grid run` takes the same lock on the grid folder, so that a second
+/// `grid run` of one grid is refused rather than finding every run busy. Across machines this holds only where the
+/// filesystem's `flock` is cluster-wide (NFS with locking; Lustre mounted with `-o flock`, not `localflock`); a
+/// filesystem that refuses locks is an error.
 public final class RunLock {
     public static let fileName = ".lock"
     private let fd: Int32

@@ -96,17 +96,9 @@ public final class GPT: @unchecked Sendable {
         add("ln_f.weight", [d], .normGain)
         if config.bias { add("ln_f.bias", [d], .bias) }
 
-        // Tying is only meaningful when the strategy's table is the one trainable V×D tensor.
         let tiedTable: TensorSpec?
         if config.tieEmbeddings {
-            let tables = strategy.tensors.filter { $0.trainable && $0.shape == [v, d] }
-            guard tables.count == 1, strategy.tensors.count == 1 else {
-                throw ConfigError(
-                    key: "tie_embeddings",
-                    message: "strategy '\(strategy.name)' has no single trainable V×D table to share with the output head",
-                    fix: "set tie_embeddings: false (tying needs a trainable table, e.g. 'learned' or 'mup')")
-            }
-            tiedTable = tables[0]
+            tiedTable = try Self.tiedTable(strategy: strategy, vocabSize: v, dModel: d)
         } else {
             tiedTable = nil
             add("lm_head.weight", [v, d], .readout)
@@ -538,5 +530,20 @@ struct ShardParameterView {
         ShardParameterView(
             layers: layers.map { $0.redirectingGradients(move) }, lnF: lnF.redirectingGradients(move),
             headGradient: move(headGradient))
+    }
+}
+
+extension GPT {
+    /// The strategy tensor a tied output head shares (`tie_embeddings`). Tying is only meaningful when the strategy's
+    /// table is its one tensor, trainable and V×D; checked here for the model and, on a dry-built strategy, by a grid.
+    public static func tiedTable(strategy: any EmbeddingStrategy, vocabSize v: Int, dModel d: Int) throws -> TensorSpec {
+        let tables = strategy.tensors.filter { $0.trainable && $0.shape == [v, d] }
+        guard tables.count == 1, strategy.tensors.count == 1 else {
+            throw ConfigError(
+                key: "tie_embeddings",
+                message: "strategy '\(strategy.name)' has no single trainable V×D table to share with the output head",
+                fix: "set tie_embeddings: false (tying needs a trainable table, e.g. 'learned' or 'mup')")
+        }
+        return tables[0]
     }
 }

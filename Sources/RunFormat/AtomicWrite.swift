@@ -20,7 +20,7 @@ public enum AtomicWrite {
                 path: dir.path, message: "cannot create the folder (\(FolderCreation.reason(error)))",
                 fix: "check permissions and free space")
         }
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        let tmp = dir.appendingPathComponent(temporaryName(for: url.lastPathComponent))
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure(url, "cannot create a temporary file", errno) }
         var err: Int32 = 0
@@ -44,6 +44,47 @@ public enum AtomicWrite {
     }
 
     public static func write(_ string: String, to url: URL) throws { try write(Data(string.utf8), to: url) }
+
+    // MARK: - Temporary files
+
+    /// The temporary file a write of `name` goes through: `.<name>.<pid>.<random>.tmp`, hidden, and naming its
+    /// writer so that one left by a killed process can be told from one being written.
+    public static func temporaryName(for name: String, pid: Int32 = getpid()) -> String {
+        ".\(name).\(pid).\(UInt32.random(in: 0...UInt32.max)).tmp"
+    }
+
+    /// The writer's process id if `name` is one of `temporaryName`'s names, else nil.
+    public static func temporaryWriter(_ name: String) -> Int32? {
+        guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return nil }
+        let parts = name.dropFirst().dropLast(4).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 3, !parts.dropLast(2).joined(separator: ".").isEmpty,
+            UInt32(parts[parts.count - 1]) != nil, let pid = Int32(parts[parts.count - 2]), pid > 0
+        else { return nil }
+        return pid
+    }
+
+    /// Removes the temporary files, in `folder` and the folders below it, of writers that are no longer running on
+    /// this machine (a `kill -9` or a power loss mid-write leaves them); a live writer's are kept. Returns the
+    /// removed paths, relative to `folder`.
+    @discardableResult
+    public static func removeStaleTemporaries(in folder: URL) -> [String] {
+        let fm = FileManager.default
+        var removed: [String] = []
+        func visit(_ dir: URL, _ prefix: String) {
+            for name in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] {
+                let url = dir.appendingPathComponent(name)
+                // Not through symbolic links: only the run's own folders.
+                let type = (try? fm.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType
+                if type == .typeDirectory {
+                    visit(url, prefix + name + "/")
+                } else if let pid = temporaryWriter(name), kill(pid, 0) != 0, errno == ESRCH, unlink(url.path) == 0 {
+                    removed.append(prefix + name)
+                }
+            }
+        }
+        visit(folder, "")
+        return removed.sorted()
+    }
 
     /// Renames `from` over `to` (files or folders, same file system) and fsyncs the parent folder, so a finished
     /// checkpoint folder is durable once this returns.

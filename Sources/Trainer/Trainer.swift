@@ -143,6 +143,8 @@ public final class Trainer {
     public func resumeIfPossible() throws -> Int? {
         resumeNote = nil
         guard let folder else { return nil }
+        // Temporary files of a writer killed mid-write would otherwise stay for good (and make the folder look foreign).
+        AtomicWrite.removeStaleTemporaries(in: folder.url)
         guard let resolved = CheckpointFiles.newest(inRun: folder.url) else {
             // Killed before its first checkpoint: start over, dropping the metrics of the lost steps.
             try folder.truncateMetrics(toStep: 0)

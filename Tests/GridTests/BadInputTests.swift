@@ -377,6 +377,36 @@ final class BadInputTests: BinaryTestCase {
         XCTAssertEqual(listing(excluding: "full"), before, "files outside the run folder changed")
     }
 
+    /// Temporary files a killed writer leaves (`kill -9` mid-write; planted here under a pid that has exited, beside
+    /// a live writer's): `--force` accepts the folder as a run's, and a resume removes the dead writer's, keeping the
+    /// live one's.
+    func testTemporaryFilesOfAKilledWriterAreTheRunsOwn() throws {
+        try trainBase()
+        let base = tmp.appendingPathComponent("base")
+        let exited = Process()
+        exited.executableURL = URL(fileURLWithPath: "/bin/true")
+        try exited.run()
+        exited.waitUntilExit()
+        let dead = exited.processIdentifier
+        let stale = [".config.json.\(dead).3636466370.tmp", ".metrics.jsonl.\(dead).17.tmp", "checkpoints/.latest.\(dead).9.tmp"]
+        let live = ".status.json.\(getpid()).4.tmp"
+        func plant() throws {
+            for path in stale + [live] { try Data([1]).write(to: base.appendingPathComponent(path)) }
+        }
+        func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: base.appendingPathComponent(path).path) }
+
+        try plant()
+        let resumed = try ablate(["train", "--resume", "--out", "base"])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        for path in stale { XCTAssertFalse(exists(path), "\(path) was left") }
+        XCTAssertTrue(exists(live), "a live writer's temporary file was removed")
+
+        try plant()
+        let forced = try ablate(["train", "--out", "base", "--force", "--steps", "3"] + tinyTraining())
+        XCTAssertEqual(forced.status, 0, forced.output)
+        XCTAssertEqual(RunFolder(base).readStatus()?.state, .finished)
+    }
+
     /// `ablate train --resume` on a run a grid worker is training, and a second `ablate train` on a run being
     /// trained: the second writer is refused ("busy: pid host") and the first is undisturbed.
     func testTwoWritersOnOneRunCannotBothProceed() throws {

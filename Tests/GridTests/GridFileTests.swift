@@ -185,6 +185,92 @@ final class GridFileTests: XCTestCase {
         XCTAssertNotEqual(try ConfigHash.of(c), a[0].configHash)
     }
 
+    /// A run id names a folder, so it follows `PathName`'s rule: a label that would make a hidden folder (which the
+    /// report never finds) or a name longer than the rule allows is an error at the label's value.
+    func testRunIDsFollowThePathRule() throws {
+        XCTAssertEqual(
+            errors(
+                """
+                base: \(Self.tinyBase)
+                axes:
+                  strategy: [learned, {name: hashed, label: "../../x"}]
+                  seed: [1]
+                """),
+            [
+                "bad.yaml:3:23: the run id '.._.._x-d64-L2-v256-s1' starts with '.'; it names the run's folder, so it must be "
+                    + "letters, digits, '.', '_' and '-', not starting with '.', at most 128 bytes. Fix: give the strategy a "
+                    + "`label:` that starts with a letter or digit"
+            ])
+        // 129 bytes: within the old limit of 200, beyond the path rule's 128.
+        let label = String(repeating: "x", count: 129 - "learned-d64-L2-v256--s1".count)
+        let long = errors(
+            """
+            base: \(Self.tinyBase)
+            axes:
+              strategy: [learned]
+              schedule: [{label: \(label), warmup_steps: 1}]
+              seed: [1]
+            """)
+        guard long.count == 1 else { return XCTFail(long.joined(separator: "\n")) }
+        XCTAssertTrue(long[0].hasPrefix("bad.yaml:4:14: the run id 'learned-d64-L2-v256-xxx"), long[0])
+        XCTAssertTrue(long[0].contains("is 129 bytes long (at most 128)"), long[0])
+        XCTAssertTrue(long[0].hasSuffix("Fix: give the axis values shorter `label:`s"), long[0])
+        // One byte shorter is a valid id.
+        let (_, runs) = try expand(
+            """
+            base: \(Self.tinyBase)
+            axes:
+              strategy: [learned]
+              schedule: [{label: \(label.dropLast()), warmup_steps: 1}]
+              seed: [1]
+            """)
+        XCTAssertEqual(runs.map(\.id.utf8.count), [128])
+    }
+
+    /// A combination the model cannot build is an error of the file, not of every worker: `tie_embeddings` with a
+    /// strategy that has no single trainable V×D table (the model's own rule, on the dry-built strategy).
+    func testTiedHeadNeedsASingleTrainableTable() {
+        XCTAssertEqual(
+            errors(
+                """
+                base: {preset: tiny, corpus: tiny.txt, vocab_size: 256, max_steps: 10, tie_embeddings: true}
+                axes:
+                  strategy: [learned, hashed, frozen-random]
+                """),
+            [
+                "bad.yaml:1:88: 'tie_embeddings': strategy 'hashed' has no single trainable V×D table to share with the output head. Fix: set tie_embeddings: false (tying needs a trainable table, e.g. 'learned' or 'mup').",
+                "bad.yaml:1:88: 'tie_embeddings': strategy 'frozen-random' has no single trainable V×D table to share with the output head. Fix: set tie_embeddings: false (tying needs a trainable table, e.g. 'learned' or 'mup').",
+            ])
+    }
+
+    /// A corpus that is not there is reported at the key that sets it, once per corpus, when the caller checks corpora
+    /// (the CLI does; see `GridProcessTests`), and only for the runs the filters keep.
+    func testMissingCorpusIsReportedAtItsKey() throws {
+        let text = """
+            base: {preset: tiny, vocab_size: 256, max_steps: 10}
+            axes:
+              data: [{label: here, corpus: here.txt}, {label: gone, corpus: /nonexistent/x.txt}]
+              seed: [1, 2]
+            """
+        var asked: [String] = []
+        let check = { (corpus: String) -> String? in
+            asked.append(corpus)
+            return corpus == "here.txt" ? nil : "\(corpus): no such file or folder"
+        }
+        do {
+            _ = try GridExpansion.expand(try GridFile.parse(text, path: "bad.yaml"), corpusProblem: check)
+            XCTFail("expected an error")
+        } catch let e as GridFileError {
+            XCTAssertEqual(e.diagnostics.map(\.description), ["bad.yaml:3:65: 'corpus': /nonexistent/x.txt: no such file or folder"])
+        }
+        XCTAssertEqual(asked, ["here.txt", "/nonexistent/x.txt"])
+        asked = []
+        let (_, runs) = try expand(text + "\nexclude: [{data: gone}]")
+        XCTAssertEqual(runs.count, 2)  // unchecked without a checker
+        _ = try GridExpansion.expand(try GridFile.parse(text + "\nexclude: [{data: gone}]", path: "ok.yaml"), corpusProblem: check)
+        XCTAssertEqual(asked, ["here.txt"])
+    }
+
     /// Every problem at once, each at its place, with the nearest valid key.
     func testValidationMessagesGolden() {
         let lines = errors(

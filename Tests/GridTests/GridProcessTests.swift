@@ -100,6 +100,59 @@ final class GridProcessTests: BinaryTestCase {
         XCTAssertEqual(RunFolder(locked).readStatus()?.state, .finished)
     }
 
+    /// While one `grid run` holds the grid folder, a second `grid run` of that grid is refused at once (naming the
+    /// holder and the folder; no worker started); Slurm tasks (`grid run-one`) are not: they lock only their run. A
+    /// lock file left by a process that is gone (its text still names it) does not block.
+    func testSecondGridRunOfOneGridIsRefused() throws {
+        let grid = try writeGrid("twice", axes: "  seed: [1, 2]")
+        let gridFolder = tmp.appendingPathComponent("runs/twice")
+        let lock = try XCTUnwrap(try RunLock.tryAcquire(folder: gridFolder))
+        let refused = try ablate(["grid", "run", grid, "--log-every", "0"])
+        XCTAssertEqual(refused.status, 1, refused.output)
+        XCTAssertTrue(refused.output.contains("twice.yaml: this grid is already being run by process \(getpid()) on host "), refused.output)
+        XCTAssertTrue(refused.output.contains(gridFolder.path), refused.output)
+        XCTAssertTrue(refused.output.contains("Fix: wait for that `ablate grid run` to finish"), refused.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: runFolder("twice", "learned-d16-L1-v256-s1").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: runFolder("twice", "learned-d16-L1-v256-s2").path))
+        let task = try ablate(["grid", "run-one", grid, "--run", "learned-d16-L1-v256-s1"])
+        XCTAssertEqual(task.status, 0, task.output)
+        lock.release()
+        XCTAssertEqual(RunLock.holder(folder: gridFolder)?.hasPrefix("\(getpid()) "), true)  // stale text, no lock
+        let after = try ablate(["grid", "run", grid, "--log-every", "0"])
+        XCTAssertEqual(after.status, 0, after.output)
+        XCTAssertTrue(after.output.contains("1 finished now, 1 already finished"), after.output)
+    }
+
+    /// A grid that can only fail at run time is refused by `grid plan` and `grid run` before any worker starts, at
+    /// file:line with the fix: a corpus path that is not there, a corpus name not prepared under ABLATE_HOME (this
+    /// test's is empty), a tied head on a strategy without a single trainable table.
+    func testRunTimeFailuresAreReportedBeforeAnyWorker() throws {
+        let gone = try writeGrid("gone", axes: "  seed: [1]")
+        let unprepared = try writeGrid("unprepared", axes: "  seed: [1]")
+        let tied = try writeGrid("tied", axes: "  strategy: [learned, hashed]\n  tie_embeddings: [true]")
+        for (name, file) in [("gone", gone), ("unprepared", unprepared)] {
+            var text = try String(contentsOfFile: file, encoding: .utf8)
+            text = text.replacingOccurrences(of: "\(tmp.path)/tiny.txt", with: name == "gone" ? "/nonexistent/x.txt" : "shakespeare")
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+        }
+        let expected = [
+            "gone": "gone.yaml:2:16: 'corpus': /nonexistent/x.txt: no such file or folder",
+            "unprepared":
+                "unprepared.yaml:2:16: 'corpus': corpus 'shakespeare' is not prepared (no \(tmp.path)/.ablate/corpus/shakespeare/manifest.json); run `make data`",
+            "tied":
+                "tied.yaml:7:20: 'tie_embeddings': strategy 'hashed' has no single trainable V×D table to share with the output head. Fix: set tie_embeddings: false",
+        ]
+        for (name, file) in [("gone", gone), ("unprepared", unprepared), ("tied", tied)] {
+            for command in ["plan", "run"] {
+                let r = try ablate(["grid", command, file])
+                XCTAssertEqual(r.status, 1, "\(name) \(command): \(r.output)")
+                XCTAssertTrue(r.output.contains(expected[name]!), "\(name) \(command): \(r.output)")
+                XCTAssertTrue(r.output.contains("1 error in \(file); nothing was run."), "\(name) \(command): \(r.output)")
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("runs/\(name)").path), name)
+        }
+    }
+
     /// A diverging run (huge learning rate) is recorded; the rest of the grid finishes; the exit status says so.
     func testDivergingRunDoesNotStopTheGrid() throws {
         let grid = try writeGrid(

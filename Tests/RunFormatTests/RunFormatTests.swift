@@ -20,6 +20,39 @@ final class RunFormatTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path), ["file.bin"])
     }
 
+    /// The temporary-file names of `AtomicWrite`, recognised by the one rule that makes them (their writer's pid read
+    /// back), and the clean-up that removes a dead writer's and keeps a live one's, in subfolders too.
+    func testTemporaryNamesAndRemovalOfStaleOnes() throws {
+        XCTAssertEqual(AtomicWrite.temporaryWriter(".config.json.30848.3636466370.tmp"), 30848)
+        XCTAssertEqual(AtomicWrite.temporaryWriter(".latest.7.0.tmp"), 7)
+        for name in ["config.json", ".config.json", "step-0000002.tmp", ".x.tmp", ".12.34.tmp", ".a.b.34.tmp", ".a.-1.3.tmp", ".a.1.x.tmp"] {
+            XCTAssertNil(AtomicWrite.temporaryWriter(name), name)
+        }
+        let made = AtomicWrite.temporaryName(for: "metrics.jsonl")
+        XCTAssertEqual(AtomicWrite.temporaryWriter(made), getpid(), made)
+        XCTAssertTrue(made.hasPrefix(".metrics.jsonl."), made)
+
+        let dead = try Self.deadPID()
+        let stale = [
+            ".config.json.\(dead).3636466370.tmp", "checkpoints/.latest.\(dead).1.tmp",
+            "checkpoints/step-0000004.tmp/.model.safetensors.\(dead).2.tmp",
+        ]
+        let kept = [".status.json.\(getpid()).5.tmp", "config.json", ".lock", "checkpoints/latest", "checkpoints/.latest.x.1.tmp"]
+        for path in stale + kept { try AtomicWrite.write(Data([1]), to: tmp.appendingPathComponent(path)) }
+        XCTAssertEqual(AtomicWrite.removeStaleTemporaries(in: tmp), stale.sorted())
+        for path in stale { XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent(path).path), path) }
+        for path in kept { XCTAssertTrue(FileManager.default.fileExists(atPath: tmp.appendingPathComponent(path).path), path) }
+    }
+
+    /// The pid of a process that has exited (and been reaped).
+    static func deadPID() throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/true")
+        try p.run()
+        p.waitUntilExit()
+        return p.processIdentifier
+    }
+
     func testMoveReplacesAFolderWhole() throws {
         let from = tmp.appendingPathComponent("step-0000001.tmp"), to = tmp.appendingPathComponent("step-0000001")
         try AtomicWrite.write(Data([7]), to: from.appendingPathComponent("a"))
