@@ -49,7 +49,8 @@ public enum RunDiskState: Equatable, Sendable {
         if let rec = try? RunJSON.read(GridRunRecord.self, from: recordURL) {
             if rec.configHash != run.configHash {
                 return .changed(
-                    detail: "its config hash is \(rec.configHash), the grid file now gives \(run.configHash)\(rec.config.differences(to: run.config))")
+                    detail: "its config hash is \(rec.configHash), the grid file now gives \(run.configHash)\(rec.config.differences(to: run.config))"
+                )
             }
             if rec.blasKernel != grid.blasKernel {
                 return .changed(

@@ -194,7 +194,8 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try second.resumeIfPossible()) { error in
             let m = String(describing: error)
             XCTAssertTrue(
-                m.contains("holds a checkpoint of a different config (learning_rate: \(c.learningRate) → \(other.learningRate), max_steps: 20 → 30)"), m)
+                m.contains("holds a checkpoint of a different config (learning_rate: \(c.learningRate) → \(other.learningRate), max_steps: 20 → 30)"),
+                m)
         }
     }
 
