@@ -113,7 +113,7 @@ struct TrainCommand: ParsableCommand {
         } else {
             config = try options.resolve()
         }
-        let model = try config.modelConfig()
+        _ = try config.modelConfig()  // a bad model shape stops here, before anything is written
         let folderURL = try out.map { URL(fileURLWithPath: $0) } ?? Self.defaultFolder(config)
         let folder = RunFolder(folderURL)
         let fm = FileManager.default

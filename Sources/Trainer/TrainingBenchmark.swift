@@ -139,7 +139,7 @@ public enum TrainingBenchmark {
     /// Wall seconds per training step of `config`'s model in this process, on random tokens: `warmup` untimed steps
     /// (page faults of the fresh buffers, OpenBLAS's thread start-up), then `steps` timed ones, or fewer once they
     /// have taken `budget` seconds; the median step. What a grid's plan divides its FLOPs by (`grid plan`).
-    public static func secondsPerStep(config: TrainConfig, warmup: Int = 2, steps: Int = 3, budget: Double = 1) throws -> Double {
+    public static func secondsPerStep(config: TrainConfig, warmup: Int = 2, steps: Int = 10, budget: Double = 0.5) throws -> Double {
         let steps = max(1, steps)
         let trainer = try makeTrainer(config: config, steps: warmup + steps)
         for s in 0..<warmup { step(trainer, s) }
