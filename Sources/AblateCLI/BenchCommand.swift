@@ -52,6 +52,8 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         if verifyKernel { return try Self.verifyKernelInProcess() }
         if kernelTable { return print(KernelBench.run()) }
+        // The page's folder before minutes of measuring: a path that cannot hold it fails now.
+        if worker == nil && !profile { try FolderCreation.create(URL(fileURLWithPath: out).deletingLastPathComponent(), option: "--out") }
         if let worker {
             let shape = try Self.shape(named: worker)
             let r = try TrainingBenchmark.run(
@@ -121,7 +123,6 @@ struct BenchCommand: ParsableCommand {
         var markdown = BenchReport.markdown(results: results, torch: torch, shapes: shapeNames, threads: threadCounts)
         markdown += Self.tokenizerSection()
         let url = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicWrite.write(markdown, to: url)
         print("wrote \(out)")
     }

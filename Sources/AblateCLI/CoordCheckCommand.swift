@@ -29,6 +29,9 @@ struct CoordCheckCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before minutes of training: a path that cannot be a folder fails now.
+        let folder = URL(fileURLWithPath: out)
+        try FolderCreation.create(folder, option: "--out")
         var s = CoordinateCheck.Settings()
         s.widths = widths.split(separator: ",").compactMap { Int($0) }
         s.steps = steps; s.learningRate = lr; s.baseWidth = baseWidth
@@ -41,8 +44,6 @@ struct CoordCheckCommand: ParsableCommand {
                 print("coord-check: \($0)"); fflush(stdout)
             }
         }
-        let folder = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let modules = ["embedding", "h.0.attn", "h.0.mlp", "h.\(s.layers - 1).attn", "h.\(s.layers - 1).mlp", "logits"]
         for p in ["sp", "mup"] {
             try AtomicWrite.write(

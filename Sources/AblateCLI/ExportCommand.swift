@@ -77,7 +77,7 @@ struct ExportCommand: ParsableCommand {
                 }
                 let columns = ["run_id"] + Set(runRows.flatMap(\.keys)).subtracting(["run_id"]).sorted()
                 let dir = URL(fileURLWithPath: out ?? root.path)
-                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                try FolderCreation.create(dir, option: out == nil ? nil : "--out")
                 for (name, table) in [
                     ("runs.csv", CSVTable(columns: columns, rows: runRows)),
                     ("metrics.csv", CSVTable(columns: RunArtifacts.metricColumns, rows: metricRows)),

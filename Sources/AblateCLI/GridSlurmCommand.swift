@@ -50,8 +50,8 @@ struct GridSlurmCommand: ParsableCommand {
                 executable: GridSupport.executable.path, gridPath: gridPath, runsRoot: layout.root.path, workingDirectory: cwd,
                 threads: threads, partition: partition, maxConcurrent: maxConcurrent, environment: env2))
         let outURL = URL(fileURLWithPath: out ?? layout.gridFolder.appendingPathComponent("slurm/submit.sh").path)
-        try FileManager.default.createDirectory(at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: layout.gridFolder.appendingPathComponent("slurm"), withIntermediateDirectories: true)
+        try FolderCreation.create(outURL.deletingLastPathComponent(), option: out == nil ? nil : "--out")
+        try FolderCreation.create(layout.gridFolder.appendingPathComponent("slurm"))
         try AtomicWrite.write(Data(script.utf8), to: outURL)
         chmod(outURL.path, 0o755)
         try GridIndex.write(grid: grid, runs: runs, layout: layout)

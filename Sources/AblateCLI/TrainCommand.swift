@@ -50,7 +50,7 @@ struct ConfigOptions: ParsableArguments {
         func fromFile(_ e: ConfigError) -> ConfigError {
             var e = e
             let key = String(e.key.prefix { $0 != "." })
-            e.file = config != nil && object[key] == fileObject[key] ? config : nil
+            e.file = config != nil && fileObject[key] != nil && object[key] == fileObject[key] ? config : nil
             return e
         }
         let c: TrainConfig

@@ -456,12 +456,13 @@ extension GridAnalysis {
     ) -> [RunProblem] {
         var out = [RunProblem]()
         for r in runs.sorted(by: { $0.id < $1.id }) {
-            let at = r.step.map { s in r.totalSteps.map { "step \(s)/\($0)" } ?? "step \(s)" }
+            // status.json's step counts the steps completed; the reason names the step that failed (one later).
+            let at = r.step.map { s in r.totalSteps.map { "\(s) of \($0) steps" } ?? "\(s) steps" }
             let reason = r.reason.map { ": \($0)" } ?? ""
             switch r.state {
             case .finished: continue
-            case .diverged: out.append(RunProblem(kind: .diverged, id: r.id, detail: "diverged at \(at ?? "?")\(reason)"))
-            case .failed: out.append(RunProblem(kind: .failed, id: r.id, detail: "failed at \(at ?? "?")\(reason)"))
+            case .diverged: out.append(RunProblem(kind: .diverged, id: r.id, detail: "diverged after \(at ?? "?")\(reason)"))
+            case .failed: out.append(RunProblem(kind: .failed, id: r.id, detail: "failed after \(at ?? "?")\(reason)"))
             case .running:
                 out.append(
                     RunProblem(

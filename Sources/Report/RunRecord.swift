@@ -149,9 +149,12 @@ enum RunReader {
             guard RunFiles.markers.contains(where: { fm.fileExists(atPath: url.appendingPathComponent($0).path) }) else { continue }
             runs.append(read(url))
         }
-        // A run folder copied in from another grid would be analysed as one of this grid's runs: set it aside.
+        // A run folder copied in from another grid would be analysed as one of this grid's runs: set it aside. A run
+        // that grid.json lists is this grid's whatever name trained it (a renamed grid: `grid run` accepts a folder by
+        // its id and config hash, and lists it).
+        let listed = Set((try? listedRuns(grid)) ?? [])
         if let name = gridName(grid, runs: runs) {
-            for i in runs.indices {
+            for i in runs.indices where !listed.contains(runs[i].id) {
                 guard let other = runs[i].gridName, other != name else { continue }
                 runs[i].state = .unreadable
                 runs[i].reason = "trained by grid '\(other)' (its grid-run.json), not by '\(name)': move it to that grid's runs folder"

@@ -53,21 +53,26 @@ public enum AtomicWrite {
         ".\(name).\(pid).\(UInt32.random(in: 0...UInt32.max)).tmp"
     }
 
-    /// The writer's process id if `name` is one of `temporaryName`'s names, else nil.
-    public static func temporaryWriter(_ name: String) -> Int32? {
+    /// The file being written and the writer's process id if `name` is one of `temporaryName`'s names, else nil.
+    public static func temporaryTarget(_ name: String) -> (file: String, writer: Int32)? {
         guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return nil }
         let parts = name.dropFirst().dropLast(4).split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count >= 3, !parts.dropLast(2).joined(separator: ".").isEmpty,
-            UInt32(parts[parts.count - 1]) != nil, let pid = Int32(parts[parts.count - 2]), pid > 0
+        let file = parts.dropLast(2).joined(separator: ".")
+        guard parts.count >= 3, !file.isEmpty, UInt32(parts[parts.count - 1]) != nil, let pid = Int32(parts[parts.count - 2]), pid > 0
         else { return nil }
-        return pid
+        return (file, pid)
     }
 
+    /// The writer's process id if `name` is one of `temporaryName`'s names, else nil.
+    public static func temporaryWriter(_ name: String) -> Int32? { temporaryTarget(name)?.writer }
+
     /// Removes the temporary files, in `folder` and the folders below it, of writers that are no longer running on
-    /// this machine (a `kill -9` or a power loss mid-write leaves them); a live writer's are kept. Returns the
-    /// removed paths, relative to `folder`.
+    /// this machine (a `kill -9` or a power loss mid-write leaves them); a live writer's are kept, and so are those
+    /// of the files named in `sparing`: files that other processes write into the folder without holding its lock
+    /// (`ablate probe`, `sample --save`), perhaps on another machine sharing it, whose process ids mean nothing here.
+    /// Returns the removed paths, relative to `folder`.
     @discardableResult
-    public static func removeStaleTemporaries(in folder: URL) -> [String] {
+    public static func removeStaleTemporaries(in folder: URL, sparing: Set<String> = []) -> [String] {
         let fm = FileManager.default
         var removed: [String] = []
         func visit(_ dir: URL, _ prefix: String) {
@@ -77,7 +82,9 @@ public enum AtomicWrite {
                 let type = (try? fm.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType
                 if type == .typeDirectory {
                     visit(url, prefix + name + "/")
-                } else if let pid = temporaryWriter(name), kill(pid, 0) != 0, errno == ESRCH, unlink(url.path) == 0 {
+                } else if let (file, pid) = temporaryTarget(name), !sparing.contains(prefix + file), kill(pid, 0) != 0, errno == ESRCH,
+                    unlink(url.path) == 0
+                {
                     removed.append(prefix + name)
                 }
             }

@@ -2,6 +2,7 @@ import Dataset
 import Embeddings
 import Foundation
 import Model
+import RunFormat
 import TensorFile
 
 /// A trained model as a Hugging Face `GPT2LMHeadModel` folder (config.json, model.safetensors, tokenizer.json,
@@ -218,7 +219,7 @@ public enum HuggingFaceExport {
         }
         let tmp = dir.deletingLastPathComponent().appendingPathComponent(dir.lastPathComponent + ".tmp")
         try? fm.removeItem(at: tmp)
-        try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+        try FolderCreation.create(tmp, option: "--out")
         func json(_ object: Any, _ name: String) throws {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             try data.write(to: tmp.appendingPathComponent(name))

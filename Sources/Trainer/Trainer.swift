@@ -144,7 +144,8 @@ public final class Trainer {
         resumeNote = nil
         guard let folder else { return nil }
         // Temporary files of a writer killed mid-write would otherwise stay for good (and make the folder look foreign).
-        AtomicWrite.removeStaleTemporaries(in: folder.url)
+        // probes.json and samples.json are written without the run's lock, perhaps from another machine: left alone.
+        AtomicWrite.removeStaleTemporaries(in: folder.url, sparing: [RunFiles.probes, RunFiles.samples])
         guard let resolved = CheckpointFiles.newest(inRun: folder.url) else {
             // Killed before its first checkpoint: start over, dropping the metrics of the lost steps.
             try folder.truncateMetrics(toStep: 0)

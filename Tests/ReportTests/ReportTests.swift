@@ -17,7 +17,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(problems.map(\.id), [FixtureGrid.diverged, FixtureGrid.missing])
         XCTAssertEqual(problems.map(\.kind), [.diverged, .missing])
         XCTAssertTrue(out.markdown.contains("| `\(FixtureGrid.missing)` | missing | no run folder |"))
-        XCTAssertTrue(out.markdown.contains("| `\(FixtureGrid.diverged)` | diverged | diverged at step 80/200"))
+        XCTAssertTrue(out.markdown.contains("| `\(FixtureGrid.diverged)` | diverged | diverged after 80 of 200 steps"))
         XCTAssertTrue(out.markdown.contains("**Incomplete grid:**"))
         // The diverged run is out of every statistic: its cell has 2 runs, paired on 2 seeds.
         let size = out.analysis.sizes[1]
@@ -40,7 +40,7 @@ final class ReportTests: XCTestCase {
         let kinds = Dictionary(uniqueKeysWithValues: out.analysis.problems.map { ($0.id, $0.kind) })
         XCTAssertEqual(kinds["hashed-d64-L2-v2048-s2"], .unfinished)
         XCTAssertEqual(kinds["learned-d64-L2-v2048-s9"], .unreadable)
-        XCTAssertTrue(out.markdown.contains("not finished (step 100/200)"))
+        XCTAssertTrue(out.markdown.contains("not finished (100 of 200 steps)"))
         XCTAssertTrue(out.markdown.contains("no config.json"))
     }
 
@@ -349,6 +349,19 @@ final class ReportTests: XCTestCase {
                 out.markdown.contains("trained by grid 'f04' (its grid-run.json), not by 'g': move it to that grid's runs folder"),
                 out.markdown)
         }
+        // Once grid.json lists it (a grid renamed from f04: `grid run` accepts the folder by its id and config hash),
+        // it is this grid's run.
+        let entries = (ids + [stray]).enumerated().map { i, id in
+            GridIndex.Entry(
+                index: i, id: id, axes: [:], configHash: "h", state: "finished", reason: nil, finalValLoss: nil,
+                nonEmbeddingParameters: 0, tokens: 0)
+        }
+        try RunJSON.write(
+            GridIndex(name: "g", file: "g.yaml", axes: [], runs: entries, updatedAt: "2026-12-02T00:00:00Z"),
+            to: grid.appendingPathComponent(GridIndex.fileName))
+        let renamed = try Report.build(gridFolder: grid)
+        XCTAssertEqual(renamed.analysis.cell("hashed", renamed.analysis.sizes[0])?.runs.count, 3)
+        XCTAssertFalse(renamed.markdown.contains("trained by grid 'f04'"), renamed.markdown)
     }
 
     /// Runs from two OpenBLAS kernels / CPUs in one grid (a heterogeneous cluster): the report names both and warns

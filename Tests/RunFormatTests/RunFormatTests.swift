@@ -25,6 +25,7 @@ final class RunFormatTests: XCTestCase {
     func testTemporaryNamesAndRemovalOfStaleOnes() throws {
         XCTAssertEqual(AtomicWrite.temporaryWriter(".config.json.30848.3636466370.tmp"), 30848)
         XCTAssertEqual(AtomicWrite.temporaryWriter(".latest.7.0.tmp"), 7)
+        XCTAssertEqual(AtomicWrite.temporaryTarget(".model.safetensors.12.3.tmp")?.file, "model.safetensors")
         for name in ["config.json", ".config.json", "step-0000002.tmp", ".x.tmp", ".12.34.tmp", ".a.b.34.tmp", ".a.-1.3.tmp", ".a.1.x.tmp"] {
             XCTAssertNil(AtomicWrite.temporaryWriter(name), name)
         }
@@ -37,9 +38,14 @@ final class RunFormatTests: XCTestCase {
             ".config.json.\(dead).3636466370.tmp", "checkpoints/.latest.\(dead).1.tmp",
             "checkpoints/step-0000004.tmp/.model.safetensors.\(dead).2.tmp",
         ]
-        let kept = [".status.json.\(getpid()).5.tmp", "config.json", ".lock", "checkpoints/latest", "checkpoints/.latest.x.1.tmp"]
+        // Kept: a live writer's, files that are no temporaries, and a spared file's temporary whatever its pid says
+        // (probes.json: written without the run's lock, perhaps by a process on another machine).
+        let kept = [
+            ".status.json.\(getpid()).5.tmp", "config.json", ".lock", "checkpoints/latest", "checkpoints/.latest.x.1.tmp",
+            ".probes.json.\(dead).9.tmp",
+        ]
         for path in stale + kept { try AtomicWrite.write(Data([1]), to: tmp.appendingPathComponent(path)) }
-        XCTAssertEqual(AtomicWrite.removeStaleTemporaries(in: tmp), stale.sorted())
+        XCTAssertEqual(AtomicWrite.removeStaleTemporaries(in: tmp, sparing: ["probes.json"]), stale.sorted())
         for path in stale { XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent(path).path), path) }
         for path in kept { XCTAssertTrue(FileManager.default.fileExists(atPath: tmp.appendingPathComponent(path).path), path) }
     }
@@ -267,7 +273,7 @@ final class JSONValueFoundationTests: XCTestCase {
         XCTAssertEqual(o["third"], .double(0.25))
         XCTAssertEqual(o["yes"], .bool(true))
         XCTAssertEqual(o["no"], .bool(false))
-        XCTAssertEqual(o["big"], .double(18446744073709551615))
+        XCTAssertEqual(o["big"], .double(Double(UInt64.max)))
         // Swift's own values as before.
         XCTAssertEqual(try JSONValue(any: true), .bool(true))
         XCTAssertEqual(try JSONValue(any: 1), .int(1))

@@ -164,7 +164,7 @@ final class BitsPerByteTests: XCTestCase {
         let summary = try folder.read(RunSummary.self)
         XCTAssertEqual(summary.trainBytes, bytes)
         XCTAssertEqual(summary.steps, expectedSteps)
-        XCTAssertEqual(try folder.readStatus()?.totalSteps, expectedSteps)
+        XCTAssertEqual(folder.readStatus()?.totalSteps, expectedSteps)
     }
 
     /// A byte budget needs to know the training split's bytes.
