@@ -1,5 +1,6 @@
 import Foundation
 import Report
+import RunFormat
 import TestSupport
 import XCTest
 
@@ -62,4 +63,15 @@ func assertMatchesSciPy(
     XCTAssertEqual(r.pValue ?? .nan, p, accuracy: 1e-9 * max(p, 1e-3), "p, " + what, file: file, line: line)
     XCTAssertEqual(r.holmPValue ?? .nan, holm, accuracy: 1e-9 * max(holm, 1e-3), "Holm p, " + what, file: file, line: line)
     XCTAssertEqual(r.pairs, pairs, "pairs, " + what, file: file, line: line)
+}
+
+/// A grid.json named "g" that lists `ids` (what `ablate grid run` writes; only the ids matter to the report).
+func writeGridIndex(listing ids: [String], in grid: URL) throws {
+    let entries = ids.enumerated().map { i, id in
+        GridIndex.Entry(
+            index: i, id: id, axes: [:], configHash: "", state: "pending", reason: nil, finalValLoss: nil, nonEmbeddingParameters: 0,
+            tokens: 0)
+    }
+    try RunJSON.write(
+        GridIndex(name: "g", file: "g.yaml", axes: [], runs: entries, updatedAt: ""), to: grid.appendingPathComponent(GridIndex.fileName))
 }

@@ -58,14 +58,7 @@ final class ReportTests: XCTestCase {
             "learned-d64-L2-v2048-s1", "learned-d64-L2-v2048-s2", "hashed-d64-L2-v2048-s1",
             "hashed-d64-L2-v2048-s2", "hashed-d64-L2-v2048-s3",
         ]
-        let entries = listed.enumerated().map { i, id in
-            GridIndex.Entry(
-                index: i, id: id, axes: [:], configHash: "", state: "pending", reason: nil, finalValLoss: nil,
-                nonEmbeddingParameters: 0, tokens: 0)
-        }
-        try RunJSON.write(
-            GridIndex(name: "g", file: "g.yaml", axes: [], runs: entries, updatedAt: ""),
-            to: grid.appendingPathComponent(GridIndex.fileName))
+        try writeGridIndex(listing: listed, in: grid)
         let out = try Report.build(gridFolder: grid)
         XCTAssertEqual(out.analysis.problems.map(\.id), ["hashed-d64-L2-v2048-s2", "hashed-d64-L2-v2048-s3"])
         XCTAssertTrue(out.markdown.contains("| `hashed-d64-L2-v2048-s3` | missing | no run folder (listed in grid.json) |"))
@@ -351,14 +344,7 @@ final class ReportTests: XCTestCase {
         }
         // Once grid.json lists it (a grid renamed from f04: `grid run` accepts the folder by its id and config hash),
         // it is this grid's run.
-        let entries = (ids + [stray]).enumerated().map { i, id in
-            GridIndex.Entry(
-                index: i, id: id, axes: [:], configHash: "h", state: "finished", reason: nil, finalValLoss: nil,
-                nonEmbeddingParameters: 0, tokens: 0)
-        }
-        try RunJSON.write(
-            GridIndex(name: "g", file: "g.yaml", axes: [], runs: entries, updatedAt: "2026-12-02T00:00:00Z"),
-            to: grid.appendingPathComponent(GridIndex.fileName))
+        try writeGridIndex(listing: ids + [stray], in: grid)
         let renamed = try Report.build(gridFolder: grid)
         XCTAssertEqual(renamed.analysis.cell("hashed", renamed.analysis.sizes[0])?.runs.count, 3)
         XCTAssertFalse(renamed.markdown.contains("trained by grid 'f04'"), renamed.markdown)
