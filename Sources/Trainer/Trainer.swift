@@ -348,7 +348,11 @@ public final class Trainer {
             if let folder, snapshotSteps.contains(step) {
                 try timer.time(.snapshots) { try EmbeddingSnapshots.write(store: model.store, step: step, totalSteps: total, in: folder) }
             }
-            if step % config.checkpointInterval == 0 && !isLast { try saveCheckpoint(elapsed: elapsed()) }
+            if step % config.checkpointInterval == 0 && !isLast {
+                try saveCheckpoint(elapsed: elapsed())
+                // A killed run leaves status.json at its last checkpoint, where a resume continues (`grid plan` shows it).
+                try timer.time(.records) { try folder?.writeStatus(RunStatus(state: .running, step: step, totalSteps: total)) }
+            }
         }
 
         // The last metrics line holds the final evaluation (on `final_eval_batches`): `final_val_loss`, or `val_loss`

@@ -181,6 +181,20 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try folder.readMetrics().map(\.step), try RunFolder(tmp.appendingPathComponent("ref")).readMetrics().map(\.step))
     }
 
+    /// status.json follows the checkpoints: a process killed between two of them leaves the step it would resume from.
+    func testStatusRecordsTheLastCheckpoint() throws {
+        var c = config(steps: 20)
+        c.checkpointInterval = 5
+        let folder = RunFolder(tmp.appendingPathComponent("status"))
+        let trainer = try Trainer(config: c, data: data(c), folder: folder)
+        var seen: [Int: Int] = [:]
+        _ = try trainer.run(shouldStop: {
+            if [3, 7, 12].contains(trainer.step) { seen[trainer.step] = folder.readStatus()?.step }
+            return trainer.step == 13
+        })
+        XCTAssertEqual(seen, [3: 0, 7: 5, 12: 10])
+    }
+
     /// Resuming with other settings than the checkpoint's names the keys that differ, with both values.
     func testResumeWithAnotherConfigNamesTheKeys() throws {
         let c = config(steps: 20)
