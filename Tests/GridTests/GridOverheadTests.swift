@@ -142,6 +142,12 @@ final class GridOverheadTests: XCTestCase {
         config.vocabSize = 256; config.dModel = 16; config.nLayer = 1; config.nHead = 2; config.contextLength = 8; config.batchSize = 2
         let seconds = try TrainingBenchmark.secondsPerStep(config: config, warmup: 1, steps: 3)
         XCTAssertTrue(seconds.isFinite && seconds > 0, "\(seconds)")
+        // A config that diverges at once is timed all the same: a plan never stops on it (the bench's step would trap).
+        var diverging = config
+        diverging.strategyOptions = ["init_std": .double(1e30), "input_multiplier": .double(1e30)]
+        let trainer = try TrainingBenchmark.makeTrainer(config: diverging, steps: 1)
+        guard case .refused = trainer.takeStep(0, lr: 1e-3).update else { return XCTFail("the config was meant to diverge") }
+        XCTAssertGreaterThan(try TrainingBenchmark.secondsPerStep(config: diverging, warmup: 1, steps: 2), 0)
         config.nHead = 3
         XCTAssertThrowsError(try TrainingBenchmark.secondsPerStep(config: config), "d_model 16 is not divisible by 3 heads")
     }
