@@ -97,7 +97,7 @@ enum GridSupport {
             guard run.config.maxTrainBytes != nil else { return run }
             let key = "\(run.config.corpus)|\(run.config.vocabSize)"
             if splits[key] == nil {
-                let name = DataLoading.preparedName(run.config.corpus)
+                let name = CorpusReference.preparedName(run.config.corpus)
                 var split = PreparedData.cachedTrainSplit(corpus: name, vocabSize: run.config.vocabSize, home: home).map {
                     TrainSplit(tokens: $0.tokens, bytes: $0.bytes)
                 }

@@ -40,8 +40,13 @@ struct GridPlanCommand: ParsableCommand {
         var tp = throughput
         switch tp.basis {
         case .timedSteps:
+            // What the estimates timed; a run they did not (a byte budget without its tokenizer) is not timed for this line.
             let steps = examples.map { run in
-                tp.timedStep(run).map { String(format: "%@ %.1f ms/step", run.id, $0 * 1e3) } ?? "\(run.id) not timed (\(tp.source))"
+                switch tp.stepSeconds[Throughput.stepKey(run)] {
+                case let seconds??: return String(format: "%@ %.1f ms/step", run.id, seconds * 1e3)
+                case .some(nil): return "\(run.id) not timed (\(tp.source))"
+                case nil: return "\(run.id) not timed (no estimate yet)"
+                }
             }
             return "training steps of each model shape timed now, one process with \(tp.threads) thread(s), random tokens (e.g. "
                 + steps.joined(separator: ", ") + ")"

@@ -97,7 +97,7 @@ struct ProbeCommand: ParsableCommand {
                 let encoder = WordEncoder(
                     tokenizer: prepared.tokenizer,
                     corpusWords: WordEncoder.words(of: prepared.tokenizer.decode(prepared.train)))
-                let works = try Corpus.splitWorks("val", name: DataLoading.preparedName(config.corpus), home: home)
+                let works = try Corpus.splitWorks("val", name: CorpusReference.preparedName(config.corpus), home: home)
                 let retrieval = RetrievalCorpus(works: works.map { prepared.tokenizer.encode($0.bytes) })
                 // Relevance is "same work": with fewer than two works holding a passage every passage is relevant.
                 let usable = retrieval.works >= 2

@@ -51,7 +51,7 @@ enum RunArtifacts {
         // The checkpoint names its corpus (perhaps a path on another machine): this reads a corpus prepared before
         // (by the training run) and never prepares one, so nothing is written for a name found in a file.
         let home = AblateHome.fromEnvironment()
-        let corpusName = DataLoading.preparedName(config.corpus)
+        let corpusName = CorpusReference.preparedName(config.corpus)
         guard PathName.problem(corpusName) == nil,
             FileManager.default.fileExists(atPath: home.corpusURL(corpusName).appendingPathComponent("manifest.json").path)
         else {

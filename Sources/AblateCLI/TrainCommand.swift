@@ -64,17 +64,11 @@ enum DataLoading {
     /// Tokenizer and token streams for a config (cached under $ABLATE_HOME).
     static func prepare(_ config: TrainConfig) throws -> PreparedData {
         let home = AblateHome.fromEnvironment()
-        if isPath(config.corpus) {
+        if CorpusReference.isPath(config.corpus) {
             return try PreparedData.load(corpusAt: URL(fileURLWithPath: config.corpus), vocabSize: config.vocabSize, home: home)
         }
         return try PreparedData.load(corpus: config.corpus, vocabSize: config.vocabSize, home: home)
     }
-
-    /// Is a config's `corpus` a path to text (prepared under its file name on first use) rather than a prepared name?
-    static func isPath(_ corpus: String) -> Bool { CorpusReference.isPath(corpus) }
-
-    /// The prepared corpus name a config's `corpus` refers to.
-    static func preparedName(_ corpus: String) -> String { CorpusReference.preparedName(corpus) }
 }
 
 /// `ablate train`: one model, one run folder.

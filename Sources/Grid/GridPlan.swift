@@ -87,7 +87,7 @@ public struct Throughput: Sendable {
     /// What decides a step's time: the model's shape, the batch and its shards, and the thread count. The strategy
     /// and parametrization barely do (the embedding is 0.1–0.3 % of a step at the bench's grid shapes), nor does any
     /// hyperparameter, so runs differing only in those share one timing.
-    static func stepKey(_ run: GridRun) -> String {
+    public static func stepKey(_ run: GridRun) -> String {
         let m = run.model, c = run.config
         return "V\(m.vocabSize) d\(m.dModel) L\(m.nLayer) H\(m.nHead) T\(c.contextLength) B\(c.batchSize) shards\(c.batchShards ?? 0) "
             + "bias\(m.bias) tied\(m.tieEmbeddings)"

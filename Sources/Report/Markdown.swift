@@ -375,13 +375,11 @@ enum Markdown {
     /// them is the whole network's parametrization, not only the input table: said next to the results, with where
     /// the two are separated. nil when every finished run has one parametrization.
     static func parametrizationText(_ a: GridAnalysis) -> String? {
-        let finished = a.sizes.flatMap { size in a.arms.compactMap { a.cell($0, size) } }.flatMap(\.runs)
-        let all = Set(finished.map(\.parametrization))
-        guard all.count > 1 else { return nil }
         let byArm = a.arms.compactMap { arm -> (arm: String, values: [String])? in
             let values = Set(a.sizes.compactMap { a.cell(arm, $0) }.flatMap(\.runs).map(\.parametrization)).sorted()
             return values.isEmpty ? nil : (arm, values)
         }
+        guard Set(byArm.flatMap(\.values)).count > 1 else { return nil }
         let baselineValues = byArm.first { $0.arm == a.baseline }?.values ?? []
         let others = byArm.filter { $0.values != baselineValues }.map { "`\($0.arm)`" }
         var s = "**Parametrization per strategy:** "
