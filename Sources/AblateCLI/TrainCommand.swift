@@ -55,7 +55,12 @@ struct ConfigOptions: ParsableArguments {
         }
         let c: TrainConfig
         do { c = try TrainConfig.from(object) } catch let e as ConfigError { throw fromFile(e) }
-        do { try c.validate() } catch let e as ConfigError { throw fromFile(e) }
+        // Every bad value at once, so that one edit of the file mends them all.
+        let problems = c.problems().map(fromFile)
+        if problems.count == 1 { throw problems[0] }
+        if !problems.isEmpty {
+            throw CLIError("\(problems.count) problems in the config:\n" + problems.map { "  \($0)" }.joined(separator: "\n"))
+        }
         return c
     }
 }

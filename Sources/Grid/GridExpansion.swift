@@ -125,7 +125,10 @@ public enum GridExpansion {
                         known: names))
             }
             let model: ModelConfig
-            do { model = try config.modelConfig() } catch { report(error); continue }
+            do { model = try config.modelConfig() } catch {
+                config.problems().forEach(report)  // the shape's first problem and every other value's
+                continue
+            }
             if let budget = grid.budget, !setByAxis, config.maxTrainBytes != nil {
                 diags.add(
                     budget.location,
@@ -136,7 +139,11 @@ public enum GridExpansion {
                 config.maxTokens = budget.tokens(nonEmbeddingParameters: model.nonEmbeddingParameters)
                 origin["max_tokens"] = budget.location
             }
-            do { try config.validate() } catch { report(error); continue }
+            let problems = config.problems()
+            if !problems.isEmpty {
+                problems.forEach(report)
+                continue
+            }
             // Filters (after the budget, so a filter on max_tokens sees the resolved value).
             let resolved = (try? JSONValue.encode(config)) ?? .null
             func matchesFilter(_ f: GridFile.Filter) -> Bool {

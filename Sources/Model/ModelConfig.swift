@@ -54,14 +54,14 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     ]
 
     /// Rejects impossible shapes with the key at fault and how to fix it.
-    public func validate() throws {
-        func positive(_ v: Int, _ key: String) throws {
+    public func validate() throws(ConfigError) {
+        func positive(_ v: Int, _ key: String) throws(ConfigError) {
             guard v > 0 else { throw ConfigError(key: key, message: "must be a positive integer, got \(v)", fix: "set \(key) to a value ≥ 1") }
         }
         try positive(vocabSize, "vocab_size"); try positive(dModel, "d_model"); try positive(nLayer, "n_layer")
         try positive(nHead, "n_head"); try positive(contextLength, "context_length")
         // Upper bounds far above any CPU-trainable model, so that sizes derived from these never overflow.
-        func atMost(_ v: Int, _ limit: Int, _ key: String) throws {
+        func atMost(_ v: Int, _ limit: Int, _ key: String) throws(ConfigError) {
             guard v <= limit else { throw ConfigError(key: key, message: "must be at most \(limit), got \(v)", fix: "set \(key) to a smaller value") }
         }
         try atMost(vocabSize, 1 << 20, "vocab_size"); try atMost(dModel, 1 << 16, "d_model"); try atMost(nLayer, 1 << 10, "n_layer")

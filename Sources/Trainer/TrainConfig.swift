@@ -135,7 +135,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     }
 
     /// The model shape this config asks for, with the preset applied; validated.
-    public func modelConfig() throws -> ModelConfig {
+    public func modelConfig() throws(ConfigError) -> ModelConfig {
         var d = dModel, l = nLayer, h = nHead
         if let preset {
             guard let p = ModelConfig.presets[preset] else {
@@ -195,7 +195,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     }
 
     /// `totalSteps(trainSplit:)`, checked: positive, and its tokens within `maxTokenBudget`; errors name `budgetKey`.
-    public func checkedSteps(trainSplit: TrainSplit?) throws -> Int {
+    public func checkedSteps(trainSplit: TrainSplit?) throws(ConfigError) -> Int {
         let perStep = batchSize * contextLength
         guard let steps = totalSteps(trainSplit: trainSplit) else {
             throw ConfigError(
@@ -217,64 +217,79 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// The key that sets the budget (for error messages).
     public var budgetKey: String { maxTrainBytes != nil ? "max_train_bytes" : maxTokens != nil ? "max_tokens" : "max_steps" }
 
-    /// Rejects impossible optimisation settings (sizes are checked by `modelConfig()`).
+    /// Rejects an impossible config with its first problem (see `problems()`).
     public func validate() throws {
-        func check(_ ok: Bool, _ key: String, _ message: String, _ fix: String) throws {
-            if !ok { throw ConfigError(key: key, message: message, fix: fix) }
+        if let first = problems().first { throw first }
+    }
+
+    /// Every impossible setting of this config, in the order of the checks: batch size, budget, the model shape
+    /// (`modelConfig()`), then each optimisation value. All of them, so that a file with three bad values is mended
+    /// in one go; the memory estimate needs a valid shape and is skipped without one.
+    public func problems() -> [ConfigError] {
+        var found: [ConfigError] = []
+        func check(_ ok: Bool, _ key: String, _ message: String, _ fix: String) {
+            if !ok { found.append(ConfigError(key: key, message: message, fix: fix)) }
         }
-        try check(batchSize > 0, "batch_size", "must be ≥ 1, got \(batchSize)", "set batch_size to e.g. 16")
-        try check(batchSize <= Self.maxBatchSize, "batch_size", "must be at most \(Self.maxBatchSize), got \(batchSize)", "set batch_size to e.g. 16")
-        try check(
+        check(batchSize > 0, "batch_size", "must be ≥ 1, got \(batchSize)", "set batch_size to e.g. 16")
+        check(batchSize <= Self.maxBatchSize, "batch_size", "must be at most \(Self.maxBatchSize), got \(batchSize)", "set batch_size to e.g. 16")
+        check(
             (maxTokens ?? 0) <= Self.maxTokenBudget, "max_tokens", "must be at most \(Self.maxTokenBudget), got \(maxTokens ?? 0)",
             "set max_tokens (or max_steps) to a budget this machine can train")
-        let model = try modelConfig()
-        let gib = Self.estimatedTrainingBytes(model, batchSize: batchSize) / Double(1 << 30)
-        try check(
-            gib <= Self.maxTrainingGiB, "d_model",
-            String(format: "the model would need about %.3g GiB to train (more than %.0f GiB)", gib, Self.maxTrainingGiB),
-            "choose a smaller d_model, n_layer, context_length, vocab_size or batch_size")
+        do throws(ConfigError) {
+            let model = try modelConfig()
+            let gib = Self.estimatedTrainingBytes(model, batchSize: batchSize) / Double(1 << 30)
+            check(
+                gib <= Self.maxTrainingGiB, "d_model",
+                String(format: "the model would need about %.3g GiB to train (more than %.0f GiB)", gib, Self.maxTrainingGiB),
+                "choose a smaller d_model, n_layer, context_length, vocab_size or batch_size")
+        } catch { found.append(error) }
         if let maxTrainBytes {
             // Every token holds at least one byte, so a byte budget within this bound also bounds the tokens.
-            try check(
+            check(
                 maxTrainBytes > 0 && maxTrainBytes <= Self.maxTokenBudget, "max_train_bytes",
                 "must be in 1…\(Self.maxTokenBudget), got \(maxTrainBytes)", "set max_train_bytes to e.g. 2000000")
             let others = [maxSteps.map { _ in "max_steps" }, maxTokens.map { _ in "max_tokens" }].compactMap { $0 }
-            if !others.isEmpty { throw Self.budgetConflict(others) }
-        } else {
-            _ = try checkedSteps(trainSplit: nil)  // a byte budget is checked by the trainer, which knows the split
+            if !others.isEmpty { found.append(Self.budgetConflict(others)) }
+        } else if found.isEmpty {
+            // Needs a valid batch and context (their product divides the budget). A byte budget is checked by the
+            // trainer, which knows the split.
+            do throws(ConfigError) { _ = try checkedSteps(trainSplit: nil) } catch { found.append(error) }
         }
-        try check(learningRate > 0 && learningRate.isFinite, "learning_rate", "must be a positive number, got \(learningRate)", "use e.g. 1e-3")
-        try check((0...1).contains(minLRRatio), "min_lr_ratio", "must be in [0, 1], got \(minLRRatio)", "use e.g. 0.1")
-        try check(warmupSteps >= 0, "warmup_steps", "must be ≥ 0, got \(warmupSteps)", "use e.g. 100")
+        check(learningRate > 0 && learningRate.isFinite, "learning_rate", "must be a positive number, got \(learningRate)", "use e.g. 1e-3")
+        check((0...1).contains(minLRRatio), "min_lr_ratio", "must be in [0, 1], got \(minLRRatio)", "use e.g. 0.1")
+        check(warmupSteps >= 0, "warmup_steps", "must be ≥ 0, got \(warmupSteps)", "use e.g. 100")
         let kinds = LRScheduleKind.allCases.map(\.rawValue)
         if let lrSchedule, LRScheduleKind(rawValue: lrSchedule) == nil {
             let near = StrategyRegistry.nearest(lrSchedule, in: kinds).map { " (did you mean '\($0)'?)" } ?? ""
-            throw ConfigError(
-                key: "lr_schedule", message: "unknown schedule '\(lrSchedule)'\(near)", fix: "use one of \(kinds.joined(separator: ", "))")
+            found.append(
+                ConfigError(
+                    key: "lr_schedule", message: "unknown schedule '\(lrSchedule)'\(near)", fix: "use one of \(kinds.joined(separator: ", "))"))
         }
         if let lrDecayFraction {
-            try check(
+            check(
                 resolvedLRSchedule == .wsd, "lr_decay_fraction",
                 "is only used by lr_schedule: wsd (this run's schedule is \(resolvedLRSchedule.rawValue))",
                 "set lr_schedule: wsd, or remove lr_decay_fraction")
-            try check((0...1).contains(lrDecayFraction), "lr_decay_fraction", "must be in [0, 1], got \(lrDecayFraction)", "use e.g. 0.2")
+            check((0...1).contains(lrDecayFraction), "lr_decay_fraction", "must be in [0, 1], got \(lrDecayFraction)", "use e.g. 0.2")
         }
-        try check(weightDecay >= 0, "weight_decay", "must be ≥ 0, got \(weightDecay)", "use e.g. 0.1")
-        try check((0..<1).contains(beta1), "beta1", "must be in [0, 1), got \(beta1)", "use 0.9")
-        try check((0..<1).contains(beta2), "beta2", "must be in [0, 1), got \(beta2)", "use 0.95")
-        try check(adamEps > 0, "adam_eps", "must be > 0, got \(adamEps)", "use 1e-8")
-        try check(gradClip >= 0, "grad_clip", "must be ≥ 0, got \(gradClip)", "use 1.0 (0 disables clipping)")
-        try check(evalInterval > 0, "eval_interval", "must be ≥ 1, got \(evalInterval)", "use e.g. 100")
-        try check(evalBatches > 0, "eval_batches", "must be ≥ 1, got \(evalBatches)", "use e.g. 8")
-        try check(finalEvalBatches > 0, "final_eval_batches", "must be ≥ 1, got \(finalEvalBatches)", "use e.g. 32")
-        try check(logInterval > 0, "log_interval", "must be ≥ 1, got \(logInterval)", "use e.g. 10")
-        try check(checkpointInterval > 0, "checkpoint_interval", "must be ≥ 1, got \(checkpointInterval)", "use e.g. 250")
-        try check((2...64).contains(resolvedSnapshotCount), "snapshot_count", "must be in 2…64, got \(resolvedSnapshotCount)", "use e.g. 12")
-        try check((1...1024).contains(threads), "threads", "must be in 1…1024, got \(threads)", "use 1 or 2")
-        try check(
-            (1...batchSize).contains(resolvedBatchShards), "batch_shards", "must be in 1…batch_size (\(batchSize)), got \(resolvedBatchShards)",
+        check(weightDecay >= 0, "weight_decay", "must be ≥ 0, got \(weightDecay)", "use e.g. 0.1")
+        check((0..<1).contains(beta1), "beta1", "must be in [0, 1), got \(beta1)", "use 0.9")
+        check((0..<1).contains(beta2), "beta2", "must be in [0, 1), got \(beta2)", "use 0.95")
+        check(adamEps > 0, "adam_eps", "must be > 0, got \(adamEps)", "use 1e-8")
+        check(gradClip >= 0, "grad_clip", "must be ≥ 0, got \(gradClip)", "use 1.0 (0 disables clipping)")
+        check(evalInterval > 0, "eval_interval", "must be ≥ 1, got \(evalInterval)", "use e.g. 100")
+        check(evalBatches > 0, "eval_batches", "must be ≥ 1, got \(evalBatches)", "use e.g. 8")
+        check(finalEvalBatches > 0, "final_eval_batches", "must be ≥ 1, got \(finalEvalBatches)", "use e.g. 32")
+        check(logInterval > 0, "log_interval", "must be ≥ 1, got \(logInterval)", "use e.g. 10")
+        check(checkpointInterval > 0, "checkpoint_interval", "must be ≥ 1, got \(checkpointInterval)", "use e.g. 250")
+        check((2...64).contains(resolvedSnapshotCount), "snapshot_count", "must be in 2…64, got \(resolvedSnapshotCount)", "use e.g. 12")
+        check((1...1024).contains(threads), "threads", "must be in 1…1024, got \(threads)", "use 1 or 2")
+        check(
+            batchSize < 1 || (1...batchSize).contains(resolvedBatchShards), "batch_shards",
+            "must be in 1…batch_size (\(batchSize)), got \(resolvedBatchShards)",
             "use 2 (or the number of threads you train with)")
-        try check(vocabSize >= 256 && vocabSize <= 32768, "vocab_size", "must be in 256…32768 (byte-level BPE), got \(vocabSize)", "use e.g. 2048")
+        check(vocabSize >= 256 && vocabSize <= 32768, "vocab_size", "must be in 256…32768 (byte-level BPE), got \(vocabSize)", "use e.g. 2048")
+        return found
     }
 
     public static let maxBatchSize = 1 << 16

@@ -284,6 +284,10 @@ final class BadInputTests: BinaryTestCase {
                 message: "Error: 'seed': must be a whole number ≥ 0, got 1.5."
             ) { _ in try self.write("vocab_size: 256\n", "ok.yaml") },
             Case(
+                name: "every bad value of a config file at once", args: ["train", "--config", "two.yaml", "--out", "x"],
+                message: "  two.yaml: 'weight_decay': must be ≥ 0, got -0.5. Fix: use e.g. 0.1."  // the second of two: both listed
+            ) { _ in try self.write("vocab_size: 256\nwarmup_steps: -1\nweight_decay: -0.5\n", "two.yaml") },
+            Case(
                 name: "a config file with a duplicate key", args: ["train", "--config", "dup.yaml", "--out", "x"],
                 message: "dup.yaml:3:1: duplicate key 'seed' (first at line 1); keep one of them"
             ) { _ in try self.write("seed: 1\nvocab_size: 256\nseed: 2\n", "dup.yaml") },

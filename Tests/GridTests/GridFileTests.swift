@@ -391,6 +391,27 @@ final class GridFileTests: XCTestCase {
             ["bad.yaml:3:38: 'strategy_options.init_std': must be a finite number, got nan. Fix: give 'strategy_options.init_std' a finite number."])
     }
 
+    /// Values that are each of the right type but impossible are all reported, each at its own line, together with a
+    /// bad shape: one edit of the file mends them all (before, the first stopped the checks of its run).
+    func testEveryImpossibleValueIsReportedAtOnce() {
+        XCTAssertEqual(
+            errors(
+                """
+                base: \(Self.tinyBase)
+                axes:
+                  warmup_steps: [-1]
+                  weight_decay: [-0.5]
+                  lr_schedule: [cosin]
+                  size: [{d_model: 30, n_head: 4, n_layer: 1}]
+                """),
+            [
+                "bad.yaml:3:18: 'warmup_steps': must be ≥ 0, got -1. Fix: use e.g. 100.",
+                "bad.yaml:4:18: 'weight_decay': must be ≥ 0, got -0.5. Fix: use e.g. 0.1.",
+                "bad.yaml:5:17: 'lr_schedule': unknown schedule 'cosin' (did you mean 'cosine'?). Fix: use one of cosine, wsd.",
+                "bad.yaml:6:32: 'n_head': d_model 30 is not divisible by n_head 4. Fix: choose n_head dividing d_model (e.g. 6, 10, 15, 30) or change d_model.",
+            ])
+    }
+
     /// A key written twice is reported at its second place with the first one's line; a tab in the indentation says so.
     func testDuplicateKeysAndTabsInYAML() {
         let base = "base: \(Self.tinyBase)\n"

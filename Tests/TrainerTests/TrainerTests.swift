@@ -562,6 +562,17 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// `problems()` lists every impossible value, not only the first; `validate()` throws that first one. A zero
+    /// batch size or context must not reach the budget arithmetic that divides by them (it would trap).
+    func testProblemsListsEveryBadValue() {
+        var c = config(); c.learningRate = 0; c.beta2 = 1; c.logInterval = 0; c.dModel = 30; c.nHead = 4
+        XCTAssertEqual(c.problems().map(\.key), ["n_head", "learning_rate", "beta2", "log_interval"])
+        XCTAssertThrowsError(try c.validate()) { XCTAssertEqual(($0 as? ConfigError)?.key, "n_head") }
+        c = config(); c.batchSize = 0; c.contextLength = 0
+        XCTAssertEqual(c.problems().map(\.key), ["batch_size", "context_length"])
+        XCTAssertEqual(config().problems(), [])
+    }
+
     func testTruncatedCheckpointIsRejectedClearly() throws {
         let c = config(steps: 10)
         let folder = RunFolder(tmp.appendingPathComponent("t"))
