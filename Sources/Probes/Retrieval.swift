@@ -104,6 +104,29 @@ public enum Retrieval {
         }
     }
 
+    /// The MAP a ranking at random would score on average: the chance level every variant is read against.
+    /// For a query with R relevant among N other passages, a uniformly random ranking puts a relevant document at rank
+    /// k with probability R/N, and the precision at that rank is then (1 + (k − 1)(R − 1)/(N − 1))/k on average, so
+    /// E[AP] = (1/R) Σₖ (R/N)·(1 + (k − 1)(R − 1)/(N − 1))/k = (H_N + (R − 1)/(N − 1)·(N − H_N))/N, with H_N the N-th
+    /// harmonic number (N = 1: E[AP] = 1). Averaged over the queries `meanAveragePrecision` counts (R ≥ 1).
+    public static func chanceMeanAveragePrecision(labels: [Int], queries: [Int]) -> Double? {
+        let n = labels.count - 1
+        guard n >= 1 else { return nil }
+        var perLabel: [Int: Int] = [:]
+        for l in labels { perLabel[l, default: 0] += 1 }
+        var harmonic = 0.0
+        for k in 1...n { harmonic += 1 / Double(k) }
+        var sum = 0.0, counted = 0
+        for q in queries {
+            let r = perLabel[labels[q]]! - 1
+            guard r >= 1 else { continue }
+            let later = n == 1 ? 0 : Double(r - 1) / Double(n - 1) * (Double(n) - harmonic)
+            sum += (harmonic + later) / Double(n)
+            counted += 1
+        }
+        return counted == 0 ? nil : sum / Double(counted)
+    }
+
     /// MAP for any score function `score(queryIndex, document)` (queryIndex indexes `queries`).
     public static func meanAveragePrecision(labels: [Int], queries: [Int], score: (Int, Int) -> Double) -> Double? {
         var sum = 0.0, counted = 0

@@ -28,6 +28,8 @@ public struct RetrievalCorpus: Sendable {
     public let seed: UInt64
     /// MAP of the bag-of-tokens baseline (no table).
     public let tfidf: Double?
+    /// MAP of a random ranking, on average (`Retrieval.chanceMeanAveragePrecision`).
+    public let chance: Double?
 
     /// - Parameter works: each work's validation text as token ids.
     public init(works: [[Int32]], length: Int = passageLength, perWork: Int = perWork, seed: UInt64 = passageSeed) {
@@ -37,6 +39,7 @@ public struct RetrievalCorpus: Sendable {
         queries = Array(passages.indices)
         self.works = Set(labels).count
         tfidf = Retrieval.tfidfMeanAveragePrecision(passages, queries: queries)
+        chance = Retrieval.chanceMeanAveragePrecision(labels: labels, queries: queries)
     }
 
     /// MAP of `table` (V × D, the strategy's effective input table) with mean pooling and cosine ranking.
@@ -58,7 +61,7 @@ public struct RetrievalCorpus: Sendable {
             random: meanAveragePrecision(random), randomSeed: Self.randomSeed,
             cropped: crop.flatMap { meanAveragePrecision(Retrieval.cropped(trained, to: $0)) }, croppedWidth: crop,
             padded: pad.flatMap { meanAveragePrecision(Retrieval.padded(trained, to: $0, seed: Self.paddingSeed)) },
-            paddedWidth: pad, tfidf: tfidf)
+            paddedWidth: pad, tfidf: tfidf, chance: chance)
     }
 }
 

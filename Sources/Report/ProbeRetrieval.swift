@@ -32,6 +32,9 @@ public struct RetrievalAnalysis: Sendable {
     public let cells: [ProbeAnalysis.Key: Cell]
     /// Passages, works, tokens per passage (from the first probed run; equal for one tokenizer).
     public let passages: Int?, works: Int?, passageLength: Int?, perWork: Int?
+    /// The lowest and highest chance-level MAP over the probed runs (one value for one tokenizer); nil when no run's
+    /// probes record it (written before it existed).
+    public let chance: ClosedRange<Double>?
     public let neighbours: [NeighbourRun]
     public let largest: ModelShape?
     public var hasRetrieval: Bool { !cells.isEmpty }
@@ -41,6 +44,7 @@ public struct RetrievalAnalysis: Sendable {
     init(_ a: GridAnalysis) {
         var cells = [ProbeAnalysis.Key: Cell]()
         var first: ProbeReport.Retrieval?
+        var chances: [Double] = []
         for arm in a.arms {
             for size in a.sizes {
                 guard let c = a.cell(arm, size) else { continue }
@@ -48,6 +52,7 @@ public struct RetrievalAnalysis: Sendable {
                 guard !runs.isEmpty else { continue }
                 let r = runs.map { $0.probes!.retrieval! }
                 first = first ?? r.first
+                chances += r.compactMap(\.chance)
                 func summary(_ f: (ProbeReport.Retrieval) -> Double?) -> MeanSummary? {
                     ProbeAnalysis.summary(r.map(f), level: a.level)
                 }
@@ -70,6 +75,7 @@ public struct RetrievalAnalysis: Sendable {
         }
         self.cells = cells
         (passages, works, passageLength, perWork) = (first?.passages, first?.works, first?.passageLength, first?.perWork)
+        chance = chances.min().map { $0...chances.max()! }
         let largest = a.sizes.filter { size in a.arms.contains { a.cell($0, size)?.runs.contains { $0.probes?.neighbours != nil } ?? false } }.last
         self.largest = largest
         neighbours = a.arms.compactMap { arm in
@@ -95,8 +101,14 @@ extension Markdown {
         s += "from one seed shared by all runs; *cropped* = the trained table's first k columns (k = the grid's smallest "
         s += "d_model); *padded* = widened to the largest d_model with noise columns at the table's own RMS; TF-IDF = "
         s += "bag of tokens without any table (what token overlap alone gives). Mean ± half-width of the "
-        s += "\(pct(a.level)) t interval over seeds.\n\n"
-        s += "| strategy | size | n | trained | init | random | cropped | padded | TF-IDF |\n"
+        s += "\(pct(a.level)) t interval over seeds."
+        if let c = r.chance {
+            let low = Format.fixed(c.lowerBound, 3), high = Format.fixed(c.upperBound, 3)
+            let value = low == high ? low : "\(low)–\(high)"
+            s += " Chance level: MAP \(value), what a random ranking of the passages scores on average (exact, from "
+            s += "the number of passages per work): the floor to read every column against."
+        }
+        s += "\n\n| strategy | size | n | trained | init | random | cropped | padded | TF-IDF |\n"
         s += "|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
         for size in a.sizes {
             for arm in a.arms {

@@ -135,20 +135,22 @@ public struct ProbeReport: RunFormatFile, Sendable {
         /// TF-IDF over token ids (bag of tokens, no table): what token overlap alone gives; the same for every run
         /// of a tokenizer.
         public var tfidf: Double?
+        /// The MAP a random ranking scores on average (the chance level); absent in probes written before it existed.
+        public var chance: Double?
         enum CodingKeys: String, CodingKey {
             case passages, works, passageLength = "passage_length", perWork = "per_work", seed, trained
             case initial = "init", random, randomSeed = "random_seed", cropped, croppedWidth = "cropped_width", padded
-            case paddedWidth = "padded_width", tfidf
+            case paddedWidth = "padded_width", tfidf, chance
         }
         public init(
             passages: Int, works: Int, passageLength: Int, perWork: Int, seed: UInt64, trained: Double?, initial: Double?,
             random: Double?, randomSeed: UInt64, cropped: Double?, croppedWidth: Int?, padded: Double?, paddedWidth: Int?,
-            tfidf: Double?
+            tfidf: Double?, chance: Double? = nil
         ) {
             self.passages = passages; self.works = works; self.passageLength = passageLength; self.perWork = perWork
             self.seed = seed; self.trained = trained; self.initial = initial; self.random = random
             self.randomSeed = randomSeed; self.cropped = cropped; self.croppedWidth = croppedWidth; self.padded = padded
-            self.paddedWidth = paddedWidth; self.tfidf = tfidf
+            self.paddedWidth = paddedWidth; self.tfidf = tfidf; self.chance = chance
         }
     }
 

@@ -36,6 +36,39 @@ final class RetrievalTests: XCTestCase {
         XCTAssertNil(Retrieval.meanAveragePrecision(normalized: separated, labels: [0, 1, 2, 3], queries: [0, 1]))
     }
 
+    /// The closed form of a random ranking's expected MAP against brute force: for each query, the mean AP (by the
+    /// same `meanAveragePrecision` the probe uses) over all rankings of the other passages, enumerated. Works of 3, 2
+    /// and 1 passages (the last has no relevant document and is skipped), so R varies between queries.
+    func testChanceLevelIsTheMeanOverEveryRanking() throws {
+        let labels = [0, 0, 0, 1, 1, 2]
+        let queries = Array(labels.indices)
+        func permutations(_ items: [Int]) -> [[Int]] {
+            guard let first = items.first else { return [[]] }
+            return permutations(Array(items.dropFirst())).flatMap { rest in
+                (0...rest.count).map { i in
+                    var p = rest; p.insert(first, at: i); return p
+                }
+            }
+        }
+        var total = 0.0, counted = 0
+        for q in queries where labels.indices.contains(where: { $0 != q && labels[$0] == labels[q] }) {
+            let others = labels.indices.filter { $0 != q }
+            let orders = permutations(others)
+            var sum = 0.0
+            for order in orders {
+                let score = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($0.element, -Double($0.offset)) })
+                sum += try XCTUnwrap(Retrieval.meanAveragePrecision(labels: labels, queries: [q]) { _, doc in score[doc]! })
+            }
+            total += sum / Double(orders.count)
+            counted += 1
+        }
+        XCTAssertEqual(counted, 5)
+        XCTAssertEqual(try XCTUnwrap(Retrieval.chanceMeanAveragePrecision(labels: labels, queries: queries)), total / 5, accuracy: 1e-12)
+        // One other passage, and it is relevant: AP = 1 whatever the ranking. Nothing relevant anywhere: nil.
+        XCTAssertEqual(Retrieval.chanceMeanAveragePrecision(labels: [0, 0], queries: [0, 1]), 1)
+        XCTAssertNil(Retrieval.chanceMeanAveragePrecision(labels: [0, 1, 2], queries: [0, 1, 2]))
+    }
+
     /// Windows are consecutive, of the given length, at most `perWork` per work, seeded, in text order.
     func testPassagesAreSeededWindowsOfEachWork() {
         let works: [[Int32]] = [Array(0..<100), Array(100..<110)]

@@ -29,6 +29,9 @@ final class RetrievalReportTests: XCTestCase {
         XCTAssertTrue(md.contains("### Retrieval by the input table alone"), md)
         XCTAssertTrue(md.contains("1261 windows of 64 tokens of the validation text of 42 works (at most 32 per work, seeded)"))
         XCTAssertTrue(md.contains("![Retrieval MAP vs embedding dimension](probe_retrieval.svg)"))
+        // The chance level the files record (one tokenizer: one value).
+        XCTAssertEqual(r.chance, 0.0312...0.0312)
+        XCTAssertTrue(md.contains(" Chance level: MAP 0.031, what a random ranking of the passages scores on average"), md)
         // Each cell's trained MAP: mean and t half-width over the three seeds' files, read with JSONSerialization.
         let big = out.analysis.sizes.last!
         for arm in ["learned", "frozen-random"] {

@@ -125,7 +125,7 @@ enum SyntheticProbes {
         r.retrieval = .init(
             passages: 1261, works: 42, passageLength: 64, perWork: 32, seed: 0x5E7, trained: trained, initial: initial,
             random: random, randomSeed: 0xB45E, cropped: d > 64 ? g(trained * 0.9) : nil, croppedWidth: d > 64 ? 64 : nil,
-            padded: d < 256 ? g(trained + 0.002) : nil, paddedWidth: d < 256 ? 256 : nil, tfidf: 0.148)
+            padded: d < 256 ? g(trained + 0.002) : nil, paddedWidth: d < 256 ? 256 : nil, tfidf: 0.148, chance: 0.0312)
         r.snapshots = snapshotSteps(total).map { step in
             let f = Double(step) / Double(total)
             return .init(
