@@ -78,8 +78,10 @@ test-isa: deps
 test-slurm: build
 	Tests/GridTests/slurm/test.sh
 
+# BENCH_ARGS: e.g. --kernels SkylakeX (cells with another OpenBLAS kernel too, after a check), --shapes g48,g80.
+BENCH_ARGS ?=
 bench: data
-	$(BIN) bench
+	$(BIN) bench $(BENCH_ARGS)
 
 doctor: build
 	$(BIN) doctor

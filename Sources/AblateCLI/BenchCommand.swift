@@ -120,11 +120,27 @@ struct BenchCommand: ParsableCommand {
                 }
             }
         }
-        var markdown = BenchReport.markdown(results: results, torch: torch, shapes: shapeNames, threads: threadCounts)
+        var markdown = BenchReport.markdown(
+            results: results, torch: torch, shapes: shapeNames, threads: threadCounts, invocation: invocation)
         markdown += Self.tokenizerSection()
         let url = URL(fileURLWithPath: out)
         try AtomicWrite.write(markdown, to: url)
         print("wrote \(out)")
+    }
+
+    /// The command line that measured the page, without --out and with the options left at their defaults omitted,
+    /// so that the page says how to measure it again.
+    var invocation: String {
+        guard let defaults = try? BenchCommand.parse([]) else { return "ablate bench" }
+        var parts = ["ablate bench"]
+        if shapes != defaults.shapes { parts.append("--shapes \(shapes)") }
+        if threads != defaults.threads { parts.append("--threads \(threads)") }
+        if steps != defaults.steps { parts.append("--steps \(steps)") }
+        if windows != defaults.windows { parts.append("--windows \(windows)") }
+        if profileSteps != defaults.profileSteps { parts.append("--profile-steps \(profileSteps)") }
+        if !kernels.isEmpty { parts.append("--kernels \(kernels)") }
+        if noTorch { parts.append("--no-torch") }
+        return parts.joined(separator: " ")
     }
 
     /// A shape in `--help`: its dimensions, then where it comes from.

@@ -25,10 +25,11 @@ enum BenchReport {
     static func cellKey(_ shape: String, _ threads: Int) -> String { "\(shape)-\(threads)" }
 
     static func markdown(
-        results: [TrainingBenchmark.Result], torch: [String: TorchCell], shapes: [String], threads: [Int]
+        results: [TrainingBenchmark.Result], torch: [String: TorchCell], shapes: [String], threads: [Int],
+        invocation: String = "ablate bench"
     ) -> String {
         var md = "# Training throughput benchmark\n\n"
-        md += "Written by `ablate bench` (`make bench`) on \(CPUInfo.summary), "
+        md += "Written by `\(invocation)` (`make bench` runs `ablate bench $(BENCH_ARGS)`) on \(CPUInfo.summary), "
         md += "\(ProcessInfo.processInfo.activeProcessorCount) cores; \(BLAS.config); "
         md += "the project's own kernels compiled for \(KernelBuild.instructionSet).\n"
         md += "Environment: OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"), "
@@ -49,7 +50,8 @@ enum BenchReport {
         }
         md += "Training uses the default "
         md += "`batch_shards` (\(TrainConfig.defaultBatchShards)): with 2 threads each shard runs on its own thread. "
-        md += "A shared VM: repeated runs differ by a few per cent; compare ratios within one run.\n\n"
+        md += "A shared VM: repeated runs differ by a few per cent, the smallest shapes at 2 threads by up to a third "
+        md += "(a step of a few ms feels every pause of either core); compare ratios within one run.\n\n"
         md +=
             "| shape (V, d, L, H, T, B) | kernel | threads | tokens/s | ms/step fwd / bwd / opt | model GFLOP/s | sgemm peak | MFU (target) | PyTorch tokens/s | ×PyTorch | PyTorch sgemm peak | PyTorch MFU | peak RSS |\n"
         md += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
@@ -80,7 +82,13 @@ enum BenchReport {
             md += "side's threads still spin during the other's window). Its sgemm peak is its own BLAS's, measured "
             md += "as ablate's is (the same three products, before the timed steps and after each window); PyTorch MFU = its model FLOP/s "
             md += "(the same FLOP/token) ÷ that peak. The two MFUs compare the code around the products; ×PyTorch also "
-            md += "includes the difference between the two BLAS libraries.\n\n"
+            md += "includes the difference between the two BLAS libraries."
+            if Set(results.map(\.kernel)).count > 1 {
+                md += " PyTorch runs beside the environment's kernel only: a cell of another kernel (`--kernels`) is "
+                md += "divided by the PyTorch figure of the same shape and thread count measured beside the environment's "
+                md += "cell, minutes apart, so its ratio also carries whatever the shared machine did in between."
+            }
+            md += "\n\n"
         } else {
             md += "PyTorch was not importable, so there is no PyTorch column (install the CPU wheel: "
             md += "`pip install torch --index-url https://download.pytorch.org/whl/cpu`).\n\n"
