@@ -33,8 +33,14 @@ struct BenchCommand: ParsableCommand {
     var shapes: String = TrainingBenchmark.shapes.map(\.name).joined(separator: ",")
     @Option(help: "Thread counts.") var threads: String = "1,2"
     @Option(help: "Timed steps per window (after 2 warm-up steps).") var steps: Int = 6
-    @Option(help: "Timed windows per cell; the fastest counts (a shared machine's slow spells only slow a window down).")
+    @Option(help: "Timed windows per cell, at least; the fastest counts (a shared machine's slow spells only slow a window down).")
     var windows: Int = 3
+    @Option(
+        help: """
+            A cell whose windows are short gets more of them (up to \(Self.maxWindows)) until its timed steps add up to \
+            this many seconds, from a step time measured first in this process (0: exactly --windows).
+            """)
+    var minSeconds: Double = 1.5
     @Option(help: "Steps profiled operation by operation after the timed ones (0: no profile).") var profileSteps: Int = 5
     @Flag(help: "Print only the per-operation profile of each shape and thread count (no report, no PyTorch).") var profile = false
     @Option(help: "Extra OpenBLAS kernels to measure besides the environment's, e.g. SkylakeX,Haswell.") var kernels: String = ""
@@ -75,9 +81,10 @@ struct BenchCommand: ParsableCommand {
             }
             return n
         }
-        guard steps >= 1, windows >= 1, profileSteps >= 0, !profile || profileSteps >= 1 else {
+        guard steps >= 1, windows >= 1, profileSteps >= 0, !profile || profileSteps >= 1, minSeconds >= 0, minSeconds.isFinite else {
             throw CLIError(
-                "--steps and --windows must be ≥ 1 and --profile-steps ≥ 0 (≥ 1 with --profile). Fix: e.g. --steps 6 --windows 3 --profile-steps 5.")
+                "--steps and --windows must be ≥ 1, --profile-steps ≥ 0 (≥ 1 with --profile) and --min-seconds ≥ 0. Fix: e.g. --steps 6 --windows 3 --profile-steps 5 --min-seconds 1.5."
+            )
         }
         if profile { return try Self.printProfiles(shapes: shapeList, threads: threadCounts, steps: profileSteps) }
         var kernelList: [String?] = [nil]
@@ -121,7 +128,8 @@ struct BenchCommand: ParsableCommand {
             }
         }
         var markdown = BenchReport.markdown(
-            results: results, torch: torch, shapes: shapeNames, threads: threadCounts, invocation: invocation)
+            results: results, torch: torch, shapes: shapeNames, threads: threadCounts, invocation: invocation,
+            minSeconds: minSeconds)
         markdown += Self.tokenizerSection()
         let url = URL(fileURLWithPath: out)
         try AtomicWrite.write(markdown, to: url)
@@ -137,6 +145,7 @@ struct BenchCommand: ParsableCommand {
         if threads != defaults.threads { parts.append("--threads \(threads)") }
         if steps != defaults.steps { parts.append("--steps \(steps)") }
         if windows != defaults.windows { parts.append("--windows \(windows)") }
+        if minSeconds != defaults.minSeconds { parts.append("--min-seconds \(minSeconds)") }
         if profileSteps != defaults.profileSteps { parts.append("--profile-steps \(profileSteps)") }
         if !kernels.isEmpty { parts.append("--kernels \(kernels)") }
         if noTorch { parts.append("--no-torch") }
@@ -243,6 +252,7 @@ struct BenchCommand: ParsableCommand {
         -> (TrainingBenchmark.Result, BenchReport.TorchCell?)
     {
         let s = try Self.shape(named: name)
+        let windows = windowCount(s, threads: t)
         let worker = try ChildProcess.Gated(
             ChildProcess.executable,
             [
@@ -294,6 +304,18 @@ struct BenchCommand: ParsableCommand {
                 tokensPerSecond: tps, sgemmPeakGFLOPS: peak, blas: obj["blas"] as? String ?? "unknown",
                 version: obj["torch"] as? String ?? "unknown")
         )
+    }
+
+    static let maxWindows = 15
+
+    /// The windows of one cell (`TrainingBenchmark.windowCount`), from a step time measured here with the environment's
+    /// kernel; both sides of a PyTorch comparison get the same count.
+    func windowCount(_ shape: TrainingBenchmark.Shape, threads: Int) -> Int {
+        guard minSeconds > 0,
+            let perStep = try? TrainingBenchmark.secondsPerStep(config: TrainingBenchmark.config(shape: shape, threads: threads))
+        else { return windows }
+        return TrainingBenchmark.windowCount(
+            requested: windows, steps: steps, secondsPerStep: perStep, minSeconds: minSeconds, limit: Self.maxWindows)
     }
 
     static func torchAvailable() -> Bool {

@@ -26,7 +26,7 @@ enum BenchReport {
 
     static func markdown(
         results: [TrainingBenchmark.Result], torch: [String: TorchCell], shapes: [String], threads: [Int],
-        invocation: String = "ablate bench"
+        invocation: String = "ablate bench", minSeconds: Double = 0
     ) -> String {
         var md = "# Training throughput benchmark\n\n"
         md += "Written by `\(invocation)` (`make bench` runs `ablate bench $(BENCH_ARGS)`) on \(CPUInfo.summary), "
@@ -44,22 +44,28 @@ enum BenchReport {
         md += "\nFLOP/token = 6·N + 12·L·d·T (N = non-embedding parameters incl. the untied head). MFU = model FLOP/s ÷ the "
         md += "best sgemm GFLOP/s measured in the same process at the same thread count (square 1024³ and the model's own "
         md += "shapes), measured before the timed steps and after each timed window, the highest used. "
-        if let w = results.first?.windows, w > 1, let n = results.first?.steps {
-            md += "Each cell times \(w) windows of \(n) steps after 2 warm-up steps and reports the fastest (a slow spell of "
-            md += "a shared machine only ever slows a window down); PyTorch is timed the same way. "
+        let windows = results.compactMap(\.windows)
+        if let low = windows.min(), let high = windows.max(), high > 1, let n = results.first?.steps {
+            let count = low == high ? "\(low)" : "\(low)–\(high)"
+            md += "Each cell times \(count) windows of \(n) steps after 2 warm-up steps and reports the fastest (a slow spell "
+            md += "of a shared machine only ever slows a window down); PyTorch is timed the same way. "
+            if low != high {
+                md += "A cell whose windows are short gets more of them, until its timed steps add up to about "
+                md += "\(String(format: "%g", minSeconds)) s (column *windows*). "
+            }
         }
         md += "Training uses the default "
         md += "`batch_shards` (\(TrainConfig.defaultBatchShards)): with 2 threads each shard runs on its own thread. "
         md += "A shared VM: repeated runs differ by a few per cent, the smallest shapes at 2 threads by up to a third "
         md += "(a step of a few ms feels every pause of either core); compare ratios within one run.\n\n"
         md +=
-            "| shape (V, d, L, H, T, B) | kernel | threads | tokens/s | ms/step fwd / bwd / opt | model GFLOP/s | sgemm peak | MFU (target) | PyTorch tokens/s | ×PyTorch | PyTorch sgemm peak | PyTorch MFU | peak RSS |\n"
-        md += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+            "| shape (V, d, L, H, T, B) | kernel | threads | windows | tokens/s | ms/step fwd / bwd / opt | model GFLOP/s | sgemm peak | MFU (target) | PyTorch tokens/s | ×PyTorch | PyTorch sgemm peak | PyTorch MFU | peak RSS |\n"
+        md += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         for r in results {
             let s = r.shape
             let target = mfuTargets[s.name].map { String(format: "%.0f %%", 100 * $0) } ?? "–"
             let pt = torch[cellKey(s.name, r.threads)]
-            md += "| (\(s.name)) \(dimensions(s)) | \(r.kernel) | \(r.threads) | "
+            md += "| (\(s.name)) \(dimensions(s)) | \(r.kernel) | \(r.threads) | \(r.windows.map(String.init) ?? "–") | "
             md += String(
                 format: "%.0f | %.1f / %.1f / %.1f | %.0f | %.0f | %.0f %% (%@) | ", r.tokensPerSecond, r.msForward,
                 r.msBackward, r.msOptimizer, r.modelGFLOPS, r.sgemmPeakGFLOPS, 100 * r.mfu, target)

@@ -111,10 +111,15 @@ public enum TrainingBenchmark {
     /// A trainer of `shape` (trainer defaults otherwise: the `learned` strategy, SP, default batch shards) on random
     /// tokens, with OpenBLAS set to `threads`; `steps` only sizes its schedule.
     public static func makeTrainer(shape: Shape, threads: Int, steps: Int) throws -> Trainer {
+        try makeTrainer(config: config(shape: shape, threads: threads), steps: steps)
+    }
+
+    /// The trainer config of a bench shape: its model and batch, the `learned` strategy under SP, `threads` threads.
+    public static func config(shape: Shape, threads: Int) -> TrainConfig {
         var config = TrainConfig()
         config.vocabSize = shape.vocab; config.dModel = shape.dModel; config.nLayer = shape.layers; config.nHead = shape.heads
         config.contextLength = shape.context; config.batchSize = shape.batch; config.threads = threads
-        return try makeTrainer(config: config, steps: steps)
+        return config
     }
 
     /// A trainer of `config`'s model on random tokens, in this process and without a run folder, with OpenBLAS set to
@@ -154,6 +159,16 @@ public enum TrainingBenchmark {
             times.append(t); spent += t
         }
         return times.sorted()[times.count / 2]
+    }
+
+    /// How many timed windows of `steps` steps a bench cell takes: `requested`, or more, up to `limit`, while fewer
+    /// would time less than `minSeconds` at `secondsPerStep`. Short windows are where a pause of either core weighs
+    /// most: at the grids' shapes a step takes a few ms, and three windows of six steps measured the same 2-thread
+    /// cell up to a third apart from one run to the next; the fastest of more windows is steadier.
+    public static func windowCount(requested: Int, steps: Int, secondsPerStep: Double, minSeconds: Double, limit: Int) -> Int {
+        let needed = (minSeconds / (Double(max(1, steps)) * secondsPerStep)).rounded(.up)
+        guard needed.isFinite, needed > 0 else { return requested }
+        return max(requested, Int(min(needed, Double(limit))))
     }
 
     /// Training step `s` as `Trainer` takes it (`Trainer.takeStep`), at a constant learning rate, with each

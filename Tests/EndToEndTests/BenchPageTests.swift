@@ -12,14 +12,20 @@ final class BenchPageTests: XCTestCase {
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: tmp) }
         let ablate = AblateBinary(url: url, folder: tmp)
-        let options = ["--shapes", "g48", "--threads", "1", "--steps", "1", "--windows", "1", "--profile-steps", "1", "--no-torch"]
+        let options = [
+            "--shapes", "g48", "--threads", "1", "--steps", "1", "--windows", "1", "--min-seconds", "0", "--profile-steps", "1",
+            "--no-torch",
+        ]
         let r = try ablate.run(["bench"] + options + ["--out", "page/bench.md"], timeout: 120)
         XCTAssertEqual(r.status, 0, r.output)
         let page = try String(contentsOf: tmp.appendingPathComponent("page/bench.md"), encoding: .utf8)
         XCTAssertTrue(
-            page.contains("Written by `ablate bench --shapes g48 --threads 1 --steps 1 --windows 1 --profile-steps 1 --no-torch` "),
+            page.contains(
+                "Written by `ablate bench --shapes g48 --threads 1 --steps 1 --windows 1 --min-seconds 0.0 --profile-steps 1 --no-torch` "),
             page)
-        XCTAssertTrue(page.contains("\n| (g48) 2048, 48, 2, 2, 64, 16 | "), page)
+        // --min-seconds 0: exactly the one window asked for (threads, then windows).
+        let row = try XCTUnwrap(page.split(separator: "\n").first { $0.hasPrefix("| (g48) 2048, 48, 2, 2, 64, 16 | ") })
+        XCTAssertEqual(row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }[2...3], ["1", "1"], String(row))
         XCTAssertTrue(page.contains("\n### g48 (2048, 48, 2, 2, 64, 16)\n"), page)
         XCTAssertTrue(page.contains("\n- g48 ("), page)
     }

@@ -51,4 +51,18 @@ final class TrainingBenchmarkTests: XCTestCase {
         XCTAssertEqual(r.windows, 3)
         XCTAssertNotNil(r.profile)
     }
+
+    /// Windows grow until the cell times `minSeconds` (rounded up to whole windows), within [requested, limit].
+    func testShortWindowsGetMoreOfThem() {
+        func count(_ perStep: Double, requested: Int = 3, minSeconds: Double = 1.5) -> Int {
+            TrainingBenchmark.windowCount(requested: requested, steps: 6, secondsPerStep: perStep, minSeconds: minSeconds, limit: 15)
+        }
+        XCTAssertEqual(count(0.1), 3)  // 3 × 0.6 s ≥ 1.5 s already
+        XCTAssertEqual(count(0.05), 5)  // 0.3 s per window: 1.5 / 0.3 = 5
+        XCTAssertEqual(count(0.04), 7)  // 0.24 s per window: 6.25 → 7
+        XCTAssertEqual(count(0.005), 15)  // 50 would be needed: the limit
+        XCTAssertEqual(count(0.005, requested: 20), 20)  // never fewer than asked
+        XCTAssertEqual(count(0.005, minSeconds: 0), 3)
+        XCTAssertEqual(count(0), 3)  // a step too fast to time: as asked
+    }
 }
