@@ -38,10 +38,11 @@ struct BenchCommand: ParsableCommand {
     @Option(
         help: """
             A cell whose windows are short gets more of them (up to \(Self.maxWindows)) until its timed steps add up to \
-            this many seconds, from a step time measured first in this process (0: exactly --windows).
+            this many seconds, and more profiled steps (up to \(Self.maxProfileSteps)) until they add up to a third of \
+            it, from a step time measured first in this process (0: exactly --windows and --profile-steps).
             """)
     var minSeconds: Double = 1.5
-    @Option(help: "Steps profiled operation by operation after the timed ones (0: no profile).") var profileSteps: Int = 5
+    @Option(help: "Steps profiled operation by operation after the timed ones, at least (0: no profile).") var profileSteps: Int = 5
     @Flag(help: "Print only the per-operation profile of each shape and thread count (no report, no PyTorch).") var profile = false
     @Option(help: "Extra OpenBLAS kernels to measure besides the environment's, e.g. SkylakeX,Haswell.") var kernels: String = ""
     @Flag(help: "Skip the PyTorch comparison.") var noTorch = false
@@ -252,7 +253,7 @@ struct BenchCommand: ParsableCommand {
         -> (TrainingBenchmark.Result, BenchReport.TorchCell?)
     {
         let s = try Self.shape(named: name)
-        let windows = windowCount(s, threads: t)
+        let (windows, profileSteps) = counts(s, threads: t)
         let worker = try ChildProcess.Gated(
             ChildProcess.executable,
             [
@@ -308,14 +309,24 @@ struct BenchCommand: ParsableCommand {
 
     static let maxWindows = 15
 
-    /// The windows of one cell (`TrainingBenchmark.windowCount`), from a step time measured here with the environment's
-    /// kernel; both sides of a PyTorch comparison get the same count.
-    func windowCount(_ shape: TrainingBenchmark.Shape, threads: Int) -> Int {
+    static let maxProfileSteps = 100
+
+    /// The windows and profiled steps of one cell (`TrainingBenchmark.windowCount`), from a step time measured here
+    /// with the environment's kernel; both sides of a PyTorch comparison get the same windows. A profile of five steps
+    /// of a few ms each is as exposed to a pause as a short window: at g48 with 2 threads one such profile put the
+    /// products at 57 % of the step, another at 84 %.
+    func counts(_ shape: TrainingBenchmark.Shape, threads: Int) -> (windows: Int, profileSteps: Int) {
         guard minSeconds > 0,
             let perStep = try? TrainingBenchmark.secondsPerStep(config: TrainingBenchmark.config(shape: shape, threads: threads))
-        else { return windows }
-        return TrainingBenchmark.windowCount(
+        else { return (windows, profileSteps) }
+        let windows = TrainingBenchmark.windowCount(
             requested: windows, steps: steps, secondsPerStep: perStep, minSeconds: minSeconds, limit: Self.maxWindows)
+        let profiled =
+            profileSteps == 0
+            ? 0
+            : TrainingBenchmark.windowCount(
+                requested: profileSteps, steps: 1, secondsPerStep: perStep, minSeconds: minSeconds / 3, limit: Self.maxProfileSteps)
+        return (windows, profiled)
     }
 
     static func torchAvailable() -> Bool {

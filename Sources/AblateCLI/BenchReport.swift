@@ -120,7 +120,9 @@ enum BenchReport {
         let profiled = results.filter { $0.profile != nil }
         guard let kernel = profiled.first?.kernel else { return "" }
         var md = "## Where the time goes\n\n"
-        md += "Each cell's timed steps are followed by \(profiled[0].profile!.steps) more with every operation of the step "
+        let counts = profiled.map { $0.profile!.steps }
+        let count = counts.min() == counts.max() ? "\(counts[0]) more" : "\(counts.min()!)–\(counts.max()!) more (more where steps are short)"
+        md += "Each cell's timed steps are followed by \(count), with every operation of the step "
         md += "timed (`StepProfile`; kernel \(kernel)), so the timing never touches the throughput above. " + profileLegend + "\n\n"
         var seen: [String] = []
         for r in profiled where r.kernel == kernel && !seen.contains(r.shape.name) {
@@ -221,9 +223,12 @@ enum BenchReport {
                     format: "- %@ (%@, %d thr): MFU %.0f %% vs target %.0f %% — %@", r.shape.name, kernel, r.threads,
                     100 * r.mfu, 100 * t, r.mfu >= t ? "met" : "**not met**")
                 if r.mfu < t, let bound = productsOnlyMFU(r) {
-                    md += String(
-                        format: " (products-only bound %.0f %%%@)", 100 * bound,
-                        bound < t ? ": out of reach without faster products at these shapes" : "")
+                    md +=
+                        bound > 1
+                        ? " (products-only bound not informative: over 100 %, the profile ran slower than the timed windows)"
+                        : String(
+                            format: " (products-only bound %.0f %%%@)", 100 * bound,
+                            bound < t ? ": out of reach without faster products at these shapes" : "")
                 }
                 md += "\n"
             }
