@@ -100,6 +100,9 @@ struct BenchCommand: ParsableCommand {
         // (`cell`), so a slow spell of this shared machine reaches both sides of a ratio rather than one.
         let torchScript = noTorch ? nil : Self.torchScript().flatMap { Self.torchAvailable() ? $0 : nil }
         var torch: [String: BenchReport.TorchCell] = [:]
+        // Windows and profiled steps per (shape, threads), decided once: every kernel's cell of a shape takes the same
+        // number (the fastest of more windows is a lower time, so unequal counts would tilt a kernel comparison).
+        var counts: [String: (windows: Int, profileSteps: Int)] = [:]
         var results: [TrainingBenchmark.Result] = []
         for kernel in kernelList {
             for name in shapeNames {
@@ -109,7 +112,12 @@ struct BenchCommand: ParsableCommand {
                         "measuring shape \(name), \(t) thread\(t == 1 ? "" : "s"), kernel \(kernel ?? "environment")"
                             + (script == nil ? "" : ", taking turns with PyTorch eager") + " …")
                     fflush(stdout)
-                    let (r, torchCell) = try cell(name, threads: t, kernel: kernel, torchScript: script)
+                    let key = BenchReport.cellKey(name, t)
+                    let cellCounts = try counts[key] ?? self.counts(Self.shape(named: name), threads: t)
+                    counts[key] = cellCounts
+                    let (r, torchCell) = try cell(
+                        name, threads: t, kernel: kernel, windows: cellCounts.windows, profileSteps: cellCounts.profileSteps,
+                        torchScript: script)
                     results.append(r)
                     print(
                         String(
@@ -248,12 +256,11 @@ struct BenchCommand: ParsableCommand {
     /// the other, then time their windows in turn (ablate, PyTorch, ablate, …), each taking its fastest; neither runs
     /// while the other is timed. A PyTorch failure only leaves its side out (nil).
     func cell(
-        _ name: String, threads t: Int, kernel: String?, torchScript: String?
+        _ name: String, threads t: Int, kernel: String?, windows: Int, profileSteps: Int, torchScript: String?
     ) throws
         -> (TrainingBenchmark.Result, BenchReport.TorchCell?)
     {
         let s = try Self.shape(named: name)
-        let (windows, profileSteps) = counts(s, threads: t)
         let worker = try ChildProcess.Gated(
             ChildProcess.executable,
             [

@@ -24,9 +24,15 @@ enum BenchReport {
 
     static func cellKey(_ shape: String, _ threads: Int) -> String { "\(shape)-\(threads)" }
 
+    /// "3" or "3–15": the values' range (nil when there are none).
+    static func range(_ values: [Int]) -> String? {
+        guard let low = values.min(), let high = values.max() else { return nil }
+        return low == high ? "\(low)" : "\(low)–\(high)"
+    }
+
     static func markdown(
         results: [TrainingBenchmark.Result], torch: [String: TorchCell], shapes: [String], threads: [Int],
-        invocation: String = "ablate bench", minSeconds: Double = 0
+        invocation: String, minSeconds: Double
     ) -> String {
         var md = "# Training throughput benchmark\n\n"
         md += "Written by `\(invocation)` (`make bench` runs `ablate bench $(BENCH_ARGS)`) on \(CPUInfo.summary), "
@@ -45,11 +51,10 @@ enum BenchReport {
         md += "best sgemm GFLOP/s measured in the same process at the same thread count (square 1024³ and the model's own "
         md += "shapes), measured before the timed steps and after each timed window, the highest used. "
         let windows = results.compactMap(\.windows)
-        if let low = windows.min(), let high = windows.max(), high > 1, let n = results.first?.steps {
-            let count = low == high ? "\(low)" : "\(low)–\(high)"
+        if let count = range(windows), windows.max()! > 1, let n = results.first?.steps {
             md += "Each cell times \(count) windows of \(n) steps after 2 warm-up steps and reports the fastest (a slow spell "
             md += "of a shared machine only ever slows a window down); PyTorch is timed the same way. "
-            if low != high {
+            if windows.min() != windows.max() {
                 md += "A cell whose windows are short gets more of them, until its timed steps add up to about "
                 md += "\(String(format: "%g", minSeconds)) s (column *windows*). "
             }
@@ -121,7 +126,7 @@ enum BenchReport {
         guard let kernel = profiled.first?.kernel else { return "" }
         var md = "## Where the time goes\n\n"
         let counts = profiled.map { $0.profile!.steps }
-        let count = counts.min() == counts.max() ? "\(counts[0]) more" : "\(counts.min()!)–\(counts.max()!) more (more where steps are short)"
+        let count = range(counts)! + " more" + (counts.min() == counts.max() ? "" : " (more where steps are short)")
         md += "Each cell's timed steps are followed by \(count), with every operation of the step "
         md += "timed (`StepProfile`; kernel \(kernel)), so the timing never touches the throughput above. " + profileLegend + "\n\n"
         var seen: [String] = []
@@ -225,7 +230,7 @@ enum BenchReport {
                 if r.mfu < t, let bound = productsOnlyMFU(r) {
                     md +=
                         bound > 1
-                        ? " (products-only bound not informative: over 100 %, the profile ran slower than the timed windows)"
+                        ? " (products-only bound not informative: over 100 %, so the profile and the timed windows ran at different speeds)"
                         : String(
                             format: " (products-only bound %.0f %%%@)", 100 * bound,
                             bound < t ? ": out of reach without faster products at these shapes" : "")

@@ -53,6 +53,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         "large": (512, 6, 8),
     ]
 
+    /// The longest context a model may have (far above any CPU-trainable one; sizes derived from it never overflow).
+    public static let maxContextLength = 1 << 16
+
     /// Rejects impossible shapes with the key at fault and how to fix it.
     public func validate() throws(ConfigError) {
         func positive(_ v: Int, _ key: String) throws(ConfigError) {
@@ -65,7 +68,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             guard v <= limit else { throw ConfigError(key: key, message: "must be at most \(limit), got \(v)", fix: "set \(key) to a smaller value") }
         }
         try atMost(vocabSize, 1 << 20, "vocab_size"); try atMost(dModel, 1 << 16, "d_model"); try atMost(nLayer, 1 << 10, "n_layer")
-        try atMost(contextLength, 1 << 16, "context_length")
+        try atMost(contextLength, Self.maxContextLength, "context_length")
         guard dModel % nHead == 0 else {
             // Only head counts up to 64 are suggested, so only those are tried (d_model may be huge).
             let divisors = (1...min(dModel, 64)).filter { dModel % $0 == 0 }.suffix(4).map(String.init).joined(separator: ", ")

@@ -106,7 +106,7 @@ extension Markdown {
             let low = Format.fixed(c.lowerBound, 3), high = Format.fixed(c.upperBound, 3)
             let value = low == high ? low : "\(low)–\(high)"
             s += " Chance level: MAP \(value), what a random ranking of the passages scores on average (exact, from "
-            s += "the number of passages per work): the floor to read every column against."
+            s += "the number of passages per work)."
         }
         s += "\n\n| strategy | size | n | trained | init | random | cropped | padded | TF-IDF |\n"
         s += "|---|---|---:|---:|---:|---:|---:|---:|---:|\n"

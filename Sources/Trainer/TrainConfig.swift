@@ -235,11 +235,12 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         check(
             (maxTokens ?? 0) <= Self.maxTokenBudget, "max_tokens", "must be at most \(Self.maxTokenBudget), got \(maxTokens ?? 0)",
             "set max_tokens (or max_steps) to a budget this machine can train")
+        let validBatch = (1...Self.maxBatchSize).contains(batchSize)
         do throws(ConfigError) {
             let model = try modelConfig()
             let gib = Self.estimatedTrainingBytes(model, batchSize: batchSize) / Double(1 << 30)
             check(
-                gib <= Self.maxTrainingGiB, "d_model",
+                !validBatch || gib <= Self.maxTrainingGiB, "d_model",  // the memory estimate needs a valid batch
                 String(format: "the model would need about %.3g GiB to train (more than %.0f GiB)", gib, Self.maxTrainingGiB),
                 "choose a smaller d_model, n_layer, context_length, vocab_size or batch_size")
         } catch { found.append(error) }
@@ -250,22 +251,23 @@ public struct TrainConfig: Codable, Sendable, Equatable {
                 "must be in 1…\(Self.maxTokenBudget), got \(maxTrainBytes)", "set max_train_bytes to e.g. 2000000")
             let others = [maxSteps.map { _ in "max_steps" }, maxTokens.map { _ in "max_tokens" }].compactMap { $0 }
             if !others.isEmpty { found.append(Self.budgetConflict(others)) }
-        } else if found.isEmpty {
-            // Needs a valid batch and context (their product divides the budget). A byte budget is checked by the
-            // trainer, which knows the split.
+        } else if validBatch, (1...ModelConfig.maxContextLength).contains(contextLength), (maxTokens ?? 0) <= Self.maxTokenBudget {
+            // Within these bounds batch × context and the token budget cannot overflow (the budget divides by their
+            // product). A byte budget is checked by the trainer, which knows the split.
             do throws(ConfigError) { _ = try checkedSteps(trainSplit: nil) } catch { found.append(error) }
         }
         check(learningRate > 0 && learningRate.isFinite, "learning_rate", "must be a positive number, got \(learningRate)", "use e.g. 1e-3")
         check((0...1).contains(minLRRatio), "min_lr_ratio", "must be in [0, 1], got \(minLRRatio)", "use e.g. 0.1")
         check(warmupSteps >= 0, "warmup_steps", "must be ≥ 0, got \(warmupSteps)", "use e.g. 100")
         let kinds = LRScheduleKind.allCases.map(\.rawValue)
-        if let lrSchedule, LRScheduleKind(rawValue: lrSchedule) == nil {
+        let scheduleKnown = lrSchedule.map { LRScheduleKind(rawValue: $0) != nil } ?? true
+        if let lrSchedule, !scheduleKnown {
             let near = StrategyRegistry.nearest(lrSchedule, in: kinds).map { " (did you mean '\($0)'?)" } ?? ""
             found.append(
                 ConfigError(
                     key: "lr_schedule", message: "unknown schedule '\(lrSchedule)'\(near)", fix: "use one of \(kinds.joined(separator: ", "))"))
         }
-        if let lrDecayFraction {
+        if let lrDecayFraction, scheduleKnown {  // after a misspelt schedule, "only used by wsd" would mislead
             check(
                 resolvedLRSchedule == .wsd, "lr_decay_fraction",
                 "is only used by lr_schedule: wsd (this run's schedule is \(resolvedLRSchedule.rawValue))",
@@ -288,7 +290,10 @@ public struct TrainConfig: Codable, Sendable, Equatable {
             batchSize < 1 || (1...batchSize).contains(resolvedBatchShards), "batch_shards",
             "must be in 1…batch_size (\(batchSize)), got \(resolvedBatchShards)",
             "use 2 (or the number of threads you train with)")
-        check(vocabSize >= 256 && vocabSize <= 32768, "vocab_size", "must be in 256…32768 (byte-level BPE), got \(vocabSize)", "use e.g. 2048")
+        let shapeRejectedVocab = found.contains { $0.key == "vocab_size" }  // one message per key
+        check(
+            shapeRejectedVocab || (256...32768).contains(vocabSize), "vocab_size", "must be in 256…32768 (byte-level BPE), got \(vocabSize)",
+            "use e.g. 2048")
         return found
     }
 

@@ -563,13 +563,18 @@ final class TrainerTests: XCTestCase {
     }
 
     /// `problems()` lists every impossible value, not only the first; `validate()` throws that first one. A zero
-    /// batch size or context must not reach the budget arithmetic that divides by them (it would trap).
+    /// batch size or context must not reach the token budget's arithmetic, which divides by their product (it would
+    /// trap); one bad key gives one message, and a misspelt schedule does not also make lr_decay_fraction "unused".
     func testProblemsListsEveryBadValue() {
-        var c = config(); c.learningRate = 0; c.beta2 = 1; c.logInterval = 0; c.dModel = 30; c.nHead = 4
-        XCTAssertEqual(c.problems().map(\.key), ["n_head", "learning_rate", "beta2", "log_interval"])
+        var c = config(); c.learningRate = 0; c.beta2 = 1; c.logInterval = 0; c.dModel = 30; c.nHead = 4; c.maxSteps = 0
+        XCTAssertEqual(c.problems().map(\.key), ["n_head", "max_steps", "learning_rate", "beta2", "log_interval"])
         XCTAssertThrowsError(try c.validate()) { XCTAssertEqual(($0 as? ConfigError)?.key, "n_head") }
-        c = config(); c.batchSize = 0; c.contextLength = 0
+        c = config(); c.batchSize = 0; c.contextLength = 0; c.maxSteps = nil; c.maxTokens = 1000
         XCTAssertEqual(c.problems().map(\.key), ["batch_size", "context_length"])
+        c = config(); c.vocabSize = 0
+        XCTAssertEqual(c.problems().map(\.key), ["vocab_size"])
+        c = config(); c.lrSchedule = "wsdd"; c.lrDecayFraction = 0.2
+        XCTAssertEqual(c.problems().map(\.key), ["lr_schedule"])
         XCTAssertEqual(config().problems(), [])
     }
 
