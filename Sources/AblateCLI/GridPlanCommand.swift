@@ -48,7 +48,8 @@ struct GridPlanCommand: ParsableCommand {
                 case nil: return "\(run.id) not timed (no estimate yet)"
                 }
             }
-            return "training steps of each model shape timed now, one process with \(tp.threads) thread(s), random tokens (e.g. "
+            let process = tp.kernel.map { "a child process with OpenBLAS kernel \($0) (blas_kernel)" } ?? "one process"
+            return "training steps of each model shape timed now, \(process) with \(tp.threads) thread(s), random tokens (e.g. "
                 + steps.joined(separator: ", ") + ")"
         case .sgemmEfficiency:
             let peaks = examples.map { String(format: "%@ %.0f", $0.id, tp.peakGFLOPS($0)) }
@@ -62,7 +63,7 @@ struct GridPlanCommand: ParsableCommand {
         let runs = GridSupport.resolveTrainSplits(expanded, prepare: false)
         let (jobs, threads) = try parallel.resolve(grid)
         let layout = file.layout(grid)
-        let (estimates, tp) = GridSupport.estimates(runs, layout: layout, threads: threads, efficiency: efficiency)
+        let (estimates, tp) = GridSupport.estimates(runs, layout: layout, threads: threads, efficiency: efficiency, kernel: grid.blasKernel)
         print(
             "grid \(grid.name) (\(grid.path)): \(runs.count) runs, axes \(grid.axes.map { "\($0.name)[\($0.values.count)]" }.joined(separator: " × "))\(grid.blasKernel.map { ", blas_kernel \($0)" } ?? "")"
         )

@@ -55,7 +55,7 @@ struct GridRunCommand: ParsableCommand {
         do { env = try GridSupport.workerEnvironment(grid) { print($0) } } catch { throw CLIError("\(error)") }
         // Every worker records the same commit: ask git once here, not twice in each worker's start-up.
         env[Provenance.gitCommitVariable] = Provenance.gitCommit()
-        let (estimates, _) = GridSupport.estimates(runs, layout: layout, threads: threads, efficiency: nil)
+        let (estimates, _) = GridSupport.estimates(runs, layout: layout, threads: threads, efficiency: nil, kernel: grid.blasKernel)
         try GridIndex.write(grid: grid, runs: runs, layout: layout)
         let runner = GridRunner(
             grid: grid,
@@ -149,5 +149,21 @@ struct GridCheckBLASCommand: ParsableCommand {
         let r = BLASKernelCheck.runHere()
         print(r.description)
         if !r.passed { throw ExitCode(1) }
+    }
+}
+
+/// `ablate grid time-step`: seconds per training step of a config (`TrainingBenchmark.secondsPerStep`) under this
+/// process's OpenBLAS kernel. The plan of a grid with `blas_kernel` runs it in a child with OPENBLAS_CORETYPE set,
+/// because OpenBLAS picks its kernel once, when the library loads: the planning process cannot time another one.
+struct GridTimeStepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "time-step", abstract: "Print seconds per training step of a config (JSON) on random tokens.",
+        shouldDisplay: false)
+
+    @Argument(help: "The trainer config as one JSON object.") var config: String
+
+    func run() throws {
+        let c = try RunJSON.decoder.decode(TrainConfig.self, from: Data(config.utf8))
+        print(String(format: "%.9g", try TrainingBenchmark.secondsPerStep(config: c)))
     }
 }

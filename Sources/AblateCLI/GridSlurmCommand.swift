@@ -37,7 +37,7 @@ struct GridSlurmCommand: ParsableCommand {
         }
         let env: [String: String]
         do { env = try GridSupport.workerEnvironment(grid) { print($0) } } catch { throw CLIError("\(error)") }
-        let (estimates, _) = GridSupport.estimates(runs, layout: layout, threads: threads, efficiency: nil)
+        let (estimates, _) = GridSupport.estimates(runs, layout: layout, threads: threads, efficiency: nil, kernel: grid.blasKernel)
         let pending = estimates.filter { !RunDiskState.of($0.run, grid: grid, folder: layout.folder($0.run)).isDone }
         guard !pending.isEmpty else { print("grid \(grid.name): every run is done; nothing to submit."); return }
         let cwd = FileManager.default.currentDirectoryPath

@@ -63,11 +63,16 @@ public struct Throughput: Sendable {
     public let threads: Int
 
     /// `efficiency` given: sgemm × that factor. Otherwise timed steps, until `GridPlan.calibrate` finds finished runs.
+    /// The OpenBLAS kernel the steps are timed under when it is not this process's (a grid's `blas_kernel`), for the
+    /// plan's rate line.
+    public let kernel: String?
+
     public init(
-        threads: Int, efficiency: Double? = nil, source: String? = nil,
+        threads: Int, efficiency: Double? = nil, source: String? = nil, kernel: String? = nil,
         timeStep: @escaping @Sendable (TrainConfig) throws -> Double = { try TrainingBenchmark.secondsPerStep(config: $0) }
     ) {
         self.threads = threads
+        self.kernel = kernel
         self.timeStep = timeStep
         basis = efficiency == nil ? .timedSteps : .sgemmEfficiency
         self.efficiency = efficiency ?? Self.defaultEfficiency

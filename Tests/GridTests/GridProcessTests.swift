@@ -253,4 +253,16 @@ final class GridProcessTests: BinaryTestCase {
         XCTAssertTrue(b.output.contains("bad.yaml:6:14: unknown embedding strategy 'lerned'"), b.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("runs/bad").path))
     }
+
+    /// A grid that opts in to an OpenBLAS kernel has its steps timed under that kernel, in a child (`grid time-step`):
+    /// OpenBLAS picks its kernel when it loads, so the planning process can only time the environment's.
+    func testPlanTimesStepsUnderTheGridsKernel() throws {
+        let grid = try writeGrid("kernel", axes: "  seed: [1]", extra: "blas_kernel: Haswell")
+        let r = try ablate(["grid", "plan", grid])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("timed now, a child process with OpenBLAS kernel Haswell (blas_kernel) with 1 thread(s)"), r.output)
+        XCTAssertTrue(r.output.contains("learned-d16-L1-v256-s1 ") && r.output.contains(" ms/step"), r.output)
+        let plain = try ablate(["grid", "plan", try writeGrid("plain", axes: "  seed: [1]")])
+        XCTAssertTrue(plain.output.contains("timed now, one process with 1 thread(s)"), plain.output)
+    }
 }
