@@ -13,9 +13,9 @@ struct GridPlanCommand: ParsableCommand {
             Time estimates: FLOPs (6N + 12·L·d·T per trained token, a third of that per evaluated token) divided by \
             a training rate. For a grid without finished runs the rate comes from timing training steps of each model \
             shape now, in this process (in a child under the grid's blas_kernel, when it sets one), on random tokens \
-            (two warm-up steps, then up to ten timed ones or half a second). Once the grid has finished runs, it is the sgemm GFLOP/s measured now at each model's own matrix \
-            shapes times the median achieved/sgemm ratio of those runs; --efficiency gives that factor instead, and \
-            nothing is timed. Plus a start-up per run (process start, data \
+            (two warm-up steps, then up to ten timed ones or half a second). Once the grid has finished runs, it is \
+            the sgemm GFLOP/s measured now at each model's own matrix shapes times the median achieved/sgemm ratio of \
+            those runs; --efficiency gives that factor instead, and nothing is timed. Plus a start-up per run (process start, data \
             loading, model init: what the rate's training-loop time leaves out), the median of this grid's finished \
             runs or a measured default. The numbers used are printed, and for finished runs where their process time \
             went.

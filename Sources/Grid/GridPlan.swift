@@ -62,11 +62,11 @@ public struct Throughput: Sendable {
     let timeStep: @Sendable (TrainConfig) throws -> Double
     public let threads: Int
 
-    /// `efficiency` given: sgemm × that factor. Otherwise timed steps, until `GridPlan.calibrate` finds finished runs.
     /// The OpenBLAS kernel the steps are timed under when it is not this process's (a grid's `blas_kernel`), for the
     /// plan's rate line.
     public let kernel: String?
 
+    /// `efficiency` given: sgemm × that factor. Otherwise timed steps, until `GridPlan.calibrate` finds finished runs.
     public init(
         threads: Int, efficiency: Double? = nil, source: String? = nil, kernel: String? = nil,
         timeStep: @escaping @Sendable (TrainConfig) throws -> Double = { try TrainingBenchmark.secondsPerStep(config: $0) }
