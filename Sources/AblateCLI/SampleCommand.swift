@@ -55,7 +55,9 @@ struct SampleCommand: ParsableCommand {
                 guard !runs.isEmpty else { throw CLIError("\(path): holds no run folder. Fix: give a run folder or runs/<grid> with --save.") }
                 let failures = ConcurrentRuns.forEach(count: runs.count, jobs: jobs ?? ConcurrentRuns.defaultJobs(threads: threads)) { i in
                     let run = runs[i]
-                    guard RunArtifacts.hasCheckpoint(run) else { return ("skipped \(run.path): no checkpoint yet", nil) }
+                    guard RunArtifacts.hasCheckpoint(run) else {
+                        return ("skipped \(CheckpointLocator.missingCheckpoint(run.path, run: run))", nil)
+                    }
                     do {
                         try generate(at: run.path, stream: false).write(toRun: run)
                         return ("wrote \(run.appendingPathComponent(RunSamples.fileName).path)", nil)

@@ -116,14 +116,35 @@ public enum CheckpointLocator {
 
     public enum Error: Swift.Error, CustomStringConvertible {
         case notFound(String), noCheckpoint(String)
+        /// The run stopped (diverged or failed, by its status.json) before it wrote a checkpoint: training it "first"
+        /// would not help, training it differently might.
+        case stoppedBeforeCheckpoint(String, RunStatus.State, reason: String?)
         public var description: String {
             switch self {
             case let .notFound(p):
                 return "\(p): no such checkpoint. Fix: give a run folder, a checkpoint folder or a model.safetensors file."
             case let .noCheckpoint(p):
                 return "\(p): holds no checkpoint yet. Fix: train the run first (ablate train / ablate grid run)."
+            case let .stoppedBeforeCheckpoint(p, state, reason):
+                let why = reason.map { " (\($0))" } ?? ""
+                let fix =
+                    state == .diverged
+                    ? "train it again with a lower learning_rate or more warmup_steps (ablate train --force, or grid run --force)"
+                    : "mend what the reason names, then train it again"
+                return "\(p): the run \(state.rawValue) before its first checkpoint\(why), so it has no weights. Fix: \(fix)."
             }
         }
+    }
+
+    /// Why the run folder `run` has no checkpoint to use: it stopped before its first one (status.json says diverged
+    /// or failed), or it has not been trained that far yet.
+    public static func missingCheckpoint(_ path: String, run: URL) -> Error {
+        if let status = try? RunJSON.read(RunStatus.self, from: run.appendingPathComponent(RunStatus.fileName)),
+            status.state == .diverged || status.state == .failed
+        {
+            return .stoppedBeforeCheckpoint(path, status.state, reason: status.reason)
+        }
+        return .noCheckpoint(path)
     }
 
     /// The newest complete checkpoint folder of a run folder, if any.
@@ -137,7 +158,7 @@ public enum CheckpointLocator {
         let direct = url.appendingPathComponent(modelFile)
         if FileManager.default.fileExists(atPath: direct.path) { return direct }
         if let latest = latestCheckpoint(inRun: url) { return latest.appendingPathComponent(modelFile) }
-        throw Error.noCheckpoint(path)
+        throw missingCheckpoint(path, run: url)
     }
 }
 

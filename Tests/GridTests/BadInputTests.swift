@@ -363,6 +363,17 @@ final class BadInputTests: BinaryTestCase {
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 2, stdout)
         XCTAssertFalse(stdout.contains("diverged"), stdout)
+        // Diverged before its first checkpoint: eval and sample say so and how to mend it, not "train it first".
+        let early = args.map { $0 == "div" ? "early" : $0 } + ["--set", "checkpoint_interval=1000"]
+        XCTAssertEqual(try ablate(early).status, 2)
+        for command in [["eval", "early"], ["sample", "early", "--tokens", "4"]] {
+            let e = try ablate(command)
+            XCTAssertEqual(e.status, 1, e.output)
+            XCTAssertTrue(e.output.contains("early: the run diverged before its first checkpoint (non-finite"), e.output)
+            XCTAssertTrue(e.output.contains("so it has no weights. Fix: train it again with a lower learning_rate"), e.output)
+        }
+        let saved = try ablate(["sample", "early", "--save", "--tokens", "4"])
+        XCTAssertTrue(saved.output.contains("the run diverged before its first checkpoint"), saved.output)
     }
 
     /// A checkpoint that cannot be written (the file-size limit stands in for a full disk): the run is marked
