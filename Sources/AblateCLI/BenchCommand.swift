@@ -102,7 +102,7 @@ struct BenchCommand: ParsableCommand {
         var torch: [String: BenchReport.TorchCell] = [:]
         // Windows and profiled steps per (shape, threads), decided once: every kernel's cell of a shape takes the same
         // number (the fastest of more windows is a lower time, so unequal counts would tilt a kernel comparison).
-        var counts: [String: (windows: Int, profileSteps: Int)] = [:]
+        var countsByCell: [String: (windows: Int, profileSteps: Int)] = [:]
         var results: [TrainingBenchmark.Result] = []
         for kernel in kernelList {
             for name in shapeNames {
@@ -113,8 +113,8 @@ struct BenchCommand: ParsableCommand {
                             + (script == nil ? "" : ", taking turns with PyTorch eager") + " …")
                     fflush(stdout)
                     let key = BenchReport.cellKey(name, t)
-                    let cellCounts = try counts[key] ?? self.counts(Self.shape(named: name), threads: t)
-                    counts[key] = cellCounts
+                    let cellCounts = try countsByCell[key] ?? counts(Self.shape(named: name), threads: t)
+                    countsByCell[key] = cellCounts
                     let (r, torchCell) = try cell(
                         name, threads: t, kernel: kernel, windows: cellCounts.windows, profileSteps: cellCounts.profileSteps,
                         torchScript: script)

@@ -129,13 +129,12 @@ enum GridSupport {
     static func estimates(
         _ runs: [GridRun], layout: GridLayout, threads: Int, efficiency: Double?, kernel: String?
     ) -> ([RunEstimate], Throughput) {
-        let source = efficiency.map { "efficiency \($0) (--efficiency)" }
-        var tp =
-            kernel.map { kernel in
-                Throughput(threads: threads, efficiency: efficiency, source: source, kernel: kernel) { config in
-                    try timeStepInChild(config, kernel: kernel)
-                }
-            } ?? Throughput(threads: threads, efficiency: efficiency, source: source)
+        var tp = Throughput(
+            threads: threads, efficiency: efficiency, source: efficiency.map { "efficiency \($0) (--efficiency)" }, kernel: kernel
+        ) { config in
+            if let kernel { return try timeStepInChild(config, kernel: kernel) }
+            return try TrainingBenchmark.secondsPerStep(config: config)
+        }
         GridPlan.calibrate(runs, layout: layout, throughput: &tp, efficiency: efficiency == nil)
         return (GridPlan.estimate(runs, throughput: &tp), tp)
     }

@@ -232,8 +232,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         }
         check(batchSize > 0, "batch_size", "must be ≥ 1, got \(batchSize)", "set batch_size to e.g. 16")
         check(batchSize <= Self.maxBatchSize, "batch_size", "must be at most \(Self.maxBatchSize), got \(batchSize)", "set batch_size to e.g. 16")
+        let tokensInBudget = (maxTokens ?? 0) <= Self.maxTokenBudget
         check(
-            (maxTokens ?? 0) <= Self.maxTokenBudget, "max_tokens", "must be at most \(Self.maxTokenBudget), got \(maxTokens ?? 0)",
+            tokensInBudget, "max_tokens", "must be at most \(Self.maxTokenBudget), got \(maxTokens ?? 0)",
             "set max_tokens (or max_steps) to a budget this machine can train")
         let validBatch = (1...Self.maxBatchSize).contains(batchSize)
         do throws(ConfigError) {
@@ -251,7 +252,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
                 "must be in 1…\(Self.maxTokenBudget), got \(maxTrainBytes)", "set max_train_bytes to e.g. 2000000")
             let others = [maxSteps.map { _ in "max_steps" }, maxTokens.map { _ in "max_tokens" }].compactMap { $0 }
             if !others.isEmpty { found.append(Self.budgetConflict(others)) }
-        } else if validBatch, (1...ModelConfig.maxContextLength).contains(contextLength), (maxTokens ?? 0) <= Self.maxTokenBudget {
+        } else if validBatch, tokensInBudget, (1...ModelConfig.maxContextLength).contains(contextLength) {
             // Within these bounds batch × context and the token budget cannot overflow (the budget divides by their
             // product). A byte budget is checked by the trainer, which knows the split.
             do throws(ConfigError) { _ = try checkedSteps(trainSplit: nil) } catch { found.append(error) }
