@@ -108,24 +108,16 @@ public enum KernelBench {
         time("GELU.backward (N×4d)", bytes: 4 * nd * Double(4 * C) * f) {
             GELU.backward(dinp: dh4, inp: h4, dout: dg4, count: N * 4 * C)
         }
-        // The training forward and the backward work in place (logits → exponentials → dlogits): each timed call
-        // gets a fresh copy, as the model's buffer is fresh from the head product.
-        let sums = buffer(N), exponentials = buffer(N * V)
+        // The training forward works in place (logits → dlogits): each timed call gets a fresh copy, as the model's
+        // buffer is fresh from the head product.
         time(
-            "SoftmaxCrossEntropy.forward", bytes: 2 * nd * Double(V) * f, repeats: 5,
+            "SoftmaxCrossEntropy.forward, with gradient", bytes: 2 * nd * Double(V) * f, repeats: 5,
             before: { dlogits.update(from: logits, count: N * V) }
         ) {
-            SoftmaxCrossEntropy.forward(losses: losses, sums: sums, logits: dlogits, targets: targets, rows: N, vocab: V)
+            SoftmaxCrossEntropy.forward(losses: losses, logits: dlogits, targets: targets, rows: N, vocab: V, gradientScale: 1 / Float(N))
         }
-        exponentials.update(from: dlogits, count: N * V)
         time("SoftmaxCrossEntropy, loss only", bytes: nd * Double(V) * f, repeats: 5) {
-            SoftmaxCrossEntropy.forward(losses: losses, sums: nil, logits: logits, targets: targets, rows: N, vocab: V)
-        }
-        time(
-            "SoftmaxCrossEntropy.backward", bytes: 2 * nd * Double(V) * f, repeats: 5,
-            before: { dlogits.update(from: exponentials, count: N * V) }
-        ) {
-            SoftmaxCrossEntropy.backward(exponentials: dlogits, sums: sums, targets: targets, rows: N, vocab: V, scale: 1 / Float(N))
+            SoftmaxCrossEntropy.forward(losses: losses, logits: logits, targets: targets, rows: N, vocab: V)
         }
         time("Elementwise.add (N×d)", bytes: 3 * nd * Double(C) * f) { Elementwise.add(out: y, x, dy, count: N * C) }
         time("Elementwise.accumulate (N×d)", bytes: 3 * nd * Double(C) * f) { Elementwise.accumulate(into: dx, dy, count: N * C) }

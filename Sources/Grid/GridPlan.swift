@@ -144,7 +144,7 @@ public enum GridPlan {
         let m = run.model, c = run.config
         let params = m.nonEmbeddingParameters + run.embeddingParameters
         let bt = c.batchSize * c.contextLength
-        // One V-wide row per token: the logits, which the loss turns into exponentials and then their gradient in place.
+        // One V-wide row per token: the logits, which a training forward's loss turns into their gradient in place.
         let activations = bt * (m.nLayer * (20 * m.dModel + 2 * m.nHead * c.contextLength) + m.vocabSize) * 4
         return 16 * params + activations + tokenStreamBytes + (96 << 20)
     }

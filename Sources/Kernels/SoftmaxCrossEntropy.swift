@@ -3,33 +3,38 @@ import Foundation
 /// The language-model loss: softmax over the vocabulary followed by the negative log-likelihood of the target.
 /// Fused because the gradient of the pair is simply probs − onehot(target).
 ///
-/// When a backward follows, the forward leaves e = exp(logit − max) in place of each logit and keeps Σ e per row; the
-/// backward then forms scale · e · (1/Σ), in place again. No N×V buffer of probabilities is written: at the models'
-/// shapes it does not fit in cache, and writing it (each line first read from memory) and normalising it in a pass
-/// of its own cost ≈ 0.6 ms per step at V = 2048, N = 1024 (`ablate bench --profile`, loss rows), a sixth of the
-/// loss's time. The gradient is the same to the bit as from stored probabilities: p = e · (1/Σ), then scale · p.
+/// A training forward forms that gradient at once, in place of each row's logits, while the row is still in L1: the
+/// row is read from memory once (for its maximum) instead of twice, and no backward pass over the N×V buffer remains.
+/// Per row: e = exp(logit − max) in place with Σ e, then dlogits = scale · (e · (1/Σ)), then − scale at the target.
+/// The same operations in the same order as when the exponentials waited in the buffer for a backward pass of their
+/// own, so the gradient is the same to the bit (KernelsTests' pinned fingerprint); that pass took 0.32 ms of a 15.5 ms
+/// step at g48 (V = 2048, N = 1024, 1 thread; `ablate bench --profile`). No probabilities are stored: p = e · (1/Σ)
+/// is formed on the way to the gradient.
 public enum SoftmaxCrossEntropy {
     /// losses[N] = −log softmax(logits[N, V])[target], computed as logsumexp − logit[target] (= max + log Σ − logit),
     /// which stays finite even when the target's probability underflows. Returns the mean loss over N in Double.
     ///
     /// `multiplier` ≠ 1 first scales the logits in place (μP's output multiplier), in the pass that finds each row's
-    /// maximum, while the row is in cache. With `sums` (a backward follows) each logit is replaced by exp(logit − max)
-    /// and sums[n] receives the row's Σ; without (evaluation) the logits stay and nothing else is stored. The losses
-    /// are the same to the bit either way: Σ is added in the same order.
+    /// maximum, while the row is in cache. With a `gradientScale` (training) each row of logits is replaced by
+    /// gradientScale · (softmax − onehot(target)): the gradient of (gradientScale / multiplier) · Σ_n losses[n] with
+    /// respect to the logits as given, before the multiplier (for a mean loss over N rows, pass multiplier / N).
+    /// Without (evaluation) the logits stay. The losses are the same to the bit either way: Σ is added in the same
+    /// order.
     @discardableResult
     public static func forward(
-        losses: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>?, logits: UnsafeMutablePointer<Float>,
-        multiplier: Float = 1, targets: UnsafePointer<Int32>, rows: Int, vocab: Int
+        losses: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>, multiplier: Float = 1,
+        targets: UnsafePointer<Int32>, rows: Int, vocab: Int, gradientScale: Float? = nil
     ) -> Double {
         Parallel.forEachChunk(count: rows, minimumPerThread: max(1, (1 << 15) / max(1, vocab))) { start, end in
             for r in start..<end {
                 let row = logits + r * vocab
                 let m = multiplier == 1 ? vmax(row, vocab) : scaleAndMax(row, vocab, by: multiplier)
-                let target = row[Int(targets[r])]
+                let targetIndex = Int(targets[r])
+                let target = row[targetIndex]
                 let s: Float
-                if let sums {
+                if let gradientScale {
                     s = exponentials(row, max: m, storingTo: row, vocab)
-                    sums[r] = s
+                    gradient(row, sum: s, target: targetIndex, vocab, scale: gradientScale)
                 } else {
                     s = exponentialSum(row, max: m, vocab)
                 }
@@ -41,24 +46,15 @@ public enum SoftmaxCrossEntropy {
         return rows > 0 ? total / Double(rows) : 0
     }
 
-    /// In place over the exponentials e[N, V] and their row sums that `forward` left: dlogits = scale · (probs −
-    /// onehot(target)) with probs = e · (1/Σ), the gradient of scale · Σ_n losses[n] (the caller passes scale = 1/N
-    /// for a mean loss).
-    public static func backward(
-        exponentials e: UnsafeMutablePointer<Float>, sums: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
-        rows: Int, vocab: Int, scale: Float
-    ) {
+    /// In place over one row of exponentials e[V] with sum Σ: d = scale · (e · (1/Σ)), then d[target] −= scale.
+    @inline(__always)
+    static func gradient(_ d: UnsafeMutablePointer<Float>, sum: Float, target: Int, _ vocab: Int, scale: Float) {
         let sv = Vec(repeating: scale)
-        Parallel.forEachChunk(count: rows, minimumPerThread: max(1, (1 << 16) / max(1, vocab))) { start, end in
-            for r in start..<end {
-                let d = e + r * vocab
-                let inv = Vec(repeating: 1 / sums[r])
-                var i = 0
-                while i + lanes <= vocab { store(sv * (load(d + i) * inv), d + i); i += lanes }
-                while i < vocab { d[i] = scale * (d[i] * inv[0]); i += 1 }
-                d[Int(targets[r])] -= scale
-            }
-        }
+        let inv = Vec(repeating: 1 / sum)
+        var i = 0
+        while i + lanes <= vocab { store(sv * (load(d + i) * inv), d + i); i += lanes }
+        while i < vocab { d[i] = scale * (d[i] * inv[0]); i += 1 }
+        d[target] -= scale
     }
 
     /// row[0..<n] *= s in place; returns the maximum of the scaled row (n ≥ 1). Each element is rounded once, as by

@@ -20,7 +20,7 @@ public final class StepProfile: @unchecked Sendable {
     public enum Category: Int, CaseIterable, Codable, Sendable {
         case embeddingForward, layerNormForward, linearForward, attentionForward, geluForward, residualAdd
         case headForward, lossForward
-        case lossBackward, headBackward, linearBackward, attentionBackward, geluBackward, layerNormBackward
+        case headBackward, linearBackward, attentionBackward, geluBackward, layerNormBackward
         case activationGradientZeroing, shardGradientSum, embeddingBackward
         case parameterGradientZeroingAndNorm, adamW, data
 
@@ -29,7 +29,7 @@ public final class StepProfile: @unchecked Sendable {
             case .embeddingForward, .layerNormForward, .linearForward, .attentionForward, .geluForward, .residualAdd,
                 .headForward, .lossForward:
                 return .forward
-            case .lossBackward, .headBackward, .linearBackward, .attentionBackward, .geluBackward, .layerNormBackward,
+            case .headBackward, .linearBackward, .attentionBackward, .geluBackward, .layerNormBackward,
                 .activationGradientZeroing, .shardGradientSum, .embeddingBackward:
                 return .backward
             case .parameterGradientZeroingAndNorm, .adamW: return .update
@@ -48,8 +48,7 @@ public final class StepProfile: @unchecked Sendable {
             case .geluForward, .geluBackward: return "GELU"
             case .residualAdd: return "residual adds"
             case .headForward, .headBackward: return "head product (lm_head, V outputs)"
-            case .lossForward: return "logit scaling + softmax/cross-entropy + mean loss"
-            case .lossBackward: return "softmax/cross-entropy + logit scaling"
+            case .lossForward: return "logit scaling + softmax/cross-entropy and its gradient + mean loss"
             case .activationGradientZeroing: return "zeroing activation-gradient buffers (products accumulate into them)"
             case .shardGradientSum: return "adding the shards' parameter gradients"
             case .embeddingBackward: return "wpe gradient + α_in scaling + embedding strategy"

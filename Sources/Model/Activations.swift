@@ -27,8 +27,7 @@ final class Activations {
     let lnF: UnsafeMutablePointer<Float>  // (n, C)
     let lnFMean: UnsafeMutablePointer<Float>  // (n)
     let lnFRstd: UnsafeMutablePointer<Float>  // (n)
-    let logits: UnsafeMutablePointer<Float>  // (n, V): logits, then exp(logit − max) (training), then dLoss/dlogits
-    let expSums: UnsafeMutablePointer<Float>  // (n) each row's Σ exp(logit − max) (training)
+    let logits: UnsafeMutablePointer<Float>  // (n, V): logits (evaluation) or dLoss/dlogits (training)
     let losses: UnsafeMutablePointer<Float>  // (n)
     private let layers: [Layer]
     private let storage: SequenceArena
@@ -46,7 +45,7 @@ final class Activations {
         self.config = config
         var cursor = storage.cursor(first: first)
         embedded = cursor.take(T * C); lnF = cursor.take(T * C); lnFMean = cursor.take(T); lnFRstd = cursor.take(T)
-        logits = cursor.take(T * V); expSums = cursor.take(T); losses = cursor.take(T)
+        logits = cursor.take(T * V); losses = cursor.take(T)
         layers = (0..<config.nLayer).map { _ in
             Layer(
                 ln1: cursor.take(T * C), ln1Mean: cursor.take(T), ln1Rstd: cursor.take(T), qkv: cursor.take(T * 3 * C),
@@ -67,7 +66,7 @@ final class Activations {
     static func floatsPerSequence(_ config: ModelConfig) -> Int {
         let T = config.contextLength, C = config.dModel, V = config.vocabSize
         let perLayer = T * C * 7 + T * 4 + T * 3 * C + config.nHead * T * T + T * 4 * C * 2
-        return T * C * 2 + T * 4 + T * V + perLayer * config.nLayer
+        return T * C * 2 + T * 3 + T * V + perLayer * config.nLayer
     }
 }
 

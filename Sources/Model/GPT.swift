@@ -246,7 +246,7 @@ public final class GPT: @unchecked Sendable {
         let T = config.contextLength, C = config.dModel
         let n = batch * T
         rows = n
-        headOutput = forBackward ? .exponentials : .logits
+        headOutput = forBackward ? .logitGradient : .logits
         prepareShards(batch: batch)
 
         // x₀ = α_in · embed(tokens) + wpe[t], over the whole batch (strategies need not be thread-safe), with
@@ -317,10 +317,10 @@ public final class GPT: @unchecked Sendable {
             Linear.forward(out: a.logits, inp: a.lnF, weight: headWeight, bias: nil, rows: n, inFeatures: C, outFeatures: V)
         }
         profile.measure(.lossForward, slot: slot) {
+            // dLoss/dlogits of the mean over the whole batch's tokens (all shards'), formed in place when a backward follows.
             _ = SoftmaxCrossEntropy.forward(
-                losses: a.losses, sums: forBackward ? a.expSums : nil, logits: a.logits,
-                multiplier: logitMultiplier,
-                targets: targets + first, rows: n, vocab: V)
+                losses: a.losses, logits: a.logits, multiplier: logitMultiplier, targets: targets + first, rows: n, vocab: V,
+                gradientScale: forBackward ? logitMultiplier / Float(rows) : nil)
         }
     }
 
@@ -329,15 +329,12 @@ public final class GPT: @unchecked Sendable {
     /// Accumulates dLoss/dθ into the parameter gradients for the last `forward` (mean loss over its tokens).
     public func backward() {
         precondition(
-            headOutput == .exponentials || headOutput == .logitGradient,
-            "backward() without a forward(batch:) for it (forBackward: false keeps only the logits)")
+            headOutput == .logitGradient, "backward() without a forward(batch:) for it (forBackward: false keeps only the logits)")
         let n = rows
         let batch = n / config.contextLength
         let T = config.contextLength, C = config.dModel
 
-        let lossGradientReady = headOutput == .logitGradient
-        forEachShard { backward($0, lossGradientReady: lossGradientReady) }
-        headOutput = .logitGradient
+        forEachShard { backward($0) }
         // Shards 1… wrote private gradients; add them into the store in shard order (split by element, so the
         // result is the same for any number of threads doing the adding).
         if shards.count > 1, let arena = privateGradientArena {
@@ -360,13 +357,12 @@ public final class GPT: @unchecked Sendable {
         }
     }
 
-    /// The loss, head, final LayerNorm and blocks backward for one shard; leaves dLoss/dx₀ in its `grads.dresidual`.
-    /// dLoss/dlogits replaces the logits in place, unless an earlier backward already did: written to a buffer of its
-    /// own, every line of it missed the cache on its store (measured slower than zero-filling that buffer and
-    /// accumulating into it); in place, each line is already loaded.
-    private func backward(_ shard: Shard, lossGradientReady: Bool) {
+    /// The head, final LayerNorm and blocks backward for one shard, from the dLoss/dlogits its training forward left
+    /// in place of the logits; leaves dLoss/dx₀ in its `grads.dresidual`. Reads dlogits without changing them, so a
+    /// second backward after the same forward accumulates the same gradient again.
+    private func backward(_ shard: Shard) {
         let T = config.contextLength, C = config.dModel, V = config.vocabSize, NH = config.nHead
-        let batch = shard.sequences.count, n = batch * T, first = shard.sequences.lowerBound * T
+        let batch = shard.sequences.count, n = batch * T
         let a = shard.acts, g = shard.grads, params = shard.parameters
         let profile = self.profile, slot = shard.index
         // Products accumulate into their input gradients (beta = 1), so each such buffer starts at zero.
@@ -400,19 +396,10 @@ public final class GPT: @unchecked Sendable {
             profile.measure(.parameterGradientZeroingAndNorm, slot: slot) { own.update(repeating: 0, count: privateRange.count) }
         }
 
-        // Scaled by the whole batch's token count: the loss is the mean over all shards' tokens.
-        let dlogits = a.logits
-        if !lossGradientReady {
-            profile.measure(.lossBackward, slot: slot) {
-                SoftmaxCrossEntropy.backward(
-                    exponentials: dlogits, sums: a.expSums, targets: targets + first, rows: n, vocab: V,
-                    scale: logitMultiplier / Float(rows))
-            }
-        }
         zero(g.dln, n * C)
         profile.measure(.headBackward, slot: slot) {
             Linear.backward(
-                dinp: g.dln, dweight: params.headGradient, dbias: nil, dout: dlogits, inp: a.lnF, weight: headWeight,
+                dinp: g.dln, dweight: params.headGradient, dbias: nil, dout: a.logits, inp: a.lnF, weight: headWeight,
                 rows: n, inFeatures: C, outFeatures: V)
         }
         // dresidual is the running gradient of the residual stream: each block adds its branch's contribution.
@@ -444,7 +431,7 @@ public final class GPT: @unchecked Sendable {
     /// Per-token losses of the last forward (n = B·T values).
     public var lastLosses: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: acts.losses, count: rows) }
     /// Logits of the last forward, row-major [B·T, V] (after the μP multiplier). Only after `forward(batch:forBackward:
-    /// false)`: a training forward leaves exp(logit − max) in their place for `backward()`.
+    /// false)`: a training forward leaves dLoss/dlogits in their place for `backward()`.
     public var lastLogits: UnsafeBufferPointer<Float> {
         precondition(headOutput == .logits, "lastLogits after a training forward; run forward(batch:forBackward: false)")
         return UnsafeBufferPointer(start: acts.logits, count: rows * config.vocabSize)
@@ -471,11 +458,10 @@ public final class GPT: @unchecked Sendable {
     }
 }
 
-/// What the N×V logits buffer holds: nothing yet; the logits of an evaluation forward (`backward` cannot use them);
-/// exp(logit − max) from a training forward, with each row's sum in `Activations.expSums`; or dLoss/dlogits formed
-/// from those in place by the first `backward` after it (which later ones reuse, so repeated backward passes still
-/// accumulate the same gradient).
-enum HeadOutput { case none, logits, exponentials, logitGradient }
+/// What the N×V logits buffer holds: nothing yet; the logits of an evaluation forward (`backward` cannot use them); or
+/// dLoss/dlogits, which a training forward forms in place of the logits (`SoftmaxCrossEntropy`) and every `backward`
+/// after it reads.
+enum HeadOutput { case none, logits, logitGradient }
 
 /// A weight, its optional bias, and the gradient buffers they accumulate into (LayerNorm and Linear alike).
 struct WeightAndBias {

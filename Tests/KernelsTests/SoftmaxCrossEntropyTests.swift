@@ -26,17 +26,23 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
         return (logits, targets)
     }
 
-    /// What a training forward (`sums` given) leaves, over a copy of `logits`: the mean and per-row losses, the
-    /// exponentials e = exp(logit − max) in place of the logits with their row sums, and the probabilities
-    /// e · (1/Σ) formed from them as `backward` forms them.
+    /// What a training forward leaves, over a copy of `logits`: the mean and per-row losses, and the gradient
+    /// scale · (softmax − onehot(target)) in place of the logits.
     func trainingForward(
-        _ logits: [Double], _ targets: [Int32], rows: Int, vocab: Int, multiplier: Float = 1
-    ) -> (mean: Double, losses: Buf, exps: Buf, sums: Buf, probs: [Double]) {
-        let losses = zeros(rows), exps = buffer(logits), sums = filled(.nan, rows)
+        _ logits: [Double], _ targets: [Int32], rows: Int, vocab: Int, multiplier: Float = 1, scale: Float = 1
+    ) -> (mean: Double, losses: Buf, gradient: Buf) {
+        let losses = zeros(rows), gradient = buffer(logits)
         let mean = SoftmaxCrossEntropy.forward(
-            losses: losses.p, sums: sums.p, logits: exps.p, multiplier: multiplier, targets: targets, rows: rows, vocab: vocab)
-        let probs = (0..<(rows * vocab)).map { Double(exps.p[$0] * (1 / sums.p[$0 / vocab])) }
-        return (mean, losses, exps, sums, probs)
+            losses: losses.p, logits: gradient.p, multiplier: multiplier, targets: targets, rows: rows, vocab: vocab,
+            gradientScale: scale)
+        return (mean, losses, gradient)
+    }
+
+    /// softmax − onehot(target) from the Double reference's probabilities.
+    func referenceGradient(_ probs: [Double], _ targets: [Int32], vocab: Int) -> [Double] {
+        var gradient = probs
+        for (r, t) in targets.enumerated() { gradient[r * vocab + Int(t)] -= 1 }
+        return gradient
     }
 
     func testForwardMatchesReference() {
@@ -44,7 +50,9 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
         let training = trainingForward(logits, targets, rows: rows, vocab: vocab)
         let ref = crossEntropyReference(logits, targets, rows: rows, vocab: vocab)
         assertClose(training.losses.doubles, ref.losses, rtol: forwardRtol, atol: forwardAtol, "per-row losses")
-        assertClose(training.probs, ref.probs, rtol: forwardRtol, atol: forwardAtol, "probabilities")
+        assertClose(
+            training.gradient.doubles, referenceGradient(ref.probs, targets, vocab: vocab), rtol: forwardRtol, atol: forwardAtol,
+            "probabilities − onehot")
         XCTAssertEqual(training.mean, ref.losses.reduce(0, +) / Double(rows), accuracy: 1e-5 * training.mean)
     }
 
@@ -57,68 +65,46 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
         XCTAssertTrue(large.mean.isFinite)
         // Float logits near 1000 carry ulp 6e-5, so the shifted problem itself differs by ~1e-4.
         XCTAssertEqual(plain.mean, large.mean, accuracy: 1e-3)
-        assertClose(large.probs, plain.probs, rtol: 1e-3, atol: 1e-6, "shifted probabilities")
+        assertClose(large.gradient.doubles, plain.gradient.doubles, rtol: 1e-3, atol: 1e-6, "shifted gradient")
     }
 
-    /// With scale = 1/N the backward, in place over the forward's exponentials, is the gradient of the mean loss.
-    func testBackwardMatchesFiniteDifferences() {
+    /// With scale = 1/N the gradient the training forward leaves is that of the mean loss.
+    func testGradientMatchesFiniteDifferences() {
         let (logits, targets) = data(seed: 43)
-        let training = trainingForward(logits, targets, rows: rows, vocab: vocab)
-        SoftmaxCrossEntropy.backward(
-            exponentials: training.exps.p, sums: training.sums.p, targets: targets, rows: rows, vocab: vocab, scale: 1 / Float(rows))
+        let training = trainingForward(logits, targets, rows: rows, vocab: vocab, scale: 1 / Float(rows))
         let fd = numericalGradient([logits], wrt: 0, weights: [1]) {
             [crossEntropyReference($0[0], targets, rows: self.rows, vocab: self.vocab).losses.reduce(0, +) / Double(self.rows)]
         }
-        assertClose(training.exps.doubles, fd, rtol: gradRtol, atol: gradAtol, "dlogits")
+        assertClose(training.gradient.doubles, fd, rtol: gradRtol, atol: gradAtol, "dlogits")
     }
 
-    /// dlogits = scale · (e · (1/Σ)), then − scale at the target: bit for bit the gradient from stored probabilities
-    /// p = e · (1/Σ) (what the loss wrote before it kept the exponentials instead), formed in place.
-    func testBackwardIsScaledStoredProbabilities() {
-        for (rows, vocab) in [(6, 37), (1, 37), (5, 15), (3, 48), (1, 1)] {
-            var rng = Xoshiro256(seed: UInt64(44 + vocab))
-            let logits = randomValues(rows * vocab, &rng, scale: 3)
-            let targets = (0..<rows).map { _ in Int32(rng.nextInt(below: vocab)) }
-            let training = trainingForward(logits, targets, rows: rows, vocab: vocab)
-            let scale: Float = 0.37
-            var expected = [Float](repeating: 0, count: rows * vocab)
-            for i in expected.indices {
-                let p = training.exps.p[i] * (1 / training.sums.p[i / vocab])
-                expected[i] = scale * p
-            }
-            for r in 0..<rows { expected[r * vocab + Int(targets[r])] -= scale }
-            SoftmaxCrossEntropy.backward(
-                exponentials: training.exps.p, sums: training.sums.p, targets: targets, rows: rows, vocab: vocab, scale: scale)
-            XCTAssertEqual(training.exps.floats.map(\.bitPattern), expected.map(\.bitPattern), "rows \(rows), vocab \(vocab)")
-        }
-    }
-
-    /// The evaluation forward (no sums: the logits stay, as sampling and the logit dump read them) gives the training
-    /// forward's losses to the bit: the sum of exponentials is the same loop. The training forward leaves
-    /// exp(logit − max): 1 exactly at each row's maximum, in (0, 1] elsewhere but for exp's underflow to 0.
+    /// The evaluation forward (no gradient scale: the logits stay, as sampling and the logit dump read them) gives the
+    /// training forward's losses to the bit: the sum of exponentials is the same loop. The training forward leaves
+    /// scale · (p − onehot): in [0, scale] off the target, in [−scale, 0] at it.
     /// Vocabularies below, at and off a multiple of the 16 lanes; one row; odd rows.
     func testEvaluationLossIsBitIdentical() {
+        let scale: Float = 0.25
         for (rows, vocab) in [(6, 37), (1, 37), (7, 16), (3, 15), (5, 2051), (2, 1)] {
             var rng = Xoshiro256(seed: UInt64(50 + vocab))
             let values = randomValues(rows * vocab, &rng, scale: 4, offset: 1)
             let targets = (0..<rows).map { _ in Int32(rng.nextInt(below: vocab)) }
-            let training = trainingForward(values, targets, rows: rows, vocab: vocab)
+            let training = trainingForward(values, targets, rows: rows, vocab: vocab, scale: scale)
             let logits = buffer(values), alone = filled(.nan, rows)
-            let mean = SoftmaxCrossEntropy.forward(losses: alone.p, sums: nil, logits: logits.p, targets: targets, rows: rows, vocab: vocab)
+            let mean = SoftmaxCrossEntropy.forward(losses: alone.p, logits: logits.p, targets: targets, rows: rows, vocab: vocab)
             let shape = "rows \(rows), vocab \(vocab)"
             XCTAssertEqual(alone.floats.map(\.bitPattern), training.losses.floats.map(\.bitPattern), shape)
             XCTAssertEqual(mean.bitPattern, training.mean.bitPattern, "mean, " + shape)
             XCTAssertEqual(logits.floats, values.map { Float($0) }, "evaluation keeps the logits, " + shape)
             for r in 0..<rows {
-                let row = Array(training.exps.floats[(r * vocab)..<((r + 1) * vocab)])
-                let argmax = values[(r * vocab)..<((r + 1) * vocab)].indices.max { values[$0] < values[$1] }! - r * vocab
-                XCTAssertEqual(row[argmax], 1, "exp(0) at the maximum, " + shape)
-                XCTAssertTrue(row.allSatisfy { $0 >= 0 && $0 <= 1 }, "exponentials in [0, 1], " + shape)
+                for (j, d) in training.gradient.floats[(r * vocab)..<((r + 1) * vocab)].enumerated() {
+                    let bounds: ClosedRange<Float> = j == Int(targets[r]) ? -scale...0 : 0...scale
+                    XCTAssertTrue(bounds.contains(d), "gradient \(d) at \(j), target \(targets[r]), " + shape)
+                }
             }
         }
     }
 
-    /// A logit multiplier ≠ 1 (μP) scales the logits in place in the maximum's pass: logits (evaluation), exponentials
+    /// A logit multiplier ≠ 1 (μP) scales the logits in place in the maximum's pass: logits (evaluation), gradient
     /// (training) and losses are bit-identical to scaling the whole buffer first (`Elementwise.scale`) and running the
     /// loss at multiplier 1. A negative multiplier checks that the scaled tail's padding cannot win the maximum.
     func testMultiplierEqualsScalingFirst() {
@@ -127,18 +113,17 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
             let values = randomValues(rows * vocab, &rng, scale: 3)
             let targets = (0..<rows).map { _ in Int32(rng.nextInt(below: vocab)) }
             let shape = "rows \(rows), vocab \(vocab), multiplier \(multiplier)"
-            for training in [false, true] {
+            for gradientScale in [nil, multiplier / Float(rows)] {
                 let scaledFirst = buffer(values), fused = buffer(values)
-                let l1 = zeros(rows), s1 = zeros(rows), l2 = zeros(rows), s2 = zeros(rows)
+                let l1 = zeros(rows), l2 = zeros(rows)
                 Elementwise.scale(scaledFirst.p, by: multiplier, count: rows * vocab)
                 let m1 = SoftmaxCrossEntropy.forward(
-                    losses: l1.p, sums: training ? s1.p : nil, logits: scaledFirst.p, targets: targets, rows: rows, vocab: vocab)
+                    losses: l1.p, logits: scaledFirst.p, targets: targets, rows: rows, vocab: vocab, gradientScale: gradientScale)
                 let m2 = SoftmaxCrossEntropy.forward(
-                    losses: l2.p, sums: training ? s2.p : nil, logits: fused.p, multiplier: multiplier, targets: targets,
-                    rows: rows, vocab: vocab)
-                let what = (training ? "exponentials, " : "logits, ") + shape
+                    losses: l2.p, logits: fused.p, multiplier: multiplier, targets: targets, rows: rows, vocab: vocab,
+                    gradientScale: gradientScale)
+                let what = (gradientScale == nil ? "logits, " : "gradient, ") + shape
                 XCTAssertEqual(fused.floats.map(\.bitPattern), scaledFirst.floats.map(\.bitPattern), what)
-                XCTAssertEqual(s2.floats.map(\.bitPattern), s1.floats.map(\.bitPattern), "sums, " + what)
                 XCTAssertEqual(l2.floats.map(\.bitPattern), l1.floats.map(\.bitPattern), "losses, " + what)
                 XCTAssertEqual(m2.bitPattern, m1.bitPattern, "mean, " + what)
                 // And against the Double reference of the scaled problem (a wrong maximum would still give a valid
@@ -158,9 +143,10 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
         let ts = (0..<n).map { Double(Float(86.0 * Double($0) / Double(n - 1))) }
         let logits = ts.flatMap { t -> [Double] in [0, -t] }
         let targets = [Int32](repeating: 0, count: n)
-        let probs = trainingForward(logits, targets, rows: n, vocab: 2).probs
+        // Target 0, scale 1: the second column of the gradient is probs[1] itself.
+        let gradient = trainingForward(logits, targets, rows: n, vocab: 2).gradient.floats
         let expected = ts.map { exp(-$0) / (1 + exp(-$0)) }
-        let got = (0..<n).map { probs[2 * $0 + 1] }
+        let got = (0..<n).map { Double(gradient[2 * $0 + 1]) }
         assertClose(got, expected, rtol: 1e-6, atol: 0, "e^(−t)/(1 + e^(−t))")
     }
 }

@@ -18,7 +18,7 @@ final class StepProfileTests: XCTestCase {
             .embeddingForward: 1, .layerNormForward: shards * (2 * layers + 1), .linearForward: shards * 4 * layers,
             .attentionForward: shards * layers, .geluForward: shards * layers, .residualAdd: shards * 2 * layers,
             .headForward: shards, .lossForward: shards + 1,  // one per shard, and the batch's mean loss
-            .lossBackward: shards, .headBackward: shards, .linearBackward: shards * 4 * layers,
+            .headBackward: shards, .linearBackward: shards * 4 * layers,
             .attentionBackward: shards * layers, .geluBackward: shards * layers, .layerNormBackward: shards * (2 * layers + 1),
             .activationGradientZeroing: shards * (2 + 5 * layers),  // dln, dresidual; five buffers per block
             .shardGradientSum: 1, .embeddingBackward: 1,
