@@ -13,11 +13,21 @@ public final class AdamW: @unchecked Sendable {
     /// Number of updates taken (t in the bias corrections).
     public var stepCount: Int = 0
     private let store: ParameterStore
+    /// The trainable tensors with their learning-rate multipliers and weight decay, in gradient order.
+    private let tensors: [AdamWKernel.Tensor]
 
     public init(store: ParameterStore, beta1: Double, beta2: Double, eps: Double, weightDecay: Double) {
         self.store = store
         self.beta1 = Float(beta1); self.beta2 = Float(beta2); self.eps = Float(eps); self.weightDecay = Float(weightDecay)
         count = store.gradientCount
+        let decay = Float(weightDecay)
+        tensors = store.parameters.compactMap { p in
+            p.gradientOffset.map { offset in
+                AdamWKernel.Tensor(
+                    values: store.value(p), offset: offset, count: p.count, lrMultiplier: p.spec.lrMultiplier,
+                    weightDecay: p.spec.weightDecay ? decay : 0)
+            }
+        }
         m = .allocate(capacity: max(count, 1)); m.initialize(repeating: 0, count: max(count, 1))
         v = .allocate(capacity: max(count, 1)); v.initialize(repeating: 0, count: max(count, 1))
     }
@@ -33,14 +43,9 @@ public final class AdamW: @unchecked Sendable {
         let t = Double(stepCount)
         let bc1 = Float(1 - pow(Double(beta1), t))
         let bc2Sqrt = Float((1 - pow(Double(beta2), t)).squareRoot())
-        for p in store.parameters {
-            guard let offset = p.gradientOffset else { continue }
-            AdamWKernel.step(
-                param: store.value(p), grad: store.gradients + offset, m: m + offset, v: v + offset,
-                count: p.count, lr: Float(lr) * p.spec.lrMultiplier, beta1: beta1, beta2: beta2, eps: eps,
-                weightDecay: p.spec.weightDecay ? weightDecay : 0,
-                biasCorrection1: bc1, biasCorrection2Sqrt: bc2Sqrt, gradScale: gradScale)
-        }
+        AdamWKernel.step(
+            tensors: tensors, grad: store.gradients, m: m, v: v, count: count, lr: Float(lr), beta1: beta1, beta2: beta2,
+            eps: eps, biasCorrection1: bc1, biasCorrection2Sqrt: bc2Sqrt, gradScale: gradScale)
     }
 }
 
