@@ -69,15 +69,17 @@ enum BenchReport {
         for r in results {
             let s = r.shape
             let target = mfuTargets[s.name].map { String(format: "%.0f %%", 100 * $0) } ?? "–"
+            let mfu = TrainingBenchmark.formatted(100 * r.mfu, against: 100 * (mfuTargets[s.name] ?? 0), decimals: 0)
             let pt = torch[cellKey(s.name, r.threads)]
             md += "| (\(s.name)) \(dimensions(s)) | \(r.kernel) | \(r.threads) | \(r.windows.map(String.init) ?? "–") | "
             md += String(
-                format: "%.0f | %.1f / %.1f / %.1f | %.0f | %.0f | %.0f %% (%@) | ", r.tokensPerSecond, r.msForward,
-                r.msBackward, r.msOptimizer, r.modelGFLOPS, r.sgemmPeakGFLOPS, 100 * r.mfu, target)
+                format: "%.0f | %.1f / %.1f / %.1f | %.0f | %.0f | %@ %% (%@) | ", r.tokensPerSecond, r.msForward,
+                r.msBackward, r.msOptimizer, r.modelGFLOPS, r.sgemmPeakGFLOPS, mfu, target)
             md +=
                 pt.map {
                     String(
-                        format: "%.0f | %.2f× | %.0f (%@) | %.0f %% | ", $0.tokensPerSecond, r.tokensPerSecond / $0.tokensPerSecond,
+                        format: "%.0f | %@× | %.0f (%@) | %.0f %% | ", $0.tokensPerSecond,
+                        TrainingBenchmark.formatted(r.tokensPerSecond / $0.tokensPerSecond, against: speedupTarget, decimals: 2),
                         $0.sgemmPeakGFLOPS, $0.blas, 100 * torchMFU($0, r))
                 } ?? "– | – | – | – | "
             md += String(format: "%.0f MiB |\n", r.peakRSSMiB)
@@ -225,8 +227,9 @@ enum BenchReport {
             for r in rs {
                 guard let t = mfuTargets[r.shape.name] else { continue }
                 md += String(
-                    format: "- %@ (%@, %d thr): MFU %.0f %% vs target %.0f %% — %@", r.shape.name, kernel, r.threads,
-                    100 * r.mfu, 100 * t, r.mfu >= t ? "met" : "**not met**")
+                    format: "- %@ (%@, %d thr): MFU %@ %% vs target %.0f %% — %@", r.shape.name, kernel, r.threads,
+                    TrainingBenchmark.formatted(100 * r.mfu, against: 100 * t, decimals: 0), 100 * t,
+                    r.mfu >= t ? "met" : "**not met**")
                 if r.mfu < t, let bound = productsOnlyMFU(r) {
                     md +=
                         bound > 1
@@ -242,8 +245,9 @@ enum BenchReport {
                 let pt = cell.tokensPerSecond
                 let ratio = r.tokensPerSecond / pt
                 var line = String(
-                    format: "- %@ (%@, %d thr): %.2f× PyTorch vs target %.1f× — %@", r.shape.name, kernel, r.threads,
-                    ratio, speedupTarget, ratio >= speedupTarget ? "met" : "**not met**")
+                    format: "- %@ (%@, %d thr): %@× PyTorch vs target %.1f× — %@", r.shape.name, kernel, r.threads,
+                    TrainingBenchmark.formatted(ratio, against: speedupTarget, decimals: 2), speedupTarget,
+                    ratio >= speedupTarget ? "met" : "**not met**")
                 if ratio < speedupTarget {
                     // The MFU at which this shape would run at the target speed, from this run's own peak and FLOPs.
                     let needed = speedupTarget * pt * r.flopsPerToken / (r.sgemmPeakGFLOPS * 1e9)
@@ -274,7 +278,8 @@ enum BenchReport {
             {
                 let ratio = two.tokensPerSecond / one.tokensPerSecond
                 md += String(
-                    format: "- %@ (%@): 2 threads = %.2f× 1 thread vs target %.1f× — %@\n", c, kernel, ratio, threadScalingTarget.ratio,
+                    format: "- %@ (%@): 2 threads = %@× 1 thread vs target %.1f× — %@\n", c, kernel,
+                    TrainingBenchmark.formatted(ratio, against: threadScalingTarget.ratio, decimals: 2), threadScalingTarget.ratio,
                     ratio >= threadScalingTarget.ratio ? "met" : "**not met**")
             }
         }

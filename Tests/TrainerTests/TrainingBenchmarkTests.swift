@@ -65,4 +65,20 @@ final class TrainingBenchmarkTests: XCTestCase {
         XCTAssertEqual(count(0.005, minSeconds: 0), 3)
         XCTAssertEqual(count(0), 3)  // a step too fast to time: as asked
     }
+
+    /// A missed target never prints as reached: more decimals until the printed value is below the target.
+    func testFormattedNeverShowsAMissAsMet() {
+        func f(_ value: Double, _ target: Double, _ decimals: Int) -> String {
+            TrainingBenchmark.formatted(value, against: target, decimals: decimals)
+        }
+        XCTAssertEqual(f(74.6, 75, 0), "74.6")  // "75" would read as met
+        XCTAssertEqual(f(74.4, 75, 0), "74")
+        XCTAssertEqual(f(75.2, 75, 0), "75")  // met: whole per cent as usual
+        XCTAssertEqual(f(76.0, 75, 0), "76")
+        XCTAssertEqual(f(1.297, 1.3, 2), "1.297")
+        XCTAssertEqual(f(1.2999, 1.3, 2), "1.2999")
+        XCTAssertEqual(f(1.29, 1.3, 2), "1.29")
+        XCTAssertEqual(f(1.31, 1.3, 2), "1.31")
+        XCTAssertEqual(f(74.99999, 75, 0), "75.000")  // at most three more decimals
+    }
 }
