@@ -253,7 +253,7 @@ enum BenchReport {
                     let needed = speedupTarget * pt * r.flopsPerToken / (r.sgemmPeakGFLOPS * 1e9)
                     line += String(
                         format:
-                            " (needs MFU %.0f %%, measured %.0f %%; PyTorch's MFU %.0f %% of its %@ sgemm peak %.0f GFLOP/s, %.2f× OpenBLAS's here)",
+                            " (needs MFU %.1f %%, measured %.1f %%; PyTorch's MFU %.0f %% of its %@ sgemm peak %.0f GFLOP/s, %.2f× OpenBLAS's here)",
                         100 * needed, 100 * r.mfu, 100 * torchMFU(cell, r), cell.blas, cell.sgemmPeakGFLOPS,
                         cell.sgemmPeakGFLOPS / r.sgemmPeakGFLOPS)
                     // Needing more than the products-only bound: no work around the products can close the gap.

@@ -37,10 +37,10 @@ final class AdamWKernelTests: XCTestCase {
     }
 
     /// The whole-store step (one parallel region over the flat buffers, split by element) equals each tensor's own
-    /// `step` at lr × its multiplier to the bit, at 1 and 2 threads: three tensors of 70,001, 5 and 100,003 values, so
-    /// the 2-thread split (at about 85k) falls inside the third and tails are left on both sides of it.
+    /// `step` at lr × its multiplier to the bit, at 1 and 2 threads: three tensors of 150,001, 5 and 200,003 values, so
+    /// the 2-thread split (at about 175k) falls inside the third and tails are left on both sides of it.
     func testStoreStepEqualsPerTensorSteps() {
-        let counts = [70_001, 5, 100_003], multipliers: [Float] = [1, 0.5, 0.25], decays: [Float] = [0.1, 0, 0.1]
+        let counts = [150_001, 5, 200_003], multipliers: [Float] = [1, 0.5, 0.25], decays: [Float] = [0.1, 0, 0.1]
         let total = counts.reduce(0, +)
         var rng = Xoshiro256(seed: 4)
         let values = (0..<total).map { _ in Float(rng.nextNormal()) }
