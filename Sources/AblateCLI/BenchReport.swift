@@ -69,7 +69,7 @@ enum BenchReport {
         for r in results {
             let s = r.shape
             let target = mfuTargets[s.name].map { String(format: "%.0f %%", 100 * $0) } ?? "–"
-            let mfu = TrainingBenchmark.formatted(100 * r.mfu, against: 100 * (mfuTargets[s.name] ?? 0), decimals: 0)
+            let mfu = TrainingBenchmark.formatted(r.mfu, against: mfuTargets[s.name] ?? 0, decimals: 0, scale: 100)
             let pt = torch[cellKey(s.name, r.threads)]
             md += "| (\(s.name)) \(dimensions(s)) | \(r.kernel) | \(r.threads) | \(r.windows.map(String.init) ?? "–") | "
             md += String(
@@ -228,7 +228,7 @@ enum BenchReport {
                 guard let t = mfuTargets[r.shape.name] else { continue }
                 md += String(
                     format: "- %@ (%@, %d thr): MFU %@ %% vs target %.0f %% — %@", r.shape.name, kernel, r.threads,
-                    TrainingBenchmark.formatted(100 * r.mfu, against: 100 * t, decimals: 0), 100 * t,
+                    TrainingBenchmark.formatted(r.mfu, against: t, decimals: 0, scale: 100), 100 * t,
                     r.mfu >= t ? "met" : "**not met**")
                 if r.mfu < t, let bound = productsOnlyMFU(r) {
                     md +=
@@ -253,8 +253,9 @@ enum BenchReport {
                     let needed = speedupTarget * pt * r.flopsPerToken / (r.sgemmPeakGFLOPS * 1e9)
                     line += String(
                         format:
-                            " (needs MFU %.1f %%, measured %.1f %%; PyTorch's MFU %.0f %% of its %@ sgemm peak %.0f GFLOP/s, %.2f× OpenBLAS's here)",
-                        100 * needed, 100 * r.mfu, 100 * torchMFU(cell, r), cell.blas, cell.sgemmPeakGFLOPS,
+                            " (needs MFU %.1f %%, measured %@ %%; PyTorch's MFU %.0f %% of its %@ sgemm peak %.0f GFLOP/s, %.2f× OpenBLAS's here)",
+                        100 * needed, TrainingBenchmark.formatted(r.mfu, against: needed, decimals: 1, scale: 100), 100 * torchMFU(cell, r),
+                        cell.blas, cell.sgemmPeakGFLOPS,
                         cell.sgemmPeakGFLOPS / r.sgemmPeakGFLOPS)
                     // Needing more than the products-only bound: no work around the products can close the gap.
                     if needed <= 1, let bound = productsOnlyMFU(r), needed > bound {

@@ -11,6 +11,7 @@ public enum AdamWKernel {
         lr: Float, beta1: Float, beta2: Float, eps: Float, weightDecay: Float,
         biasCorrection1: Float, biasCorrection2Sqrt: Float, gradScale: Float
     ) {
+        FloatEnvironment.flushSubnormalsToZero()  // as on every thread that runs a kernel (a few cycles)
         let decay = weightDecay != 0 ? 1 - lr * weightDecay : 1
         let stepSize = lr / biasCorrection1
         let oneMinusB1 = 1 - beta1, oneMinusB2 = 1 - beta2

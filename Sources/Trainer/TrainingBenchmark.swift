@@ -171,15 +171,25 @@ public enum TrainingBenchmark {
         return max(requested, Int(min(needed, Double(limit))))
     }
 
-    /// `value` printed with `decimals` decimals, or with more (up to three more) while the printed number would reach
-    /// `target` although the value does not: the bench page must not say "MFU 75 % vs target 75 % — not met" of
-    /// 74.6 %, nor "1.30× PyTorch … not met" of 1.297×. (A value at or above its target never prints below it.)
-    public static func formatted(_ value: Double, against target: Double, decimals: Int) -> String {
+    /// `value` × `scale` printed with `decimals` decimals, or with more (up to three more) while the printed number
+    /// would reach `target` × `scale` although `value` is below `target`: the bench page must not say "MFU 75 % vs
+    /// target 75 % — not met" of 74.6 %, nor "1.30× PyTorch … not met" of 1.297×. The comparison is on the unscaled
+    /// values, as the page's verdict is. Past three more decimals the value is cut, not rounded (74.99999 → "74.999"),
+    /// and one so close that even that reads as the target is printed as "<" and the target. A value at or above its
+    /// target never prints below it.
+    public static func formatted(_ value: Double, against target: Double, decimals: Int, scale: Double = 1) -> String {
+        let scaled = value * scale, goal = target * scale
         var places = decimals
-        var text = String(format: "%.\(places)f", value)
-        while value < target, places < decimals + 3, let shown = Double(text), shown >= target {
+        var text = String(format: "%.\(places)f", scaled)
+        guard value < target else { return text }
+        while let shown = Double(text), shown >= goal {
+            guard places < decimals + 3 else {
+                let unit = pow(10, Double(places))
+                let cut = String(format: "%.\(places)f", (scaled * unit).rounded(.down) / unit)
+                return (Double(cut) ?? goal) < goal ? cut : "<" + String(format: "%.\(decimals)f", goal)
+            }
             places += 1
-            text = String(format: "%.\(places)f", value)
+            text = String(format: "%.\(places)f", scaled)
         }
         return text
     }

@@ -70,6 +70,7 @@ final class AdamWKernelTests: XCTestCase {
         defer { BLAS.setThreads(saved) }
         for threads in [1, 2] {
             BLAS.setThreads(threads)
+            XCTAssertEqual(BLAS.threads, threads, "OpenBLAS allows \(threads) threads, so the store is split")
             let p = UnsafeMutablePointer<Float>.allocate(capacity: total), m = UnsafeMutablePointer<Float>.allocate(capacity: total)
             let v = UnsafeMutablePointer<Float>.allocate(capacity: total), g = UnsafeMutablePointer<Float>.allocate(capacity: total)
             defer { p.deallocate(); m.deallocate(); v.deallocate(); g.deallocate() }

@@ -78,6 +78,27 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
         assertClose(training.gradient.doubles, fd, rtol: gradRtol, atol: gradAtol, "dlogits")
     }
 
+    /// The gradient is scale · (e · (1/Σ)) off the target and that minus scale at it, to the bit (the former backward's
+    /// formula, over stored probabilities before that). At scale 1 each entry off the target is p = e · (1/Σ) itself
+    /// (1 · x is exact), and a second pass with another target gives p at the first one. Vocabularies below, at and
+    /// off a multiple of the 16 lanes (the scalar tail), one row, two classes.
+    func testGradientIsScaledProbabilitiesToTheBit() {
+        for (rows, vocab) in [(6, 37), (1, 37), (5, 15), (3, 48), (4, 2)] {
+            var rng = Xoshiro256(seed: UInt64(44 + vocab))
+            let logits = randomValues(rows * vocab, &rng, scale: 3)
+            let targets = (0..<rows).map { _ in Int32(rng.nextInt(below: vocab)) }
+            let others = targets.map { ($0 + 1) % Int32(vocab) }
+            var probabilities = trainingForward(logits, targets, rows: rows, vocab: vocab).gradient.floats
+            let second = trainingForward(logits, others, rows: rows, vocab: vocab).gradient.floats
+            for r in 0..<rows { probabilities[r * vocab + Int(targets[r])] = second[r * vocab + Int(targets[r])] }
+            let scale: Float = 0.37
+            var expected = probabilities.map { scale * $0 }
+            for r in 0..<rows { expected[r * vocab + Int(targets[r])] -= scale }
+            let gradient = trainingForward(logits, targets, rows: rows, vocab: vocab, scale: scale).gradient.floats
+            XCTAssertEqual(gradient.map(\.bitPattern), expected.map(\.bitPattern), "rows \(rows), vocab \(vocab)")
+        }
+    }
+
     /// The evaluation forward (no gradient scale: the logits stay, as sampling and the logit dump read them) gives the
     /// training forward's losses to the bit: the sum of exponentials is the same loop. The training forward leaves
     /// scale · (p − onehot): in [0, scale] off the target, in [−scale, 0] at it.

@@ -83,7 +83,7 @@ final class GradientCheckTests: XCTestCase {
         for i in 0..<once.count { XCTAssertEqual(model.store.gradients[i], 2 * once[i], accuracy: 1e-6 * max(1, abs(once[i]))) }
     }
 
-    /// A forward pass for evaluation (`forBackward: false`: the logits kept, no exponentials) gives the training
+    /// A forward pass for evaluation (`forBackward: false`: the logits kept, no gradient formed in their place) gives the training
     /// forward's loss and per-token losses to the bit, under SP and under μP (whose logit multiplier the loss applies),
     /// with one and with two shards; a training forward in between leaves the next evaluation's logits unchanged; and
     /// a training forward after it still backpropagates.

@@ -66,10 +66,11 @@ final class TrainingBenchmarkTests: XCTestCase {
         XCTAssertEqual(count(0), 3)  // a step too fast to time: as asked
     }
 
-    /// A missed target never prints as reached: more decimals until the printed value is below the target.
+    /// A missed target never prints as reached: more decimals until the printed value is below the target, then a
+    /// cut instead of rounding, and "<" with the target for a miss no print can show.
     func testFormattedNeverShowsAMissAsMet() {
-        func f(_ value: Double, _ target: Double, _ decimals: Int) -> String {
-            TrainingBenchmark.formatted(value, against: target, decimals: decimals)
+        func f(_ value: Double, _ target: Double, _ decimals: Int, scale: Double = 1) -> String {
+            TrainingBenchmark.formatted(value, against: target, decimals: decimals, scale: scale)
         }
         XCTAssertEqual(f(74.6, 75, 0), "74.6")  // "75" would read as met
         XCTAssertEqual(f(74.4, 75, 0), "74")
@@ -79,6 +80,11 @@ final class TrainingBenchmarkTests: XCTestCase {
         XCTAssertEqual(f(1.2999, 1.3, 2), "1.2999")
         XCTAssertEqual(f(1.29, 1.3, 2), "1.29")
         XCTAssertEqual(f(1.31, 1.3, 2), "1.31")
-        XCTAssertEqual(f(74.99999, 75, 0), "75.000")  // at most three more decimals
+        XCTAssertEqual(f(74.99999, 75, 0), "74.999")  // three more decimals, then cut
+        XCTAssertEqual(f(0.746, 0.75, 0, scale: 100), "74.6")  // an MFU fraction printed in per cent
+        // One ulp below 0.8: 100 × it rounds to exactly 80, which no number of decimals can show below 80.
+        XCTAssertEqual(f(0.8.nextDown, 0.8, 0, scale: 100), "<80")
+        XCTAssertEqual(f(0.8, 0.8, 0, scale: 100), "80")
+        XCTAssertEqual(f(0.75.nextDown, 0.75, 0, scale: 100), "74.999")  // 74.99999999999999: cut
     }
 }
