@@ -42,54 +42,37 @@ final class AdamWKernelTests: XCTestCase {
     func testStoreStepEqualsPerTensorSteps() {
         let counts = [150_001, 5, 200_003], multipliers: [Float] = [1, 0.5, 0.25], decays: [Float] = [0.1, 0, 0.1]
         let total = counts.reduce(0, +)
-        var rng = Xoshiro256(seed: 4)
-        let values = (0..<total).map { _ in Float(rng.nextNormal()) }
-        let grad = (0..<total).map { _ in Float(rng.nextNormal()) * 0.01 }
-        let m0 = (0..<total).map { _ in Float(rng.nextNormal()) * 0.001 }
-        let v0 = (0..<total).map { _ in abs(Float(rng.nextNormal())) * 1e-5 }
-        let lr: Float = 3e-4, bc1: Float = 0.19, bc2Sqrt: Float = 0.31, gradScale: Float = 0.7
         let offsets = counts.indices.map { counts[..<$0].reduce(0, +) }
+        var rng = Xoshiro256(seed: 4)
+        let values = randomValues(total, &rng), grad = buffer(randomValues(total, &rng, scale: 0.01))
+        let m0 = randomValues(total, &rng, scale: 0.001), v0 = randomValues(total, &rng, scale: 1e-5).map(abs)
+        let lr: Float = 3e-4, bc1: Float = 0.19, bc2Sqrt: Float = 0.31, gradScale: Float = 0.7
 
-        var expected = (values, m0, v0)
-        expected.0.withUnsafeMutableBufferPointer { p in
-            expected.1.withUnsafeMutableBufferPointer { m in
-                expected.2.withUnsafeMutableBufferPointer { v in
-                    grad.withUnsafeBufferPointer { g in
-                        for t in counts.indices {
-                            let o = offsets[t]
-                            AdamWKernel.step(
-                                param: p.baseAddress! + o, grad: g.baseAddress! + o, m: m.baseAddress! + o, v: v.baseAddress! + o,
-                                count: counts[t], lr: lr * multipliers[t], beta1: 0.9, beta2: 0.95, eps: 1e-8,
-                                weightDecay: decays[t], biasCorrection1: bc1, biasCorrection2Sqrt: bc2Sqrt, gradScale: gradScale)
-                        }
-                    }
-                }
-            }
+        let expected = (values: buffer(values), m: buffer(m0), v: buffer(v0))
+        for t in counts.indices {
+            let o = offsets[t]
+            AdamWKernel.step(
+                param: expected.values.p + o, grad: grad.p + o, m: expected.m.p + o, v: expected.v.p + o, count: counts[t],
+                lr: lr * multipliers[t], beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: decays[t], biasCorrection1: bc1,
+                biasCorrection2Sqrt: bc2Sqrt, gradScale: gradScale)
         }
         let saved = BLAS.threads
         defer { BLAS.setThreads(saved) }
         for threads in [1, 2] {
             BLAS.setThreads(threads)
             XCTAssertEqual(BLAS.threads, threads, "OpenBLAS allows \(threads) threads, so the store is split")
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: total), m = UnsafeMutablePointer<Float>.allocate(capacity: total)
-            let v = UnsafeMutablePointer<Float>.allocate(capacity: total), g = UnsafeMutablePointer<Float>.allocate(capacity: total)
-            defer { p.deallocate(); m.deallocate(); v.deallocate(); g.deallocate() }
-            p.initialize(from: values, count: total); m.initialize(from: m0, count: total)
-            v.initialize(from: v0, count: total); g.initialize(from: grad, count: total)
+            let p = buffer(values), m = buffer(m0), v = buffer(v0)
             let tensors = counts.indices.map {
                 AdamWKernel.Tensor(
-                    values: p + offsets[$0], offset: offsets[$0], count: counts[$0], lrMultiplier: multipliers[$0],
+                    values: p.p + offsets[$0], offset: offsets[$0], count: counts[$0], lrMultiplier: multipliers[$0],
                     weightDecay: decays[$0])
             }
             AdamWKernel.step(
-                tensors: tensors, grad: g, m: m, v: v, count: total, lr: lr, beta1: 0.9, beta2: 0.95, eps: 1e-8,
+                tensors: tensors, grad: grad.p, m: m.p, v: v.p, count: total, lr: lr, beta1: 0.9, beta2: 0.95, eps: 1e-8,
                 biasCorrection1: bc1, biasCorrection2Sqrt: bc2Sqrt, gradScale: gradScale)
-            XCTAssertEqual(
-                Array(UnsafeBufferPointer(start: p, count: total)).map(\.bitPattern), expected.0.map(\.bitPattern), "values, \(threads) threads")
-            XCTAssertEqual(
-                Array(UnsafeBufferPointer(start: m, count: total)).map(\.bitPattern), expected.1.map(\.bitPattern), "m, \(threads) threads")
-            XCTAssertEqual(
-                Array(UnsafeBufferPointer(start: v, count: total)).map(\.bitPattern), expected.2.map(\.bitPattern), "v, \(threads) threads")
+            XCTAssertEqual(p.floats.map(\.bitPattern), expected.values.floats.map(\.bitPattern), "values, \(threads) threads")
+            XCTAssertEqual(m.floats.map(\.bitPattern), expected.m.floats.map(\.bitPattern), "m, \(threads) threads")
+            XCTAssertEqual(v.floats.map(\.bitPattern), expected.v.floats.map(\.bitPattern), "v, \(threads) threads")
         }
     }
 }
