@@ -104,6 +104,14 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         let tiedHead = tieEmbeddings ? vocabSize * dModel : 0
         return 6 * Double(nonEmbeddingParameters + tiedHead) + 12 * Double(nLayer * dModel * contextLength)
     }
+
+    /// `trainingFLOPsPerToken` by the matrix products that do it: the blocks' Linear layers (6 · 12·d²·L), the output
+    /// head (6·V·d, tied or not) and attention's QKᵀ and att·V (12·L·d·T). They add up to it but for 6 × the LayerNorm
+    /// and bias parameters, which N counts although no product multiplies them.
+    public var trainingFLOPsPerTokenByProduct: (blockLinear: Double, head: Double, attention: Double) {
+        let d = Double(dModel), layers = Double(nLayer)
+        return (6 * 12 * d * d * layers, 6 * Double(vocabSize) * d, 12 * layers * d * Double(contextLength))
+    }
 }
 
 /// A configuration error: which key, what is wrong, and how to fix it.

@@ -171,6 +171,44 @@ public enum TrainingBenchmark {
         return max(requested, Int(min(needed, Double(limit))))
     }
 
+    /// The step's matrix products by kind, each with the profile categories that time it (attention's softmax is timed
+    /// with its products).
+    public enum ProductKind: String, CaseIterable, Sendable {
+        case head = "head", blockLinear = "block Linear", attention = "attention (with its softmax)"
+
+        public var categories: Set<StepProfile.Category> {
+            switch self {
+            case .head: [.headForward, .headBackward]
+            case .blockLinear: [.linearForward, .linearBackward]
+            case .attention: [.attentionForward, .attentionBackward]
+            }
+        }
+    }
+
+    /// How fast each kind of product ran in the profiled steps, as a fraction of the cell's sgemm peak: its model FLOPs
+    /// (`ModelConfig.trainingFLOPsPerTokenByProduct`) over its time at the peak. At several threads the time is thread
+    /// time summed over the shards, so it is set against each thread's share of the (threaded) peak. nil without a
+    /// profile; a kind the profile never timed is left out.
+    public static func productEfficiencies(_ r: Result) -> [(kind: ProductKind, efficiency: Double)]? {
+        guard let p = r.profile, p.steps > 0, r.sgemmPeakGFLOPS > 0,
+            let model = try? config(shape: r.shape, threads: r.threads).modelConfig()
+        else { return nil }
+        let split = model.trainingFLOPsPerTokenByProduct
+        let tokens = Double(p.tokensPerBatch * p.steps)
+        let perThreadPeak = r.sgemmPeakGFLOPS * 1e9 / Double(max(1, p.threads))
+        return ProductKind.allCases.compactMap { kind in
+            let ns = p.totals.filter { kind.categories.contains($0.category) }.reduce(UInt64(0)) { $0 + $1.nanoseconds }
+            guard ns > 0 else { return nil }
+            let flops =
+                switch kind {
+                case .head: split.head
+                case .blockLinear: split.blockLinear
+                case .attention: split.attention
+                }
+            return (kind, flops * tokens / (Double(ns) * 1e-9 * perThreadPeak))
+        }
+    }
+
     /// `value` × `scale` printed with `decimals` decimals, or with more (up to three more) while the printed number
     /// would reach `target` × `scale` although `value` is below `target`: the bench page must not say "MFU 75 % vs
     /// target 75 % — not met" of 74.6 %, nor "1.30× PyTorch … not met" of 1.297×. The comparison is on the unscaled

@@ -145,6 +145,28 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertEqual(untied.trainingFLOPsPerToken, 6 * Double(untied.nonEmbeddingParameters) + 12 * Double(2 * 16 * 8))
     }
 
+    /// The per-product split the bench's product efficiencies divide by, read against a real model's tensors: the
+    /// block Linear weights and the head do 6 FLOPs per weight and token, attention 12·L·d·T, and the split misses the
+    /// total by exactly 6 × the LayerNorm and bias parameters (in N, multiplied by no product).
+    func testProductFLOPsSplitTheTrainingFLOPs() throws {
+        for (bias, tied) in [(false, false), (true, false), (false, true), (true, true)] {
+            let config = ModelConfig(vocabSize: 256, dModel: 16, nLayer: 3, nHead: 2, contextLength: 8, bias: bias, tieEmbeddings: tied)
+            let context = EmbeddingContext(vocabulary: .bytes, dModel: 16, seed: 3)
+            let strategy = try StrategyRegistry.make(name: "learned", context: context)
+            let model = try GPT(config: config, strategy: strategy, batchSize: 1, seed: 3)
+            func count(_ kinds: Set<TensorKind>) -> Double {
+                Double(model.store.parameters.filter { kinds.contains($0.kind) }.reduce(0) { $0 + $1.count })
+            }
+            let split = config.trainingFLOPsPerTokenByProduct
+            let label = "bias \(bias), tied \(tied)"
+            XCTAssertEqual(split.blockLinear, 6 * count([.hiddenMatrix, .residualProjection]), label)
+            XCTAssertEqual(split.head, 6 * 256 * 16, label)
+            XCTAssertEqual(split.attention, 12 * 3 * 16 * 8, label)
+            XCTAssertEqual(
+                split.blockLinear + split.head + split.attention + 6 * count([.normGain, .bias]), config.trainingFLOPsPerToken, label)
+        }
+    }
+
     func testBadShapesAreRejectedWithTheKey() {
         let config = ModelConfig(vocabSize: 256, dModel: 30, nLayer: 1, nHead: 4, contextLength: 4)
         XCTAssertThrowsError(try config.validate()) { error in

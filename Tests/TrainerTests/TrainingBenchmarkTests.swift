@@ -66,6 +66,40 @@ final class TrainingBenchmarkTests: XCTestCase {
         XCTAssertEqual(count(0), 3)  // a step too fast to time: as asked
     }
 
+    /// Each kind of product's speed is its model FLOPs (6·V·d for the head, 72·d²·L for the block Linear layers,
+    /// 12·L·d·T for attention, per token) over its time in the profile at the sgemm peak; at 2 threads the time is
+    /// thread time, set against each thread's half of the peak; a kind the profile never timed is left out.
+    func testProductEfficienciesAreFLOPsOverTimeAtThePeak() throws {
+        var r = try TrainingBenchmark.run(shape: Self.tiny, threads: 1, steps: 1, profileSteps: 1)
+        r.sgemmPeakGFLOPS = 100
+        r.profile!.steps = 10
+        let tokens = Double(4 * 8 * 10)
+        /// Nanoseconds that `flopsPerToken` over the profile's tokens take at `efficiency` of a 100 GFLOP/s peak.
+        func ns(_ flopsPerToken: Double, _ efficiency: Double) -> UInt64 { UInt64((flopsPerToken * tokens / (efficiency * 100)).rounded()) }
+        let head = 6.0 * 300 * 16, linear = 72.0 * 16 * 16 * 1
+        let times: [StepProfile.Category: UInt64] = [
+            .headForward: ns(head, 0.8) / 3, .headBackward: ns(head, 0.8) - ns(head, 0.8) / 3,
+            .linearForward: ns(linear, 0.5), .linearBackward: 0, .attentionForward: 0, .attentionBackward: 0,
+        ]
+        for i in r.profile!.totals.indices {
+            if let t = times[r.profile!.totals[i].category] { r.profile!.totals[i].nanoseconds = t }
+        }
+        func efficiencies() -> [TrainingBenchmark.ProductKind: Double] {
+            Dictionary(uniqueKeysWithValues: TrainingBenchmark.productEfficiencies(r)!.map { ($0.kind, $0.efficiency) })
+        }
+        var e = efficiencies()
+        XCTAssertEqual(Set(e.keys), [.head, .blockLinear])  // attention was never timed here
+        // Within the rounding of the times to whole nanoseconds (≤ 0.5 ns of ≥ 10⁵ ns).
+        XCTAssertEqual(e[.head]!, 0.8, accuracy: 1e-5)
+        XCTAssertEqual(e[.blockLinear]!, 0.5, accuracy: 1e-5)
+        r.profile!.threads = 2  // the same thread time against half the (threaded) peak per thread
+        e = efficiencies()
+        XCTAssertEqual(e[.head]!, 1.6, accuracy: 2e-5)
+        XCTAssertEqual(e[.blockLinear]!, 1.0, accuracy: 2e-5)
+        r.profile = nil
+        XCTAssertNil(TrainingBenchmark.productEfficiencies(r))
+    }
+
     /// A missed target never prints as reached: more decimals until the printed value is below the target, then a
     /// cut instead of rounding, and "<" with the target for a miss no print can show.
     func testFormattedNeverShowsAMissAsMet() {
