@@ -22,8 +22,9 @@ struct BenchCommand: ParsableCommand {
             window by window, so a slow spell of a shared machine reaches both sides of the ratio.
 
             After its timed steps each cell of the environment's kernel profiles --profile-steps more with every \
-            operation timed (page section "Where the time goes"). --profile prints only that profile, in this \
-            process, without the sgemm peak or PyTorch: e.g. `ablate bench --profile --shapes g80 --threads 1`.
+            operation timed (page section "Where the time goes"). --profile prints only that profile and the \
+            products' speed against a quick sgemm peak, in this process, without the timed windows or PyTorch: e.g. \
+            `ablate bench --profile --shapes g80 --threads 1`.
 
             Shapes:
             \(TrainingBenchmark.shapes.map(Self.helpLines).joined(separator: "\n"))
@@ -184,7 +185,14 @@ struct BenchCommand: ParsableCommand {
             for t in threads {
                 print("## \(shape.name) (\(BenchReport.dimensions(shape))), \(t) thread\(t == 1 ? "" : "s"): \(shape.origin)\n")
                 fflush(stdout)
-                print(BenchReport.profileTable([try TrainingBenchmark.profile(shape: shape, threads: t, steps: steps)]))
+                let profile = try TrainingBenchmark.profile(shape: shape, threads: t, steps: steps)
+                print(BenchReport.profileTable([profile]))
+                // The sgemm peak at the profile's thread count (under a second), for the products' speed.
+                if let line = BenchReport.productSpeedLine(
+                    shape: shape, profile: profile, sgemmPeakGFLOPS: TrainingBenchmark.sgemmPeak(for: shape))
+                {
+                    print(line + "\n")
+                }
             }
         }
     }

@@ -138,23 +138,31 @@ enum BenchReport {
             md += "### \(r.shape.name) (\(dimensions(r.shape)))\n\n"
             md += profileTable(cells.map { $0.profile! })
             for cell in cells {
-                guard let text = productEfficiencyText(cell) else { continue }
-                md += String(
-                    format:
-                        "Speed of the products at %d thread%@ (model FLOPs ÷ time, of the sgemm peak measured in the same run, %.0f GFLOP/s%@): %@.\n",
-                    cell.threads, cell.threads == 1 ? "" : "s", cell.sgemmPeakGFLOPS,
-                    cell.threads == 1 ? "" : "; thread time against each thread's share of it", text)
+                if let line = productSpeedLine(shape: cell.shape, profile: cell.profile!, sgemmPeakGFLOPS: cell.sgemmPeakGFLOPS) {
+                    md += line + "\n"
+                }
             }
             md += "\n"
         }
         return md
     }
 
-    /// "head 81 %, block Linear 84 %, attention (with its softmax) 55 %" (nil without a profile).
-    static func productEfficiencyText(_ r: TrainingBenchmark.Result) -> String? {
-        TrainingBenchmark.productEfficiencies(r).map { list in
-            list.map { String(format: "%@ %.0f %%", $0.kind.rawValue, 100 * $0.efficiency) }.joined(separator: ", ")
-        }
+    /// "Speed of the products at 1 thread (…): head 81 %, block Linear 84 %, attention (with its softmax) 55 %."
+    static func productSpeedLine(
+        shape: TrainingBenchmark.Shape, profile: TrainingBenchmark.Profile, sgemmPeakGFLOPS peak: Double
+    )
+        -> String?
+    {
+        guard let list = TrainingBenchmark.productEfficiencies(shape: shape, profile: profile, sgemmPeakGFLOPS: peak) else { return nil }
+        let t = profile.threads
+        return String(
+            format: "Speed of the products at %d thread%@ (model FLOPs ÷ time, of the sgemm peak measured in the same run, %.0f GFLOP/s%@): %@.",
+            t, t == 1 ? "" : "s", peak, t == 1 ? "" : "; thread time against each thread's share of it", efficiencyList(list))
+    }
+
+    /// "head 81 %, block Linear 84 %, attention (with its softmax) 55 %".
+    static func efficiencyList(_ list: [(kind: TrainingBenchmark.ProductKind, efficiency: Double)]) -> String {
+        list.map { String(format: "%@ %.0f %%", $0.kind.rawValue, 100 * $0.efficiency) }.joined(separator: ", ")
     }
 
     static let profileLegend = """
@@ -254,7 +262,7 @@ enum BenchReport {
                         : String(
                             format: " (products-only bound %.0f %%%@; the products ran at %@ of the peak)", 100 * bound,
                             bound < t ? ": out of reach without faster products at these shapes" : "",
-                            productEfficiencyText(r) ?? "–")
+                            TrainingBenchmark.productEfficiencies(r).map(efficiencyList) ?? "–")
                 }
                 md += "\n"
             }

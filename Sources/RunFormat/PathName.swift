@@ -26,7 +26,8 @@ public enum PathName {
         if let p = problem(name) {
             throw RunFormatError(
                 path: source, message: "\(what) '\(name)' \(p)",
-                fix: "use only letters, digits, '.', '_' and '-', not starting with '.'")
+                fix: name.utf8.count > maxLength
+                    ? "shorten it to at most \(maxLength) bytes" : "use only letters, digits, '.', '_' and '-', not starting with '.'")
         }
         return name
     }

@@ -190,12 +190,19 @@ public enum TrainingBenchmark {
     /// time summed over the shards, so it is set against each thread's share of the (threaded) peak. nil without a
     /// profile; a kind the profile never timed is left out.
     public static func productEfficiencies(_ r: Result) -> [(kind: ProductKind, efficiency: Double)]? {
-        guard let p = r.profile, p.steps > 0, r.sgemmPeakGFLOPS > 0,
-            let model = try? config(shape: r.shape, threads: r.threads).modelConfig()
-        else { return nil }
+        r.profile.flatMap { productEfficiencies(shape: r.shape, profile: $0, sgemmPeakGFLOPS: r.sgemmPeakGFLOPS) }
+    }
+
+    /// The same from a profile and a peak measured at its thread count (`ablate bench --profile`).
+    public static func productEfficiencies(
+        shape: Shape, profile p: Profile, sgemmPeakGFLOPS peak: Double
+    )
+        -> [(kind: ProductKind, efficiency: Double)]?
+    {
+        guard p.steps > 0, peak > 0, let model = try? config(shape: shape, threads: p.threads).modelConfig() else { return nil }
         let split = model.trainingFLOPsPerTokenByProduct
         let tokens = Double(p.tokensPerBatch * p.steps)
-        let perThreadPeak = r.sgemmPeakGFLOPS * 1e9 / Double(max(1, p.threads))
+        let perThreadPeak = peak * 1e9 / Double(max(1, p.threads))
         return ProductKind.allCases.compactMap { kind in
             let ns = p.totals.filter { kind.categories.contains($0.category) }.reduce(UInt64(0)) { $0 + $1.nanoseconds }
             guard ns > 0 else { return nil }

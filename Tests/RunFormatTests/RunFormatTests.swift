@@ -226,6 +226,13 @@ final class RunFormatTests: XCTestCase {
             }
         }
         XCTAssertEqual(try PathName.resolve("in", in: root, what: "grid name", source: "g.yaml").path, root.path + "/in")
+        // The fix names what is wrong: a valid alphabet but too long is to be shortened, not re-spelled.
+        XCTAssertThrowsError(try PathName.validate(String(repeating: "x", count: 129), what: "label", source: "g.yaml")) {
+            XCTAssertTrue("\($0)".hasSuffix("Fix: shorten it to at most 128 bytes."), "\($0)")
+        }
+        XCTAssertThrowsError(try PathName.validate("a b", what: "label", source: "g.yaml")) {
+            XCTAssertTrue("\($0)".contains("Fix: use only letters, digits"), "\($0)")
+        }
     }
 
     func makeCheckpoint(_ run: URL, step: Int, complete: Bool = true) throws {
