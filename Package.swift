@@ -83,7 +83,7 @@ let package = Package(
         .target(name: "Report", dependencies: ["Stats", "RunFormat"]),
         // Benchmarks behind `ablate bench`, `ablate probe --bench`, `ablate report --bench`: kept out of the modules
         // they time, so no production module carries bench-only code or synthetic fixtures.
-        .target(name: "Benchmarks", dependencies: ["Kernels", "Probes", "Report", "TestSupport"]),
+        .target(name: "Benchmarks", dependencies: ["Kernels", "Trainer", "Probes", "Report", "TestSupport"]),
         .executableTarget(
             name: "AblateCLI",
             dependencies: [
@@ -98,6 +98,8 @@ let package = Package(
         // The whole pipeline through the built binary: grid run → probe → report, numbers checked against the runs.
         // `swift run report-fixtures`: rewrites the report's golden file (and, with --runs, its fixture grid).
         .executableTarget(name: "report-fixtures", dependencies: ["TestSupport", "Report"], path: "Tests/ReportFixtures"),
+        // The bench page's verdicts (BenchReport).
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Trainer", "Kernels"]),
         .testTarget(name: "EndToEndTests", dependencies: ["RunFormat", "TestSupport", "Embeddings", "TensorFile"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], exclude: ["rng_reference.py", "check_instruction_sets.sh"]),

@@ -139,7 +139,7 @@ struct BenchCommand: ParsableCommand {
         }
         var markdown = BenchReport.markdown(
             results: results, torch: torch, shapes: shapeNames, threads: threadCounts, invocation: invocation,
-            minSeconds: minSeconds)
+            minSeconds: minSeconds, turnPause: Self.turnPause)
         markdown += Self.tokenizerSection()
         let url = URL(fileURLWithPath: out)
         try AtomicWrite.write(markdown, to: url)

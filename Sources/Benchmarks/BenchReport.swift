@@ -4,35 +4,39 @@ import Trainer
 
 /// The Markdown page `ablate bench` writes: every figure with the kernel it used, where a step's time goes, and the
 /// targets checked.
-enum BenchReport {
+public enum BenchReport {
     /// Model FLOP utilisation targets, of the sgemm peak measured in the same run.
-    static let mfuTargets = ["a": 0.75, "b": 0.80, "c": 0.85, "g48": 0.75, "g80": 0.75, "g128": 0.75, "s64": 0.75]
+    public static let mfuTargets = ["a": 0.75, "b": 0.80, "c": 0.85, "g48": 0.75, "g80": 0.75, "g128": 0.75, "s64": 0.75]
     /// Training speed over PyTorch eager on the same shape and thread count, every shape, every thread count.
-    static let speedupTarget = 1.3
+    public static let speedupTarget = 1.3
     /// 2 threads over 1 thread on the shape that has enough work per step to use both.
-    static let threadScalingTarget = (shape: "c", ratio: 1.7)
+    public static let threadScalingTarget = (shape: "c", ratio: 1.7)
 
     /// PyTorch eager on one shape and thread count, measured by bench_torch.py taking turns with ablate's worker.
-    struct TorchCell {
-        var tokensPerSecond: Double
+    public struct TorchCell {
+        public var tokensPerSecond: Double
         /// The sgemm peak of torch's own BLAS, measured as ablate's is (the same three products, before and between windows).
-        var sgemmPeakGFLOPS: Double
+        public var sgemmPeakGFLOPS: Double
         /// The BLAS torch was built with (its BLAS_INFO, e.g. "mkl").
-        var blas: String
-        var version: String
+        public var blas: String
+        public var version: String
+
+        public init(tokensPerSecond: Double, sgemmPeakGFLOPS: Double, blas: String, version: String) {
+            self.tokensPerSecond = tokensPerSecond; self.sgemmPeakGFLOPS = sgemmPeakGFLOPS; self.blas = blas; self.version = version
+        }
     }
 
-    static func cellKey(_ shape: String, _ threads: Int) -> String { "\(shape)-\(threads)" }
+    public static func cellKey(_ shape: String, _ threads: Int) -> String { "\(shape)-\(threads)" }
 
     /// "3" or "3–15": the values' range (nil when there are none).
-    static func range(_ values: [Int]) -> String? {
+    public static func range(_ values: [Int]) -> String? {
         guard let low = values.min(), let high = values.max() else { return nil }
         return low == high ? "\(low)" : "\(low)–\(high)"
     }
 
-    static func markdown(
+    public static func markdown(
         results: [TrainingBenchmark.Result], torch: [String: TorchCell], shapes: [String], threads: [Int],
-        invocation: String, minSeconds: Double
+        invocation: String, minSeconds: Double, turnPause: Double
     ) -> String {
         var md = "# Training throughput benchmark\n\n"
         md += "Written by `\(invocation)` (`make bench` runs `ablate bench $(BENCH_ARGS)`) on \(CPUInfo.summary), "
@@ -90,7 +94,7 @@ enum BenchReport {
             md += "same threads, the same warm-up and timed windows (`Sources/AblateCLI/Python/bench_torch.py`), "
             md += "timed in turns with ablate's cell of the same shape and thread count: both set up and warm up, then "
             md +=
-                "ablate times a window, PyTorch times one, and so on, each keeping its fastest (" + String(format: "%.1f s", BenchCommand.turnPause)
+                "ablate times a window, PyTorch times one, and so on, each keeping its fastest (" + String(format: "%.1f s", turnPause)
                 + " apart, so that neither "
             md += "side's threads still spin during the other's window). Its sgemm peak is its own BLAS's, measured "
             md += "as ablate's is (the same three products, before the timed steps and after each window); PyTorch MFU = its model FLOP/s "
@@ -112,18 +116,18 @@ enum BenchReport {
     }
 
     /// PyTorch's model FLOP/s (the same FLOP/token as ablate's) over its own BLAS's sgemm peak.
-    static func torchMFU(_ cell: TorchCell, _ r: TrainingBenchmark.Result) -> Double {
+    public static func torchMFU(_ cell: TorchCell, _ r: TrainingBenchmark.Result) -> Double {
         cell.tokensPerSecond * r.flopsPerToken / (cell.sgemmPeakGFLOPS * 1e9)
     }
 
-    static func dimensions(_ s: TrainingBenchmark.Shape) -> String {
+    public static func dimensions(_ s: TrainingBenchmark.Shape) -> String {
         "\(s.vocab), \(s.dModel), \(s.layers), \(s.heads), \(s.context), \(s.batch)"
     }
 
     // MARK: - where the time goes
 
     /// One table per shape with a profile, from the cells of the first kernel that has profiles.
-    static func timeSection(_ results: [TrainingBenchmark.Result]) -> String {
+    public static func timeSection(_ results: [TrainingBenchmark.Result]) -> String {
         let profiled = results.filter { $0.profile != nil }
         guard let kernel = profiled.first?.kernel else { return "" }
         var md = "## Where the time goes\n\n"
@@ -148,7 +152,7 @@ enum BenchReport {
     }
 
     /// "Speed of the products at 1 thread (…): head 81 %, block Linear 84 %, attention (with its softmax) 55 %."
-    static func productSpeedLine(
+    public static func productSpeedLine(
         shape: TrainingBenchmark.Shape, profile: TrainingBenchmark.Profile, sgemmPeakGFLOPS peak: Double
     )
         -> String?
@@ -161,11 +165,11 @@ enum BenchReport {
     }
 
     /// "head 81 %, block Linear 84 %, attention (with its softmax) 55 %".
-    static func efficiencyList(_ list: [(kind: TrainingBenchmark.ProductKind, efficiency: Double)]) -> String {
+    public static func efficiencyList(_ list: [(kind: TrainingBenchmark.ProductKind, efficiency: Double)]) -> String {
         list.map { String(format: "%@ %.0f %%", $0.kind.rawValue, 100 * $0.efficiency) }.joined(separator: ", ")
     }
 
-    static let profileLegend = """
+    public static let profileLegend = """
         ms per step, mean over the profiled steps. At 1 thread every figure is wall time and the operations are \
         disjoint parts of the step; "other" is the step's time outside every timed operation. At 2 threads the two \
         batch shards run concurrently and a shard operation's time is summed over both threads (thread-ms), the \
@@ -178,7 +182,7 @@ enum BenchReport {
 
     /// A row per category that was called, a column pair per profile (thread count), then the sum, the rest and the
     /// measured step; the evaluation cost below.
-    static func profileTable(_ profiles: [TrainingBenchmark.Profile]) -> String {
+    public static func profileTable(_ profiles: [TrainingBenchmark.Profile]) -> String {
         guard let first = profiles.first else { return "" }
         var md = "| pass | operation | calls/step |"
         var rule = "|---|---|---|"
@@ -224,21 +228,21 @@ enum BenchReport {
 
     /// The step's operations that are matrix products: the block and head Linear products and attention (its products
     /// carry the 12·L·d·T FLOPs; its softmax is timed with them).
-    static let productCategories = TrainingBenchmark.ProductKind.allCases.reduce(into: Set<StepProfile.Category>()) {
+    public static let productCategories = TrainingBenchmark.ProductKind.allCases.reduce(into: Set<StepProfile.Category>()) {
         $0.formUnion($1.categories)
     }
 
     /// The MFU the cell would reach if every operation except the matrix products took no time: its MFU divided by
     /// the share of the profiled step's thread time spent in products. Below a target, no work outside the products
     /// can meet it; only faster products at the model's own shapes (nil without a profile).
-    static func productsOnlyMFU(_ r: TrainingBenchmark.Result) -> Double? {
+    public static func productsOnlyMFU(_ r: TrainingBenchmark.Result) -> Double? {
         guard let p = r.profile, p.stepNanoseconds > 0 else { return nil }
         let products = p.totals.filter { productCategories.contains($0.category) }.reduce(UInt64(0)) { $0 + $1.nanoseconds }
         let capacity = Double(p.stepNanoseconds) * Double(max(1, p.threads))
         return products > 0 ? r.mfu * capacity / Double(products) : nil
     }
 
-    static func targetsSection(_ results: [TrainingBenchmark.Result], torch: [String: TorchCell]) -> String {
+    public static func targetsSection(_ results: [TrainingBenchmark.Result], torch: [String: TorchCell]) -> String {
         var md = "## Targets\n\n"
         md += "Products-only bound (after a missed target): the MFU the cell would reach if every operation but the "
         md += "matrix products (block and head Linear products, attention) took no time, = its MFU ÷ the products' share "
