@@ -81,8 +81,8 @@ let package = Package(
             exclude: ["README.md", "fetch_wordsim.py"]),
         // Markdown + SVG report; reads run folders from disk.
         .target(name: "Report", dependencies: ["Stats", "RunFormat"]),
-        // Benchmarks behind `ablate bench`, `ablate probe --bench`, `ablate report --bench`: kept out of the modules
-        // they time, so no production module carries bench-only code or synthetic fixtures.
+        // Benchmarks behind `ablate bench`, `ablate probe --bench`, `ablate report --bench`, and the bench page: kept out
+        // of the modules they time, so no production module carries bench-only code or synthetic fixtures.
         .target(name: "Benchmarks", dependencies: ["Kernels", "Trainer", "Probes", "Report", "TestSupport"]),
         .executableTarget(
             name: "AblateCLI",

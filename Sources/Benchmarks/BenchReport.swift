@@ -6,11 +6,11 @@ import Trainer
 /// targets checked.
 public enum BenchReport {
     /// Model FLOP utilisation targets, of the sgemm peak measured in the same run.
-    public static let mfuTargets = ["a": 0.75, "b": 0.80, "c": 0.85, "g48": 0.75, "g80": 0.75, "g128": 0.75, "s64": 0.75]
+    static let mfuTargets = ["a": 0.75, "b": 0.80, "c": 0.85, "g48": 0.75, "g80": 0.75, "g128": 0.75, "s64": 0.75]
     /// Training speed over PyTorch eager on the same shape and thread count, every shape, every thread count.
-    public static let speedupTarget = 1.3
+    static let speedupTarget = 1.3
     /// 2 threads over 1 thread on the shape that has enough work per step to use both.
-    public static let threadScalingTarget = (shape: "c", ratio: 1.7)
+    static let threadScalingTarget = (shape: "c", ratio: 1.7)
 
     /// PyTorch eager on one shape and thread count, measured by bench_torch.py taking turns with ablate's worker.
     public struct TorchCell {
@@ -29,7 +29,7 @@ public enum BenchReport {
     public static func cellKey(_ shape: String, _ threads: Int) -> String { "\(shape)-\(threads)" }
 
     /// "3" or "3–15": the values' range (nil when there are none).
-    public static func range(_ values: [Int]) -> String? {
+    static func range(_ values: [Int]) -> String? {
         guard let low = values.min(), let high = values.max() else { return nil }
         return low == high ? "\(low)" : "\(low)–\(high)"
     }
@@ -116,7 +116,7 @@ public enum BenchReport {
     }
 
     /// PyTorch's model FLOP/s (the same FLOP/token as ablate's) over its own BLAS's sgemm peak.
-    public static func torchMFU(_ cell: TorchCell, _ r: TrainingBenchmark.Result) -> Double {
+    static func torchMFU(_ cell: TorchCell, _ r: TrainingBenchmark.Result) -> Double {
         cell.tokensPerSecond * r.flopsPerToken / (cell.sgemmPeakGFLOPS * 1e9)
     }
 
@@ -165,7 +165,7 @@ public enum BenchReport {
     }
 
     /// "head 81 %, block Linear 84 %, attention (with its softmax) 55 %".
-    public static func efficiencyList(_ list: [(kind: TrainingBenchmark.ProductKind, efficiency: Double)]) -> String {
+    static func efficiencyList(_ list: [(kind: TrainingBenchmark.ProductKind, efficiency: Double)]) -> String {
         list.map { String(format: "%@ %.0f %%", $0.kind.rawValue, 100 * $0.efficiency) }.joined(separator: ", ")
     }
 
@@ -228,14 +228,14 @@ public enum BenchReport {
 
     /// The step's operations that are matrix products: the block and head Linear products and attention (its products
     /// carry the 12·L·d·T FLOPs; its softmax is timed with them).
-    public static let productCategories = TrainingBenchmark.ProductKind.allCases.reduce(into: Set<StepProfile.Category>()) {
+    static let productCategories = TrainingBenchmark.ProductKind.allCases.reduce(into: Set<StepProfile.Category>()) {
         $0.formUnion($1.categories)
     }
 
     /// The MFU the cell would reach if every operation except the matrix products took no time: its MFU divided by
     /// the share of the profiled step's thread time spent in products. Below a target, no work outside the products
     /// can meet it; only faster products at the model's own shapes (nil without a profile).
-    public static func productsOnlyMFU(_ r: TrainingBenchmark.Result) -> Double? {
+    static func productsOnlyMFU(_ r: TrainingBenchmark.Result) -> Double? {
         guard let p = r.profile, p.stepNanoseconds > 0 else { return nil }
         let products = p.totals.filter { productCategories.contains($0.category) }.reduce(UInt64(0)) { $0 + $1.nanoseconds }
         let capacity = Double(p.stepNanoseconds) * Double(max(1, p.threads))
