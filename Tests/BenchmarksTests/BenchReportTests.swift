@@ -10,8 +10,9 @@ final class BenchReportTests: XCTestCase {
     override func tearDown() { BLAS.setThreads(savedThreads) }
 
     /// A result of shape `name` (a bench shape, so the page's targets apply) with a profile whose step takes 1 ms of
-    /// thread time per thread and whose head products take `headShare` of it (no other category timed); FLOP/token
-    /// and the peak as the real shape's, the MFU as given.
+    /// thread time per thread and whose head products take `headShare` of it (no other category timed); a peak of
+    /// 100 GFLOP/s per thread, and FLOP/token chosen so that `mfu` holds at `tokensPerSecond` (the products' speeds
+    /// still count the real shape's FLOPs).
     func result(
         _ name: String, threads: Int = 1, mfu: Double, headShare: Double = 0.5, tokensPerSecond: Double = 1000
     )
